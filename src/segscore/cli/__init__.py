@@ -1,0 +1,96 @@
+"""The ``segscore`` command: parse arguments, call the library, return an exit code.
+
+Exit codes: 0 success; 1 internal error (a bug: the traceback is shown); 2 bad input or usage, with
+one line ``error: <message>`` on stderr; 130 interrupted.
+
+Each subcommand lives in its own module ``segscore.cli.<name>`` that defines
+``add_parser(subparsers)``; the parser sets ``func`` to a callable ``(args) -> int``. Modules are
+imported when the parser is built, and they import heavy dependencies (torch) only inside ``func``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import NoReturn
+
+from segscore.errors import SegscoreError
+
+__all__ = ["main"]
+
+SUBCOMMANDS = ("demo", "score", "train", "predict", "trace")
+
+EPILOG = """exit codes:
+  0   success
+  1   internal error (a bug; please report it with the traceback)
+  2   bad input or usage (one line on stderr names the argument or file)
+  130 interrupted
+"""
+
+
+class UsageError(SegscoreError):
+    """A command-line usage error (exit code 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the ``segscore`` argument parser with every available subcommand."""
+    from segscore import __version__
+
+    parser = _Parser(
+        prog="segscore",
+        description="Train, run and score image segmentation models: exact, explicit, fast metrics.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"segscore {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in SUBCOMMANDS:
+        try:
+            module = importlib.import_module(f"segscore.cli.{name}")
+        except ModuleNotFoundError as exc:  # a subcommand module not written yet
+            if exc.name != f"segscore.cli.{name}":
+                raise
+            continue
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``segscore`` command line; return the exit code.
+
+    Examples
+    --------
+    >>> main(["score", "--threshold", "2"])
+    2
+    """
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if getattr(args, "func", None) is None:
+            parser.print_help()
+            return 2
+        return int(args.func(args))
+    except SegscoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except SystemExit as exc:  # --help and --version
+        return int(exc.code or 0)
+    except Exception:
+        traceback.print_exc()
+        print("error: internal error (a bug in segscore); the traceback is above.", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,623 @@
+"""Exact confusion counts per image and class: the base of every overlap metric.
+
+Every overlap metric of segscore is a formula in four counts per (image, class): true positives
+``tp``, false positives ``fp``, false negatives ``fn`` and true negatives ``tn``. They are counted
+once, exactly, in int64, and every score and every aggregation is computed from them without
+touching the masks again.
+
+Two counting paths exist and must agree exactly on every input:
+
+- the *reference*, :func:`confusion_matrix_reference` and :func:`_binary_counts_reference`: the
+  obviously-right ``np.bincount`` confusion matrix and ``np.count_nonzero``;
+- the *fast path*, :mod:`segscore.metrics._kernel`: one fused pass over the data in compiled code
+  where the extension was built, otherwise the reference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from segscore._types import IntArray
+from segscore._validation import (
+    check_finite_probabilities,
+    check_int,
+    check_ndim,
+    check_not_empty,
+    check_number,
+    check_same_shape,
+    fail,
+    fail_binary_values,
+    fail_labels,
+)
+
+__all__ = [
+    "CountingSpec",
+    "Counts",
+    "confusion",
+    "confusion_matrix",
+    "confusion_matrix_reference",
+]
+
+Mode = Literal["binary", "multiclass", "multilabel"]
+
+
+@dataclass(frozen=True, slots=True)
+class CountingSpec:
+    """How a :class:`Counts` was counted; part of every result's conventions record.
+
+    Attributes
+    ----------
+    mode : {'binary', 'multiclass', 'multilabel'}
+        Binary masks (one class), label maps with ``num_classes`` classes, or one binary mask per class.
+    num_classes : int
+        Number of class columns ``C`` (1 for binary).
+    threshold : float or None
+        Probability threshold used for float inputs (a pixel is foreground when ``p >= threshold``);
+        None for label maps.
+    ignore_index : int or None
+        Target label whose pixels were excluded from every count.
+    """
+
+    mode: Mode
+    num_classes: int
+    threshold: float | None
+    ignore_index: int | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the record as a plain dict (for JSON).
+
+        Examples
+        --------
+        >>> CountingSpec("binary", 1, 0.5, None).as_dict()
+        {'mode': 'binary', 'num_classes': 1, 'threshold': 0.5, 'ignore_index': None}
+        """
+        return {
+            "mode": self.mode,
+            "num_classes": self.num_classes,
+            "threshold": self.threshold,
+            "ignore_index": self.ignore_index,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """Confusion counts ``tp, fp, fn, tn`` per image and class, exact int64.
+
+    Fields are int64 arrays of one shape: ``(N, C)`` as returned by :func:`confusion` (one row per
+    image, one column per class), ``(C,)`` after ``sum(axis=0)`` (pooled over images), or ``()``.
+
+    Attributes
+    ----------
+    tp, fp, fn, tn : ndarray of int64
+        True positives, false positives, false negatives and true negatives. Ignored pixels are in
+        none of them, so ``tp + fp + fn + tn`` is the number of counted pixels.
+    spec : CountingSpec or None
+        How the counts were made; None for counts built by hand.
+
+    Examples
+    --------
+    >>> c = Counts.from_arrays(tp=[[2]], fp=[[1]], fn=[[0]], tn=[[5]])
+    >>> c.shape, c.total
+    ((1, 1), array([[8]]))
+    >>> (c + c).tp
+    array([[4]])
+    >>> Counts.concat([c, c]).tp.ravel()
+    array([2, 2])
+    """
+
+    tp: IntArray
+    fp: IntArray
+    fn: IntArray
+    tn: IntArray
+    spec: CountingSpec | None = None
+
+    def __post_init__(self) -> None:
+        shapes = {np.shape(a) for a in (self.tp, self.fp, self.fn, self.tn)}
+        if len(shapes) != 1:
+            fail(f"`tp`, `fp`, `fn` and `tn` must have one shape, got {sorted(shapes)}.")
+        for name in ("tp", "fp", "fn", "tn"):
+            value = getattr(self, name)
+            if not isinstance(value, np.ndarray) or value.dtype != np.int64:
+                fail(f"`{name}` must be an int64 ndarray, got {type(value).__name__} "
+                     f"of dtype {getattr(value, 'dtype', None)}.")
+            if value.size and int(value.min()) < 0:
+                fail(f"`{name}` must hold non-negative counts, got minimum {int(value.min())}.")
+
+    @classmethod
+    def from_arrays(
+        cls,
+        *,
+        tp: Any,
+        fp: Any,
+        fn: Any,
+        tn: Any,
+        spec: CountingSpec | None = None,
+    ) -> Counts:
+        """Build counts from array-likes of integers (converted to int64 exactly).
+
+        Raises
+        ------
+        InputError
+            If a value is not integral, is negative, or the shapes differ.
+        """
+        arrays = []
+        for name, value in (("tp", tp), ("fp", fp), ("fn", fn), ("tn", tn)):
+            array = np.asarray(value)
+            if array.dtype.kind not in "iub":
+                fail(f"`{name}` must hold integer counts, got dtype {array.dtype}.")
+            arrays.append(array.astype(np.int64))
+        return cls(arrays[0], arrays[1], arrays[2], arrays[3], spec)
+
+    # -- shape --------------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Shape of each count array."""
+        return tuple(self.tp.shape)
+
+    @property
+    def n_images(self) -> int:
+        """Number of rows (images); 1 for pooled counts."""
+        return int(self.tp.shape[0]) if self.tp.ndim == 2 else 1
+
+    @property
+    def n_classes(self) -> int:
+        """Number of class columns."""
+        return int(self.tp.shape[-1]) if self.tp.ndim >= 1 else 1
+
+    # -- derived counts -------------------------------------------------------------------------
+    @property
+    def total(self) -> IntArray:
+        """Counted (non-ignored) pixels, ``tp + fp + fn + tn``."""
+        return self.tp + self.fp + self.fn + self.tn
+
+    @property
+    def support(self) -> IntArray:
+        """Target pixels of the class, ``tp + fn``."""
+        return self.tp + self.fn
+
+    @property
+    def predicted(self) -> IntArray:
+        """Predicted pixels of the class, ``tp + fp``."""
+        return self.tp + self.fp
+
+    @property
+    def target_empty(self) -> np.ndarray[Any, np.dtype[np.bool_]]:
+        """True where the target has no pixel of the class (``tp + fn == 0``)."""
+        return self.support == 0
+
+    @property
+    def prediction_empty(self) -> np.ndarray[Any, np.dtype[np.bool_]]:
+        """True where the prediction has no pixel of the class (``tp + fp == 0``)."""
+        return self.predicted == 0
+
+    # -- combining ------------------------------------------------------------------------------
+    def _spec_with(self, other: Counts) -> CountingSpec | None:
+        if self.spec is not None and other.spec is not None and self.spec != other.spec:
+            fail(
+                "counts to combine must be made with the same conventions, got "
+                f"{self.spec.as_dict()} and {other.spec.as_dict()}."
+            )
+        return self.spec if self.spec is not None else other.spec
+
+    def __add__(self, other: Counts) -> Counts:
+        """Add counts of the same shape element by element (e.g. two passes over one image)."""
+        if not isinstance(other, Counts):
+            return NotImplemented
+        if self.shape != other.shape:
+            fail(f"counts to add must have the same shape, got {self.shape} and {other.shape}.")
+        spec = self._spec_with(other)
+        return Counts(
+            self.tp + other.tp, self.fp + other.fp, self.fn + other.fn, self.tn + other.tn, spec
+        )
+
+    @staticmethod
+    def concat(parts: Sequence[Counts]) -> Counts:
+        """Stack the rows (images) of several ``(N_i, C)`` counts into one ``(sum N_i, C)``.
+
+        The result equals :func:`confusion` on the concatenated data, row for row.
+
+        Raises
+        ------
+        InputError
+            If ``parts`` is empty, the class counts differ, or the conventions differ.
+        """
+        if len(parts) == 0:
+            fail("`parts` must hold at least one Counts, got an empty sequence.")
+        spec = parts[0].spec
+        for part in parts:
+            if part.tp.ndim != 2:
+                fail(f"counts to concatenate must have shape (N, C), got {part.shape}.")
+            if part.n_classes != parts[0].n_classes:
+                fail(
+                    "counts to concatenate must have the same number of classes, got "
+                    f"{parts[0].n_classes} and {part.n_classes}."
+                )
+            spec = parts[0]._spec_with(part)
+        return Counts(
+            np.concatenate([p.tp for p in parts]),
+            np.concatenate([p.fp for p in parts]),
+            np.concatenate([p.fn for p in parts]),
+            np.concatenate([p.tn for p in parts]),
+            spec,
+        )
+
+    def sum(self, axis: int | tuple[int, ...] | None = None) -> Counts:
+        """Sum counts over an axis: ``axis=0`` pools images (per class), ``None`` pools everything.
+
+        Examples
+        --------
+        >>> c = Counts.from_arrays(tp=[[1, 2], [3, 4]], fp=[[0, 0], [1, 1]], fn=[[0, 1], [0, 0]],
+        ...                        tn=[[9, 7], [6, 5]])
+        >>> c.sum(axis=0).tp
+        array([4, 6])
+        >>> int(c.sum().tp)
+        10
+        """
+        return Counts(
+            np.asarray(self.tp.sum(axis=axis), dtype=np.int64),
+            np.asarray(self.fp.sum(axis=axis), dtype=np.int64),
+            np.asarray(self.fn.sum(axis=axis), dtype=np.int64),
+            np.asarray(self.tn.sum(axis=axis), dtype=np.int64),
+            self.spec,
+        )
+
+    def select(self, rows: Any = slice(None), classes: Any = slice(None)) -> Counts:
+        """Return the counts of some images (``rows``) and classes (``classes``) of ``(N, C)`` counts.
+
+        Examples
+        --------
+        >>> c = Counts.from_arrays(tp=[[1, 2]], fp=[[0, 0]], fn=[[0, 1]], tn=[[9, 7]])
+        >>> c.select(classes=[1]).tp
+        array([[2]])
+        """
+        if self.tp.ndim != 2:
+            fail(f"`select` needs counts of shape (N, C), got {self.shape}.")
+
+        def take(a: IntArray) -> IntArray:
+            return np.ascontiguousarray(a[rows][:, classes]).reshape(-1, _width(a, classes))
+
+        return Counts(take(self.tp), take(self.fp), take(self.fn), take(self.tn), self.spec)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the counts as nested lists of Python ints (for JSON)."""
+        return {
+            "tp": self.tp.tolist(),
+            "fp": self.fp.tolist(),
+            "fn": self.fn.tolist(),
+            "tn": self.tn.tolist(),
+            "spec": None if self.spec is None else self.spec.as_dict(),
+        }
+
+
+def _width(a: IntArray, classes: Any) -> int:
+    return int(np.empty(a.shape[1])[classes].size)
+
+
+# ------------------------------------------------------------------------------------------------
+# Input handling
+# ------------------------------------------------------------------------------------------------
+
+
+def _is_tensor(x: object) -> bool:
+    return type(x).__module__.split(".", 1)[0] == "torch"
+
+
+def _batch_shape(
+    name: str, shape: tuple[int, ...], spatial_dims: int | None, channel_axis: bool
+) -> tuple[int, ...]:
+    """Return the array's shape with a leading batch axis, validating the number of axes."""
+    extra = 1 if channel_axis else 0
+    layout = "C, " if channel_axis else ""
+    if spatial_dims is None:
+        allowed = (2 + extra, 3 + extra, 4 + extra)
+        meaning = (
+            f"({layout}H, W) for one image, (N, {layout}H, W) for a batch of 2-D images or "
+            f"(N, {layout}D, H, W) for a batch of 3-D volumes; set `spatial_dims=3` for one volume"
+        )
+        check_ndim(name, shape, allowed, meaning)
+        return shape if len(shape) > 2 + extra else (1, *shape)
+    spatial = check_int("spatial_dims", spatial_dims, low=2)
+    if spatial not in (2, 3):
+        fail(f"`spatial_dims` must be 2 or 3, got {spatial_dims!r}.")
+    meaning = (
+        f"({layout}{'D, ' if spatial == 3 else ''}H, W) for one image or with a leading batch axis N"
+    )
+    check_ndim(name, shape, (spatial + extra, spatial + extra + 1), meaning)
+    return shape if len(shape) == spatial + extra + 1 else (1, *shape)
+
+
+def _as_binary(name: str, array: np.ndarray[Any, Any], threshold: float, is_target: bool) -> Any:
+    """Validate a binary mask and return it as an array whose nonzero pixels are foreground."""
+    kind = array.dtype.kind
+    if kind == "b":
+        return array
+    if kind == "f":
+        finite = np.isfinite(array)
+        n_bad = int(array.size - np.count_nonzero(finite))
+        low = float(array.min()) if n_bad == 0 else 0.0
+        high = float(array.max()) if n_bad == 0 else 0.0
+        if is_target:
+            if n_bad or not np.all((array == 0) | (array == 1)):
+                values = np.unique(array[finite])[:9] if n_bad == 0 else [np.nan]
+                fail_binary_values(name, values)
+            return array != 0
+        check_finite_probabilities(name, low, high, n_bad)
+        return array >= threshold
+    if kind in "iu":
+        high = int(array.max())
+        low = int(array.min())
+        if low < 0 or high > 1:
+            if low < 0 or high != 255 or np.count_nonzero((array != 0) & (array != 255)):
+                fail_binary_values(name, np.unique(array))
+        return array
+    fail(f"`{name}` must be a bool, integer or float array, got dtype {array.dtype}.")
+
+
+def _binary_counts_reference(pred: Any, target: Any) -> tuple[IntArray, IntArray, IntArray]:
+    """Per-row ``(tp, predicted, support)`` of 2-D arrays ``(rows, pixels)``: the obvious way."""
+    p = pred != 0
+    t = target != 0
+    tp = np.count_nonzero(p & t, axis=1).astype(np.int64)
+    predicted = np.count_nonzero(p, axis=1).astype(np.int64)
+    support = np.count_nonzero(t, axis=1).astype(np.int64)
+    return tp, predicted, support
+
+
+def _check_labels(
+    name: str, array: np.ndarray[Any, Any], num_classes: int, ignore_index: int | None
+) -> None:
+    kind = array.dtype.kind
+    if kind == "b":
+        if num_classes < 2 and np.any(array):
+            fail_labels(name, [1], num_classes, ignore_index)
+        return
+    if kind not in "iu":
+        hint = " (for probabilities, take the argmax over the class axis first)" if kind == "f" else ""
+        fail(f"`{name}` must be an integer label map when `num_classes` is set, got dtype "
+             f"{array.dtype}{hint}.")
+    info = np.iinfo(array.dtype)
+    if int(info.max) + 1 < num_classes:
+        fail(
+            f"`num_classes` must fit the label dtype of `{name}`: {array.dtype} holds at most "
+            f"{int(info.max) + 1} labels, got num_classes={num_classes} (labels may have wrapped)."
+        )
+    low, high = int(array.min()), int(array.max())
+    if low < 0 or high >= num_classes:
+        labels = np.unique(array)
+        bad = labels[((labels < 0) | (labels >= num_classes)) & (labels != ignore_index)]
+        if bad.size:
+            fail_labels(name, bad, num_classes, ignore_index)
+
+
+def confusion_matrix_reference(
+    pred: Any, target: Any, *, num_classes: int, ignore_index: int | None = None
+) -> IntArray:
+    """Per-image confusion matrices by ``np.bincount``: the reference every fast path must equal.
+
+    Parameters
+    ----------
+    pred, target : ndarray of int, shape (N, *S)
+        Label maps, already validated; the first axis indexes images.
+    num_classes : int
+        Number of classes ``C``.
+    ignore_index : int, optional
+        Target label whose pixels are dropped. A prediction equal to it on a counted pixel goes to
+        the extra last column ("no class").
+
+    Returns
+    -------
+    ndarray of int64, shape (N, C, C + 1)
+        ``m[n, t, p]`` is the number of pixels of image ``n`` with target ``t`` and prediction ``p``;
+        column ``C`` counts predictions of the ignore label.
+
+    Examples
+    --------
+    >>> confusion_matrix_reference(np.array([[0, 1, 1]]), np.array([[0, 1, 0]]), num_classes=2)
+    array([[[1, 1, 0],
+            [0, 1, 0]]])
+    """
+    n = pred.shape[0]
+    c = num_classes
+    t = np.asarray(target, dtype=np.int64).reshape(n, -1)
+    p = np.asarray(pred, dtype=np.int64).reshape(n, -1)
+    p = np.where((p < 0) | (p >= c), c, p)  # only the ignore label remains out of range here
+    rows = np.broadcast_to(np.arange(n, dtype=np.int64)[:, None], t.shape)
+    keep = np.ones(t.shape, dtype=bool) if ignore_index is None else t != ignore_index
+    keys = (rows[keep] * c + t[keep]) * (c + 1) + p[keep]
+    return np.bincount(keys, minlength=n * c * (c + 1)).astype(np.int64).reshape(n, c, c + 1)
+
+
+def _counts_from_matrix(matrix: IntArray, spec: CountingSpec) -> Counts:
+    c = matrix.shape[1]
+    tp = np.diagonal(matrix[:, :, :c], axis1=1, axis2=2).astype(np.int64)
+    fp = matrix[:, :, :c].sum(axis=1) - tp
+    fn = matrix.sum(axis=2) - tp
+    total = matrix.sum(axis=(1, 2))[:, None]
+    tn = total - tp - fp - fn
+    return Counts(tp, fp, fn, tn, spec)
+
+
+def _prepare(
+    pred: Any,
+    target: Any,
+    num_classes: int | None,
+    threshold: float,
+    ignore_index: int | None,
+    multilabel: bool,
+    spatial_dims: int | None,
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], CountingSpec]:
+    """Validate the arguments and return ``(pred, target)`` shaped ``(rows, pixels)`` and the spec."""
+    threshold = check_number(
+        "threshold", threshold, low=0, high=1, low_inclusive=False, high_inclusive=False
+    )
+    if ignore_index is not None:
+        ignore_index = check_int("ignore_index", ignore_index)
+    if multilabel and num_classes is not None:
+        fail("`num_classes` must be None when `multilabel=True`: classes are the channel axis (C).")
+    p = np.asarray(pred)
+    t = np.asarray(target)
+    for name, a in (("pred", p), ("target", t)):
+        if a.dtype.kind not in "biuf":
+            fail(f"`{name}` must be a bool, integer or float array, got dtype {a.dtype}.")
+    check_same_shape(p.shape, t.shape)
+    shape = _batch_shape("pred", p.shape, spatial_dims, channel_axis=multilabel)
+    check_not_empty("pred", p.shape)
+    if num_classes is None:
+        if ignore_index is not None:
+            fail(
+                "`ignore_index` needs label maps: set `num_classes` (binary masks have no ignore label)."
+            )
+        mode: Mode = "multilabel" if multilabel else "binary"
+        n_cols = shape[1] if multilabel else 1
+        rows = shape[0] * n_cols
+        pb = _as_binary("pred", p, threshold, is_target=False).reshape(rows, -1)
+        tb = _as_binary("target", t, threshold, is_target=True).reshape(rows, -1)
+        used_threshold = threshold if p.dtype.kind == "f" else None
+        return pb, tb, CountingSpec(mode, n_cols, used_threshold, None)
+    c = check_int("num_classes", num_classes, low=1)
+    if ignore_index is not None and 0 <= ignore_index < c:
+        fail(
+            f"`ignore_index` must lie outside [0, {c}) (the class labels), got {ignore_index}; "
+            "to leave a class out of the averages use `include_background=False` or `classes=`."
+        )
+    _check_labels("pred", p, c, ignore_index)
+    _check_labels("target", t, c, ignore_index)
+    return p.reshape(shape[0], -1), t.reshape(shape[0], -1), CountingSpec("multiclass", c, None, ignore_index)
+
+
+def confusion(
+    pred: Any,
+    target: Any,
+    *,
+    num_classes: int | None = None,
+    threshold: float = 0.5,
+    ignore_index: int | None = None,
+    multilabel: bool = False,
+    spatial_dims: int | None = None,
+) -> Counts:
+    """Count ``tp, fp, fn, tn`` per image and class in one exact pass.
+
+    Parameters
+    ----------
+    pred : array_like or torch.Tensor, shape (N, *S) or (*S)
+        Prediction. Binary mode (``num_classes=None``): bool, integers {0, 1} or {0, 255}, or float
+        probabilities thresholded at ``threshold``. Multiclass: integer label map. Multilabel:
+        shape (N, C, *S) or (C, *S) of probabilities or {0, 1}.
+    target : array_like or torch.Tensor, same shape as ``pred``
+        Ground truth: binary masks (bool, {0, 1}, {0, 255}) or integer label maps.
+    num_classes : int, optional
+        Number of classes ``C`` of label maps. None means binary masks (``C = 1``).
+    threshold : float, default 0.5
+        For float predictions, a pixel is foreground when ``p >= threshold``. Must lie in (0, 1).
+    ignore_index : int, optional
+        Target label (outside ``[0, C)``, e.g. 255) whose pixels are excluded from every count, whatever
+        the prediction there. A prediction equal to it on a counted pixel is "no class": a false
+        negative for the target's class and a false positive for none.
+    multilabel : bool, default False
+        Inputs hold one binary mask per class on axis 1 (axis 0 for a single image).
+    spatial_dims : {2, 3}, optional
+        Number of spatial axes. By default a 2-D array is one image, 3-D is a batch of 2-D images
+        (N, H, W) and 4-D a batch of volumes (N, D, H, W); set 3 to pass one volume (D, H, W).
+
+    Returns
+    -------
+    Counts
+        int64 fields of shape (N, C), one row per image and one column per class.
+
+    Raises
+    ------
+    InputError
+        On a shape mismatch, a wrong number of axes, an empty array, labels out of range, negative
+        labels, non-binary values in a binary mask, NaN, infinite or out-of-[0, 1] probabilities, a
+        threshold outside (0, 1), or a label dtype too small for ``num_classes``.
+
+    Notes
+    -----
+    For class ``k`` of image ``n``: ``tp`` = pixels with target k and prediction k; ``fp`` = prediction
+    k, target another class; ``fn`` = target k, prediction another class (or the ignore label);
+    ``tn`` = the rest of the counted pixels. ``tp + fp + fn + tn`` is the number of pixels whose
+    target is not ``ignore_index``. Counting is exact in int64 at any size.
+
+    Examples
+    --------
+    >>> c = confusion(np.array([[0, 1, 1]]), np.array([[0, 1, 0]]), num_classes=2)
+    >>> c.tp, c.fp, c.fn, c.tn
+    (array([[1, 1]]), array([[0, 1]]), array([[1, 0]]), array([[1, 1]]))
+    >>> confusion(np.array([[0.2, 0.7], [0.5, 0.1]]), np.array([[0, 1], [0, 0]])).fp
+    array([[1]])
+    """
+    if _is_tensor(pred) or _is_tensor(target):
+        from segscore.metrics import _torch_counts
+
+        return _torch_counts.confusion_torch(
+            pred,
+            target,
+            num_classes=num_classes,
+            threshold=threshold,
+            ignore_index=ignore_index,
+            multilabel=multilabel,
+            spatial_dims=spatial_dims,
+        )
+    p, t, spec = _prepare(pred, target, num_classes, threshold, ignore_index, multilabel, spatial_dims)
+    from segscore.metrics import _kernel
+
+    if spec.mode == "multiclass":
+        matrix = _kernel.confusion_matrix(p, t, spec.num_classes, ignore_index)
+        return _counts_from_matrix(matrix, spec)
+    tp, predicted, support = _kernel.binary_counts(p, t)
+    n_pix = np.int64(p.shape[1])
+    cols = spec.num_classes
+    tp, predicted, support = (a.reshape(-1, cols) for a in (tp, predicted, support))
+    fp = predicted - tp
+    fn = support - tp
+    tn = n_pix - tp - fp - fn
+    return Counts(tp, fp, fn, tn, spec)
+
+
+def confusion_matrix(
+    pred: Any,
+    target: Any,
+    *,
+    num_classes: int,
+    ignore_index: int | None = None,
+    spatial_dims: int | None = None,
+) -> IntArray:
+    """Per-image ``C × C`` confusion matrices of label maps (rows: target, columns: prediction).
+
+    Parameters
+    ----------
+    pred, target : array_like of int, shape (N, *S) or (*S)
+        Label maps, as for :func:`confusion`.
+    num_classes : int
+        Number of classes ``C``.
+    ignore_index : int, optional
+        Target label excluded from the counts (outside ``[0, C)``).
+    spatial_dims : {2, 3}, optional
+        As for :func:`confusion`.
+
+    Returns
+    -------
+    ndarray of int64, shape (N, C, C)
+        ``m[n, t, p]``: pixels of image ``n`` with target ``t`` and prediction ``p``. Pixels predicted
+        as the ignore label are in no column (they are false negatives in :func:`confusion`).
+
+    Examples
+    --------
+    >>> confusion_matrix(np.array([[0, 1, 1]]), np.array([[0, 1, 0]]), num_classes=2)
+    array([[[1, 1],
+            [0, 1]]])
+    """
+    p, t, spec = _prepare(pred, target, num_classes, 0.5, ignore_index, False, spatial_dims)
+    from segscore.metrics import _kernel
+
+    matrix = _kernel.confusion_matrix(p, t, spec.num_classes, ignore_index)
+    return np.ascontiguousarray(matrix[:, :, : spec.num_classes])
+
+
+def iter_rows(counts: Iterable[Counts]) -> Counts:
+    """Concatenate an iterable of counts (helper for streaming code)."""
+    return Counts.concat(list(counts))
