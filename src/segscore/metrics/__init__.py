@@ -9,7 +9,7 @@ reported with every :class:`~segscore.metrics.reduce.Score`. See :mod:`segscore.
 for the four named cases and the overrides.
 """
 
-from segscore.metrics.counts import Counts, CountingSpec, confusion, confusion_matrix
+from segscore.metrics.counts import CountingSpec, Counts, confusion, confusion_matrix
 from segscore.metrics.empty import EmptyCase, EmptyPolicy
 from segscore.metrics.evaluator import Evaluator
 from segscore.metrics.overlap import (
@@ -36,6 +36,7 @@ __all__ = [
     "EmptyCase",
     "EmptyPolicy",
     "Evaluator",
+    "Score",
     "accuracy",
     "balanced_accuracy",
     "confusion",

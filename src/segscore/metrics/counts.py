@@ -122,8 +122,10 @@ class Counts:
         for name in ("tp", "fp", "fn", "tn"):
             value = getattr(self, name)
             if not isinstance(value, np.ndarray) or value.dtype != np.int64:
-                fail(f"`{name}` must be an int64 ndarray, got {type(value).__name__} "
-                     f"of dtype {getattr(value, 'dtype', None)}.")
+                fail(
+                    f"`{name}` must be an int64 ndarray, got {type(value).__name__} "
+                    f"of dtype {getattr(value, 'dtype', None)}."
+                )
             if value.size and int(value.min()) < 0:
                 fail(f"`{name}` must hold non-negative counts, got minimum {int(value.min())}.")
 
@@ -187,12 +189,12 @@ class Counts:
     @property
     def target_empty(self) -> np.ndarray[Any, np.dtype[np.bool_]]:
         """True where the target has no pixel of the class (``tp + fn == 0``)."""
-        return self.support == 0
+        return np.asarray(self.support == 0, dtype=bool)
 
     @property
     def prediction_empty(self) -> np.ndarray[Any, np.dtype[np.bool_]]:
         """True where the prediction has no pixel of the class (``tp + fp == 0``)."""
-        return self.predicted == 0
+        return np.asarray(self.predicted == 0, dtype=bool)
 
     # -- combining ------------------------------------------------------------------------------
     def _spec_with(self, other: Counts) -> CountingSpec | None:
@@ -323,9 +325,7 @@ def _batch_shape(
     spatial = check_int("spatial_dims", spatial_dims, low=2)
     if spatial not in (2, 3):
         fail(f"`spatial_dims` must be 2 or 3, got {spatial_dims!r}.")
-    meaning = (
-        f"({layout}{'D, ' if spatial == 3 else ''}H, W) for one image or with a leading batch axis N"
-    )
+    meaning = f"({layout}{'D, ' if spatial == 3 else ''}H, W) for one image or with a leading batch axis N"
     check_ndim(name, shape, (spatial + extra, spatial + extra + 1), meaning)
     return shape if len(shape) == spatial + extra + 1 else (1, *shape)
 
@@ -350,9 +350,10 @@ def _as_binary(name: str, array: np.ndarray[Any, Any], threshold: float, is_targ
     if kind in "iu":
         high = int(array.max())
         low = int(array.min())
-        if low < 0 or high > 1:
-            if low < 0 or high != 255 or np.count_nonzero((array != 0) & (array != 255)):
-                fail_binary_values(name, np.unique(array))
+        if (low < 0 or high > 1) and (
+            low < 0 or high != 255 or np.count_nonzero((array != 0) & (array != 255))
+        ):
+            fail_binary_values(name, np.unique(array))
         return array
     fail(f"`{name}` must be a bool, integer or float array, got dtype {array.dtype}.")
 
@@ -376,9 +377,13 @@ def _check_labels(
             fail_labels(name, [1], num_classes, ignore_index)
         return
     if kind not in "iu":
-        hint = " (for probabilities, take the argmax over the class axis first)" if kind == "f" else ""
-        fail(f"`{name}` must be an integer label map when `num_classes` is set, got dtype "
-             f"{array.dtype}{hint}.")
+        hint = (
+            " (for probabilities, take the argmax over the class axis first)" if kind == "f" else ""
+        )
+        fail(
+            f"`{name}` must be an integer label map when `num_classes` is set, got dtype "
+            f"{array.dtype}{hint}."
+        )
     info = np.iinfo(array.dtype)
     if int(info.max) + 1 < num_classes:
         fail(
@@ -486,7 +491,11 @@ def _prepare(
         )
     _check_labels("pred", p, c, ignore_index)
     _check_labels("target", t, c, ignore_index)
-    return p.reshape(shape[0], -1), t.reshape(shape[0], -1), CountingSpec("multiclass", c, None, ignore_index)
+    return (
+        p.reshape(shape[0], -1),
+        t.reshape(shape[0], -1),
+        CountingSpec("multiclass", c, None, ignore_index),
+    )
 
 
 def confusion(
@@ -562,7 +571,9 @@ def confusion(
             multilabel=multilabel,
             spatial_dims=spatial_dims,
         )
-    p, t, spec = _prepare(pred, target, num_classes, threshold, ignore_index, multilabel, spatial_dims)
+    p, t, spec = _prepare(
+        pred, target, num_classes, threshold, ignore_index, multilabel, spatial_dims
+    )
     from segscore.metrics import _kernel
 
     if spec.mode == "multiclass":

@@ -137,7 +137,9 @@ def apply_policy(
     if any(o is not None for o in overrides):
         cases = empty_cases(tp, fp, fn)
         for case, override in zip(
-            (EmptyCase.BOTH_EMPTY, EmptyCase.TARGET_EMPTY, EmptyCase.PREDICTION_EMPTY), overrides
+            (EmptyCase.BOTH_EMPTY, EmptyCase.TARGET_EMPTY, EmptyCase.PREDICTION_EMPTY),
+            overrides,
+            strict=True,
         ):
             if override is not None:
                 value = np.where(cases[case], override, value)

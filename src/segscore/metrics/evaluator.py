@@ -12,7 +12,7 @@ from typing import Any
 
 from segscore._types import Aggregation
 from segscore._validation import fail
-from segscore.metrics.counts import Counts, CountingSpec, confusion
+from segscore.metrics.counts import CountingSpec, Counts, confusion
 from segscore.metrics.empty import EmptyPolicy
 from segscore.metrics.reduce import Score, score
 
@@ -71,8 +71,14 @@ class Evaluator:
                 "every update must have the same number of classes, got "
                 f"{self._parts[0].n_classes} and then {counts.n_classes}."
             )
-        if self._spec is not None and counts.spec is not None and counts.spec.mode != self._spec.mode:
-            fail(f"every update must be of one mode, got {self._spec.mode!r} and then {counts.spec.mode!r}.")
+        if (
+            self._spec is not None
+            and counts.spec is not None
+            and counts.spec.mode != self._spec.mode
+        ):
+            fail(
+                f"every update must be of one mode, got {self._spec.mode!r} and then {counts.spec.mode!r}."
+            )
         self._spec = self._spec if self._spec is not None else counts.spec
         self._parts.append(counts)
 
@@ -103,7 +109,9 @@ class Evaluator:
     def counts(self) -> Counts:
         """All rows so far as one ``(N, C)`` Counts."""
         if not self._parts:
-            fail("the accumulator is empty: call `update` with at least one batch before `compute`.")
+            fail(
+                "the accumulator is empty: call `update` with at least one batch before `compute`."
+            )
         if len(self._parts) > 1:
             self._parts = [Counts.concat(self._parts)]
         return self._parts[0]

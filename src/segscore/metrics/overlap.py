@@ -370,4 +370,6 @@ def generalized_dice(
     denominator = (w * _f64(2 * counts.tp + counts.fp + counts.fn)).sum(axis=-1)
     zero = denominator == 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        return _f64(np.where(zero, policy.zero_division, numerator / np.where(zero, 1.0, denominator)))
+        return _f64(
+            np.where(zero, policy.zero_division, numerator / np.where(zero, 1.0, denominator))
+        )

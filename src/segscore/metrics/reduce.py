@@ -32,7 +32,7 @@ import numpy as np
 
 from segscore._types import Aggregation, FloatArray
 from segscore._validation import check_option, fail
-from segscore.metrics.counts import Counts, CountingSpec
+from segscore.metrics.counts import CountingSpec, Counts
 from segscore.metrics.empty import EmptyCase, EmptyPolicy, as_empty_policy, empty_cases
 from segscore.metrics.registry import get_metric
 
@@ -245,7 +245,9 @@ def score(
     if classes is not None:
         bad = [k for k in classes if not isinstance(k, (int, np.integer)) or not 0 <= k < n_classes]
         if bad or len(classes) == 0:
-            fail(f"`classes` must be a non-empty list of class indices in [0, {n_classes}), got {list(classes)!r}.")
+            fail(
+                f"`classes` must be a non-empty list of class indices in [0, {n_classes}), got {list(classes)!r}."
+            )
         kept = [k for k in kept if k in {int(c) for c in classes}]
     used = counts.select(classes=kept)
 

@@ -63,7 +63,13 @@ METRICS: dict[str, MetricSpec] = {
 }
 """Metrics available by name. ``fbeta@B`` names any F-beta (``fbeta@2`` is ``f2``)."""
 
-ALIASES = {"jaccard": "iou", "f1": "dice", "sensitivity": "recall", "tpr": "recall", "tnr": "specificity"}
+ALIASES = {
+    "jaccard": "iou",
+    "f1": "dice",
+    "sensitivity": "recall",
+    "tpr": "recall",
+    "tnr": "specificity",
+}
 
 
 def get_metric(name: str) -> MetricSpec:

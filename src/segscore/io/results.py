@@ -1,0 +1,87 @@
+"""Write result tables and records atomically: a temporary file in the same folder, then rename.
+
+An interrupted write never leaves a half-written file behind: either the old file (or none) or the
+complete new one is there.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["atomic_write_bytes", "to_jsonable", "write_csv", "write_json"]
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically and return the path."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def to_jsonable(value: Any) -> Any:
+    """Convert numpy scalars/arrays and non-finite floats into strict-JSON values.
+
+    NaN becomes None (``null``) and infinities the strings ``"inf"``/``"-inf"``, so the files load
+    in any JSON reader.
+
+    Examples
+    --------
+    >>> to_jsonable({"a": np.float64("nan"), "b": np.arange(2), "c": (1.5, float("inf"))})
+    {'a': None, 'b': [0, 1], 'c': [1.5, 'inf']}
+    """
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+        return to_jsonable(value.tolist())
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+    return value
+
+
+def write_json(path: str | os.PathLike[str], record: Any) -> Path:
+    """Write ``record`` as indented strict JSON, atomically."""
+    text = json.dumps(to_jsonable(record), indent=2, allow_nan=False) + "\n"
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def write_csv(
+    path: str | os.PathLike[str], rows: Iterable[Mapping[str, Any]], columns: Sequence[str]
+) -> Path:
+    """Write rows (dicts) as CSV with the given columns, atomically; NaN is written as empty."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        clean = {}
+        for key in columns:
+            v = row.get(key)
+            if isinstance(v, float) and math.isnan(v):
+                v = ""
+            elif isinstance(v, float):
+                v = repr(v)
+            clean[key] = v
+        writer.writerow(clean)
+    return atomic_write_bytes(path, buffer.getvalue().encode("utf-8"))

@@ -1,0 +1,144 @@
+"""Counting on torch tensors, on the tensors' own device (CPU or CUDA).
+
+Imported by :func:`segscore.confusion` only when a tensor arrives, so ``import segscore`` never
+imports torch. The masks stay on their device; only the (N, C) counts and a few scalars used for
+validation come back to the host. The rules and messages are those of the numpy path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from segscore._validation import (
+    check_finite_probabilities,
+    check_int,
+    check_not_empty,
+    check_number,
+    check_same_shape,
+    fail,
+    fail_binary_values,
+    fail_labels,
+)
+from segscore.metrics.counts import CountingSpec, Counts, Mode, _batch_shape
+
+__all__ = ["confusion_torch"]
+
+
+def _as_binary(name: str, x: torch.Tensor, threshold: float, is_target: bool) -> torch.Tensor:
+    if x.dtype == torch.bool:
+        return x
+    if x.is_floating_point():
+        finite = torch.isfinite(x)
+        n_bad = int(x.numel() - int(finite.sum()))
+        if is_target:
+            if n_bad or not bool(((x == 0) | (x == 1)).all()):
+                values = torch.unique(x[finite]).cpu().numpy()[:9] if n_bad == 0 else [np.nan]
+                fail_binary_values(name, values)
+            return x != 0
+        low = float(x.min()) if n_bad == 0 else 0.0
+        high = float(x.max()) if n_bad == 0 else 0.0
+        check_finite_probabilities(name, low, high, n_bad)
+        return x >= threshold
+    if x.is_complex():
+        fail(f"`{name}` must be a bool, integer or float tensor, got dtype {x.dtype}.")
+    low, high = int(x.min()), int(x.max())
+    if (low < 0 or high > 1) and (low < 0 or high != 255 or bool(((x != 0) & (x != 255)).any())):
+        fail_binary_values(name, torch.unique(x).cpu().numpy())
+    return x != 0
+
+
+def _check_labels(name: str, x: torch.Tensor, num_classes: int, ignore_index: int | None) -> None:
+    if x.is_floating_point() or x.is_complex():
+        fail(
+            f"`{name}` must be an integer label map when `num_classes` is set, got dtype {x.dtype} "
+            "(for probabilities, take the argmax over the class axis first)."
+        )
+    if x.dtype == torch.bool:
+        return
+    low, high = int(x.min()), int(x.max())
+    if low < 0 or high >= num_classes:
+        labels = torch.unique(x).cpu().numpy()
+        bad = labels[((labels < 0) | (labels >= num_classes)) & (labels != ignore_index)]
+        if bad.size:
+            fail_labels(name, bad, num_classes, ignore_index)
+
+
+def _to_numpy(x: torch.Tensor) -> np.ndarray[Any, np.dtype[np.int64]]:
+    return np.ascontiguousarray(x.to(torch.int64).cpu().numpy())
+
+
+def confusion_torch(
+    pred: Any,
+    target: Any,
+    *,
+    num_classes: int | None,
+    threshold: float,
+    ignore_index: int | None,
+    multilabel: bool,
+    spatial_dims: int | None,
+) -> Counts:
+    """Count like :func:`segscore.confusion` on torch tensors, on their device."""
+    if not isinstance(pred, torch.Tensor) or not isinstance(target, torch.Tensor):
+        fail(
+            "`pred` and `target` must both be torch tensors or both be arrays, got "
+            f"{type(pred).__name__} and {type(target).__name__}."
+        )
+    if pred.device != target.device:
+        fail(
+            f"`pred` and `target` must be on the same device, got {pred.device} and {target.device}."
+        )
+    threshold = check_number(
+        "threshold", threshold, low=0, high=1, low_inclusive=False, high_inclusive=False
+    )
+    if ignore_index is not None:
+        ignore_index = check_int("ignore_index", ignore_index)
+    if multilabel and num_classes is not None:
+        fail("`num_classes` must be None when `multilabel=True`: classes are the channel axis (C).")
+    check_same_shape(tuple(pred.shape), tuple(target.shape))
+    shape = _batch_shape("pred", tuple(pred.shape), spatial_dims, channel_axis=multilabel)
+    check_not_empty("pred", tuple(pred.shape))
+    if num_classes is None:
+        if ignore_index is not None:
+            fail(
+                "`ignore_index` needs label maps: set `num_classes` (binary masks have no ignore label)."
+            )
+        mode: Mode = "multilabel" if multilabel else "binary"
+        cols = shape[1] if multilabel else 1
+        rows = shape[0] * cols
+        p = _as_binary("pred", pred, threshold, is_target=False).reshape(rows, -1)
+        t = _as_binary("target", target, threshold, is_target=True).reshape(rows, -1)
+        tp_t = (p & t).sum(dim=1, dtype=torch.int64)
+        stacked = torch.stack(
+            [tp_t, p.sum(dim=1, dtype=torch.int64), t.sum(dim=1, dtype=torch.int64)]
+        )
+        tp, predicted, support = (a.reshape(-1, cols) for a in _to_numpy(stacked))
+        n_pix = np.int64(p.shape[1])
+        fp = predicted - tp
+        fn = support - tp
+        spec = CountingSpec(mode, cols, threshold if pred.is_floating_point() else None, None)
+        return Counts(tp, fp, fn, n_pix - tp - fp - fn, spec)
+    c = check_int("num_classes", num_classes, low=1)
+    if ignore_index is not None and 0 <= ignore_index < c:
+        fail(
+            f"`ignore_index` must lie outside [0, {c}) (the class labels), got {ignore_index}; "
+            "to leave a class out of the averages use `include_background=False` or `classes=`."
+        )
+    _check_labels("pred", pred, c, ignore_index)
+    _check_labels("target", target, c, ignore_index)
+    n = shape[0]
+    t64 = target.reshape(n, -1).to(torch.int64)
+    p64 = pred.reshape(n, -1).to(torch.int64)
+    p64 = torch.where((p64 < 0) | (p64 >= c), torch.full_like(p64, c), p64)
+    rows_t = torch.arange(n, device=t64.device, dtype=torch.int64)[:, None].expand_as(t64)
+    keep = torch.ones_like(t64, dtype=torch.bool) if ignore_index is None else t64 != ignore_index
+    keys = (rows_t[keep] * c + t64[keep]) * (c + 1) + p64[keep]
+    matrix = torch.bincount(keys, minlength=n * c * (c + 1)).reshape(n, c, c + 1)
+    tp_m = torch.diagonal(matrix[:, :, :c], dim1=1, dim2=2)
+    fp_m = matrix[:, :, :c].sum(dim=1) - tp_m
+    fn_m = matrix.sum(dim=2) - tp_m
+    total = matrix.sum(dim=(1, 2))[:, None]
+    out = _to_numpy(torch.stack([tp_m, fp_m, fn_m, total - tp_m - fp_m - fn_m]))
+    return Counts(out[0], out[1], out[2], out[3], CountingSpec("multiclass", c, None, ignore_index))

@@ -1,0 +1,127 @@
+"""Render score reports for the terminal (rich when installed, plain text otherwise)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from segscore.report.scores import ScoreReport
+
+__all__ = ["accuracy_contrast", "conventions_line", "render_summary"]
+
+
+def _fmt(x: float) -> str:
+    return "nan" if math.isnan(x) else f"{x:.4f}"
+
+
+def conventions_line(report: ScoreReport) -> str:
+    """One line saying how the numbers were made.
+
+    Examples
+    --------
+    >>> from segscore import confusion
+    >>> from segscore.report.scores import build_report
+    >>> c = confusion(np.ones((1, 2, 2), bool), np.ones((1, 2, 2), bool))
+    >>> conventions_line(build_report(c, ["a"], ("iou",)))  # doctest: +ELLIPSIS
+    'conventions: mode=binary threshold=None ignore_index=None aggregation=images_then_classes empty=nan (both empty -> NaN, excluded) background=included segscore=...'
+    """
+    conv = next(iter(report.scores.values())).conventions
+    counting = conv.counting
+    zero = conv.empty.zero_division
+    empty = "nan (both empty -> NaN, excluded)" if math.isnan(zero) else f"{zero:g}"
+    overrides = [
+        f"{k}={v:g}"
+        for k, v in conv.empty.as_dict().items()
+        if k != "zero_division" and v is not None
+    ]
+    if overrides:
+        empty += " " + " ".join(overrides)
+    parts = [
+        f"mode={counting.mode if counting else 'unknown'}",
+        f"threshold={counting.threshold if counting else None}",
+        f"ignore_index={counting.ignore_index if counting else None}",
+        f"aggregation={conv.aggregation}",
+        f"empty={empty}",
+        f"background={'included' if conv.include_background else 'excluded'}",
+        f"segscore={conv.version}",
+    ]
+    return "conventions: " + " ".join(parts)
+
+
+def accuracy_contrast(report: ScoreReport) -> str | None:
+    """Return a sentence about the image where pixel accuracy most overstates IoU, if both were scored."""
+    if "accuracy" not in report.scores or "iou" not in report.scores:
+        return None
+    acc = report.scores["accuracy"].per_image
+    iou = report.scores["iou"].per_image
+    gap = np.where(np.isnan(iou), -np.inf, acc - iou)
+    i = int(np.argmax(gap))
+    if not np.isfinite(gap[i]) or gap[i] <= 0.2:
+        return None
+    return (
+        f"{report.names[i]}: pixel accuracy {acc[i]:.3f} but IoU {iou[i]:.3f} "
+        "- overlap scores show what pixel accuracy hides."
+    )
+
+
+def render_summary(report: ScoreReport, *, title: str = "segscore") -> str:
+    """Return the summary table as text (rich-rendered when rich is installed)."""
+    summary = report.summary()
+    header = [
+        "metric",
+        "value",
+        "mean",
+        "median",
+        "std",
+        "min",
+        "max",
+        "pooled",
+        "valid",
+        "excluded",
+    ]
+    rows: list[list[str]] = []
+    for metric, s in summary["metrics"].items():
+        rows.append(
+            [
+                metric,
+                _fmt(s["value"]),
+                _fmt(s["mean_over_images"]),
+                _fmt(s["median"]),
+                _fmt(s["std"]),
+                _fmt(s["min"]),
+                _fmt(s["max"]),
+                _fmt(s["pooled"]),
+                str(s["n_valid"]),
+                str(s["n_excluded"]),
+            ]
+        )
+    lines = [
+        f"{title}: {summary['n_images']} images",
+        _table(header, rows),
+        conventions_line(report),
+    ]
+    contrast = accuracy_contrast(report)
+    if contrast:
+        lines.append(contrast)
+    return "\n".join(lines)
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    try:
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:  # pragma: no cover - rich is installed with every extra
+        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+        fmt: Any = "  ".join(f"{{:>{w}}}" for w in widths)
+        return "\n".join(fmt.format(*r) for r in [header, *rows])
+    table = Table(show_edge=False)
+    for i, name in enumerate(header):
+        table.add_column(name, justify="left" if i == 0 else "right")
+    for row in rows:
+        table.add_row(*row)
+    console = Console(width=120, record=True, force_terminal=False, color_system=None)
+    with console.capture() as capture:
+        console.print(table)
+    return capture.get().rstrip()

@@ -1,0 +1,103 @@
+"""Counting torch tensors equals counting numpy arrays, on CPU (and CUDA when present)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import segscore
+from segscore.errors import InputError
+
+torch = pytest.importorskip("torch")
+
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+FIELDS = ("tp", "fp", "fn", "tn")
+
+
+def _same(a: segscore.Counts, b: segscore.Counts) -> None:
+    for f in FIELDS:
+        np.testing.assert_array_equal(getattr(a, f), getattr(b, f))
+        assert getattr(b, f).dtype == np.int64
+    assert a.spec == b.spec
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("shape", [(16, 16), (3, 16, 16), (2, 5, 8, 8)])
+def test_multiclass_with_ignore_matches_numpy(device: str, shape: tuple[int, ...]) -> None:
+    rng = np.random.default_rng(len(shape))
+    p = rng.integers(0, 4, shape).astype(np.uint8)
+    t = rng.integers(0, 4, shape).astype(np.uint8)
+    t.reshape(-1)[::7] = 255
+    p.reshape(-1)[::11] = 255
+    want = segscore.confusion(p, t, num_classes=4, ignore_index=255)
+    got = segscore.confusion(
+        torch.from_numpy(p).to(device),
+        torch.from_numpy(t).to(device),
+        num_classes=4,
+        ignore_index=255,
+    )
+    _same(want, got)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", ["bool", "uint8_255", "float32"])
+def test_binary_matches_numpy(device: str, dtype: str) -> None:
+    rng = np.random.default_rng(7)
+    prob = rng.random((4, 9, 13)).astype(np.float32)
+    t = rng.random((4, 9, 13)) > 0.6
+    if dtype == "bool":
+        p: np.ndarray = prob >= 0.3
+    elif dtype == "uint8_255":
+        p = (prob >= 0.3).astype(np.uint8) * 255
+    else:
+        p = prob
+    want = segscore.confusion(p, t, threshold=0.3)
+    got = segscore.confusion(
+        torch.from_numpy(p).to(device), torch.from_numpy(t).to(device), threshold=0.3
+    )
+    _same(want, got)
+
+
+def test_multilabel_matches_numpy() -> None:
+    rng = np.random.default_rng(3)
+    p = rng.random((2, 3, 6, 6))
+    t = (rng.random((2, 3, 6, 6)) > 0.5).astype(np.int64)
+    _same(
+        segscore.confusion(p, t, multilabel=True),
+        segscore.confusion(torch.from_numpy(p), torch.from_numpy(t), multilabel=True),
+    )
+
+
+@pytest.mark.parametrize(
+    ("pred", "target", "kwargs", "match"),
+    [
+        (torch.zeros(4, 4), np.zeros((4, 4)), {}, "both be torch tensors"),
+        (torch.zeros(4, 4), torch.zeros(4, 5), {}, "same shape"),
+        (torch.full((4, 4), float("nan")), torch.zeros(4, 4), {}, "finite probabilities"),
+        (torch.full((4, 4), 1.5), torch.zeros(4, 4), {}, r"probabilities in \[0, 1\]"),
+        (torch.full((4, 4), 2), torch.zeros(4, 4, dtype=torch.long), {}, "binary mask"),
+        (torch.zeros(4, 4), torch.full((4, 4), 0.5), {}, "binary mask"),
+        (
+            torch.full((4, 4), 5),
+            torch.zeros(4, 4, dtype=torch.long),
+            {"num_classes": 3},
+            r"labels \[5\] outside",
+        ),
+        (torch.zeros(4, 4), torch.zeros(4, 4), {"num_classes": 3}, "integer label map"),
+        (
+            torch.zeros(4, 4, dtype=torch.long),
+            torch.zeros(4, 4, dtype=torch.long),
+            {"ignore_index": 255},
+            "needs label maps",
+        ),
+    ],
+)
+def test_bad_tensors_raise_input_error(pred, target, kwargs, match) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InputError, match=match):
+        segscore.confusion(pred, target, **kwargs)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_tensors_on_different_devices_raise() -> None:
+    with pytest.raises(InputError, match="same device"):
+        segscore.confusion(torch.zeros(4, 4).cuda(), torch.zeros(4, 4))
