@@ -1,0 +1,232 @@
+"""``segscore evaluate``: score folders (or stacks) of predictions against ground truth."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from segscore._validation import check_int, check_option, fail
+from segscore.metrics.reduce import AGGREGATIONS
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register the ``evaluate`` subcommand."""
+    p = subparsers.add_parser(
+        "evaluate",
+        help="score folders of predicted masks against ground truth; write tables and a report",
+        description=(
+            "Match PRED and GT files by stem (or take two stacked .npy/.npz files), count every "
+            "case exactly, and write per_case.csv, summary.json and report.html into OUT."
+        ),
+    )
+    p.add_argument("--pred", type=Path, required=True, help="folder of predictions (or a stack)")
+    p.add_argument("--gt", type=Path, required=True, help="folder of ground truth (or a stack)")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--pred-suffix", default="", help="stripped from prediction stems, e.g. _pred")
+    p.add_argument("--gt-suffix", default="", help="stripped from ground-truth stems")
+    p.add_argument("--images", type=Path, default=None, help="input images for report overlays")
+    p.add_argument("--strict", action="store_true", help="unmatched files are an error")
+    p.add_argument("--num-classes", type=int, default=None, help="label maps with C classes")
+    p.add_argument("--ignore-index", type=int, default=None, help="target label to exclude")
+    p.add_argument(
+        "--include-background",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="class 0 enters class means (default: yes)",
+    )
+    p.add_argument("--multilabel", action="store_true", help="stacks hold one mask per class")
+    p.add_argument("--spatial-dims", type=int, default=None, choices=(2, 3), help="2 or 3")
+    p.add_argument("--threshold", type=float, default=0.5, help="for probability maps (0.5)")
+    p.add_argument("--metrics", default="iou,dice", help="comma-separated (default iou,dice)")
+    p.add_argument("--aggregation", default="images_then_classes", help=", ".join(AGGREGATIONS))
+    p.add_argument("--empty", default="nan", help="zero-denominator value: nan (default), 0, 1")
+    p.add_argument("--bootstrap", type=int, default=0, help="N percentile bootstrap resamples")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    p.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
+    p.add_argument("--keep-going", action="store_true", help="record failing cases and go on")
+    p.add_argument("--max-pixels", type=int, default=None, help="refuse larger images (bomb guard)")
+    p.add_argument("--run", type=Path, default=None, help="training run folder (report curves)")
+    p.add_argument("--no-report", action="store_true", help="skip report.html")
+    p.set_defaults(func=run)
+
+
+def _empty_value(text: str) -> float:
+    if text.lower() == "nan":
+        return math.nan
+    if text in ("0", "1"):
+        return float(text)
+    fail(f"`--empty` must be one of 'nan', '0', '1', got {text!r}.")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Evaluate, write the outputs atomically, print the summary."""
+    from segscore.evaluation.runner import EvaluateOptions
+    from segscore.evaluation.summary import per_case_rows, summarize
+    from segscore.io.arrays import MAX_PIXELS_DEFAULT
+    from segscore.io.pairs import match_cases
+    from segscore.io.results import write_csv, write_json
+    from segscore.metrics.registry import get_metric
+
+    metrics = [get_metric(m.strip()).name for m in args.metrics.split(",") if m.strip()]
+    if not metrics:
+        fail(f"`--metrics` must name at least one metric, got {args.metrics!r}.")
+    check_option("aggregation", args.aggregation, AGGREGATIONS)
+    empty = _empty_value(args.empty)
+    bootstrap = check_int("--bootstrap", args.bootstrap, low=0)
+    jobs = None if args.jobs is None else check_int("--jobs", args.jobs, low=1)
+    max_pixels = (
+        MAX_PIXELS_DEFAULT
+        if args.max_pixels is None
+        else check_int("--max-pixels", args.max_pixels, low=1)
+    )
+    if args.out.exists() and not args.out.is_dir():
+        fail(f"`--out` must be a folder, got {str(args.out)!r} (a file).")
+
+    found = match_cases(
+        args.pred,
+        args.gt,
+        pred_suffix=args.pred_suffix,
+        target_suffix=args.gt_suffix,
+        images=args.images,
+        strict=args.strict,
+    )
+    for role, names in (
+        ("prediction", found.unmatched_pred),
+        ("ground truth", found.unmatched_target),
+    ):
+        if names:
+            shown = ", ".join(names[:10]) + (
+                f", ... ({len(names)} in all)" if len(names) > 10 else ""
+            )
+            print(
+                f"warning: {len(names)} {role} file(s) without a partner: {shown}", file=sys.stderr
+            )
+    options = EvaluateOptions(
+        num_classes=args.num_classes,
+        threshold=args.threshold,
+        ignore_index=args.ignore_index,
+        multilabel=args.multilabel,
+        spatial_dims=args.spatial_dims,
+        max_pixels=max_pixels,
+    )
+    evaluation = _run_with_progress(found.cases, options, jobs, args.keep_going)
+    common = {
+        "aggregation": args.aggregation,
+        "empty": empty,
+        "include_background": args.include_background,
+    }
+    rows, columns = per_case_rows(evaluation, metrics, **common)
+    summary = summarize(
+        evaluation,
+        metrics,
+        bootstrap=bootstrap,
+        seed=args.seed,
+        inputs={"pred": str(args.pred), "gt": str(args.gt), "jobs": jobs or os.cpu_count()},
+        unmatched={"pred": found.unmatched_pred, "gt": found.unmatched_target},
+        **common,
+    )
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_csv(args.out / "per_case.csv", rows, columns)
+    write_json(args.out / "summary.json", summary)
+    written = ["per_case.csv", "summary.json"]
+    if not args.no_report:
+        from segscore.evaluation.visuals import write_html_report
+
+        if write_html_report(
+            args.out / "report.html", summary, rows, found.cases, evaluation, args
+        ):
+            written.append("report.html")
+    print(_render(summary))
+    print(f"wrote {', '.join(str(args.out / w) for w in written)}")
+    if evaluation.failures:
+        print(
+            f"warning: {len(evaluation.failures)} case(s) failed and are listed in summary.json",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _run_with_progress(cases: Any, options: Any, jobs: int | None, keep_going: bool) -> Any:
+    from segscore.evaluation.runner import evaluate
+
+    if not sys.stderr.isatty():
+        return evaluate(cases, options, jobs=jobs, keep_going=keep_going)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("scoring", total=len(cases))
+        return evaluate(
+            cases, options, jobs=jobs, keep_going=keep_going, progress=lambda _: bar.advance(task)
+        )
+
+
+def _render(summary: dict[str, Any]) -> str:
+    from rich.console import Console
+    from rich.table import Table
+
+    def fmt(x: Any) -> str:
+        return "nan" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.4f}"
+
+    table = Table(title=f"segscore evaluate: {summary['inputs']['n_cases']} cases", show_edge=False)
+    for name in (
+        "metric",
+        "value",
+        "mean",
+        "median",
+        "std",
+        "min",
+        "max",
+        "pooled",
+        "95% CI",
+        "valid",
+        "excluded",
+    ):
+        table.add_column(name, justify="left" if name == "metric" else "right")
+    for metric, s in summary["metrics"].items():
+        ci = s.get("ci95")
+        table.add_row(
+            metric,
+            fmt(s["value"]),
+            fmt(s["mean"]),
+            fmt(s["median"]),
+            fmt(s["std"]),
+            fmt(s["min"]),
+            fmt(s["max"]),
+            fmt(s["pooled"]),
+            f"[{fmt(ci[0])}, {fmt(ci[1])}]" if ci else "-",
+            str(s["n_valid"]),
+            str(s["n_excluded"]),
+        )
+    console = Console(width=130, record=True, force_terminal=False, color_system=None)
+    with console.capture() as capture:
+        console.print(table)
+    conv = summary["conventions"]
+    counting = conv.get("counting") or {}
+    zero = conv["empty"]["zero_division"]
+    line = (
+        f"conventions: mode={counting.get('mode')} threshold={counting.get('threshold')} "
+        f"ignore_index={counting.get('ignore_index')} aggregation={conv['aggregation']} "
+        f"empty={'nan (excluded)' if zero is None or (isinstance(zero, float) and math.isnan(zero)) else zero} "
+        f"background={'included' if conv['include_background'] else 'excluded'} "
+        f"segscore={conv['segscore_version']} inputs={summary['inputs']['hash'][:19]}"
+    )
+    sweep = summary.get("threshold_sweep")
+    extra = ""
+    if sweep:
+        extra = (
+            f"\nthreshold sweep: best {sweep['best_metric']} {sweep['best_value']:.4f} "
+            f"at threshold {sweep['best_threshold']:.2f}"
+        )
+    return capture.get().rstrip() + "\n" + line + extra

@@ -1,0 +1,290 @@
+"""Stream cases through the counting core, in parallel, keeping only counts.
+
+Each case is read, validated and counted in a worker process; only its counts (a few integers per
+class), a content hash and, for probability maps, threshold-sweep counts come back. Memory stays
+flat whatever the number of cases: masks are never kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from segscore._types import IntArray
+from segscore.errors import DatasetError, InputError
+from segscore.io.arrays import MAX_PIXELS_DEFAULT, LoadedArray, decode_array
+from segscore.io.pairs import Case
+from segscore.metrics.counts import CountingSpec, Counts, confusion
+
+__all__ = ["SWEEP_THRESHOLDS", "CaseResult", "EvaluateOptions", "Evaluation", "evaluate"]
+
+SWEEP_THRESHOLDS = tuple(round(0.01 * k, 2) for k in range(1, 100))
+"""Thresholds of the sweep for probability predictions: 0.01, 0.02, ..., 0.99."""
+
+
+@dataclass(frozen=True)
+class EvaluateOptions:
+    """How each case is counted (the counting half of the conventions)."""
+
+    num_classes: int | None = None
+    threshold: float = 0.5
+    ignore_index: int | None = None
+    multilabel: bool = False
+    spatial_dims: int | None = None
+    max_pixels: int = MAX_PIXELS_DEFAULT
+    sweep: bool = True
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """What a worker returns for one case."""
+
+    name: str
+    counts: Counts | None
+    digest: str
+    error: str | None = None
+    sweep: IntArray | None = (
+        None  # (T, 4) tp, fp, fn, tn per sweep threshold (binary probabilities)
+    )
+    spacing: tuple[float, ...] | None = None
+
+
+@dataclass
+class Evaluation:
+    """All cases of one evaluation."""
+
+    names: list[str]
+    counts: Counts
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    sweep: IntArray | None = None  # (N, T, 4) for probability predictions
+    input_hash: str = ""
+
+
+def _load_pair(case: Case, options: EvaluateOptions) -> tuple[LoadedArray, LoadedArray, str]:
+    digest = hashlib.sha256()
+    loaded = []
+    for path in (case.pred, case.target):
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise DatasetError(
+                f"file {str(path)!r}: cannot be read ({exc.strerror or exc})"
+            ) from exc
+        digest.update(hashlib.sha256(data).digest())
+        loaded.append(decode_array(path, data, max_pixels=options.max_pixels))
+    return loaded[0], loaded[1], digest.hexdigest()
+
+
+def _sweep_counts(prob: np.ndarray[Any, Any], target: np.ndarray[Any, Any]) -> IntArray:
+    """Exact tp, fp, fn, tn at every sweep threshold, compared in the probability's dtype."""
+    thresholds = np.asarray(SWEEP_THRESHOLDS, dtype=prob.dtype)
+    fg = target.reshape(-1) != 0
+    # Number of thresholds <= p: the pixel is foreground at thresholds[k] for k < index.
+    index = np.searchsorted(thresholds, prob.reshape(-1), side="right")
+    t = len(thresholds)
+    pos = np.bincount(index[fg], minlength=t + 1)
+    neg = np.bincount(index[~fg], minlength=t + 1)
+    # foreground at threshold k: pixels with index > k.
+    tp = np.cumsum(pos[::-1])[::-1][1:]
+    fp = np.cumsum(neg[::-1])[::-1][1:]
+    n_pos, n_neg = int(fg.sum()), int(fg.size - fg.sum())
+    out = np.stack([tp, fp, n_pos - tp, n_neg - fp], axis=1).astype(np.int64)
+    return out
+
+
+def score_case(case: Case, options: EvaluateOptions) -> CaseResult:
+    """Read and count one case; raise DatasetError naming the files on bad input."""
+    pred, target, digest = _load_pair(case, options)
+    p, t = pred.array, target.array
+    if case.index is not None:
+        p, t = p[case.index], t[case.index]
+    if p.shape != t.shape:
+        raise DatasetError(
+            f"case {case.name!r}: prediction {str(case.pred)!r} has shape {p.shape} but ground truth "
+            f"{str(case.target)!r} has shape {t.shape}."
+        )
+    try:
+        counts = confusion(
+            p,
+            t,
+            num_classes=options.num_classes,
+            threshold=options.threshold,
+            ignore_index=options.ignore_index,
+            multilabel=options.multilabel,
+            spatial_dims=options.spatial_dims if options.spatial_dims is not None else p.ndim,
+        )
+    except InputError as exc:
+        raise DatasetError(
+            f"case {case.name!r} ({str(case.pred)!r} vs {str(case.target)!r}): {exc}"
+        ) from exc
+    sweep = None
+    if (
+        options.sweep
+        and p.dtype.kind == "f"
+        and options.num_classes is None
+        and not options.multilabel
+    ):
+        sweep = _sweep_counts(p, t)
+    return CaseResult(
+        case.name, counts, digest, sweep=sweep, spacing=target.spacing or pred.spacing
+    )
+
+
+def _score_or_record(case: Case, options: EvaluateOptions, keep_going: bool) -> CaseResult:
+    try:
+        return score_case(case, options)
+    except DatasetError as exc:
+        if not keep_going:
+            raise
+        return CaseResult(case.name, None, "", error=str(exc))
+
+
+def _score_batch(
+    cases: Sequence[Case], options: EvaluateOptions, keep_going: bool
+) -> list[CaseResult]:
+    return [_score_or_record(c, options, keep_going) for c in cases]
+
+
+def iter_results(
+    cases: Sequence[Case],
+    options: EvaluateOptions,
+    *,
+    jobs: int = 1,
+    keep_going: bool = False,
+    batch_size: int = 8,
+) -> Iterator[CaseResult]:
+    """Yield one result per case, in input order, using ``jobs`` worker processes."""
+    if jobs <= 1 or len(cases) <= batch_size:
+        for case in cases:
+            yield _score_or_record(case, options, keep_going)
+        return
+    batches = [cases[i : i + batch_size] for i in range(0, len(cases), batch_size)]
+    window = 4 * jobs
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        pending: list[Future[list[CaseResult]]] = []
+        next_batch = 0
+        try:
+            while next_batch < len(batches) or pending:
+                while next_batch < len(batches) and len(pending) < window:
+                    pending.append(
+                        pool.submit(_score_batch, batches[next_batch], options, keep_going)
+                    )
+                    next_batch += 1
+                yield from pending.pop(0).result()
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+
+
+def evaluate(
+    cases: Sequence[Case],
+    options: EvaluateOptions,
+    *,
+    jobs: int | None = None,
+    keep_going: bool = False,
+    progress: Callable[[CaseResult], None] | None = None,
+) -> Evaluation:
+    """Count every case and return the exact counts, the failures and a hash of the inputs.
+
+    Parameters
+    ----------
+    cases : sequence of Case
+        From :func:`segscore.io.pairs.match_cases`.
+    options : EvaluateOptions
+        Counting options.
+    jobs : int, optional
+        Worker processes (default: all cores).
+    keep_going : bool, default False
+        Record a failing case and go on; otherwise the first failure raises.
+    progress : callable, optional
+        Called with each result as it arrives.
+
+    Raises
+    ------
+    DatasetError
+        On the first bad case (without ``keep_going``), or when no case could be scored.
+    """
+    if len(cases) == 1:
+        stacked = _evaluate_stack(cases[0], options)
+        if stacked is not None:
+            return stacked
+    expanded = list(cases)
+    n_jobs = os.cpu_count() or 1 if jobs is None else max(1, jobs)
+    names: list[str] = []
+    parts: list[Counts] = []
+    sweeps: list[IntArray] = []
+    failures: list[tuple[str, str]] = []
+    digest = hashlib.sha256()
+    spec: CountingSpec | None = None
+    for result in iter_results(expanded, options, jobs=n_jobs, keep_going=keep_going):
+        if progress is not None:
+            progress(result)
+        if result.counts is None:
+            failures.append((result.name, result.error or "unknown error"))
+            continue
+        if parts and result.counts.n_classes != parts[0].n_classes:
+            raise DatasetError(
+                f"case {result.name!r} has {result.counts.n_classes} classes but earlier cases have "
+                f"{parts[0].n_classes}; set --num-classes."
+            )
+        spec = result.counts.spec
+        names.append(result.name)
+        parts.append(result.counts)
+        digest.update(result.name.encode("utf-8") + b"\0" + result.digest.encode("ascii"))
+        if result.sweep is not None:
+            sweeps.append(result.sweep)
+    if not parts:
+        detail = f" (first failure: {failures[0][1]})" if failures else ""
+        raise DatasetError(f"no case could be scored{detail}.")
+    counts = Counts.concat(parts)
+    if spec is not None and counts.spec is None:
+        counts = Counts(counts.tp, counts.fp, counts.fn, counts.tn, spec)
+    sweep = np.stack(sweeps) if sweeps and len(sweeps) == len(parts) else None
+    return Evaluation(names, counts, failures, sweep, digest.hexdigest())
+
+
+def _evaluate_stack(case: Case, options: EvaluateOptions) -> Evaluation | None:
+    """Count two stacked arrays (N, ...) in one vectorised pass; None if not a stack pair."""
+    stacked = {case.pred.suffix.lower(), case.target.suffix.lower()} <= {".npy", ".npz"}
+    if case.index is not None or not stacked:
+        return None
+    pred, target, digest = _load_pair(case, options)
+    p, t = pred.array, target.array
+    if p.shape != t.shape:
+        raise DatasetError(
+            f"prediction {str(case.pred)!r} has shape {p.shape} but ground truth "
+            f"{str(case.target)!r} has shape {t.shape}."
+        )
+    try:
+        counts = confusion(
+            p,
+            t,
+            num_classes=options.num_classes,
+            threshold=options.threshold,
+            ignore_index=options.ignore_index,
+            multilabel=options.multilabel,
+            spatial_dims=options.spatial_dims,
+        )
+    except InputError as exc:
+        raise DatasetError(f"{str(case.pred)!r} vs {str(case.target)!r}: {exc}") from exc
+    n = counts.n_images
+    width = len(str(n - 1))
+    names = [f"{case.name}[{i:0{width}d}]" for i in range(n)] if n > 1 else [case.name]
+    sweep = None
+    if (
+        options.sweep
+        and p.dtype.kind == "f"
+        and options.num_classes is None
+        and not options.multilabel
+    ):
+        rows_p = p.reshape(n, -1)
+        rows_t = t.reshape(n, -1)
+        sweep = np.stack([_sweep_counts(rows_p[i], rows_t[i]) for i in range(n)])
+    return Evaluation(names, counts, [], sweep, digest)

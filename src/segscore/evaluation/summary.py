@@ -1,0 +1,217 @@
+"""Turn an :class:`~segscore.evaluation.runner.Evaluation` into per-case rows and a summary record."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from segscore import __version__
+from segscore._types import Aggregation
+from segscore.evaluation.runner import SWEEP_THRESHOLDS, Evaluation
+from segscore.metrics.bootstrap import bootstrap_ci
+from segscore.metrics.counts import Counts
+from segscore.metrics.empty import EmptyPolicy
+from segscore.metrics.reduce import Score, score
+
+__all__ = ["per_case_rows", "summarize", "threshold_sweep"]
+
+
+def _scores(
+    evaluation: Evaluation,
+    metrics: Sequence[str],
+    aggregation: Aggregation,
+    empty: float | EmptyPolicy,
+    include_background: bool,
+) -> dict[str, Score]:
+    out = {}
+    for m in metrics:
+        s = score(
+            evaluation.counts,
+            m,
+            aggregation=aggregation,
+            empty=empty,
+            include_background=include_background,
+        )
+        out[s.conventions.metric] = s
+    return out
+
+
+def per_case_rows(
+    evaluation: Evaluation,
+    metrics: Sequence[str],
+    *,
+    aggregation: Aggregation = "images_then_classes",
+    empty: float | EmptyPolicy = math.nan,
+    include_background: bool = True,
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Return one tidy row per (case, class) and the column names; failed cases get an error row."""
+    scores = _scores(evaluation, metrics, aggregation, empty, include_background)
+    first = next(iter(scores.values()))
+    classes = first.conventions.classes
+    c = evaluation.counts
+    rows: list[dict[str, Any]] = []
+    for i, name in enumerate(evaluation.names):
+        for j, k in enumerate(classes):
+            row: dict[str, Any] = {"case": name, "class": int(k)}
+            for m, s in scores.items():
+                row[m] = float(s.cells[i, j])
+            tp, fp, fn, tn = (int(getattr(c, f)[i, k]) for f in ("tp", "fp", "fn", "tn"))
+            row.update(
+                tp=tp,
+                fp=fp,
+                fn=fn,
+                tn=tn,
+                target_empty=tp + fn == 0,
+                prediction_empty=tp + fp == 0,
+                error="",
+            )
+            rows.append(row)
+    for name, error in evaluation.failures:
+        rows.append({"case": name, "error": error})
+    columns = [
+        "case",
+        "class",
+        *scores,
+        "tp",
+        "fp",
+        "fn",
+        "tn",
+        "target_empty",
+        "prediction_empty",
+        "error",
+    ]
+    return rows, columns
+
+
+def threshold_sweep(
+    sweep: np.ndarray[Any, Any],
+    *,
+    aggregation: Aggregation = "images_then_classes",
+    empty: float | EmptyPolicy = math.nan,
+    best_metric: str = "iou",
+) -> dict[str, Any]:
+    """IoU and Dice at every sweep threshold from exact counts (N, T, 4), and the best threshold."""
+    curves: dict[str, list[float]] = {"iou": [], "dice": []}
+    for k in range(sweep.shape[1]):
+        block = sweep[:, k, :].astype(np.int64)
+        counts = Counts(block[:, :1], block[:, 1:2], block[:, 2:3], block[:, 3:4])
+        for m in curves:
+            curves[m].append(score(counts, m, aggregation=aggregation, empty=empty).value)
+    values = np.asarray(curves[best_metric], dtype=np.float64)
+    best = int(np.nanargmax(values)) if np.any(~np.isnan(values)) else 0
+    return {
+        "thresholds": list(SWEEP_THRESHOLDS),
+        "iou": curves["iou"],
+        "dice": curves["dice"],
+        "best_metric": best_metric,
+        "best_threshold": SWEEP_THRESHOLDS[best],
+        "best_value": float(values[best]),
+    }
+
+
+def summarize(
+    evaluation: Evaluation,
+    metrics: Sequence[str],
+    *,
+    aggregation: Aggregation = "images_then_classes",
+    empty: float | EmptyPolicy = math.nan,
+    include_background: bool = True,
+    bootstrap: int = 0,
+    seed: int = 0,
+    inputs: dict[str, Any] | None = None,
+    unmatched: dict[str, list[str]] | None = None,
+) -> dict[str, Any]:
+    """Build the summary record written to ``summary.json``.
+
+    For every metric: the aggregated value, the mean/median/std/min/max of the per-image values, the
+    pooled (dataset-level) value, the per-class values and their mean, the valid and excluded counts,
+    and with ``bootstrap > 0`` the 95% percentile bootstrap intervals of the value and the pooled
+    value (seeded). Plus the conventions record, the inputs (with a content hash), unmatched and
+    failed cases, segscore's version, and the threshold sweep for probability predictions.
+    """
+    scores = _scores(evaluation, metrics, aggregation, empty, include_background)
+    out_metrics: dict[str, Any] = {}
+    for m, s in scores.items():
+        values = s.per_image[~np.isnan(s.per_image)]
+        pooled = score(
+            evaluation.counts,
+            m,
+            aggregation="pooled",
+            empty=s.conventions.empty,
+            include_background=include_background,
+        )
+        entry: dict[str, Any] = {
+            "value": s.value,
+            "mean": float(np.mean(values)) if values.size else math.nan,
+            "median": float(np.median(values)) if values.size else math.nan,
+            "std": float(np.std(values)) if values.size else math.nan,
+            "min": float(np.min(values)) if values.size else math.nan,
+            "max": float(np.max(values)) if values.size else math.nan,
+            "pooled": pooled.value,
+            "per_class": {
+                str(k): float(v) for k, v in zip(s.conventions.classes, s.per_class, strict=True)
+            },
+            "class_mean": float(np.nanmean(s.per_class))
+            if np.any(~np.isnan(s.per_class))
+            else math.nan,
+            "n_valid": s.n_valid,
+            "n_excluded": s.n_excluded,
+            "images_valid": int(values.size),
+            "empty_cases": s.empty_cases,
+            "ci95": None,
+            "ci95_pooled": None,
+        }
+        if bootstrap > 0:
+            entry["ci95"] = list(
+                bootstrap_ci(
+                    evaluation.counts,
+                    m,
+                    n_resamples=bootstrap,
+                    rng=seed,
+                    aggregation=aggregation,
+                    empty=s.conventions.empty,
+                    include_background=include_background,
+                )
+            )
+            entry["ci95_pooled"] = list(
+                bootstrap_ci(
+                    evaluation.counts,
+                    m,
+                    n_resamples=bootstrap,
+                    rng=seed,
+                    aggregation="pooled",
+                    empty=s.conventions.empty,
+                    include_background=include_background,
+                )
+            )
+        out_metrics[m] = entry
+    conventions = next(iter(scores.values())).conventions.as_dict()
+    conventions.pop("metric", None)
+    if bootstrap > 0:
+        conventions["bootstrap"] = {
+            "method": "percentile",
+            "resamples": bootstrap,
+            "seed": seed,
+            "over": "cases",
+        }
+    record: dict[str, Any] = {
+        "segscore_version": __version__,
+        "inputs": {
+            **(inputs or {}),
+            "n_cases": len(evaluation.names),
+            "hash": "sha256:" + evaluation.input_hash,
+        },
+        "conventions": conventions,
+        "metrics": out_metrics,
+        "threshold_sweep": None,
+        "unmatched": unmatched or {"pred": [], "gt": []},
+        "failed": [{"case": n, "error": e} for n, e in evaluation.failures],
+    }
+    if evaluation.sweep is not None:
+        record["threshold_sweep"] = threshold_sweep(
+            evaluation.sweep, aggregation=aggregation, empty=empty
+        )
+    return record

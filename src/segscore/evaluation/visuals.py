@@ -1,0 +1,154 @@
+"""Gather what the HTML report shows (overlays of the worst and best cases, curves) and write it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from segscore.errors import DatasetError
+from segscore.evaluation.runner import Evaluation
+from segscore.io.arrays import read_array
+from segscore.io.pairs import Case
+
+__all__ = ["write_html_report"]
+
+N_SHOWN = 4
+
+
+def _case_iou(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """Per case: the mean over classes of the IoU (or the first metric) in the rows."""
+    per_case: dict[str, list[float]] = {}
+    for row in rows:
+        if row.get("error"):
+            continue
+        key = "iou" if "iou" in row else next(k for k in row if k not in ("case", "class"))
+        value = float(row[key])
+        per_case.setdefault(str(row["case"]), [])
+        if not math.isnan(value):
+            per_case[str(row["case"])].append(value)
+    return {k: (sum(v) / len(v) if v else math.nan) for k, v in per_case.items()}
+
+
+def _foreground(array: np.ndarray[Any, Any], args: argparse.Namespace) -> np.ndarray[Any, Any]:
+    if array.dtype.kind == "f":
+        return np.asarray(array >= args.threshold)
+    if args.num_classes is None:
+        return np.asarray(array != 0)
+    fg = array != 0
+    if args.ignore_index is not None:
+        fg &= array != args.ignore_index
+    return np.asarray(fg)
+
+
+def _image(path: Path | None) -> np.ndarray[Any, Any] | None:
+    if path is None:
+        return None
+    try:
+        from PIL import Image
+
+        with Image.open(path) as img:
+            arr = np.asarray(
+                img.convert("RGB" if img.mode not in ("L", "I;16", "I", "F") else img.mode)
+            )
+    except (OSError, ValueError):
+        return None
+    arr = arr.astype(np.float64)
+    high = float(arr.max()) if arr.size else 0.0
+    return arr / high if high > 0 else arr
+
+
+def _visuals(
+    names: list[str],
+    scores: dict[str, float],
+    cases: dict[str, Case],
+    args: argparse.Namespace,
+) -> list[Any]:
+    from segscore.report.html import CaseVisual
+
+    out = []
+    for name in names:
+        case = cases.get(name)
+        if case is None:
+            continue
+        try:
+            pred = read_array(case.pred).array
+            target = read_array(case.target).array
+        except DatasetError:
+            continue
+        if pred.ndim != 2 or pred.shape != target.shape:
+            continue
+        image = _image(case.image)
+        if image is not None and image.shape[:2] != pred.shape:
+            image = None
+        out.append(
+            CaseVisual(
+                name=name,
+                target=_foreground(target, args),
+                pred=_foreground(pred, args),
+                score=scores[name],
+                image=image,
+            )
+        )
+    return out
+
+
+def _with_accuracy(row: dict[str, Any]) -> dict[str, Any]:
+    """Add pixel accuracy from the exact counts, for the accuracy-vs-IoU contrast."""
+    if "accuracy" in row or row.get("error") or "tp" not in row:
+        return row
+    total = row["tp"] + row["fp"] + row["fn"] + row["tn"]
+    return {**row, "accuracy": (row["tp"] + row["tn"]) / total if total else math.nan}
+
+
+def _training_trace(run: Path | None) -> list[dict[str, Any]] | None:
+    if run is None:
+        return None
+    path = run / "trace.json"
+    if not path.is_file():
+        raise DatasetError(f"training run {str(run)!r}: expected trace.json in it, not found.")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DatasetError(f"file {str(path)!r}: cannot be read as JSON ({exc}).") from exc
+    rows = data.get("epochs", data.get("trace", data)) if isinstance(data, dict) else data
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise DatasetError(f"file {str(path)!r}: expected a list of epoch records.")
+    return rows
+
+
+def write_html_report(
+    path: Path,
+    summary: dict[str, Any],
+    rows: list[dict[str, Any]],
+    cases: Sequence[Case],
+    evaluation: Evaluation,
+    args: argparse.Namespace,
+) -> bool:
+    """Render and write ``report.html``; return False when the report renderer is unavailable."""
+    try:
+        from segscore.report.html import render_report, write_report
+    except ImportError:  # pragma: no cover - the renderer ships with segscore
+        return False
+    scores = _case_iou(rows)
+    rows = [_with_accuracy(row) for row in rows]
+    ranked = sorted((v, k) for k, v in scores.items() if not math.isnan(v))
+    worst_names = [k for _, k in ranked[:N_SHOWN]]
+    best_names = [k for _, k in reversed(ranked[-N_SHOWN:])] if len(ranked) > N_SHOWN else []
+    by_name = {c.name: c for c in cases}
+    html = render_report(
+        summary,
+        rows,
+        worst=_visuals(worst_names, scores, by_name, args),
+        best=_visuals(best_names, scores, by_name, args),
+        threshold_curve=summary.get("threshold_sweep"),
+        training_trace=_training_trace(args.run),
+        title=f"segscore report: {args.pred} vs {args.gt}",
+    )
+    write_report(path, html)
+    return True

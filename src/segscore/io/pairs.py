@@ -1,0 +1,194 @@
+"""Find the cases of an evaluation: prediction and ground-truth files matched by stem.
+
+A *case* is one prediction and its ground truth: two files with the same stem in two folders
+(after stripping a configurable suffix such as ``_pred``), or index ``i`` of two stacked arrays
+(``.npy``/``.npz`` files of shape (N, ...)).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from segscore.errors import DatasetError
+from segscore.io.arrays import MASK_SUFFIXES, split_suffix
+
+__all__ = ["Case", "CaseSet", "list_mask_files", "match_cases"]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One prediction and its ground truth.
+
+    Attributes
+    ----------
+    name : str
+        Case name (the shared stem, or ``stem[i]`` for stacks).
+    pred, target : Path
+        The files.
+    image : Path or None
+        The input image, when an image folder was given.
+    index : int or None
+        Index into the stacks for stacked inputs; None for one file per case.
+    """
+
+    name: str
+    pred: Path
+    target: Path
+    image: Path | None = None
+    index: int | None = None
+
+
+@dataclass(frozen=True)
+class CaseSet:
+    """Matched cases plus the names that had no partner."""
+
+    cases: list[Case]
+    unmatched_pred: list[str] = field(default_factory=list)
+    unmatched_target: list[str] = field(default_factory=list)
+
+
+def list_mask_files(folder: Path, *, role: str, suffix: str = "") -> dict[str, Path]:
+    """Map stem (with ``suffix`` stripped) to file for the mask files of ``folder``.
+
+    Hidden files and unknown extensions are skipped. Entries that cannot be inspected (a symlink
+    loop, a dangling link) are errors, since a case would silently go missing.
+
+    Raises
+    ------
+    DatasetError
+        If the folder is missing or holds no mask file, if two files share a stem, or an entry
+        cannot be inspected.
+    """
+    if not folder.is_dir():
+        what = "not found" if not folder.exists() else "not a folder"
+        raise DatasetError(f"{role} folder {str(folder)!r}: {what}.")
+    found: dict[str, Path] = {}
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        if entry.name.startswith("."):
+            continue
+        stem, ext = split_suffix(entry.name)
+        if ext not in MASK_SUFFIXES:
+            continue
+        try:
+            is_file = entry.is_file()
+            if entry.is_symlink():
+                Path(entry.path).resolve(strict=True)
+        except (OSError, RuntimeError) as exc:
+            raise DatasetError(
+                f"{role} file {entry.path!r}: cannot be inspected ({exc.__class__.__name__}: "
+                f"{getattr(exc, 'strerror', None) or exc})."
+            ) from exc
+        if not is_file:
+            continue
+        if suffix and stem.endswith(suffix):
+            stem = stem[: -len(suffix)]
+        if stem in found:
+            raise DatasetError(
+                f"{role} folder {str(folder)!r}: two files with the stem {stem!r}: "
+                f"{found[stem].name!r} and {entry.name!r}; keep one."
+            )
+        found[stem] = Path(entry.path)
+    if not found:
+        raise DatasetError(
+            f"{role} folder {str(folder)!r} holds no mask file ({', '.join(MASK_SUFFIXES)})."
+        )
+    return found
+
+
+def match_cases(
+    pred: str | os.PathLike[str],
+    target: str | os.PathLike[str],
+    *,
+    pred_suffix: str = "",
+    target_suffix: str = "",
+    images: str | os.PathLike[str] | None = None,
+    strict: bool = False,
+) -> CaseSet:
+    """Match prediction and ground-truth files by stem.
+
+    Parameters
+    ----------
+    pred, target : path-like
+        Two folders of mask files, or two stacked ``.npy``/``.npz`` files.
+    pred_suffix, target_suffix : str
+        Stripped from stems before matching (``case1_pred.png`` matches ``case1.png``).
+    images : path-like, optional
+        A folder of input images (matched by stem; used for report overlays).
+    strict : bool, default False
+        Make unmatched files an error instead of a listed warning.
+
+    Returns
+    -------
+    CaseSet
+
+    Raises
+    ------
+    DatasetError
+        Missing folders, no mask file, duplicate stems, no matched pair, or (with ``strict``)
+        any unmatched file; the message lists the names.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> for d, names in {"p": ["a_pred.npy", "b_pred.npy"], "g": ["a.npy", "c.npy"]}.items():
+    ...     (root / d).mkdir()
+    ...     for n in names:
+    ...         np.save(root / d / n, np.zeros((2, 2), bool))
+    >>> found = match_cases(root / "p", root / "g", pred_suffix="_pred")
+    >>> [c.name for c in found.cases], found.unmatched_pred, found.unmatched_target
+    (['a'], ['b'], ['c'])
+    """
+    pred_path, target_path = Path(pred), Path(target)
+    if pred_path.is_file() or target_path.is_file():
+        for role, p in (("prediction", pred_path), ("ground-truth", target_path)):
+            if not p.is_file():
+                raise DatasetError(
+                    f"{role} {str(p)!r}: expected a stacked .npy/.npz file like the other input, "
+                    f"got {'a folder' if p.is_dir() else 'nothing (not found)'}."
+                )
+        return CaseSet([Case(pred_path.stem, pred_path, target_path)])
+    pred_files = list_mask_files(pred_path, role="prediction", suffix=pred_suffix)
+    target_files = list_mask_files(target_path, role="ground-truth", suffix=target_suffix)
+    image_files = (
+        _list_images(Path(images)) if images is not None else {}
+    )
+    common = sorted(set(pred_files) & set(target_files))
+    only_pred = sorted(set(pred_files) - set(target_files))
+    only_target = sorted(set(target_files) - set(pred_files))
+    if strict and (only_pred or only_target):
+        raise DatasetError(
+            "unmatched files (--strict): "
+            + "; ".join(
+                part
+                for part in (
+                    f"predictions without ground truth: {', '.join(only_pred[:10])}" if only_pred else "",
+                    f"ground truth without prediction: {', '.join(only_target[:10])}" if only_target else "",
+                )
+                if part
+            )
+            + "."
+        )
+    if not common:
+        raise DatasetError(
+            f"no prediction in {str(pred_path)!r} matches a ground-truth file in "
+            f"{str(target_path)!r} by stem (first stems: {sorted(pred_files)[:3]} vs "
+            f"{sorted(target_files)[:3]}); check --pred-suffix."
+        )
+    cases = [
+        Case(name, pred_files[name], target_files[name], image_files.get(name)) for name in common
+    ]
+    return CaseSet(cases, only_pred, only_target)
+
+
+def _list_images(folder: Path) -> dict[str, Path]:
+    if not folder.is_dir():
+        raise DatasetError(f"image folder {str(folder)!r}: not found.")
+    out: dict[str, Path] = {}
+    for entry in sorted(folder.iterdir()):
+        stem, ext = split_suffix(entry.name)
+        if ext in (".png", ".tif", ".tiff", ".bmp", ".jpg", ".jpeg") and not entry.name.startswith("."):
+            out.setdefault(stem, entry)
+    return out

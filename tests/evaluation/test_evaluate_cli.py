@@ -1,0 +1,357 @@
+"""`segscore evaluate` and `segscore compare` on real files: numbers, outputs, errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import segscore
+from segscore.cli import main
+from segscore.sample import sample_masks
+
+
+def _write_pngs(folder: Path, masks: np.ndarray, names: list[str], suffix: str = "") -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for mask, name in zip(masks, names, strict=True):
+        Image.fromarray(mask.astype(np.uint8) * 255).save(folder / f"{name}{suffix}.png")
+
+
+@pytest.fixture
+def binary_folders(tmp_path: Path) -> tuple[Path, Path, np.ndarray, np.ndarray, list[str]]:
+    pred, target, names = sample_masks(24, 48, seed=5)
+    _write_pngs(tmp_path / "pred", pred, names, suffix="_pred")
+    _write_pngs(tmp_path / "gt", target, names)
+    return tmp_path / "pred", tmp_path / "gt", pred, target, names
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_binary_png_folders_match_the_core_exactly(binary_folders, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    pred_dir, gt_dir, pred, target, names = binary_folders
+    out = tmp_path / "out"
+    argv = ["evaluate", "--pred", str(pred_dir), "--gt", str(gt_dir), "--out", str(out)]
+    assert (
+        main([*argv, "--pred-suffix", "_pred", "--metrics", "iou,dice,accuracy", "--no-report"])
+        == 0
+    )
+    printed = capsys.readouterr().out
+    assert "segscore evaluate: 24 cases" in printed
+    assert "conventions: mode=binary" in printed
+    rows = _read_csv(out / "per_case.csv")
+    counts = segscore.confusion(pred, target)
+    assert [r["case"] for r in rows] == names
+    for field in ("tp", "fp", "fn", "tn"):
+        assert [int(r[field]) for r in rows] == getattr(counts, field)[:, 0].tolist()
+    summary = json.loads((out / "summary.json").read_text())
+    for metric in ("iou", "dice", "accuracy"):
+        want = segscore.score(counts, metric)
+        got = summary["metrics"][metric]
+        assert got["value"] == pytest.approx(want.value, rel=1e-15)
+        assert got["n_excluded"] == want.n_excluded
+        pooled = segscore.score(counts, metric, aggregation="pooled").value
+        assert got["pooled"] == pytest.approx(pooled, rel=1e-15)
+    assert summary["inputs"]["n_cases"] == 24
+    assert summary["inputs"]["hash"].startswith("sha256:")
+    assert summary["conventions"]["counting"]["mode"] == "binary"
+    assert summary["segscore_version"] == segscore.__version__
+    assert summary["threshold_sweep"] is None  # masks, not probabilities
+
+
+def test_one_job_and_two_jobs_write_identical_outputs(binary_folders, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    pred_dir, gt_dir, *_ = binary_folders
+    outputs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out{jobs}"
+        argv = ["evaluate", "--pred", str(pred_dir), "--gt", str(gt_dir), "--out", str(out)]
+        assert (
+            main(
+                [
+                    *argv,
+                    "--pred-suffix",
+                    "_pred",
+                    "--jobs",
+                    jobs,
+                    "--bootstrap",
+                    "200",
+                    "--no-report",
+                ]
+            )
+            == 0
+        )
+        summary = json.loads((out / "summary.json").read_text())
+        summary["inputs"].pop("jobs")
+        outputs.append(((out / "per_case.csv").read_bytes(), summary))
+    assert outputs[0] == outputs[1]
+    assert outputs[0][1]["metrics"]["iou"]["ci95"][0] < outputs[0][1]["metrics"]["iou"]["value"]
+
+
+def test_probability_tiffs_threshold_and_sweep_are_exact(tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    _, target, names = sample_masks(6, 32, seed=2)
+    prob = np.clip(target * 0.6 + rng.random(target.shape) * 0.5, 0, 1).astype(np.float32)
+    (tmp_path / "prob").mkdir()
+    for p, n in zip(prob, names, strict=True):
+        Image.fromarray(p, mode="F").save(tmp_path / "prob" / f"{n}.tif")
+    _write_pngs(tmp_path / "gt", target, names)
+    out = tmp_path / "out"
+    argv = [
+        "evaluate",
+        "--pred",
+        str(tmp_path / "prob"),
+        "--gt",
+        str(tmp_path / "gt"),
+        "--out",
+        str(out),
+    ]
+    assert main([*argv, "--threshold", "0.3", "--no-report"]) == 0
+    rows = _read_csv(out / "per_case.csv")
+    counts = segscore.confusion(prob, target, threshold=0.3)
+    assert [int(r["tp"]) for r in rows] == counts.tp[:, 0].tolist()
+    summary = json.loads((out / "summary.json").read_text())
+    sweep = summary["threshold_sweep"]
+    for k in (0, 29, 48, 98):
+        th = sweep["thresholds"][k]
+        want = segscore.score(segscore.confusion(prob, target, threshold=th), "iou").value
+        assert sweep["iou"][k] == pytest.approx(want, rel=1e-15), th
+    assert sweep["best_value"] == pytest.approx(max(v for v in sweep["iou"] if v is not None))
+
+
+def test_palette_label_maps_with_ignore(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    target = rng.integers(0, 3, (3, 16, 16)).astype(np.uint8)
+    target[:, :2, :] = 255
+    pred = rng.integers(0, 3, (3, 16, 16)).astype(np.uint8)
+    for folder, maps in (("p", pred), ("g", target)):
+        (tmp_path / folder).mkdir()
+        for i, m in enumerate(maps):
+            img = Image.fromarray(m, mode="P")
+            img.putpalette([0, 0, 0, 200, 0, 0, 0, 200, 0] + [255, 255, 255] * 253)
+            img.save(tmp_path / folder / f"c{i}.png")
+    out = tmp_path / "out"
+    argv = [
+        "evaluate",
+        "--pred",
+        str(tmp_path / "p"),
+        "--gt",
+        str(tmp_path / "g"),
+        "--out",
+        str(out),
+    ]
+    assert (
+        main(
+            [
+                *argv,
+                "--num-classes",
+                "3",
+                "--ignore-index",
+                "255",
+                "--no-include-background",
+                "--aggregation",
+                "pooled",
+                "--no-report",
+            ]
+        )
+        == 0
+    )
+    summary = json.loads((out / "summary.json").read_text())
+    counts = segscore.confusion(pred, target, num_classes=3, ignore_index=255)
+    want = segscore.score(counts, "iou", aggregation="pooled", include_background=False)
+    assert summary["metrics"]["iou"]["value"] == pytest.approx(want.value, rel=1e-15)
+    assert set(summary["metrics"]["iou"]["per_class"]) == {"1", "2"}
+    rows = _read_csv(out / "per_case.csv")
+    assert len(rows) == 3 * 2  # cases x kept classes
+    assert (
+        int(rows[0]["tp"]) + int(rows[0]["fp"]) + int(rows[0]["fn"]) + int(rows[0]["tn"]) == 14 * 16
+    )
+
+
+def test_stacked_npy(tmp_path: Path) -> None:
+    pred, target, _ = sample_masks(5, 16, seed=9)
+    np.save(tmp_path / "p.npy", pred)
+    np.save(tmp_path / "t.npy", target)
+    out = tmp_path / "out"
+    assert (
+        main(
+            [
+                "evaluate",
+                "--pred",
+                str(tmp_path / "p.npy"),
+                "--gt",
+                str(tmp_path / "t.npy"),
+                "--out",
+                str(out),
+                "--no-report",
+            ]
+        )
+        == 0
+    )
+    rows = _read_csv(out / "per_case.csv")
+    assert [r["case"] for r in rows] == [f"p[{i}]" for i in range(5)]
+
+
+def _error(capsys) -> str:  # type: ignore[no-untyped-def]
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: ")
+    return err[-1]
+
+
+def test_size_mismatch_names_both_files_and_writes_nothing(
+    binary_folders, tmp_path: Path, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    pred_dir, gt_dir, *_ = binary_folders
+    Image.fromarray(np.zeros((48, 47), np.uint8)).save(gt_dir / "sample-003.png")
+    out = tmp_path / "out"
+    argv = [
+        "evaluate",
+        "--pred",
+        str(pred_dir),
+        "--gt",
+        str(gt_dir),
+        "--out",
+        str(out),
+        "--pred-suffix",
+        "_pred",
+    ]
+    assert main(argv) == 2
+    msg = _error(capsys)
+    assert "sample-003_pred.png" in msg and "sample-003.png" in msg and "(48, 47)" in msg
+    assert not out.exists()
+    # --keep-going records the failure and scores the rest
+    assert main([*argv, "--keep-going", "--no-report"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["inputs"]["n_cases"] == 23
+    assert summary["failed"][0]["case"] == "sample-003"
+    rows = _read_csv(out / "per_case.csv")
+    assert rows[-1]["case"] == "sample-003" and "shape" in rows[-1]["error"]
+
+
+@pytest.mark.parametrize(
+    ("corrupt", "needle"),
+    [
+        (b"", "empty (0 bytes)"),
+        (b"\x89PNG\r\n\x1a\n" + b"garbage" * 10, "cannot be decoded"),
+    ],
+)
+def test_bad_files_are_named(
+    binary_folders, tmp_path: Path, capsys, corrupt: bytes, needle: str
+) -> None:  # type: ignore[no-untyped-def]
+    pred_dir, gt_dir, *_ = binary_folders
+    (pred_dir / "sample-004_pred.png").write_bytes(corrupt)
+    argv = [
+        "evaluate",
+        "--pred",
+        str(pred_dir),
+        "--gt",
+        str(gt_dir),
+        "--out",
+        str(tmp_path / "o"),
+        "--pred-suffix",
+        "_pred",
+    ]
+    assert main(argv) == 2
+    msg = _error(capsys)
+    assert "sample-004_pred.png" in msg and needle in msg
+
+
+def test_rgb_mask_and_out_of_range_labels(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    for d in ("p", "g"):
+        (tmp_path / d).mkdir()
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "p" / "a.png")
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "g" / "a.png")
+    base = [
+        "evaluate",
+        "--pred",
+        str(tmp_path / "p"),
+        "--gt",
+        str(tmp_path / "g"),
+        "--out",
+        str(tmp_path / "o"),
+    ]
+    assert main(base) == 2
+    assert "RGB" in _error(capsys)
+    Image.fromarray(np.full((8, 8), 7, np.uint8)).save(tmp_path / "p" / "a.png")
+    assert main([*base, "--num-classes", "3"]) == 2
+    msg = _error(capsys)
+    assert "a.png" in msg and "labels [7]" in msg
+
+
+def test_folder_problems(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "p").mkdir()
+    (tmp_path / "g").mkdir()
+    base = [
+        "evaluate",
+        "--pred",
+        str(tmp_path / "p"),
+        "--gt",
+        str(tmp_path / "g"),
+        "--out",
+        str(tmp_path / "o"),
+    ]
+    assert main(base) == 2
+    assert "holds no mask file" in _error(capsys)
+    np.save(tmp_path / "p" / "a.npy", np.zeros((4, 4), bool))
+    Image.fromarray(np.zeros((4, 4), np.uint8)).save(tmp_path / "p" / "a.png")
+    np.save(tmp_path / "g" / "a.npy", np.zeros((4, 4), bool))
+    assert main(base) == 2
+    assert "two files with the stem 'a'" in _error(capsys)
+    (tmp_path / "p" / "a.png").unlink()
+    np.save(tmp_path / "g" / "b.npy", np.zeros((4, 4), bool))
+    assert main([*base, "--strict"]) == 2
+    assert "ground truth without prediction: b" in _error(capsys)
+    assert main([*base, "--no-report"]) == 0
+    assert "1 ground truth file(s) without a partner: b" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "evaluate",
+                "--pred",
+                str(tmp_path / "nope"),
+                "--gt",
+                str(tmp_path / "g"),
+                "--out",
+                str(tmp_path / "o"),
+            ]
+        )
+        == 2
+    )
+    assert "not found" in _error(capsys)
+
+
+def test_compare_two_evaluations(binary_folders, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    pred_dir, gt_dir, pred, target, names = binary_folders
+    base = ["--gt", str(gt_dir), "--no-report", "--pred-suffix", "_pred"]
+    assert main(["evaluate", "--pred", str(pred_dir), "--out", str(tmp_path / "a"), *base]) == 0
+    better = pred | target  # recall 1: every IoU rises or stays
+    _write_pngs(tmp_path / "pred_b", better, names, suffix="_pred")
+    assert (
+        main(["evaluate", "--pred", str(tmp_path / "pred_b"), "--out", str(tmp_path / "b"), *base])
+        == 0
+    )
+    capsys.readouterr()
+    assert (
+        main(["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "c")])
+        == 0
+    )
+    record = json.loads((tmp_path / "c" / "compare.json").read_text())
+    ia = segscore.score(segscore.confusion(pred, target), "iou").per_image
+    ib = segscore.score(segscore.confusion(better, target), "iou").per_image
+    keep = ~(np.isnan(ia) | np.isnan(ib))
+    assert record["n_paired"] == int(keep.sum())
+    assert record["mean_difference"] == pytest.approx(
+        float(np.mean(ib[keep] - ia[keep])), rel=1e-12
+    )
+    from scipy.stats import wilcoxon
+
+    assert record["wilcoxon_p"] == pytest.approx(
+        float(wilcoxon(ib[keep] - ia[keep]).pvalue), rel=1e-12
+    )
+    assert record["ci95"][0] <= record["mean_difference"] <= record["ci95"][1]
+    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "nope")]) == 2
