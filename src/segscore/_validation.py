@@ -216,3 +216,96 @@ def fail_labels(
     fail(
         f"`{name}` has labels {_show(labels)} outside {allowed}; set `num_classes` or `ignore_index`."
     )
+
+
+def check_spacing(name: str, spacing: object, ndim: int) -> tuple[float, ...]:
+    """Check a voxel spacing: one positive finite number per axis (numpy order), or one for all.
+
+    Examples
+    --------
+    >>> check_spacing("spacing", (1.0, 0.8), 3)
+    Traceback (most recent call last):
+    ...
+    segscore.errors.InputError: `spacing` must have 3 values (one per array axis, in numpy axis order), got (1.0, 0.8).
+    >>> check_spacing("spacing", (1.0, -2.0), 2)
+    Traceback (most recent call last):
+    ...
+    segscore.errors.InputError: `spacing` must hold positive finite numbers, got (1.0, -2.0).
+    """
+    if spacing is None:
+        return (1.0,) * ndim
+    if isinstance(spacing, (int, float, np.integer, np.floating)) and not isinstance(
+        spacing, bool
+    ):
+        values: tuple[Any, ...] = (spacing,) * ndim
+    else:
+        try:
+            values = tuple(np.asarray(spacing, dtype=object).ravel().tolist())
+        except (TypeError, ValueError):  # pragma: no cover - np.asarray(object) rarely fails
+            fail(f"`{name}` must be a sequence of {ndim} positive numbers, got {spacing!r}.")
+        if np.ndim(np.asarray(spacing, dtype=object)) != 1 or len(values) != ndim:
+            shown = tuple(spacing) if isinstance(spacing, (list, tuple)) else spacing
+            fail(
+                f"`{name}` must have {ndim} values (one per array axis, in numpy axis order), "
+                f"got {shown!r}."
+            )
+    ok = all(
+        isinstance(v, (int, float, np.integer, np.floating))
+        and not isinstance(v, bool)
+        and math.isfinite(float(v))
+        and float(v) > 0
+        for v in values
+    )
+    if not ok:
+        shown = tuple(spacing) if isinstance(spacing, (list, tuple)) else spacing
+        fail(f"`{name}` must hold positive finite numbers, got {shown!r}.")
+    return tuple(float(v) for v in values)
+
+
+# --- Files and folders (datasets): every message names the file, what was expected and what was found.
+
+__all__ += ["fail_file", "fail_files", "show_values"]
+
+
+def fail_file(path: object, requirement: str, found: str) -> NoReturn:
+    """Raise a :class:`~segscore.errors.DatasetError` for one file or folder.
+
+    Examples
+    --------
+    >>> fail_file("masks/a.png", "hold a binary mask with values {0, 1} or {0, 255}", "values [0, 7]")
+    Traceback (most recent call last):
+    ...
+    segscore.errors.DatasetError: 'masks/a.png' must hold a binary mask with values {0, 1} or {0, 255}, got values [0, 7].
+    """
+    from segscore.errors import DatasetError
+
+    raise DatasetError(f"{str(path)!r} must {requirement}, got {found}.")
+
+
+def fail_files(problem: str, names: Iterable[str], where: object, limit: int = 10) -> NoReturn:
+    """Raise a :class:`~segscore.errors.DatasetError` listing the files that share one problem.
+
+    Examples
+    --------
+    >>> fail_files("image without mask", ["a.png", "b.png"], "data/")
+    Traceback (most recent call last):
+    ...
+    segscore.errors.DatasetError: image without mask in 'data/': a.png, b.png.
+    """
+    items = list(names)
+    shown = ", ".join(items[:limit])
+    more = f", ... ({len(items)} in all)" if len(items) > limit else ""
+    from segscore.errors import DatasetError
+
+    raise DatasetError(f"{problem} in {str(where)!r}: {shown}{more}.")
+
+
+def show_values(values: Iterable[Any], limit: int = 8) -> str:
+    """Format values found in data for a message, at most ``limit`` of them.
+
+    Examples
+    --------
+    >>> show_values(np.arange(20))
+    '[0, 1, 2, 3, 4, 5, 6, 7, ... (20 in all)]'
+    """
+    return _show(values, limit)

@@ -222,7 +222,9 @@ def test_size_mismatch_names_both_files_and_writes_nothing(
     ]
     assert main(argv) == 2
     msg = _error(capsys)
-    assert "sample-003_pred.png" in msg and "sample-003.png" in msg and "(48, 47)" in msg
+    assert "sample-003_pred.png" in msg
+    assert "sample-003.png" in msg
+    assert "(48, 47)" in msg
     assert not out.exists()
     # --keep-going records the failure and scores the rest
     assert main([*argv, "--keep-going", "--no-report"]) == 0
@@ -230,7 +232,8 @@ def test_size_mismatch_names_both_files_and_writes_nothing(
     assert summary["inputs"]["n_cases"] == 23
     assert summary["failed"][0]["case"] == "sample-003"
     rows = _read_csv(out / "per_case.csv")
-    assert rows[-1]["case"] == "sample-003" and "shape" in rows[-1]["error"]
+    assert rows[-1]["case"] == "sample-003"
+    assert "shape" in rows[-1]["error"]
 
 
 @pytest.mark.parametrize(
@@ -258,7 +261,8 @@ def test_bad_files_are_named(
     ]
     assert main(argv) == 2
     msg = _error(capsys)
-    assert "sample-004_pred.png" in msg and needle in msg
+    assert "sample-004_pred.png" in msg
+    assert needle in msg
 
 
 def test_rgb_mask_and_out_of_range_labels(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -280,7 +284,8 @@ def test_rgb_mask_and_out_of_range_labels(tmp_path: Path, capsys) -> None:  # ty
     Image.fromarray(np.full((8, 8), 7, np.uint8)).save(tmp_path / "p" / "a.png")
     assert main([*base, "--num-classes", "3"]) == 2
     msg = _error(capsys)
-    assert "a.png" in msg and "labels [7]" in msg
+    assert "a.png" in msg
+    assert "labels [7]" in msg
 
 
 def test_folder_problems(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]

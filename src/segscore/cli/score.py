@@ -65,10 +65,9 @@ def _load(path: Path, name: str) -> np.ndarray[Any, Any]:
                 return np.asarray(archive[keys[0]])
         except (ValueError, OSError) as exc:
             fail(f"`{name}` file {str(path)!r} must be a readable .npz archive, got: {exc}.")
-    from segscore.io.images import read_mask
+    from segscore.io.arrays import read_array
 
-    layout = "binary"
-    return np.asarray(read_mask(path, layout=layout))
+    return np.asarray(read_array(path).array)
 
 
 def _empty_value(text: str) -> float:

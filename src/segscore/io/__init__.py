@@ -1,1 +1,28 @@
-"""segscore.io."""
+"""segscore.io: the only code that touches files (images, masks, probability maps).
+
+Pillow is imported inside the functions that need it, so ``import segscore.io`` stays light.
+"""
+
+from __future__ import annotations
+
+from segscore.io.images import (
+    IMAGE_SUFFIXES,
+    MASK_LAYOUTS,
+    OXFORD_PET_IGNORE,
+    MaskLayout,
+    read_image,
+    read_mask,
+    write_mask_png,
+    write_probabilities,
+)
+
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "MASK_LAYOUTS",
+    "OXFORD_PET_IGNORE",
+    "MaskLayout",
+    "read_image",
+    "read_mask",
+    "write_mask_png",
+    "write_probabilities",
+]

@@ -82,7 +82,9 @@ def _decode_png_fast(data: bytes) -> np.ndarray[Any, Any] | None:
         return None  # let Pillow produce the error message
 
 
-def _decode_pillow(path: str | os.PathLike[str], data: bytes, max_pixels: int) -> np.ndarray[Any, Any]:
+def _decode_pillow(
+    path: str | os.PathLike[str], data: bytes, max_pixels: int
+) -> np.ndarray[Any, Any]:
     try:
         from PIL import Image
     except ImportError as exc:  # pragma: no cover - pillow is in every extra that reads images
@@ -161,7 +163,9 @@ def decode_array(
     """
     _, suffix = split_suffix(Path(path).name)
     if suffix not in MASK_SUFFIXES:
-        raise _bad(path, f"unknown mask format {suffix!r}; expected one of {', '.join(MASK_SUFFIXES)}")
+        raise _bad(
+            path, f"unknown mask format {suffix!r}; expected one of {', '.join(MASK_SUFFIXES)}"
+        )
     if not data:
         raise _bad(path, "the file is empty (0 bytes)")
     try:
@@ -182,7 +186,9 @@ def decode_array(
     return LoadedArray(_decode_pillow(path, data, max_pixels))
 
 
-def read_array(path: str | os.PathLike[str], *, max_pixels: int = MAX_PIXELS_DEFAULT) -> LoadedArray:
+def read_array(
+    path: str | os.PathLike[str], *, max_pixels: int = MAX_PIXELS_DEFAULT
+) -> LoadedArray:
     """Read a mask, label map or probability map file as stored.
 
     Parameters

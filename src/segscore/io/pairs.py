@@ -152,9 +152,7 @@ def match_cases(
         return CaseSet([Case(pred_path.stem, pred_path, target_path)])
     pred_files = list_mask_files(pred_path, role="prediction", suffix=pred_suffix)
     target_files = list_mask_files(target_path, role="ground-truth", suffix=target_suffix)
-    image_files = (
-        _list_images(Path(images)) if images is not None else {}
-    )
+    image_files = _list_images(Path(images)) if images is not None else {}
     common = sorted(set(pred_files) & set(target_files))
     only_pred = sorted(set(pred_files) - set(target_files))
     only_target = sorted(set(target_files) - set(pred_files))
@@ -164,8 +162,12 @@ def match_cases(
             + "; ".join(
                 part
                 for part in (
-                    f"predictions without ground truth: {', '.join(only_pred[:10])}" if only_pred else "",
-                    f"ground truth without prediction: {', '.join(only_target[:10])}" if only_target else "",
+                    f"predictions without ground truth: {', '.join(only_pred[:10])}"
+                    if only_pred
+                    else "",
+                    f"ground truth without prediction: {', '.join(only_target[:10])}"
+                    if only_target
+                    else "",
                 )
                 if part
             )
@@ -189,6 +191,8 @@ def _list_images(folder: Path) -> dict[str, Path]:
     out: dict[str, Path] = {}
     for entry in sorted(folder.iterdir()):
         stem, ext = split_suffix(entry.name)
-        if ext in (".png", ".tif", ".tiff", ".bmp", ".jpg", ".jpeg") and not entry.name.startswith("."):
+        if ext in (".png", ".tif", ".tiff", ".bmp", ".jpg", ".jpeg") and not entry.name.startswith(
+            "."
+        ):
             out.setdefault(stem, entry)
     return out

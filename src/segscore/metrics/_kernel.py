@@ -1,11 +1,20 @@
 """Counting kernels: the compiled fused pass where it was built, else the numpy reference.
 
-Both functions take 2-D C-contiguous arrays ``(rows, pixels)`` that :func:`segscore.confusion`
-has already validated, and return exact int64 counts.
+Both functions take 2-D arrays ``(rows, pixels)`` that :func:`segscore.confusion` has already
+validated, and return exact int64 counts equal to the reference
+(:func:`~segscore.metrics.counts.confusion_matrix_reference` and
+``_binary_counts_reference``) on every input. Non-contiguous inputs are copied once to C order.
+
+The compiled extension ``segscore.metrics._ckernel`` is optional (built when a C compiler is
+present at install time); :data:`HAVE_COMPILED` says whether it is in use. Dtypes it does not
+handle (uint64 label maps, labels or an ignore index beyond int64) go to the reference.
 """
 
 from __future__ import annotations
 
+import importlib
+import os
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -14,22 +23,127 @@ from segscore._types import IntArray
 
 __all__ = ["HAVE_COMPILED", "binary_counts", "confusion_matrix"]
 
-HAVE_COMPILED = False
+_ck: ModuleType | None
+try:
+    _ck = importlib.import_module("segscore.metrics._ckernel")
+except ImportError:  # pragma: no cover - depends on the build
+    _ck = None
+
+HAVE_COMPILED = _ck is not None
+"""True when the compiled kernel is built and used."""
+
+_USE_COMPILED = HAVE_COMPILED
+"""Switch used by the tests to force the reference path."""
+
+_MAX_THREADS = 1 if _ck is None else max(1, min(8, int(_ck.cpu_count())))
+_THREAD_MIN_BYTES = 1 << 23
+"""Below about 8 MB of input a second thread costs more than it saves."""
+
+_CHUNK = (1 << 32) - 1
+"""Pixels counted in uint32 before a flush to int64 (tests lower it to exercise the flush)."""
+
+_MAX_CLASSES = 30_000
+
+# dtype -> label code of _ckernel.c
+_LABEL_CODES: dict[np.dtype[Any], int] = {
+    np.dtype(np.int8): 0,
+    np.dtype(np.uint8): 1,
+    np.dtype(np.bool_): 1,
+    np.dtype(np.int16): 2,
+    np.dtype(np.uint16): 3,
+    np.dtype(np.int32): 4,
+    np.dtype(np.uint32): 5,
+    np.dtype(np.int64): 6,
+}
+if os.name == "nt":  # pragma: no cover - C long is 32 bits on Windows
+    _LABEL_CODES[np.dtype(np.intc)] = 4
+
+
+def _threads(nbytes: int) -> int:
+    return _MAX_THREADS if nbytes >= _THREAD_MIN_BYTES else 1
 
 
 def binary_counts(pred: Any, target: Any) -> tuple[IntArray, IntArray, IntArray]:
     """Return per-row ``(tp, predicted, support)`` of binary masks (nonzero is foreground)."""
-    from segscore.metrics.counts import _binary_counts_reference
+    if not _USE_COMPILED or _ck is None:
+        from segscore.metrics.counts import _binary_counts_reference
 
-    return _binary_counts_reference(pred, target)
+        return _binary_counts_reference(pred, target)
+    p = _as_bytes(pred)
+    t = _as_bytes(target)
+    rows, cols = p.shape
+    out = np.empty((3, rows), dtype=np.int64)
+    _ck.binary_counts(p, t, rows, cols, out, _threads(2 * p.size))
+    return out[0], out[1], out[2]
+
+
+def _as_bytes(mask: Any) -> np.ndarray[Any, Any]:
+    """Return a C-contiguous 1-byte view (bool/uint8/int8 unchanged) whose nonzero is foreground."""
+    a = np.asarray(mask)
+    if a.dtype.itemsize != 1 or a.dtype.kind not in "biu":
+        a = a != 0
+    return np.ascontiguousarray(a)
+
+
+def validates_labels(pred: Any, target: Any, num_classes: int, ignore_index: int | None) -> bool:
+    """Whether :func:`confusion_matrix` will check the label ranges itself (compiled path)."""
+    return _ck is not None and _label_codes(np.asarray(pred), np.asarray(target), num_classes, ignore_index) is not None
 
 
 def confusion_matrix(
     pred: Any, target: Any, num_classes: int, ignore_index: int | None
-) -> IntArray:
-    """Return per-row confusion matrices of shape ``(rows, C, C + 1)`` (see the reference)."""
-    from segscore.metrics.counts import confusion_matrix_reference
+) -> IntArray | None:
+    """Return per-row confusion matrices of shape ``(rows, C, C + 1)`` (see the reference).
 
-    return confusion_matrix_reference(
-        pred, target, num_classes=num_classes, ignore_index=ignore_index
+    On the compiled path the labels are range-checked during the counting pass: None is returned
+    when a target or prediction label lies outside ``[0, C)`` and is not the ignore label, and
+    the caller then words the error. The reference path expects validated labels.
+    """
+    p = np.asarray(pred)
+    t = np.asarray(target)
+    codes = _label_codes(p, t, num_classes, ignore_index)
+    if codes is None or _ck is None:
+        from segscore.metrics.counts import confusion_matrix_reference
+
+        return confusion_matrix_reference(
+            pred, target, num_classes=num_classes, ignore_index=ignore_index
+        )
+    p = np.ascontiguousarray(p)
+    t = np.ascontiguousarray(t)
+    rows, cols = p.shape
+    c = num_classes
+    out = np.zeros((rows, c, c + 1), dtype=np.int64)
+    ignore = 0 if ignore_index is None else int(ignore_index)
+    nbytes = p.nbytes + t.nbytes
+    invalid = _ck.confusion_matrix(
+        p,
+        t,
+        rows,
+        cols,
+        codes[0],
+        codes[1],
+        c,
+        ignore,
+        ignore_index is not None,
+        out,
+        _threads(nbytes),
+        _CHUNK,
     )
+    return None if invalid else out
+
+
+def _label_codes(
+    p: np.ndarray[Any, Any], t: np.ndarray[Any, Any], num_classes: int, ignore_index: int | None
+) -> tuple[int, int] | None:
+    """Return the kernel's dtype codes of ``(pred, target)``, or None to use the reference."""
+    if not _USE_COMPILED or p.ndim != 2 or p.shape != t.shape:
+        return None
+    if not 1 <= num_classes <= _MAX_CLASSES:
+        return None
+    if ignore_index is not None and not -(2**63) <= ignore_index < 2**63:
+        return None
+    pc = _LABEL_CODES.get(p.dtype)
+    tc = _LABEL_CODES.get(t.dtype)
+    if pc is None or tc is None:
+        return None
+    return pc, tc

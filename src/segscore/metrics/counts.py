@@ -331,29 +331,38 @@ def _batch_shape(
 
 
 def _as_binary(name: str, array: np.ndarray[Any, Any], threshold: float, is_target: bool) -> Any:
-    """Validate a binary mask and return it as an array whose nonzero pixels are foreground."""
+    """Validate a binary mask and return it as an array whose nonzero pixels are foreground.
+
+    The checks read the data as few times as possible: a max (and a min for signed or float
+    types), plus one comparison for {0, 255} masks; the slow scans run only to word an error.
+    """
     kind = array.dtype.kind
     if kind == "b":
         return array
     if kind == "f":
-        finite = np.isfinite(array)
-        n_bad = int(array.size - np.count_nonzero(finite))
-        low = float(array.min()) if n_bad == 0 else 0.0
-        high = float(array.max()) if n_bad == 0 else 0.0
+        low, high = float(array.min()), float(array.max())
         if is_target:
-            if n_bad or not np.all((array == 0) | (array == 1)):
-                values = np.unique(array[finite])[:9] if n_bad == 0 else [np.nan]
+            if not (0.0 <= low and high <= 1.0 and np.all((array == 0) | (array == 1))):
+                finite = np.isfinite(array)
+                values = np.unique(array[finite])[:9] if finite.all() else [np.nan]
                 fail_binary_values(name, values)
             return array != 0
-        check_finite_probabilities(name, low, high, n_bad)
+        if not (np.isfinite(low) and np.isfinite(high)):
+            n_bad = int(array.size - np.count_nonzero(np.isfinite(array)))
+            check_finite_probabilities(name, low, high, n_bad)
+        check_finite_probabilities(name, low, high, 0)
         return array >= threshold
     if kind in "iu":
         high = int(array.max())
-        low = int(array.min())
-        if (low < 0 or high > 1) and (
-            low < 0 or high != 255 or np.count_nonzero((array != 0) & (array != 255))
-        ):
-            fail_binary_values(name, np.unique(array))
+        low = int(array.min()) if kind == "i" else 0
+        if low < 0 or high > 1:
+            ok = (
+                low >= 0
+                and high == 255
+                and np.count_nonzero(array) == np.count_nonzero(array == 255)
+            )
+            if not ok:
+                fail_binary_values(name, np.unique(array))
         return array
     fail(f"`{name}` must be a bool, integer or float array, got dtype {array.dtype}.")
 
@@ -369,8 +378,14 @@ def _binary_counts_reference(pred: Any, target: Any) -> tuple[IntArray, IntArray
 
 
 def _check_labels(
-    name: str, array: np.ndarray[Any, Any], num_classes: int, ignore_index: int | None
+    name: str,
+    array: np.ndarray[Any, Any],
+    num_classes: int,
+    ignore_index: int | None,
+    *,
+    scan: bool = True,
 ) -> None:
+    """Check a label map's dtype and, with ``scan``, its values (the scan costs a pass or more)."""
     kind = array.dtype.kind
     if kind == "b":
         if num_classes < 2 and np.any(array):
@@ -390,10 +405,14 @@ def _check_labels(
             f"`num_classes` must fit the label dtype of `{name}`: {array.dtype} holds at most "
             f"{int(info.max) + 1} labels, got num_classes={num_classes} (labels may have wrapped)."
         )
-    low, high = int(array.min()), int(array.max())
+    if not scan:
+        return
+    high = int(array.max())
+    low = int(array.min()) if kind == "i" else 0
     if low < 0 or high >= num_classes:
-        labels = np.unique(array)
-        bad = labels[((labels < 0) | (labels >= num_classes)) & (labels != ignore_index)]
+        outside = array[(array < 0) | (array >= num_classes)] if kind == "i" else array[array >= num_classes]
+        labels = np.unique(outside)
+        bad = labels[labels != ignore_index] if ignore_index is not None else labels
         if bad.size:
             fail_labels(name, bad, num_classes, ignore_index)
 
@@ -462,7 +481,10 @@ def _prepare(
     if ignore_index is not None:
         ignore_index = check_int("ignore_index", ignore_index)
     if multilabel and num_classes is not None:
-        fail("`num_classes` must be None when `multilabel=True`: classes are the channel axis (C).")
+        fail(
+            "`num_classes` must be None when `multilabel=True`: classes are the channel axis (C), "
+            f"got {num_classes!r}."
+        )
     p = np.asarray(pred)
     t = np.asarray(target)
     for name, a in (("pred", p), ("target", t)):
@@ -474,7 +496,8 @@ def _prepare(
     if num_classes is None:
         if ignore_index is not None:
             fail(
-                "`ignore_index` needs label maps: set `num_classes` (binary masks have no ignore label)."
+                "`ignore_index` needs label maps: set `num_classes` (binary masks have no ignore "
+                f"label), got ignore_index={ignore_index!r} with num_classes=None."
             )
         mode: Mode = "multilabel" if multilabel else "binary"
         n_cols = shape[1] if multilabel else 1
@@ -489,13 +512,27 @@ def _prepare(
             f"`ignore_index` must lie outside [0, {c}) (the class labels), got {ignore_index}; "
             "to leave a class out of the averages use `include_background=False` or `classes=`."
         )
-    _check_labels("pred", p, c, ignore_index)
-    _check_labels("target", t, c, ignore_index)
-    return (
-        p.reshape(shape[0], -1),
-        t.reshape(shape[0], -1),
-        CountingSpec("multiclass", c, None, ignore_index),
-    )
+    from segscore.metrics import _kernel
+
+    # The compiled kernel range-checks labels during its counting pass; then only the dtypes are
+    # checked here, and the values are scanned only to word an error (see _count_matrix).
+    p2, t2 = p.reshape(shape[0], -1), t.reshape(shape[0], -1)
+    scan = not _kernel.validates_labels(p2, t2, c, ignore_index)
+    _check_labels("pred", p, c, ignore_index, scan=scan)
+    _check_labels("target", t, c, ignore_index, scan=scan)
+    return p2, t2, CountingSpec("multiclass", c, None, ignore_index)
+
+
+def _count_matrix(p: Any, t: Any, spec: CountingSpec) -> IntArray:
+    """Count label maps; when the kernel finds an invalid label, scan the values to word the error."""
+    from segscore.metrics import _kernel
+
+    matrix = _kernel.confusion_matrix(p, t, spec.num_classes, spec.ignore_index)
+    if matrix is None:
+        _check_labels("pred", p, spec.num_classes, spec.ignore_index)
+        _check_labels("target", t, spec.num_classes, spec.ignore_index)
+        raise AssertionError("the counting kernel reported invalid labels that the scan did not find")
+    return matrix
 
 
 def confusion(
@@ -577,8 +614,7 @@ def confusion(
     from segscore.metrics import _kernel
 
     if spec.mode == "multiclass":
-        matrix = _kernel.confusion_matrix(p, t, spec.num_classes, ignore_index)
-        return _counts_from_matrix(matrix, spec)
+        return _counts_from_matrix(_count_matrix(p, t, spec), spec)
     tp, predicted, support = _kernel.binary_counts(p, t)
     n_pix = np.int64(p.shape[1])
     cols = spec.num_classes
@@ -625,7 +661,7 @@ def confusion_matrix(
     p, t, spec = _prepare(pred, target, num_classes, 0.5, ignore_index, False, spatial_dims)
     from segscore.metrics import _kernel
 
-    matrix = _kernel.confusion_matrix(p, t, spec.num_classes, ignore_index)
+    matrix = _count_matrix(p, t, spec)
     return np.ascontiguousarray(matrix[:, :, : spec.num_classes])
 
 

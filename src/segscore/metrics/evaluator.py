@@ -91,7 +91,7 @@ class Evaluator:
                 "accumulators to merge must use the same conventions, got "
                 f"{self._options} and {other._options}."
             )
-        for part in other._parts:
+        for part in list(other._parts):  # a copy: `other` may be `self`
             self._add(part)
         return self
 

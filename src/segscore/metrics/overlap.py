@@ -337,7 +337,8 @@ def generalized_dice(
     -----
     ``GD = 2 Σ_c w_c tp_c / Σ_c w_c (2 tp_c + fp_c + fn_c)`` with ``support_c = tp_c + fn_c``.
     A class absent from the target has an infinite weight; as in MONAI, it is given the largest
-    finite weight of its row (0 if there is none). Case overrides of ``empty`` do not apply: the
+    finite weight of its row (1 if there is none, so that an empty target with false positives
+    scores 0). Case overrides of ``empty`` do not apply: the
     value is not per class.
 
     References
@@ -365,7 +366,9 @@ def generalized_dice(
             w = np.ones_like(support)
     finite = np.isfinite(w)
     row_max = np.max(np.where(finite, w, 0.0), axis=-1, keepdims=True)
-    w = np.where(finite, w, row_max)
+    # A row whose target is empty for every class has no finite weight: weigh its classes 1 (as
+    # MONAI) so that false positives give 0; a weight of 0 would make the denominator 0 as well.
+    w = np.where(finite, w, np.where(row_max > 0, row_max, 1.0))
     numerator = 2.0 * (w * _f64(counts.tp)).sum(axis=-1)
     denominator = (w * _f64(2 * counts.tp + counts.fp + counts.fn)).sum(axis=-1)
     zero = denominator == 0

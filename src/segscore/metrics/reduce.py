@@ -214,7 +214,7 @@ def score(
     ------
     InputError
         On an unknown metric or aggregation, counts not of shape (N, C), background exclusion on
-        one-class counts, or invalid classes or weights.
+        one-class counts, invalid classes or weights, or class weights with a ``*_micro`` rule.
 
     Examples
     --------
@@ -249,6 +249,16 @@ def score(
                 f"`classes` must be a non-empty list of class indices in [0, {n_classes}), got {list(classes)!r}."
             )
         kept = [k for k in kept if k in {int(c) for c in classes}]
+        if not kept:
+            fail(
+                f"`classes` must keep at least one class after `include_background=False`, "
+                f"got {list(classes)!r}."
+            )
+    if class_weights is not None and aggregation in ("pooled_micro", "per_image_micro"):
+        fail(
+            "`class_weights` must be None with aggregation 'pooled_micro' or 'per_image_micro' "
+            f"(counts are summed over classes), got {class_weights!r}."
+        )
     used = counts.select(classes=kept)
 
     weights: FloatArray | None = None

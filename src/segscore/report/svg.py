@@ -1,0 +1,606 @@
+"""Small, dependency-free SVG charts for the HTML report: histogram, bar chart, scatter, lines.
+
+Every function returns one standalone ``<svg>`` element as a string: valid XML, sized by a
+``viewBox`` (so it scales with the page), with ``role="img"``, an ``aria-label`` and a ``<title>``
+for screen readers and tooltips. No script, no font or file is fetched. Every string that comes
+from the caller (titles, labels, names) is escaped with :func:`html.escape` (``quote=True``), so it
+is safe in text and in attributes alike.
+
+Data marks carry a class so that tests (and stylesheets) can find them: ``bar`` (one ``<rect>``
+per histogram bin or per finite bar value), ``point`` (one ``<circle>`` per finite scatter point)
+and ``series`` (one ``<path>`` per line). Colours are the Okabe–Ito palette, which stays
+distinguishable with the common colour-vision deficiencies.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from segscore._validation import fail
+
+__all__ = ["PALETTE", "bar_chart", "histogram", "line_chart", "nice_ticks", "scatter"]
+
+#: Okabe–Ito colours: blue, orange, bluish green, vermillion, reddish purple, sky blue, yellow.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442")
+
+_INK = "#1f2933"
+_MUTED = "#616e7c"
+_GRID = "#e4e7eb"
+_FONT = "font-family=\"system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif\""
+
+# Margins inside the viewBox: left, right, top, bottom.
+_ML, _MR, _MT, _MB = 52.0, 16.0, 30.0, 46.0
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _n(x: float) -> str:
+    """Coordinate: at most 2 decimals, no trailing zeros."""
+    text = f"{x:.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _label(x: float) -> str:
+    """Tick label: short and exact enough."""
+    if x == 0:
+        return "0"
+    if abs(x) >= 1000 or abs(x) < 0.001:
+        return f"{x:.2g}"
+    return f"{x:.4g}"
+
+
+def _floats(name: str, values: ArrayLike) -> np.ndarray:
+    arr = np.asarray(values, dtype=np.float64).ravel() if np.size(values) else np.zeros(0)
+    if arr.ndim != 1:  # pragma: no cover - ravel always gives 1-D
+        fail(f"`{name}` must be one-dimensional, got shape {arr.shape}.")
+    return arr
+
+
+def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """Round tick values covering ``[low, high]`` (steps of 1, 2, 2.5 or 5 times a power of ten).
+
+    Parameters
+    ----------
+    low, high : float
+        The data range; ``low == high`` is widened to show one unit around it.
+    count : int, optional
+        About how many ticks to make.
+
+    Returns
+    -------
+    list of float
+        Increasing ticks; the first is ``<= low`` and the last ``>= high``.
+
+    Examples
+    --------
+    >>> nice_ticks(0, 1)
+    [0.0, 0.25, 0.5, 0.75, 1.0]
+    >>> nice_ticks(0, 7)
+    [0.0, 2.0, 4.0, 6.0, 8.0]
+    """
+    if not (math.isfinite(low) and math.isfinite(high)):
+        low, high = 0.0, 1.0
+    if high < low:
+        low, high = high, low
+    if high == low:
+        low, high = low - 0.5 if low != 0 else 0.0, high + 0.5 if high != 0 else 1.0
+    raw = (high - low) / max(count - 1, 1)
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1.0, 2.0, 2.5, 5.0, 10.0) if m * power >= raw - 1e-12)
+    start = math.floor(low / step + 1e-9) * step
+    ticks: list[float] = []
+    t = start
+    while t < high + step * 1e-9 or not ticks:
+        ticks.append(round(t, 12))
+        t += step
+    if ticks[-1] < high - 1e-12:
+        ticks.append(round(t, 12))
+    return [float(v) + 0.0 for v in ticks]
+
+
+class _Frame:
+    """Maps data to viewBox coordinates and draws the axes, grid and titles."""
+
+    def __init__(
+        self,
+        width: float,
+        height: float,
+        x_range: tuple[float, float],
+        y_range: tuple[float, float],
+    ) -> None:
+        self.width, self.height = width, height
+        self.x0, self.x1 = x_range
+        self.y0, self.y1 = y_range
+        self.left, self.right = _ML, width - _MR
+        self.top, self.bottom = _MT, height - _MB
+
+    def x(self, v: float) -> float:
+        span = self.x1 - self.x0 or 1.0
+        return self.left + (v - self.x0) / span * (self.right - self.left)
+
+    def y(self, v: float) -> float:
+        span = self.y1 - self.y0 or 1.0
+        return self.bottom - (v - self.y0) / span * (self.bottom - self.top)
+
+    def grid(
+        self,
+        x_ticks: Sequence[float] | None,
+        y_ticks: Sequence[float],
+        x_label: str,
+        y_label: str,
+        x_tick_labels: Sequence[str] | None = None,
+    ) -> list[str]:
+        parts = ['<g class="axes" font-size="11" fill="' + _MUTED + '">']
+        for t in y_ticks:
+            yy = _n(self.y(t))
+            parts.append(
+                f'<line x1="{_n(self.left)}" x2="{_n(self.right)}" y1="{yy}" y2="{yy}" '
+                f'stroke="{_GRID}" stroke-width="1"/>'
+            )
+            parts.append(
+                f'<text x="{_n(self.left - 6)}" y="{yy}" text-anchor="end" '
+                f'dominant-baseline="middle">{_e(_label(t))}</text>'
+            )
+        if x_ticks is not None:
+            labels = x_tick_labels or [_label(t) for t in x_ticks]
+            for t, text in zip(x_ticks, labels, strict=False):
+                xx = _n(self.x(t))
+                parts.append(
+                    f'<line x1="{xx}" x2="{xx}" y1="{_n(self.bottom)}" '
+                    f'y2="{_n(self.bottom + 4)}" stroke="{_MUTED}" stroke-width="1"/>'
+                )
+                parts.append(
+                    f'<text x="{xx}" y="{_n(self.bottom + 16)}" text-anchor="middle">'
+                    f"{_e(text)}</text>"
+                )
+        parts.append(
+            f'<line x1="{_n(self.left)}" x2="{_n(self.right)}" y1="{_n(self.bottom)}" '
+            f'y2="{_n(self.bottom)}" stroke="{_MUTED}" stroke-width="1"/>'
+        )
+        if x_label:
+            parts.append(
+                f'<text x="{_n((self.left + self.right) / 2)}" y="{_n(self.height - 8)}" '
+                f'text-anchor="middle" fill="{_INK}" font-size="12">{_e(x_label)}</text>'
+            )
+        if y_label:
+            cy = (self.top + self.bottom) / 2
+            parts.append(
+                f'<text x="14" y="{_n(cy)}" text-anchor="middle" fill="{_INK}" font-size="12" '
+                f'transform="rotate(-90 14 {_n(cy)})">{_e(y_label)}</text>'
+            )
+        parts.append("</g>")
+        return parts
+
+
+def _open(width: float, height: float, title: str, description: str) -> list[str]:
+    label = f"{title}. {description}" if description else title
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_n(width)} {_n(height)}" '
+        f'width="{_n(width)}" height="{_n(height)}" role="img" aria-label="{_e(label)}" '
+        f'class="chart" {_FONT}>',
+        f"<title>{_e(label)}</title>",
+    ]
+    if title:
+        parts.append(
+            f'<text x="{_n(_ML)}" y="18" font-size="13" font-weight="600" fill="{_INK}">'
+            f"{_e(title)}</text>"
+        )
+    return parts
+
+
+def _note(width: float, height: float, text: str) -> str:
+    return (
+        f'<text x="{_n(width / 2)}" y="{_n(height / 2)}" text-anchor="middle" '
+        f'font-size="12" fill="{_MUTED}">{_e(text)}</text>'
+    )
+
+
+def histogram(
+    values: ArrayLike,
+    *,
+    bins: int = 20,
+    value_range: tuple[float, float] = (0.0, 1.0),
+    title: str = "",
+    x_label: str = "",
+    y_label: str = "cases",
+    color: str = PALETTE[0],
+    width: float = 360,
+    height: float = 220,
+) -> str:
+    """Histogram of the finite values as an SVG string; NaN values are counted and noted.
+
+    Parameters
+    ----------
+    values : array_like of float
+        The values (any shape; flattened). NaN and infinities are left out and their number is
+        written under the chart.
+    bins : int, optional
+        Number of equal-width bins over ``value_range``; one ``<rect class="bar">`` each (empty
+        bins have height 0). The last bin includes its right edge.
+    value_range : (float, float), optional
+        The range binned; values outside it go to the first or last bin.
+    title, x_label, y_label : str, optional
+        Texts (escaped).
+    color : str, optional
+        Bar colour (a CSS colour written by the caller, not user data).
+    width, height : float, optional
+        Size of the viewBox in CSS pixels.
+
+    Returns
+    -------
+    str
+        One ``<svg>`` element.
+
+    Raises
+    ------
+    InputError
+        If ``bins < 1`` or the range is empty.
+
+    Examples
+    --------
+    >>> svg = histogram([0.1, 0.15, 0.9, np.nan], bins=4, title="IoU")
+    >>> svg.count('class="bar"')
+    4
+    >>> "1 undefined (NaN) left out" in svg
+    True
+    """
+    if bins < 1:
+        fail(f"`bins` must be >= 1, got {bins!r}.")
+    lo, hi = float(value_range[0]), float(value_range[1])
+    if not hi > lo:
+        fail(f"`value_range` must be increasing, got {value_range!r}.")
+    arr = _floats("values", values)
+    finite = arr[np.isfinite(arr)]
+    n_missing = int(arr.size - finite.size)
+    counts, edges = np.histogram(np.clip(finite, lo, hi), bins=bins, range=(lo, hi))
+    y_ticks = nice_ticks(0, max(int(counts.max(initial=0)), 1), 4)
+    y_ticks = [t for t in y_ticks if float(t).is_integer()] or [0.0, 1.0]
+    frame = _Frame(width, height, (lo, hi), (0.0, y_ticks[-1]))
+    desc = f"{finite.size} values in {bins} bins from {_label(lo)} to {_label(hi)}"
+    parts = _open(width, height, title, desc)
+    parts += frame.grid(nice_ticks(lo, hi, 5), y_ticks, x_label, y_label)
+    parts.append(f'<g fill="{_e(color)}">')
+    for k, c in enumerate(counts):
+        x_a, x_b = frame.x(edges[k]), frame.x(edges[k + 1])
+        y_top = frame.y(float(c))
+        closing = "]" if k == bins - 1 else ")"
+        tip = f"[{_label(edges[k])}, {_label(edges[k + 1])}{closing}: {int(c)}"
+        parts.append(
+            f'<rect class="bar" x="{_n(x_a + 0.75)}" y="{_n(y_top)}" '
+            f'width="{_n(max(x_b - x_a - 1.5, 0.5))}" height="{_n(frame.bottom - y_top)}" '
+            f'rx="1.5"><title>{_e(tip)}</title></rect>'
+        )
+    parts.append("</g>")
+    if n_missing:
+        parts.append(
+            f'<text x="{_n(frame.right)}" y="18" text-anchor="end" font-size="11" '
+            f'fill="{_MUTED}">{n_missing} undefined (NaN) left out</text>'
+        )
+    if finite.size == 0:
+        parts.append(_note(width, height, "no finite values"))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def bar_chart(
+    labels: Sequence[str],
+    values: ArrayLike | Sequence[float | None],
+    *,
+    value_range: tuple[float, float] | None = (0.0, 1.0),
+    title: str = "",
+    x_label: str = "",
+    y_label: str = "",
+    color: str = PALETTE[0],
+    width: float = 360,
+    height: float = 220,
+) -> str:
+    """Vertical bar chart; undefined (NaN/None) values are labelled "n/a" instead of a bar.
+
+    Parameters
+    ----------
+    labels : sequence of str
+        One label per bar (escaped), written under it.
+    values : array_like of float
+        One value per label; ``None`` or NaN draws no bar. One ``<rect class="bar">`` per finite
+        value.
+    value_range : (float, float) or None, optional
+        The y range; ``None`` fits it to the values (from 0).
+    title, x_label, y_label : str, optional
+        Texts (escaped).
+    color : str, optional
+        Bar colour.
+    width, height : float, optional
+        Size of the viewBox in CSS pixels.
+
+    Returns
+    -------
+    str
+        One ``<svg>`` element.
+
+    Raises
+    ------
+    InputError
+        If ``labels`` and ``values`` differ in length.
+
+    Examples
+    --------
+    >>> svg = bar_chart(["bg", "cat", "dog"], [0.9, None, 0.5], title="IoU per class")
+    >>> svg.count('class="bar"'), "n/a" in svg
+    (2, True)
+    """
+    raw = [math.nan if v is None else v for v in np.asarray(values, dtype=object).ravel()]
+    arr = np.asarray(raw, dtype=np.float64)
+    if len(labels) != arr.size:
+        fail(f"`labels` and `values` must have the same length, got {len(labels)} and {arr.size}.")
+    finite = arr[np.isfinite(arr)]
+    if value_range is None:
+        top = float(finite.max(initial=0.0))
+        y_ticks = nice_ticks(min(0.0, float(finite.min(initial=0.0))), top if top > 0 else 1.0, 5)
+    else:
+        y_ticks = nice_ticks(*value_range, 5)
+    n = max(arr.size, 1)
+    frame = _Frame(width, height, (0.0, float(n)), (y_ticks[0], y_ticks[-1]))
+    desc = f"{arr.size} bars, {arr.size - finite.size} undefined"
+    parts = _open(width, height, title, desc)
+    centers = [k + 0.5 for k in range(arr.size)]
+    step = max(1, math.ceil(arr.size / max((frame.right - frame.left) / 28.0, 1.0)))
+    shown = [lab if k % step == 0 else "" for k, lab in enumerate(labels)]
+    parts += frame.grid(centers, y_ticks, x_label, y_label, x_tick_labels=shown)
+    slot = (frame.right - frame.left) / n
+    bar_w = min(slot * 0.7, 48.0)
+    base = frame.y(max(y_ticks[0], 0.0))
+    parts.append(f'<g fill="{_e(color)}">')
+    for k, v in enumerate(arr):
+        cx = frame.x(k + 0.5)
+        if not math.isfinite(v):
+            parts.append(
+                f"<g><title>{_e(labels[k])}: undefined</title>"
+                f'<text x="{_n(cx)}" y="{_n(base - 6)}" text-anchor="middle" font-size="11" '
+                f'fill="{_MUTED}">n/a</text></g>'
+            )
+            continue
+        y_v = frame.y(float(v))
+        parts.append(
+            f'<rect class="bar" x="{_n(cx - bar_w / 2)}" y="{_n(min(y_v, base))}" '
+            f'width="{_n(bar_w)}" height="{_n(abs(base - y_v))}" rx="1.5">'
+            f"<title>{_e(labels[k])}: {_e(_label(float(v)))}</title></rect>"
+        )
+        if arr.size <= 12:
+            parts.append(
+                f'<text x="{_n(cx)}" y="{_n(min(y_v, base) - 4)}" text-anchor="middle" '
+                f'font-size="10" fill="{_INK}">{_e(f"{v:.3f}")}</text>'
+            )
+    parts.append("</g></svg>")
+    return "".join(parts)
+
+
+def scatter(
+    x: ArrayLike,
+    y: ArrayLike,
+    *,
+    names: Sequence[str] | None = None,
+    highlight: int | None = None,
+    x_range: tuple[float, float] = (0.0, 1.0),
+    y_range: tuple[float, float] = (0.0, 1.0),
+    diagonal: bool = True,
+    title: str = "",
+    x_label: str = "",
+    y_label: str = "",
+    color: str = PALETTE[0],
+    highlight_color: str = PALETTE[3],
+    width: float = 420,
+    height: float = 320,
+) -> str:
+    """Scatter plot of ``(x[i], y[i])``; pairs with a non-finite coordinate are left out.
+
+    Parameters
+    ----------
+    x, y : array_like of float, shape (N,)
+        Coordinates. One ``<circle class="point">`` per finite pair.
+    names : sequence of str, optional
+        One name per point, shown as its tooltip (escaped).
+    highlight : int, optional
+        Index of a point to draw larger, in ``highlight_color``, with its name beside it.
+    x_range, y_range : (float, float), optional
+        Axis ranges.
+    diagonal : bool, optional
+        Draw the dashed line ``y = x``.
+    title, x_label, y_label : str, optional
+        Texts (escaped).
+    color, highlight_color : str, optional
+        Point colours.
+    width, height : float, optional
+        Size of the viewBox in CSS pixels.
+
+    Returns
+    -------
+    str
+        One ``<svg>`` element.
+
+    Raises
+    ------
+    InputError
+        If ``x``, ``y`` and ``names`` differ in length, or ``highlight`` is out of range.
+
+    Examples
+    --------
+    >>> svg = scatter([0.9, 0.99, np.nan], [0.8, 0.1, 0.5], names=["a", "b", "c"], highlight=1)
+    >>> svg.count('class="point')
+    2
+    """
+    xa, ya = _floats("x", x), _floats("y", y)
+    if xa.size != ya.size:
+        fail(f"`x` and `y` must have the same length, got {xa.size} and {ya.size}.")
+    if names is not None and len(names) != xa.size:
+        fail(f"`names` must hold one name per point ({xa.size}), got {len(names)}.")
+    if highlight is not None and not 0 <= highlight < xa.size:
+        fail(f"`highlight` must be an index in [0, {xa.size}), got {highlight!r}.")
+    ok = np.isfinite(xa) & np.isfinite(ya)
+    frame = _Frame(width, height, x_range, y_range)
+    parts = _open(width, height, title, f"{int(ok.sum())} points")
+    parts += frame.grid(nice_ticks(*x_range, 5), nice_ticks(*y_range, 5), x_label, y_label)
+    if diagonal:
+        lo, hi = max(x_range[0], y_range[0]), min(x_range[1], y_range[1])
+        parts.append(
+            f'<line x1="{_n(frame.x(lo))}" y1="{_n(frame.y(lo))}" x2="{_n(frame.x(hi))}" '
+            f'y2="{_n(frame.y(hi))}" stroke="{_MUTED}" stroke-dasharray="4 4" stroke-width="1">'
+            "<title>y = x</title></line>"
+        )
+    parts.append(f'<g fill="{_e(color)}" fill-opacity="0.55" stroke="{_e(color)}">')
+    for i in (int(j) for j in np.flatnonzero(ok)):
+        if i == highlight:
+            continue
+        tip = f"{names[i]}: " if names is not None else ""
+        tip += f"({_label(float(xa[i]))}, {_label(float(ya[i]))})"
+        parts.append(
+            f'<circle class="point" cx="{_n(frame.x(float(xa[i])))}" '
+            f'cy="{_n(frame.y(float(ya[i])))}" r="3.5"><title>{_e(tip)}</title></circle>'
+        )
+    parts.append("</g>")
+    if highlight is not None and ok[highlight]:
+        hx, hy = frame.x(float(xa[highlight])), frame.y(float(ya[highlight]))
+        name = names[highlight] if names is not None else f"point {highlight}"
+        tip = f"{name}: ({_label(float(xa[highlight]))}, {_label(float(ya[highlight]))})"
+        anchor, dx = ("end", -8) if hx > (frame.left + frame.right) / 2 else ("start", 8)
+        dy = -10.0 if hy - 10 > frame.top + 8 else 16.0
+        shown = name if len(name) <= 28 else name[:27] + "…"
+        parts.append(
+            f'<circle class="point highlight" cx="{_n(hx)}" cy="{_n(hy)}" r="6" '
+            f'fill="{_e(highlight_color)}" stroke="#fff" stroke-width="1.5">'
+            f"<title>{_e(tip)}</title></circle>"
+            f'<text x="{_n(hx + dx)}" y="{_n(hy + dy)}" text-anchor="{anchor}" font-size="11" '
+            f'font-weight="600" fill="{_INK}" stroke="#fff" stroke-width="3" '
+            f'paint-order="stroke">{_e(shown)}</text>'
+        )
+    if not ok.any():
+        parts.append(_note(width, height, "no finite points"))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def line_chart(
+    x: ArrayLike,
+    series: Mapping[str, ArrayLike],
+    *,
+    y_range: tuple[float, float] | None = None,
+    marker_x: float | None = None,
+    marker_label: str = "",
+    title: str = "",
+    x_label: str = "",
+    y_label: str = "",
+    width: float = 420,
+    height: float = 260,
+) -> str:
+    """Line chart of several series over a shared ``x``, with a legend.
+
+    Parameters
+    ----------
+    x : array_like of float, shape (N,)
+        The shared x values (increasing).
+    series : mapping of str to array_like of float, shape (N,)
+        Name (escaped, shown in the legend) to values; NaN breaks the line. One
+        ``<path class="series">`` per series, coloured from :data:`PALETTE` in order.
+    y_range : (float, float) or None, optional
+        The y range; ``None`` fits it to the data.
+    marker_x : float, optional
+        Draw a vertical marker line here (e.g. the chosen threshold), labelled ``marker_label``.
+    marker_label : str, optional
+        Text beside the marker (escaped).
+    title, x_label, y_label : str, optional
+        Texts (escaped).
+    width, height : float, optional
+        Size of the viewBox in CSS pixels.
+
+    Returns
+    -------
+    str
+        One ``<svg>`` element.
+
+    Raises
+    ------
+    InputError
+        If a series' length differs from ``x``.
+
+    Examples
+    --------
+    >>> svg = line_chart([1, 2, 3], {"loss": [0.9, 0.5, 0.4], "val": [1.0, 0.7, np.nan]})
+    >>> svg.count('class="series"')
+    2
+    """
+    xa = _floats("x", x)
+    ys = {str(k): _floats(f"series[{k!r}]", v) for k, v in series.items()}
+    for key, vals in ys.items():
+        if vals.size != xa.size:
+            fail(f"`series[{key!r}]` must have {xa.size} values like `x`, got {vals.size}.")
+    x_fin = xa[np.isfinite(xa)]
+    x_ticks = nice_ticks(float(x_fin.min(initial=0.0)), float(x_fin.max(initial=1.0)), 6)
+    x_lo = float(x_fin.min()) if x_fin.size else 0.0
+    x_hi = float(x_fin.max()) if x_fin.size else 1.0
+    x_ticks = [t for t in x_ticks if x_lo - 1e-9 <= t <= x_hi + 1e-9] or [x_lo, x_hi]
+    if y_range is None:
+        all_y = np.concatenate([v[np.isfinite(v)] for v in ys.values()] or [np.zeros(0)])
+        y_ticks = nice_ticks(float(all_y.min(initial=0.0)), float(all_y.max(initial=1.0)), 5)
+    else:
+        y_ticks = nice_ticks(*y_range, 5)
+    frame = _Frame(
+        width, height, (x_lo, x_hi if x_hi > x_lo else x_lo + 1), (y_ticks[0], y_ticks[-1])
+    )
+    frame.top = _MT + 8 + 16 * math.ceil(len(ys) / 3)
+    parts = _open(width, height, title, f"{len(ys)} series over {xa.size} points")
+    parts += frame.grid(x_ticks, y_ticks, x_label, y_label)
+    if marker_x is not None and math.isfinite(marker_x):
+        mx = _n(frame.x(marker_x))
+        parts.append(
+            f'<line class="marker" x1="{mx}" x2="{mx}" y1="{_n(frame.top)}" '
+            f'y2="{_n(frame.bottom)}" stroke="{_INK}" stroke-dasharray="3 3" stroke-width="1"/>'
+        )
+        if marker_label:
+            anchor, dx = (
+                ("end", -5)
+                if frame.x(marker_x) > frame.x(x_lo) + 0.6 * (frame.right - frame.left)
+                else ("start", 5)
+            )
+            parts.append(
+                f'<text x="{_n(frame.x(marker_x) + dx)}" y="{_n(frame.top + 12)}" '
+                f'text-anchor="{anchor}" font-size="11" fill="{_INK}">{_e(marker_label)}</text>'
+            )
+    for k, (name, v) in enumerate(ys.items()):
+        colour = PALETTE[k % len(PALETTE)]
+        dash = ("", ' stroke-dasharray="6 3"', ' stroke-dasharray="2 3"')[k % 3]
+        segments: list[str] = []
+        pen_down = False
+        for xi, yi in zip(xa, v, strict=True):
+            if not (math.isfinite(xi) and math.isfinite(yi)):
+                pen_down = False
+                continue
+            segments.append(f"{'L' if pen_down else 'M'}{_n(frame.x(xi))} {_n(frame.y(yi))}")
+            pen_down = True
+        path = " ".join(segments) or "M0 0"
+        parts.append(
+            f'<path class="series" d="{path}" fill="none" stroke="{colour}" stroke-width="2"'
+            f'{dash} stroke-linejoin="round" stroke-linecap="round"><title>{_e(name)}</title></path>'
+        )
+        if xa.size <= 40:
+            for xi, yi in zip(xa, v, strict=True):
+                if math.isfinite(xi) and math.isfinite(yi):
+                    parts.append(
+                        f'<circle cx="{_n(frame.x(xi))}" cy="{_n(frame.y(yi))}" r="2.2" '
+                        f'fill="{colour}"/>'
+                    )
+        lx = frame.left + (k % 3) * (frame.right - frame.left) / 3
+        ly = _MT + 4 + 16 * (k // 3)
+        parts.append(
+            f'<g class="legend"><line x1="{_n(lx)}" x2="{_n(lx + 18)}" y1="{_n(ly)}" '
+            f'y2="{_n(ly)}" stroke="{colour}" stroke-width="2.5"{dash}/>'
+            f'<text x="{_n(lx + 23)}" y="{_n(ly + 4)}" font-size="11" fill="{_INK}">'
+            f"{_e(name)}</text></g>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)

@@ -1,0 +1,79 @@
+"""The streaming accumulator: batches and merges give the one-shot counts and scores."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from segscore import AGGREGATIONS, Evaluator, InputError, confusion, score
+
+
+def _data(seed=0, n=7, c=3):
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, c, size=(n, 5, 6)), rng.integers(0, c, size=(n, 5, 6))
+
+
+def test_batches_equal_one_shot():
+    pred, target = _data()
+    ev = Evaluator(num_classes=3)
+    for lo, hi in ((0, 2), (2, 3), (3, 7)):
+        batch = ev.update(pred[lo:hi], target[lo:hi])
+        assert batch.n_images == hi - lo
+    one = confusion(pred, target, num_classes=3)
+    assert ev.n_images == 7
+    for f in ("tp", "fp", "fn", "tn"):
+        np.testing.assert_array_equal(getattr(ev.counts, f), getattr(one, f))
+    for aggregation in AGGREGATIONS:
+        assert (
+            ev.compute("iou", aggregation=aggregation).value
+            == score(one, "iou", aggregation=aggregation).value
+        )
+
+
+def test_merge_and_reset():
+    pred, target = _data(1)
+    a, b = Evaluator(num_classes=3), Evaluator(num_classes=3)
+    a.update(pred[:3], target[:3])
+    b.update(pred[3:], target[3:])
+    assert a.merge(b) is a
+    np.testing.assert_array_equal(a.counts.tp, confusion(pred, target, num_classes=3).tp)
+    a.reset()
+    assert a.n_images == 0
+    with pytest.raises(InputError, match=r"accumulator is empty: call `update`"):
+        a.counts  # noqa: B018
+
+
+def test_merge_with_itself_doubles_the_rows():
+    pred, target = _data(2, n=2)
+    ev = Evaluator(num_classes=3)
+    ev.update(pred, target)
+    ev.merge(ev)  # used to loop forever: it iterated over the list it was appending to
+    assert ev.n_images == 4
+
+
+def test_compute_options_are_forwarded():
+    pred, target = _data(3)
+    ev = Evaluator(num_classes=3)
+    ev.update(pred, target)
+    s = ev.compute("dice", aggregation="pooled", empty=1.0, include_background=False)
+    assert s.conventions.classes == (1, 2)
+    assert s.conventions.empty.zero_division == 1.0
+    assert s.conventions.counting.num_classes == 3
+
+
+def test_mismatched_accumulators_are_errors():
+    a = Evaluator(num_classes=3)
+    with pytest.raises(
+        InputError, match=r"same conventions, got \{'num_classes': 3.*'num_classes': 4"
+    ):
+        a.merge(Evaluator(num_classes=4))
+    with pytest.raises(InputError, match=r"`other` must be an Evaluator, got int"):
+        a.merge(3)
+    b = Evaluator()
+    b.update(np.zeros((1, 2, 2), bool), np.zeros((1, 2, 2), bool))
+    with pytest.raises(InputError, match=r"same number of classes, got 1 and then 3"):
+        b._add(confusion(np.zeros((1, 2, 2), int), np.zeros((1, 2, 2), int), num_classes=3))
+    c = Evaluator()
+    c.update(np.zeros((1, 2, 2), bool), np.zeros((1, 2, 2), bool))
+    with pytest.raises(InputError, match=r"one mode, got 'binary' and then 'multiclass'"):
+        c._add(confusion(np.zeros((1, 2, 2), int), np.zeros((1, 2, 2), int), num_classes=1))

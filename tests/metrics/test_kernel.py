@@ -1,0 +1,257 @@
+"""The compiled counting kernel equals the numpy reference exactly, on every input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import segscore
+from segscore.metrics import _kernel
+from segscore.metrics.counts import _binary_counts_reference, confusion_matrix_reference
+
+needs_compiled = pytest.mark.skipif(
+    not _kernel.HAVE_COMPILED, reason="the compiled kernel is not built"
+)
+
+LABEL_DTYPES = [np.uint8, np.int8, np.int16, np.uint16, np.int32, np.uint32, np.int64]
+COLS = [1, 7, 63, 64, 65, 130, 4099, 20000]
+
+
+def _reference(p: Any, t: Any, c: int, ignore: int | None) -> Any:
+    return confusion_matrix_reference(p, t, num_classes=c, ignore_index=ignore)
+
+
+def _ignore_for(dtype: Any, c: int) -> int | None:
+    info = np.iinfo(dtype)
+    for candidate in (255, -1, c, int(info.max)):
+        if info.min <= candidate <= info.max and not 0 <= candidate < c:
+            return candidate
+    return None
+
+
+def _labels(
+    rng: np.random.Generator,
+    shape: tuple[int, int],
+    c: int,
+    dtype: Any,
+    ignore: int | None,
+    structured: bool,
+) -> tuple[Any, Any]:
+    """Random label maps; `structured` gives runs of equal labels (the fast paths of the kernel)."""
+    rows, cols = shape
+    if structured:
+        run = rng.integers(1, 200)
+        base = rng.integers(0, c, (rows, cols // run + 1)).repeat(run, axis=1)[:, :cols]
+        t = base.copy()
+        p = base.copy()
+        flip = rng.random(shape) < 0.05
+        p[flip] = rng.integers(0, c, int(flip.sum()))
+    else:
+        t = rng.integers(0, c, shape)
+        p = rng.integers(0, c, shape)
+    if ignore is not None:
+        t[rng.random(shape) < 0.1] = ignore
+        p[rng.random(shape) < 0.05] = ignore
+        if structured:
+            t[:, : cols // 3] = ignore
+    return p.astype(dtype), t.astype(dtype)
+
+
+@needs_compiled
+@pytest.mark.parametrize(
+    ("dtype", "c"),
+    [(d, c) for d in LABEL_DTYPES for c in (1, 2, 3, 21, 255, 300) if c <= np.iinfo(d).max + 1],
+)
+@pytest.mark.parametrize("structured", [False, True])
+def test_confusion_matrix_equals_reference(dtype: Any, c: int, structured: bool) -> None:
+    rng = np.random.default_rng([c, LABEL_DTYPES.index(dtype), structured])
+    for ignore in (None, _ignore_for(dtype, c)):
+        for cols in COLS:
+            rows = int(rng.integers(1, 4))
+            p, t = _labels(rng, (rows, cols), c, dtype, ignore, structured)
+            got = _kernel.confusion_matrix(p, t, c, ignore)
+            assert got.dtype == np.int64
+            np.testing.assert_array_equal(got, _reference(p, t, c, ignore))
+
+
+@needs_compiled
+@pytest.mark.parametrize(
+    ("pdtype", "tdtype"),
+    [(np.uint8, np.int64), (np.int32, np.uint8), (np.bool_, np.int16), (np.int8, np.uint8)],
+)
+def test_mixed_dtypes(pdtype: Any, tdtype: Any) -> None:
+    rng = np.random.default_rng(0)
+    c = 2 if np.dtype(pdtype) == np.bool_ else 5
+    t = rng.integers(0, c, (3, 5000)).astype(tdtype)
+    p = rng.integers(0, c, (3, 5000)).astype(pdtype)
+    ignore = 100
+    t[:, ::9] = ignore
+    np.testing.assert_array_equal(
+        _kernel.confusion_matrix(p, t, c, ignore), _reference(p, t, c, ignore)
+    )
+
+
+@needs_compiled
+@pytest.mark.parametrize("chunk", [1, 7, 64, 100, 1000])
+def test_flush_every_chunk(monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+    """The uint32 histograms are flushed to int64 every `chunk` pixels: any chunk gives the same."""
+    monkeypatch.setattr(_kernel, "_CHUNK", chunk)
+    rng = np.random.default_rng(chunk)
+    for dtype in (np.uint8, np.int32):
+        p, t = _labels(rng, (3, 20000), 4, dtype, 255, structured=True)
+        np.testing.assert_array_equal(
+            _kernel.confusion_matrix(p, t, 4, 255), _reference(p, t, 4, 255)
+        )
+
+
+@needs_compiled
+def test_threads_split_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_kernel, "_THREAD_MIN_BYTES", 0)
+    monkeypatch.setattr(_kernel, "_MAX_THREADS", 3)
+    rng = np.random.default_rng(1)
+    for rows in (1, 2, 3, 7, 10):
+        p, t = _labels(rng, (rows, 9000), 6, np.uint8, 255, structured=True)
+        np.testing.assert_array_equal(
+            _kernel.confusion_matrix(p, t, 6, 255), _reference(p, t, 6, 255)
+        )
+        pb, tb = p > 2, t > 2
+        for got, want in zip(
+            _kernel.binary_counts(pb, tb), _binary_counts_reference(pb, tb), strict=True
+        ):
+            np.testing.assert_array_equal(got, want)
+
+
+@needs_compiled
+def test_non_contiguous_inputs() -> None:
+    rng = np.random.default_rng(2)
+    big_p = rng.integers(0, 5, (300, 8)).astype(np.uint8)
+    big_t = rng.integers(0, 5, (300, 8)).astype(np.uint8)
+    for p, t in ((big_p.T, big_t.T), (big_p[::2, ::3], big_t[::2, ::3])):
+        assert not p.flags.c_contiguous
+        np.testing.assert_array_equal(
+            _kernel.confusion_matrix(p, t, 5, None), _reference(p, t, 5, None)
+        )
+        pb, tb = p > 1, t > 1
+        for got, want in zip(
+            _kernel.binary_counts(pb, tb), _binary_counts_reference(pb, tb), strict=True
+        ):
+            np.testing.assert_array_equal(got, want)
+
+
+@needs_compiled
+@pytest.mark.parametrize("cols", [*COLS, 64 * 255 * 2 + 3])
+@pytest.mark.parametrize(
+    ("pdtype", "tdtype", "high"),
+    [
+        (np.bool_, np.bool_, 1),
+        (np.uint8, np.uint8, 255),
+        (np.int8, np.bool_, 1),
+        (np.int64, np.uint8, 1),
+        (np.bool_, np.int32, 255),
+    ],
+)
+def test_binary_counts_equal_reference(cols: int, pdtype: Any, tdtype: Any, high: int) -> None:
+    rng = np.random.default_rng(cols)
+    p = (rng.random((3, cols)) < 0.4).astype(pdtype) * np.array(high).astype(pdtype)
+    t = (rng.random((3, cols)) < 0.6).astype(tdtype) * np.array(high).astype(tdtype)
+    got = _kernel.binary_counts(p, t)
+    for g, w in zip(got, _binary_counts_reference(p, t), strict=True):
+        assert g.dtype == np.int64
+        np.testing.assert_array_equal(g, w)
+
+
+def test_reference_fallback_when_forced(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the compiled path switched off, results still equal the reference (and compiled)."""
+    rng = np.random.default_rng(3)
+    p, t = _labels(rng, (4, 1000), 7, np.uint8, 255, structured=True)
+    pb, tb = p > 3, t > 3
+    fast_m = _kernel.confusion_matrix(p, t, 7, 255)
+    fast_b = _kernel.binary_counts(pb, tb)
+    fast_c = segscore.confusion(p, t, num_classes=7, ignore_index=255)
+    monkeypatch.setattr(_kernel, "_USE_COMPILED", False)
+    np.testing.assert_array_equal(_kernel.confusion_matrix(p, t, 7, 255), fast_m)
+    for g, w in zip(_kernel.binary_counts(pb, tb), fast_b, strict=True):
+        np.testing.assert_array_equal(g, w)
+    slow_c = segscore.confusion(p, t, num_classes=7, ignore_index=255)
+    for name in ("tp", "fp", "fn", "tn"):
+        np.testing.assert_array_equal(getattr(slow_c, name), getattr(fast_c, name))
+
+
+def test_unsupported_dtype_uses_reference() -> None:
+    rng = np.random.default_rng(4)
+    p = rng.integers(0, 3, (2, 100)).astype(np.uint64)
+    t = rng.integers(0, 3, (2, 100)).astype(np.uint64)
+    np.testing.assert_array_equal(
+        _kernel.confusion_matrix(p, t, 3, 2**64 - 1), _reference(p, t, 3, None)
+    )
+
+
+@needs_compiled
+@pytest.mark.parametrize(
+    ("pred", "target", "ignore"),
+    [
+        ([[0, 1, 1]], [[0, 1, 9]], 255),  # invalid target label
+        ([[0, 9, 1]], [[0, 1, 1]], 255),  # invalid prediction label
+        ([[0, 9, 1]], [[0, 255, 1]], 255),  # invalid prediction under an ignored pixel
+        ([[0, 255, 1]], [[0, 1, 1]], None),  # 255 without an ignore label
+    ],
+)
+def test_invalid_labels_are_reported_by_the_counting_pass(pred, target, ignore) -> None:  # type: ignore[no-untyped-def]
+    p = np.array(pred, dtype=np.uint8)
+    t = np.array(target, dtype=np.uint8)
+    assert _kernel.validates_labels(p, t, 2, ignore)
+    assert _kernel.confusion_matrix(p, t, 2, ignore) is None
+    assert _kernel.confusion_matrix(p.astype(np.int32), t.astype(np.int64), 2, ignore) is None
+
+
+@needs_compiled
+def test_valid_labels_with_ignore_prediction_count() -> None:
+    p = np.array([[0, 255, 1]], dtype=np.uint8)
+    t = np.array([[0, 1, 255]], dtype=np.uint8)
+    np.testing.assert_array_equal(_kernel.confusion_matrix(p, t, 2, 255), _reference(p, t, 2, 255))
+
+
+@needs_compiled
+def test_bad_buffers_are_rejected() -> None:
+    from segscore.metrics import _ckernel
+
+    p = np.zeros((2, 4), dtype=np.uint8)
+    out = np.zeros((2, 3, 4), dtype=np.int64)
+    with pytest.raises(ValueError, match="`pred` must hold 16 bytes, got 8"):
+        _ckernel.confusion_matrix(p, p, 4, 4, 1, 1, 3, 0, False, out, 1, 10)
+    with pytest.raises(ValueError, match="`num_classes` must lie in"):
+        _ckernel.confusion_matrix(p, p, 2, 4, 1, 1, 0, 0, False, out, 1, 10)
+    with pytest.raises(ValueError, match="`chunk` must lie in"):
+        _ckernel.confusion_matrix(p, p, 2, 4, 1, 1, 3, 0, False, out, 1, 0)
+    with pytest.raises(ValueError, match="unknown label dtype"):
+        _ckernel.confusion_matrix(p, p, 2, 4, 9, 1, 3, 0, False, out, 1, 10)
+    with pytest.raises(ValueError, match="`out` must hold"):
+        _ckernel.binary_counts(p, p, 2, 4, out, 1)
+    with pytest.raises(ValueError, match="`rows` and `cols`"):
+        _ckernel.binary_counts(p, p, -1, 4, out, 1)
+
+
+@needs_compiled
+@given(
+    data=st.data(),
+    dtype=st.sampled_from([np.uint8, np.int16, np.int64]),
+    c=st.integers(1, 12),
+    with_ignore=st.booleans(),
+)
+def test_property_equals_reference(data: Any, dtype: Any, c: int, with_ignore: bool) -> None:
+    ignore = 200 if with_ignore else None
+    values = list(range(c)) + ([200] if ignore is not None else [])
+    shape = data.draw(hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=300))
+    elements = st.sampled_from(values)
+    t = data.draw(hnp.arrays(dtype, shape, elements=elements))
+    p = data.draw(hnp.arrays(dtype, shape, elements=elements))
+    np.testing.assert_array_equal(
+        _kernel.confusion_matrix(p, t, c, ignore), _reference(p, t, c, ignore)
+    )
+    for g, w in zip(_kernel.binary_counts(p, t), _binary_counts_reference(p, t), strict=True):
+        np.testing.assert_array_equal(g, w)

@@ -1,0 +1,168 @@
+"""Every aggregation rule against a hand computation (an example shaped like CONVENTIONS §5.3).
+
+Three 16-pixel images, classes 0 (background), 1 and 2. Class 2 is absent from images A and C;
+image C has an empty target for class 1 with 3 false-positive pixels. Foreground IoU per cell:
+
+    A: [6/10, NaN]     B: [3/4, 4/8]     C: [0/3, NaN]
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction as F
+
+import numpy as np
+import pytest
+
+from segscore import AGGREGATIONS, Counts, EmptyPolicy, InputError, confusion, score
+
+# rows: images A, B, C; columns: classes 0, 1, 2 (consistent: each row's cells sum to 16 pixels)
+COUNTS = Counts.from_arrays(
+    tp=[[6, 6, 0], [4, 3, 4], [13, 0, 0]],
+    fp=[[2, 2, 0], [4, 1, 0], [0, 3, 0]],
+    fn=[[2, 2, 0], [1, 0, 4], [3, 0, 0]],
+    tn=[[6, 6, 16], [7, 12, 8], [0, 13, 16]],
+)
+
+
+def _fg(aggregation, **kw):
+    return score(COUNTS, "iou", aggregation=aggregation, include_background=False, **kw)
+
+
+def close(value, fraction):
+    return value == pytest.approx(float(fraction), rel=1e-15, abs=0)
+
+
+def test_counts_are_consistent():
+    assert np.all(COUNTS.total == 16)
+
+
+def test_per_image_per_class_is_a_flat_mean_over_valid_cells():
+    s = _fg("per_image_per_class")
+    assert close(s.value, (F(6, 10) + F(3, 4) + F(1, 2) + 0) / 4)
+    assert (s.n_valid, s.n_excluded) == (4, 2)
+
+
+def test_images_then_classes_averages_images_first():
+    s = _fg("images_then_classes")
+    class1, class2 = (F(6, 10) + F(3, 4) + 0) / 3, F(1, 2)
+    assert close(s.value, (class1 + class2) / 2)
+    np.testing.assert_allclose(s.per_class, [float(class1), float(class2)], rtol=1e-15)
+    assert (s.n_valid, s.n_excluded) == (4, 2)
+
+
+def test_classes_then_images_averages_classes_first():
+    s = _fg("classes_then_images")
+    per_image = [F(6, 10), (F(3, 4) + F(1, 2)) / 2, F(0)]
+    assert close(s.value, sum(per_image) / 3)
+    np.testing.assert_allclose(s.per_image, [float(v) for v in per_image], rtol=1e-15)
+
+
+def test_pooled_sums_counts_over_images_per_class():
+    s = _fg("pooled")
+    per_class = [F(9, 9 + 6 + 2), F(4, 8)]
+    assert close(s.value, sum(per_class) / 2)
+    np.testing.assert_allclose(s.per_class, [float(v) for v in per_class], rtol=1e-15)
+    assert (s.n_valid, s.n_excluded) == (2, 0)
+
+
+def test_pooled_micro_sums_over_images_and_classes():
+    assert close(_fg("pooled_micro").value, F(13, 13 + 6 + 6))
+    # with background: tp 23 + 13, fp 6 + 6, fn 6 + 6
+    assert close(score(COUNTS, "iou", aggregation="pooled_micro").value, F(36, 60))
+
+
+def test_per_image_micro_sums_classes_per_image():
+    s = _fg("per_image_micro")
+    per_image = [F(6, 10), F(7, 12), F(0, 3)]
+    assert close(s.value, sum(per_image) / 3)
+    np.testing.assert_allclose(s.per_image, [float(v) for v in per_image], rtol=1e-15)
+    assert (s.n_valid, s.n_excluded) == (3, 0)
+
+
+def test_zero_division_one_counts_absent_classes_as_perfect():
+    """SMP macro-imagewise with zero_division=1: both-empty cells become 1 and are averaged."""
+    s = _fg("images_then_classes", empty=1.0)
+    assert close(s.value, ((F(6, 10) + F(3, 4)) / 3 + (1 + F(1, 2) + 1) / 3) / 2)
+    assert s.n_excluded == 0
+
+
+def test_monai_ignore_empty_drops_the_false_positive_only_image():
+    policy = EmptyPolicy(target_empty=math.nan)
+    s = _fg("classes_then_images", empty=policy)
+    assert close(s.value, (F(6, 10) + (F(3, 4) + F(1, 2)) / 2) / 2)
+    assert math.isnan(s.per_image[2])
+    assert s.n_excluded == 3
+
+
+def test_support_weights_in_pooled():
+    s = _fg("pooled", class_weights="support")
+    assert close(s.value, (11 * F(9, 17) + 8 * F(1, 2)) / 19)
+    assert s.conventions.class_weights == "support"
+
+
+def test_custom_weights_in_images_then_classes():
+    s = _fg("images_then_classes", class_weights=np.array([3.0, 1.0]))
+    assert close(s.value, (3 * (F(6, 10) + F(3, 4)) / 3 + F(1, 2)) / 4)
+    assert s.conventions.class_weights == "custom"
+
+
+def test_classes_selects_columns():
+    s = score(COUNTS, "iou", aggregation="pooled", classes=[2])
+    assert s.value == 0.5
+    assert s.conventions.classes == (2,)
+
+
+def test_dice_by_name_and_empty_case_census():
+    s = _fg("per_image_per_class")
+    assert s.empty_cases == {
+        "both_empty": 2,
+        "target_empty": 1,
+        "prediction_empty": 0,
+        "both_present": 3,
+    }
+    d = score(COUNTS, "dice", aggregation="per_image_per_class", include_background=False)
+    assert close(d.value, (F(12, 16) + F(6, 7) + F(8, 12) + 0) / 4)
+
+
+def test_score_shapes_and_record():
+    s = _fg("images_then_classes")
+    assert s.cells.shape == (3, 2)
+    assert s.per_image.shape == (3,)
+    assert s.per_class.shape == (2,)
+    record = s.as_dict()
+    assert record["conventions"]["aggregation"] == "images_then_classes"
+    assert record["conventions"]["include_background"] is False
+    assert record["conventions"]["classes"] == [1, 2]
+    assert float(s) == s.value
+
+
+def test_all_nan_gives_nan_not_zero():
+    empty = Counts.from_arrays(tp=[[0]], fp=[[0]], fn=[[0]], tn=[[4]])
+    for aggregation in AGGREGATIONS:
+        s = score(empty, "iou", aggregation=aggregation)
+        assert math.isnan(s.value), aggregation
+        assert s.n_valid == 0
+
+
+def test_mean_is_independent_of_image_order():
+    rng = np.random.default_rng(0)
+    pred = rng.integers(0, 4, size=(40, 6, 6))
+    target = rng.integers(0, 4, size=(40, 6, 6))
+    c = confusion(pred, target, num_classes=4)
+    perm = rng.permutation(40)
+    for aggregation in AGGREGATIONS:
+        a = score(c, "dice", aggregation=aggregation).value
+        b = score(c.select(rows=perm), "dice", aggregation=aggregation).value
+        assert a == b, aggregation  # the same bits: fsum-based means
+
+
+@pytest.mark.parametrize("aggregation", ["pooled_micro", "per_image_micro"])
+def test_class_weights_with_micro_aggregation_is_an_error(aggregation):
+    with pytest.raises(InputError, match=r"`class_weights` .*'pooled_micro'.*got 'support'"):
+        score(COUNTS, "iou", aggregation=aggregation, class_weights="support")
+
+
+def test_classes_left_empty_by_include_background_is_an_error():
+    with pytest.raises(InputError, match=r"`classes` .*got \[0\]"):
+        score(COUNTS, "iou", include_background=False, classes=[0])

@@ -1,0 +1,273 @@
+"""Unit and property tests of segscore.metrics.surface (peer cross-checks: tests/reference)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from segscore.errors import InputError
+from segscore.metrics.surface import (
+    DistanceEmpty,
+    assd,
+    average_surface_distance,
+    boundary_iou,
+    distance_metrics,
+    get_distance_metric,
+    hausdorff_distance,
+    surface_dice,
+    surface_distances,
+)
+
+
+def _square(shape=(16, 16), lo=(4, 4), size=(6, 6)):
+    m = np.zeros(shape, dtype=bool)
+    m[lo[0] : lo[0] + size[0], lo[1] : lo[1] + size[1]] = True
+    return m
+
+
+# -- errors ------------------------------------------------------------------------------------
+def test_spacing_wrong_length():
+    with pytest.raises(InputError, match=r"`spacing` must have 2 values .*got \(1.0, 1.0, 1.0\)"):
+        surface_distances(_square(), _square(), spacing=(1.0, 1.0, 1.0))
+
+
+@pytest.mark.parametrize("spacing", [(1.0, 0.0), (1.0, -2.0), (float("nan"), 1.0)])
+def test_spacing_not_positive(spacing):
+    with pytest.raises(InputError, match=r"`spacing` must hold positive finite numbers"):
+        surface_distances(_square(), _square(), spacing=spacing)
+
+
+@pytest.mark.parametrize("percentile", [-1, 100.5, float("nan")])
+def test_percentile_out_of_range(percentile):
+    sd = surface_distances(_square(), _square())
+    with pytest.raises(InputError, match=r"`percentile` must be a number in \[0, 100\]"):
+        hausdorff_distance(sd, percentile=percentile)
+
+
+def test_tolerance_negative():
+    sd = surface_distances(_square(), _square())
+    with pytest.raises(InputError, match=r"`tolerance` must be a number >= 0, got -0.5"):
+        surface_dice(sd, tolerance=-0.5)
+    with pytest.raises(InputError, match=r"`metric` must be one of"):
+        distance_metrics(_square(), _square(), ["nsd@-1"])
+
+
+def test_label_map_where_binary_required():
+    labels = _square().astype(np.int64) * 3
+    with pytest.raises(InputError, match=r"`pred` must be a binary mask .* got values \[0, 3\]"):
+        surface_distances(labels, _square())
+
+
+def test_other_errors():
+    with pytest.raises(InputError, match=r"`pred` and `target` must have the same shape"):
+        surface_distances(_square((8, 8)), _square())
+    with pytest.raises(InputError, match=r"`connectivity` must be an integer in \[1, 2\]"):
+        surface_distances(_square(), _square(), connectivity=3)
+    with pytest.raises(InputError, match=r"`surface` must be one of 'voxel', 'surfel'"):
+        surface_distances(_square(), _square(), surface="mesh")
+    with pytest.raises(InputError, match=r"`ignore_index` needs label maps"):
+        surface_distances(_square(), _square(), ignore_index=255)
+    with pytest.raises(InputError, match=r"`target` has labels \[5\] outside \[0, 3\)"):
+        surface_distances(np.zeros((4, 4), int), np.full((4, 4), 5), num_classes=3)
+    with pytest.raises(InputError, match=r"`rule` must be one of"):
+        hausdorff_distance(surface_distances(_square(), _square()), percentile=95, rule="mean")
+    with pytest.raises(InputError, match=r"`metric` must be one of 'hd'"):
+        get_distance_metric("nsd")
+    with pytest.raises(InputError, match=r"`metric` must be 'euclidean' for a width in physical"):
+        boundary_iou(_square(), _square(), width=1.0, unit="mm")
+    with pytest.raises(InputError, match=r"`width` must be a number > 0"):
+        boundary_iou(_square(), _square(), width=0, unit="px")
+    with pytest.raises(InputError, match=r"`one_empty` must be one of 'nan', 'inf', 'diagonal'"):
+        DistanceEmpty(one_empty="worst")
+    with pytest.raises(InputError, match=r"`sd` must be a SurfaceDistances"):
+        assd(np.zeros(3))
+
+
+# -- names ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("name", "field", "value"),
+    [
+        ("hd", "percentile", None),
+        ("hd95", "percentile", 95.0),
+        ("hd99.5", "percentile", 99.5),
+        ("nsd@1.0", "tolerance", 1.0),
+        ("nsd@2mm", "tolerance", 2.0),
+        ("biou@2px", "unit", "px"),
+        ("biou@0.02diag", "width", 0.02),
+        ("biou@1.5mm", "unit", "mm"),
+        ("masd", "kind", "masd"),
+    ],
+)
+def test_names(name, field, value):
+    assert getattr(get_distance_metric(name), field) == value
+
+
+# -- values -----------------------------------------------------------------------------------
+def test_identical_masks_give_zero_distances():
+    m = _square()
+    r = distance_metrics(m, m, ["hd", "hd95", "assd", "masd", "nsd@0", "biou@1px", "asd"])
+    for name in ("hd", "hd95", "assd", "masd", "asd"):
+        assert np.all(r[name] == 0)
+    assert r["nsd@0"][0] == 1.0
+    assert r["biou@1px"][0] == 1.0
+
+
+def test_empty_policies():
+    m, e = _square(), np.zeros((16, 16), bool)
+    sd = surface_distances(m, e)
+    assert sd.cases() == ["target_empty"]
+    assert hausdorff_distance(sd)[0] == math.inf
+    assert math.isnan(hausdorff_distance(sd, empty="nan")[0])
+    assert hausdorff_distance(sd, empty="diagonal")[0] == pytest.approx(16 * math.sqrt(2))
+    assert hausdorff_distance(sd, empty=42.0)[0] == 42.0
+    monai = DistanceEmpty(percentile_one_empty="nan")
+    assert math.isnan(hausdorff_distance(sd, percentile=95, empty=monai)[0])
+    assert hausdorff_distance(sd, empty=monai)[0] == math.inf
+    assert surface_dice(sd, tolerance=1)[0] == 0.0
+    both = surface_distances(e, e)
+    assert both.cases() == ["both_empty"]
+    assert math.isnan(assd(both)[0])
+    assert math.isnan(surface_dice(both, tolerance=1)[0])
+    mr = DistanceEmpty(one_empty="nan", both_empty=0.0, overlap_both_empty=1.0)
+    assert assd(both, empty=mr)[0] == 0.0
+    assert surface_dice(both, tolerance=1, empty=mr)[0] == 1.0
+    r = distance_metrics(m, e, ["hd", "nsd@1"])
+    assert (r.n_inf["hd"], r.n_valid["nsd@1"], r.empty_cases["target_empty"]) == (1, 1, 1)
+
+
+def test_multiclass_and_ignore():
+    target = np.zeros((20, 20), np.int64)
+    target[2:8, 2:8] = 1
+    target[10:18, 10:18] = 2
+    pred = np.roll(target, 1, axis=0)
+    r = distance_metrics(pred, target, ["hd", "assd"], num_classes=3)
+    assert r.classes == (1, 2)
+    for k in (1, 2):
+        one = distance_metrics(pred == k, target == k, ["hd", "assd"])
+        assert r["hd"][k - 1] == one["hd"][0]
+        assert r["assd"][k - 1] == one["assd"][0]
+    # an ignored band over class 2's bottom edge drops those surface elements
+    ignored = target.copy()
+    ignored[17:, :] = 255
+    sd = surface_distances(pred, ignored, num_classes=3, ignore_index=255)
+    mask = np.zeros((20, 20), bool)
+    mask[17:, :] = True
+    sd2 = surface_distances(pred, ignored, num_classes=3, ignore_index=255, ignore_mask=mask)
+    assert sd.ignore == "ignore_index=255"
+    assert sd2.ignore == "ignore_index=255 and ignore_mask"
+    np.testing.assert_array_equal(sd.pred_to_target[1], sd2.pred_to_target[1])
+    assert (
+        sd.target_weights[1].size
+        < surface_distances(pred, target, num_classes=3).target_weights[1].size
+    )
+
+
+def test_percentile_rules_and_asd_directions():
+    target = _square((32, 32), (8, 8), (12, 12))
+    pred = np.roll(target, 1, axis=0)
+    pred[1:3, 1:3] = True
+    sd = surface_distances(pred, target)
+    hd = hausdorff_distance(sd)[0]
+    pooled = hausdorff_distance(sd, percentile=95, rule="pooled")[0]
+    maxdir = hausdorff_distance(sd, percentile=95, rule="max_directed")[0]
+    directed = hausdorff_distance(sd, percentile=95, rule="directed")[0]
+    assert pooled <= maxdir <= hd
+    assert directed == np.percentile(sd.pred_to_target[0], 95)
+    asd = average_surface_distance(sd)[0]
+    assert asd[0] == pytest.approx(sd.pred_to_target[0].mean())
+    assert assd(sd, variant="mean_of_means")[0] == pytest.approx(asd.mean())
+
+
+def test_boundary_iou_widths():
+    target = _square((40, 40), (5, 5), (20, 20))
+    pred = np.roll(target, 2, axis=1)
+    assert boundary_iou(pred, target, width=1, unit="px")[0] == pytest.approx(
+        distance_metrics(pred, target, ["biou@1px"])["biou@1px"][0]
+    )
+    # 0.02 * diag(40, 40) = 1.13 -> 1 px (Cheng et al. rounding)
+    assert boundary_iou(pred, target)[0] == boundary_iou(pred, target, width=1, unit="px")[0]
+    # physical width: 2 mm at spacing 2 is 1 voxel (Euclidean)
+    a = boundary_iou(pred, target, width=2.0, unit="mm", metric="euclidean", spacing=2.0)
+    b = boundary_iou(pred, target, width=1.0, unit="px", metric="euclidean")
+    assert a[0] == b[0]
+    assert math.isnan(
+        boundary_iou(np.zeros((4, 4), bool), np.zeros((4, 4), bool), width=1, unit="px")[0]
+    )
+
+
+def test_surfel_model_2d_and_3d():
+    m = np.zeros((6, 7, 8), bool)
+    m[1:4, 2:5, 2:6] = True
+    sd = surface_distances(m, m, surface="surfel", spacing=(1.0, 2.0, 3.0))
+    # closed surface of a 3x3x4 box of voxels (marching cubes: edges and corners are chamfered)
+    assert sd.pred_weights[0].sum() > 0
+    assert sd.connectivity is None
+    assert surface_dice(sd, tolerance=0)[0] == 1.0
+
+
+# -- properties (Hypothesis) --------------------------------------------------------------------
+masks_2d = arrays(np.bool_, st.tuples(st.integers(3, 12), st.integers(3, 12)))
+spacings = st.tuples(st.floats(0.25, 4.0), st.floats(0.25, 4.0))
+
+
+def _pair(data):
+    pred = data.draw(masks_2d)
+    target = data.draw(arrays(np.bool_, pred.shape))
+    return pred, target
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), spacing=spacings, surface=st.sampled_from(["voxel", "surfel"]))
+def test_hd95_le_hd(data, spacing, surface):
+    pred, target = _pair(data)
+    sd = surface_distances(pred, target, spacing=spacing, surface=surface)
+    hd = hausdorff_distance(sd)
+    for rule in ("pooled", "max_directed", "area_weighted"):
+        p95 = hausdorff_distance(sd, percentile=95, rule=rule)
+        assert np.all((p95 <= hd) | np.isnan(p95))
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), spacing=spacings, k=st.sampled_from([0.5, 2.0, 3.0]))
+def test_spacing_scales_distances(data, spacing, k):
+    pred, target = _pair(data)
+    names = ["hd", "hd95", "assd", "masd"]
+    a = distance_metrics(pred, target, names, spacing=spacing)
+    b = distance_metrics(pred, target, names, spacing=(spacing[0] * k, spacing[1] * k))
+    for n in names:
+        np.testing.assert_allclose(b[n], a[n] * k, rtol=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), pad=st.integers(1, 3), surface=st.sampled_from(["voxel", "surfel"]))
+def test_zero_padding_invariance(data, pad, surface):
+    pred, target = _pair(data)
+    names = ["hd", "hd95", "assd", "nsd@1.0", "biou@1px"]
+    a = distance_metrics(pred, target, names, surface=surface)
+    b = distance_metrics(np.pad(pred, pad), np.pad(target, pad), names, surface=surface)
+    for n in names:
+        np.testing.assert_array_equal(a[n], b[n])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    data=st.data(),
+    spacing=spacings,
+    rule=st.sampled_from(["pooled", "max_directed", "area_weighted"]),
+)
+def test_symmetric_metrics(data, spacing, rule):
+    pred, target = _pair(data)
+    names = ["hd", "hd95", "assd", "masd", "nsd@1.0", "biou@1px"]
+    a = distance_metrics(pred, target, names, spacing=spacing, rule=rule)
+    b = distance_metrics(target, pred, names, spacing=spacing, rule=rule)
+    for n in names:
+        np.testing.assert_allclose(a[n], b[n], rtol=1e-12)
+    np.testing.assert_array_equal(
+        distance_metrics(pred, target, ["asd"])["asd"][:, ::-1],
+        distance_metrics(target, pred, ["asd"])["asd"],
+    )
