@@ -360,3 +360,98 @@ def test_compare_two_evaluations(binary_folders, tmp_path: Path, capsys) -> None
     )
     assert record["ci95"][0] <= record["mean_difference"] <= record["ci95"][1]
     assert main(["compare", str(tmp_path / "a"), str(tmp_path / "nope")]) == 2
+
+
+def test_boundary_metrics_with_spacing_and_preset(binary_folders, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from segscore.metrics.surface import distance_metrics
+
+    pred_dir, gt_dir, pred, target, names = binary_folders
+    out = tmp_path / "out"
+    argv = ["evaluate", "--pred", str(pred_dir), "--gt", str(gt_dir), "--out", str(out)]
+    extra = [
+        "--pred-suffix",
+        "_pred",
+        "--metrics",
+        "dice,hd95,assd",
+        "--spacing",
+        "0.5,2",
+        "--no-report",
+    ]
+    assert main([*argv, *extra, "--preset", "monai"]) == 0
+    rows = _read_csv(out / "per_case.csv")
+    summary = json.loads((out / "summary.json").read_text())
+    for i in (0, 7, 13):
+        want = distance_metrics(
+            pred[i], target[i], ["hd95", "assd"], preset="monai", spacing=(0.5, 2.0)
+        )
+        for metric in ("hd95", "assd"):
+            got = float(rows[i][metric]) if rows[i][metric] else float("nan")
+            np.testing.assert_allclose(got, want[metric][0], rtol=1e-12)
+    assert summary["metrics"]["hd95"]["higher_is_better"] is False
+    assert summary["conventions"]["distance"]["spacing"] == [0.5, 2.0]
+    assert summary["conventions"]["distance"]["preset"] == "monai"
+    assert summary["conventions"]["aggregation"] == "classes_then_images"  # from the preset
+    # an explicit option overrides the preset
+    assert main([*argv, *extra, "--preset", "monai", "--aggregation", "pooled"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["conventions"]["aggregation"] == "pooled"
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "needle"),
+    [
+        ("--metrics", "iou,hd96x", "`--metrics` must name"),
+        ("--spacing", "1,-2", "`--spacing` must be positive"),
+        ("--preset", "sklearnn", "preset"),
+    ],
+)
+def test_bad_metric_options(
+    binary_folders, tmp_path: Path, capsys, flag: str, value: str, needle: str
+) -> None:  # type: ignore[no-untyped-def]
+    pred_dir, gt_dir, *_ = binary_folders
+    argv = [
+        "evaluate",
+        "--pred",
+        str(pred_dir),
+        "--gt",
+        str(gt_dir),
+        "--out",
+        str(tmp_path / "o"),
+        "--pred-suffix",
+        "_pred",
+    ]
+    assert main([*argv, flag, value]) == 2
+    assert needle in _error(capsys)
+
+
+def test_report_html_with_overlays_sweep_and_hostile_names(tmp_path: Path) -> None:
+    rng = np.random.default_rng(8)
+    _, target, _ = sample_masks(8, 32, seed=8)
+    # "/" cannot appear in a file name, so the hostile names use tags without it.
+    names = [f"case {i} <b>é" for i in range(7)] + ["<img src=x onerror=alert(1)>"]
+    prob = np.clip(target * 0.6 + rng.random(target.shape) * 0.5, 0, 1).astype(np.float32)
+    for d in ("prob", "gt", "img"):
+        (tmp_path / d).mkdir()
+    for p, t, n in zip(prob, target, names, strict=True):
+        Image.fromarray(p, mode="F").save(tmp_path / "prob" / f"{n}.tif")
+        Image.fromarray(t.astype(np.uint8) * 255).save(tmp_path / "gt" / f"{n}.png")
+        Image.fromarray((p * 255).astype(np.uint8)).save(tmp_path / "img" / f"{n}.png")
+    out = tmp_path / "out"
+    argv = [
+        "evaluate",
+        "--pred",
+        str(tmp_path / "prob"),
+        "--gt",
+        str(tmp_path / "gt"),
+        "--out",
+        str(out),
+    ]
+    assert main([*argv, "--images", str(tmp_path / "img")]) == 0
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "<img src=x" not in html
+    assert "<b>é" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert html.count("data:image/png;base64,") >= 8  # worst and best overlays
+    assert "Overlap scores show what pixel accuracy hides" in html
+    summary = json.loads((out / "summary.json").read_text())
+    assert f"{summary['threshold_sweep']['best_threshold']:.2f}" in html

@@ -37,15 +37,36 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument(
         "--include-background",
         action=argparse.BooleanOptionalAction,
-        default=True,
-        help="class 0 enters class means (default: yes)",
+        default=None,
+        help="class 0 enters class means (default: yes, or the preset's)",
     )
     p.add_argument("--multilabel", action="store_true", help="stacks hold one mask per class")
     p.add_argument("--spatial-dims", type=int, default=None, choices=(2, 3), help="2 or 3")
     p.add_argument("--threshold", type=float, default=0.5, help="for probability maps (0.5)")
-    p.add_argument("--metrics", default="iou,dice", help="comma-separated (default iou,dice)")
-    p.add_argument("--aggregation", default="images_then_classes", help=", ".join(AGGREGATIONS))
-    p.add_argument("--empty", default="nan", help="zero-denominator value: nan (default), 0, 1")
+    p.add_argument(
+        "--metrics",
+        default="iou,dice",
+        help="comma-separated overlap (iou, dice, precision, recall, accuracy, ...) and boundary "
+        "metrics (hd, hd95, assd, masd, asd, nsd@1.0, biou@2px); default iou,dice",
+    )
+    p.add_argument(
+        "--preset",
+        default=None,
+        help="reproduce a library's conventions: monai, medpy, deepmind, metrics-reloaded, "
+        "torchmetrics, mmseg, nnunet, smp (explicit options override it)",
+    )
+    p.add_argument(
+        "--aggregation",
+        default=None,
+        help=", ".join(AGGREGATIONS) + " (default images_then_classes)",
+    )
+    p.add_argument("--empty", default=None, help="zero-denominator value: nan (default), 0, 1")
+    p.add_argument(
+        "--spacing",
+        default=None,
+        help="voxel spacing for boundary metrics, numpy axis order, e.g. 1.0,0.8,2.5 "
+        "(default: the file's, else 1)",
+    )
     p.add_argument("--bootstrap", type=int, default=0, help="N percentile bootstrap resamples")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
@@ -54,6 +75,45 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--run", type=Path, default=None, help="training run folder (report curves)")
     p.add_argument("--no-report", action="store_true", help="skip report.html")
     p.set_defaults(func=run)
+
+
+def _split_metrics(text: str) -> tuple[list[str], list[str]]:
+    """Split ``--metrics`` into overlap metric names and boundary metric names (both validated)."""
+    from segscore.errors import InputError
+    from segscore.metrics.registry import get_metric
+    from segscore.metrics.surface import get_distance_metric
+
+    overlap: list[str] = []
+    distance: list[str] = []
+    for raw in (m.strip() for m in text.split(",")):
+        if not raw:
+            continue
+        try:
+            overlap.append(get_metric(raw).name)
+        except InputError:
+            try:
+                distance.append(get_distance_metric(raw).name)
+            except InputError:
+                fail(
+                    f"`--metrics` must name overlap metrics (iou, dice, precision, recall, "
+                    f"specificity, accuracy, balanced_accuracy, mcc, f2, fbeta@B) or boundary "
+                    f"metrics (hd, hd95, hdP, asd, assd, masd, nsd@T, biou@Wpx), got {raw!r}."
+                )
+    if not overlap:
+        overlap = ["iou"]  # the counts are always made; IoU anchors the report
+    return overlap, distance
+
+
+def _spacing(text: str | None) -> tuple[float, ...] | None:
+    if text is None:
+        return None
+    try:
+        values = tuple(float(v) for v in text.replace("x", ",").split(","))
+    except ValueError:
+        fail(f"`--spacing` must be comma-separated numbers such as 1.0,0.8,2.5, got {text!r}.")
+    if not values or any(not math.isfinite(v) or v <= 0 for v in values):
+        fail(f"`--spacing` must be positive finite numbers, got {text!r}.")
+    return values
 
 
 def _empty_value(text: str) -> float:
@@ -71,13 +131,24 @@ def run(args: argparse.Namespace) -> int:
     from segscore.io.arrays import MAX_PIXELS_DEFAULT
     from segscore.io.pairs import match_cases
     from segscore.io.results import write_csv, write_json
-    from segscore.metrics.registry import get_metric
 
-    metrics = [get_metric(m.strip()).name for m in args.metrics.split(",") if m.strip()]
-    if not metrics:
-        fail(f"`--metrics` must name at least one metric, got {args.metrics!r}.")
-    check_option("aggregation", args.aggregation, AGGREGATIONS)
-    empty = _empty_value(args.empty)
+    metrics, distance_names = _split_metrics(args.metrics)
+    overlap_conventions: dict[str, Any] = {
+        "aggregation": "images_then_classes",
+        "empty": math.nan,
+        "include_background": True,
+    }
+    if args.preset is not None:
+        from segscore.metrics.presets import get_preset
+
+        overlap_conventions.update(get_preset(args.preset).overlap_kwargs(metrics[0]))
+    if args.aggregation is not None:
+        check_option("aggregation", args.aggregation, AGGREGATIONS)
+        overlap_conventions["aggregation"] = args.aggregation
+    if args.empty is not None:
+        overlap_conventions["empty"] = _empty_value(args.empty)
+    if args.include_background is not None:
+        overlap_conventions["include_background"] = args.include_background
     bootstrap = check_int("--bootstrap", args.bootstrap, low=0)
     jobs = None if args.jobs is None else check_int("--jobs", args.jobs, low=1)
     max_pixels = (
@@ -114,13 +185,12 @@ def run(args: argparse.Namespace) -> int:
         multilabel=args.multilabel,
         spatial_dims=args.spatial_dims,
         max_pixels=max_pixels,
+        distance_metrics=tuple(distance_names),
+        spacing=_spacing(args.spacing),
+        preset=args.preset,
     )
     evaluation = _run_with_progress(found.cases, options, jobs, args.keep_going)
-    common = {
-        "aggregation": args.aggregation,
-        "empty": empty,
-        "include_background": args.include_background,
-    }
+    common = overlap_conventions
     rows, columns = per_case_rows(evaluation, metrics, **common)
     summary = summarize(
         evaluation,

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from segscore._types import IntArray
+from segscore._types import FloatArray, IntArray
 from segscore.errors import DatasetError, InputError
 from segscore.io.arrays import MAX_PIXELS_DEFAULT, LoadedArray, decode_array
 from segscore.io.pairs import Case
@@ -39,6 +39,10 @@ class EvaluateOptions:
     spatial_dims: int | None = None
     max_pixels: int = MAX_PIXELS_DEFAULT
     sweep: bool = True
+    distance_metrics: tuple[str, ...] = ()
+    spacing: tuple[float, ...] | None = None
+    preset: str | None = None
+    distance_background: bool = False
 
 
 @dataclass(frozen=True)
@@ -49,10 +53,11 @@ class CaseResult:
     counts: Counts | None
     digest: str
     error: str | None = None
-    sweep: IntArray | None = (
-        None  # (T, 4) tp, fp, fn, tn per sweep threshold (binary probabilities)
-    )
+    sweep: IntArray | None = None  # (T, 4): tp, fp, fn, tn per sweep threshold
     spacing: tuple[float, ...] | None = None
+    distances: dict[str, FloatArray] | None = None  # metric -> (C_d,) per distance class
+    distance_classes: tuple[int, ...] = ()
+    distance_conventions: dict[str, Any] | None = None
 
 
 @dataclass
@@ -64,6 +69,9 @@ class Evaluation:
     failures: list[tuple[str, str]] = field(default_factory=list)
     sweep: IntArray | None = None  # (N, T, 4) for probability predictions
     input_hash: str = ""
+    distances: dict[str, FloatArray] | None = None  # metric -> (N, C_d)
+    distance_classes: tuple[int, ...] = ()
+    distance_conventions: dict[str, Any] | None = None
 
 
 def _load_pair(case: Case, options: EvaluateOptions) -> tuple[LoadedArray, LoadedArray, str]:
@@ -131,8 +139,59 @@ def score_case(case: Case, options: EvaluateOptions) -> CaseResult:
         and not options.multilabel
     ):
         sweep = _sweep_counts(p, t)
-    return CaseResult(
-        case.name, counts, digest, sweep=sweep, spacing=target.spacing or pred.spacing
+    spacing = target.spacing or pred.spacing
+    result = CaseResult(case.name, counts, digest, sweep=sweep, spacing=spacing)
+    if options.distance_metrics:
+        result = _with_distances(result, case, p, t, spacing, options)
+    return result
+
+
+def _with_distances(
+    result: CaseResult,
+    case: Case,
+    p: np.ndarray[Any, Any],
+    t: np.ndarray[Any, Any],
+    file_spacing: tuple[float, ...] | None,
+    options: EvaluateOptions,
+) -> CaseResult:
+    """Add the boundary metrics of one case (surfaces extracted once for all of them)."""
+    from dataclasses import replace
+
+    from segscore.metrics.surface import distance_metrics
+
+    if options.multilabel:
+        raise DatasetError("boundary metrics are not available for multilabel stacks.")
+    spacing = options.spacing if options.spacing is not None else file_spacing
+    if options.num_classes is None:
+        pred_mask = p >= options.threshold if p.dtype.kind == "f" else p != 0
+        target_mask = t != 0
+    else:
+        pred_mask, target_mask = p, t
+    try:
+        found = distance_metrics(
+            pred_mask,
+            target_mask,
+            options.distance_metrics,
+            preset=options.preset,
+            spacing=spacing,
+            num_classes=options.num_classes,
+            include_background=options.distance_background,
+            ignore_index=options.ignore_index,
+        )
+    except InputError as exc:
+        raise DatasetError(f"case {case.name!r} ({str(case.pred)!r}): {exc}") from exc
+    values: dict[str, FloatArray] = {}
+    for name, array in found.values.items():
+        if array.ndim == 2:  # 'asd': both directions
+            values[f"{name}_pred_to_target"] = np.asarray(array[:, 0], dtype=np.float64)
+            values[f"{name}_target_to_pred"] = np.asarray(array[:, 1], dtype=np.float64)
+        else:
+            values[name] = np.asarray(array, dtype=np.float64)
+    return replace(
+        result,
+        distances=values,
+        distance_classes=tuple(found.classes),
+        distance_conventions=found.conventions,
     )
 
 
@@ -220,6 +279,7 @@ def evaluate(
     names: list[str] = []
     parts: list[Counts] = []
     sweeps: list[IntArray] = []
+    distance_rows: list[CaseResult] = []
     failures: list[tuple[str, str]] = []
     digest = hashlib.sha256()
     spec: CountingSpec | None = None
@@ -240,6 +300,8 @@ def evaluate(
         digest.update(result.name.encode("utf-8") + b"\0" + result.digest.encode("ascii"))
         if result.sweep is not None:
             sweeps.append(result.sweep)
+        if result.distances is not None:
+            distance_rows.append(result)
     if not parts:
         detail = f" (first failure: {failures[0][1]})" if failures else ""
         raise DatasetError(f"no case could be scored{detail}.")
@@ -247,7 +309,21 @@ def evaluate(
     if spec is not None and counts.spec is None:
         counts = Counts(counts.tp, counts.fp, counts.fn, counts.tn, spec)
     sweep = np.stack(sweeps) if sweeps and len(sweeps) == len(parts) else None
-    return Evaluation(names, counts, failures, sweep, digest.hexdigest())
+    evaluation = Evaluation(names, counts, failures, sweep, digest.hexdigest())
+    return _add_distances(evaluation, distance_rows)
+
+
+def _add_distances(evaluation: Evaluation, rows: Sequence[CaseResult]) -> Evaluation:
+    """Stack per-case boundary metrics into (N, C_d) arrays."""
+    if not rows or rows[0].distances is None:
+        return evaluation
+    keys = list(rows[0].distances)
+    evaluation.distances = {
+        k: np.stack([r.distances[k] for r in rows if r.distances is not None]) for k in keys
+    }
+    evaluation.distance_classes = rows[0].distance_classes
+    evaluation.distance_conventions = rows[0].distance_conventions
+    return evaluation
 
 
 def _evaluate_stack(case: Case, options: EvaluateOptions) -> Evaluation | None:
@@ -287,4 +363,14 @@ def _evaluate_stack(case: Case, options: EvaluateOptions) -> Evaluation | None:
         rows_p = p.reshape(n, -1)
         rows_t = t.reshape(n, -1)
         sweep = np.stack([_sweep_counts(rows_p[i], rows_t[i]) for i in range(n)])
-    return Evaluation(names, counts, [], sweep, digest)
+    evaluation = Evaluation(names, counts, [], sweep, digest)
+    if not options.distance_metrics:
+        return evaluation
+    dims = options.spatial_dims
+    batched = p.ndim >= 3 if dims is None else p.ndim == dims + 1
+    pairs = list(zip(p, t, strict=True)) if batched else [(p, t)]
+    results = [
+        _with_distances(CaseResult(name, None, ""), case, pi, ti, target.spacing, options)
+        for name, (pi, ti) in zip(names, pairs, strict=True)
+    ]
+    return _add_distances(evaluation, results)

@@ -53,11 +53,17 @@ def per_case_rows(
     classes = first.conventions.classes
     c = evaluation.counts
     rows: list[dict[str, Any]] = []
+    distances = evaluation.distances or {}
+    binary = c.n_classes == 1
+    position = {label: j for j, label in enumerate(evaluation.distance_classes)}
     for i, name in enumerate(evaluation.names):
         for j, k in enumerate(classes):
             row: dict[str, Any] = {"case": name, "class": int(k)}
             for m, s in scores.items():
                 row[m] = float(s.cells[i, j])
+            col = 0 if binary else position.get(int(k))
+            for m, values in distances.items():
+                row[m] = math.nan if col is None else float(values[i, col])
             tp, fp, fn, tn = (int(getattr(c, f)[i, k]) for f in ("tp", "fp", "fn", "tn"))
             row.update(
                 tp=tp,
@@ -75,6 +81,7 @@ def per_case_rows(
         "case",
         "class",
         *scores,
+        *distances,
         "tp",
         "fp",
         "fn",
@@ -210,8 +217,53 @@ def summarize(
         "unmatched": unmatched or {"pred": [], "gt": []},
         "failed": [{"case": n, "error": e} for n, e in evaluation.failures],
     }
+    if evaluation.distances:
+        for m, values in evaluation.distances.items():
+            record["metrics"][m] = _distance_summary(values, evaluation.distance_classes)
+        record["conventions"]["distance"] = evaluation.distance_conventions
     if evaluation.sweep is not None:
         record["threshold_sweep"] = threshold_sweep(
             evaluation.sweep, aggregation=aggregation, empty=empty
         )
     return record
+
+
+def _distance_summary(values: np.ndarray[Any, Any], classes: Sequence[int]) -> dict[str, Any]:
+    """Summary of one boundary metric over (case, class) cells: NaN excluded, inf kept and counted.
+
+    Distances do not pool across images, so the value is the mean over valid cells (a single
+    infinite distance makes it infinite: a missed structure is not averaged away).
+    """
+    flat = values.reshape(-1)
+    valid = flat[~np.isnan(flat)]
+    finite = valid[np.isfinite(valid)]
+    per_case = values[:, 0] if values.shape[1] == 1 else None
+    stats = valid if per_case is None else per_case[~np.isnan(per_case)]
+
+    def mean(v: np.ndarray[Any, Any]) -> float:
+        if v.size == 0:
+            return math.nan
+        return math.inf if np.isinf(v).any() else math.fsum(v.tolist()) / v.size
+
+    per_class = {}
+    for j, k in enumerate(classes):
+        col = values[:, j]
+        per_class[str(k)] = mean(col[~np.isnan(col)])
+    return {
+        "kind": "distance",
+        "higher_is_better": False,
+        "value": mean(valid),
+        "mean": mean(stats),
+        "median": float(np.median(stats)) if stats.size else math.nan,
+        "std": float(np.std(finite)) if finite.size else math.nan,
+        "min": float(np.min(stats)) if stats.size else math.nan,
+        "max": float(np.max(stats)) if stats.size else math.nan,
+        "pooled": None,
+        "per_class": per_class,
+        "class_mean": None,
+        "n_valid": int(valid.size),
+        "n_excluded": int(flat.size - valid.size),
+        "n_inf": int(np.isinf(valid).sum()),
+        "ci95": None,
+        "ci95_pooled": None,
+    }

@@ -9,6 +9,7 @@ reported with every :class:`~segscore.metrics.reduce.Score`. See :mod:`segscore.
 for the four named cases and the overrides.
 """
 
+from segscore.metrics.bootstrap import bootstrap_ci, paired_comparison
 from segscore.metrics.counts import CountingSpec, Counts, confusion, confusion_matrix
 from segscore.metrics.empty import EmptyCase, EmptyPolicy
 from segscore.metrics.evaluator import Evaluator
@@ -24,31 +25,61 @@ from segscore.metrics.overlap import (
     recall,
     specificity,
 )
+from segscore.metrics.presets import PRESETS, Preset, get_preset
 from segscore.metrics.reduce import AGGREGATIONS, Conventions, Score, score
 from segscore.metrics.registry import METRICS, get_metric
+from segscore.metrics.surface import (
+    DistanceEmpty,
+    DistanceResult,
+    SurfaceDistances,
+    assd,
+    average_surface_distance,
+    boundary_iou,
+    distance_metrics,
+    get_distance_metric,
+    hausdorff_distance,
+    surface_dice,
+    surface_distances,
+)
 
 __all__ = [
     "AGGREGATIONS",
     "METRICS",
+    "PRESETS",
     "Conventions",
     "CountingSpec",
     "Counts",
+    "DistanceEmpty",
+    "DistanceResult",
     "EmptyCase",
     "EmptyPolicy",
     "Evaluator",
+    "Preset",
     "Score",
+    "SurfaceDistances",
     "accuracy",
+    "assd",
+    "average_surface_distance",
     "balanced_accuracy",
+    "bootstrap_ci",
+    "boundary_iou",
     "confusion",
     "confusion_matrix",
     "dice",
+    "distance_metrics",
     "fbeta",
     "generalized_dice",
+    "get_distance_metric",
     "get_metric",
+    "get_preset",
+    "hausdorff_distance",
     "iou",
     "matthews_corrcoef",
+    "paired_comparison",
     "precision",
     "recall",
     "score",
     "specificity",
+    "surface_dice",
+    "surface_distances",
 ]
