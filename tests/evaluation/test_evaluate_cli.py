@@ -455,3 +455,41 @@ def test_report_html_with_overlays_sweep_and_hostile_names(tmp_path: Path) -> No
     assert "Overlap scores show what pixel accuracy hides" in html
     summary = json.loads((out / "summary.json").read_text())
     assert f"{summary['threshold_sweep']['best_threshold']:.2f}" in html
+
+
+def test_nifti_volumes_take_spacing_from_the_header(tmp_path: Path) -> None:
+    nib = pytest.importorskip("nibabel")
+    from segscore.metrics.surface import distance_metrics
+
+    rng = np.random.default_rng(1)
+    for d in ("p", "g"):
+        (tmp_path / d).mkdir()
+    volumes = []
+    for i in range(3):
+        target = np.zeros((12, 14, 10), np.uint8)
+        target[3:9, 4:10, 2 + i : 7 + i] = 1
+        pred = np.roll(target, int(rng.integers(0, 2)), axis=0)
+        affine = np.diag([0.8, 1.0, 2.5, 1.0])
+        nib.save(nib.Nifti1Image(pred, affine), tmp_path / "p" / f"case{i}.nii.gz")
+        nib.save(nib.Nifti1Image(target, affine), tmp_path / "g" / f"case{i}.nii.gz")
+        volumes.append((pred, target))
+    out = tmp_path / "out"
+    argv = [
+        "evaluate",
+        "--pred",
+        str(tmp_path / "p"),
+        "--gt",
+        str(tmp_path / "g"),
+        "--out",
+        str(out),
+    ]
+    assert main([*argv, "--spatial-dims", "3", "--metrics", "iou,hd95", "--no-report"]) == 0
+    rows = _read_csv(out / "per_case.csv")
+    summary = json.loads((out / "summary.json").read_text())
+    # NIfTI stores the voxel size as float32; segscore uses the stored value as it is.
+    spacing = tuple(float(np.float32(v)) for v in (0.8, 1.0, 2.5))
+    assert summary["conventions"]["distance"]["spacing"] == list(spacing)
+    for row, (pred, target) in zip(rows, volumes, strict=True):
+        assert int(row["tp"]) == int(np.count_nonzero(pred & target))
+        want = distance_metrics(pred, target, ["hd95"], spacing=spacing)["hd95"][0]
+        assert float(row["hd95"]) == pytest.approx(want, rel=1e-12)
