@@ -87,7 +87,11 @@ def _as_bytes(mask: Any) -> np.ndarray[Any, Any]:
 
 def validates_labels(pred: Any, target: Any, num_classes: int, ignore_index: int | None) -> bool:
     """Whether :func:`confusion_matrix` will check the label ranges itself (compiled path)."""
-    return _ck is not None and _label_codes(np.asarray(pred), np.asarray(target), num_classes, ignore_index) is not None
+    return (
+        _ck is not None
+        and _label_codes(np.asarray(pred), np.asarray(target), num_classes, ignore_index)
+        is not None
+    )
 
 
 def confusion_matrix(

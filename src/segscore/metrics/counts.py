@@ -410,7 +410,11 @@ def _check_labels(
     high = int(array.max())
     low = int(array.min()) if kind == "i" else 0
     if low < 0 or high >= num_classes:
-        outside = array[(array < 0) | (array >= num_classes)] if kind == "i" else array[array >= num_classes]
+        outside = (
+            array[(array < 0) | (array >= num_classes)]
+            if kind == "i"
+            else array[array >= num_classes]
+        )
         labels = np.unique(outside)
         bad = labels[labels != ignore_index] if ignore_index is not None else labels
         if bad.size:
@@ -531,7 +535,9 @@ def _count_matrix(p: Any, t: Any, spec: CountingSpec) -> IntArray:
     if matrix is None:
         _check_labels("pred", p, spec.num_classes, spec.ignore_index)
         _check_labels("target", t, spec.num_classes, spec.ignore_index)
-        raise AssertionError("the counting kernel reported invalid labels that the scan did not find")
+        raise AssertionError(
+            "the counting kernel reported invalid labels that the scan did not find"
+        )
     return matrix
 
 
