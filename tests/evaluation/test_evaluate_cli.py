@@ -365,7 +365,7 @@ def test_compare_two_evaluations(binary_folders, tmp_path: Path, capsys) -> None
 def test_boundary_metrics_with_spacing_and_preset(binary_folders, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from segscore.metrics.surface import distance_metrics
 
-    pred_dir, gt_dir, pred, target, names = binary_folders
+    pred_dir, gt_dir, pred, target, _ = binary_folders
     out = tmp_path / "out"
     argv = ["evaluate", "--pred", str(pred_dir), "--gt", str(gt_dir), "--out", str(out)]
     extra = [

@@ -342,7 +342,7 @@ def _as_binary(name: str, array: np.ndarray[Any, Any], threshold: float, is_targ
     if kind == "f":
         low, high = float(array.min()), float(array.max())
         if is_target:
-            if not (0.0 <= low and high <= 1.0 and np.all((array == 0) | (array == 1))):
+            if not (low >= 0.0 and high <= 1.0 and np.all((array == 0) | (array == 1))):
                 finite = np.isfinite(array)
                 values = np.unique(array[finite])[:9] if finite.all() else [np.nan]
                 fail_binary_values(name, values)
@@ -665,8 +665,6 @@ def confusion_matrix(
             [0, 1]]])
     """
     p, t, spec = _prepare(pred, target, num_classes, 0.5, ignore_index, False, spatial_dims)
-    from segscore.metrics import _kernel
-
     matrix = _count_matrix(p, t, spec)
     return np.ascontiguousarray(matrix[:, :, : spec.num_classes])
 
