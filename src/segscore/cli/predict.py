@@ -1,0 +1,116 @@
+"""``segscore predict RUN IMAGES --out PRED``: probabilities, then masks at the threshold."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from segscore.errors import DatasetError, InputError
+
+__all__ = ["add_parser", "list_images", "run"]
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register the ``predict`` subcommand."""
+    p = subparsers.add_parser(
+        "predict",
+        help="predict masks for images with a trained run",
+        description=(
+            "Run the network of RUN on IMAGES (a folder or one file) and write one mask PNG per "
+            "input into PRED, with the input's stem ({0, 1}, or class labels). Probability maps "
+            "are written too with --save-probs."
+        ),
+    )
+    p.add_argument("run_dir", metavar="RUN", help="run folder written by `segscore train`")
+    p.add_argument("images", metavar="IMAGES", help="image file or folder of images")
+    p.add_argument("--out", required=True, metavar="PRED", help="output folder")
+    p.add_argument(
+        "--threshold", type=float, default=None, help="mask threshold (default: the run's, 0.5)"
+    )
+    p.add_argument(
+        "--save-probs", choices=("npy", "tiff"), default=None, help="also write probability maps"
+    )
+    p.add_argument("--batch-size", type=int, default=8, help="images per forward pass")
+    p.set_defaults(func=run)
+
+
+def list_images(path: Path) -> list[Path]:
+    """List the image files of a folder (sorted), or the one file given.
+
+    Raises
+    ------
+    DatasetError
+        If the path does not exist or a folder holds no image file.
+    """
+    from segscore.io.images import IMAGE_SUFFIXES
+
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise DatasetError(f"`IMAGES` must be an existing image file or folder, got {str(path)!r}.")
+    files = sorted(f for f in path.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise DatasetError(
+            f"folder {str(path)!r} must hold image files ({', '.join(IMAGE_SUFFIXES)}), got none."
+        )
+    stems = [f.stem for f in files]
+    dups = sorted({s for s in stems if stems.count(s) > 1})
+    if dups:
+        raise DatasetError(
+            f"folder {str(path)!r} must not hold two images with one stem, got {dups[:5]}."
+        )
+    return files
+
+
+def load_input(path: Path, in_channels: int) -> Any:
+    """Read an image file and scale it to float32 (C, H, W) in [0, 1] for a C-channel network."""
+    import numpy as np
+
+    from segscore.data.normalize import to_unit_range
+    from segscore.io.images import read_image
+
+    image = to_unit_range(read_image(path))
+    c = int(image.shape[0])
+    if c == in_channels:
+        return image
+    if in_channels == 1 and c == 3:
+        return image.mean(axis=0, keepdims=True, dtype=np.float32)
+    if in_channels == 3 and c == 1:
+        return np.repeat(image, 3, axis=0)
+    raise InputError(
+        f"image {str(path)!r} must have {in_channels} channel(s) like the training data, got {c}."
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``segscore predict``."""
+    import torch
+
+    from segscore.cli.train import make_console
+    from segscore.io.images import write_mask_png, write_probabilities
+    from segscore.predict.inference import load_run, predict_probabilities
+    from segscore.predict.thresholds import to_mask
+    from segscore.train.seeding import default_threads
+
+    if args.batch_size < 1:
+        raise InputError(f"`--batch-size` must be an integer >= 1, got {args.batch_size}.")
+    files = list_images(Path(args.images))
+    loaded = load_run(args.run_dir)
+    threshold = loaded.threshold if args.threshold is None else args.threshold
+    out = Path(args.out)
+    console = make_console()
+    torch.set_num_threads(default_threads())
+    images = [load_input(f, loaded.in_channels) for f in files]
+    probs = predict_probabilities(loaded.model, images, batch_size=args.batch_size)
+    for f, p in zip(files, probs, strict=True):
+        write_mask_png(out / f"{f.stem}.png", to_mask(p, threshold=threshold))
+        if args.save_probs is not None:
+            suffix = ".npy" if args.save_probs == "npy" else ".tiff"
+            write_probabilities(out / f"{f.stem}{suffix}", p, fmt=args.save_probs)
+    what = "masks" + ("" if args.save_probs is None else f" and {args.save_probs} probabilities")
+    console.print(
+        f"predicted {len(files)} image(s) with {loaded.path} at threshold {threshold:g}; "
+        f"wrote {what} to {out}"
+    )
+    return 0

@@ -1,0 +1,175 @@
+"""The frozen training configuration: every choice that makes a run, seeds included.
+
+A :class:`TrainConfig` is written to ``config.json`` in the run folder and read back on
+``--resume``, so a run is reproduced from that file alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from segscore._validation import check_number, check_option, fail
+
+__all__ = ["Layout", "TrainConfig"]
+
+Layout = Literal["binary", "multiclass", "oxford-pet"]
+
+_ARCHS = ("unet",)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyper-parameters, model shape and seeds of one training run.
+
+    Parameters
+    ----------
+    data : str
+        ``"synthetic"``, ``"nuclei"`` or a folder path.
+    layout : {'binary', 'multiclass', 'oxford-pet'}, default 'binary'
+        Mask layout of a folder (:func:`segscore.io.images.read_mask`); multiclass needs
+        ``num_classes``.
+    num_classes : int or None
+        Number of classes of a multiclass dataset; None for binary masks.
+    ignore_index : int or None
+        Mask label excluded from loss and scores.
+    epochs, batch_size : int
+        Number of passes and images per step.
+    lr : float
+        Adam learning rate.
+    seed : int
+        Seeds the weight initialisation, the train/validation split, shuffling and augmentation.
+    val_fraction : float
+        Share of the data held out for validation, in [0, 1).
+    threshold : float
+        Probability threshold of the binary masks, in (0, 1).
+    arch : str
+        ``"unet"`` or ``"smp:<Architecture>"`` (segmentation-models-pytorch, when installed).
+    encoder : str
+        Encoder of an ``smp:`` architecture (ignored by ``unet``).
+    base_channels, depth : int
+        Width of the first U-Net block and number of down-sampling steps.
+    augment : bool
+        Random horizontal and vertical flips of training batches.
+    n, size : int or None
+        Number and side of synthetic images (None: the data loader's default).
+    schedule : {'cosine', 'constant'}, default 'cosine'
+        Learning rate per step: a linear warm-up over the first 5% of the steps, then a cosine
+        decay to 0 at the last step; or ``lr`` throughout.
+    threads : int, default 1
+        torch CPU threads while training. Part of the configuration because the thread count
+        changes how float sums are split: the same seed gives the same bits only with the same
+        number of threads.
+
+    Examples
+    --------
+    >>> cfg = TrainConfig(data="synthetic", epochs=2)
+    >>> TrainConfig.from_dict(cfg.to_dict()) == cfg
+    True
+    >>> cfg.out_channels
+    1
+    >>> TrainConfig(data="x", lr=-1.0)
+    Traceback (most recent call last):
+    ...
+    segscore.errors.InputError: `lr` must be a number in (0, inf), got -1.0.
+    """
+
+    data: str
+    layout: Layout = "binary"
+    num_classes: int | None = None
+    ignore_index: int | None = None
+    epochs: int = 8
+    batch_size: int = 8
+    lr: float = 3e-3
+    seed: int = 0
+    val_fraction: float = 0.2
+    threshold: float = 0.5
+    arch: str = "unet"
+    encoder: str = "resnet18"
+    base_channels: int = 8
+    depth: int = 3
+    augment: bool = True
+    n: int | None = None
+    size: int | None = None
+    schedule: Literal["cosine", "constant"] = "cosine"
+    threads: int = 1
+
+    def __post_init__(self) -> None:
+        check_option("layout", self.layout, ("binary", "multiclass", "oxford-pet"))
+        check_option("schedule", self.schedule, ("cosine", "constant"))
+        for name, low in (
+            ("epochs", 1),
+            ("batch_size", 1),
+            ("base_channels", 1),
+            ("depth", 1),
+            ("threads", 1),
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                fail(f"`{name}` must be an integer >= {low}, got {value!r}.")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
+            fail(f"`seed` must be a non-negative integer, got {self.seed!r}.")
+        check_number("lr", self.lr, low=0, high=math.inf, low_inclusive=False, high_inclusive=False)
+        check_number("val_fraction", self.val_fraction, low=0, high=1, high_inclusive=False)
+        check_number(
+            "threshold", self.threshold, low=0, high=1, low_inclusive=False, high_inclusive=False
+        )
+        if self.layout == "multiclass":
+            if self.num_classes is None or self.num_classes < 2:
+                fail(
+                    "`num_classes` must be an integer >= 2 with layout 'multiclass', "
+                    f"got {self.num_classes!r}."
+                )
+        elif self.num_classes is not None:
+            fail(
+                f"`num_classes` must be None with layout {self.layout!r}, got {self.num_classes!r}."
+            )
+        if self.arch not in _ARCHS and not self.arch.startswith("smp:"):
+            fail(f"`arch` must be 'unet' or 'smp:<Architecture>', got {self.arch!r}.")
+
+    @property
+    def out_channels(self) -> int:
+        """Channels of the network output: 1 (binary, sigmoid) or ``num_classes`` (softmax)."""
+        return 1 if self.num_classes is None else int(self.num_classes)
+
+    def learning_rate(self, step: int, total_steps: int) -> float:
+        """Learning rate of optimisation step ``step`` (0-based) of ``total_steps``.
+
+        Examples
+        --------
+        >>> cfg = TrainConfig(data="synthetic", lr=0.01)
+        >>> [round(cfg.learning_rate(s, 100), 5) for s in (0, 4, 5, 50, 99)]
+        [0.002, 0.01, 0.01, 0.00533, 0.0]
+        """
+        if self.schedule == "constant":
+            return self.lr
+        warmup = max(1, round(0.05 * total_steps))
+        if step < warmup:
+            return self.lr * (step + 1) / warmup
+        span = max(1, total_steps - 1 - warmup)
+        progress = min(1.0, (step - warmup) / span) if total_steps - 1 > warmup else 1.0
+        return self.lr * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the configuration as a JSON-friendly dict."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        """Build a configuration from :meth:`to_dict` output; unknown keys are an error."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            fail(f"`config` must only have the keys {sorted(known)}, got unknown {unknown}.")
+        return cls(**values)
+
+    def to_json(self) -> str:
+        """Return the configuration as indented JSON text."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
+
+    def replace(self, **changes: Any) -> TrainConfig:
+        """Return a copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)

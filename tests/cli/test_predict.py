@@ -1,0 +1,146 @@
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from segscore.cli import main
+
+TINY = [
+    "--n",
+    "6",
+    "--size",
+    "32",
+    "--epochs",
+    "1",
+    "--batch-size",
+    "4",
+    "--base-channels",
+    "4",
+    "--depth",
+    "2",
+    "--threads",
+    "1",
+]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    run = tmp_path_factory.mktemp("run")
+    assert main(["train", "synthetic", "--out", str(run), *TINY]) == 0
+    return run
+
+
+@pytest.fixture
+def images(tmp_path):
+    folder = tmp_path / "images"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 256, (37, 53), dtype=np.uint8)).save(folder / "odd.png")
+    Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(folder / "rgb.jpg")
+    Image.fromarray(rng.integers(0, 65536, (20, 24), dtype=np.uint16)).save(folder / "deep.tif")
+    (folder / "notes.txt").write_text("not an image")
+    return folder
+
+
+def _read(path):
+    with Image.open(path) as img:
+        return np.asarray(img)
+
+
+def _error(capsys):
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ")
+    assert "\n" not in err
+    return err
+
+
+def test_predict_folder_names_and_sizes(run_dir, images, tmp_path, capsys):
+    out = tmp_path / "pred"
+    assert main(["predict", str(run_dir), str(images), "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["deep.png", "odd.png", "rgb.png"]
+    mask = _read(out / "odd.png")
+    assert mask.shape == (37, 53)
+    assert set(np.unique(mask)) <= {0, 1}
+    assert "predicted 3 image(s)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("fmt", "suffix"), [("npy", ".npy"), ("tiff", ".tiff")])
+def test_predict_single_file_with_probabilities(run_dir, images, tmp_path, fmt, suffix):
+    out = tmp_path / "pred"
+    args = [
+        "predict",
+        str(run_dir),
+        str(images / "odd.png"),
+        "--out",
+        str(out),
+        "--save-probs",
+        fmt,
+    ]
+    assert main(args) == 0
+    assert sorted(p.name for p in out.iterdir()) == sorted(["odd.png", f"odd{suffix}"])
+    if fmt == "npy":
+        prob = np.load(out / "odd.npy")
+        assert prob.shape == (1, 37, 53)
+        assert prob.dtype == np.float32
+        assert ((prob >= 0) & (prob <= 1)).all()
+        mask = _read(out / "odd.png")
+        np.testing.assert_array_equal(mask, (prob[0] >= 0.5).astype(np.uint8))
+
+
+def test_threshold_option(run_dir, images, tmp_path):
+    lo, hi = tmp_path / "lo", tmp_path / "hi"
+    assert (
+        main(["predict", str(run_dir), str(images), "--out", str(lo), "--threshold", "0.01"]) == 0
+    )
+    assert (
+        main(["predict", str(run_dir), str(images), "--out", str(hi), "--threshold", "0.99"]) == 0
+    )
+    assert _read(lo / "odd.png").sum() >= _read(hi / "odd.png").sum()
+
+
+def test_missing_inputs(run_dir, tmp_path, capsys):
+    assert (
+        main(["predict", str(run_dir), str(tmp_path / "none"), "--out", str(tmp_path / "p")]) == 2
+    )
+    assert "none" in _error(capsys)
+    (tmp_path / "empty").mkdir()
+    assert (
+        main(["predict", str(run_dir), str(tmp_path / "empty"), "--out", str(tmp_path / "p")]) == 2
+    )
+    assert "must hold image files" in _error(capsys)
+    assert main(["predict", str(tmp_path / "norun"), str(tmp_path / "empty"), "--out", "x"]) == 2
+    _error(capsys)
+
+
+def test_corrupt_image(run_dir, tmp_path, capsys):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 20)
+    assert main(["predict", str(run_dir), str(bad), "--out", str(tmp_path / "p")]) == 2
+    assert "bad.png" in _error(capsys)
+
+
+def test_pickled_code_checkpoint(images, tmp_path, capsys):
+    class Payload:
+        def __reduce__(self):
+            return (print, ("code ran",))
+
+    run = tmp_path / "evil"
+    run.mkdir()
+    torch.save({"format": "segscore-checkpoint/1", "x": Payload()}, run / "checkpoint.pt")
+    assert main(["predict", str(run), str(images), "--out", str(tmp_path / "p")]) == 2
+    err = _error(capsys)
+    assert "checkpoint.pt" in err
+    assert "cannot be loaded safely" in err
+    assert "code ran" not in capsys.readouterr().out
+
+
+def test_checkpoint_of_other_architecture(run_dir, images, tmp_path, capsys):
+    ckpt = torch.load(run_dir / "checkpoint.pt", weights_only=True)
+    ckpt["model_spec"] = {**ckpt["model_spec"], "depth": 3}
+    other = tmp_path / "other"
+    other.mkdir()
+    torch.save(ckpt, other / "checkpoint.pt")
+    assert main(["predict", str(other), str(images), "--out", str(tmp_path / "p")]) == 2
+    err = _error(capsys)
+    assert "checkpoint.pt' does not fit the model UNet" in err
+    assert "missing tensors" in err

@@ -1,0 +1,82 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+from segscore.cli import main
+
+TINY = [
+    "--n",
+    "6",
+    "--size",
+    "32",
+    "--epochs",
+    "1",
+    "--batch-size",
+    "4",
+    "--base-channels",
+    "4",
+    "--depth",
+    "2",
+    "--threads",
+    "1",
+]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    run = tmp_path_factory.mktemp("run")
+    assert main(["train", "synthetic", "--out", str(run), *TINY]) == 0
+    return run
+
+
+@pytest.fixture
+def pair(tmp_path):
+    rng = np.random.default_rng(1)
+    Image.fromarray(rng.integers(0, 256, (37, 53), dtype=np.uint8)).save(tmp_path / "img.png")
+    Image.fromarray((rng.random((37, 53)) > 0.6).astype(np.uint8) * 255).save(tmp_path / "mask.png")
+    return tmp_path / "img.png", tmp_path / "mask.png"
+
+
+def test_trace_with_mask_and_picture(run_dir, pair, tmp_path, capsys):
+    image, mask = pair
+    out = tmp_path / "trace.png"
+    assert main(["trace", str(run_dir), str(image), "--mask", str(mask), "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    for stage in (
+        "raw",
+        "[0,1] input",
+        "padded",
+        "encoder 1",
+        "encoder 2",
+        "bottleneck",
+        "decoder 2",
+        "decoder 1",
+        "logits",
+        "sigmoid",
+        "threshold 0.5",
+        "IoU",
+        "Dice",
+    ):
+        assert stage in text
+    assert "shape (37, 53) uint8 range" in text
+    assert "shape (1, 40, 56) float32" in text
+    with Image.open(out) as picture:
+        assert picture.width > 10 * picture.height // 2
+
+
+def test_trace_without_mask(run_dir, pair, capsys):
+    assert main(["trace", str(run_dir), str(pair[0])]) == 0
+    assert "IoU" not in capsys.readouterr().out
+
+
+def test_trace_size_mismatch(run_dir, pair, tmp_path, capsys):
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "small.png")
+    assert main(["trace", str(run_dir), str(pair[0]), "--mask", str(tmp_path / "small.png")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: mask")
+    assert "(37, 53)" in err
+
+
+def test_trace_missing_image(run_dir, tmp_path, capsys):
+    assert main(["trace", str(run_dir), str(tmp_path / "nope.png")]) == 2
+    assert "nope.png" in capsys.readouterr().err
