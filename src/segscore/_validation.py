@@ -234,7 +234,9 @@ def check_spacing(name: str, spacing: object, ndim: int) -> tuple[float, ...]:
     """
     if spacing is None:
         return (1.0,) * ndim
-    if isinstance(spacing, (int, float, np.integer, np.floating)) and not isinstance(spacing, bool):
+    if isinstance(spacing, (int, float, np.integer, np.floating)) and not isinstance(
+        spacing, bool
+    ):
         values: tuple[Any, ...] = (spacing,) * ndim
     else:
         try:
@@ -307,3 +309,96 @@ def show_values(values: Iterable[Any], limit: int = 8) -> str:
     '[0, 1, 2, 3, 4, 5, 6, 7, ... (20 in all)]'
     """
     return _show(values, limit)
+
+
+# --- Accumulators, multi-process sync and clusters (segscore.integrations, evaluation.dask).
+
+__all__ += [
+    "fail_changed",
+    "fail_merge",
+    "fail_missing_extra",
+    "fail_must",
+    "fail_ranks",
+    "fail_unreachable",
+]
+
+
+def fail_must(name: str, requirement: str, found: object) -> NoReturn:
+    """Raise the template message ``"`{name}` must {requirement}, got {found}."``.
+
+    Examples
+    --------
+    >>> fail_must("pred", "be a torch tensor", "ndarray")
+    Traceback (most recent call last):
+    ...
+    segscore.errors.InputError: `pred` must be a torch tensor, got ndarray.
+    """
+    fail(f"`{name}` must {requirement}, got {found}.")
+
+
+def fail_changed(what: str, first: object, then: object) -> NoReturn:
+    """Raise for an accumulator whose updates disagree on ``what`` (device, dtype, shape, ...).
+
+    Examples
+    --------
+    >>> fail_changed("device", "cpu", "cuda:0")
+    Traceback (most recent call last):
+    ...
+    segscore.errors.InputError: every update must have the same device, got cpu and then cuda:0.
+    """
+    fail(f"every update must have the same {what}, got {first} and then {then}.")
+
+
+def fail_merge(what: str, first: object, second: object) -> NoReturn:
+    """Raise for two accumulators that cannot be merged.
+
+    Examples
+    --------
+    >>> fail_merge("conventions", {"threshold": 0.5}, {"threshold": 0.3})
+    Traceback (most recent call last):
+    ...
+    segscore.errors.InputError: accumulators to merge must have the same conventions, got {'threshold': 0.5} and {'threshold': 0.3}.
+    """
+    fail(f"accumulators to merge must have the same {what}, got {first} and {second}.")
+
+
+def fail_ranks(what: str, values: Iterable[Any]) -> NoReturn:
+    """Raise for processes of a distributed group that disagree on ``what``.
+
+    Examples
+    --------
+    >>> fail_ranks("number of classes", [3, 4])
+    Traceback (most recent call last):
+    ...
+    segscore.errors.InputError: every rank must have the same number of classes, got [3, 4] (in rank order).
+    """
+    fail(f"every rank must have the same {what}, got {_show(values, limit=16)} (in rank order).")
+
+
+def fail_missing_extra(feature: str, package: str, extra: str) -> NoReturn:
+    """Raise for an optional dependency that is not installed, naming the extra to install.
+
+    Examples
+    --------
+    >>> fail_missing_extra("`evaluate_dask`", "dask.distributed", "dask")
+    Traceback (most recent call last):
+    ...
+    segscore.errors.InputError: `evaluate_dask` needs dask.distributed, which is not installed: pip install 'segscore[dask]'.
+    """
+    fail(f"{feature} needs {package}, which is not installed: pip install 'segscore[{extra}]'.")
+
+
+def fail_unreachable(what: str, address: str, timeout: float, detail: str) -> NoReturn:
+    """Raise for a server (a Dask scheduler) that did not answer in time.
+
+    Examples
+    --------
+    >>> fail_unreachable("Dask scheduler", "tcp://127.0.0.1:1", 10, "connection refused")
+    Traceback (most recent call last):
+    ...
+    segscore.errors.InputError: cannot reach the Dask scheduler at 'tcp://127.0.0.1:1' within 10 s (connection refused); no case was scored.
+    """
+    fail(
+        f"cannot reach the {what} at {address!r} within {timeout:g} s ({detail}); "
+        "no case was scored."
+    )

@@ -7,6 +7,7 @@ validation come back to the host. The rules and messages are those of the numpy 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,35 @@ from segscore._validation import (
 )
 from segscore.metrics.counts import CountingSpec, Counts, Mode, _batch_shape
 
-__all__ = ["confusion_torch"]
+__all__ = ["TensorCounts", "confusion_torch", "count_torch"]
+
+
+@dataclass(frozen=True)
+class TensorCounts:
+    """Confusion counts as int64 torch tensors of shape (N, C), on the inputs' device.
+
+    Attributes
+    ----------
+    tp, fp, fn, tn : torch.Tensor of int64, shape (N, C)
+        As the fields of :class:`~segscore.metrics.counts.Counts`.
+    spec : CountingSpec
+        How the counts were made.
+    """
+
+    tp: torch.Tensor
+    fp: torch.Tensor
+    fn: torch.Tensor
+    tn: torch.Tensor
+    spec: CountingSpec
+
+    def stacked(self) -> torch.Tensor:
+        """Return the four fields stacked into one (4, N, C) tensor."""
+        return torch.stack([self.tp, self.fp, self.fn, self.tn])
+
+    def to_counts(self) -> Counts:
+        """Copy the counts to the host (one transfer) as :class:`~segscore.metrics.counts.Counts`."""
+        out = _to_numpy(self.stacked())
+        return Counts(out[0], out[1], out[2], out[3], self.spec)
 
 
 def _as_binary(name: str, x: torch.Tensor, threshold: float, is_target: bool) -> torch.Tensor:
@@ -81,6 +110,28 @@ def confusion_torch(
     spatial_dims: int | None,
 ) -> Counts:
     """Count like :func:`segscore.confusion` on torch tensors, on their device."""
+    return count_torch(
+        pred,
+        target,
+        num_classes=num_classes,
+        threshold=threshold,
+        ignore_index=ignore_index,
+        multilabel=multilabel,
+        spatial_dims=spatial_dims,
+    ).to_counts()
+
+
+def count_torch(
+    pred: Any,
+    target: Any,
+    *,
+    num_classes: int | None,
+    threshold: float,
+    ignore_index: int | None,
+    multilabel: bool,
+    spatial_dims: int | None,
+) -> TensorCounts:
+    """Count like :func:`segscore.confusion`; the counts stay on the tensors' device (int64)."""
     if not isinstance(pred, torch.Tensor) or not isinstance(target, torch.Tensor):
         fail(
             "`pred` and `target` must both be torch tensors or both be arrays, got "
@@ -110,16 +161,14 @@ def confusion_torch(
         rows = shape[0] * cols
         p = _as_binary("pred", pred, threshold, is_target=False).reshape(rows, -1)
         t = _as_binary("target", target, threshold, is_target=True).reshape(rows, -1)
-        tp_t = (p & t).sum(dim=1, dtype=torch.int64)
-        stacked = torch.stack(
-            [tp_t, p.sum(dim=1, dtype=torch.int64), t.sum(dim=1, dtype=torch.int64)]
-        )
-        tp, predicted, support = (a.reshape(-1, cols) for a in _to_numpy(stacked))
-        n_pix = np.int64(p.shape[1])
+        tp = (p & t).sum(dim=1, dtype=torch.int64).reshape(-1, cols)
+        predicted = p.sum(dim=1, dtype=torch.int64).reshape(-1, cols)
+        support = t.sum(dim=1, dtype=torch.int64).reshape(-1, cols)
+        n_pix = int(p.shape[1])
         fp = predicted - tp
         fn = support - tp
         spec = CountingSpec(mode, cols, threshold if pred.is_floating_point() else None, None)
-        return Counts(tp, fp, fn, n_pix - tp - fp - fn, spec)
+        return TensorCounts(tp, fp, fn, n_pix - tp - fp - fn, spec)
     c = check_int("num_classes", num_classes, low=1)
     if ignore_index is not None and 0 <= ignore_index < c:
         fail(
@@ -140,5 +189,10 @@ def confusion_torch(
     fp_m = matrix[:, :, :c].sum(dim=1) - tp_m
     fn_m = matrix.sum(dim=2) - tp_m
     total = matrix.sum(dim=(1, 2))[:, None]
-    out = _to_numpy(torch.stack([tp_m, fp_m, fn_m, total - tp_m - fp_m - fn_m]))
-    return Counts(out[0], out[1], out[2], out[3], CountingSpec("multiclass", c, None, ignore_index))
+    return TensorCounts(
+        tp_m.contiguous(),
+        fp_m,
+        fn_m,
+        total - tp_m - fp_m - fn_m,
+        CountingSpec("multiclass", c, None, ignore_index),
+    )

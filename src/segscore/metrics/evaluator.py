@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from segscore._types import Aggregation
 from segscore._validation import fail
 from segscore.metrics.counts import CountingSpec, Counts, confusion
@@ -56,7 +58,11 @@ class Evaluator:
             "multilabel": multilabel,
             "spatial_dims": spatial_dims,
         }
-        self._parts: list[Counts] = []
+        # Rows live in one int64 buffer of shape (4, capacity, C) that doubles when full, so
+        # memory grows only with the rows themselves (32 bytes per image and class) and the heap
+        # is not fragmented by one small array per batch.
+        self._rows: np.ndarray[Any, np.dtype[np.int64]] | None = None
+        self._n = 0
         self._spec: CountingSpec | None = None
 
     def update(self, pred: Any, target: Any) -> Counts:
@@ -66,10 +72,10 @@ class Evaluator:
         return counts
 
     def _add(self, counts: Counts) -> None:
-        if self._parts and counts.n_classes != self._parts[0].n_classes:
+        if self._rows is not None and counts.n_classes != self._rows.shape[2]:
             fail(
                 "every update must have the same number of classes, got "
-                f"{self._parts[0].n_classes} and then {counts.n_classes}."
+                f"{self._rows.shape[2]} and then {counts.n_classes}."
             )
         if (
             self._spec is not None
@@ -80,7 +86,18 @@ class Evaluator:
                 f"every update must be of one mode, got {self._spec.mode!r} and then {counts.spec.mode!r}."
             )
         self._spec = self._spec if self._spec is not None else counts.spec
-        self._parts.append(counts)
+        m = counts.n_images
+        if self._rows is None:
+            self._rows = np.empty((4, max(16, m), counts.n_classes), dtype=np.int64)
+        elif self._n + m > self._rows.shape[1]:
+            grown = np.empty(
+                (4, max(2 * self._rows.shape[1], self._n + m), self._rows.shape[2]), dtype=np.int64
+            )
+            grown[:, : self._n] = self._rows[:, : self._n]
+            self._rows = grown
+        block = self._rows[:, self._n : self._n + m]
+        block[0], block[1], block[2], block[3] = counts.tp, counts.fp, counts.fn, counts.tn
+        self._n += m
 
     def merge(self, other: Evaluator) -> Evaluator:
         """Add the rows of another accumulator made with the same options; return self."""
@@ -91,30 +108,35 @@ class Evaluator:
                 "accumulators to merge must use the same conventions, got "
                 f"{self._options} and {other._options}."
             )
-        for part in list(other._parts):  # a copy: `other` may be `self`
-            self._add(part)
+        if other._n:
+            self._add(other.counts)  # a copy of its rows: `other` may be `self`
         return self
 
     def reset(self) -> None:
         """Forget every row."""
-        self._parts.clear()
+        self._rows = None
+        self._n = 0
         self._spec = None
 
     @property
     def n_images(self) -> int:
         """Number of images counted so far."""
-        return sum(p.n_images for p in self._parts)
+        return self._n
 
     @property
     def counts(self) -> Counts:
-        """All rows so far as one ``(N, C)`` Counts."""
-        if not self._parts:
+        """All rows so far as one ``(N, C)`` Counts (read-only views: no copy of the rows).
+
+        The rows of the buffer are never rewritten (a full buffer is copied into a new one), so
+        the views stay valid and unchanged by later updates.
+        """
+        if self._rows is None or self._n == 0:
             fail(
                 "the accumulator is empty: call `update` with at least one batch before `compute`."
             )
-        if len(self._parts) > 1:
-            self._parts = [Counts.concat(self._parts)]
-        return self._parts[0]
+        rows = self._rows[:, : self._n]
+        rows.flags.writeable = False
+        return Counts(rows[0], rows[1], rows[2], rows[3], self._spec)
 
     def compute(
         self,

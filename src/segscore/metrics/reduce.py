@@ -158,7 +158,8 @@ def _exact_mean(values: FloatArray, weights: FloatArray | None = None) -> tuple[
     if n_valid == 0:
         return math.nan, 0, n_excluded
     if weights is None:
-        return math.fsum(flat[valid].tolist()) / n_valid, n_valid, n_excluded
+        # fsum over the array's elements one by one: no list of n Python floats in memory.
+        return math.fsum(flat[valid]) / n_valid, n_valid, n_excluded
     w = np.asarray(weights, dtype=np.float64).ravel()[valid]
     total = math.fsum(w.tolist())
     if total == 0:
@@ -172,9 +173,19 @@ def _nan_split(values: FloatArray) -> tuple[int, int]:
 
 
 def _mean_axis(values: FloatArray, axis: int) -> FloatArray:
-    moved = np.moveaxis(values, axis, -1)
-    out = [_exact_mean(row)[0] for row in moved.reshape(-1, moved.shape[-1])]
-    return np.asarray(out, dtype=np.float64).reshape(moved.shape[:-1])
+    """NaN-skipping mean of a 2-D array along ``axis``.
+
+    Over images (axis 0) each column is an exactly rounded sum, so the result does not depend on
+    the order of the images. Over classes (axis 1) the order of the columns is fixed, and a
+    vectorised sum is deterministic: it runs once per image, so it must be fast.
+    """
+    if axis == 1:
+        valid = ~np.isnan(values)
+        n = valid.sum(axis=1)
+        total = np.where(valid, values, 0.0).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.asarray(np.where(n > 0, total / np.maximum(n, 1), np.nan), dtype=np.float64)
+    return np.asarray([_exact_mean(col)[0] for col in values.T], dtype=np.float64)
 
 
 def score(
@@ -259,7 +270,7 @@ def score(
             "`class_weights` must be None with aggregation 'pooled_micro' or 'per_image_micro' "
             f"(counts are summed over classes), got {class_weights!r}."
         )
-    used = counts.select(classes=kept)
+    used = counts if len(kept) == n_classes else counts.select(classes=kept)
 
     weights: FloatArray | None = None
     weights_name: str | None = None

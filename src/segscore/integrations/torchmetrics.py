@@ -1,0 +1,214 @@
+"""A ``torchmetrics.Metric`` that keeps segscore's exact per-image counts (for Lightning).
+
+:class:`SegscoreMetric` counts each batch on its device and keeps the per-image rows as int64
+states registered with ``dist_reduce_fx="cat"``, so torchmetrics gathers them across processes
+before ``compute``; the score is then :func:`segscore.score` of the whole dataset's rows, as on one
+process. Importing this module imports torch and torchmetrics; ``import segscore`` does not.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import torch
+from torchmetrics import Metric
+from torchmetrics.utilities.data import dim_zero_cat
+
+from segscore._types import Aggregation
+from segscore._validation import check_option, fail, fail_changed
+from segscore.integrations.torch import _check_options, _UpdateGuard
+from segscore.metrics.counts import CountingSpec, Counts, Mode
+from segscore.metrics.empty import EmptyPolicy
+from segscore.metrics.reduce import AGGREGATIONS, Score, score
+from segscore.metrics.registry import get_metric
+
+__all__ = ["SegscoreMetric"]
+
+_FIELDS = ("tp", "fp", "fn", "tn")
+_T = TypeVar("_T")
+
+
+class SegscoreMetric(Metric):
+    """Exact segmentation score as a torchmetrics ``Metric``: counts synced, scored at the end.
+
+    Parameters
+    ----------
+    metric : str, default 'iou'
+        A metric of :data:`segscore.METRICS` (``'iou'``, ``'dice'``, ...).
+    aggregation : str, default 'images_then_classes'
+        One of :data:`segscore.AGGREGATIONS`.
+    empty : float or EmptyPolicy, default NaN
+        Empty-mask policy (:mod:`segscore.metrics.empty`).
+    include_background : bool, default True
+        Keep class 0 in the class mean.
+    num_classes, threshold, ignore_index, multilabel, spatial_dims
+        Counting options, as for :func:`segscore.confusion`.
+    fixed_shape : bool, default True
+        Every update must have the image shape of the first (see
+        :class:`~segscore.integrations.torch.TensorEvaluator`).
+    **kwargs
+        Passed to ``torchmetrics.Metric`` (``sync_on_compute``, ``process_group``, ...).
+
+    Attributes
+    ----------
+    score : Score
+        The full :class:`~segscore.Score` (per image, per class, n_valid, conventions) of all
+        processes' rows, as ``compute`` sees them (syncs like ``compute``: call it on every rank).
+    counts : Counts
+        All processes' per-image rows as host :class:`~segscore.Counts` (syncs likewise).
+
+    Raises
+    ------
+    InputError
+        On invalid options; in ``update`` as :class:`~segscore.integrations.torch.TensorEvaluator`;
+        in ``compute`` when nothing was counted or the processes disagree on the number of classes
+        or on the input kind.
+
+    Notes
+    -----
+    States, all int64 and reduced by concatenation: ``tp``, ``fp``, ``fn``, ``tn`` hold the rows
+    ``(n, C)`` of each update flattened row-major to ``(n * C,)``, and ``meta`` holds
+    ``(C, float_input)`` per update. Flat states concatenate exactly even when a process saw no
+    batch (torchmetrics then sends an empty 1-D placeholder, made int64 here via ``set_dtype``).
+    ``compute`` returns the value as a float64 tensor.
+
+    Examples
+    --------
+    >>> import torch
+    >>> m = SegscoreMetric("dice")
+    >>> m.update(torch.tensor([[[1, 1], [0, 0]]]), torch.tensor([[[1, 0], [0, 0]]]))
+    >>> m.compute()
+    tensor(0.6667, dtype=torch.float64)
+    >>> m.score.n_valid, m.counts.tp
+    (1, array([[1]]))
+    """
+
+    is_differentiable = False
+    full_state_update = False
+
+    def __init__(
+        self,
+        metric: str = "iou",
+        *,
+        aggregation: Aggregation = "images_then_classes",
+        empty: float | EmptyPolicy = math.nan,
+        include_background: bool = True,
+        num_classes: int | None = None,
+        threshold: float = 0.5,
+        ignore_index: int | None = None,
+        multilabel: bool = False,
+        spatial_dims: int | None = None,
+        fixed_shape: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        spec = get_metric(metric)
+        check_option("aggregation", aggregation, AGGREGATIONS)
+        options: dict[str, Any] = {
+            "num_classes": num_classes,
+            "threshold": threshold,
+            "ignore_index": ignore_index,
+            "multilabel": multilabel,
+            "spatial_dims": spatial_dims,
+        }
+        _check_options(options)
+        super().__init__(**kwargs)
+        self.metric_name = spec.name
+        self.aggregation: Aggregation = aggregation
+        self.empty = empty
+        self.include_background = include_background
+        self._options = options
+        self._guard = _UpdateGuard(options, fixed_shape)
+        # Make the placeholder of a process without updates int64 (see Notes).
+        self.set_dtype(torch.int64)
+        for name in (*_FIELDS, "meta"):
+            self.add_state(name, default=[], dist_reduce_fx="cat")
+
+    def update(self, pred: torch.Tensor, target: torch.Tensor) -> None:
+        """Count one batch on its device and append its rows to the states."""
+        counts, layout = self._guard.count(pred, target)
+        self._guard.accept(layout, counts.spec)
+        for name in _FIELDS:
+            self._list_state(name).append(getattr(counts, name).reshape(-1))
+        is_float = int(counts.spec.threshold is not None)
+        meta = torch.tensor(
+            [counts.spec.num_classes, is_float], dtype=torch.int64, device=counts.tp.device
+        )
+        self._list_state("meta").append(meta)
+
+    def _list_state(self, name: str) -> list[torch.Tensor]:
+        value = getattr(self, name)
+        assert isinstance(value, list), "update called on synced states"
+        return value
+
+    def _state(self, name: str) -> list[torch.Tensor]:
+        """Return a list state (after a sync, the concatenated tensor as a one-item list)."""
+        value = getattr(self, name)
+        return value if isinstance(value, list) else [value]
+
+    def reset(self) -> None:
+        """Forget every row."""
+        super().reset()
+        self._guard.reset()
+
+    def _spec(self, meta: torch.Tensor) -> CountingSpec:
+        pairs = meta.reshape(-1, 2).cpu().tolist()
+        widths = sorted({p[0] for p in pairs})
+        if len(widths) > 1:
+            fail_changed("number of classes (over all processes)", widths[0], widths[-1])
+        kinds = sorted({p[1] for p in pairs})
+        if len(kinds) > 1:
+            fail_changed("input kind (over all processes)", "integer/bool", "float probabilities")
+        options = self._options
+        mode: Mode = (
+            "multiclass"
+            if options["num_classes"] is not None
+            else "multilabel"
+            if options["multilabel"]
+            else "binary"
+        )
+        threshold = float(options["threshold"]) if kinds[0] else None
+        return CountingSpec(mode, int(widths[0]), threshold, options["ignore_index"])
+
+    def _counts(self) -> Counts:
+        parts = self._state("meta")
+        meta = dim_zero_cat(parts) if parts else torch.empty(0, dtype=torch.int64)
+        if meta.numel() == 0:
+            fail(
+                "the accumulator is empty: call `update` with at least one batch before `compute`."
+            )
+        spec = self._spec(meta)
+        flat = torch.stack([dim_zero_cat(self._state(name)) for name in _FIELDS])
+        out = flat.reshape(4, -1, spec.num_classes).to(torch.int64).cpu().numpy()
+        return Counts(out[0].copy(), out[1].copy(), out[2].copy(), out[3].copy(), spec)
+
+    def compute(self) -> torch.Tensor:
+        """Return the metric under the aggregation, over all processes' rows (float64 tensor)."""
+        return torch.tensor(self._score_now().value, dtype=torch.float64)
+
+    def _score_now(self) -> Score:
+        return score(
+            self._counts(),
+            self.metric_name,
+            aggregation=self.aggregation,
+            empty=self.empty,
+            include_background=self.include_background,
+        )
+
+    def _gathered(self, fn: Callable[[], _T]) -> _T:
+        """Run ``fn`` on the states synced across processes (as ``compute`` sees them)."""
+        if self._is_synced or not self.sync_on_compute:
+            return fn()
+        with self.sync_context(dist_sync_fn=self.dist_sync_fn):
+            return fn()
+
+    @property
+    def score(self) -> Score:
+        """The full :class:`~segscore.Score` of all processes' rows (a collective when distributed)."""
+        return self._gathered(self._score_now)
+
+    @property
+    def counts(self) -> Counts:
+        """All processes' per-image rows on the host (a collective when distributed)."""
+        return self._gathered(self._counts)

@@ -1,0 +1,90 @@
+"""SegscoreMetric (torchmetrics adapter): exact rows as states, the core's score at the end."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import segscore
+from segscore.errors import InputError
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("torchmetrics")
+
+from segscore.integrations.torchmetrics import SegscoreMetric  # noqa: E402
+
+
+def _data(seed: int = 1) -> list[tuple[np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    out = []
+    for n in (3, 1, 4):
+        p = rng.integers(0, 3, (n, 8, 8)).astype(np.int64)
+        t = rng.integers(0, 3, (n, 8, 8)).astype(np.int64)
+        t[:, 0, :] = 255
+        out.append((p, t))
+    return out
+
+
+@pytest.mark.parametrize("aggregation", ["pooled", "images_then_classes", "per_image_micro"])
+def test_compute_equals_core_score(aggregation: str) -> None:
+    data = _data()
+    m = SegscoreMetric(
+        "dice", aggregation=aggregation, num_classes=3, ignore_index=255, include_background=False
+    )
+    for p, t in data:
+        m.update(torch.from_numpy(p), torch.from_numpy(t))
+    counts = segscore.confusion(
+        np.concatenate([p for p, _ in data]),
+        np.concatenate([t for _, t in data]),
+        num_classes=3,
+        ignore_index=255,
+    )
+    want = segscore.score(counts, "dice", aggregation=aggregation, include_background=False)
+    value = m.compute()
+    assert value.dtype == torch.float64
+    assert float(value) == want.value
+    got = m.score
+    np.testing.assert_array_equal(got.cells, want.cells)
+    assert got.conventions == want.conventions
+    for f in ("tp", "fp", "fn", "tn"):
+        np.testing.assert_array_equal(getattr(m.counts, f), getattr(counts, f))
+    m.reset()
+    with pytest.raises(InputError, match=r"the accumulator is empty"):
+        _ = m.score
+
+
+def test_forward_gives_the_batch_value_and_accumulates() -> None:
+    data = _data(2)
+    m = SegscoreMetric("iou", num_classes=3, ignore_index=255)
+    for p, t in data:
+        batch = m(torch.from_numpy(p), torch.from_numpy(t))
+        want = segscore.score(segscore.confusion(p, t, num_classes=3, ignore_index=255), "iou")
+        assert float(batch) == want.value
+    assert m.counts.n_images == 8
+    assert m.score.conventions.counting == segscore.CountingSpec("multiclass", 3, None, 255)
+
+
+def test_binary_probabilities_record_the_threshold() -> None:
+    m = SegscoreMetric("dice", threshold=0.3)
+    m.update(torch.tensor([[[0.2, 0.4]]]), torch.tensor([[[0, 1]]]))
+    assert float(m.compute()) == 1.0
+    assert m.score.conventions.counting == segscore.CountingSpec("binary", 1, 0.3, None)
+
+
+def test_errors() -> None:
+    with pytest.raises(InputError, match=r"`aggregation` must be one of"):
+        SegscoreMetric(aggregation="mean")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match=r"`threshold` must"):
+        SegscoreMetric(threshold=0.0)
+    m = SegscoreMetric()
+    m.update(torch.zeros((1, 4, 4), dtype=torch.uint8), torch.zeros((1, 4, 4), dtype=torch.uint8))
+    with pytest.raises(InputError, match=r"every update must have the same dtypes"):
+        m.update(torch.zeros((1, 4, 4)), torch.zeros((1, 4, 4)))
+    with pytest.raises(InputError, match=r"every update must have the same image shape"):
+        m.update(
+            torch.zeros((1, 4, 5), dtype=torch.uint8), torch.zeros((1, 4, 5), dtype=torch.uint8)
+        )
+    assert m.counts.n_images == 1
+    assert math.isnan(float(m.compute()))  # both masks empty: NaN under the default policy
