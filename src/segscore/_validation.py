@@ -234,9 +234,7 @@ def check_spacing(name: str, spacing: object, ndim: int) -> tuple[float, ...]:
     """
     if spacing is None:
         return (1.0,) * ndim
-    if isinstance(spacing, (int, float, np.integer, np.floating)) and not isinstance(
-        spacing, bool
-    ):
+    if isinstance(spacing, (int, float, np.integer, np.floating)) and not isinstance(spacing, bool):
         values: tuple[Any, ...] = (spacing,) * ndim
     else:
         try:
