@@ -44,6 +44,7 @@ PUBLIC = [
     "iou",
     "matthews_corrcoef",
     "paired_comparison",
+    "pixel_accuracy",
     "precision",
     "recall",
     "score",

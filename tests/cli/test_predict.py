@@ -77,14 +77,15 @@ def test_predict_single_file_with_probabilities(run_dir, images, tmp_path, fmt, 
         fmt,
     ]
     assert main(args) == 0
-    assert sorted(p.name for p in out.iterdir()) == sorted(["odd.png", f"odd{suffix}"])
+    assert sorted(p.name for p in out.iterdir()) == ["odd.png", "probs"]
+    assert [p.name for p in (out / "probs").iterdir()] == [f"odd{suffix}"]
     if fmt == "npy":
-        prob = np.load(out / "odd.npy")
-        assert prob.shape == (1, 37, 53)
+        prob = np.load(out / "probs" / "odd.npy")
+        assert prob.shape == (37, 53)
         assert prob.dtype == np.float32
         assert ((prob >= 0) & (prob <= 1)).all()
         mask = _read(out / "odd.png")
-        np.testing.assert_array_equal(mask, (prob[0] >= 0.5).astype(np.uint8))
+        np.testing.assert_array_equal(mask, (prob >= 0.5).astype(np.uint8))
 
 
 def test_threshold_option(run_dir, images, tmp_path):

@@ -216,7 +216,7 @@ def test_multiclass_folder_train_and_predict(tmp_path, capsys):
         main(["predict", str(run), str(root / "images"), "--out", str(pred), "--save-probs", "npy"])
         == 0
     )
-    assert np.load(pred / "m0.npy").shape == (3, 24, 28)
+    assert np.load(pred / "probs" / "m0.npy").shape == (3, 24, 28)
     with Image.open(pred / "m0.png") as img:
         assert set(np.unique(np.asarray(img))) <= {0, 1, 2}
 

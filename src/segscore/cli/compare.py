@@ -45,11 +45,18 @@ def _per_case(folder: Path, metric: str) -> dict[str, float]:
                 f"file {str(path)!r}: expected a column {metric!r}, got {reader.fieldnames}."
             )
         values: dict[str, list[float]] = {}
-        for row in reader:
+        for line, row in enumerate(reader, start=2):
             if row.get("error"):
                 continue
             text = row[metric]
-            values.setdefault(row["case"], []).append(float(text) if text else math.nan)
+            try:
+                value = float(text) if text else math.nan
+            except ValueError:
+                raise DatasetError(
+                    f"file {str(path)!r} line {line}: column {metric!r} must hold a number, "
+                    f"got {text!r}."
+                ) from None
+            values.setdefault(row["case"], []).append(value)
     out = {}
     for case, vals in values.items():
         valid = [v for v in vals if not math.isnan(v)]
@@ -75,14 +82,15 @@ def run(args: argparse.Namespace) -> int:
     va = np.asarray([a[c] for c in common])
     vb = np.asarray([b[c] for c in common])
     result = paired_comparison(va, vb, n_resamples=args.bootstrap, rng=args.seed)
-    diffs = vb - va
+    with np.errstate(invalid="ignore"):  # inf - inf: left out below
+        diffs = vb - va
     order = sorted(
-        (i for i in range(len(common)) if not math.isnan(diffs[i])), key=lambda i: -abs(diffs[i])
+        (i for i in range(len(common)) if math.isfinite(diffs[i])), key=lambda i: -abs(diffs[i])
     )
     top = order[: max(0, args.top)]
     print(
         f"segscore compare ({args.metric}): {result.n} paired cases "
-        f"({len(set(a) ^ set(b))} not in both, {len(common) - result.n} with NaN)"
+        f"({len(set(a) ^ set(b))} not in both, {result.n_nonfinite} left out as NaN or infinite)"
     )
     print(
         f"mean difference B - A = {result.mean_difference:+.4f}, 95% CI "
@@ -104,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
                 "run_a": str(args.run_a),
                 "run_b": str(args.run_b),
                 "n_paired": result.n,
+                "n_nonfinite": result.n_nonfinite,
                 "mean_difference": result.mean_difference,
                 "ci95": list(result.ci95),
                 "wilcoxon_p": result.wilcoxon_p,

@@ -19,7 +19,7 @@ def add_parser(subparsers: Any) -> None:
         description=(
             "Run the network of RUN on IMAGES (a folder or one file) and write one mask PNG per "
             "input into PRED, with the input's stem ({0, 1}, or class labels). Probability maps "
-            "are written too with --save-probs."
+            "go to PRED/probs/ with --save-probs (binary: (H, W); classes: (K, H, W))."
         ),
     )
     p.add_argument("run_dir", metavar="RUN", help="run folder written by `segscore train`")
@@ -103,12 +103,22 @@ def run(args: argparse.Namespace) -> int:
     torch.set_num_threads(default_threads())
     images = [load_input(f, loaded.in_channels) for f in files]
     probs = predict_probabilities(loaded.model, images, batch_size=args.batch_size)
+    if args.threshold is not None and probs and probs[0].shape[0] > 1:
+        raise InputError(
+            f"`--threshold` applies to binary runs, got a run with {probs[0].shape[0]} classes "
+            "(its masks are the arg-max over the class probabilities)."
+        )
     for f, p in zip(files, probs, strict=True):
         write_mask_png(out / f"{f.stem}.png", to_mask(p, threshold=threshold))
         if args.save_probs is not None:
+            # In their own folder, so that `segscore evaluate --pred PRED` sees one file per stem
+            # and `--pred PRED/probs` scores the probabilities (with the threshold sweep).
             suffix = ".npy" if args.save_probs == "npy" else ".tiff"
-            write_probabilities(out / f"{f.stem}{suffix}", p, fmt=args.save_probs)
-    what = "masks" + ("" if args.save_probs is None else f" and {args.save_probs} probabilities")
+            prob = p[0] if p.shape[0] == 1 else p  # binary: (H, W), like its mask
+            write_probabilities(out / "probs" / f"{f.stem}{suffix}", prob, fmt=args.save_probs)
+    what = "masks" + (
+        "" if args.save_probs is None else f" and {args.save_probs} probabilities (in probs/)"
+    )
     console.print(
         f"predicted {len(files)} image(s) with {loaded.path} at threshold {threshold:g}; "
         f"wrote {what} to {out}"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 from pathlib import Path
 from typing import Any
 
@@ -47,45 +46,23 @@ def add_parser(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
-def _load(path: Path, name: str) -> np.ndarray[Any, Any]:
-    if not path.exists():
-        fail(f"`{name}` file must exist, got {str(path)!r} (not found).")
-    suffix = path.suffix.lower()
-    if suffix == ".npy":
-        try:
-            return np.asarray(np.load(path, allow_pickle=False))
-        except (ValueError, OSError) as exc:
-            fail(f"`{name}` file {str(path)!r} must be a readable .npy array, got: {exc}.")
-    if suffix == ".npz":
-        try:
-            with np.load(path, allow_pickle=False) as archive:
-                keys = list(archive.keys())
-                if len(keys) != 1:
-                    fail(f"`{name}` file {str(path)!r} must hold exactly one array, got {keys}.")
-                return np.asarray(archive[keys[0]])
-        except (ValueError, OSError) as exc:
-            fail(f"`{name}` file {str(path)!r} must be a readable .npz archive, got: {exc}.")
+def _load(path: Path) -> np.ndarray[Any, Any]:
     from segscore.io.arrays import read_array
 
     return np.asarray(read_array(path).array)
 
 
-def _empty_value(text: str) -> float:
-    if text.lower() == "nan":
-        return math.nan
-    if text in ("0", "1"):
-        return float(text)
-    fail(f"`--empty` must be one of 'nan', '0', '1', got {text!r}.")
-
-
 def run(args: argparse.Namespace) -> int:
     """Score and print the summary; write the tables when ``--out`` is given."""
+    from segscore.cli._options import output_folder, parse_empty
     from segscore.metrics.counts import confusion
     from segscore.report.console import render_summary
     from segscore.report.scores import build_report
 
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
-    empty = _empty_value(args.empty)
+    empty = parse_empty(args.empty)
+    if args.out is not None:
+        output_folder(args.out)
     if (args.pred is None) != (args.target is None):
         fail("`pred` and `target` must be given together, got only one file.")
     if args.pred is None:
@@ -94,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         pred, target, names = sample_masks()
         title = "segscore: built-in sample (100 synthetic mask pairs, seed 0)"
     else:
-        pred, target = _load(args.pred, "pred"), _load(args.target, "target")
+        pred, target = _load(args.pred), _load(args.target)
         title = f"segscore: {args.pred} vs {args.target}"
         n = (
             pred.shape[0]

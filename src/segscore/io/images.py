@@ -10,7 +10,6 @@ a reader never sees a half-written file.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Literal
@@ -262,15 +261,10 @@ def read_mask(
 
 
 def _atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w+b") as handle:
-            write(handle)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from segscore.io.results import atomic_open
+
+    with atomic_open(path) as handle:
+        write(handle)
 
 
 def write_mask_png(path: str | os.PathLike[str], mask: NDArray[np.generic]) -> None:

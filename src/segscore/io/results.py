@@ -6,34 +6,54 @@ complete new one is there.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import math
 import os
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-__all__ = ["atomic_write_bytes", "to_jsonable", "write_csv", "write_json"]
+__all__ = ["atomic_open", "atomic_write_bytes", "to_jsonable", "write_csv", "write_json"]
 
 
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically and return the path."""
+@contextlib.contextmanager
+def atomic_open(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
+    """Open ``path`` for writing atomically: a temporary file in the same folder, then a rename.
+
+    On success the file is flushed, fsync'd, given the usual permissions (``0o666`` minus the
+    umask, not ``mkstemp``'s ``0o600``) and renamed over ``path``; on any error (or interrupt)
+    the temporary file is removed and ``path`` is untouched. Parent folders are created.
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+        with os.fdopen(fd, "w+b") as handle:
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return target
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_open`) and return the path."""
+    with atomic_open(path) as handle:
+        handle.write(data)
+    return Path(path)
 
 
 def to_jsonable(value: Any) -> Any:

@@ -86,6 +86,8 @@ def _check_labels(name: str, x: torch.Tensor, num_classes: int, ignore_index: in
             "(for probabilities, take the argmax over the class axis first)."
         )
     if x.dtype == torch.bool:
+        if num_classes < 2 and bool(x.any()):
+            fail_labels(name, [1], num_classes, ignore_index)
         return
     low, high = int(x.min()), int(x.max())
     if low < 0 or high >= num_classes:
@@ -146,6 +148,8 @@ def count_torch(
     )
     if ignore_index is not None:
         ignore_index = check_int("ignore_index", ignore_index)
+        if not -(2**63) <= ignore_index < 2**63:
+            fail(f"`ignore_index` must fit int64, got {ignore_index}.")
     if multilabel and num_classes is not None:
         fail("`num_classes` must be None when `multilabel=True`: classes are the channel axis (C).")
     check_same_shape(tuple(pred.shape), tuple(target.shape))

@@ -26,6 +26,8 @@ __all__ = ["PairedComparison", "bootstrap_ci", "paired_comparison"]
 def _generator(rng: np.random.Generator | int | None) -> np.random.Generator:
     if isinstance(rng, np.random.Generator):
         return rng
+    if rng is not None:
+        check_int("rng", rng, low=0)
     return np.random.default_rng(rng)
 
 
@@ -151,6 +153,13 @@ def _resample(
     fail(f"`aggregation` {aggregation!r} has no bootstrap rule.")
 
 
+def _floats(name: str, values: Any) -> FloatArray:
+    try:
+        return np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        fail(f"`{name}` must hold numbers, got {str(values)[:60]!r}.")
+
+
 @dataclass(frozen=True)
 class PairedComparison:
     """Two scorings of the same cases compared case by case.
@@ -167,6 +176,8 @@ class PairedComparison:
         Two-sided Wilcoxon signed-rank p-value (NaN when every difference is zero or n < 2).
     differences : ndarray of float64
         ``b - a`` per valid case, in the order of the input.
+    n_nonfinite : int
+        Pairs left out because a value is NaN or infinite.
     """
 
     n: int
@@ -174,6 +185,7 @@ class PairedComparison:
     ci95: tuple[float, float]
     wilcoxon_p: float
     differences: FloatArray
+    n_nonfinite: int = 0
 
 
 def paired_comparison(
@@ -183,7 +195,7 @@ def paired_comparison(
     n_resamples: int = 2000,
     rng: np.random.Generator | int | None = None,
 ) -> PairedComparison:
-    """Compare per-case values ``a`` and ``b`` of the same cases (NaN pairs are dropped).
+    """Compare per-case values ``a`` and ``b`` of the same cases (NaN or infinite pairs are dropped).
 
     Examples
     --------
@@ -191,17 +203,19 @@ def paired_comparison(
     >>> r.n, round(r.mean_difference, 6)
     (5, 0.12)
     """
-    va = np.asarray(a, dtype=np.float64)
-    vb = np.asarray(b, dtype=np.float64)
+    va, vb = _floats("a", a), _floats("b", b)
     if va.shape != vb.shape or va.ndim != 1:
         fail(
             f"`a` and `b` must be 1-D and of the same length, got shapes {va.shape} and {vb.shape}."
         )
-    keep = ~(np.isnan(va) | np.isnan(vb))
+    # NaN (undefined) and infinite values (e.g. a distance to a missed structure) have no finite
+    # difference: such pairs are left out and counted in `n_nonfinite`.
+    keep = np.isfinite(va) & np.isfinite(vb)
     diff = vb[keep] - va[keep]
     n = int(diff.size)
+    n_nonfinite = int(va.size - n)
     if n == 0:
-        return PairedComparison(0, math.nan, (math.nan, math.nan), math.nan, diff)
+        return PairedComparison(0, math.nan, (math.nan, math.nan), math.nan, diff, n_nonfinite)
     gen = _generator(rng)
     idx = gen.integers(0, n, size=(check_int("n_resamples", n_resamples, low=1), n))
     means = diff[idx].mean(axis=1)
@@ -212,5 +226,5 @@ def paired_comparison(
 
         p = float(wilcoxon(diff).pvalue)
     return PairedComparison(
-        n, float(math.fsum(diff.tolist()) / n), (float(low), float(high)), p, diff
+        n, float(math.fsum(diff.tolist()) / n), (float(low), float(high)), p, diff, n_nonfinite
     )

@@ -15,7 +15,7 @@ Two counting paths exist and must agree exactly on every input:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -282,7 +282,13 @@ class Counts:
         def take(a: IntArray) -> IntArray:
             return np.ascontiguousarray(a[rows][:, classes]).reshape(-1, _width(a, classes))
 
-        return Counts(take(self.tp), take(self.fp), take(self.fn), take(self.tn), self.spec)
+        try:
+            return Counts(take(self.tp), take(self.fp), take(self.fn), take(self.tn), self.spec)
+        except (IndexError, TypeError, ValueError) as exc:
+            fail(
+                f"`rows` and `classes` must index counts of shape {self.shape}, got rows={rows!r}, "
+                f"classes={classes!r} ({exc})."
+            )
 
     def as_dict(self) -> dict[str, Any]:
         """Return the counts as nested lists of Python ints (for JSON)."""
@@ -302,6 +308,13 @@ def _width(a: IntArray, classes: Any) -> int:
 # ------------------------------------------------------------------------------------------------
 # Input handling
 # ------------------------------------------------------------------------------------------------
+
+
+def _as_array(name: str, x: Any) -> np.ndarray[Any, Any]:
+    try:
+        return np.asarray(x)
+    except (TypeError, ValueError) as exc:  # ragged nested lists, objects numpy cannot hold
+        fail(f"`{name}` must be an array of one shape, got {type(x).__name__} ({exc}).")
 
 
 def _is_tensor(x: object) -> bool:
@@ -484,13 +497,15 @@ def _prepare(
     )
     if ignore_index is not None:
         ignore_index = check_int("ignore_index", ignore_index)
+        if not -(2**63) <= ignore_index < 2**63:
+            fail(f"`ignore_index` must fit int64, got {ignore_index}.")
     if multilabel and num_classes is not None:
         fail(
             "`num_classes` must be None when `multilabel=True`: classes are the channel axis (C), "
             f"got {num_classes!r}."
         )
-    p = np.asarray(pred)
-    t = np.asarray(target)
+    p = _as_array("pred", pred)
+    t = _as_array("target", target)
     for name, a in (("pred", p), ("target", t)):
         if a.dtype.kind not in "biuf":
             fail(f"`{name}` must be a bool, integer or float array, got dtype {a.dtype}.")
@@ -667,8 +682,3 @@ def confusion_matrix(
     p, t, spec = _prepare(pred, target, num_classes, 0.5, ignore_index, False, spatial_dims)
     matrix = _count_matrix(p, t, spec)
     return np.ascontiguousarray(matrix[:, :, : spec.num_classes])
-
-
-def iter_rows(counts: Iterable[Counts]) -> Counts:
-    """Concatenate an iterable of counts (helper for streaming code)."""
-    return Counts.concat(list(counts))

@@ -25,6 +25,7 @@ __all__ = [
     "generalized_dice",
     "iou",
     "matthews_corrcoef",
+    "pixel_accuracy",
     "precision",
     "recall",
     "specificity",
@@ -218,12 +219,14 @@ def specificity(
 def accuracy(
     counts: Counts, *, average: Average = "none", empty: float | EmptyPolicy = math.nan
 ) -> FloatArray:
-    """Pixel accuracy: the share of counted pixels classified correctly for the class.
+    """Per-class accuracy: the share of counted pixels classified correctly for the class.
 
     Notes
     -----
-    ``accuracy = (tp + tn) / (tp + fp + fn + tn)``. For a binary mask this is the usual pixel
-    accuracy; it stays high when a small object is missed entirely, which IoU and Dice show.
+    ``accuracy = (tp + tn) / (tp + fp + fn + tn)``, class by class (one class against the rest).
+    For a binary mask this is the usual pixel accuracy; it stays high when a small object is
+    missed entirely, which IoU and Dice show. For label maps it counts the true negatives of each
+    class, so it is not the share of correctly labelled pixels: use :func:`pixel_accuracy`.
 
     Examples
     --------
@@ -233,6 +236,47 @@ def accuracy(
     array([[0.99]])
     """
     return _metric(counts, average, empty, lambda c: (c.tp + c.tn, c.total))
+
+
+def pixel_accuracy(counts: Counts, *, empty: float | EmptyPolicy = math.nan) -> FloatArray:
+    """Pixel accuracy of each image: the share of counted pixels given their true label.
+
+    Parameters
+    ----------
+    counts : Counts
+        Counts of shape (N, C) (one value per image) or (C,) (pooled: one value).
+    empty : float or EmptyPolicy, default NaN
+        Value when no pixel was counted (every target pixel ignored).
+
+    Returns
+    -------
+    ndarray of float64, shape (N,) or ()
+
+    Notes
+    -----
+    Label maps: ``Σ_c tp_c / n`` with ``n = tp + fp + fn + tn`` (the same for every class).
+    Binary masks (one class): ``(tp + tn) / n``, which equals :func:`accuracy`.
+
+    Examples
+    --------
+    >>> from segscore import confusion
+    >>> t = np.array([[0, 1, 2, 0, 1, 2]])
+    >>> pixel_accuracy(confusion((t + 1) % 3, t, num_classes=3))  # every pixel wrong
+    array([0.])
+    >>> accuracy(confusion((t + 1) % 3, t, num_classes=3), average="macro")  # one-vs-rest
+    array([0.33333333])
+    """
+    counts = _check_counts(counts)
+    policy = as_empty_policy(empty)
+    if counts.tp.ndim == 0:
+        fail("`counts` must have a class axis, shape (N, C) or (C,), got shape ().")
+    total = counts.total[..., 0]
+    correct = counts.tp.sum(axis=-1)
+    if counts.n_classes == 1:
+        correct = correct + counts.tn[..., 0]
+    zero = total == 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _f64(np.where(zero, policy.zero_division, correct / np.where(zero, 1, total)))
 
 
 def balanced_accuracy(

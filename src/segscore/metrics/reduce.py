@@ -10,8 +10,7 @@ aggregation                definition                                           
                                                                                               JaccardIndex macro, SMP ``macro``
 ``pooled_micro``           sum counts over images and classes; one metric                     SMP ``micro``
 ``images_then_classes``    metric per cell; per class the mean over images; then over classes nnU-Net, SMP ``macro-imagewise``
-``classes_then_images``    metric per cell; per image the mean over classes; then over images MONAI ``reduction="mean_batch"``
-                                                                                              then mean (per image first)
+``classes_then_images``    metric per cell; per image the mean over classes; then over images MONAI ``reduction="mean"``
 ``per_image_per_class``    metric per cell; one mean over all valid cells                     torchmetrics ``MeanIoU``
 ``per_image_micro``        per image sum counts over classes; metric; mean over images        SMP ``micro-imagewise``
 =========================  =================================================================  =====================================
@@ -279,7 +278,10 @@ def score(
         weights = np.asarray(used.sum(axis=0).support, dtype=np.float64)
         weights_name = "support"
     elif class_weights is not None:
-        weights = np.asarray(class_weights, dtype=np.float64)
+        try:
+            weights = np.asarray(class_weights, dtype=np.float64)
+        except (TypeError, ValueError):
+            weights = np.full(len(kept) + 1, np.nan)  # reported below as not numbers
         if weights.shape != (len(kept),) or not np.all(np.isfinite(weights)) or np.any(weights < 0):
             fail(
                 f"`class_weights` must be {len(kept)} finite non-negative numbers (one per kept class), "

@@ -613,8 +613,9 @@ def surface_distances(
     -----
     For each class the masks are cropped to the bounding box of their union (plus one voxel),
     the surface elements are extracted, elements in ignored regions dropped, and the distance
-    from each element to the nearest element of the other surface computed by an exact Euclidean
-    distance transform with ``sampling=spacing`` over the box of both surfaces. Empty masks give
+    from each element to the nearest element of the other surface computed exactly (Euclidean, in
+    the units of ``spacing``): a search over voxel offsets in order of length finds most nearest
+    elements, and a KD-tree answers the few that lie further away. Empty masks give
     empty arrays (and inf distances on the other side); the reducers apply the empty policy.
 
     Examples
