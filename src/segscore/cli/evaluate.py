@@ -71,6 +71,12 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
     p.add_argument("--keep-going", action="store_true", help="record failing cases and go on")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted run into the same OUT from its journal "
+        "(OUT/.segscore-journal.jsonl): finished cases are not scored again",
+    )
     p.add_argument("--max-pixels", type=int, default=None, help="refuse larger images (bomb guard)")
     p.add_argument("--run", type=Path, default=None, help="training run folder (report curves)")
     p.add_argument("--no-report", action="store_true", help="skip report.html")
@@ -189,7 +195,16 @@ def run(args: argparse.Namespace) -> int:
         spacing=_spacing(args.spacing),
         preset=args.preset,
     )
-    evaluation = _run_with_progress(found.cases, options, jobs, args.keep_going)
+    journal = _open_journal(args.out, options, found.cases, resume=args.resume)
+    try:
+        evaluation = _run_with_progress(found.cases, options, jobs, args.keep_going, journal)
+    except KeyboardInterrupt:
+        journal.close()  # keeps every finished case for --resume
+        raise
+    except BaseException:
+        journal.close(flush=journal.written)  # a run failing before its first batch leaves none
+        raise
+    journal.close()
     common = overlap_conventions
     rows, columns = per_case_rows(evaluation, metrics, **common)
     summary = summarize(
@@ -201,7 +216,6 @@ def run(args: argparse.Namespace) -> int:
         unmatched={"pred": found.unmatched_pred, "gt": found.unmatched_target},
         **common,
     )
-    args.out.mkdir(parents=True, exist_ok=True)
     write_csv(args.out / "per_case.csv", rows, columns)
     write_json(args.out / "summary.json", summary)
     written = ["per_case.csv", "summary.json"]
@@ -212,6 +226,7 @@ def run(args: argparse.Namespace) -> int:
             args.out / "report.html", summary, rows, found.cases, evaluation, args
         ):
             written.append("report.html")
+    journal.remove()  # last: a journal left in OUT means the run did not finish
     print(_render(summary))
     print(f"wrote {', '.join(str(args.out / w) for w in written)}")
     if evaluation.failures:
@@ -222,11 +237,45 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_with_progress(cases: Any, options: Any, jobs: int | None, keep_going: bool) -> Any:
+OUTPUT_NAMES = ("per_case.csv", "summary.json", "report.html")
+"""The only files ``evaluate`` writes into OUT (plus its journal while it runs)."""
+
+
+def _open_journal(out: Path, options: Any, cases: Any, *, resume: bool) -> Any:
+    """Open the journal in OUT (read back with ``resume``); remove temporaries of killed runs."""
+    from segscore.evaluation.journal import JOURNAL_NAME, Journal
+
+    existed = (out / JOURNAL_NAME).is_file()
+    if out.is_dir():
+        for name in OUTPUT_NAMES:  # a SIGKILL during an atomic write leaves its temporary
+            for stale in out.glob(f".{name}.*.tmp"):
+                stale.unlink(missing_ok=True)
+    journal = Journal.open(out, options, list(cases), resume=resume)
+    if resume and not existed:
+        print(f"note: no journal in {str(out)!r}; scoring every case", file=sys.stderr)
+    elif resume:
+        print(
+            f"resuming: {len(journal.done)} case(s) from the journal, "
+            f"{len(cases) - len(journal.done)} to score"
+            + (f" ({journal.stale} changed or gone)" if journal.stale else ""),
+            file=sys.stderr,
+        )
+    elif existed:
+        print(
+            f"note: started over; the journal of an unfinished run in {str(out)!r} was "
+            "discarded (use --resume to continue one)",
+            file=sys.stderr,
+        )
+    return journal
+
+
+def _run_with_progress(
+    cases: Any, options: Any, jobs: int | None, keep_going: bool, journal: Any = None
+) -> Any:
     from segscore.evaluation.runner import evaluate
 
     if not sys.stderr.isatty():
-        return evaluate(cases, options, jobs=jobs, keep_going=keep_going)
+        return evaluate(cases, options, jobs=jobs, keep_going=keep_going, journal=journal)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     with Progress(
@@ -238,7 +287,12 @@ def _run_with_progress(cases: Any, options: Any, jobs: int | None, keep_going: b
     ) as bar:
         task = bar.add_task("scoring", total=len(cases))
         return evaluate(
-            cases, options, jobs=jobs, keep_going=keep_going, progress=lambda _: bar.advance(task)
+            cases,
+            options,
+            jobs=jobs,
+            keep_going=keep_going,
+            progress=lambda _: bar.advance(task),
+            journal=journal,
         )
 
 

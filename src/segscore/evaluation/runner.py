@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,7 +22,17 @@ from segscore.io.arrays import MAX_PIXELS_DEFAULT, LoadedArray, decode_array
 from segscore.io.pairs import Case
 from segscore.metrics.counts import CountingSpec, Counts, confusion
 
-__all__ = ["SWEEP_THRESHOLDS", "CaseResult", "EvaluateOptions", "Evaluation", "evaluate"]
+if TYPE_CHECKING:
+    from segscore.evaluation.journal import Journal
+
+__all__ = [
+    "SWEEP_THRESHOLDS",
+    "CaseResult",
+    "EvaluateOptions",
+    "Evaluation",
+    "assemble",
+    "evaluate",
+]
 
 SWEEP_THRESHOLDS = tuple(round(0.01 * k, 2) for k in range(1, 100))
 """Thresholds of the sweep for probability predictions: 0.01, 0.02, ..., 0.99."""
@@ -249,6 +259,7 @@ def evaluate(
     jobs: int | None = None,
     keep_going: bool = False,
     progress: Callable[[CaseResult], None] | None = None,
+    journal: Journal | None = None,
 ) -> Evaluation:
     """Count every case and return the exact counts, the failures and a hash of the inputs.
 
@@ -264,6 +275,9 @@ def evaluate(
         Record a failing case and go on; otherwise the first failure raises.
     progress : callable, optional
         Called with each result as it arrives.
+    journal : Journal, optional
+        Cases in ``journal.done`` (verified results of an interrupted run) are taken from it and
+        not scored again; every newly scored case is recorded in it.
 
     Raises
     ------
@@ -275,7 +289,61 @@ def evaluate(
         if stacked is not None:
             return stacked
     expanded = list(cases)
-    n_jobs = os.cpu_count() or 1 if jobs is None else max(1, jobs)
+    n_jobs = (os.cpu_count() or 1) if jobs is None else max(1, jobs)
+    results = _with_journal(expanded, options, n_jobs, keep_going, journal)
+    return assemble(results, progress=progress)
+
+
+def _with_journal(
+    cases: Sequence[Case],
+    options: EvaluateOptions,
+    jobs: int,
+    keep_going: bool,
+    journal: Journal | None,
+) -> Iterator[CaseResult]:
+    """Yield one result per case in input order: journaled ones as stored, the others scored."""
+    if journal is None:
+        yield from iter_results(cases, options, jobs=jobs, keep_going=keep_going)
+        return
+    todo = [c for c in cases if c.name not in journal.done]
+    scored = iter_results(todo, options, jobs=jobs, keep_going=keep_going)
+    for case in cases:
+        stored = journal.done.get(case.name)
+        if stored is not None:
+            yield stored
+            continue
+        result = next(scored)
+        journal.record(result)
+        yield result
+
+
+def assemble(
+    results: Iterable[CaseResult],
+    *,
+    progress: Callable[[CaseResult], None] | None = None,
+) -> Evaluation:
+    """Reduce per-case results, in the order given, into one :class:`Evaluation` (exact).
+
+    The shared last step of :func:`evaluate` and of the distributed runners
+    (:func:`segscore.evaluation.dask.evaluate_dask`): the same results in the same order give the
+    same Evaluation, bit for bit (counts, names, failures, sweep, input hash, distances).
+
+    Parameters
+    ----------
+    results : iterable of CaseResult
+        One result per case, in case order; failed cases have ``counts=None`` and an ``error``.
+    progress : callable, optional
+        Called with each result as it is consumed.
+
+    Returns
+    -------
+    Evaluation
+
+    Raises
+    ------
+    DatasetError
+        When the cases disagree on the number of classes, or when no case could be scored.
+    """
     names: list[str] = []
     parts: list[Counts] = []
     sweeps: list[IntArray] = []
@@ -283,7 +351,7 @@ def evaluate(
     failures: list[tuple[str, str]] = []
     digest = hashlib.sha256()
     spec: CountingSpec | None = None
-    for result in iter_results(expanded, options, jobs=n_jobs, keep_going=keep_going):
+    for result in results:
         if progress is not None:
             progress(result)
         if result.counts is None:

@@ -7,15 +7,27 @@ validates them. Every failure is a :class:`~segscore.errors.DatasetError` naming
 
 Formats: PNG, TIFF, BMP (Pillow; 8-bit grayscale PNG through pyspng when installed, about twice as
 fast), NPY, NPZ (exactly one array), NIfTI ``.nii``/``.nii.gz`` (nibabel, the ``nifti`` extra).
+
+Hostile files: every format is decoded from the bytes already read (the file is read once), and
+the size an image *declares* (PNG/TIFF/BMP header, ``.npy`` header, NIfTI ``dim``) is checked
+against ``max_pixels`` before any pixel buffer is allocated or decompressed. ``.npy``/``.npz``
+files are read without pickle, and only bool, integer and float arrays are accepted. Whatever a
+third-party decoder raises on a corrupt file becomes a ``DatasetError`` naming the file; see
+``docs/bad-input.md``.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import os
+import re
+import struct
+import warnings
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -33,7 +45,15 @@ MASK_SUFFIXES = (".png", ".tif", ".tiff", ".bmp", ".npy", ".npz", ".nii", ".nii.
 """File name endings read by :func:`read_array` (compared in lower case)."""
 
 MAX_PIXELS_DEFAULT = 512 * 1024 * 1024
-"""Largest image (pixels) decoded by default: a guard against decompression bombs."""
+"""Largest image (pixels) decoded by default: a guard against decompression bombs.
+
+For ``.npy``, ``.npz`` and NIfTI files the limit applies to the number of array elements."""
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PILLOW_MODES = ("1", "L", "P", "I", "F", "I;16", "I;16L", "I;16B", "I;16N")
+"""Single-channel Pillow modes read as masks; every other mode has colour or alpha channels."""
+_NPY_KINDS = "biuf"
+"""dtype kinds accepted from .npy/.npz/NIfTI: bool, signed and unsigned integers, floats."""
 
 
 @dataclass(frozen=True)
@@ -67,61 +87,104 @@ def _bad(path: str | os.PathLike[str], problem: str) -> DatasetError:
     return DatasetError(f"file {str(path)!r}: {problem}")
 
 
-def _decode_png_fast(data: bytes) -> np.ndarray[Any, Any] | None:
-    """Decode an 8-bit grayscale, non-interlaced PNG with pyspng; None when not applicable."""
-    # IHDR: bit depth at byte 24, colour type at 25, interlace at 28.
-    if len(data) < 29 or data[24] != 8 or data[25] != 0 or data[28] != 0:
+def _describe(exc: BaseException) -> str:
+    """``TypeName: message`` on one line, for errors raised by third-party decoders."""
+    text = re.sub(r" at 0x[0-9a-fA-F]+", "", " ".join(str(exc).split()))  # no object addresses
+    if len(text) > 200:
+        text = text[:200] + "..."
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _too_large(path: str | os.PathLike[str], what: str, n: int, max_pixels: int) -> DatasetError:
+    return _bad(
+        path,
+        f"{what} declares {n} pixels, more than the limit of {max_pixels} (a decompression "
+        "bomb?); raise --max-pixels to read it",
+    )
+
+
+# --- PNG, TIFF, BMP ---------------------------------------------------------------------------
+
+
+def _png_header(data: bytes) -> tuple[int, int, int, int, int] | None:
+    """Width, height, bit depth, colour type, interlace from a PNG's IHDR; None if not a PNG."""
+    if len(data) < 33 or not data.startswith(_PNG_SIGNATURE) or data[12:16] != b"IHDR":
+        return None
+    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", data[16:29])
+    return width, height, depth, colour, interlace
+
+
+def _decode_png_fast(
+    path: str | os.PathLike[str], data: bytes, max_pixels: int
+) -> np.ndarray[Any, Any] | None:
+    """Decode an 8-bit grayscale, non-interlaced PNG with pyspng; None when not applicable.
+
+    The size declared in IHDR is checked against ``max_pixels`` before pyspng allocates anything.
+    """
+    header = _png_header(data)
+    if header is None:
+        return None
+    width, height, depth, colour, interlace = header
+    if width * height > max_pixels:
+        raise _too_large(path, f"PNG header ({width}x{height})", width * height, max_pixels)
+    if depth != 8 or colour != 0 or interlace != 0:
         return None
     try:
         import pyspng
     except ImportError:
         return None
     try:
-        return np.asarray(pyspng.load(data))
-    except RuntimeError:
-        return None  # let Pillow produce the error message
+        array = np.asarray(pyspng.load(data))
+    except Exception:  # any pyspng failure: let Pillow produce the error message
+        return None
+    if array.shape != (height, width) or array.dtype != np.uint8:
+        return None  # e.g. a tRNS chunk made pyspng add alpha: Pillow reads it as mode L
+    return array
 
 
 def _decode_pillow(
     path: str | os.PathLike[str], data: bytes, max_pixels: int
 ) -> np.ndarray[Any, Any]:
     try:
-        from PIL import Image
+        from PIL import Image, UnidentifiedImageError
     except ImportError as exc:  # pragma: no cover - pillow is in every extra that reads images
         raise _bad(path, "reading images needs Pillow: pip install 'segscore[io]'") from exc
-    import warnings
 
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # Pillow warns about odd metadata (corrupt EXIF, ...); the pixels decide.
+            warnings.simplefilter("ignore")
             previous = Image.MAX_IMAGE_PIXELS
-            Image.MAX_IMAGE_PIXELS = max_pixels
+            Image.MAX_IMAGE_PIXELS = None  # our own check below names the limit and the flag
             try:
                 with Image.open(io.BytesIO(data)) as img:
                     width, height = img.size
                     if width * height > max_pixels:
-                        raise _bad(
-                            path,
-                            f"image of {width}x{height} pixels exceeds the limit of {max_pixels} "
-                            "pixels (a decompression bomb?); raise the limit to read it",
+                        raise _too_large(
+                            path, f"image header ({width}x{height})", width * height, max_pixels
                         )
                     mode = img.mode
-                    if mode in ("RGB", "RGBA", "CMYK", "YCbCr", "LAB", "HSV", "LA", "PA"):
+                    if mode not in _PILLOW_MODES:
                         raise _bad(
                             path,
                             f"expected a single-channel mask (grayscale, label or palette), "
                             f"got a {mode} image",
                         )
                     # A palette image gives its stored indices (the labels), not colours.
+                    img.load()
                     array = np.asarray(img)
             finally:
                 Image.MAX_IMAGE_PIXELS = previous
     except DatasetError:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise _bad(path, f"refused as a possible decompression bomb ({exc})") from exc
-    except (OSError, ValueError, SyntaxError, EOFError) as exc:
-        raise _bad(path, f"cannot be decoded as an image ({exc})") from exc
+    except UnidentifiedImageError as exc:
+        raise _bad(path, "cannot be decoded as an image (not a PNG, TIFF or BMP file)") from exc
+    except MemoryError as exc:
+        raise _bad(path, "cannot be decoded as an image (out of memory)") from exc
+    except Exception as exc:  # Pillow raises many types on hostile files
+        raise _bad(path, f"cannot be decoded as an image ({_describe(exc)})") from exc
+    if array.ndim != 2:
+        raise _bad(path, f"expected a single-channel mask, got pixels of shape {array.shape}")
     if mode == "1":
         return array.astype(bool)
     if mode.startswith("I;16"):
@@ -129,26 +192,170 @@ def _decode_pillow(
     return array
 
 
-def _decode_npz(path: str | os.PathLike[str], data: bytes) -> np.ndarray[Any, Any]:
-    with np.load(io.BytesIO(data), allow_pickle=False) as archive:
-        keys = list(archive.keys())
-        if len(keys) != 1:
-            raise _bad(path, f"expected exactly one array in the .npz, got {len(keys)}: {keys[:5]}")
-        return np.asarray(archive[keys[0]])
+# --- NPY, NPZ ---------------------------------------------------------------------------------
 
 
-def _read_nifti(path: str | os.PathLike[str]) -> LoadedArray:
+def _npy_header(
+    path: str | os.PathLike[str], stream: IO[bytes], max_pixels: int
+) -> tuple[np.dtype[Any], tuple[int, ...], bool, int]:
+    """Parse and check a .npy header: dtype, shape, Fortran order, number of data bytes."""
+    fmt = np.lib.format
+    try:
+        version = fmt.read_magic(stream)
+        if version == (1, 0):
+            shape, fortran, dtype = fmt.read_array_header_1_0(stream)
+        elif version == (2, 0):
+            shape, fortran, dtype = fmt.read_array_header_2_0(stream)
+        else:
+            raise _bad(path, f"unsupported .npy format version {version[0]}.{version[1]}")
+    except DatasetError:
+        raise
+    except Exception as exc:  # ValueError, SyntaxError, EOFError, ... from the header parser
+        raise _bad(path, f"cannot be read as .npy ({_describe(exc)})") from exc
+    if dtype.kind not in _NPY_KINDS or dtype.fields is not None or dtype.subdtype is not None:
+        raise _bad(
+            path, f"expected a bool, integer or float array, got dtype {dtype.str!r} ({dtype})"
+        )
+    n = math.prod(int(s) for s in shape)
+    if n > max_pixels:
+        raise _too_large(path, f".npy header (shape {tuple(shape)})", n, max_pixels)
+    return dtype, tuple(int(s) for s in shape), bool(fortran), n * dtype.itemsize
+
+
+def _npy_from_stream(
+    path: str | os.PathLike[str], stream: IO[bytes], max_pixels: int
+) -> np.ndarray[Any, Any]:
+    dtype, shape, fortran, nbytes = _npy_header(path, stream, max_pixels)
+    payload = stream.read(nbytes + 1)
+    if len(payload) != nbytes:
+        raise _bad(
+            path,
+            f"the .npy header declares {nbytes} bytes of array data (shape {shape}, "
+            f"dtype {dtype.str}), the file holds {len(payload)}"
+            + (" or more" if len(payload) > nbytes else "")
+            + " (truncated or corrupt)",
+        )
+    array = np.frombuffer(payload, dtype=dtype, count=nbytes // dtype.itemsize if nbytes else 0)
+    array = array.reshape(shape, order="F" if fortran else "C")
+    return np.ascontiguousarray(array, dtype=dtype.newbyteorder("="))
+
+
+def _decode_npz(path: str | os.PathLike[str], data: bytes, max_pixels: int) -> np.ndarray[Any, Any]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = [m for m in archive.infolist() if not m.is_dir()]
+            if len(members) != 1:
+                names = [m.filename for m in members[:5]]
+                raise _bad(
+                    path, f"expected exactly one array in the .npz, got {len(members)}: {names}"
+                )
+            with archive.open(members[0]) as stream:
+                return _npy_from_stream(path, stream, max_pixels)
+    except DatasetError:
+        raise
+    except MemoryError as exc:
+        raise _bad(path, "cannot be read as .npz (out of memory)") from exc
+    except Exception as exc:  # BadZipFile, zlib.error, NotImplementedError (compression), ...
+        raise _bad(path, f"cannot be read as .npz ({_describe(exc)})") from exc
+
+
+# --- NIfTI ------------------------------------------------------------------------------------
+
+
+def _nifti_bytes(path: str | os.PathLike[str], data: bytes, gz: bool, max_pixels: int) -> bytes:
+    """Return the uncompressed NIfTI bytes, decompressing no more than the header declares."""
+    if not gz:
+        return data
+    import gzip
+
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
+            head = stream.read(544)
+            _, nbytes, offset = _nifti_extent(path, head, max_pixels)
+            rest = stream.read(max(0, offset + nbytes - len(head)) + 1)
+    except DatasetError:
+        raise
+    except Exception as exc:  # BadGzipFile, EOFError, zlib.error
+        raise _bad(path, f"cannot be decompressed as .nii.gz ({_describe(exc)})") from exc
+    return head + rest
+
+
+def _nifti_extent(
+    path: str | os.PathLike[str], head: bytes, max_pixels: int
+) -> tuple[int, int, int]:
+    """Return the voxels, data bytes and data offset declared by a NIfTI-1/2 header."""
+    if len(head) < 348:
+        raise _bad(path, f"too short for a NIfTI header ({len(head)} bytes)")
+    for order in ("<", ">"):
+        (size,) = struct.unpack(order + "i", head[:4])
+        if size == 348:
+            dims = struct.unpack(order + "8h", head[40:56])
+            (bitpix,) = struct.unpack(order + "h", head[72:74])
+            (offset_f,) = struct.unpack(order + "f", head[108:112])
+            offset = int(offset_f) if math.isfinite(offset_f) and offset_f >= 0 else 0
+            break
+        if size == 540 and len(head) >= 540:
+            dims = struct.unpack(order + "8q", head[16:80])
+            (bitpix,) = struct.unpack(order + "h", head[14:16])
+            (offset,) = struct.unpack(order + "q", head[168:176])
+            break
+    else:
+        raise _bad(path, "not a NIfTI-1 or NIfTI-2 file (header size is neither 348 nor 540)")
+    ndim = dims[0]
+    if not 1 <= ndim <= 7 or any(d < 0 for d in dims[1 : ndim + 1]):
+        raise _bad(path, f"the NIfTI header declares an invalid shape (dim = {list(dims)})")
+    n = math.prod(dims[1 : ndim + 1])
+    if n > max_pixels:
+        shape = tuple(dims[1 : ndim + 1])
+        raise _too_large(path, f"NIfTI header (shape {shape})", n, max_pixels)
+    return n, n * max(1, bitpix // 8), max(0, offset)
+
+
+def _decode_nifti(
+    path: str | os.PathLike[str], data: bytes, gz: bool, max_pixels: int
+) -> LoadedArray:
     try:
         import nibabel
     except ImportError as exc:
         raise _bad(path, "reading NIfTI needs nibabel: pip install 'segscore[nifti]'") from exc
+    raw = _nifti_bytes(path, data, gz, max_pixels)
+    _, nbytes, offset = _nifti_extent(path, raw[:544], max_pixels)
+    if len(raw) < offset + nbytes:
+        raise _bad(
+            path,
+            f"the NIfTI header declares {nbytes} bytes of voxel data at offset {offset}, the "
+            f"file holds {max(0, len(raw) - offset)} (truncated or corrupt)",
+        )
+    import logging
+
+    nib_logger = logging.getLogger("nibabel")
+    level = nib_logger.level
     try:
-        img: Any = nibabel.load(os.fspath(path))
-        array = np.asarray(img.dataobj)
-        zooms = tuple(float(z) for z in img.header.get_zooms()[: array.ndim])
+        nib_logger.setLevel(logging.CRITICAL)  # header "fixes" are logged; the checks below decide
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            (size,) = struct.unpack("<i", raw[:4])
+            kind: Any = nibabel.Nifti1Image if size in (348, 0x5C010000) else nibabel.Nifti2Image
+            img: Any = kind.from_bytes(raw)
+            dtype = np.dtype(img.get_data_dtype())
+            if dtype.kind not in _NPY_KINDS or dtype.fields is not None:
+                raise _bad(path, f"expected integer or float voxels, got dtype {dtype}")
+            array = np.asarray(img.dataobj)
+            zooms = tuple(float(z) for z in img.header.get_zooms()[: array.ndim])
+    except DatasetError:
+        raise
+    except MemoryError as exc:
+        raise _bad(path, "cannot be read as NIfTI (out of memory)") from exc
     except Exception as exc:  # nibabel raises many types for corrupt files
-        raise _bad(path, f"cannot be read as NIfTI ({type(exc).__name__}: {exc})") from exc
+        raise _bad(path, f"cannot be read as NIfTI ({_describe(exc)})") from exc
+    finally:
+        nib_logger.setLevel(level)
+    if array.dtype.kind not in _NPY_KINDS:
+        raise _bad(path, f"expected integer or float voxels, got dtype {array.dtype}")
     return LoadedArray(array, zooms)
+
+
+# --- Entry points -----------------------------------------------------------------------------
 
 
 def decode_array(
@@ -156,10 +363,21 @@ def decode_array(
 ) -> LoadedArray:
     """Decode the bytes ``data`` of the file ``path`` (the suffix picks the format).
 
+    The file is not opened again: ``data`` is all that is decoded.
+
     Raises
     ------
     DatasetError
-        On an unknown suffix, an empty, corrupt or oversized file, or a multi-channel image.
+        On an unknown suffix, an empty, truncated, corrupt or oversized file (more than
+        ``max_pixels`` pixels or array elements declared), a multi-channel image, or an array
+        that is not bool, integer or float (object, string, structured dtypes are refused).
+
+    Examples
+    --------
+    >>> decode_array("m.png", b"GIF89a")
+    Traceback (most recent call last):
+    ...
+    segscore.errors.DatasetError: file 'm.png': cannot be decoded as an image (not a PNG, TIFF or BMP file)
     """
     _, suffix = split_suffix(Path(path).name)
     if suffix not in MASK_SUFFIXES:
@@ -168,19 +386,17 @@ def decode_array(
         )
     if not data:
         raise _bad(path, "the file is empty (0 bytes)")
-    try:
-        if suffix == ".npy":
-            return LoadedArray(np.asarray(np.load(io.BytesIO(data), allow_pickle=False)))
-        if suffix == ".npz":
-            return LoadedArray(_decode_npz(path, data))
-    except DatasetError:
-        raise
-    except (ValueError, OSError, EOFError) as exc:
-        raise _bad(path, f"cannot be read as {suffix} ({exc})") from exc
+    if suffix == ".npy":
+        try:
+            return LoadedArray(_npy_from_stream(path, io.BytesIO(data), max_pixels))
+        except MemoryError as exc:
+            raise _bad(path, "cannot be read as .npy (out of memory)") from exc
+    if suffix == ".npz":
+        return LoadedArray(_decode_npz(path, data, max_pixels))
     if suffix in (".nii", ".nii.gz"):
-        return _read_nifti(path)
+        return _decode_nifti(path, data, suffix == ".nii.gz", max_pixels)
     if suffix == ".png":
-        fast = _decode_png_fast(data)
+        fast = _decode_png_fast(path, data, max_pixels)
         if fast is not None:
             return LoadedArray(fast)
     return LoadedArray(_decode_pillow(path, data, max_pixels))

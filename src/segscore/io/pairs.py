@@ -50,36 +50,34 @@ class CaseSet:
 
 
 def list_mask_files(folder: Path, *, role: str, suffix: str = "") -> dict[str, Path]:
-    """Map stem (with ``suffix`` stripped) to file for the mask files of ``folder``.
+    r"""Map stem (with ``suffix`` stripped) to file for the mask files of ``folder``.
 
-    Hidden files and unknown extensions are skipped. Entries that cannot be inspected (a symlink
-    loop, a dangling link) are errors, since a case would silently go missing.
+    Hidden files, folders and unknown extensions are skipped. Entries that cannot be inspected
+    (a symlink loop, a dangling link) are kept: reading them fails with an error naming the file
+    (recorded as a failed case with ``--keep-going``), so that no case silently goes missing.
+    File-name bytes that are not UTF-8, and control characters, appear as ``\xNN`` in the stem
+    (the case name).
 
     Raises
     ------
     DatasetError
-        If the folder is missing or holds no mask file, if two files share a stem, or an entry
-        cannot be inspected.
+        If the folder is missing, unreadable or holds no mask file, or if two files share a stem.
     """
     if not folder.is_dir():
         what = "not found" if not folder.exists() else "not a folder"
         raise DatasetError(f"{role} folder {str(folder)!r}: {what}.")
     found: dict[str, Path] = {}
-    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+    for entry in _scan(folder, role):
         if entry.name.startswith("."):
             continue
         stem, ext = split_suffix(entry.name)
+        stem = _printable_name(stem)
         if ext not in MASK_SUFFIXES:
             continue
         try:
-            is_file = entry.is_file()
-            if entry.is_symlink():
-                Path(entry.path).resolve(strict=True)
-        except (OSError, RuntimeError) as exc:
-            raise DatasetError(
-                f"{role} file {entry.path!r}: cannot be inspected ({exc.__class__.__name__}: "
-                f"{getattr(exc, 'strerror', None) or exc})."
-            ) from exc
+            is_file = entry.is_file() or entry.is_symlink()
+        except OSError:  # a symlink loop: kept, so that reading it fails naming the file
+            is_file = True
         if not is_file:
             continue
         if suffix and stem.endswith(suffix):
@@ -95,6 +93,39 @@ def list_mask_files(folder: Path, *, role: str, suffix: str = "") -> dict[str, P
             f"{role} folder {str(folder)!r} holds no mask file ({', '.join(MASK_SUFFIXES)})."
         )
     return found
+
+
+def _scan(folder: Path, role: str) -> list[os.DirEntry[str]]:
+    """List a folder's entries sorted by name; an unreadable folder is a DatasetError."""
+    try:
+        with os.scandir(folder) as entries:
+            return sorted(entries, key=lambda e: e.name)
+    except OSError as exc:
+        raise DatasetError(
+            f"{role} folder {str(folder)!r}: cannot be listed ({exc.strerror or exc})."
+        ) from exc
+
+
+def _printable_name(stem: str) -> str:
+    r"""Return a case name that is printable UTF-8 text: odd characters become ``\xNN``.
+
+    File names on POSIX are bytes; Python keeps undecodable ones as lone surrogates, which no
+    UTF-8 writer (CSV, HTML) accepts. Control characters (newline, carriage return, escape, ...)
+    would break CSV rows and terminal output. Both folders are named the same way, so matching
+    still works; two names that become one are reported as a duplicate stem.
+
+    Examples
+    --------
+    >>> _printable_name("case\n1\x1b[31m")
+    'case\\x0a1\\x1b[31m'
+    """
+    try:
+        stem.encode("utf-8")
+    except UnicodeEncodeError:
+        stem = os.fsencode(stem).decode("utf-8", "backslashreplace")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in stem):
+        stem = "".join(f"\\x{ord(ch):02x}" if ord(ch) < 32 or ord(ch) == 127 else ch for ch in stem)
+    return stem
 
 
 def match_cases(
@@ -149,7 +180,7 @@ def match_cases(
                     f"{role} {str(p)!r}: expected a stacked .npy/.npz file like the other input, "
                     f"got {'a folder' if p.is_dir() else 'nothing (not found)'}."
                 )
-        return CaseSet([Case(pred_path.stem, pred_path, target_path)])
+        return CaseSet([Case(_printable_name(pred_path.stem), pred_path, target_path)])
     pred_files = list_mask_files(pred_path, role="prediction", suffix=pred_suffix)
     target_files = list_mask_files(target_path, role="ground-truth", suffix=target_suffix)
     image_files = _list_images(Path(images)) if images is not None else {}
@@ -189,8 +220,10 @@ def _list_images(folder: Path) -> dict[str, Path]:
     if not folder.is_dir():
         raise DatasetError(f"image folder {str(folder)!r}: not found.")
     out: dict[str, Path] = {}
-    for entry in sorted(folder.iterdir()):
+    for item in _scan(folder, "image"):
+        entry = Path(item.path)
         stem, ext = split_suffix(entry.name)
+        stem = _printable_name(stem)
         if ext in (".png", ".tif", ".tiff", ".bmp", ".jpg", ".jpeg") and not entry.name.startswith(
             "."
         ):
