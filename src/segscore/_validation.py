@@ -257,6 +257,9 @@ def check_spacing(name: str, spacing: object, ndim: int) -> tuple[float, ...]:
     if not ok:
         shown = tuple(spacing) if isinstance(spacing, (list, tuple)) else spacing
         fail(f"`{name}` must hold positive finite numbers, got {shown!r}.")
+    if max(float(v) for v in values) > 1e100:
+        # Squared distances must stay finite in float64 (1e100 squared is 1e200).
+        fail(f"`{name}` must hold numbers at most 1e100, got {tuple(values)!r}.")
     return tuple(float(v) for v in values)
 
 

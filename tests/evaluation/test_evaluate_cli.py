@@ -493,3 +493,132 @@ def test_nifti_volumes_take_spacing_from_the_header(tmp_path: Path) -> None:
         assert int(row["tp"]) == int(np.count_nonzero(pred & target))
         want = distance_metrics(pred, target, ["hd95"], spacing=spacing)["hd95"][0]
         assert float(row["hd95"]) == pytest.approx(want, rel=1e-12)
+
+
+def test_preset_empty_policy_is_per_metric(tmp_path: Path) -> None:
+    # MedPy: dc of two empty masks is NaN, jc is 1; the order of --metrics must not matter.
+    pred, target, names = sample_masks(6, 16, seed=3)
+    pred[0] = False
+    target[0] = False
+    _write_pngs(tmp_path / "p", pred, names)
+    _write_pngs(tmp_path / "g", target, names)
+    values = []
+    for order in ("iou,dice", "dice,iou"):
+        out = tmp_path / order.replace(",", "_")
+        argv = ["evaluate", "--pred", str(tmp_path / "p"), "--gt", str(tmp_path / "g")]
+        assert (
+            main([*argv, "--out", str(out), "--metrics", order, "--preset", "medpy", "--no-report"])
+            == 0
+        )
+        summary = json.loads((out / "summary.json").read_text())
+        values.append({m: summary["metrics"][m]["value"] for m in ("iou", "dice")})
+        assert summary["metrics"]["iou"]["empty"]["zero_division"] == 1.0
+    assert values[0] == values[1]
+
+
+def test_one_case_folder_of_volumes_is_one_volume(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(0)
+    for d in ("p", "g"):
+        (tmp_path / d).mkdir()
+    vol_t = rng.random((3, 8, 8)) > 0.5
+    vol_p = rng.random((3, 8, 8)) > 0.5
+    np.save(tmp_path / "p" / "vol.npy", vol_p)
+    np.save(tmp_path / "g" / "vol.npy", vol_t)
+    argv = ["evaluate", "--pred", str(tmp_path / "p"), "--gt", str(tmp_path / "g"), "--no-report"]
+    assert main([*argv, "--out", str(tmp_path / "o")]) == 0
+    rows = _read_csv(tmp_path / "o" / "per_case.csv")
+    assert [r["case"] for r in rows] == ["vol"]
+    assert int(rows[0]["tp"]) == int(np.count_nonzero(vol_p & vol_t))
+    # --spatial-dims 2 on a folder of volumes: a clear error, not mislabelled rows
+    assert main([*argv, "--out", str(tmp_path / "o2"), "--spatial-dims", "2"]) == 2
+    assert "holds 3 images" in _error(capsys)
+
+
+def test_multipage_tiff_and_mixed_folders_are_refused(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    for d in ("p", "g"):
+        (tmp_path / d).mkdir()
+    pages = [Image.fromarray(np.full((4, 4), 255, np.uint8)) for _ in range(3)]
+    pages[0].save(tmp_path / "p" / "a.tif", save_all=True, append_images=pages[1:])
+    pages[0].save(tmp_path / "g" / "a.tif")
+    argv = [
+        "evaluate",
+        "--pred",
+        str(tmp_path / "p"),
+        "--gt",
+        str(tmp_path / "g"),
+        "--out",
+        str(tmp_path / "o"),
+    ]
+    assert main(argv) == 2
+    assert "3 pages" in _error(capsys)
+    pages[0].save(tmp_path / "p" / "a.tif")
+    Image.fromarray(np.full((4, 4), 0.7, np.float32), mode="F").save(tmp_path / "p" / "b.tif")
+    pages[0].save(tmp_path / "g" / "b.tif")
+    assert main(argv) == 2
+    assert "one kind of file" in _error(capsys)
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        (["--threshold", "2"], "`--threshold` must be a number in (0, 1)"),
+        (["--ignore-index", "255"], "`--ignore-index` needs label maps"),
+        (["--num-classes", "3", "--ignore-index", "1"], "must lie outside [0, 3)"),
+    ],
+)
+def test_shared_options_fail_once_before_any_case(
+    binary_folders, tmp_path: Path, capsys, extra: list[str], needle: str
+) -> None:  # type: ignore[no-untyped-def]
+    pred_dir, gt_dir, *_ = binary_folders
+    argv = [
+        "evaluate",
+        "--pred",
+        str(pred_dir),
+        "--gt",
+        str(gt_dir),
+        "--out",
+        str(tmp_path / "o"),
+        "--keep-going",
+    ]
+    assert main([*argv, *extra]) == 2
+    msg = _error(capsys)
+    assert needle in msg
+    assert "case" not in msg
+
+
+def test_out_that_is_a_file(binary_folders, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    pred_dir, gt_dir, *_ = binary_folders
+    (tmp_path / "f").write_text("x")
+    assert (
+        main(
+            ["evaluate", "--pred", str(pred_dir), "--gt", str(gt_dir), "--out", str(tmp_path / "f")]
+        )
+        == 2
+    )
+    assert "(a file)" in _error(capsys)
+
+
+def test_dask_local_equals_processes(binary_folders, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("distributed")
+    pred_dir, gt_dir, *_ = binary_folders
+    base = [
+        "evaluate",
+        "--pred",
+        str(pred_dir),
+        "--gt",
+        str(gt_dir),
+        "--pred-suffix",
+        "_pred",
+        "--no-report",
+    ]
+    assert main([*base, "--out", str(tmp_path / "a"), "--jobs", "1"]) == 0
+    assert main([*base, "--out", str(tmp_path / "b"), "--dask", "local", "--jobs", "2"]) == 0
+    assert (tmp_path / "a" / "per_case.csv").read_bytes() == (
+        tmp_path / "b" / "per_case.csv"
+    ).read_bytes()
+    a = json.loads((tmp_path / "a" / "summary.json").read_text())
+    b = json.loads((tmp_path / "b" / "summary.json").read_text())
+    for record in (a, b):
+        record["inputs"].pop("jobs")
+        record["inputs"].pop("dask", None)
+    assert a == b

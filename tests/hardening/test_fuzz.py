@@ -96,8 +96,8 @@ def _only_input_errors(call: Any, *args: Any, **kwargs: Any) -> Any:
 @FUZZ
 @given(
     pair=array_pairs(),
-    # num_classes above ~10^4 is left out: a known bug (C x C matrix), see KNOWN_BUGS below.
-    num_classes=st.none() | st.sampled_from([-(2**63), -1, 0, 1, 2, 3, 7, 255, 256, 1000]),
+    num_classes=st.none()
+    | st.sampled_from([-(2**63), -1, 0, 1, 2, 3, 7, 255, 256, 1000, 5000, 65535, 2**40]),
     threshold=st.floats(allow_nan=True, allow_infinity=True) | ODD_FLOATS,
     ignore_index=st.none() | ODD_INTS,
     multilabel=st.booleans(),
@@ -350,10 +350,7 @@ def test_every_seed_file_decodes(name: str, data: bytes) -> None:
     assert loaded.array.shape in ((12, 10), (10, 12, 1), (12, 10, 1))
 
 
-# --- Known bugs found by fuzzing, in code this suite does not own (segscore.metrics) ------------
-# Each is excluded from the strategies above and pinned here: once it is fixed the test reports
-# XPASS (not strict: the metrics are being changed concurrently), and the exclusion above should
-# be removed. See docs/bad-input.md.
+# --- Bugs found by fuzzing in segscore.metrics, now fixed; each stays as a regression test. ------
 
 KNOWN_BUGS = {
     "confusion-huge-num-classes": lambda: segscore.confusion(
@@ -366,18 +363,13 @@ KNOWN_BUGS = {
 }
 
 
-@pytest.mark.xfail(
-    raises=(ValueError, OverflowError, MemoryError),
-    strict=False,
-    reason="not an InputError escapes",
-)
 @pytest.mark.parametrize("bug", list(KNOWN_BUGS))
-def test_known_bug(bug: str) -> None:
-    _only_input_errors(KNOWN_BUGS[bug])
+def test_former_bug_now_raises_input_error(bug: str) -> None:
+    with pytest.raises(InputError):
+        KNOWN_BUGS[bug]()
 
 
-@pytest.mark.xfail(strict=False, reason="MCC rounds one ulp past -1 (-1.0000000000000002)")
-def test_known_bug_mcc_stays_within_minus_one_and_one() -> None:
+def test_mcc_stays_within_minus_one_and_one() -> None:
     def one(v: int) -> np.ndarray:
         return np.array([[v]], np.int64)
 

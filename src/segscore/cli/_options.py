@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 from segscore._validation import fail
@@ -26,13 +27,18 @@ def parse_empty(text: str, option: str = "--empty") -> float:
 
 
 def output_folder(path: Path, option: str = "--out") -> Path:
-    """Create the output folder (before any work is done) or fail with a one-line message."""
+    """Check, before any work is done, that ``path`` is a folder or can be created as one.
+
+    Nothing is created here: a run that fails leaves no output folder behind.
+    """
     if path.exists() and not path.is_dir():
         fail(f"`{option}` must be a folder, got {str(path)!r} (a file).")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
+    parent = path
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
         fail(
-            f"`{option}` must be a folder that can be created, got {str(path)!r} ({exc.strerror})."
+            f"`{option}` must be a folder that can be written, got {str(path)!r} "
+            f"({str(parent)!r} is not a writable folder)."
         )
     return path

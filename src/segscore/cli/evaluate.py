@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from segscore._validation import check_int, check_option, fail
+from segscore.cli._options import output_folder, parse_empty
 from segscore.metrics.reduce import AGGREGATIONS
 
 __all__ = ["add_parser", "run"]
@@ -70,6 +71,13 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--bootstrap", type=int, default=0, help="N percentile bootstrap resamples")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
+    p.add_argument(
+        "--dask",
+        default=None,
+        metavar="local|ADDRESS",
+        help="score on Dask: 'local' starts --jobs (default 2) worker processes on 127.0.0.1, "
+        "an address (tcp://host:8786) uses a running scheduler; needs pip install 'segscore[dask]'",
+    )
     p.add_argument("--keep-going", action="store_true", help="record failing cases and go on")
     p.add_argument(
         "--resume",
@@ -122,12 +130,24 @@ def _spacing(text: str | None) -> tuple[float, ...] | None:
     return values
 
 
-def _empty_value(text: str) -> float:
-    if text.lower() == "nan":
-        return math.nan
-    if text in ("0", "1"):
-        return float(text)
-    fail(f"`--empty` must be one of 'nan', '0', '1', got {text!r}.")
+def _check_counting_options(args: argparse.Namespace) -> None:
+    """Check the options that every case shares once, before any file is read."""
+    from segscore._validation import check_number
+
+    check_number(
+        "--threshold", args.threshold, low=0, high=1, low_inclusive=False, high_inclusive=False
+    )
+    if args.num_classes is not None:
+        c = check_int("--num-classes", args.num_classes, low=1)
+        if args.ignore_index is not None and 0 <= args.ignore_index < c:
+            fail(
+                f"`--ignore-index` must lie outside [0, {c}) (the class labels), got "
+                f"{args.ignore_index}."
+            )
+    elif args.ignore_index is not None:
+        fail("`--ignore-index` needs label maps: set `--num-classes` too.")
+    if args.multilabel and args.num_classes is not None:
+        fail("`--num-classes` must not be set with `--multilabel`: classes are the channel axis.")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -147,12 +167,16 @@ def run(args: argparse.Namespace) -> int:
     if args.preset is not None:
         from segscore.metrics.presets import get_preset
 
-        overlap_conventions.update(get_preset(args.preset).overlap_kwargs(metrics[0]))
+        preset = get_preset(args.preset)
+        overlap_conventions.update(preset.overlap_kwargs(metrics[0]))
+        # A preset's empty policy may differ per metric (MedPy: dc NaN, jc 1).
+        overlap_conventions["empty"] = {m: preset.overlap_kwargs(m)["empty"] for m in metrics}
     if args.aggregation is not None:
         check_option("aggregation", args.aggregation, AGGREGATIONS)
         overlap_conventions["aggregation"] = args.aggregation
     if args.empty is not None:
-        overlap_conventions["empty"] = _empty_value(args.empty)
+        overlap_conventions["empty"] = parse_empty(args.empty)
+    _check_counting_options(args)
     if args.include_background is not None:
         overlap_conventions["include_background"] = args.include_background
     bootstrap = check_int("--bootstrap", args.bootstrap, low=0)
@@ -162,9 +186,19 @@ def run(args: argparse.Namespace) -> int:
         if args.max_pixels is None
         else check_int("--max-pixels", args.max_pixels, low=1)
     )
-    if args.out.exists() and not args.out.is_dir():
-        fail(f"`--out` must be a folder, got {str(args.out)!r} (a file).")
+    if args.dask is not None:
+        import importlib.util
 
+        from segscore._validation import fail_missing_extra, fail_must
+
+        if importlib.util.find_spec("distributed") is None:
+            fail_missing_extra("`--dask`", "dask.distributed", "dask")
+        if args.dask != "local" and jobs is not None:
+            fail_must("--jobs", "not be set with `--dask ADDRESS` (its workers run already)", jobs)
+        if args.resume:
+            fail_must("--resume", "not be combined with `--dask`", "both")
+
+    output_folder(args.out)  # before any work: a bad --out fails at once
     found = match_cases(
         args.pred,
         args.gt,
@@ -194,10 +228,13 @@ def run(args: argparse.Namespace) -> int:
         distance_metrics=tuple(distance_names),
         spacing=_spacing(args.spacing),
         preset=args.preset,
+        distance_background=bool(args.include_background),
     )
     journal = _open_journal(args.out, options, found.cases, resume=args.resume)
     try:
-        evaluation = _run_with_progress(found.cases, options, jobs, args.keep_going, journal)
+        evaluation = _run_with_progress(
+            found.cases, options, jobs, args.keep_going, journal, args.dask
+        )
     except KeyboardInterrupt:
         journal.close()  # keeps every finished case for --resume
         raise
@@ -212,7 +249,12 @@ def run(args: argparse.Namespace) -> int:
         metrics,
         bootstrap=bootstrap,
         seed=args.seed,
-        inputs={"pred": str(args.pred), "gt": str(args.gt), "jobs": jobs or os.cpu_count()},
+        inputs={
+            "pred": str(args.pred),
+            "gt": str(args.gt),
+            "jobs": jobs or os.cpu_count(),
+            **({} if args.dask is None else {"dask": args.dask}),
+        },
         unmatched={"pred": found.unmatched_pred, "gt": found.unmatched_target},
         **common,
     )
@@ -270,12 +312,37 @@ def _open_journal(out: Path, options: Any, cases: Any, *, resume: bool) -> Any:
 
 
 def _run_with_progress(
-    cases: Any, options: Any, jobs: int | None, keep_going: bool, journal: Any = None
+    cases: Any,
+    options: Any,
+    jobs: int | None,
+    keep_going: bool,
+    journal: Any = None,
+    dask: str | None = None,
 ) -> Any:
     from segscore.evaluation.runner import evaluate
 
+    if dask is not None:
+        from segscore.evaluation.dask import evaluate_dask
+
+        def run(progress: Any = None) -> Any:
+            def record(result: Any) -> None:  # keep the journal as `evaluate` does
+                if journal is not None:
+                    journal.record(result)
+                if progress is not None:
+                    progress(result)
+
+            where: dict[str, Any] = {"n_workers": jobs} if dask == "local" else {"scheduler": dask}
+            return evaluate_dask(cases, options, keep_going=keep_going, progress=record, **where)
+
+    else:
+
+        def run(progress: Any = None) -> Any:
+            return evaluate(
+                cases, options, jobs=jobs, keep_going=keep_going, progress=progress, journal=journal
+            )
+
     if not sys.stderr.isatty():
-        return evaluate(cases, options, jobs=jobs, keep_going=keep_going, journal=journal)
+        return run()
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     with Progress(
@@ -286,14 +353,7 @@ def _run_with_progress(
         transient=True,
     ) as bar:
         task = bar.add_task("scoring", total=len(cases))
-        return evaluate(
-            cases,
-            options,
-            jobs=jobs,
-            keep_going=keep_going,
-            progress=lambda _: bar.advance(task),
-            journal=journal,
-        )
+        return run(progress=lambda _: bar.advance(task))
 
 
 def _render(summary: dict[str, Any]) -> str:

@@ -135,12 +135,22 @@ def score_case(case: Case, options: EvaluateOptions) -> CaseResult:
             threshold=options.threshold,
             ignore_index=options.ignore_index,
             multilabel=options.multilabel,
-            spatial_dims=options.spatial_dims if options.spatial_dims is not None else p.ndim,
+            spatial_dims=(
+                options.spatial_dims
+                if options.spatial_dims is not None
+                else p.ndim - (1 if options.multilabel else 0)
+            ),
         )
     except InputError as exc:
         raise DatasetError(
             f"case {case.name!r} ({str(case.pred)!r} vs {str(case.target)!r}): {exc}"
         ) from exc
+    if counts.n_images != 1:
+        raise DatasetError(
+            f"case {case.name!r}: {str(case.pred)!r} holds {counts.n_images} images of "
+            f"{options.spatial_dims} axes, but a file in a folder is one case; drop "
+            "--spatial-dims to score it as one volume, or pass stacks as files (--pred p.npy)."
+        )
     sweep = None
     if (
         options.sweep
@@ -362,6 +372,12 @@ def assemble(
                 f"case {result.name!r} has {result.counts.n_classes} classes but earlier cases have "
                 f"{parts[0].n_classes}; set --num-classes."
             )
+        if spec is not None and result.counts.spec is not None and result.counts.spec != spec:
+            raise DatasetError(
+                f"case {result.name!r} was counted as {result.counts.spec.as_dict()} but earlier "
+                f"cases as {spec.as_dict()}: a folder must hold one kind of file (all masks, or "
+                "all probability maps)."
+            )
         spec = result.counts.spec
         names.append(result.name)
         parts.append(result.counts)
@@ -397,7 +413,7 @@ def _add_distances(evaluation: Evaluation, rows: Sequence[CaseResult]) -> Evalua
 def _evaluate_stack(case: Case, options: EvaluateOptions) -> Evaluation | None:
     """Count two stacked arrays (N, ...) in one vectorised pass; None if not a stack pair."""
     stacked = {case.pred.suffix.lower(), case.target.suffix.lower()} <= {".npy", ".npz"}
-    if case.index is not None or not stacked:
+    if not case.stacked or case.index is not None or not stacked:
         return None
     pred, target, digest = _load_pair(case, options)
     p, t = pred.array, target.array

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -18,12 +18,21 @@ from segscore.metrics.reduce import Score, score
 
 __all__ = ["per_case_rows", "summarize", "threshold_sweep"]
 
+EmptyArg = float | EmptyPolicy | Mapping[str, float | EmptyPolicy]
+"""One empty policy for every metric, or one per metric name (presets differ per metric)."""
+
+
+def _empty_for(empty: EmptyArg, metric: str) -> float | EmptyPolicy:
+    if isinstance(empty, Mapping):
+        return empty.get(metric, math.nan)
+    return empty
+
 
 def _scores(
     evaluation: Evaluation,
     metrics: Sequence[str],
     aggregation: Aggregation,
-    empty: float | EmptyPolicy,
+    empty: EmptyArg,
     include_background: bool,
 ) -> dict[str, Score]:
     out = {}
@@ -32,7 +41,7 @@ def _scores(
             evaluation.counts,
             m,
             aggregation=aggregation,
-            empty=empty,
+            empty=_empty_for(empty, m),
             include_background=include_background,
         )
         out[s.conventions.metric] = s
@@ -44,7 +53,7 @@ def per_case_rows(
     metrics: Sequence[str],
     *,
     aggregation: Aggregation = "images_then_classes",
-    empty: float | EmptyPolicy = math.nan,
+    empty: EmptyArg = math.nan,
     include_background: bool = True,
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """Return one tidy row per (case, class) and the column names; failed cases get an error row."""
@@ -97,7 +106,7 @@ def threshold_sweep(
     sweep: np.ndarray[Any, Any],
     *,
     aggregation: Aggregation = "images_then_classes",
-    empty: float | EmptyPolicy = math.nan,
+    empty: EmptyArg = math.nan,
     best_metric: str = "iou",
 ) -> dict[str, Any]:
     """IoU and Dice at every sweep threshold from exact counts (N, T, 4), and the best threshold."""
@@ -106,7 +115,9 @@ def threshold_sweep(
         block = sweep[:, k, :].astype(np.int64)
         counts = Counts(block[:, :1], block[:, 1:2], block[:, 2:3], block[:, 3:4])
         for m in curves:
-            curves[m].append(score(counts, m, aggregation=aggregation, empty=empty).value)
+            curves[m].append(
+                score(counts, m, aggregation=aggregation, empty=_empty_for(empty, m)).value
+            )
     values = np.asarray(curves[best_metric], dtype=np.float64)
     best = int(np.nanargmax(values)) if np.any(~np.isnan(values)) else 0
     return {
@@ -124,7 +135,7 @@ def summarize(
     metrics: Sequence[str],
     *,
     aggregation: Aggregation = "images_then_classes",
-    empty: float | EmptyPolicy = math.nan,
+    empty: EmptyArg = math.nan,
     include_background: bool = True,
     bootstrap: int = 0,
     seed: int = 0,
@@ -168,6 +179,7 @@ def summarize(
             "n_excluded": s.n_excluded,
             "images_valid": int(values.size),
             "empty_cases": s.empty_cases,
+            "empty": s.conventions.empty.as_dict(),
             "ci95": None,
             "ci95_pooled": None,
         }

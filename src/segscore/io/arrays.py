@@ -163,6 +163,13 @@ def _decode_pillow(
                         raise _too_large(
                             path, f"image header ({width}x{height})", width * height, max_pixels
                         )
+                    frames = int(getattr(img, "n_frames", 1))
+                    if frames > 1:
+                        raise _bad(
+                            path,
+                            f"expected a single-page mask, got {frames} pages (only the first "
+                            "would be read); save volumes as NIfTI or .npy",
+                        )
                     mode = img.mode
                     if mode not in _PILLOW_MODES:
                         raise _bad(

@@ -69,6 +69,9 @@ def _open(path: Path) -> Image.Image:
         fail_file(path, "be an existing image file", "no such file")
     try:
         with Image.open(path) as img:
+            frames = int(getattr(img, "n_frames", 1))
+            if frames > 1:
+                fail_file(path, "be a single-page image", f"{frames} pages")
             img.load()
             decoded: Image.Image = img.copy()
             return decoded

@@ -31,6 +31,9 @@ class Case:
         The input image, when an image folder was given.
     index : int or None
         Index into the stacks for stacked inputs; None for one file per case.
+    stacked : bool
+        True when PRED and GT were given as two files holding every case (N, ...), rather than
+        folders: only then is the first axis read as the case axis.
     """
 
     name: str
@@ -38,6 +41,7 @@ class Case:
     target: Path
     image: Path | None = None
     index: int | None = None
+    stacked: bool = False
 
 
 @dataclass(frozen=True)
@@ -180,7 +184,9 @@ def match_cases(
                     f"{role} {str(p)!r}: expected a stacked .npy/.npz file like the other input, "
                     f"got {'a folder' if p.is_dir() else 'nothing (not found)'}."
                 )
-        return CaseSet([Case(_printable_name(pred_path.stem), pred_path, target_path)])
+        return CaseSet(
+            [Case(_printable_name(pred_path.stem), pred_path, target_path, stacked=True)]
+        )
     pred_files = list_mask_files(pred_path, role="prediction", suffix=pred_suffix)
     target_files = list_mask_files(target_path, role="ground-truth", suffix=target_suffix)
     image_files = _list_images(Path(images)) if images is not None else {}

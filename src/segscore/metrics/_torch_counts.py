@@ -23,7 +23,7 @@ from segscore._validation import (
     fail_binary_values,
     fail_labels,
 )
-from segscore.metrics.counts import CountingSpec, Counts, Mode, _batch_shape
+from segscore.metrics.counts import MAX_CLASSES, CountingSpec, Counts, Mode, _batch_shape
 
 __all__ = ["TensorCounts", "confusion_torch", "count_torch"]
 
@@ -174,6 +174,8 @@ def count_torch(
         spec = CountingSpec(mode, cols, threshold if pred.is_floating_point() else None, None)
         return TensorCounts(tp, fp, fn, n_pix - tp - fp - fn, spec)
     c = check_int("num_classes", num_classes, low=1)
+    if c > MAX_CLASSES:
+        fail(f"`num_classes` must be at most {MAX_CLASSES}, got {c}.")
     if ignore_index is not None and 0 <= ignore_index < c:
         fail(
             f"`ignore_index` must lie outside [0, {c}) (the class labels), got {ignore_index}; "
@@ -184,15 +186,19 @@ def count_torch(
     n = shape[0]
     t64 = target.reshape(n, -1).to(torch.int64)
     p64 = pred.reshape(n, -1).to(torch.int64)
-    p64 = torch.where((p64 < 0) | (p64 >= c), torch.full_like(p64, c), p64)
-    rows_t = torch.arange(n, device=t64.device, dtype=torch.int64)[:, None].expand_as(t64)
+    rows_t = torch.arange(n, device=t64.device, dtype=torch.int64)[:, None].expand_as(t64) * c
     keep = torch.ones_like(t64, dtype=torch.bool) if ignore_index is None else t64 != ignore_index
-    keys = (rows_t[keep] * c + t64[keep]) * (c + 1) + p64[keep]
-    matrix = torch.bincount(keys, minlength=n * c * (c + 1)).reshape(n, c, c + 1)
-    tp_m = torch.diagonal(matrix[:, :, :c], dim1=1, dim2=2)
-    fp_m = matrix[:, :, :c].sum(dim=1) - tp_m
-    fn_m = matrix.sum(dim=2) - tp_m
-    total = matrix.sum(dim=(1, 2))[:, None]
+    # Per-class counts straight from three bincounts on the device: memory O(N C), not O(N C²).
+    # A prediction of the ignore label (outside [0, C)) is "no class": a miss, no false positive.
+    hit = keep & (p64 == t64)
+    in_range = keep & (p64 >= 0) & (p64 < c)
+    size = n * c
+    tp_m = torch.bincount((rows_t + t64)[hit], minlength=size).reshape(n, c)
+    predicted = torch.bincount((rows_t + p64)[in_range], minlength=size).reshape(n, c)
+    support = torch.bincount((rows_t + t64)[keep], minlength=size).reshape(n, c)
+    fp_m = predicted - tp_m
+    fn_m = support - tp_m
+    total = keep.sum(dim=1, dtype=torch.int64)[:, None]
     return TensorCounts(
         tp_m.contiguous(),
         fp_m,

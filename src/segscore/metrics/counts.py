@@ -526,6 +526,8 @@ def _prepare(
         used_threshold = threshold if p.dtype.kind == "f" else None
         return pb, tb, CountingSpec(mode, n_cols, used_threshold, None)
     c = check_int("num_classes", num_classes, low=1)
+    if c > MAX_CLASSES:
+        fail(f"`num_classes` must be at most {MAX_CLASSES}, got {c}.")
     if ignore_index is not None and 0 <= ignore_index < c:
         fail(
             f"`ignore_index` must lie outside [0, {c}) (the class labels), got {ignore_index}; "
@@ -540,6 +542,34 @@ def _prepare(
     _check_labels("pred", p, c, ignore_index, scan=scan)
     _check_labels("target", t, c, ignore_index, scan=scan)
     return p2, t2, CountingSpec("multiclass", c, None, ignore_index)
+
+
+MATRIX_MAX_CLASSES = 1024
+"""Above this many classes the C × C matrix costs more memory than it is worth: per-class counts
+are made directly (:func:`_counts_many_classes`), and :func:`confusion_matrix` is refused."""
+
+MAX_CLASSES = 2**24
+"""Largest ``num_classes``: counts take 32 bytes per image and class."""
+
+
+def _counts_many_classes(p: Any, t: Any, spec: CountingSpec) -> Counts:
+    """tp, fp, fn, tn per row and class without the C × C matrix (memory O(N C), not O(N C²))."""
+    c = spec.num_classes
+    n = p.shape[0]
+    p64 = np.asarray(p, dtype=np.int64)
+    t64 = np.asarray(t, dtype=np.int64)
+    valid = (
+        np.ones(t64.shape, dtype=bool) if spec.ignore_index is None else t64 != spec.ignore_index
+    )
+    rows = np.broadcast_to(np.arange(n, dtype=np.int64)[:, None] * c, t64.shape)
+    hit = valid & (p64 == t64)
+    predicted_ok = valid & (p64 >= 0) & (p64 < c)  # the ignore label predicted is "no class"
+    tp = np.bincount((rows + t64)[hit], minlength=n * c).reshape(n, c)
+    predicted = np.bincount((rows + p64)[predicted_ok], minlength=n * c).reshape(n, c)
+    support = np.bincount((rows + t64)[valid], minlength=n * c).reshape(n, c)
+    total = valid.sum(axis=1, dtype=np.int64)[:, None]
+    fp, fn = predicted - tp, support - tp
+    return Counts(tp, fp, fn, total - tp - fp - fn, spec)
 
 
 def _count_matrix(p: Any, t: Any, spec: CountingSpec) -> IntArray:
@@ -635,6 +665,8 @@ def confusion(
     from segscore.metrics import _kernel
 
     if spec.mode == "multiclass":
+        if spec.num_classes > MATRIX_MAX_CLASSES:
+            return _counts_many_classes(p, t, spec)
         return _counts_from_matrix(_count_matrix(p, t, spec), spec)
     tp, predicted, support = _kernel.binary_counts(p, t)
     n_pix = np.int64(p.shape[1])
@@ -679,6 +711,11 @@ def confusion_matrix(
     array([[[1, 1],
             [0, 1]]])
     """
+    if isinstance(num_classes, int) and num_classes > MATRIX_MAX_CLASSES:
+        fail(
+            f"`num_classes` must be at most {MATRIX_MAX_CLASSES} for a confusion matrix, got "
+            f"{num_classes}; use confusion() for per-class counts."
+        )
     p, t, spec = _prepare(pred, target, num_classes, 0.5, ignore_index, False, spatial_dims)
     matrix = _count_matrix(p, t, spec)
     return np.ascontiguousarray(matrix[:, :, : spec.num_classes])

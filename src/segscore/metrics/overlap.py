@@ -353,7 +353,9 @@ def matthews_corrcoef(
         tp, fp, fn, tn = _f64(c.tp), _f64(c.fp), _f64(c.fn), _f64(c.tn)
         return tp * tn - fp * fn, np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
 
-    return _metric(counts, average, empty, formula)
+    # The formula in float64 can round one ulp past ±1; the coefficient lies in [-1, 1].
+    values = _metric(counts, average, empty, formula)
+    return _f64(np.where(np.isnan(values), values, np.clip(values, -1.0, 1.0)))
 
 
 def generalized_dice(

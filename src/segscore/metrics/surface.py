@@ -335,8 +335,11 @@ def _prepare(
     ignore_index: int | None,
     ignore_mask: ArrayLike | None,
 ) -> _Prepared:
-    p = np.asarray(pred)
-    t = np.asarray(target)
+    try:
+        p = np.asarray(pred)
+        t = np.asarray(target)
+    except (TypeError, ValueError) as exc:  # ragged nested lists
+        fail(f"`pred` and `target` must be arrays of one shape each, got {exc}.")
     check_same_shape(p.shape, t.shape)
     check_ndim("target", t.shape, (2, 3), "(H, W) for an image or (D, H, W) for a volume")
     check_not_empty("target", t.shape)
