@@ -255,3 +255,15 @@ def test_property_equals_reference(data: Any, dtype: Any, c: int, with_ignore: b
     )
     for g, w in zip(_kernel.binary_counts(p, t), _binary_counts_reference(p, t), strict=True):
         np.testing.assert_array_equal(g, w)
+
+
+@needs_compiled
+@pytest.mark.parametrize("seed", range(20))
+def test_mask_values_matches_numpy(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    size = int(rng.integers(1, 100))
+    pool = [np.array([0, 1]), np.array([0, 255]), np.array([0, 1, 255]), rng.integers(0, 256, 3)]
+    values = pool[seed % 4]
+    a = rng.choice(values, size).astype(np.uint8)
+    want = 0 if a.max() <= 1 else (1 if set(np.unique(a)) <= {0, 255} else 2)
+    assert _kernel.uint8_mask_values(a) == want

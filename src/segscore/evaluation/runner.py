@@ -236,7 +236,7 @@ def iter_results(
     *,
     jobs: int = 1,
     keep_going: bool = False,
-    batch_size: int = 8,
+    batch_size: int = 16,
 ) -> Iterator[CaseResult]:
     """Yield one result per case, in input order, using ``jobs`` worker processes."""
     if jobs <= 1 or len(cases) <= batch_size:

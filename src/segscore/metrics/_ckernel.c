@@ -499,7 +499,44 @@ static PyObject *py_cpu_count(PyObject *self, PyObject *args) {
 #endif
 }
 
+/* ------------------------------------------------------------------------------------------- */
+/* Binary mask values                                                                           */
+/* ------------------------------------------------------------------------------------------- */
+
+/* mask_values(buf) -> 0: every byte is 0 or 1; 1: every byte is 0 or 255; 2: anything else.
+ * One pass of OR-reductions: `o` collects every bit set, `m` the bytes whose bits are not all
+ * equal ((b ^ (b >> 1)) & 0x7f is zero exactly for b in {0, 255}). */
+static PyObject *py_mask_values(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *bo;
+    if (!PyArg_ParseTuple(args, "O", &bo)) return NULL;
+    Py_buffer bv;
+    if (PyObject_GetBuffer(bo, &bv, PyBUF_C_CONTIGUOUS) < 0) return NULL;
+    const uint8_t *b = (const uint8_t *)bv.buf;
+    Py_ssize_t n = bv.len, i = 0;
+    uint64_t o = 0, m = 0;
+    Py_BEGIN_ALLOW_THREADS
+    const uint64_t low7 = 0x7f7f7f7f7f7f7f7fULL;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, b + i, 8);
+        o |= w;
+        m |= (w ^ (w >> 1)) & low7;
+    }
+    for (; i < n; i++) {
+        uint64_t w = b[i];
+        o |= w;
+        m |= (w ^ (w >> 1)) & 0x7f;
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&bv);
+    int ones = (o & ~0x0101010101010101ULL) == 0;
+    return PyLong_FromLong(ones ? 0 : (m == 0 ? 1 : 2));
+}
+
 static PyMethodDef methods[] = {
+    {"mask_values", py_mask_values, METH_VARARGS,
+     "mask_values(buffer) -> 0 for bytes in {0, 1}, 1 for {0, 255}, 2 otherwise."},
     {"binary_counts", py_binary_counts, METH_VARARGS,
      "binary_counts(pred, target, rows, cols, out, nthreads): per-row tp, predicted, support."},
     {"confusion_matrix", py_confusion_matrix, METH_VARARGS,

@@ -77,6 +77,19 @@ def binary_counts(pred: Any, target: Any) -> tuple[IntArray, IntArray, IntArray]
     return out[0], out[1], out[2]
 
 
+def uint8_mask_values(mask: Any) -> int | None:
+    """For a C-contiguous uint8 mask: 0 when its values lie in {0, 1}, 1 in {0, 255}, 2 otherwise.
+
+    None when the compiled kernel is not built (the caller then scans with numpy).
+    """
+    if _ck is None or not _USE_COMPILED:
+        return None
+    a = np.asarray(mask)
+    if a.dtype != np.uint8 or not a.flags.c_contiguous:
+        return None
+    return int(_ck.mask_values(a.reshape(-1)))
+
+
 def _as_bytes(mask: Any) -> np.ndarray[Any, Any]:
     """Return a C-contiguous 1-byte view (bool/uint8/int8 unchanged) whose nonzero is foreground."""
     a = np.asarray(mask)

@@ -366,6 +366,11 @@ def _as_binary(name: str, array: np.ndarray[Any, Any], threshold: float, is_targ
         check_finite_probabilities(name, low, high, 0)
         return array >= threshold
     if kind in "iu":
+        from segscore.metrics import _kernel
+
+        fused = _kernel.uint8_mask_values(array)  # one compiled pass for uint8 masks
+        if fused is not None and fused < 2:
+            return array
         high = int(array.max())
         low = int(array.min()) if kind == "i" else 0
         if low < 0 or high > 1:
