@@ -357,45 +357,21 @@ def _run_with_progress(
 
 
 def _render(summary: dict[str, Any]) -> str:
-    from rich.console import Console
-    from rich.table import Table
+    from segscore.report.console import render_table
 
     def fmt(x: Any) -> str:
         return "nan" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.4f}"
 
-    table = Table(title=f"segscore evaluate: {summary['inputs']['n_cases']} cases", show_edge=False)
-    for name in (
-        "metric",
-        "value",
-        "mean",
-        "median",
-        "std",
-        "min",
-        "max",
-        "pooled",
-        "95% CI",
-        "valid",
-        "excluded",
-    ):
-        table.add_column(name, justify="left" if name == "metric" else "right")
+    header = ["metric", "value", "mean", "median", "std", "min", "max", "pooled", "95% CI"]
+    header += ["valid", "excluded"]
+    rows = []
     for metric, s in summary["metrics"].items():
         ci = s.get("ci95")
-        table.add_row(
-            metric,
-            fmt(s["value"]),
-            fmt(s["mean"]),
-            fmt(s["median"]),
-            fmt(s["std"]),
-            fmt(s["min"]),
-            fmt(s["max"]),
-            fmt(s["pooled"]),
-            f"[{fmt(ci[0])}, {fmt(ci[1])}]" if ci else "-",
-            str(s["n_valid"]),
-            str(s["n_excluded"]),
-        )
-    console = Console(width=130, record=True, force_terminal=False, color_system=None)
-    with console.capture() as capture:
-        console.print(table)
+        stats = [fmt(s[k]) for k in ("value", "mean", "median", "std", "min", "max", "pooled")]
+        interval = f"[{fmt(ci[0])}, {fmt(ci[1])}]" if ci else "-"
+        rows.append([metric, *stats, interval, str(s["n_valid"]), str(s["n_excluded"])])
+    title = f"segscore evaluate: {summary['inputs']['n_cases']} cases"
+    table = render_table(header, rows, title=title, width=130)
     conv = summary["conventions"]
     counting = conv.get("counting") or {}
     zero = conv["empty"]["zero_division"]
@@ -413,4 +389,4 @@ def _render(summary: dict[str, Any]) -> str:
             f"\nthreshold sweep: best {sweep['best_metric']} {sweep['best_value']:.4f} "
             f"at threshold {sweep['best_threshold']:.2f}"
         )
-    return capture.get().rstrip() + "\n" + line + extra
+    return table + "\n" + line + extra

@@ -9,7 +9,7 @@ import numpy as np
 
 from segscore.report.scores import ScoreReport
 
-__all__ = ["accuracy_contrast", "conventions_line", "render_summary"]
+__all__ = ["accuracy_contrast", "conventions_line", "render_summary", "render_table"]
 
 
 def _fmt(x: float) -> str:
@@ -99,7 +99,7 @@ def render_summary(report: ScoreReport, *, title: str = "segscore") -> str:
         )
     lines = [
         f"{title}: {summary['n_images']} images",
-        _table(header, rows),
+        render_table(header, rows),
         conventions_line(report),
     ]
     contrast = accuracy_contrast(report)
@@ -108,7 +108,10 @@ def render_summary(report: ScoreReport, *, title: str = "segscore") -> str:
     return "\n".join(lines)
 
 
-def _table(header: list[str], rows: list[list[str]]) -> str:
+def render_table(
+    header: list[str], rows: list[list[str]], *, title: str | None = None, width: int = 120
+) -> str:
+    """Return a table as text: rich when installed, aligned plain columns otherwise."""
     try:
         from rich.console import Console
         from rich.table import Table
@@ -116,12 +119,12 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
         fmt: Any = "  ".join(f"{{:>{w}}}" for w in widths)
         return "\n".join(fmt.format(*r) for r in [header, *rows])
-    table = Table(show_edge=False)
+    table = Table(title=title, show_edge=False)
     for i, name in enumerate(header):
         table.add_column(name, justify="left" if i == 0 else "right")
     for row in rows:
         table.add_row(*row)
-    console = Console(width=120, record=True, force_terminal=False, color_system=None)
+    console = Console(width=width, record=True, force_terminal=False, color_system=None)
     with console.capture() as capture:
         console.print(table)
     return capture.get().rstrip()
