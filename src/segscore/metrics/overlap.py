@@ -56,9 +56,10 @@ def _class_average(values: FloatArray, counts: Counts, average: Average) -> Floa
         weights = valid.astype(np.float64)
     else:
         weights = np.where(valid, _f64(counts.support), 0.0)
-    total = weights.sum(axis=-1)
+    # Sums in sorted order: the result does not depend on the order of the classes.
+    total = np.sort(weights, axis=-1).sum(axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        mean = (np.where(valid, values, 0.0) * weights).sum(axis=-1) / total
+        mean = np.sort(np.where(valid, values, 0.0) * weights, axis=-1).sum(axis=-1) / total
     return _f64(np.where(total > 0, mean, np.nan))
 
 

@@ -175,13 +175,14 @@ def _mean_axis(values: FloatArray, axis: int) -> FloatArray:
     """NaN-skipping mean of a 2-D array along ``axis``.
 
     Over images (axis 0) each column is an exactly rounded sum, so the result does not depend on
-    the order of the images. Over classes (axis 1) the order of the columns is fixed, and a
-    vectorised sum is deterministic: it runs once per image, so it must be fast.
+    the order of the images. Over classes (axis 1) a vectorised sum in sorted order (it runs once
+    per image, so it must be fast) does not depend on the order of the classes.
     """
     if axis == 1:
         valid = ~np.isnan(values)
         n = valid.sum(axis=1)
-        total = np.where(valid, values, 0.0).sum(axis=1)
+        # Summed in sorted order, so that permuting the classes gives the same bits.
+        total = np.sort(np.where(valid, values, 0.0), axis=1).sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.asarray(np.where(n > 0, total / np.maximum(n, 1), np.nan), dtype=np.float64)
     return np.asarray([_exact_mean(col)[0] for col in values.T], dtype=np.float64)
