@@ -39,6 +39,7 @@ that lie in them (for surfels: that touch them) before any distance is measured,
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Sequence
@@ -462,10 +463,14 @@ _OFFSET_BUDGET = 4000
 """Offsets searched around each element before the KD-tree fallback (about a ball of that size)."""
 
 
+@functools.lru_cache(maxsize=32)
 def _offsets(
     spacing: tuple[float, ...], strides: tuple[int, ...], radius: tuple[int, ...]
 ) -> tuple[np.ndarray[Any, np.dtype[np.int64]], FloatArray]:
-    """Linear offsets within the physical ball of the search radius, sorted by length."""
+    """Linear offsets within the physical ball of the search radius, sorted by length.
+
+    Cached: both directions of a case, and cases of one shape, share them (read-only arrays).
+    """
     axes = [np.arange(-r, r + 1) for r in radius]
     grid = np.meshgrid(*axes, indexing="ij")
     squared = sum((g.astype(np.float64) * s) ** 2 for g, s in zip(grid, spacing, strict=True))
@@ -475,7 +480,10 @@ def _offsets(
     limit = min(float(r * s) for r, s in zip(radius, spacing, strict=True))
     keep = length <= limit
     order = np.argsort(length[keep], kind="stable")
-    return linear[keep][order], length[keep][order]
+    offsets, lengths = linear[keep][order], length[keep][order]
+    offsets.flags.writeable = False
+    lengths.flags.writeable = False
+    return offsets, lengths
 
 
 def _directed(source: BoolArray, other: BoolArray, spacing: tuple[float, ...]) -> FloatArray:
@@ -511,10 +519,12 @@ def _directed(source: BoolArray, other: BoolArray, spacing: tuple[float, ...]) -
     while pending.size and start < offsets.size:
         block = offsets[start : start + chunk]
         hits = flat[pending[:, None] + block[None, :]]
-        found = hits.any(axis=1)
+        # One pass: argmax stops at the first True of a row; a row without one gives 0, so
+        # the hit itself says whether the row was found.
+        first = hits.argmax(axis=1)
+        found = hits[np.arange(hits.shape[0]), first]
         if found.any():
-            first = hits[found].argmax(axis=1)
-            out[where[found]] = lengths[start + first]
+            out[where[found]] = lengths[start + first[found]]
             pending, where = pending[~found], where[~found]
         start += chunk
         chunk = min(chunk * 2, 256)
