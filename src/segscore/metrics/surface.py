@@ -452,10 +452,14 @@ def _voxel_border(mask: BoolArray, connectivity: int) -> BoolArray:
 def _codes(padded: BoolArray) -> np.ndarray[Any, np.dtype[np.uint8]]:
     """Neighbourhood code of every grid corner of a zero-padded mask (shape minus 1 per axis)."""
     d = padded.ndim
-    out = np.zeros(tuple(n - 1 for n in padded.shape), dtype=np.uint8)
+    shape = tuple(n - 1 for n in padded.shape)
+    out = np.zeros(shape, dtype=np.uint8)
+    bit = np.empty(shape, dtype=np.uint8)
     for flat, offset in enumerate(np.ndindex(*(2,) * d)):
         view = tuple(slice(o, o + n - 1) for o, n in zip(offset, padded.shape, strict=True))
-        out |= padded[view].astype(np.uint8) << np.uint8(2**d - 1 - flat)
+        # bool viewed as uint8 (0/1), shifted into its bit, without temporaries
+        np.left_shift(padded[view].view(np.uint8), np.uint8(2**d - 1 - flat), out=bit)
+        np.bitwise_or(out, bit, out=out)
     return out
 
 
@@ -507,11 +511,9 @@ def _directed(source: BoolArray, other: BoolArray, spacing: tuple[float, ...]) -
     padded = np.pad(other, [(r, r) for r in radius])
     strides = tuple(int(st) // padded.itemsize for st in padded.strides)
     offsets, lengths = _offsets(spacing, strides, radius)
-    coords = np.nonzero(source)
-    index = sum(
-        (c.astype(np.int64) + r) * st for c, r, st in zip(coords, radius, strides, strict=True)
-    )
-    pending = np.asarray(index, dtype=np.int64)
+    # Linear indices of the source elements in the padded grid, in C order (as np.nonzero).
+    index = np.flatnonzero(np.pad(source, [(r, r) for r in radius])).astype(np.int64)
+    pending = index
     where = np.arange(n_source)
     out = np.full(n_source, np.inf)
     flat = padded.ravel()
@@ -533,7 +535,13 @@ def _directed(source: BoolArray, other: BoolArray, spacing: tuple[float, ...]) -
 
         scale = np.asarray(spacing, dtype=np.float64)
         points = np.argwhere(other).astype(np.float64) * scale
-        queries = np.stack([c[where] for c in coords], axis=1).astype(np.float64) * scale
+        coords = np.unravel_index(index[where], padded.shape)
+        queries = (
+            np.stack([c - r for c, r in zip(coords, radius, strict=True)], axis=1).astype(
+                np.float64
+            )
+            * scale
+        )
         out[where] = cKDTree(points).query(queries, k=1)[0]
     return out
 
