@@ -4,30 +4,6 @@ from PIL import Image
 
 from segscore.cli import main
 
-TINY = [
-    "--n",
-    "6",
-    "--size",
-    "32",
-    "--epochs",
-    "1",
-    "--batch-size",
-    "4",
-    "--base-channels",
-    "4",
-    "--depth",
-    "2",
-    "--threads",
-    "1",
-]
-
-
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    run = tmp_path_factory.mktemp("run")
-    assert main(["train", "synthetic", "--out", str(run), *TINY]) == 0
-    return run
-
 
 @pytest.fixture
 def pair(tmp_path):

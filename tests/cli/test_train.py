@@ -6,23 +6,6 @@ from PIL import Image
 
 from segscore.cli import main
 
-TINY = [
-    "--n",
-    "6",
-    "--size",
-    "32",
-    "--epochs",
-    "1",
-    "--batch-size",
-    "4",
-    "--base-channels",
-    "4",
-    "--depth",
-    "2",
-    "--threads",
-    "1",
-]
-
 
 def _folder(root, n=4, size=(32, 32)):
     (root / "images").mkdir(parents=True)
@@ -38,9 +21,9 @@ def _folder(root, n=4, size=(32, 32)):
     return root
 
 
-def test_train_synthetic_writes_run(tmp_path, capsys):
+def test_train_synthetic_writes_run(tmp_path, capsys, tiny):
     run = tmp_path / "run"
-    assert main(["train", "synthetic", "--out", str(run), *TINY]) == 0
+    assert main(["train", "synthetic", "--out", str(run), *tiny]) == 0
     out = capsys.readouterr().out
     assert "epoch | train loss" in out
     assert "|*" in out
@@ -55,10 +38,10 @@ def test_train_synthetic_writes_run(tmp_path, capsys):
     assert json.loads((run / "config.json").read_text())["threads"] == 1
 
 
-def test_same_seed_same_trace_and_weights(tmp_path):
+def test_same_seed_same_trace_and_weights(tmp_path, tiny):
     for name in ("a", "b"):
         assert (
-            main(["train", "synthetic", "--out", str(tmp_path / name), *TINY, "--epochs", "2"]) == 0
+            main(["train", "synthetic", "--out", str(tmp_path / name), *tiny, "--epochs", "2"]) == 0
         )
     assert (tmp_path / "a" / "trace.json").read_bytes() == (
         tmp_path / "b" / "trace.json"
@@ -68,11 +51,11 @@ def test_same_seed_same_trace_and_weights(tmp_path):
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
-def test_resume_equals_uninterrupted(tmp_path, capsys, monkeypatch):
+def test_resume_equals_uninterrupted(tmp_path, capsys, monkeypatch, tiny):
     from segscore.train import loop
 
     full, part = str(tmp_path / "full"), str(tmp_path / "part")
-    assert main(["train", "synthetic", "--out", full, *TINY, "--epochs", "3"]) == 0
+    assert main(["train", "synthetic", "--out", full, *tiny, "--epochs", "3"]) == 0
     real_fit = loop.fit
 
     def interrupted_fit(*args, on_epoch=None, **kwargs):  # Ctrl-C right after epoch 1
@@ -83,7 +66,7 @@ def test_resume_equals_uninterrupted(tmp_path, capsys, monkeypatch):
         return real_fit(*args, on_epoch=callback, **kwargs)
 
     monkeypatch.setattr(loop, "fit", interrupted_fit)
-    assert main(["train", "synthetic", "--out", part, *TINY, "--epochs", "3"]) == 130
+    assert main(["train", "synthetic", "--out", part, *tiny, "--epochs", "3"]) == 130
     monkeypatch.undo()
     assert torch.load(tmp_path / "part" / "checkpoint.pt", weights_only=True)["epoch"] == 1
     capsys.readouterr()
@@ -96,17 +79,17 @@ def test_resume_equals_uninterrupted(tmp_path, capsys, monkeypatch):
     assert all(torch.equal(a["model_state"][k], b["model_state"][k]) for k in a["model_state"])
 
 
-def test_resume_extends_run(tmp_path, capsys):
+def test_resume_extends_run(tmp_path, capsys, tiny):
     run = str(tmp_path / "run")
-    assert main(["train", "synthetic", "--out", run, *TINY]) == 0
+    assert main(["train", "synthetic", "--out", run, *tiny]) == 0
     assert main(["train", "synthetic", "--out", run, "--resume", "--epochs", "2"]) == 0
     trace = json.loads((tmp_path / "run" / "trace.json").read_text())
     assert [r["epoch"] for r in trace["epochs"]] == [1, 2]
 
 
-def test_train_folder(tmp_path, capsys):
+def test_train_folder(tmp_path, capsys, tiny):
     data = _folder(tmp_path / "data")
-    args = ["train", str(data), "--out", str(tmp_path / "run"), *TINY[4:]]
+    args = ["train", str(data), "--out", str(tmp_path / "run"), *tiny[4:]]
     assert main(args) == 0
     assert "3 training, 1 validation" in capsys.readouterr().out
 
@@ -151,11 +134,11 @@ def test_corrupt_image(tmp_path, capsys):
     assert "c2.png" in _error(capsys)
 
 
-def test_refuses_to_overwrite_and_checks_resume(tmp_path, capsys):
+def test_refuses_to_overwrite_and_checks_resume(tmp_path, capsys, tiny):
     run = str(tmp_path / "run")
-    assert main(["train", "synthetic", "--out", run, *TINY]) == 0
+    assert main(["train", "synthetic", "--out", run, *tiny]) == 0
     capsys.readouterr()
-    assert main(["train", "synthetic", "--out", run, *TINY]) == 2
+    assert main(["train", "synthetic", "--out", run, *tiny]) == 2
     assert "use --resume" in _error(capsys)
     assert main(["train", "synthetic", "--out", run, "--resume", "--lr", "0.5"]) == 2
     assert "`--lr` must match the run's config" in _error(capsys)
@@ -165,9 +148,9 @@ def test_refuses_to_overwrite_and_checks_resume(tmp_path, capsys):
     assert "config.json" in _error(capsys)
 
 
-def test_resume_refuses_pickled_code(tmp_path, capsys):
+def test_resume_refuses_pickled_code(tmp_path, capsys, tiny):
     run = tmp_path / "run"
-    assert main(["train", "synthetic", "--out", str(run), *TINY]) == 0
+    assert main(["train", "synthetic", "--out", str(run), *tiny]) == 0
 
     class Payload:
         def __reduce__(self):
@@ -195,7 +178,7 @@ def test_parser_does_not_import_torch():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_multiclass_folder_train_and_predict(tmp_path, capsys):
+def test_multiclass_folder_train_and_predict(tmp_path, capsys, tiny):
     root = tmp_path / "data"
     (root / "images").mkdir(parents=True)
     (root / "masks").mkdir()
@@ -208,7 +191,7 @@ def test_multiclass_folder_train_and_predict(tmp_path, capsys):
             root / "masks" / f"m{i}.png"
         )
     run = tmp_path / "run"
-    args = ["train", str(root), "--out", str(run), "--num-classes", "3", *TINY[4:]]
+    args = ["train", str(root), "--out", str(run), "--num-classes", "3", *tiny[4:]]
     assert main(args) == 0
     assert json.loads((run / "config.json").read_text())["layout"] == "multiclass"
     pred = tmp_path / "pred"
