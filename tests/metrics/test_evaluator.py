@@ -30,6 +30,31 @@ def test_batches_equal_one_shot():
         )
 
 
+@pytest.mark.parametrize("c", [3, 700])
+def test_rows_spanning_storage_blocks_equal_one_shot(c):
+    # Rows are stored in fixed-size blocks (2048 binary rows, 16 rows for 700 classes); batches
+    # of uneven sizes cross block edges, and a compute between updates joins the blocks: every
+    # row must land once, in order, and views handed out earlier must not change.
+    rng = np.random.default_rng(c)
+    pred, target = rng.integers(0, c, size=(2, 2700, 2, 3))
+    ev = Evaluator(num_classes=c)
+    earlier = None
+    start = 0
+    for size in (1, 15, 1000, 1047, 537):
+        ev.update(pred[start : start + size], target[start : start + size])
+        start += size
+        if start == 2063:
+            earlier = ev.counts
+            earlier_tp = earlier.tp.copy()
+    ev.update(pred[start:], target[start:])
+    one = confusion(pred, target, num_classes=c)
+    for f in ("tp", "fp", "fn", "tn"):
+        np.testing.assert_array_equal(getattr(ev.counts, f), getattr(one, f))
+    np.testing.assert_array_equal(earlier.tp, earlier_tp)
+    assert not ev.counts.tp.flags.writeable
+    assert ev.compute("iou").value == score(one, "iou").value
+
+
 def test_merge_and_reset():
     pred, target = _data(1)
     a, b = Evaluator(num_classes=3), Evaluator(num_classes=3)

@@ -45,3 +45,33 @@ def test_class_limits() -> None:
         segscore.confusion(x, x, num_classes=2**40)
     with pytest.raises(InputError, match="at most 1024 for a confusion matrix"):
         segscore.confusion_matrix(x, x, num_classes=5000)
+
+
+@pytest.mark.parametrize(("c", "shape"), [(700, (300, 2, 3)), (65, (4, 8, 8)), (1024, (2, 40, 40))])
+def test_small_images_with_many_classes_are_counted_per_class(
+    c: int, shape: tuple[int, ...]
+) -> None:
+    # The matrix path would need about 2 C² bins per image (3.9 GB for 1,000 images of 6 pixels
+    # with 700 classes); below that many pixels per image the counts are made per class. The
+    # numbers and the label checks must not depend on the path.
+    from segscore.metrics.counts import _uses_matrix
+
+    pixels = int(np.prod(shape[1:]))
+    assert not _uses_matrix(pixels, c)
+    rng = np.random.default_rng(c)
+    t = rng.integers(0, c, shape)
+    p = np.where(rng.random(shape) < 0.5, t, rng.integers(0, c, shape))
+    t[0, 0, 0] = 255 if c < 255 else -1
+    got = segscore.confusion(p, t, num_classes=c, ignore_index=int(t[0, 0, 0]))
+    matrix = confusion_matrix_reference(
+        p.reshape(shape[0], -1),
+        t.reshape(shape[0], -1),
+        num_classes=c,
+        ignore_index=int(t[0, 0, 0]),
+    )
+    want = _counts_from_matrix(matrix, got.spec)  # type: ignore[arg-type]
+    for field in ("tp", "fp", "fn", "tn"):
+        np.testing.assert_array_equal(getattr(got, field), getattr(want, field))
+    p[-1, -1, -1] = c
+    with pytest.raises(InputError, match=f"`pred` has labels \\[{c}\\] outside \\[0, {c}\\)"):
+        segscore.confusion(p, t, num_classes=c, ignore_index=int(t[0, 0, 0]))

@@ -20,6 +20,8 @@ from segscore.metrics.reduce import Score, score
 
 __all__ = ["Evaluator"]
 
+_BLOCK_BYTES = 1 << 16
+
 
 class Evaluator:
     """Accumulate confusion counts over batches.
@@ -58,11 +60,15 @@ class Evaluator:
             "multilabel": multilabel,
             "spatial_dims": spatial_dims,
         }
-        # Rows live in one int64 buffer of shape (4, capacity, C) that doubles when full, so
-        # memory grows only with the rows themselves (32 bytes per image and class) and the heap
-        # is not fragmented by one small array per batch.
-        self._rows: np.ndarray[Any, np.dtype[np.int64]] | None = None
+        # Rows live in fixed-size int64 blocks of shape (4, rows, C), about 64 KiB each, that are
+        # filled in place and never reallocated: memory grows only with the rows themselves (32
+        # bytes per image and class), with no doubling copies and no large freed buffers left to
+        # fragment the heap. `counts` joins the blocks once and keeps the joined array as the
+        # first block, so repeated `compute` calls do not copy again.
+        self._blocks: list[np.ndarray[Any, np.dtype[np.int64]]] = []
         self._n = 0
+        self._block_start = 0  # index of the first row of the last block
+        self._n_classes: int | None = None
         self._spec: CountingSpec | None = None
 
     def update(self, pred: Any, target: Any) -> Counts:
@@ -72,10 +78,10 @@ class Evaluator:
         return counts
 
     def _add(self, counts: Counts) -> None:
-        if self._rows is not None and counts.n_classes != self._rows.shape[2]:
+        if self._n_classes is not None and counts.n_classes != self._n_classes:
             fail(
                 "every update must have the same number of classes, got "
-                f"{self._rows.shape[2]} and then {counts.n_classes}."
+                f"{self._n_classes} and then {counts.n_classes}."
             )
         if (
             self._spec is not None
@@ -86,18 +92,21 @@ class Evaluator:
                 f"every update must be of one mode, got {self._spec.mode!r} and then {counts.spec.mode!r}."
             )
         self._spec = self._spec if self._spec is not None else counts.spec
-        m = counts.n_images
-        if self._rows is None:
-            self._rows = np.empty((4, max(16, m), counts.n_classes), dtype=np.int64)
-        elif self._n + m > self._rows.shape[1]:
-            grown = np.empty(
-                (4, max(2 * self._rows.shape[1], self._n + m), self._rows.shape[2]), dtype=np.int64
-            )
-            grown[:, : self._n] = self._rows[:, : self._n]
-            self._rows = grown
-        block = self._rows[:, self._n : self._n + m]
-        block[0], block[1], block[2], block[3] = counts.tp, counts.fp, counts.fn, counts.tn
-        self._n += m
+        n_classes = self._n_classes = counts.n_classes
+        per_block = max(16, _BLOCK_BYTES // (32 * n_classes))
+        sources = (counts.tp, counts.fp, counts.fn, counts.tn)
+        done, m = 0, counts.n_images
+        while done < m:
+            filled = self._n - self._block_start
+            if not self._blocks or filled == self._blocks[-1].shape[1]:
+                self._blocks.append(np.empty((4, per_block, n_classes), dtype=np.int64))
+                self._block_start, filled = self._n, 0
+            block = self._blocks[-1]
+            take = min(m - done, block.shape[1] - filled)
+            for k, source in enumerate(sources):
+                block[k, filled : filled + take] = source[done : done + take]
+            done += take
+            self._n += take
 
     def merge(self, other: Evaluator) -> Evaluator:
         """Add the rows of another accumulator made with the same options; return self."""
@@ -114,8 +123,10 @@ class Evaluator:
 
     def reset(self) -> None:
         """Forget every row."""
-        self._rows = None
+        self._blocks = []
         self._n = 0
+        self._block_start = 0
+        self._n_classes = None
         self._spec = None
 
     @property
@@ -125,16 +136,26 @@ class Evaluator:
 
     @property
     def counts(self) -> Counts:
-        """All rows so far as one ``(N, C)`` Counts (read-only views: no copy of the rows).
+        """All rows so far as one ``(N, C)`` Counts of read-only arrays.
 
-        The rows of the buffer are never rewritten (a full buffer is copied into a new one), so
-        the views stay valid and unchanged by later updates.
+        The first call after an update joins the blocks into one array (one copy of the rows)
+        and keeps it in their place; later calls return views of it. Rows already written are
+        never rewritten, so returned Counts stay valid and unchanged by later updates.
         """
-        if self._rows is None or self._n == 0:
+        if self._n == 0:
             fail(
                 "the accumulator is empty: call `update` with at least one batch before `compute`."
             )
-        rows = self._rows[:, : self._n]
+        if len(self._blocks) > 1 or self._blocks[0].shape[1] != self._n:
+            joined = np.empty((4, self._n, self._blocks[0].shape[2]), dtype=np.int64)
+            start = 0
+            for block in self._blocks:
+                take = min(block.shape[1], self._n - start)
+                joined[:, start : start + take] = block[:, :take]
+                start += take
+            self._blocks = [joined]
+            self._block_start = 0
+        rows = self._blocks[0]
         rows.flags.writeable = False
         return Counts(rows[0], rows[1], rows[2], rows[3], self._spec)
 
