@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -267,3 +268,47 @@ def test_mask_values_matches_numpy(seed: int) -> None:
     a = rng.choice(values, size).astype(np.uint8)
     want = 0 if a.max() <= 1 else (1 if set(np.unique(a)) <= {0, 255} else 2)
     assert _kernel.uint8_mask_values(a) == want
+
+
+def _value_code(a: np.ndarray) -> int:
+    values = set(np.unique(a).tolist())
+    return 0 if values <= {0, 1} else (1 if values <= {0, 255} else 2)
+
+
+@needs_compiled
+@given(
+    st.integers(1, 3),
+    st.sampled_from([1, 7, 64, 65, 64 * 255 + 1, 64 * 255 * 2 + 3]),
+    st.sampled_from([(0, 1), (0, 255), (0, 1, 255), (0, 2), (255,), (0,), (1, 254), (0, 128)]),
+    st.sampled_from([(0, 1), (0, 255), (0, 1, 255), (0, 7)]),
+    st.integers(0, 2**32 - 1),
+    st.booleans(),
+)
+def test_binary_counts_checked_equals_reference_and_numpy_values(  # type: ignore[no-untyped-def]
+    rows, cols, pvalues, tvalues, seed, threads
+) -> None:
+    # One odd byte anywhere (a lane, the tail, the last row, another thread's rows) must be seen.
+    rng = np.random.default_rng(seed)
+    p = rng.choice(np.array(pvalues, np.uint8), (rows, cols))
+    t = rng.choice(np.array(tvalues, np.uint8), (rows, cols))
+    with (
+        mock.patch.object(_kernel, "_MAX_THREADS", 2 if threads else 1),
+        mock.patch.object(_kernel, "_THREAD_MIN_BYTES", 0),
+    ):
+        got = _kernel.binary_counts_checked(p, t)
+    assert got is not None
+    for g, w in zip(got[:3], _binary_counts_reference(p, t), strict=True):
+        np.testing.assert_array_equal(g, w)
+    assert got[3:] == (_value_code(p), _value_code(t))
+
+
+@needs_compiled
+@pytest.mark.parametrize(("where", "value"), [(0, 3), (64 * 255 * 2 + 2, 2), (64 * 100 + 5, 254)])
+def test_binary_counts_checked_finds_a_single_odd_byte(where: int, value: int) -> None:
+    p = np.zeros((2, 64 * 255 * 2 + 3), np.uint8)
+    p[:, ::3] = 255
+    t = p.copy()
+    t[1, where] = value
+    assert _kernel.binary_counts_checked(p, t)[3:] == (1, 2)  # type: ignore[index]
+    with pytest.raises(segscore.InputError, match="`target` must be a binary mask"):
+        segscore.confusion(p, t)

@@ -23,7 +23,7 @@ cv2 = pytest.importorskip("cv2")
 
 def _cheng_boundary(mask: np.ndarray, dilation_ratio: float) -> np.ndarray:
     h, w = mask.shape
-    d = max(1, int(round(dilation_ratio * np.sqrt(h**2 + w**2))))
+    d = max(1, int(round(dilation_ratio * np.sqrt(h**2 + w**2))))  # noqa: RUF046 (as theirs)
     padded = cv2.copyMakeBorder(mask.astype(np.uint8), 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
     eroded = cv2.erode(padded, np.ones((3, 3), np.uint8), iterations=d)[1 : h + 1, 1 : w + 1]
     return mask.astype(np.uint8) - eroded

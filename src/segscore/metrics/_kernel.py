@@ -21,7 +21,7 @@ import numpy as np
 
 from segscore._types import IntArray
 
-__all__ = ["HAVE_COMPILED", "binary_counts", "confusion_matrix"]
+__all__ = ["HAVE_COMPILED", "binary_counts", "binary_counts_checked", "confusion_matrix"]
 
 _ck: ModuleType | None
 try:
@@ -75,6 +75,26 @@ def binary_counts(pred: Any, target: Any) -> tuple[IntArray, IntArray, IntArray]
     out = np.empty((3, rows), dtype=np.int64)
     _ck.binary_counts(p, t, rows, cols, out, _threads(2 * p.size))
     return out[0], out[1], out[2]
+
+
+def binary_counts_checked(
+    pred: Any, target: Any
+) -> tuple[IntArray, IntArray, IntArray, int, int] | None:
+    """:func:`binary_counts` that also checks the byte values of both masks in the same pass.
+
+    Returns ``(tp, predicted, support, pred_code, target_code)`` where a code is 0 when every
+    byte is 0 or 1, 1 when every byte is 0 or 255, and 2 otherwise (not a binary uint8 mask: the
+    caller words the error); None when the compiled kernel is not in use. For uint8 masks this
+    replaces a separate validation pass over each mask.
+    """
+    if not _USE_COMPILED or _ck is None:
+        return None
+    p = _as_bytes(pred)
+    t = _as_bytes(target)
+    rows, cols = p.shape
+    out = np.empty((3, rows), dtype=np.int64)
+    pc, tc = _ck.binary_counts(p, t, rows, cols, out, _threads(2 * p.size), True)
+    return out[0], out[1], out[2], int(pc), int(tc)
 
 
 def uint8_mask_values(mask: Any) -> int | None:

@@ -130,6 +130,20 @@ class Counts:
                 fail(f"`{name}` must hold non-negative counts, got minimum {int(value.min())}.")
 
     @classmethod
+    def _made(
+        cls, tp: IntArray, fp: IntArray, fn: IntArray, tn: IntArray, spec: CountingSpec | None
+    ) -> Counts:
+        """Wrap counts made by the counting functions of this module without re-checking them.
+
+        They are int64, of one shape and non-negative by construction (as the reference
+        cross-checks test); the checks of ``__post_init__`` are for counts from outside.
+        """
+        made = object.__new__(cls)
+        for name, value in (("tp", tp), ("fp", fp), ("fn", fn), ("tn", tn), ("spec", spec)):
+            object.__setattr__(made, name, value)
+        return made
+
+    @classmethod
     def from_arrays(
         cls,
         *,
@@ -484,7 +498,7 @@ def _counts_from_matrix(matrix: IntArray, spec: CountingSpec) -> Counts:
     fn = matrix.sum(axis=2) - tp
     total = matrix.sum(axis=(1, 2))[:, None]
     tn = total - tp - fp - fn
-    return Counts(tp, fp, fn, tn, spec)
+    return Counts._made(tp, fp, fn, tn, spec)
 
 
 def _prepare(
@@ -495,8 +509,14 @@ def _prepare(
     ignore_index: int | None,
     multilabel: bool,
     spatial_dims: int | None,
+    *,
+    defer_uint8: bool = False,
 ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], CountingSpec]:
-    """Validate the arguments and return ``(pred, target)`` shaped ``(rows, pixels)`` and the spec."""
+    """Validate the arguments and return ``(pred, target)`` shaped ``(rows, pixels)`` and the spec.
+
+    With ``defer_uint8``, the values of uint8 binary masks are not scanned here: the caller
+    counts them with :func:`_kernel.binary_counts_checked`, which checks them in the same pass.
+    """
     threshold = check_number(
         "threshold", threshold, low=0, high=1, low_inclusive=False, high_inclusive=False
     )
@@ -526,8 +546,9 @@ def _prepare(
         mode: Mode = "multilabel" if multilabel else "binary"
         n_cols = shape[1] if multilabel else 1
         rows = shape[0] * n_cols
-        pb = _as_binary("pred", p, threshold, is_target=False).reshape(rows, -1)
-        tb = _as_binary("target", t, threshold, is_target=True).reshape(rows, -1)
+        pb = p if defer_uint8 and p.dtype == np.uint8 else _as_binary("pred", p, threshold, False)
+        tb = t if defer_uint8 and t.dtype == np.uint8 else _as_binary("target", t, threshold, True)
+        pb, tb = pb.reshape(rows, -1), tb.reshape(rows, -1)
         used_threshold = threshold if p.dtype.kind == "f" else None
         return pb, tb, CountingSpec(mode, n_cols, used_threshold, None)
     c = check_int("num_classes", num_classes, low=1)
@@ -594,7 +615,22 @@ def _counts_many_classes(p: Any, t: Any, spec: CountingSpec) -> Counts:
     support = np.bincount((rows + t64)[valid], minlength=n * c).reshape(n, c)
     total = valid.sum(axis=1, dtype=np.int64)[:, None]
     fp, fn = predicted - tp, support - tp
-    return Counts(tp, fp, fn, total - tp - fp - fn, spec)
+    return Counts._made(tp, fp, fn, total - tp - fp - fn, spec)
+
+
+def _count_binary(p: Any, t: Any, threshold: float) -> tuple[IntArray, IntArray, IntArray]:
+    """Count binary rows; uint8 masks left unchecked by ``_prepare`` are checked in the pass."""
+    from segscore.metrics import _kernel
+
+    counted = _kernel.binary_counts_checked(p, t)
+    if counted is None:  # no compiled kernel: `_prepare` has checked every mask
+        return _kernel.binary_counts(p, t)
+    tp, predicted, support, pred_code, target_code = counted
+    if pred_code == 2 or target_code == 2:  # scan to word the error (the kernel saw a bad byte)
+        _as_binary("pred", p, threshold, is_target=False)
+        _as_binary("target", t, threshold, is_target=True)
+        raise AssertionError("the counting kernel reported mask values that the scan did not find")
+    return tp, predicted, support
 
 
 def _count_matrix(p: Any, t: Any, spec: CountingSpec) -> IntArray:
@@ -684,23 +720,30 @@ def confusion(
             multilabel=multilabel,
             spatial_dims=spatial_dims,
         )
-    p, t, spec = _prepare(
-        pred, target, num_classes, threshold, ignore_index, multilabel, spatial_dims
-    )
     from segscore.metrics import _kernel
 
+    p, t, spec = _prepare(
+        pred,
+        target,
+        num_classes,
+        threshold,
+        ignore_index,
+        multilabel,
+        spatial_dims,
+        defer_uint8=_kernel.HAVE_COMPILED and _kernel._USE_COMPILED,
+    )
     if spec.mode == "multiclass":
         if not _uses_matrix(p.shape[1], spec.num_classes):
             return _counts_many_classes(p, t, spec)
         return _counts_from_matrix(_count_matrix(p, t, spec), spec)
-    tp, predicted, support = _kernel.binary_counts(p, t)
+    tp, predicted, support = _count_binary(p, t, threshold)
     n_pix = np.int64(p.shape[1])
     cols = spec.num_classes
     tp, predicted, support = (a.reshape(-1, cols) for a in (tp, predicted, support))
     fp = predicted - tp
     fn = support - tp
     tn = n_pix - tp - fp - fn
-    return Counts(tp, fp, fn, tn, spec)
+    return Counts._made(tp, fp, fn, tn, spec)
 
 
 def confusion_matrix(
