@@ -30,3 +30,15 @@ def test_the_check_can_fail():
     """The subprocess check itself detects torch when it is imported."""
     result = _run("import torch, segscore, sys; assert 'torch' not in sys.modules")
     assert result.returncode != 0
+
+
+def test_cli_start_up_imports_neither_scipy_nor_rich_nor_metadata():
+    # scipy.ndimage alone costs ~0.2 s and importlib.metadata ~50 ms at every command's start;
+    # they are imported where used (boundary metrics, reports), not by `segscore.cli`.
+    code = (
+        "import sys, segscore, segscore.cli\n"
+        "heavy = [m for m in ('scipy', 'rich', 'importlib.metadata', 'PIL') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    result = _run(code)
+    assert result.returncode == 0, result.stderr

@@ -11,13 +11,7 @@ Examples
 array([[0.5, 0.5]])
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("segscore")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0.0.0+unknown"
-
+from segscore._version import __version__
 from segscore.errors import CheckpointError, DatasetError, InputError, SegscoreError
 from segscore.metrics import (
     AGGREGATIONS,

@@ -89,7 +89,8 @@ def _load_pair(case: Case, options: EvaluateOptions) -> tuple[LoadedArray, Loade
     loaded = []
     for path in (case.pred, case.target):
         try:
-            data = path.read_bytes()
+            with open(path, "rb") as handle:  # not Path.read_bytes: its path handling costs
+                data = handle.read()  # more than hashing the file
         except OSError as exc:
             raise DatasetError(
                 f"file {str(path)!r}: cannot be read ({exc.strerror or exc})"

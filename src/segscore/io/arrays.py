@@ -386,7 +386,7 @@ def decode_array(
     ...
     segscore.errors.DatasetError: file 'm.png': cannot be decoded as an image (not a PNG, TIFF or BMP file)
     """
-    _, suffix = split_suffix(Path(path).name)
+    _, suffix = split_suffix(os.path.basename(os.fspath(path)))
     if suffix not in MASK_SUFFIXES:
         raise _bad(
             path, f"unknown mask format {suffix!r}; expected one of {', '.join(MASK_SUFFIXES)}"

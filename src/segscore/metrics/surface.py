@@ -48,7 +48,6 @@ from typing import Any, Literal, cast
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import ndimage
 
 from segscore._types import BoolArray, FloatArray
 from segscore._validation import (
@@ -445,6 +444,8 @@ def _voxel_border(mask: BoolArray, connectivity: int) -> BoolArray:
             edge[axis] = slice(-1, None)
             inner[tuple(edge)] = False
         return np.asarray(mask & ~inner)
+    from scipy import ndimage  # imported on use: it costs ~0.2 s, more than most CLI runs' work
+
     structure = ndimage.generate_binary_structure(mask.ndim, connectivity)
     return np.asarray(mask & ~ndimage.binary_erosion(mask, structure, border_value=0))
 
@@ -965,6 +966,8 @@ def _boundary_region(
         return np.zeros(mask.shape, dtype=bool)
     lo, hi = box
     padded = _window(mask, lo, hi, 1)
+    from scipy import ndimage
+
     if metric == "chessboard":
         depth = ndimage.distance_transform_cdt(padded, metric="chessboard")
     else:
