@@ -43,8 +43,8 @@ JOURNAL_NAME = ".segscore-journal.jsonl"
 """File name of the journal inside the output folder."""
 
 FORMAT = 1
-FLUSH_CASES = 64
-"""A batch is written once this many cases are finished ..."""
+FLUSH_CASES = 512
+"""A batch is written (and fsync'd, ~2 ms) once this many cases are finished ..."""
 FLUSH_SECONDS = 1.0
 """... or this many seconds after the previous batch, whichever comes first."""
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from segscore._types import FloatArray, IntArray
 from segscore.errors import DatasetError, InputError
+from segscore.evaluation.allocator import keep_freed_buffers
 from segscore.io.arrays import MAX_PIXELS_DEFAULT, LoadedArray, decode_array
 from segscore.io.pairs import Case
 from segscore.metrics.counts import CountingSpec, Counts, confusion
@@ -303,13 +304,14 @@ def iter_results(
     batch_size: int = 16,
 ) -> Iterator[CaseResult]:
     """Yield one result per case, in input order, using ``jobs`` worker processes."""
+    keep_freed_buffers()
     if jobs <= 1 or len(cases) <= batch_size:
         for case in cases:
             yield _score_or_record(case, options, keep_going)
         return
     batches = [cases[i : i + batch_size] for i in range(0, len(cases), batch_size)]
     window = 4 * jobs
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=keep_freed_buffers) as pool:
         pending: list[Future[list[CaseResult] | _PackedBatch]] = []
         next_batch = 0
         try:
