@@ -271,3 +271,77 @@ def test_symmetric_metrics(data, spacing, rule):
         distance_metrics(pred, target, ["asd"])["asd"][:, ::-1],
         distance_metrics(target, pred, ["asd"])["asd"],
     )
+
+
+def _weighted_rank_by_lexsort(distances, weights, q):
+    order = np.lexsort((weights, distances))
+    d, w = distances[order], weights[order]
+    index = int(np.searchsorted(np.cumsum(w) / np.sum(w), q))
+    return float(d[min(index, d.size - 1)])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(1, 400),
+    st.integers(1, 30),
+    st.integers(1, 6),
+    st.floats(0.0, 1.0),
+    st.integers(0, 2**32 - 1),
+)
+def test_weighted_rank_equals_the_two_key_sort(n, n_distances, n_weights, q, seed):
+    # The key sort must sum the weights in the very order of a (distance, weight) lexsort, so
+    # the rank found is the same even where the cumulative share lands exactly on q.
+    from segscore.metrics.surface import _weighted_rank
+
+    rng = np.random.default_rng(seed)
+    distances = rng.choice(np.sqrt(rng.integers(0, 50, n_distances)).astype(np.float64), n)
+    weights = rng.choice(rng.uniform(0.01, 2.0, n_weights), n)
+    assert _weighted_rank(distances, weights, q) == _weighted_rank_by_lexsort(distances, weights, q)
+    half = np.full(4, 0.5)  # exact ties: cumulative shares 0.25, 0.5, 0.75, 1.0
+    assert _weighted_rank(np.array([1.0, 2.0, 3.0, 4.0]), half, 0.5) == 2.0
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.integers(0, 2**32 - 1),
+    st.sampled_from([(2, (1.0, 1.0)), (3, (1.0, 0.8, 2.5)), (3, (1.0, 1.0, 1.0))]),
+)
+def test_compiled_nearest_search_equals_the_numpy_search(seed, dims):
+    # The compiled first-hit search and its numpy twin must resolve the same elements to the same
+    # offset lengths; both leave the same elements to the KD-tree.
+    from segscore.metrics import _kernel
+    from segscore.metrics.surface import _offsets, _search_offsets
+
+    if not _kernel.HAVE_COMPILED:
+        pytest.skip("compiled kernel not built")
+    ndim, spacing = dims
+    rng = np.random.default_rng(seed)
+    shape = tuple(int(x) for x in rng.integers(3, 12, ndim))
+    other = rng.random(shape) < rng.uniform(0.001, 0.3)
+    source = rng.random(shape) < 0.3
+    radius = tuple(int(x) for x in rng.integers(1, 4, ndim))
+    padded = np.pad(other, [(r, r) for r in radius])
+    strides = tuple(st_ // padded.itemsize for st_ in padded.strides)
+    offsets, lengths = _offsets(spacing, strides, radius)
+    index = np.flatnonzero(np.pad(source, [(r, r) for r in radius])).astype(np.int64)
+    rank = _kernel.nearest_offsets(padded, index, offsets)
+    out = np.full(index.size, np.inf)
+    pending, where = _search_offsets(padded.ravel(), index, offsets, lengths, out)
+    np.testing.assert_array_equal(pending, index[where])
+    assert rank is not None
+    found = rank >= 0
+    np.testing.assert_array_equal(np.where(found, lengths[np.maximum(rank, 0)], np.inf), out)
+    np.testing.assert_array_equal(np.flatnonzero(~found), where)
+
+
+def test_nearest_search_refuses_an_offset_outside_the_grid():
+    from segscore.metrics import _kernel
+
+    if not _kernel.HAVE_COMPILED:
+        pytest.skip("compiled kernel not built")
+    grid = np.zeros(10, dtype=bool)
+    with pytest.raises(ValueError, match="outside `grid`"):
+        _kernel.nearest_offsets(grid, np.array([9]), np.array([0, 1]))
+    with pytest.raises(ValueError, match="outside `grid`"):
+        _kernel.nearest_offsets(grid, np.array([0]), np.array([-1]))
+    assert _kernel.nearest_offsets(grid, np.array([0, 9]), np.array([0])).tolist() == [-1, -1]

@@ -14,6 +14,10 @@
  *     The same pass also checks the byte values of uint8 masks: code 0 when every byte is 0 or 1,
  *     1 when every byte is 0 or 255, 2 otherwise (the caller words the error).
  *
+ * nearest_offsets(grid, sources, offsets, out, nthreads)
+ *     Boundary metrics: for each source index, the first of the offsets (sorted by length) that
+ *     lands on a nonzero byte of the padded grid, or -1 (resolved by a KD-tree upstream).
+ *
  * confusion_matrix(pred, target, rows, cols, ptype, ttype, C, ignore, has_ignore, out,
  *                  nthreads, chunk) -> number of pixels with an invalid target or
  *                  prediction label (the caller words the error)
@@ -559,6 +563,95 @@ static PyObject *py_cpu_count(PyObject *self, PyObject *args) {
 }
 
 /* ------------------------------------------------------------------------------------------- */
+/* Nearest surface element (boundary metrics)                                                   */
+/* ------------------------------------------------------------------------------------------- */
+
+typedef struct {
+    const uint8_t *grid;
+    const int64_t *sources, *offsets;
+    Py_ssize_t i0, i1, n_offsets;
+    int64_t *out;
+} near_task;
+
+/* For each source, the index of the first offset (they are sorted by length) that lands on a
+ * nonzero byte of the grid, or -1 when none does. */
+static void nearest_task(void *arg) {
+    near_task *k = (near_task *)arg;
+    for (Py_ssize_t i = k->i0; i < k->i1; i++) {
+        const uint8_t *at = k->grid + k->sources[i];
+        int64_t found = -1;
+        for (Py_ssize_t j = 0; j < k->n_offsets; j++) {
+            if (at[k->offsets[j]]) {
+                found = (int64_t)j;
+                break;
+            }
+        }
+        k->out[i] = found;
+    }
+}
+
+/* nearest_offsets(grid, sources, offsets, out, nthreads): grid is a flat 1-byte buffer, sources
+ * and offsets int64 linear indices; every source + offset must lie inside the grid (checked). */
+static PyObject *py_nearest_offsets(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *go, *so, *oo, *ro;
+    long nthreads;
+    if (!PyArg_ParseTuple(args, "OOOOl", &go, &so, &oo, &ro, &nthreads)) return NULL;
+    Py_buffer gv, sv, ov, rv;
+    if (PyObject_GetBuffer(go, &gv, PyBUF_C_CONTIGUOUS) < 0) return NULL;
+    if (PyObject_GetBuffer(so, &sv, PyBUF_C_CONTIGUOUS) < 0) goto release_g;
+    if (PyObject_GetBuffer(oo, &ov, PyBUF_C_CONTIGUOUS) < 0) goto release_s;
+    if (PyObject_GetBuffer(ro, &rv, PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE) < 0) goto release_o;
+    Py_ssize_t n = sv.len / (Py_ssize_t)sizeof(int64_t), m = ov.len / (Py_ssize_t)sizeof(int64_t);
+    if (rv.len != sv.len) {
+        PyErr_SetString(PyExc_ValueError, "`out` must hold one int64 per source.");
+        goto release_all;
+    }
+    const int64_t *src = (const int64_t *)sv.buf, *off = (const int64_t *)ov.buf;
+    int64_t smin = 0, smax = -1, omin = 0, omax = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (i == 0 || src[i] < smin) smin = src[i];
+        if (i == 0 || src[i] > smax) smax = src[i];
+    }
+    for (Py_ssize_t j = 0; j < m; j++) {
+        if (j == 0 || off[j] < omin) omin = off[j];
+        if (j == 0 || off[j] > omax) omax = off[j];
+    }
+    if (n > 0 && m > 0 && (smin + omin < 0 || smax + omax >= (int64_t)gv.len)) {
+        PyErr_SetString(PyExc_ValueError, "a source + offset lies outside `grid`.");
+        goto release_all;
+    }
+    int nt = clamp_threads(nthreads, n);
+    near_task tasks[MAX_THREADS];
+    for (int i = 0; i < nt; i++) {
+        tasks[i].grid = (const uint8_t *)gv.buf;
+        tasks[i].sources = src;
+        tasks[i].offsets = off;
+        tasks[i].n_offsets = m;
+        tasks[i].i0 = n * i / nt;
+        tasks[i].i1 = n * (i + 1) / nt;
+        tasks[i].out = (int64_t *)rv.buf;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    run_tasks(nearest_task, (char *)tasks, sizeof(near_task), nt);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&rv);
+    PyBuffer_Release(&ov);
+    PyBuffer_Release(&sv);
+    PyBuffer_Release(&gv);
+    Py_RETURN_NONE;
+release_all:
+    PyBuffer_Release(&rv);
+release_o:
+    PyBuffer_Release(&ov);
+release_s:
+    PyBuffer_Release(&sv);
+release_g:
+    PyBuffer_Release(&gv);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------------------------- */
 /* Binary mask values                                                                           */
 /* ------------------------------------------------------------------------------------------- */
 
@@ -602,6 +695,9 @@ static PyMethodDef methods[] = {
     {"confusion_matrix", py_confusion_matrix, METH_VARARGS,
      "confusion_matrix(pred, target, rows, cols, ptype, ttype, C, ignore, has_ignore, out, "
      "nthreads, chunk) -> pixels with an invalid target or prediction label."},
+    {"nearest_offsets", py_nearest_offsets, METH_VARARGS,
+     "nearest_offsets(grid, sources, offsets, out, nthreads): per source, the index of the "
+     "first offset landing on a nonzero byte of grid, or -1."},
     {"cpu_count", py_cpu_count, METH_NOARGS, "Online CPUs (1 where threads are not built)."},
     {NULL, NULL, 0, NULL},
 };

@@ -21,7 +21,13 @@ import numpy as np
 
 from segscore._types import IntArray
 
-__all__ = ["HAVE_COMPILED", "binary_counts", "binary_counts_checked", "confusion_matrix"]
+__all__ = [
+    "HAVE_COMPILED",
+    "binary_counts",
+    "binary_counts_checked",
+    "confusion_matrix",
+    "nearest_offsets",
+]
 
 _ck: ModuleType | None
 try:
@@ -95,6 +101,26 @@ def binary_counts_checked(
     out = np.empty((3, rows), dtype=np.int64)
     pc, tc = _ck.binary_counts(p, t, rows, cols, out, _threads(2 * p.size), True)
     return out[0], out[1], out[2], int(pc), int(tc)
+
+
+def nearest_offsets(grid: Any, sources: Any, offsets: Any) -> IntArray | None:
+    """For each source index, the index of the first offset whose target byte of ``grid`` is set.
+
+    ``grid`` is a C-contiguous 1-byte array (read flat), ``sources`` and ``offsets`` int64 linear
+    indices, ``offsets`` sorted by length; -1 where no offset hits. Every ``source + offset`` must
+    lie inside the grid (the caller pads it; checked). None when the compiled kernel is not in use.
+    """
+    if not _USE_COMPILED or _ck is None:
+        return None
+    g = np.ascontiguousarray(grid)
+    if g.dtype.itemsize != 1:
+        raise ValueError(f"`grid` must be a 1-byte array, got dtype {g.dtype}")
+    src = np.ascontiguousarray(sources, dtype=np.int64)
+    off = np.ascontiguousarray(offsets, dtype=np.int64)
+    out = np.empty(src.shape, dtype=np.int64)
+    threads = _MAX_THREADS if src.size >= 1 << 16 else 1  # below that, threads cost more
+    _ck.nearest_offsets(g.reshape(-1), src, off, out, threads)
+    return out
 
 
 def uint8_mask_values(mask: Any) -> int | None:

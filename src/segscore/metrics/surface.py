@@ -491,6 +491,35 @@ def _offsets(
     return offsets, lengths
 
 
+def _search_offsets(
+    flat: BoolArray,
+    index: np.ndarray[Any, np.dtype[np.int64]],
+    offsets: np.ndarray[Any, np.dtype[np.int64]],
+    lengths: FloatArray,
+    out: FloatArray,
+) -> tuple[np.ndarray[Any, np.dtype[np.int64]], np.ndarray[Any, np.dtype[np.intp]]]:
+    """Numpy twin of the compiled ``nearest_offsets``: fill ``out`` where an offset hits.
+
+    Offsets are tried in blocks of growing size; returns the indices still unresolved and their
+    positions in ``out``.
+    """
+    pending, where = index, np.arange(index.size)
+    start, chunk = 0, 4
+    while pending.size and start < offsets.size:
+        block = offsets[start : start + chunk]
+        hits = flat[pending[:, None] + block[None, :]]
+        # One pass: argmax stops at the first True of a row; a row without one gives 0, so
+        # the hit itself says whether the row was found.
+        first = hits.argmax(axis=1)
+        found = hits[np.arange(hits.shape[0]), first]
+        if found.any():
+            out[where[found]] = lengths[start + first[found]]
+            pending, where = pending[~found], where[~found]
+        start += chunk
+        chunk = min(chunk * 2, 256)
+    return pending, where
+
+
 def _directed(source: BoolArray, other: BoolArray, spacing: tuple[float, ...]) -> FloatArray:
     """Distance from every True element of ``source`` to the nearest True element of ``other``.
 
@@ -514,23 +543,17 @@ def _directed(source: BoolArray, other: BoolArray, spacing: tuple[float, ...]) -
     offsets, lengths = _offsets(spacing, strides, radius)
     # Linear indices of the source elements in the padded grid, in C order (as np.nonzero).
     index = np.flatnonzero(np.pad(source, [(r, r) for r in radius])).astype(np.int64)
-    pending = index
-    where = np.arange(n_source)
+    from segscore.metrics import _kernel
+
     out = np.full(n_source, np.inf)
-    flat = padded.ravel()
-    start, chunk = 0, 4
-    while pending.size and start < offsets.size:
-        block = offsets[start : start + chunk]
-        hits = flat[pending[:, None] + block[None, :]]
-        # One pass: argmax stops at the first True of a row; a row without one gives 0, so
-        # the hit itself says whether the row was found.
-        first = hits.argmax(axis=1)
-        found = hits[np.arange(hits.shape[0]), first]
-        if found.any():
-            out[where[found]] = lengths[start + first[found]]
-            pending, where = pending[~found], where[~found]
-        start += chunk
-        chunk = min(chunk * 2, 256)
+    rank = _kernel.nearest_offsets(padded, index, offsets)
+    if rank is not None:  # compiled: the first offset that hits, per element
+        found = rank >= 0
+        out[found] = lengths[rank[found]]
+        where = np.flatnonzero(~found)
+        pending = index[where]
+    else:
+        pending, where = _search_offsets(padded.ravel(), index, offsets, lengths, out)
     if pending.size:
         from scipy.spatial import cKDTree
 
@@ -697,9 +720,19 @@ def _empty_value(case: str, policy: DistanceEmpty, diagonal: float, percentile: 
 
 
 def _weighted_rank(distances: FloatArray, weights: FloatArray, q: float) -> float:
-    """Smallest distance whose cumulative weight share reaches ``q`` (sorted by distance, weight)."""
-    order = np.lexsort((weights, distances))
-    d, w = distances[order], weights[order]
+    """Smallest distance whose cumulative weight share reaches ``q`` (sorted by distance, weight).
+
+    The elements are put in (distance, weight) order without a permutation: both take few
+    distinct values (lattice distances, a table of surfel areas), so each element becomes the
+    integer key ``rank(distance) * n_weights + rank(weight)``, the keys are sorted (one fast
+    integer sort instead of a two-key argsort) and the sorted distances and weights are read
+    back from them. The weights are then summed in exactly the order of that two-key sort.
+    """
+    d_values = np.unique(distances)
+    w_values = np.unique(weights)
+    key = np.searchsorted(d_values, distances) * w_values.size + np.searchsorted(w_values, weights)
+    key.sort()
+    d, w = d_values[key // w_values.size], w_values[key % w_values.size]
     cumulative = np.cumsum(w) / np.sum(w)
     index = int(np.searchsorted(cumulative, q))
     return float(d[min(index, d.size - 1)])
