@@ -29,6 +29,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from segscore.evaluation.allocator import keep_freed_buffers
 from segscore.evaluation.runner import EvaluateOptions, evaluate
 from segscore.io.arrays import read_array
 from segscore.io.pairs import match_cases
@@ -132,6 +133,9 @@ def main() -> int:
         "--cache", type=Path, default=Path(tempfile.gettempdir()) / "segscore-bench-evaluate"
     )
     args = parser.parse_args()
+    # As the `segscore evaluate` command does in its own process (the workers do it themselves):
+    # keep freed image buffers between cases instead of faulting them in again (glibc).
+    keep_freed_buffers()
     pred_dir, gt_dir = make_data(args.cache, args.cases, args.size)
     paths = sorted(pred_dir.iterdir()) + sorted(gt_dir.iterdir())
     paths = [p for p in paths if p.suffix == ".png"]

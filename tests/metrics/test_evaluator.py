@@ -102,3 +102,24 @@ def test_mismatched_accumulators_are_errors():
     c.update(np.zeros((1, 2, 2), bool), np.zeros((1, 2, 2), bool))
     with pytest.raises(InputError, match=r"one mode, got 'binary' and then 'multiclass'"):
         c._add(confusion(np.zeros((1, 2, 2), int), np.zeros((1, 2, 2), int), num_classes=1))
+
+
+def test_compute_after_every_update_sees_each_prefix_and_keeps_old_views():
+    # A validation loop that reads the score after every batch: the joined rows grow (and are
+    # reallocated) while earlier Counts stay as they were.
+    rng = np.random.default_rng(4)
+    pred, target = rng.integers(0, 3, (2, 3000, 2, 2))
+    ev = Evaluator(num_classes=3)
+    seen = []
+    start = 0
+    for size in rng.integers(1, 140, 20):  # at most 2,780 of the 3,000 images
+        ev.update(pred[start : start + size], target[start : start + size])
+        start += int(size)
+        got = ev.counts
+        np.testing.assert_array_equal(
+            got.tp, confusion(pred[:start], target[:start], num_classes=3).tp
+        )
+        seen.append((start, got.tp, got.tp.copy()))
+    for n, view, copy in seen:
+        assert view.shape[0] == n
+        np.testing.assert_array_equal(view, copy)

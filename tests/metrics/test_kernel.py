@@ -312,3 +312,31 @@ def test_binary_counts_checked_finds_a_single_odd_byte(where: int, value: int) -
     assert _kernel.binary_counts_checked(p, t)[3:] == (1, 2)  # type: ignore[index]
     with pytest.raises(segscore.InputError, match="`target` must be a binary mask"):
         segscore.confusion(p, t)
+
+
+def test_bool_views_with_other_bytes_count_as_before() -> None:
+    # A bool array whose bytes are not 0/1 (np.frombuffer, tensor .view(bool)) is "nonzero is
+    # foreground": the value check of the counting pass is for uint8 masks only.
+    v = np.array([[0, 2, 1, 0]], np.uint8).view(bool)
+    assert segscore.confusion(v, v).tp.tolist() == [[2]]
+
+
+def test_the_first_bad_input_is_named_whatever_the_dtypes() -> None:
+    bad_pred = np.array([[0, 1, 3]], np.uint8)
+    with pytest.raises(segscore.InputError, match="`pred`"):
+        segscore.confusion(bad_pred, np.array([[0.0, np.nan, 1.0]]))
+    with pytest.raises(segscore.InputError, match="`pred`"):
+        segscore.confusion(bad_pred, np.array([[0, 7, 1]], np.uint8))
+
+
+@needs_compiled
+@pytest.mark.parametrize(
+    ("sources", "offsets"),
+    [([0, 2**63 - 1], [0, 1]), ([-(2**63), 0], [-1, 0]), ([5], [2**63 - 1]), ([-1], [1])],
+)
+def test_nearest_offsets_bounds_check_cannot_overflow(
+    sources: list[int], offsets: list[int]
+) -> None:
+    grid = np.zeros(10, np.uint8)
+    with pytest.raises(ValueError, match="outside `grid`"):
+        _kernel.nearest_offsets(grid, np.array(sources, np.int64), np.array(offsets, np.int64))

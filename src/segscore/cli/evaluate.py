@@ -152,12 +152,14 @@ def _check_counting_options(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate, write the outputs atomically, print the summary."""
+    from segscore.evaluation.allocator import keep_freed_buffers
     from segscore.evaluation.runner import EvaluateOptions
     from segscore.evaluation.summary import per_case_rows, summarize
     from segscore.io.arrays import MAX_PIXELS_DEFAULT
     from segscore.io.pairs import match_cases
     from segscore.io.results import write_csv, write_json
 
+    keep_freed_buffers()  # this process is ours: keep image buffers between cases (glibc)
     metrics, distance_names = _split_metrics(args.metrics)
     overlap_conventions: dict[str, Any] = {
         "aggregation": "images_then_classes",

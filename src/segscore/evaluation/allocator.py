@@ -10,12 +10,16 @@ buffers up to ``MMAP_THRESHOLD_BYTES`` from the heap and trimming the heap only 
 brings that to about 400 faults, measured whenever in the process the call is made. The cost: a
 process keeps its peak heap mapped until it exits. Other C libraries (musl, macOS, Windows) are
 left as they are.
+
+It changes the whole process, so it is called only in processes segscore owns: the
+``segscore evaluate`` command and the worker processes of :func:`~segscore.evaluation.runner.evaluate`
+(a program calling ``evaluate`` in its own process keeps its allocator settings; it may call
+:func:`keep_freed_buffers` itself).
 """
 
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import sys
 
 __all__ = ["keep_freed_buffers"]
@@ -40,7 +44,7 @@ def keep_freed_buffers() -> bool:
     if not sys.platform.startswith("linux"):
         return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc = ctypes.CDLL(None)  # the C library this process runs on (no ldconfig lookup)
         mallopt = libc.mallopt
         gnu_get_libc_version = libc.gnu_get_libc_version  # glibc only: musl has no such symbol
     except (OSError, AttributeError):

@@ -304,7 +304,6 @@ def iter_results(
     batch_size: int = 16,
 ) -> Iterator[CaseResult]:
     """Yield one result per case, in input order, using ``jobs`` worker processes."""
-    keep_freed_buffers()
     if jobs <= 1 or len(cases) <= batch_size:
         for case in cases:
             yield _score_or_record(case, options, keep_going)

@@ -617,7 +617,10 @@ static PyObject *py_nearest_offsets(PyObject *self, PyObject *args) {
         if (j == 0 || off[j] < omin) omin = off[j];
         if (j == 0 || off[j] > omax) omax = off[j];
     }
-    if (n > 0 && m > 0 && (smin + omin < 0 || smax + omax >= (int64_t)gv.len)) {
+    /* Written so that nothing can overflow: every source inside the grid, then every offset
+     * within the room on each side of the extreme sources. */
+    if (n > 0 && m > 0 &&
+        (smin < 0 || smax >= (int64_t)gv.len || omin < -smin || omax >= (int64_t)gv.len - smax)) {
         PyErr_SetString(PyExc_ValueError, "a source + offset lies outside `grid`.");
         goto release_all;
     }

@@ -514,8 +514,9 @@ def _prepare(
 ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], CountingSpec]:
     """Validate the arguments and return ``(pred, target)`` shaped ``(rows, pixels)`` and the spec.
 
-    With ``defer_uint8``, the values of uint8 binary masks are not scanned here: the caller
-    counts them with :func:`_kernel.binary_counts_checked`, which checks them in the same pass.
+    With ``defer_uint8``, when both binary masks are uint8 their values are not scanned here:
+    the caller counts them with :func:`_kernel.binary_counts_checked`, which checks them in the
+    same pass (and, on a bad value, scans in the usual order to word the error).
     """
     threshold = check_number(
         "threshold", threshold, low=0, high=1, low_inclusive=False, high_inclusive=False
@@ -546,8 +547,11 @@ def _prepare(
         mode: Mode = "multilabel" if multilabel else "binary"
         n_cols = shape[1] if multilabel else 1
         rows = shape[0] * n_cols
-        pb = p if defer_uint8 and p.dtype == np.uint8 else _as_binary("pred", p, threshold, False)
-        tb = t if defer_uint8 and t.dtype == np.uint8 else _as_binary("target", t, threshold, True)
+        if defer_uint8 and p.dtype == np.uint8 and t.dtype == np.uint8:
+            pb, tb = p, t  # two uint8 masks: their values are checked in the counting pass
+        else:
+            pb = _as_binary("pred", p, threshold, is_target=False)
+            tb = _as_binary("target", t, threshold, is_target=True)
         pb, tb = pb.reshape(rows, -1), tb.reshape(rows, -1)
         used_threshold = threshold if p.dtype.kind == "f" else None
         return pb, tb, CountingSpec(mode, n_cols, used_threshold, None)
@@ -619,11 +623,13 @@ def _counts_many_classes(p: Any, t: Any, spec: CountingSpec) -> Counts:
 
 
 def _count_binary(p: Any, t: Any, threshold: float) -> tuple[IntArray, IntArray, IntArray]:
-    """Count binary rows; uint8 masks left unchecked by ``_prepare`` are checked in the pass."""
+    """Count binary rows; two uint8 masks left unchecked by ``_prepare`` are checked in the pass."""
     from segscore.metrics import _kernel
 
+    if not (p.dtype == np.uint8 and t.dtype == np.uint8):  # `_prepare` has checked both
+        return _kernel.binary_counts(p, t)
     counted = _kernel.binary_counts_checked(p, t)
-    if counted is None:  # no compiled kernel: `_prepare` has checked every mask
+    if counted is None:  # no compiled kernel: `_prepare` has checked both
         return _kernel.binary_counts(p, t)
     tp, predicted, support, pred_code, target_code = counted
     if pred_code == 2 or target_code == 2:  # scan to word the error (the kernel saw a bad byte)

@@ -60,12 +60,15 @@ class Evaluator:
             "multilabel": multilabel,
             "spatial_dims": spatial_dims,
         }
-        # Rows live in fixed-size int64 blocks of shape (4, rows, C), about 64 KiB each, that are
-        # filled in place and never reallocated: memory grows only with the rows themselves (32
-        # bytes per image and class), with no doubling copies and no large freed buffers left to
-        # fragment the heap. `counts` joins the blocks once and keeps the joined array as the
-        # first block, so repeated `compute` calls do not copy again.
-        self._blocks: list[np.ndarray[Any, np.dtype[np.int64]]] = []
+        # New rows go into fixed-size int64 blocks of shape (4, rows, C), about 64 KiB each,
+        # filled in place: memory grows only with the rows themselves (32 bytes per image and
+        # class), with no doubling copies and no large freed buffers left to fragment the heap.
+        # `counts` moves the blocks' rows into one joined array (rows [0, n_joined)), whose
+        # capacity doubles when a later `counts` needs more: each row is copied O(1) times however
+        # often `compute` is called, and spare capacity that was never written costs no memory.
+        self._joined: np.ndarray[Any, np.dtype[np.int64]] | None = None
+        self._n_joined = 0
+        self._blocks: list[np.ndarray[Any, np.dtype[np.int64]]] = []  # rows [n_joined, n)
         self._n = 0
         self._block_start = 0  # index of the first row of the last block
         self._n_classes: int | None = None
@@ -123,6 +126,8 @@ class Evaluator:
 
     def reset(self) -> None:
         """Forget every row."""
+        self._joined = None
+        self._n_joined = 0
         self._blocks = []
         self._n = 0
         self._block_start = 0
@@ -138,26 +143,39 @@ class Evaluator:
     def counts(self) -> Counts:
         """All rows so far as one ``(N, C)`` Counts of read-only arrays.
 
-        The first call after an update joins the blocks into one array (one copy of the rows)
-        and keeps it in their place; later calls return views of it. Rows already written are
-        never rewritten, so returned Counts stay valid and unchanged by later updates.
+        The first call after an update moves the new rows into the joined array (one copy of
+        those rows; the joined array doubles its capacity when full); later calls return views
+        of it. Rows already written are never rewritten, so returned Counts stay valid and
+        unchanged by later updates.
         """
         if self._n == 0:
             fail(
                 "the accumulator is empty: call `update` with at least one batch before `compute`."
             )
-        if len(self._blocks) > 1 or self._blocks[0].shape[1] != self._n:
-            joined = np.empty((4, self._n, self._blocks[0].shape[2]), dtype=np.int64)
-            start = 0
-            for block in self._blocks:
-                take = min(block.shape[1], self._n - start)
-                joined[:, start : start + take] = block[:, :take]
-                start += take
-            self._blocks = [joined]
-            self._block_start = 0
-        rows = self._blocks[0]
+        if self._n_joined < self._n:
+            self._join()
+        assert self._joined is not None
+        rows = self._joined[:, : self._n]
         rows.flags.writeable = False
         return Counts(rows[0], rows[1], rows[2], rows[3], self._spec)
+
+    def _join(self) -> None:
+        """Move the rows of the blocks into the joined array."""
+        n, n_classes = self._n, self._blocks[0].shape[2]
+        joined = self._joined
+        if joined is None or joined.shape[1] < n:
+            capacity = n if joined is None else max(n, 2 * joined.shape[1])
+            grown = np.empty((4, capacity, n_classes), dtype=np.int64)
+            if joined is not None:
+                grown[:, : self._n_joined] = joined[:, : self._n_joined]
+            joined = self._joined = grown
+        start = self._n_joined
+        for block in self._blocks:
+            take = min(block.shape[1], n - start)
+            joined[:, start : start + take] = block[:, :take]
+            start += take
+        self._blocks = []
+        self._n_joined = n
 
     def compute(
         self,

@@ -730,7 +730,8 @@ def _weighted_rank(distances: FloatArray, weights: FloatArray, q: float) -> floa
     """
     d_values = np.unique(distances)
     w_values = np.unique(weights)
-    key = np.searchsorted(d_values, distances) * w_values.size + np.searchsorted(w_values, weights)
+    d_rank = np.searchsorted(d_values, distances).astype(np.int64)  # int64 keys, also where
+    key = d_rank * w_values.size + np.searchsorted(w_values, weights)  # intp is 32 bits
     key.sort()
     d, w = d_values[key // w_values.size], w_values[key % w_values.size]
     cumulative = np.cumsum(w) / np.sum(w)
