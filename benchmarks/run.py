@@ -3,7 +3,12 @@
 Usage::
 
     python -m benchmarks.run [--quick] [--workloads W1,W2,W3] [--repeat 7] [--peers-repeat 3]
-                             [--peer-budget 4] [--markdown docs/benchmarks.md]
+                             [--peer-budget 4] [--markdown docs/benchmarks.md] [--device cuda]
+
+``--device cuda`` (issue #6, on a GPU machine): segscore counts device tensors
+(``segscore.confusion`` and ``TensorEvaluator``) against torchmetrics, MONAI and smp on the same
+GPU and data, each call followed by ``torch.cuda.synchronize()``; the floor is two
+``torch.count_nonzero`` on the device.
 
 Workloads (deterministic, generated once in memory and shared by every library):
 
@@ -41,6 +46,35 @@ import numpy as np
 
 N_CLASSES = 21
 IGNORE = 255
+
+DEVICE = "cpu"
+"""``--device``: where torch tensors live. ``cpu`` times segscore on numpy arrays (its main path);
+``cuda`` (or ``cuda:N``) times segscore and the torch peers on GPU tensors, synchronising before
+the clock stops, and the floor as two ``torch.count_nonzero`` on the device."""
+
+
+def _on_gpu() -> bool:
+    return DEVICE.startswith("cuda")
+
+
+def _tensor(array: np.ndarray[Any, Any]) -> Any:
+    import torch
+
+    return torch.from_numpy(np.ascontiguousarray(array)).to(DEVICE)
+
+
+def _synced(run: Callable[[Any], object]) -> Callable[[Any], object]:
+    """``run`` followed by ``torch.cuda.synchronize()`` on a GPU, so that its kernels are timed."""
+    if not _on_gpu():
+        return run
+    import torch
+
+    def call(state: Any) -> object:
+        out = run(state)
+        torch.cuda.synchronize()
+        return out
+
+    return call
 
 
 # ------------------------------------------------------------------------------------------------
@@ -159,6 +193,8 @@ class Contender:
 
 
 def _segscore() -> list[Contender]:
+    if _on_gpu():
+        return []
     import segscore
     from segscore.metrics import _kernel
 
@@ -180,11 +216,52 @@ def _segscore() -> list[Contender]:
     ]
 
 
+def _segscore_device() -> list[Contender]:
+    """On a GPU: segscore.confusion on device tensors, and the validation-loop accumulator."""
+    if not _on_gpu():
+        return []
+    import segscore
+    from segscore.integrations.torch import TensorEvaluator
+
+    def prepare(w: Workload, sl: slice) -> Any:
+        return _tensor(w.pred[sl]), _tensor(w.target[sl]), w.num_classes, w.ignore_index
+
+    def run(s: Any) -> object:
+        p, t, c, ignore = s
+        return segscore.iou(segscore.confusion(p, t, num_classes=c, ignore_index=ignore))
+
+    def run_accumulator(s: Any) -> object:
+        p, t, c, ignore = s
+        ev = TensorEvaluator(num_classes=c, ignore_index=ignore)
+        for i in range(0, p.shape[0], 16):  # batches of 16, as a validation loop would
+            ev.update(p[i : i + 16], t[i : i + 16])
+        return ev.compute("iou")
+
+    return [
+        Contender(
+            "segscore",
+            f"segscore.confusion + segscore.iou on {DEVICE} tensors (counts on the device)",
+            prepare,
+            _synced(run),
+            peer=False,
+        ),
+        Contender(
+            "segscore TensorEvaluator",
+            f"TensorEvaluator.update per batch of 16 on {DEVICE}, then compute('iou')",
+            prepare,
+            _synced(run_accumulator),
+            peer=False,
+        ),
+    ]
+
+
 def _sub(w: Workload, sl: slice) -> Workload:
     return Workload(w.name, w.description, w.pred[sl], w.target[sl], w.num_classes, w.ignore_index)
 
 
 def _kernel_only() -> list[Contender]:
+    if _on_gpu():
+        return []
     from segscore.metrics import _kernel
 
     def run(w: Workload) -> object:
@@ -200,6 +277,9 @@ def _kernel_only() -> list[Contender]:
 
 
 def _numpy() -> list[Contender]:
+    if _on_gpu():
+        return []
+
     def run(w: Workload) -> object:
         n = w.pred.shape[0]
         p = w.pred.reshape(n, -1)
@@ -218,6 +298,16 @@ def _numpy() -> list[Contender]:
 
 
 def _floor() -> list[Contender]:
+    if _on_gpu():
+        import torch
+
+        def run_device(s: Any) -> object:
+            return torch.count_nonzero(s[0]), torch.count_nonzero(s[1])
+
+        call = f"torch.count_nonzero(pred); torch.count_nonzero(target) on {DEVICE}"
+        prepare = lambda w, sl: (_tensor(w.pred[sl]), _tensor(w.target[sl]))  # noqa: E731
+        return [Contender("floor", call, prepare, _synced(run_device), peer=False)]
+
     def run(w: Workload) -> object:
         return np.count_nonzero(w.pred), np.count_nonzero(w.target)
 
@@ -233,8 +323,8 @@ def _torchmetrics() -> list[Contender]:
     )
 
     def prepare(w: Workload, sl: slice) -> Any:
-        p = torch.from_numpy(w.pred[sl])
-        t = torch.from_numpy(w.target[sl])
+        p = _tensor(w.pred[sl])
+        t = _tensor(w.target[sl])
         if w.num_classes is None:
             return p.to(torch.uint8), t.to(torch.uint8), None, None
         return p.long(), t.long(), w.num_classes, w.ignore_index
@@ -250,7 +340,7 @@ def _torchmetrics() -> list[Contender]:
     call = (
         "binary_stat_scores / multiclass_stat_scores(average='none', multidim_average='samplewise')"
     )
-    return [Contender("torchmetrics", call, prepare, run)]
+    return [Contender("torchmetrics", call, prepare, _synced(run))]
 
 
 def _monai() -> list[Contender]:
@@ -258,8 +348,8 @@ def _monai() -> list[Contender]:
     from monai.metrics.confusion_matrix import get_confusion_matrix
 
     def prepare(w: Workload, sl: slice) -> Any:
-        p = torch.from_numpy(w.pred[sl])
-        t = torch.from_numpy(w.target[sl])
+        p = _tensor(w.pred[sl])
+        t = _tensor(w.target[sl])
         if w.num_classes is None:
             return p[:, None].float(), t[:, None].float()
         c = w.num_classes
@@ -276,11 +366,10 @@ def _monai() -> list[Contender]:
         return get_confusion_matrix(s[0], s[1], include_background=True)
 
     call = "monai.metrics.get_confusion_matrix on one-hot float tensors (ignored pixels zeroed)"
-    return [Contender("MONAI", call, prepare, run)]
+    return [Contender("MONAI", call, prepare, _synced(run))]
 
 
 def _smp() -> list[Contender]:
-    import torch
 
     spec = importlib.util.find_spec("segmentation_models_pytorch")
     if spec is None or spec.submodule_search_locations is None:
@@ -294,8 +383,8 @@ def _smp() -> list[Contender]:
     get_stats = module.get_stats
 
     def prepare(w: Workload, sl: slice) -> Any:
-        p = torch.from_numpy(w.pred[sl]).long()
-        t = torch.from_numpy(w.target[sl]).long()
+        p = _tensor(w.pred[sl]).long()
+        t = _tensor(w.target[sl]).long()
         if w.num_classes is None:
             return p[:, None], t[:, None], "binary", None, None
         return p, t, "multiclass", w.num_classes, w.ignore_index
@@ -305,7 +394,7 @@ def _smp() -> list[Contender]:
         return get_stats(p, t, mode=mode, num_classes=c, ignore_index=ignore)
 
     call = "get_stats(mode='binary'|'multiclass') on int64 tensors (metrics/functional.py by path)"
-    return [Contender("smp", call, prepare, run)]
+    return [Contender("smp", call, prepare, _synced(run))]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -361,6 +450,13 @@ def machine() -> str:
             parts.append(f"{mod} {__import__(mod).__version__}")
     with contextlib.suppress(Exception):
         parts.append(f"torch threads {__import__('torch').get_num_threads()}")
+    if _on_gpu():
+        import torch
+
+        props = torch.cuda.get_device_properties(torch.device(DEVICE))
+        parts.append(
+            f"GPU {props.name}, {props.total_memory / 2**30:.0f} GiB, CUDA {torch.version.cuda}"
+        )
     with contextlib.suppress(Exception):
         from segscore.metrics import _kernel
 
@@ -409,7 +505,21 @@ def main(argv: list[str] | None = None) -> int:
         "--libraries", default=None, help="comma-separated subset, e.g. floor,segscore,numpy"
     )
     parser.add_argument("--markdown", type=Path, default=None, help="also write the table here")
+    parser.add_argument(
+        "--device",
+        default="cpu",
+        help="cpu (numpy arrays, the default) or cuda[:N] (segscore and peers on GPU tensors)",
+    )
     args = parser.parse_args(argv)
+    global DEVICE
+    DEVICE = args.device
+    if _on_gpu():
+        import torch
+
+        if not torch.cuda.is_available():
+            parser.error(f"--device {DEVICE}: torch sees no CUDA device here")
+    elif DEVICE != "cpu":
+        parser.error(f"--device must be cpu or cuda[:N], got {DEVICE!r}")
     names = [n.strip().upper() for n in args.workloads.split(",") if n.strip()]
     unknown = [n for n in names if n not in WORKLOADS]
     if unknown:
@@ -425,7 +535,8 @@ def main(argv: list[str] | None = None) -> int:
 
     notes: list[str] = []
     contenders: list[Contender] = []
-    for factory in (_floor, _segscore, _kernel_only, _numpy, _torchmetrics, _monai, _smp):
+    factories = (_floor, _segscore, _segscore_device, _kernel_only, _numpy)
+    for factory in (*factories, _torchmetrics, _monai, _smp):
         try:
             contenders += factory()
         except Exception as exc:  # a missing or broken peer is skipped, not fatal

@@ -14,6 +14,17 @@ torch = pytest.importorskip("torch")
 
 from segscore.integrations.torch import TensorEvaluator  # noqa: E402
 
+
+@pytest.fixture(autouse=True, params=["numpy view", "device path"])
+def cpu_counting(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run every test twice on CPU: CPU tensors go through the numpy kernel by default; the
+    torch device path (what CUDA tensors take) is checked on CPU by switching that off."""
+    from segscore.metrics import _torch_counts
+
+    monkeypatch.setattr(_torch_counts, "_CPU_VIA_NUMPY", request.param == "numpy view")
+    return str(request.param)
+
+
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 FIELDS = ("tp", "fp", "fn", "tn")
 

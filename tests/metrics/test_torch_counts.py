@@ -14,6 +14,16 @@ DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 FIELDS = ("tp", "fp", "fn", "tn")
 
 
+@pytest.fixture(autouse=True, params=["numpy view", "device path"])
+def cpu_counting(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run every test twice on CPU: CPU tensors go through the numpy kernel by default; the
+    torch device path (what CUDA tensors take) is checked on CPU by switching that off."""
+    from segscore.metrics import _torch_counts
+
+    monkeypatch.setattr(_torch_counts, "_CPU_VIA_NUMPY", request.param == "numpy view")
+    return str(request.param)
+
+
 def _same(a: segscore.Counts, b: segscore.Counts) -> None:
     for f in FIELDS:
         np.testing.assert_array_equal(getattr(a, f), getattr(b, f))
@@ -101,3 +111,20 @@ def test_bad_tensors_raise_input_error(pred, target, kwargs, match) -> None:  # 
 def test_tensors_on_different_devices_raise() -> None:
     with pytest.raises(InputError, match="same device"):
         segscore.confusion(torch.zeros(4, 4).cuda(), torch.zeros(4, 4))
+
+
+def test_dtypes_numpy_lacks_take_the_device_path() -> None:
+    # bfloat16 has no numpy twin: counted by torch, equal to the float32 counts of the same values.
+    rng = np.random.default_rng(5)
+    prob = torch.from_numpy(rng.random((3, 8, 8)).astype(np.float32)).to(torch.bfloat16)
+    t = torch.from_numpy(rng.random((3, 8, 8)) > 0.5)
+    want = segscore.confusion(prob.float().numpy(), t.numpy())
+    _same(want, segscore.confusion(prob, t))
+
+
+def test_cpu_tensors_keep_their_gradients_untouched() -> None:
+    p = torch.rand(2, 6, 6, requires_grad=True)
+    t = torch.rand(2, 6, 6) > 0.5
+    got = segscore.confusion(p, t)
+    _same(segscore.confusion(p.detach().numpy(), t.numpy()), got)
+    assert p.requires_grad
