@@ -193,8 +193,6 @@ class Contender:
 
 
 def _segscore() -> list[Contender]:
-    if _on_gpu():
-        return []
     import segscore
     from segscore.metrics import _kernel
 
@@ -218,8 +216,6 @@ def _segscore() -> list[Contender]:
 
 def _segscore_device() -> list[Contender]:
     """On a GPU: segscore.confusion on device tensors, and the validation-loop accumulator."""
-    if not _on_gpu():
-        return []
     import segscore
     from segscore.integrations.torch import TensorEvaluator
 
@@ -260,8 +256,6 @@ def _sub(w: Workload, sl: slice) -> Workload:
 
 
 def _kernel_only() -> list[Contender]:
-    if _on_gpu():
-        return []
     from segscore.metrics import _kernel
 
     def run(w: Workload) -> object:
@@ -277,9 +271,6 @@ def _kernel_only() -> list[Contender]:
 
 
 def _numpy() -> list[Contender]:
-    if _on_gpu():
-        return []
-
     def run(w: Workload) -> object:
         n = w.pred.shape[0]
         p = w.pred.reshape(n, -1)
@@ -535,8 +526,9 @@ def main(argv: list[str] | None = None) -> int:
 
     notes: list[str] = []
     contenders: list[Contender] = []
-    factories = (_floor, _segscore, _segscore_device, _kernel_only, _numpy)
-    for factory in (*factories, _torchmetrics, _monai, _smp):
+    # On a GPU segscore counts device tensors; the numpy contenders have nothing to say there.
+    ours = (_segscore_device,) if _on_gpu() else (_segscore, _kernel_only, _numpy)
+    for factory in (_floor, *ours, _torchmetrics, _monai, _smp):
         try:
             contenders += factory()
         except Exception as exc:  # a missing or broken peer is skipped, not fatal

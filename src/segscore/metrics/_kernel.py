@@ -75,11 +75,7 @@ def binary_counts(pred: Any, target: Any) -> tuple[IntArray, IntArray, IntArray]
         from segscore.metrics.counts import _binary_counts_reference
 
         return _binary_counts_reference(pred, target)
-    p = _as_bytes(pred)
-    t = _as_bytes(target)
-    rows, cols = p.shape
-    out = np.empty((3, rows), dtype=np.int64)
-    _ck.binary_counts(p, t, rows, cols, out, _threads(2 * p.size))
+    out, _ = _binary_pass(pred, target, check=False)
     return out[0], out[1], out[2]
 
 
@@ -95,12 +91,19 @@ def binary_counts_checked(
     """
     if not _USE_COMPILED or _ck is None:
         return None
+    out, (pc, tc) = _binary_pass(pred, target, check=True)
+    return out[0], out[1], out[2], pc, tc
+
+
+def _binary_pass(pred: Any, target: Any, *, check: bool) -> tuple[IntArray, tuple[int, int]]:
+    """One compiled pass: ``(3, rows)`` counts, and the value codes when ``check`` (else 0, 0)."""
+    assert _ck is not None
     p = _as_bytes(pred)
     t = _as_bytes(target)
     rows, cols = p.shape
     out = np.empty((3, rows), dtype=np.int64)
-    pc, tc = _ck.binary_counts(p, t, rows, cols, out, _threads(2 * p.size), True)
-    return out[0], out[1], out[2], int(pc), int(tc)
+    codes = _ck.binary_counts(p, t, rows, cols, out, _threads(2 * p.size), check)
+    return out, (0, 0) if codes is None else (int(codes[0]), int(codes[1]))
 
 
 def nearest_offsets(grid: Any, sources: Any, offsets: Any) -> IntArray | None:

@@ -20,15 +20,21 @@ import torch
 
 from segscore._validation import (
     check_finite_probabilities,
-    check_int,
     check_not_empty,
-    check_number,
     check_same_shape,
     fail,
     fail_binary_values,
     fail_labels,
 )
-from segscore.metrics.counts import MAX_CLASSES, CountingSpec, Counts, Mode, _batch_shape
+from segscore.metrics.counts import (
+    CountingSpec,
+    Counts,
+    Mode,
+    _batch_shape,
+    _check_classes,
+    _check_no_ignore,
+    _check_options,
+)
 
 __all__ = ["TensorCounts", "confusion_torch", "count_torch"]
 
@@ -133,20 +139,42 @@ def _check_pair(pred: Any, target: Any) -> None:
         )
 
 
-def _numpy_counts(
-    pred: torch.Tensor, target: torch.Tensor, options: dict[str, Any]
-) -> Counts | None:
-    """Count CPU tensors by the numpy path on zero-copy views; None means the device path."""
-    if not (
+def _count(
+    pred: Any,
+    target: Any,
+    num_classes: int | None,
+    threshold: float,
+    ignore_index: int | None,
+    multilabel: bool,
+    spatial_dims: int | None,
+) -> Counts | TensorCounts:
+    """Count a pair of tensors: numpy ``Counts`` from the numpy path, else ``TensorCounts``.
+
+    CPU tensors of a dtype numpy shares are counted by :func:`segscore.confusion` on zero-copy
+    views (the compiled kernel); others (CUDA, bfloat16, ``_CPU_VIA_NUMPY`` off) on their device.
+    """
+    _check_pair(pred, target)
+    pred, target = pred.detach(), target.detach()  # counting never needs their gradients
+    if (
         _CPU_VIA_NUMPY
         and pred.device.type == "cpu"
         and pred.dtype in _NUMPY_DTYPES
         and target.dtype in _NUMPY_DTYPES
     ):
-        return None
-    from segscore.metrics.counts import confusion
+        from segscore.metrics.counts import confusion
 
-    return confusion(pred.detach().numpy(), target.detach().numpy(), **options)
+        return confusion(
+            pred.numpy(),
+            target.numpy(),
+            num_classes=num_classes,
+            threshold=threshold,
+            ignore_index=ignore_index,
+            multilabel=multilabel,
+            spatial_dims=spatial_dims,
+        )
+    return _count_on_device(
+        pred, target, num_classes, threshold, ignore_index, multilabel, spatial_dims
+    )
 
 
 def confusion_torch(
@@ -159,27 +187,9 @@ def confusion_torch(
     multilabel: bool,
     spatial_dims: int | None,
 ) -> Counts:
-    """Count like :func:`segscore.confusion` on torch tensors, on their device."""
-    options = {
-        "num_classes": num_classes,
-        "threshold": threshold,
-        "ignore_index": ignore_index,
-        "multilabel": multilabel,
-        "spatial_dims": spatial_dims,
-    }
-    _check_pair(pred, target)
-    counts = _numpy_counts(pred, target, options)
-    if counts is not None:
-        return counts
-    return count_torch(
-        pred,
-        target,
-        num_classes=num_classes,
-        threshold=threshold,
-        ignore_index=ignore_index,
-        multilabel=multilabel,
-        spatial_dims=spatial_dims,
-    ).to_counts()
+    """Count like :func:`segscore.confusion` on torch tensors; the counts as numpy ``Counts``."""
+    counted = _count(pred, target, num_classes, threshold, ignore_index, multilabel, spatial_dims)
+    return counted if isinstance(counted, Counts) else counted.to_counts()
 
 
 def count_torch(
@@ -193,37 +203,30 @@ def count_torch(
     spatial_dims: int | None,
 ) -> TensorCounts:
     """Count like :func:`segscore.confusion`; the counts stay on the tensors' device (int64)."""
-    options = {
-        "num_classes": num_classes,
-        "threshold": threshold,
-        "ignore_index": ignore_index,
-        "multilabel": multilabel,
-        "spatial_dims": spatial_dims,
-    }
-    _check_pair(pred, target)
-    pred, target = pred.detach(), target.detach()  # counting never needs their gradients
-    counts = _numpy_counts(pred, target, options)
-    if counts is not None:
-        assert counts.spec is not None
-        tp, fp, fn, tn = (torch.from_numpy(a) for a in (counts.tp, counts.fp, counts.fn, counts.tn))
-        return TensorCounts(tp, fp, fn, tn, counts.spec)
-    threshold = check_number(
-        "threshold", threshold, low=0, high=1, low_inclusive=False, high_inclusive=False
-    )
-    if ignore_index is not None:
-        ignore_index = check_int("ignore_index", ignore_index)
-        if not -(2**63) <= ignore_index < 2**63:
-            fail(f"`ignore_index` must fit int64, got {ignore_index}.")
-    if multilabel and num_classes is not None:
-        fail("`num_classes` must be None when `multilabel=True`: classes are the channel axis (C).")
+    counted = _count(pred, target, num_classes, threshold, ignore_index, multilabel, spatial_dims)
+    if isinstance(counted, TensorCounts):
+        return counted
+    assert counted.spec is not None
+    tp, fp, fn, tn = (torch.from_numpy(a) for a in (counted.tp, counted.fp, counted.fn, counted.tn))
+    return TensorCounts(tp, fp, fn, tn, counted.spec)
+
+
+def _count_on_device(
+    pred: torch.Tensor,
+    target: torch.Tensor,
+    num_classes: int | None,
+    threshold: float,
+    ignore_index: int | None,
+    multilabel: bool,
+    spatial_dims: int | None,
+) -> TensorCounts:
+    """Count on the tensors' device; only validation scalars come to the host."""
+    threshold, ignore_index = _check_options(num_classes, threshold, ignore_index, multilabel)
     check_same_shape(tuple(pred.shape), tuple(target.shape))
     shape = _batch_shape("pred", tuple(pred.shape), spatial_dims, channel_axis=multilabel)
     check_not_empty("pred", tuple(pred.shape))
     if num_classes is None:
-        if ignore_index is not None:
-            fail(
-                "`ignore_index` needs label maps: set `num_classes` (binary masks have no ignore label)."
-            )
+        _check_no_ignore(ignore_index)
         mode: Mode = "multilabel" if multilabel else "binary"
         cols = shape[1] if multilabel else 1
         rows = shape[0] * cols
@@ -237,14 +240,7 @@ def count_torch(
         fn = support - tp
         spec = CountingSpec(mode, cols, threshold if pred.is_floating_point() else None, None)
         return TensorCounts(tp, fp, fn, n_pix - tp - fp - fn, spec)
-    c = check_int("num_classes", num_classes, low=1)
-    if c > MAX_CLASSES:
-        fail(f"`num_classes` must be at most {MAX_CLASSES}, got {c}.")
-    if ignore_index is not None and 0 <= ignore_index < c:
-        fail(
-            f"`ignore_index` must lie outside [0, {c}) (the class labels), got {ignore_index}; "
-            "to leave a class out of the averages use `include_background=False` or `classes=`."
-        )
+    c = _check_classes(num_classes, ignore_index)
     _check_labels("pred", pred, c, ignore_index)
     _check_labels("target", target, c, ignore_index)
     n = shape[0]

@@ -501,6 +501,47 @@ def _counts_from_matrix(matrix: IntArray, spec: CountingSpec) -> Counts:
     return Counts._made(tp, fp, fn, tn, spec)
 
 
+def _check_options(
+    num_classes: int | None, threshold: float, ignore_index: int | None, multilabel: bool
+) -> tuple[float, int | None]:
+    """Check the counting options shared by the numpy and torch paths; return them checked."""
+    threshold = check_number(
+        "threshold", threshold, low=0, high=1, low_inclusive=False, high_inclusive=False
+    )
+    if ignore_index is not None:
+        ignore_index = check_int("ignore_index", ignore_index)
+        if not -(2**63) <= ignore_index < 2**63:
+            fail(f"`ignore_index` must fit int64, got {ignore_index}.")
+    if multilabel and num_classes is not None:
+        fail(
+            "`num_classes` must be None when `multilabel=True`: classes are the channel axis (C), "
+            f"got {num_classes!r}."
+        )
+    return threshold, ignore_index
+
+
+def _check_no_ignore(ignore_index: int | None) -> None:
+    """Binary masks have no ignore label."""
+    if ignore_index is not None:
+        fail(
+            "`ignore_index` needs label maps: set `num_classes` (binary masks have no ignore "
+            f"label), got ignore_index={ignore_index!r} with num_classes=None."
+        )
+
+
+def _check_classes(num_classes: object, ignore_index: int | None) -> int:
+    """Check ``num_classes`` of label maps, and that the ignore label is not a class; return C."""
+    c = check_int("num_classes", num_classes, low=1)
+    if c > MAX_CLASSES:
+        fail(f"`num_classes` must be at most {MAX_CLASSES}, got {c}.")
+    if ignore_index is not None and 0 <= ignore_index < c:
+        fail(
+            f"`ignore_index` must lie outside [0, {c}) (the class labels), got {ignore_index}; "
+            "to leave a class out of the averages use `include_background=False` or `classes=`."
+        )
+    return c
+
+
 def _prepare(
     pred: Any,
     target: Any,
@@ -518,18 +559,7 @@ def _prepare(
     the caller counts them with :func:`_kernel.binary_counts_checked`, which checks them in the
     same pass (and, on a bad value, scans in the usual order to word the error).
     """
-    threshold = check_number(
-        "threshold", threshold, low=0, high=1, low_inclusive=False, high_inclusive=False
-    )
-    if ignore_index is not None:
-        ignore_index = check_int("ignore_index", ignore_index)
-        if not -(2**63) <= ignore_index < 2**63:
-            fail(f"`ignore_index` must fit int64, got {ignore_index}.")
-    if multilabel and num_classes is not None:
-        fail(
-            "`num_classes` must be None when `multilabel=True`: classes are the channel axis (C), "
-            f"got {num_classes!r}."
-        )
+    threshold, ignore_index = _check_options(num_classes, threshold, ignore_index, multilabel)
     p = _as_array("pred", pred)
     t = _as_array("target", target)
     for name, a in (("pred", p), ("target", t)):
@@ -539,11 +569,7 @@ def _prepare(
     shape = _batch_shape("pred", p.shape, spatial_dims, channel_axis=multilabel)
     check_not_empty("pred", p.shape)
     if num_classes is None:
-        if ignore_index is not None:
-            fail(
-                "`ignore_index` needs label maps: set `num_classes` (binary masks have no ignore "
-                f"label), got ignore_index={ignore_index!r} with num_classes=None."
-            )
+        _check_no_ignore(ignore_index)
         mode: Mode = "multilabel" if multilabel else "binary"
         n_cols = shape[1] if multilabel else 1
         rows = shape[0] * n_cols
@@ -555,14 +581,7 @@ def _prepare(
         pb, tb = pb.reshape(rows, -1), tb.reshape(rows, -1)
         used_threshold = threshold if p.dtype.kind == "f" else None
         return pb, tb, CountingSpec(mode, n_cols, used_threshold, None)
-    c = check_int("num_classes", num_classes, low=1)
-    if c > MAX_CLASSES:
-        fail(f"`num_classes` must be at most {MAX_CLASSES}, got {c}.")
-    if ignore_index is not None and 0 <= ignore_index < c:
-        fail(
-            f"`ignore_index` must lie outside [0, {c}) (the class labels), got {ignore_index}; "
-            "to leave a class out of the averages use `include_background=False` or `classes=`."
-        )
+    c = _check_classes(num_classes, ignore_index)
     from segscore.metrics import _kernel
 
     # The compiled kernel range-checks labels during its counting pass; then only the dtypes are

@@ -551,10 +551,9 @@ def _directed(source: BoolArray, other: BoolArray, spacing: tuple[float, ...]) -
         found = rank >= 0
         out[found] = lengths[rank[found]]
         where = np.flatnonzero(~found)
-        pending = index[where]
     else:
-        pending, where = _search_offsets(padded.ravel(), index, offsets, lengths, out)
-    if pending.size:
+        _, where = _search_offsets(padded.ravel(), index, offsets, lengths, out)
+    if where.size:  # no hit in the ball: the KD-tree
         from scipy.spatial import cKDTree
 
         scale = np.asarray(spacing, dtype=np.float64)
