@@ -2,7 +2,8 @@
 
 Usage: python benchmarks/bench_memory.py [--sizes 1000,100000] [--batch 256] [--torch]
 
-Each size runs in a fresh process (peak RSS is a per-process high-water mark). The masks are
+Each size runs in fresh processes (peak RSS is a per-process high-water mark): one measures peak
+RSS, a second one the tracemalloc peaks (tracemalloc's own bookkeeping would inflate the RSS). The masks are
 generated on the fly, one batch at a time, from a seeded generator and streamed through
 :class:`segscore.Evaluator` (``--torch``: :class:`segscore.integrations.torch.TensorEvaluator` on
 CPU tensors); no list of masks is kept. Printed per size: peak RSS of the process, the
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import resource
@@ -42,7 +44,7 @@ def batches(n: int, batch: int, seed: int = 0) -> Iterator[tuple[np.ndarray, np.
         yield pred, target
 
 
-def child(n: int, batch: int, use_torch: bool) -> dict[str, Any]:
+def child(n: int, batch: int, use_torch: bool, trace: bool) -> dict[str, Any]:
     import segscore
 
     if use_torch:
@@ -59,17 +61,20 @@ def child(n: int, batch: int, use_torch: bool) -> dict[str, Any]:
             return a
 
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    tracemalloc.start()
+    if trace:
+        tracemalloc.start()
     start = time.perf_counter()
     for pred, target in batches(n, batch):
         ev.update(convert(pred), convert(target))
     del pred, target  # the last batch: not part of what `compute` needs
-    _, stream_peak = tracemalloc.get_traced_memory()
-    tracemalloc.reset_peak()
+    stream_peak = tracemalloc.get_traced_memory()[1] if trace else math.nan
+    if trace:
+        tracemalloc.reset_peak()
     result = ev.compute("iou")
-    _, compute_peak = tracemalloc.get_traced_memory()
+    compute_peak = tracemalloc.get_traced_memory()[1] if trace else math.nan
     elapsed = time.perf_counter() - start
-    tracemalloc.stop()
+    if trace:
+        tracemalloc.stop()
     assert ev.n_images == n
     return {
         "n": n,
@@ -88,9 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--torch", action="store_true", help="stream through TensorEvaluator")
     parser.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child is not None:
-        print(json.dumps(child(args.child, args.batch, args.torch)))
+        print(json.dumps(child(args.child, args.batch, args.torch, args.trace)))
         return 0
     sizes = [int(s) for s in args.sizes.split(",")]
     kind = "TensorEvaluator (torch CPU)" if args.torch else "Evaluator (numpy)"
@@ -103,13 +109,21 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for n in sizes:
         cmd = [sys.executable, __file__, "--child", str(n), "--batch", str(args.batch)]
-        out = subprocess.run(
-            [*cmd, *(["--torch"] if args.torch else [])],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        row = json.loads(out.strip().splitlines()[-1])
+        cmd += ["--torch"] if args.torch else []
+        # Two fresh processes per size: peak RSS without tracemalloc (whose own bookkeeping
+        # would be counted), then the tracemalloc peaks.
+        row, traced = (
+            json.loads(
+                subprocess.run(cmd + extra, check=True, capture_output=True, text=True)
+                .stdout.strip()
+                .splitlines()[-1]
+            )
+            for extra in ([], ["--trace"])
+        )
+        row["stream_peak_mb"], row["compute_peak_mb"] = (
+            traced["stream_peak_mb"],
+            traced["compute_peak_mb"],
+        )
         rows.append(row)
         print(
             f"{row['n']:>8} {row['peak_rss_mb']:>12.1f} {row['rss_after_imports_mb']:>21.1f} "
