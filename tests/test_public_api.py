@@ -9,6 +9,7 @@ PUBLIC = [
     "AGGREGATIONS",
     "CheckpointError",
     "Conventions",
+    "CountingOptions",
     "CountingSpec",
     "Counts",
     "DatasetError",

@@ -407,7 +407,13 @@ def test_metric_errors():
 
 
 SCORE_ERRORS = [
-    ("unknown metric", (C2, "hd95"), {}, r"`metric` must be one of 'iou', 'dice', .*got 'hd95'\."),
+    ("unknown metric", (C2, "hd96x"), {}, r"`metric` must be one of 'iou', 'dice', .*got 'hd96x'\."),
+    (
+        "boundary metric from counts",
+        (C2, "hd95"),
+        {},
+        r"`metric` must be an overlap metric here, got 'hd95' \(a boundary metric\)\.",
+    ),
     (
         "unknown aggregation",
         (C2, "iou"),
@@ -426,12 +432,6 @@ SCORE_ERRORS = [
         ([[1]], "iou"),
         {},
         r"`counts` must be Counts of shape \(N, C\) \(one row per image\), got list\.",
-    ),
-    (
-        "background on binary",
-        (C1, "iou"),
-        {"include_background": False},
-        r"`include_background=False` needs counts with more than one class, got 1 class",
     ),
     (
         "class out of range",

@@ -89,7 +89,8 @@ def test_compute_options_are_forwarded():
 def test_mismatched_accumulators_are_errors():
     a = Evaluator(num_classes=3)
     with pytest.raises(
-        InputError, match=r"same conventions, got \{'num_classes': 3.*'num_classes': 4"
+        InputError,
+        match=r"same conventions, got \{'mode': 'multiclass', 'num_classes': 3.*'num_classes': 4",
     ):
         a.merge(Evaluator(num_classes=4))
     with pytest.raises(InputError, match=r"`other` must be an Evaluator, got int"):

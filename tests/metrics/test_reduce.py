@@ -14,6 +14,7 @@ from fractions import Fraction as F
 import numpy as np
 import pytest
 
+import segscore
 from segscore import AGGREGATIONS, Counts, EmptyPolicy, InputError, confusion, score
 
 # rows: images A, B, C; columns: classes 0, 1, 2 (consistent: each row's cells sum to 16 pixels)
@@ -166,3 +167,32 @@ def test_class_weights_with_micro_aggregation_is_an_error(aggregation):
 def test_classes_left_empty_by_include_background_is_an_error():
     with pytest.raises(InputError, match=r"`classes` .*got \[0\]"):
         score(COUNTS, "iou", include_background=False, classes=[0])
+
+
+def test_binary_foreground_is_the_class_whatever_the_background_rule():
+    # Regression (issue #11): `include_background=False` on binary masks used to raise after
+    # every case was scored. The foreground (class id 1) is the class in every field.
+    pred = np.array([[[1, 1], [0, 0]], [[0, 1], [0, 0]]])
+    target = np.array([[[1, 0], [0, 0]], [[0, 1], [1, 0]]])
+    counts = segscore.confusion(pred, target)
+    with_bg = segscore.score(counts, "iou")
+    without = segscore.score(counts, "iou", include_background=False)
+    assert without.value == with_bg.value == pytest.approx((0.5 + 0.5) / 2)
+    assert without.class_ids == with_bg.class_ids == (1,)
+    assert without.conventions.classes == (1,)
+    assert without.as_dict()["class_ids"] == [1]
+
+
+def test_options_carry_the_background_rule_and_class_names():
+    pred = np.array([[0, 1, 2, 2]])
+    target = np.array([[0, 1, 1, 2]])
+    opts = segscore.CountingOptions(
+        num_classes=3, include_background=False, class_names=("bg", "road", "car")
+    )
+    ev = segscore.Evaluator(options=opts)
+    ev.update(pred, target)
+    s = ev.compute("iou")
+    assert s.class_ids == (1, 2)
+    assert s.conventions.class_names == ("road", "car")
+    assert s.value == pytest.approx((0.5 + 0.5) / 2)
+    assert ev.compute("iou", include_background=True).class_ids == (0, 1, 2)

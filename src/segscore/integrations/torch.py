@@ -18,8 +18,6 @@ import torch
 
 from segscore._types import Aggregation
 from segscore._validation import (
-    check_int,
-    check_number,
     fail,
     fail_changed,
     fail_merge,
@@ -28,28 +26,10 @@ from segscore._validation import (
 from segscore.metrics._torch_counts import TensorCounts, count_torch
 from segscore.metrics.counts import CountingSpec, Counts, _batch_shape
 from segscore.metrics.empty import EmptyPolicy
+from segscore.metrics.options import CountingOptions, resolve_options
 from segscore.metrics.reduce import Score, score
 
 __all__ = ["TensorCounts", "TensorEvaluator"]
-
-
-def _check_options(options: dict[str, Any]) -> None:
-    """Validate the counting options once, when an accumulator is made."""
-    check_number(
-        "threshold", options["threshold"], low=0, high=1, low_inclusive=False, high_inclusive=False
-    )
-    if options["num_classes"] is not None:
-        check_int("num_classes", options["num_classes"], low=1)
-    if options["ignore_index"] is not None:
-        check_int("ignore_index", options["ignore_index"])
-    if options["spatial_dims"] is not None and options["spatial_dims"] not in (2, 3):
-        fail_must("spatial_dims", "be 2 or 3", repr(options["spatial_dims"]))
-    if options["multilabel"] and options["num_classes"] is not None:
-        fail_must(
-            "num_classes",
-            "be None when `multilabel=True` (classes are the channel axis)",
-            repr(options["num_classes"]),
-        )
 
 
 @dataclass(frozen=True)
@@ -64,7 +44,7 @@ class _Layout:
 class _UpdateGuard:
     """Checks that the updates of an accumulator agree; shared with the torchmetrics adapter."""
 
-    def __init__(self, options: dict[str, Any], fixed_shape: bool) -> None:
+    def __init__(self, options: CountingOptions, fixed_shape: bool) -> None:
         self.options = options
         self.fixed_shape = fixed_shape
         self.layout: _Layout | None = None
@@ -85,8 +65,8 @@ class _UpdateGuard:
             _batch_shape(
                 "pred",
                 tuple(pred.shape),
-                self.options["spatial_dims"],
-                channel_axis=self.options["multilabel"],
+                self.options.spatial_dims,
+                channel_axis=self.options.multilabel,
             )[1:],
         )
         first = self.layout
@@ -105,7 +85,7 @@ class _UpdateGuard:
                     first.image_shape,
                     layout.image_shape,
                 )
-        counts = count_torch(pred, target, **self.options)
+        counts = count_torch(pred, target, self.options)
         if self.spec is not None and counts.spec.num_classes != self.spec.num_classes:
             fail_changed("number of classes", self.spec.num_classes, counts.spec.num_classes)
         return counts, layout
@@ -121,8 +101,10 @@ class TensorEvaluator:
 
     Parameters
     ----------
+    options : CountingOptions, optional
+        What is counted (:mod:`segscore.metrics.options`), fixed for the accumulator's life.
     num_classes, threshold, ignore_index, multilabel, spatial_dims
-        As for :func:`segscore.confusion`; fixed for the accumulator's life.
+        As for :func:`segscore.confusion`: keywords that build ``options`` (not with it).
     fixed_shape : bool, default True
         Every update must have the same image shape (a changed shape usually means a wrong axis
         order). Set False for datasets of varying image sizes.
@@ -162,6 +144,7 @@ class TensorEvaluator:
     def __init__(
         self,
         *,
+        options: CountingOptions | None = None,
         num_classes: int | None = None,
         threshold: float = 0.5,
         ignore_index: int | None = None,
@@ -169,14 +152,14 @@ class TensorEvaluator:
         spatial_dims: int | None = None,
         fixed_shape: bool = True,
     ) -> None:
-        self._options: dict[str, Any] = {
-            "num_classes": num_classes,
-            "threshold": threshold,
-            "ignore_index": ignore_index,
-            "multilabel": multilabel,
-            "spatial_dims": spatial_dims,
-        }
-        _check_options(self._options)
+        self._options = resolve_options(
+            options,
+            num_classes=num_classes,
+            threshold=threshold,
+            ignore_index=ignore_index,
+            multilabel=multilabel,
+            spatial_dims=spatial_dims,
+        )
         self._guard = _UpdateGuard(self._options, fixed_shape)
         # Rows live in one (4, capacity, C) int64 buffer on the device that grows geometrically:
         # one long-lived allocation instead of one per batch (no heap fragmentation on CPU).
@@ -184,9 +167,9 @@ class TensorEvaluator:
         self._n = 0
 
     @property
-    def options(self) -> dict[str, Any]:
-        """The counting options (a copy)."""
-        return dict(self._options)
+    def options(self) -> CountingOptions:
+        """What is counted."""
+        return self._options
 
     @property
     def device(self) -> torch.device | None:
@@ -225,7 +208,7 @@ class TensorEvaluator:
         if not isinstance(other, TensorEvaluator):
             fail_must("other", "be a TensorEvaluator", type(other).__name__)
         if other._options != self._options:
-            fail_merge("conventions", self._options, other._options)
+            fail_merge("conventions", self._options.as_dict(), other._options.as_dict())
         if other._guard.layout is None:
             return self
         mine, theirs = self._guard.layout, other._guard.layout
@@ -278,13 +261,14 @@ class TensorEvaluator:
         *,
         aggregation: Aggregation = "images_then_classes",
         empty: float | EmptyPolicy = math.nan,
-        include_background: bool = True,
+        include_background: bool | None = None,
     ) -> Score:
-        """Return :func:`segscore.score` of the rows so far."""
+        """Return :func:`segscore.score` of the rows so far (background rule from the options)."""
         return score(
             self.counts,
             metric,
             aggregation=aggregation,
             empty=empty,
             include_background=include_background,
+            options=self._options,
         )

@@ -18,9 +18,10 @@ from torchmetrics.utilities.data import dim_zero_cat
 
 from segscore._types import Aggregation
 from segscore._validation import check_option, fail, fail_changed
-from segscore.integrations.torch import _check_options, _UpdateGuard
-from segscore.metrics.counts import CountingSpec, Counts, Mode
+from segscore.integrations.torch import _UpdateGuard
+from segscore.metrics.counts import CountingSpec, Counts
 from segscore.metrics.empty import EmptyPolicy
+from segscore.metrics.options import CountingOptions, resolve_options
 from segscore.metrics.reduce import AGGREGATIONS, Score, score
 from segscore.metrics.registry import get_metric
 
@@ -41,8 +42,10 @@ class SegscoreMetric(Metric):
         One of :data:`segscore.AGGREGATIONS`.
     empty : float or EmptyPolicy, default NaN
         Empty-mask policy (:mod:`segscore.metrics.empty`).
-    include_background : bool, default True
-        Keep class 0 in the class mean.
+    include_background : bool, optional
+        Class 0 enters class means; default the options' rule (True).
+    options : CountingOptions, optional
+        What is counted (:mod:`segscore.metrics.options`).
     num_classes, threshold, ignore_index, multilabel, spatial_dims
         Counting options, as for :func:`segscore.confusion`.
     fixed_shape : bool, default True
@@ -94,7 +97,8 @@ class SegscoreMetric(Metric):
         *,
         aggregation: Aggregation = "images_then_classes",
         empty: float | EmptyPolicy = math.nan,
-        include_background: bool = True,
+        include_background: bool | None = None,
+        options: CountingOptions | None = None,
         num_classes: int | None = None,
         threshold: float = 0.5,
         ignore_index: int | None = None,
@@ -103,16 +107,16 @@ class SegscoreMetric(Metric):
         fixed_shape: bool = True,
         **kwargs: Any,
     ) -> None:
-        spec = get_metric(metric)
+        spec = get_metric(metric, kind="overlap")
         check_option("aggregation", aggregation, AGGREGATIONS)
-        options: dict[str, Any] = {
-            "num_classes": num_classes,
-            "threshold": threshold,
-            "ignore_index": ignore_index,
-            "multilabel": multilabel,
-            "spatial_dims": spatial_dims,
-        }
-        _check_options(options)
+        options = resolve_options(
+            options,
+            num_classes=num_classes,
+            threshold=threshold,
+            ignore_index=ignore_index,
+            multilabel=multilabel,
+            spatial_dims=spatial_dims,
+        )
         super().__init__(**kwargs)
         self.metric_name = spec.name
         self.aggregation: Aggregation = aggregation
@@ -161,15 +165,8 @@ class SegscoreMetric(Metric):
         if len(kinds) > 1:
             fail_changed("input kind (over all processes)", "integer/bool", "float probabilities")
         options = self._options
-        mode: Mode = (
-            "multiclass"
-            if options["num_classes"] is not None
-            else "multilabel"
-            if options["multilabel"]
-            else "binary"
-        )
-        threshold = float(options["threshold"]) if kinds[0] else None
-        return CountingSpec(mode, int(widths[0]), threshold, options["ignore_index"])
+        threshold = options.threshold if kinds[0] else None
+        return CountingSpec(options.mode, int(widths[0]), threshold, options.ignore_index)
 
     def _counts(self) -> Counts:
         parts = self._state("meta")
@@ -194,6 +191,7 @@ class SegscoreMetric(Metric):
             aggregation=self.aggregation,
             empty=self.empty,
             include_background=self.include_background,
+            options=self._options,
         )
 
     def _gathered(self, fn: Callable[[], _T]) -> _T:

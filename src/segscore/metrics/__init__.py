@@ -27,7 +27,9 @@ from segscore.metrics.overlap import (
     specificity,
 )
 from segscore.metrics.presets import PRESETS, Preset, get_preset
-from segscore.metrics.reduce import AGGREGATIONS, Conventions, Score, score
+from segscore.metrics.conventions import Conventions
+from segscore.metrics.options import CountingOptions
+from segscore.metrics.reduce import AGGREGATIONS, Score, score
 from segscore.metrics.registry import METRICS, get_metric
 from segscore.metrics.surface import (
     DistanceEmpty,
@@ -48,6 +50,7 @@ __all__ = [
     "METRICS",
     "PRESETS",
     "Conventions",
+    "CountingOptions",
     "CountingSpec",
     "Counts",
     "DistanceEmpty",

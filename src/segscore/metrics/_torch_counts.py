@@ -31,10 +31,9 @@ from segscore.metrics.counts import (
     Counts,
     Mode,
     _batch_shape,
-    _check_classes,
-    _check_no_ignore,
-    _check_options,
+    count_arrays,
 )
+from segscore.metrics.options import CountingOptions
 
 __all__ = ["TensorCounts", "confusion_torch", "count_torch"]
 
@@ -139,15 +138,7 @@ def _check_pair(pred: Any, target: Any) -> None:
         )
 
 
-def _count(
-    pred: Any,
-    target: Any,
-    num_classes: int | None,
-    threshold: float,
-    ignore_index: int | None,
-    multilabel: bool,
-    spatial_dims: int | None,
-) -> Counts | TensorCounts:
+def _count(pred: Any, target: Any, options: CountingOptions) -> Counts | TensorCounts:
     """Count a pair of tensors: numpy ``Counts`` from the numpy path, else ``TensorCounts``.
 
     CPU tensors of a dtype numpy shares are counted by :func:`segscore.confusion` on zero-copy
@@ -161,49 +152,19 @@ def _count(
         and pred.dtype in _NUMPY_DTYPES
         and target.dtype in _NUMPY_DTYPES
     ):
-        from segscore.metrics.counts import confusion
-
-        return confusion(
-            pred.numpy(),
-            target.numpy(),
-            num_classes=num_classes,
-            threshold=threshold,
-            ignore_index=ignore_index,
-            multilabel=multilabel,
-            spatial_dims=spatial_dims,
-        )
-    return _count_on_device(
-        pred, target, num_classes, threshold, ignore_index, multilabel, spatial_dims
-    )
+        return count_arrays(pred.numpy(), target.numpy(), options)
+    return _count_on_device(pred, target, options)
 
 
-def confusion_torch(
-    pred: Any,
-    target: Any,
-    *,
-    num_classes: int | None,
-    threshold: float,
-    ignore_index: int | None,
-    multilabel: bool,
-    spatial_dims: int | None,
-) -> Counts:
+def confusion_torch(pred: Any, target: Any, options: CountingOptions) -> Counts:
     """Count like :func:`segscore.confusion` on torch tensors; the counts as numpy ``Counts``."""
-    counted = _count(pred, target, num_classes, threshold, ignore_index, multilabel, spatial_dims)
+    counted = _count(pred, target, options)
     return counted if isinstance(counted, Counts) else counted.to_counts()
 
 
-def count_torch(
-    pred: Any,
-    target: Any,
-    *,
-    num_classes: int | None,
-    threshold: float,
-    ignore_index: int | None,
-    multilabel: bool,
-    spatial_dims: int | None,
-) -> TensorCounts:
+def count_torch(pred: Any, target: Any, options: CountingOptions) -> TensorCounts:
     """Count like :func:`segscore.confusion`; the counts stay on the tensors' device (int64)."""
-    counted = _count(pred, target, num_classes, threshold, ignore_index, multilabel, spatial_dims)
+    counted = _count(pred, target, options)
     if isinstance(counted, TensorCounts):
         return counted
     assert counted.spec is not None
@@ -212,21 +173,15 @@ def count_torch(
 
 
 def _count_on_device(
-    pred: torch.Tensor,
-    target: torch.Tensor,
-    num_classes: int | None,
-    threshold: float,
-    ignore_index: int | None,
-    multilabel: bool,
-    spatial_dims: int | None,
+    pred: torch.Tensor, target: torch.Tensor, options: CountingOptions
 ) -> TensorCounts:
     """Count on the tensors' device; only validation scalars come to the host."""
-    threshold, ignore_index = _check_options(num_classes, threshold, ignore_index, multilabel)
+    num_classes, threshold = options.num_classes, options.threshold
+    ignore_index, multilabel = options.ignore_index, options.multilabel
     check_same_shape(tuple(pred.shape), tuple(target.shape))
-    shape = _batch_shape("pred", tuple(pred.shape), spatial_dims, channel_axis=multilabel)
+    shape = _batch_shape("pred", tuple(pred.shape), options.spatial_dims, channel_axis=multilabel)
     check_not_empty("pred", tuple(pred.shape))
     if num_classes is None:
-        _check_no_ignore(ignore_index)
         mode: Mode = "multilabel" if multilabel else "binary"
         cols = shape[1] if multilabel else 1
         rows = shape[0] * cols
@@ -240,7 +195,7 @@ def _count_on_device(
         fn = support - tp
         spec = CountingSpec(mode, cols, threshold if pred.is_floating_point() else None, None)
         return TensorCounts(tp, fp, fn, n_pix - tp - fp - fn, spec)
-    c = _check_classes(num_classes, ignore_index)
+    c = num_classes
     _check_labels("pred", pred, c, ignore_index)
     _check_labels("target", target, c, ignore_index)
     n = shape[0]

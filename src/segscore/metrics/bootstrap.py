@@ -92,7 +92,7 @@ def bootstrap_ci(
     base = score(
         counts, metric, aggregation=aggregation, empty=empty, include_background=include_background
     )
-    kept = list(base.conventions.classes)
+    kept = list(base.columns)
     used = counts.select(classes=kept)
     n = used.n_images
     stats = np.empty(b, dtype=np.float64)

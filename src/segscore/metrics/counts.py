@@ -27,12 +27,12 @@ from segscore._validation import (
     check_int,
     check_ndim,
     check_not_empty,
-    check_number,
     check_same_shape,
     fail,
     fail_binary_values,
     fail_labels,
 )
+from segscore.metrics.options import BINARY_FOREGROUND, CountingOptions, resolve_options
 
 __all__ = [
     "CountingSpec",
@@ -66,6 +66,19 @@ class CountingSpec:
     num_classes: int
     threshold: float | None
     ignore_index: int | None
+
+    @property
+    def class_ids(self) -> tuple[int, ...]:
+        """The class id of each count column: ``(1,)`` (the foreground) for binary masks.
+
+        Examples
+        --------
+        >>> CountingSpec("binary", 1, 0.5, None).class_ids, CountingSpec("multiclass", 3, None, 255).class_ids
+        ((1,), (0, 1, 2))
+        """
+        if self.mode == "binary":
+            return (BINARY_FOREGROUND,) * self.num_classes
+        return tuple(range(self.num_classes))
 
     def as_dict(self) -> dict[str, Any]:
         """Return the record as a plain dict (for JSON).
@@ -501,55 +514,10 @@ def _counts_from_matrix(matrix: IntArray, spec: CountingSpec) -> Counts:
     return Counts._made(tp, fp, fn, tn, spec)
 
 
-def _check_options(
-    num_classes: int | None, threshold: float, ignore_index: int | None, multilabel: bool
-) -> tuple[float, int | None]:
-    """Check the counting options shared by the numpy and torch paths; return them checked."""
-    threshold = check_number(
-        "threshold", threshold, low=0, high=1, low_inclusive=False, high_inclusive=False
-    )
-    if ignore_index is not None:
-        ignore_index = check_int("ignore_index", ignore_index)
-        if not -(2**63) <= ignore_index < 2**63:
-            fail(f"`ignore_index` must fit int64, got {ignore_index}.")
-    if multilabel and num_classes is not None:
-        fail(
-            "`num_classes` must be None when `multilabel=True`: classes are the channel axis (C), "
-            f"got {num_classes!r}."
-        )
-    return threshold, ignore_index
-
-
-def _check_no_ignore(ignore_index: int | None) -> None:
-    """Binary masks have no ignore label."""
-    if ignore_index is not None:
-        fail(
-            "`ignore_index` needs label maps: set `num_classes` (binary masks have no ignore "
-            f"label), got ignore_index={ignore_index!r} with num_classes=None."
-        )
-
-
-def _check_classes(num_classes: object, ignore_index: int | None) -> int:
-    """Check ``num_classes`` of label maps, and that the ignore label is not a class; return C."""
-    c = check_int("num_classes", num_classes, low=1)
-    if c > MAX_CLASSES:
-        fail(f"`num_classes` must be at most {MAX_CLASSES}, got {c}.")
-    if ignore_index is not None and 0 <= ignore_index < c:
-        fail(
-            f"`ignore_index` must lie outside [0, {c}) (the class labels), got {ignore_index}; "
-            "to leave a class out of the averages use `include_background=False` or `classes=`."
-        )
-    return c
-
-
 def _prepare(
     pred: Any,
     target: Any,
-    num_classes: int | None,
-    threshold: float,
-    ignore_index: int | None,
-    multilabel: bool,
-    spatial_dims: int | None,
+    options: CountingOptions,
     *,
     defer_uint8: bool = False,
 ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], CountingSpec]:
@@ -559,17 +527,17 @@ def _prepare(
     the caller counts them with :func:`_kernel.binary_counts_checked`, which checks them in the
     same pass (and, on a bad value, scans in the usual order to word the error).
     """
-    threshold, ignore_index = _check_options(num_classes, threshold, ignore_index, multilabel)
+    num_classes, threshold = options.num_classes, options.threshold
+    ignore_index, multilabel = options.ignore_index, options.multilabel
     p = _as_array("pred", pred)
     t = _as_array("target", target)
     for name, a in (("pred", p), ("target", t)):
         if a.dtype.kind not in "biuf":
             fail(f"`{name}` must be a bool, integer or float array, got dtype {a.dtype}.")
     check_same_shape(p.shape, t.shape)
-    shape = _batch_shape("pred", p.shape, spatial_dims, channel_axis=multilabel)
+    shape = _batch_shape("pred", p.shape, options.spatial_dims, channel_axis=multilabel)
     check_not_empty("pred", p.shape)
     if num_classes is None:
-        _check_no_ignore(ignore_index)
         mode: Mode = "multilabel" if multilabel else "binary"
         n_cols = shape[1] if multilabel else 1
         rows = shape[0] * n_cols
@@ -581,7 +549,7 @@ def _prepare(
         pb, tb = pb.reshape(rows, -1), tb.reshape(rows, -1)
         used_threshold = threshold if p.dtype.kind == "f" else None
         return pb, tb, CountingSpec(mode, n_cols, used_threshold, None)
-    c = _check_classes(num_classes, ignore_index)
+    c = num_classes
     from segscore.metrics import _kernel
 
     # The compiled kernel range-checks labels during its counting pass; then only the dtypes are
@@ -596,9 +564,6 @@ def _prepare(
 MATRIX_MAX_CLASSES = 1024
 """Above this many classes the C × C matrix costs more memory than it is worth: per-class counts
 are made directly (:func:`_counts_many_classes`), and :func:`confusion_matrix` is refused."""
-
-MAX_CLASSES = 2**24
-"""Largest ``num_classes``: counts take 32 bytes per image and class."""
 
 _MATRIX_SMALL_CLASSES = 64
 
@@ -676,6 +641,7 @@ def confusion(
     pred: Any,
     target: Any,
     *,
+    options: CountingOptions | None = None,
     num_classes: int | None = None,
     threshold: float = 0.5,
     ignore_index: int | None = None,
@@ -692,6 +658,9 @@ def confusion(
         shape (N, C, *S) or (C, *S) of probabilities or {0, 1}.
     target : array_like or torch.Tensor, same shape as ``pred``
         Ground truth: binary masks (bool, {0, 1}, {0, 255}) or integer label maps.
+    options : CountingOptions, optional
+        Every counting option in one object (:mod:`segscore.metrics.options`); the keyword
+        arguments below build the same object and must not be given with it.
     num_classes : int, optional
         Number of classes ``C`` of label maps. None means binary masks (``C = 1``).
     threshold : float, default 0.5
@@ -733,28 +702,30 @@ def confusion(
     >>> confusion(np.array([[0.2, 0.7], [0.5, 0.1]]), np.array([[0, 1], [0, 0]])).fp
     array([[1]])
     """
+    opts = resolve_options(
+        options,
+        num_classes=num_classes,
+        threshold=threshold,
+        ignore_index=ignore_index,
+        multilabel=multilabel,
+        spatial_dims=spatial_dims,
+    )
     if _is_tensor(pred) or _is_tensor(target):
         from segscore.metrics import _torch_counts
 
-        return _torch_counts.confusion_torch(
-            pred,
-            target,
-            num_classes=num_classes,
-            threshold=threshold,
-            ignore_index=ignore_index,
-            multilabel=multilabel,
-            spatial_dims=spatial_dims,
-        )
+        return _torch_counts.confusion_torch(pred, target, opts)
+    return count_arrays(pred, target, opts)
+
+
+def count_arrays(pred: Any, target: Any, options: CountingOptions) -> Counts:
+    """Count numpy arrays (:func:`confusion` without the tensor dispatch; options checked)."""
     from segscore.metrics import _kernel
 
+    threshold = options.threshold
     p, t, spec = _prepare(
         pred,
         target,
-        num_classes,
-        threshold,
-        ignore_index,
-        multilabel,
-        spatial_dims,
+        options,
         defer_uint8=_kernel.HAVE_COMPILED and _kernel._USE_COMPILED,
     )
     if spec.mode == "multiclass":
@@ -809,6 +780,9 @@ def confusion_matrix(
             f"`num_classes` must be at most {MATRIX_MAX_CLASSES} for a confusion matrix, got "
             f"{num_classes}; use confusion() for per-class counts."
         )
-    p, t, spec = _prepare(pred, target, num_classes, 0.5, ignore_index, False, spatial_dims)
+    opts = CountingOptions.checked(
+        num_classes=num_classes, ignore_index=ignore_index, spatial_dims=spatial_dims
+    )
+    p, t, spec = _prepare(pred, target, opts)
     matrix = _count_matrix(p, t, spec)
     return np.ascontiguousarray(matrix[:, :, : spec.num_classes])

@@ -16,6 +16,7 @@ from segscore._types import Aggregation
 from segscore._validation import fail
 from segscore.metrics.counts import CountingSpec, Counts, confusion
 from segscore.metrics.empty import EmptyPolicy
+from segscore.metrics.options import CountingOptions, resolve_options
 from segscore.metrics.reduce import Score, score
 
 __all__ = ["Evaluator"]
@@ -28,8 +29,10 @@ class Evaluator:
 
     Parameters
     ----------
+    options : CountingOptions, optional
+        What is counted (:mod:`segscore.metrics.options`), fixed for the accumulator's life.
     num_classes, threshold, ignore_index, multilabel, spatial_dims
-        As for :func:`segscore.confusion`; fixed for the accumulator's life.
+        As for :func:`segscore.confusion`: keywords that build ``options`` (not with it).
 
     Examples
     --------
@@ -47,19 +50,21 @@ class Evaluator:
     def __init__(
         self,
         *,
+        options: CountingOptions | None = None,
         num_classes: int | None = None,
         threshold: float = 0.5,
         ignore_index: int | None = None,
         multilabel: bool = False,
         spatial_dims: int | None = None,
     ) -> None:
-        self._options: dict[str, Any] = {
-            "num_classes": num_classes,
-            "threshold": threshold,
-            "ignore_index": ignore_index,
-            "multilabel": multilabel,
-            "spatial_dims": spatial_dims,
-        }
+        self._options = resolve_options(
+            options,
+            num_classes=num_classes,
+            threshold=threshold,
+            ignore_index=ignore_index,
+            multilabel=multilabel,
+            spatial_dims=spatial_dims,
+        )
         # New rows go into fixed-size int64 blocks of shape (4, rows, C), about 64 KiB each,
         # filled in place: memory grows only with the rows themselves (32 bytes per image and
         # class), with no doubling copies and no large freed buffers left to fragment the heap.
@@ -76,7 +81,7 @@ class Evaluator:
 
     def update(self, pred: Any, target: Any) -> Counts:
         """Count one batch and keep its rows; return the batch's counts."""
-        counts = confusion(pred, target, **self._options)
+        counts = confusion(pred, target, options=self._options)
         self._add(counts)
         return counts
 
@@ -118,7 +123,7 @@ class Evaluator:
         if other._options != self._options:
             fail(
                 "accumulators to merge must use the same conventions, got "
-                f"{self._options} and {other._options}."
+                f"{self._options.as_dict()} and {other._options.as_dict()}."
             )
         if other._n:
             self._add(other.counts)  # a copy of its rows: `other` may be `self`
@@ -183,13 +188,19 @@ class Evaluator:
         *,
         aggregation: Aggregation = "images_then_classes",
         empty: float | EmptyPolicy = math.nan,
-        include_background: bool = True,
+        include_background: bool | None = None,
     ) -> Score:
-        """Return :func:`segscore.score` of the rows so far."""
+        """Return :func:`segscore.score` of the rows so far (background rule from the options)."""
         return score(
             self.counts,
             metric,
             aggregation=aggregation,
             empty=empty,
             include_background=include_background,
+            options=self._options,
         )
+
+    @property
+    def options(self) -> CountingOptions:
+        """What is counted."""
+        return self._options

@@ -24,15 +24,17 @@ any order gives the same bits.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from segscore._types import Aggregation, FloatArray
 from segscore._validation import check_option, fail
-from segscore.metrics.counts import CountingSpec, Counts
+from segscore.metrics.conventions import Conventions, jsonable
+from segscore.metrics.counts import Counts
 from segscore.metrics.empty import EmptyCase, EmptyPolicy, as_empty_policy, empty_cases
+from segscore.metrics.options import BINARY_FOREGROUND, CountingOptions
 from segscore.metrics.registry import get_metric
 
 __all__ = ["AGGREGATIONS", "Conventions", "Score", "score"]
@@ -45,60 +47,6 @@ AGGREGATIONS: tuple[Aggregation, ...] = (
     "per_image_per_class",
     "per_image_micro",
 )
-
-
-def _version() -> str:
-    from segscore import __version__
-
-    return __version__
-
-
-@dataclass(frozen=True, slots=True)
-class Conventions:
-    """Everything needed to say how a number was made.
-
-    Attributes
-    ----------
-    metric : str
-        Metric name.
-    aggregation : str
-        One of :data:`AGGREGATIONS`.
-    empty : EmptyPolicy
-        Zero-division value and case overrides.
-    include_background : bool
-        Whether class 0 entered the class mean (always True for binary counts).
-    classes : tuple of int
-        Class columns that entered the class mean.
-    class_weights : str or None
-        None (plain mean), ``"support"`` or ``"custom"``.
-    counting : CountingSpec or None
-        Threshold, ignore label, mode and number of classes used when counting.
-    version : str
-        segscore version.
-    """
-
-    metric: str
-    aggregation: str
-    empty: EmptyPolicy
-    include_background: bool
-    classes: tuple[int, ...]
-    class_weights: str | None
-    counting: CountingSpec | None
-    version: str = field(default_factory=_version)
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the record as a JSON-friendly dict."""
-        counting = self.counting.as_dict() if self.counting is not None else None
-        return {
-            "metric": self.metric,
-            "aggregation": self.aggregation,
-            "empty": self.empty.as_dict(),
-            "include_background": self.include_background,
-            "classes": list(self.classes),
-            "class_weights": self.class_weights,
-            "counting": counting,
-            "segscore_version": self.version,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,9 +63,15 @@ class Score:
         Per class: the pooled value for the ``pooled*`` rules, else the mean over valid images.
     cells : ndarray of float64, shape (N, C_kept)
         The metric of every (image, class) cell.
-    n_valid, n_excluded : int
-        Valid and NaN (excluded) entries at the level where NaN values are dropped: (image, class)
-        cells for the per-image rules, classes for ``pooled``, images for ``per_image_micro``.
+    class_ids : tuple of int
+        The class id of each kept column (``(1,)``, the foreground, for binary masks).
+    columns : tuple of int
+        The kept columns of the counts (indices into their class axis).
+    n_valid, n_nan, n_inf, n_excluded : int
+        Entries at the level where the mean is taken ((image, class) cells for the per-image
+        rules, classes for ``pooled``, images for ``per_image_micro``): finite ones, NaN ones,
+        infinite ones, and those left out of the mean (the NaN ones: ``n_excluded == n_nan``).
+        Infinite entries enter the mean (which is then infinite).
     empty_cases : dict of str to int
         Number of cells in each :class:`~segscore.metrics.empty.EmptyCase`.
     conventions : Conventions
@@ -132,17 +86,26 @@ class Score:
     n_excluded: int
     empty_cases: dict[str, int]
     conventions: Conventions
+    n_nan: int = 0
+    n_inf: int = 0
+    class_ids: tuple[int, ...] = ()
+    columns: tuple[int, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        """Return the score as a JSON-friendly dict (NaN kept as float NaN)."""
-        return {
-            "value": self.value,
-            "n_valid": self.n_valid,
-            "n_excluded": self.n_excluded,
-            "per_class": self.per_class.tolist(),
-            "empty_cases": dict(self.empty_cases),
-            "conventions": self.conventions.as_dict(),
-        }
+        """Return the score as a JSON-ready dict (non-finite values encoded as strings)."""
+        return jsonable(
+            {
+                "value": self.value,
+                "n_valid": self.n_valid,
+                "n_nan": self.n_nan,
+                "n_inf": self.n_inf,
+                "n_excluded": self.n_excluded,
+                "class_ids": list(self.class_ids),
+                "per_class": self.per_class.tolist(),
+                "empty_cases": dict(self.empty_cases),
+                "conventions": self.conventions.as_dict(),
+            }
+        )
 
     def __float__(self) -> float:
         return self.value
@@ -166,9 +129,12 @@ def _exact_mean(values: FloatArray, weights: FloatArray | None = None) -> tuple[
     return math.fsum((flat[valid] * w).tolist()) / total, n_valid, n_excluded
 
 
-def _nan_split(values: FloatArray) -> tuple[int, int]:
-    n_nan = int(np.isnan(values).sum())
-    return int(values.size) - n_nan, n_nan
+def _split_nonfinite(values: Any) -> tuple[int, int, int]:
+    """Return ``(n_finite, n_nan, n_inf)`` of ``values``."""
+    flat = np.asarray(values, dtype=np.float64)
+    n_nan = int(np.isnan(flat).sum())
+    n_inf = int(np.isinf(flat).sum())
+    return int(flat.size) - n_nan - n_inf, n_nan, n_inf
 
 
 def _mean_axis(values: FloatArray, axis: int) -> FloatArray:
@@ -194,9 +160,11 @@ def score(
     *,
     aggregation: Aggregation = "images_then_classes",
     empty: float | EmptyPolicy = math.nan,
-    include_background: bool = True,
+    include_background: bool | None = None,
     classes: list[int] | tuple[int, ...] | None = None,
     class_weights: str | FloatArray | None = None,
+    options: CountingOptions | None = None,
+    preset: str | None = None,
 ) -> Score:
     """Aggregate per-image, per-class counts into one score with its conventions record.
 
@@ -210,12 +178,17 @@ def score(
         One of :data:`AGGREGATIONS` (table above).
     empty : float or EmptyPolicy, default NaN
         Empty-mask policy (:mod:`segscore.metrics.empty`).
-    include_background : bool, default True
-        Keep class 0 in the class mean. Only for counts with more than one class.
+    include_background : bool, optional
+        Keep class 0 (column 0) in the class mean; default ``options.include_background``, else
+        True. Binary counts (one column: the foreground) are always kept.
     classes : sequence of int, optional
         Class columns to keep (after ``include_background``); default all.
     class_weights : 'support' or ndarray of shape (C_kept,), optional
         Weighted class mean: by target support (pooled counts) or by given weights.
+    options : CountingOptions, optional
+        The options the counts were made with: their background rule and class names.
+    preset : str, optional
+        Recorded in the conventions when the policy and rule came from a preset.
 
     Returns
     -------
@@ -224,8 +197,8 @@ def score(
     Raises
     ------
     InputError
-        On an unknown metric or aggregation, counts not of shape (N, C), background exclusion on
-        one-class counts, invalid classes or weights, or class weights with a ``*_micro`` rule.
+        On an unknown metric or aggregation, counts not of shape (N, C), invalid classes or
+        weights, or class weights with a ``*_micro`` rule.
 
     Examples
     --------
@@ -233,25 +206,27 @@ def score(
     >>> pred = np.array([[[1, 1], [0, 0]], [[0, 0], [0, 0]]])     # two 2×2 binary images
     >>> target = np.array([[[1, 0], [0, 0]], [[0, 0], [0, 0]]])   # the second is empty
     >>> s = score(confusion(pred, target), "iou")
-    >>> s.value, s.n_valid, s.n_excluded
-    (0.5, 1, 1)
+    >>> s.value, s.n_valid, s.n_nan, s.class_ids
+    (0.5, 1, 1, (1,))
     >>> s.per_image
     array([0.5, nan])
     """
     if not isinstance(counts, Counts) or counts.tp.ndim != 2:
         shape = counts.shape if isinstance(counts, Counts) else type(counts).__name__
         fail(f"`counts` must be Counts of shape (N, C) (one row per image), got {shape}.")
-    spec = get_metric(metric)
+    spec = get_metric(metric, kind="overlap")
     check_option("aggregation", aggregation, AGGREGATIONS)
     policy = as_empty_policy(empty)
     n_classes = counts.n_classes
+    if include_background is None:
+        include_background = True if options is None else options.include_background
+    binary = n_classes == 1 or (counts.spec is not None and counts.spec.mode == "binary")
+    if counts.spec is not None:
+        ids = counts.spec.class_ids
+    else:
+        ids = (BINARY_FOREGROUND,) if n_classes == 1 else tuple(range(n_classes))
     kept = list(range(n_classes))
-    if not include_background:
-        if n_classes < 2:
-            fail(
-                "`include_background=False` needs counts with more than one class, got 1 class "
-                "(binary masks count the foreground only)."
-            )
+    if not include_background and not binary:  # binary masks: the foreground is the class
         kept = kept[1:]
     if classes is not None:
         bad = [k for k in classes if not isinstance(k, (int, np.integer)) or not 0 <= k < n_classes]
@@ -299,15 +274,13 @@ def score(
 
     if aggregation == "pooled":
         per_class = pooled
-        value, n_valid, n_excluded = _exact_mean(per_class, weights)
+        value = _exact_mean(per_class, weights)[0]
     elif aggregation == "pooled_micro":
         per_class = pooled
         value = float(spec.cells(used.sum(), policy))
-        n_valid, n_excluded = (0, 1) if math.isnan(value) else (1, 0)
     elif aggregation == "images_then_classes":
         per_class = _mean_axis(cells, axis=0)
         value = _exact_mean(per_class, weights)[0]
-        n_valid, n_excluded = _nan_split(cells)
     elif aggregation == "classes_then_images":
         per_class = _mean_axis(cells, axis=0)
         if weights is not None:
@@ -315,32 +288,48 @@ def score(
                 [_exact_mean(row, weights)[0] for row in cells], dtype=np.float64
             )
         value = _exact_mean(per_image)[0]
-        n_valid, n_excluded = _nan_split(cells)
     elif aggregation == "per_image_per_class":
         per_class = _mean_axis(cells, axis=0)
         full = None if weights is None else np.broadcast_to(weights, cells.shape)
-        value, n_valid, n_excluded = _exact_mean(cells, full)
+        value = _exact_mean(cells, full)[0]
     else:  # per_image_micro
         per_class = _mean_axis(cells, axis=0)
-        value, n_valid, n_excluded = _exact_mean(per_image)
+        value = _exact_mean(per_image)[0]
 
     cases = empty_cases(used.tp, used.fp, used.fn)
+    kept_ids = tuple(ids[k] for k in kept)
+    names = None
+    if options is not None and options.class_names is not None:
+        names = tuple(options.class_name(k) for k in kept)
     conventions = Conventions(
         metric=spec.name,
-        aggregation=aggregation,
-        empty=policy,
-        include_background=include_background,
-        classes=tuple(kept),
-        class_weights=weights_name,
+        kind="overlap",
         counting=counts.spec,
+        include_background=include_background,
+        classes=kept_ids,
+        class_names=names,
+        empty=policy,
+        aggregation=aggregation,
+        class_weights=weights_name,
+        preset=preset,
     )
+    level = {
+        "pooled": per_class,
+        "pooled_micro": np.asarray([value]),
+        "per_image_micro": per_image,
+    }.get(aggregation, cells)
+    n_finite, n_nan, n_inf = _split_nonfinite(level)
     return Score(
         value=float(value),
         per_image=np.asarray(per_image, dtype=np.float64),
         per_class=np.asarray(per_class, dtype=np.float64),
         cells=cells,
-        n_valid=n_valid,
-        n_excluded=n_excluded,
+        n_valid=n_finite,
+        n_excluded=n_nan,
         empty_cases={case.value: int(cases[case].sum()) for case in EmptyCase},
         conventions=conventions,
+        n_nan=n_nan,
+        n_inf=n_inf,
+        class_ids=kept_ids,
+        columns=tuple(kept),
     )

@@ -1,67 +1,137 @@
-"""Metric names used in reports, the CLI and :func:`segscore.score`.
+"""One registry of metric names for every family: overlap, boundary and (to come) instance.
 
-Short names (``"iou"``, ``"dice"``, ``"f2"``) exist only here; functions use full names.
+Short names (``"iou"``, ``"hd95"``, ``"nsd@1.0"``, ``"biou@2px"``) exist only here; functions use
+full names. The API, the CLI, the summary and the report read this registry and nothing else
+lists metrics. Each name parses to a :class:`MetricSpec`: its family (``kind``), direction, unit,
+whether distances are in the units of ``spacing``, and its parameters.
+
+================  ========  =========================================================  ==========
+name              kind      meaning                                                    unit
+================  ========  =========================================================  ==========
+iou, dice, ...    overlap   a formula in tp, fp, fn, tn (:mod:`~segscore.metrics.overlap`)  ratio
+fbeta@B           overlap   F-beta with beta = B (``f2``, ``f0.5`` are names for two)     ratio
+hd, hdP           boundary  Hausdorff distance, and its P-th percentile (``hd95``)        distance
+asd               boundary  the two directed average surface distances                  distance
+assd, masd        boundary  symmetric average surface distance, pooled / mean of means  distance
+nsd@T             boundary  normalised surface Dice at tolerance T (units of spacing)   ratio
+biou@W{px,mm,     boundary  Boundary IoU with band width W in pixels, spacing units or  ratio
+diag}                       a fraction of the image diagonal
+================  ========  =========================================================  ==========
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import partial
+from typing import Literal
 
 from segscore._types import FloatArray
 from segscore._validation import fail
 from segscore.metrics import overlap
+from segscore.metrics.conventions import MetricKind
 from segscore.metrics.counts import Counts
 from segscore.metrics.empty import EmptyPolicy
 
-__all__ = ["METRICS", "MetricSpec", "get_metric"]
+__all__ = ["METRICS", "MetricSpec", "get_metric", "parse_metrics"]
 
 CellMetric = Callable[..., FloatArray]
+Unit = Literal["ratio", "distance", "count"]
 
 
 @dataclass(frozen=True, slots=True)
 class MetricSpec:
-    """A named metric computed per (image, class) cell from counts.
+    """A named metric of any family.
 
     Attributes
     ----------
     name : str
-        Short name used in reports and on the command line.
-    fn : callable
-        ``fn(counts, *, empty=...) -> ndarray`` of the counts' shape.
+        The canonical name used in reports and on the command line (``'iou'``, ``'hd95'``).
+    kind : {'overlap', 'boundary', 'instance'}
+        The family, which says which intermediate the metric is computed from: counts
+        (overlap), surface distances (boundary) or matched objects (instance).
     higher_is_better : bool
-        Direction of the score.
+        Direction of the score (False for distances).
+    unit : {'ratio', 'distance', 'count'}
+        What the values are; distances are in the units of ``spacing``.
+    needs_spacing : bool
+        Whether the value depends on the voxel spacing.
     bounds : tuple of float
         Range of valid values.
+    base : str
+        The metric without its parameters (``'hd'`` for ``'hd95'``, ``'nsd'`` for ``'nsd@1.0'``).
+    params : mapping
+        Parsed parameters: ``percentile``, ``tolerance``, ``width`` and ``width_unit``, ``beta``.
+    fn : callable or None
+        Overlap metrics: ``fn(counts, *, empty=...) -> ndarray`` of the counts' shape.
+
+    Examples
+    --------
+    >>> spec = get_metric("hd95")
+    >>> spec.kind, spec.base, spec.params["percentile"], spec.higher_is_better, spec.unit
+    ('boundary', 'hd', 95.0, False, 'distance')
     """
 
     name: str
-    fn: CellMetric
+    kind: MetricKind
     higher_is_better: bool = True
+    unit: Unit = "ratio"
+    needs_spacing: bool = False
     bounds: tuple[float, float] = (0.0, 1.0)
+    base: str = ""
+    params: Mapping[str, float | str] = field(default_factory=dict)
+    fn: CellMetric | None = None
 
     def cells(self, counts: Counts, empty: EmptyPolicy) -> FloatArray:
-        """Return the metric for every cell of ``counts``."""
+        """Return an overlap metric for every cell of ``counts``."""
+        if self.fn is None:
+            fail(f"`metric` must be an overlap metric to compute from counts, got {self.name!r}.")
         return self.fn(counts, empty=empty)
+
+
+def _overlap(name: str, fn: CellMetric, bounds: tuple[float, float] = (0.0, 1.0)) -> MetricSpec:
+    return MetricSpec(name, "overlap", bounds=bounds, base=name, fn=fn)
+
+
+_INF = float("inf")
+
+
+def _distance(name: str, base: str, **params: float | str) -> MetricSpec:
+    return MetricSpec(
+        name,
+        "boundary",
+        higher_is_better=False,
+        unit="distance",
+        needs_spacing=True,
+        bounds=(0.0, _INF),
+        base=base,
+        params=params,
+    )
 
 
 METRICS: dict[str, MetricSpec] = {
     spec.name: spec
     for spec in (
-        MetricSpec("iou", overlap.iou),
-        MetricSpec("dice", overlap.dice),
-        MetricSpec("precision", overlap.precision),
-        MetricSpec("recall", overlap.recall),
-        MetricSpec("specificity", overlap.specificity),
-        MetricSpec("accuracy", overlap.accuracy),
-        MetricSpec("balanced_accuracy", overlap.balanced_accuracy),
-        MetricSpec("mcc", overlap.matthews_corrcoef, bounds=(-1.0, 1.0)),
-        MetricSpec("f2", partial(overlap.fbeta, beta=2.0)),
-        MetricSpec("f0.5", partial(overlap.fbeta, beta=0.5)),
+        _overlap("iou", overlap.iou),
+        _overlap("dice", overlap.dice),
+        _overlap("precision", overlap.precision),
+        _overlap("recall", overlap.recall),
+        _overlap("specificity", overlap.specificity),
+        _overlap("accuracy", overlap.accuracy),
+        _overlap("balanced_accuracy", overlap.balanced_accuracy),
+        _overlap("mcc", overlap.matthews_corrcoef, bounds=(-1.0, 1.0)),
+        _overlap("f2", partial(overlap.fbeta, beta=2.0)),
+        _overlap("f0.5", partial(overlap.fbeta, beta=0.5)),
+        _distance("hd", "hd"),
+        _distance("hd95", "hd", percentile=95.0),
+        _distance("asd", "asd"),
+        _distance("assd", "assd"),
+        _distance("masd", "masd"),
     )
 }
-"""Metrics available by name. ``fbeta@B`` names any F-beta (``fbeta@2`` is ``f2``)."""
+"""Metrics with a fixed name. Parameterised names (``fbeta@B``, ``hdP``, ``nsd@T``,
+``biou@W{px,mm,diag}``) are parsed by :func:`get_metric`."""
 
 ALIASES = {
     "jaccard": "iou",
@@ -71,30 +141,136 @@ ALIASES = {
     "tnr": "specificity",
 }
 
+_NUMBER = r"(\d+(?:\.\d*)?|\.\d+)"
+_PATTERNS = ("fbeta@B", "hdP (0 <= P <= 100)", "nsd@T", "biou@W{px,mm,diag}")
 
-def get_metric(name: str) -> MetricSpec:
-    """Return the metric registered under ``name`` (aliases and ``fbeta@B`` accepted).
+
+def _parse(key: str) -> MetricSpec | None:
+    """Parse a parameterised name; None when it is not one."""
+    match = re.fullmatch(r"fbeta@" + _NUMBER, key)
+    if match and float(match.group(1)) > 0:
+        beta = float(match.group(1))
+        return MetricSpec(
+            key,
+            "overlap",
+            base="fbeta",
+            params={"beta": beta},
+            fn=partial(overlap.fbeta, beta=beta),
+        )
+    match = re.fullmatch(r"hd" + _NUMBER, key)
+    if match and float(match.group(1)) <= 100:
+        return _distance(key, "hd", percentile=float(match.group(1)))
+    match = re.fullmatch(r"nsd@" + _NUMBER + r"(mm)?", key)
+    if match:
+        return MetricSpec(
+            key,
+            "boundary",
+            needs_spacing=True,
+            base="nsd",
+            params={"tolerance": float(match.group(1))},
+        )
+    match = re.fullmatch(r"biou@" + _NUMBER + r"(px|mm|diag)", key)
+    if match and float(match.group(1)) > 0:
+        unit = {"diag": "diagonal"}.get(match.group(2), match.group(2))
+        return MetricSpec(
+            key,
+            "boundary",
+            needs_spacing=unit == "mm",
+            base="biou",
+            params={"width": float(match.group(1)), "width_unit": unit},
+        )
+    return None
+
+
+def get_metric(name: str, *, kind: MetricKind | None = None) -> MetricSpec:
+    """Return the metric named ``name`` (aliases and parameterised names accepted).
+
+    Parameters
+    ----------
+    name : str
+        A name of :data:`METRICS`, an alias (``'jaccard'``, ``'f1'``...) or a parameterised name.
+    kind : {'overlap', 'boundary', 'instance'}, optional
+        Accept only metrics of this family.
+
+    Raises
+    ------
+    InputError
+        On an unknown name, or a metric of another family than ``kind``.
 
     Examples
     --------
-    >>> get_metric("jaccard").name
-    'iou'
-    >>> get_metric("fbeta@3").name
-    'fbeta@3'
-    >>> get_metric("hd95")
+    >>> get_metric("jaccard").name, get_metric("fbeta@3").params["beta"]
+    ('iou', 3.0)
+    >>> get_metric("biou@0.02diag").params["width_unit"], get_metric("nsd@1.5").kind
+    ('diagonal', 'boundary')
+    >>> get_metric("hd95", kind="overlap")
     Traceback (most recent call last):
     ...
-    segscore.errors.InputError: `metric` must be one of 'iou', 'dice', 'precision', 'recall', 'specificity', 'accuracy', 'balanced_accuracy', 'mcc', 'f2', 'f0.5', 'fbeta@B', got 'hd95'.
+    segscore.errors.InputError: `metric` must be an overlap metric here, got 'hd95' (a boundary metric).
+    >>> get_metric("hd101")
+    Traceback (most recent call last):
+    ...
+    segscore.errors.InputError: `metric` must be one of 'iou', 'dice', 'precision', 'recall', 'specificity', 'accuracy', 'balanced_accuracy', 'mcc', 'f2', 'f0.5', 'hd', 'hd95', 'asd', 'assd', 'masd', 'fbeta@B', 'hdP (0 <= P <= 100)', 'nsd@T', 'biou@W{px,mm,diag}', got 'hd101'.
     """
-    key = ALIASES.get(name, name) if isinstance(name, str) else name
-    if isinstance(key, str) and key in METRICS:
-        return METRICS[key]
-    if isinstance(key, str) and key.startswith("fbeta@"):
-        try:
-            beta = float(key.split("@", 1)[1])
-        except ValueError:
-            beta = -1.0
-        if beta > 0:
-            return MetricSpec(key, partial(overlap.fbeta, beta=beta))
-    names = ", ".join(repr(n) for n in [*METRICS, "fbeta@B"])
-    fail(f"`metric` must be one of {names}, got {name!r}.")
+    spec: MetricSpec | None = None
+    if isinstance(name, str):
+        key = name.strip().lower()
+        key = ALIASES.get(key, key)
+        spec = METRICS.get(key) or _parse(key)
+    if spec is None:
+        names = ", ".join(repr(n) for n in [*METRICS, *_PATTERNS])
+        fail(f"`metric` must be one of {names}, got {name!r}.")
+    if kind is not None and spec.kind != kind:
+        fail(
+            f"`metric` must be {_article(kind)} {kind} metric here, got {name!r} "
+            f"({_article(spec.kind)} {spec.kind} metric)."
+        )
+    return spec
+
+
+def _article(word: str) -> str:
+    return "an" if word[0] in "aeiou" else "a"
+
+
+def parse_metrics(
+    names: str | Iterable[str], *, argument: str = "metrics"
+) -> tuple[MetricSpec, ...]:
+    """Parse a comma-separated string or a sequence of names; duplicates are dropped.
+
+    Examples
+    --------
+    >>> [s.name for s in parse_metrics("iou, dice,hd95,iou")]
+    ['iou', 'dice', 'hd95']
+    >>> parse_metrics("iou,hd96.5x", argument="--metrics")
+    Traceback (most recent call last):
+    ...
+    segscore.errors.InputError: `--metrics` must name metrics of the registry (overlap: iou, dice, precision, recall, specificity, accuracy, balanced_accuracy, mcc, f2, f0.5, fbeta@B; boundary: hd, hd95, hdP, asd, assd, masd, nsd@T, biou@W{px,mm,diag}), got 'hd96.5x'.
+    """
+    items: Sequence[str] = names.split(",") if isinstance(names, str) else list(names)
+    out: dict[str, MetricSpec] = {}
+    for raw in items:
+        if not isinstance(raw, str) or not raw.strip():
+            continue
+        spec = _parse_or_none(raw)
+        if spec is None:
+            fail(f"`{argument}` must name metrics of the registry ({describe()}), got {raw!r}.")
+        out.setdefault(spec.name, spec)
+    if not out:
+        fail(f"`{argument}` must name at least one metric ({describe()}), got {names!r}.")
+    return tuple(out.values())
+
+
+def _parse_or_none(name: str) -> MetricSpec | None:
+    key = ALIASES.get(name.strip().lower(), name.strip().lower())
+    return METRICS.get(key) or _parse(key)
+
+
+def describe() -> str:
+    """Return the names of the registry by family, for messages and ``--help``."""
+    families: dict[str, list[str]] = {}
+    for spec in METRICS.values():
+        families.setdefault(spec.kind, []).append(spec.name)
+    families["overlap"].append("fbeta@B")
+    families["boundary"][2:2] = ["hdP"]
+    families["boundary"] += ["nsd@T", "biou@W{px,mm,diag}"]
+    return "; ".join(f"{kind}: {', '.join(names)}" for kind, names in families.items())
