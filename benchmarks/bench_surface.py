@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from segscore.metrics.surface import distance_metrics
+from segscore.metrics.boundary import distance_metrics
 
 SHAPE = (128, 128, 128)
 SPACINGS = {"unit": (1.0, 1.0, 1.0), "aniso": (1.0, 0.8, 2.5)}

@@ -8,11 +8,20 @@ import numpy as np
 from numpy.typing import NDArray
 
 __all__ = [
+    "ASSD_VARIANTS",
+    "INTERPOLATIONS",
+    "PERCENTILE_RULES",
+    "SURFACE_MODELS",
     "Aggregation",
+    "AssdVariant",
     "Average",
     "BoolArray",
+    "BoundaryMetric",
     "FloatArray",
     "IntArray",
+    "PercentileRule",
+    "SurfaceModel",
+    "WidthUnit",
 ]
 
 IntArray = NDArray[np.int64]
@@ -37,3 +46,40 @@ Aggregation = Literal[
     "per_image_micro",
 ]
 """How a dataset of per-image, per-class counts becomes one number (see :mod:`segscore.metrics.reduce`)."""
+
+# Boundary-metric options (see :mod:`segscore.metrics.boundary` for what each value means).
+
+SurfaceModel = Literal["voxel", "surfel"]
+"""Surface elements: border voxels (one erosion) or surfels (grid corners, DeepMind)."""
+PercentileRule = Literal["pooled", "max_directed", "directed", "area_weighted"]
+"""How a Hausdorff percentile combines the two directed distance sets."""
+AssdVariant = Literal["pooled", "mean_of_means"]
+"""ASSD: weighted mean of both directions' distances, or the mean of the two directed means."""
+WidthUnit = Literal["px", "mm", "diagonal"]
+"""Unit of the Boundary IoU band width."""
+BoundaryMetric = Literal["chessboard", "euclidean"]
+"""Depth metric of the Boundary IoU band."""
+
+SURFACE_MODELS: tuple[SurfaceModel, ...] = ("voxel", "surfel")
+PERCENTILE_RULES: tuple[PercentileRule, ...] = (
+    "pooled",
+    "max_directed",
+    "directed",
+    "area_weighted",
+)
+ASSD_VARIANTS: tuple[AssdVariant, ...] = ("pooled", "mean_of_means")
+INTERPOLATIONS = (
+    "linear",
+    "lower",
+    "higher",
+    "nearest",
+    "midpoint",
+    "inverted_cdf",
+    "averaged_inverted_cdf",
+    "closest_observation",
+    "interpolated_inverted_cdf",
+    "hazen",
+    "weibull",
+    "median_unbiased",
+    "normal_unbiased",
+)

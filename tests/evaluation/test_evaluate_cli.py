@@ -363,7 +363,7 @@ def test_compare_two_evaluations(binary_folders, tmp_path: Path, capsys) -> None
 
 
 def test_boundary_metrics_with_spacing_and_preset(binary_folders, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from segscore.metrics.surface import distance_metrics
+    from segscore.metrics.boundary import distance_metrics
 
     pred_dir, gt_dir, pred, target, _ = binary_folders
     out = tmp_path / "out"
@@ -459,7 +459,7 @@ def test_report_html_with_overlays_sweep_and_hostile_names(tmp_path: Path) -> No
 
 def test_nifti_volumes_take_spacing_from_the_header(tmp_path: Path) -> None:
     nib = pytest.importorskip("nibabel")
-    from segscore.metrics.surface import distance_metrics
+    from segscore.metrics.boundary import distance_metrics
 
     rng = np.random.default_rng(1)
     for d in ("p", "g"):

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from segscore.errors import InputError
+from segscore.metrics.boundary import distance_metrics
 from segscore.metrics.presets import PRESETS, Preset, get_preset
-from segscore.metrics.surface import distance_metrics
 
 NAMES = ["monai", "medpy", "deepmind", "metrics-reloaded", "torchmetrics", "mmseg", "nnunet", "smp"]
 

@@ -1,4 +1,4 @@
-"""Unit and property tests of segscore.metrics.surface (peer cross-checks: tests/reference)."""
+"""Unit and property tests of segscore.metrics.boundary (peer cross-checks: tests/reference)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from segscore.errors import InputError
-from segscore.metrics.surface import (
+from segscore.metrics.boundary import (
     DistanceEmpty,
     assd,
     average_surface_distance,
@@ -291,7 +291,7 @@ def _weighted_rank_by_lexsort(distances, weights, q):
 def test_weighted_rank_equals_the_two_key_sort(n, n_distances, n_weights, q, seed):
     # The key sort must sum the weights in the very order of a (distance, weight) lexsort, so
     # the rank found is the same even where the cumulative share lands exactly on q.
-    from segscore.metrics.surface import _weighted_rank
+    from segscore.metrics.boundary.reductions import _weighted_rank
 
     rng = np.random.default_rng(seed)
     distances = rng.choice(np.sqrt(rng.integers(0, 50, n_distances)).astype(np.float64), n)
@@ -310,7 +310,7 @@ def test_compiled_nearest_search_equals_the_numpy_search(seed, dims):
     # The compiled first-hit search and its numpy twin must resolve the same elements to the same
     # offset lengths; both leave the same elements to the KD-tree.
     from segscore.metrics import _kernel
-    from segscore.metrics.surface import _offsets, _search_offsets
+    from segscore.metrics.boundary.search import _offsets, _search_offsets
 
     if not _kernel.HAVE_COMPILED:
         pytest.skip("compiled kernel not built")

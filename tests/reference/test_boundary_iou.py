@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from segscore.metrics.surface import boundary_iou, distance_metrics
+from segscore.metrics.boundary import boundary_iou, distance_metrics
 
 cv2 = pytest.importorskip("cv2")
 

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
+from segscore.metrics.boundary import distance_metrics, surface_distances
+from segscore.metrics.boundary.surfel_tables import surfel_area_table
 from segscore.metrics.presets import get_preset
-from segscore.metrics.surface import distance_metrics, surface_distances
-from segscore.metrics.surface_tables import surfel_area_table
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore::UserWarning", "ignore::RuntimeWarning", "ignore::DeprecationWarning"

@@ -94,8 +94,8 @@ def add_parser(subparsers: Any) -> None:
 def _split_metrics(text: str) -> tuple[list[str], list[str]]:
     """Split ``--metrics`` into overlap metric names and boundary metric names (both validated)."""
     from segscore.errors import InputError
+    from segscore.metrics.boundary import get_distance_metric
     from segscore.metrics.registry import get_metric
-    from segscore.metrics.surface import get_distance_metric
 
     overlap: list[str] = []
     distance: list[str] = []

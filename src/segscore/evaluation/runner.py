@@ -179,7 +179,7 @@ def _with_distances(
     """Add the boundary metrics of one case (surfaces extracted once for all of them)."""
     from dataclasses import replace
 
-    from segscore.metrics.surface import distance_metrics
+    from segscore.metrics.boundary import distance_metrics
 
     if options.multilabel:
         raise DatasetError("boundary metrics are not available for multilabel stacks.")

@@ -10,6 +10,19 @@ for the four named cases and the overrides.
 """
 
 from segscore.metrics.bootstrap import bootstrap_ci, paired_comparison
+from segscore.metrics.boundary import (
+    DistanceEmpty,
+    DistanceResult,
+    SurfaceDistances,
+    assd,
+    average_surface_distance,
+    boundary_iou,
+    distance_metrics,
+    get_distance_metric,
+    hausdorff_distance,
+    surface_dice,
+    surface_distances,
+)
 from segscore.metrics.counts import CountingSpec, Counts, confusion, confusion_matrix
 from segscore.metrics.empty import EmptyCase, EmptyPolicy
 from segscore.metrics.evaluator import Evaluator
@@ -31,19 +44,6 @@ from segscore.metrics.conventions import Conventions
 from segscore.metrics.options import CountingOptions
 from segscore.metrics.reduce import AGGREGATIONS, Score, score
 from segscore.metrics.registry import METRICS, get_metric
-from segscore.metrics.surface import (
-    DistanceEmpty,
-    DistanceResult,
-    SurfaceDistances,
-    assd,
-    average_surface_distance,
-    boundary_iou,
-    distance_metrics,
-    get_distance_metric,
-    hausdorff_distance,
-    surface_dice,
-    surface_distances,
-)
 
 __all__ = [
     "AGGREGATIONS",

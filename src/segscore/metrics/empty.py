@@ -17,6 +17,10 @@ zero denominator (``0`` or ``1``, as in scikit-learn's and SMP's ``zero_division
 for a whole case (MONAI's ``ignore_empty=True`` makes ``target_empty`` NaN too) is chosen with
 :class:`EmptyPolicy`. Which denominator is zero depends on the metric: for precision it is an empty
 prediction, for recall an empty target.
+
+The boundary metrics (:mod:`segscore.metrics.boundary`) follow their own policy,
+:class:`DistanceEmpty`: a distance to an empty surface has no zero denominator but needs a value
+(NaN, inf, the image diagonal or a number), chosen separately for one and for both surfaces empty.
 """
 
 from __future__ import annotations
@@ -29,9 +33,18 @@ from typing import Any
 import numpy as np
 
 from segscore._types import FloatArray
-from segscore._validation import fail
+from segscore._validation import check_option, fail
 
-__all__ = ["DEFAULT_EMPTY", "EmptyCase", "EmptyPolicy", "as_empty_policy", "empty_cases"]
+__all__ = [
+    "DEFAULT_DISTANCE_EMPTY",
+    "DEFAULT_EMPTY",
+    "DistanceEmpty",
+    "EmptyCase",
+    "EmptyPolicy",
+    "EmptyValue",
+    "as_empty_policy",
+    "empty_cases",
+]
 
 
 class EmptyCase(str, Enum):
@@ -144,3 +157,100 @@ def apply_policy(
             if override is not None:
                 value = np.where(cases[case], override, value)
     return np.asarray(value, dtype=np.float64)
+
+
+# ------------------------------------------------------------------------------------------------
+# The boundary family: distances to an empty surface
+# ------------------------------------------------------------------------------------------------
+
+EmptyValue = float | str
+"""A boundary empty value: a number >= 0 or one of the words ``'nan'``, ``'inf'``, ``'diagonal'``."""
+
+_EMPTY_WORDS = ("nan", "inf", "diagonal")
+
+
+def _check_empty_value(name: str, value: object, allow_none: bool) -> EmptyValue | None:
+    if value is None and allow_none:
+        return None
+    if isinstance(value, str):
+        check_option(name, value, _EMPTY_WORDS)
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        fail(f"`{name}` must be 'nan', 'inf', 'diagonal' or a number >= 0, got {value!r}.")
+    number = float(value)
+    if number < 0:
+        fail(f"`{name}` must be 'nan', 'inf', 'diagonal' or a number >= 0, got {value!r}.")
+    return number
+
+
+@dataclass(frozen=True, slots=True)
+class DistanceEmpty:
+    """Values of boundary metrics when a surface is empty (CONVENTIONS §5.2).
+
+    A surface is empty when its mask has no voxel of the class, or when every element lies in an
+    ignored region. Values are numbers, or the words ``'nan'`` (excluded from means and
+    counted), ``'inf'`` or ``'diagonal'`` (the worst case: the image diagonal in the units of
+    ``spacing``, ``sqrt(sum((n_i * s_i) ** 2))``).
+
+    Parameters
+    ----------
+    one_empty : str or float, default 'inf'
+        Distance metrics (HD, HD percentile, ASD, ASSD, MASD) when exactly one surface is empty.
+    both_empty : str or float, default 'nan'
+        Distance metrics when both surfaces are empty.
+    percentile_one_empty, percentile_both_empty : str or float, optional
+        Override for the Hausdorff percentile (``hd95``); None follows ``one_empty`` /
+        ``both_empty``. MONAI returns NaN for HD95 but inf for HD when one mask is empty.
+    overlap_both_empty : float, default NaN
+        Surface Dice and Boundary IoU when both are empty (one empty gives 0 by the formula).
+
+    Examples
+    --------
+    >>> DistanceEmpty(one_empty="diagonal").as_dict()["one_empty"]
+    'diagonal'
+    """
+
+    one_empty: EmptyValue = "inf"
+    both_empty: EmptyValue = "nan"
+    percentile_one_empty: EmptyValue | None = None
+    percentile_both_empty: EmptyValue | None = None
+    overlap_both_empty: float = math.nan
+
+    def __post_init__(self) -> None:
+        for name in ("one_empty", "both_empty"):
+            _check_empty_value(name, getattr(self, name), allow_none=False)
+        for name in ("percentile_one_empty", "percentile_both_empty"):
+            _check_empty_value(name, getattr(self, name), allow_none=True)
+        value = self.overlap_both_empty
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            fail(f"`overlap_both_empty` must be a number, got {value!r}.")
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the policy as a JSON-friendly dict."""
+        return {
+            "one_empty": self.one_empty,
+            "both_empty": self.both_empty,
+            "percentile_one_empty": self.percentile_one_empty,
+            "percentile_both_empty": self.percentile_both_empty,
+            "overlap_both_empty": self.overlap_both_empty,
+        }
+
+
+DEFAULT_DISTANCE_EMPTY = DistanceEmpty()
+"""segscore's default: one empty surface gives inf distances and NSD 0; both empty give NaN."""
+
+
+def _as_distance_empty(empty: DistanceEmpty | EmptyValue | None) -> DistanceEmpty:
+    if empty is None:
+        return DEFAULT_DISTANCE_EMPTY
+    if isinstance(empty, DistanceEmpty):
+        return empty
+    value = _check_empty_value("empty", empty, allow_none=False)
+    assert value is not None
+    return DistanceEmpty(one_empty=value)
+
+
+def _resolve(value: EmptyValue, diagonal: float) -> float:
+    if isinstance(value, str):
+        return {"nan": math.nan, "inf": math.inf}.get(value, diagonal)
+    return float(value)

@@ -5,7 +5,7 @@ A :class:`Preset` fixes the overlap conventions (aggregation rule of
 ``include_background``) and the boundary conventions (surface model, erosion connectivity,
 Hausdorff percentile rule and interpolation, ASSD variant, :class:`DistanceEmpty` policy, boundary
 IoU depth). ``overlap_kwargs()`` feeds :func:`segscore.score`, ``distance_kwargs()`` feeds
-:func:`~segscore.metrics.surface.distance_metrics`.
+:func:`~segscore.metrics.boundary.distance_metrics`.
 
 The full table, with the peer function each row reproduces and the tests that check it, is in
 ``docs/conventions.md``. Libraries without distance metrics (``mmseg``, ``nnunet``, ``smp``)
@@ -18,16 +18,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from segscore._types import Aggregation
+from segscore._types import Aggregation, AssdVariant, BoundaryMetric, PercentileRule, SurfaceModel
 from segscore._validation import fail
-from segscore.metrics.empty import EmptyPolicy
-from segscore.metrics.surface import (
-    AssdVariant,
-    BoundaryMetric,
-    DistanceEmpty,
-    PercentileRule,
-    SurfaceModel,
-)
+from segscore.metrics.empty import DistanceEmpty, EmptyPolicy
 
 __all__ = ["PRESETS", "Preset", "get_preset"]
 
@@ -53,7 +46,7 @@ class Preset:
     metric_empty : dict of str to EmptyPolicy
         Per-metric overrides of ``empty`` (MedPy's ``dc`` and ``jc`` disagree).
     surface, connectivity, rule, interpolation, assd_variant, distance_empty, boundary_metric
-        Boundary conventions (:mod:`segscore.metrics.surface`).
+        Boundary conventions (:mod:`segscore.metrics.boundary`).
     has_distance : bool
         Whether the library defines boundary metrics at all.
     notes : str
@@ -92,7 +85,7 @@ class Preset:
         }
 
     def distance_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for :func:`~segscore.metrics.surface.distance_metrics`."""
+        """Keyword arguments for :func:`~segscore.metrics.boundary.distance_metrics`."""
         return {
             "surface": self.surface,
             "connectivity": self.connectivity,
