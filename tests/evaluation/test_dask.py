@@ -12,7 +12,8 @@ import pytest
 
 from segscore.errors import DatasetError, InputError
 from segscore.evaluation.runner import EvaluateOptions, Evaluation, evaluate
-from segscore.evaluation.summary import per_case_rows, summarize
+from segscore.evaluation.settings import make_settings
+from segscore.evaluation.summary import metric_scores, per_case_rows, summarize
 from segscore.io.pairs import match_cases
 from segscore.io.results import write_csv, write_json
 
@@ -68,9 +69,10 @@ def _assert_same(a: Evaluation, b: Evaluation) -> None:
 
 
 def _write(evaluation: Evaluation, out: Path) -> tuple[bytes, bytes]:
-    metrics = ["iou", "dice"]
-    rows, columns = per_case_rows(evaluation, metrics)
-    record = summarize(evaluation, metrics, bootstrap=50, seed=0, inputs={"pred": "p", "gt": "g"})
+    settings = make_settings(metrics="iou,dice,hd95,nsd@1.0", bootstrap=50, seed=0)
+    scores = metric_scores(evaluation, settings)
+    rows, columns = per_case_rows(evaluation, scores, settings.options)
+    record = summarize(evaluation, settings, scores, inputs={"pred": "p", "gt": "g"})
     out.mkdir()
     write_csv(out / "per_case.csv", rows, columns)
     write_json(out / "summary.json", record)

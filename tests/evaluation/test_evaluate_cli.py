@@ -388,8 +388,8 @@ def test_boundary_metrics_with_spacing_and_preset(binary_folders, tmp_path: Path
             got = float(rows[i][metric]) if rows[i][metric] else float("nan")
             np.testing.assert_allclose(got, want[metric][0], rtol=1e-12)
     assert summary["metrics"]["hd95"]["higher_is_better"] is False
-    assert summary["conventions"]["distance"]["spacing"] == [0.5, 2.0]
-    assert summary["conventions"]["distance"]["preset"] == "monai"
+    assert summary["conventions"]["boundary"]["spacing"] == [0.5, 2.0]
+    assert summary["conventions"]["boundary"]["preset"] == "monai"
     assert summary["conventions"]["aggregation"] == "classes_then_images"  # from the preset
     # an explicit option overrides the preset
     assert main([*argv, *extra, "--preset", "monai", "--aggregation", "pooled"]) == 0
@@ -488,7 +488,7 @@ def test_nifti_volumes_take_spacing_from_the_header(tmp_path: Path) -> None:
     summary = json.loads((out / "summary.json").read_text())
     # NIfTI stores the voxel size as float32; segscore uses the stored value as it is.
     spacing = tuple(float(np.float32(v)) for v in (0.8, 1.0, 2.5))
-    assert summary["conventions"]["distance"]["spacing"] == list(spacing)
+    assert summary["conventions"]["boundary"]["spacing"] == list(spacing)
     for row, (pred, target) in zip(rows, volumes, strict=True):
         assert int(row["tp"]) == int(np.count_nonzero(pred & target))
         want = distance_metrics(pred, target, ["hd95"], spacing=spacing)["hd95"][0]
@@ -512,7 +512,8 @@ def test_preset_empty_policy_is_per_metric(tmp_path: Path) -> None:
         )
         summary = json.loads((out / "summary.json").read_text())
         values.append({m: summary["metrics"][m]["value"] for m in ("iou", "dice")})
-        assert summary["metrics"]["iou"]["empty"]["zero_division"] == 1.0
+        assert summary["metrics"]["iou"]["conventions"]["empty"]["zero_division"] == 1.0
+        assert summary["metrics"]["dice"]["conventions"]["empty"]["zero_division"] == "NaN"
     assert values[0] == values[1]
 
 

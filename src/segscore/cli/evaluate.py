@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import math
-import os
+import importlib.util
 import sys
 from pathlib import Path
 from typing import Any
 
-from segscore._validation import check_int, check_option, fail
 from segscore.cli._options import output_folder, parse_empty
 from segscore.metrics.reduce import AGGREGATIONS
+from segscore.metrics.registry import describe
 
 __all__ = ["add_parser", "run"]
 
@@ -39,7 +38,8 @@ def add_parser(subparsers: Any) -> None:
         "--include-background",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="class 0 enters class means (default: yes, or the preset's)",
+        help="class 0 enters class means, for every metric (default: yes, or the preset's); "
+        "binary masks always score their foreground",
     )
     p.add_argument("--multilabel", action="store_true", help="stacks hold one mask per class")
     p.add_argument("--spatial-dims", type=int, default=None, choices=(2, 3), help="2 or 3")
@@ -47,8 +47,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument(
         "--metrics",
         default="iou,dice",
-        help="comma-separated overlap (iou, dice, precision, recall, accuracy, ...) and boundary "
-        "metrics (hd, hd95, assd, masd, asd, nsd@1.0, biou@2px); default iou,dice",
+        help=f"comma-separated names of the registry ({describe()}); default iou,dice",
     )
     p.add_argument(
         "--preset",
@@ -88,307 +87,144 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--max-pixels", type=int, default=None, help="refuse larger images (bomb guard)")
     p.add_argument("--run", type=Path, default=None, help="training run folder (report curves)")
     p.add_argument("--no-report", action="store_true", help="skip report.html")
+    p.add_argument(
+        "--allow-geometry-mismatch",
+        action="store_true",
+        help="score pairs whose files declare different spacing, orientation or origin (NIfTI) "
+        "with the ground truth's spacing (default: refuse them)",
+    )
     p.set_defaults(func=run)
 
 
-def _split_metrics(text: str) -> tuple[list[str], list[str]]:
-    """Split ``--metrics`` into overlap metric names and boundary metric names (both validated)."""
-    from segscore.errors import InputError
-    from segscore.metrics.boundary import get_distance_metric
-    from segscore.metrics.registry import get_metric
-
-    overlap: list[str] = []
-    distance: list[str] = []
-    for raw in (m.strip() for m in text.split(",")):
-        if not raw:
-            continue
-        try:
-            overlap.append(get_metric(raw).name)
-        except InputError:
-            try:
-                distance.append(get_distance_metric(raw).name)
-            except InputError:
-                fail(
-                    f"`--metrics` must name overlap metrics (iou, dice, precision, recall, "
-                    f"specificity, accuracy, balanced_accuracy, mcc, f2, fbeta@B) or boundary "
-                    f"metrics (hd, hd95, hdP, asd, assd, masd, nsd@T, biou@Wpx), got {raw!r}."
-                )
-    if not overlap:
-        overlap = ["iou"]  # the counts are always made; IoU anchors the report
-    return overlap, distance
+FLAGS = {
+    "num_classes": "--num-classes",
+    "threshold": "--threshold",
+    "ignore_index": "--ignore-index",
+    "multilabel": "--multilabel",
+    "spatial_dims": "--spatial-dims",
+    "include_background": "--include-background",
+    "class_names": "--class-names",
+    "metrics": "--metrics",
+    "aggregation": "--aggregation",
+    "empty": "--empty",
+    "preset": "--preset",
+    "spacing": "--spacing",
+    "bootstrap": "--bootstrap",
+    "seed": "--seed",
+    "max_pixels": "--max-pixels",
+    "options": "options",
+}
+"""Argument names as the command line spells them, for error messages."""
 
 
-def _spacing(text: str | None) -> tuple[float, ...] | None:
-    if text is None:
-        return None
-    try:
-        values = tuple(float(v) for v in text.replace("x", ",").split(","))
-    except ValueError:
-        fail(f"`--spacing` must be comma-separated numbers such as 1.0,0.8,2.5, got {text!r}.")
-    if not values or any(not math.isfinite(v) or v <= 0 for v in values):
-        fail(f"`--spacing` must be positive finite numbers, got {text!r}.")
-    return values
+def settings_from_args(args: argparse.Namespace) -> Any:
+    """Build the evaluation settings from the flags (every option conflict is found here)."""
+    from segscore.evaluation.settings import make_settings
+    from segscore.metrics.options import CountingOptions
 
-
-def _check_counting_options(args: argparse.Namespace) -> None:
-    """Check the options that every case shares once, before any file is read."""
-    from segscore._validation import check_number
-
-    check_number(
-        "--threshold", args.threshold, low=0, high=1, low_inclusive=False, high_inclusive=False
-    )
-    if args.num_classes is not None:
-        c = check_int("--num-classes", args.num_classes, low=1)
-        if args.ignore_index is not None and 0 <= args.ignore_index < c:
-            fail(
-                f"`--ignore-index` must lie outside [0, {c}) (the class labels), got "
-                f"{args.ignore_index}."
-            )
-    elif args.ignore_index is not None:
-        fail("`--ignore-index` needs label maps: set `--num-classes` too.")
-    if args.multilabel and args.num_classes is not None:
-        fail("`--num-classes` must not be set with `--multilabel`: classes are the channel axis.")
-
-
-def run(args: argparse.Namespace) -> int:
-    """Evaluate, write the outputs atomically, print the summary."""
-    from segscore.evaluation.allocator import keep_freed_buffers
-    from segscore.evaluation.runner import EvaluateOptions
-    from segscore.evaluation.summary import per_case_rows, summarize
-    from segscore.io.arrays import MAX_PIXELS_DEFAULT
-    from segscore.io.pairs import match_cases
-    from segscore.io.results import write_csv, write_json
-
-    keep_freed_buffers()  # this process is ours: keep image buffers between cases (glibc)
-    metrics, distance_names = _split_metrics(args.metrics)
-    overlap_conventions: dict[str, Any] = {
-        "aggregation": "images_then_classes",
-        "empty": math.nan,
-        "include_background": True,
-    }
-    if args.preset is not None:
-        from segscore.metrics.presets import get_preset
-
-        preset = get_preset(args.preset)
-        overlap_conventions.update(preset.overlap_kwargs(metrics[0]))
-        # A preset's empty policy may differ per metric (MedPy: dc NaN, jc 1).
-        overlap_conventions["empty"] = {m: preset.overlap_kwargs(m)["empty"] for m in metrics}
-    if args.aggregation is not None:
-        check_option("aggregation", args.aggregation, AGGREGATIONS)
-        overlap_conventions["aggregation"] = args.aggregation
-    if args.empty is not None:
-        overlap_conventions["empty"] = parse_empty(args.empty)
-    _check_counting_options(args)
-    if args.include_background is not None:
-        overlap_conventions["include_background"] = args.include_background
-    bootstrap = check_int("--bootstrap", args.bootstrap, low=0)
-    jobs = None if args.jobs is None else check_int("--jobs", args.jobs, low=1)
-    max_pixels = (
-        MAX_PIXELS_DEFAULT
-        if args.max_pixels is None
-        else check_int("--max-pixels", args.max_pixels, low=1)
-    )
-    if args.dask is not None:
-        import importlib.util
-
-        from segscore._validation import fail_missing_extra, fail_must
-
-        if importlib.util.find_spec("distributed") is None:
-            fail_missing_extra("`--dask`", "dask.distributed", "dask")
-        if args.dask != "local" and jobs is not None:
-            fail_must("--jobs", "not be set with `--dask ADDRESS` (its workers run already)", jobs)
-        if args.resume:
-            fail_must("--resume", "not be combined with `--dask`", "both")
-
-    output_folder(args.out)  # before any work: a bad --out fails at once
-    found = match_cases(
-        args.pred,
-        args.gt,
-        pred_suffix=args.pred_suffix,
-        target_suffix=args.gt_suffix,
-        images=args.images,
-        strict=args.strict,
-    )
-    for role, names in (
-        ("prediction", found.unmatched_pred),
-        ("ground truth", found.unmatched_target),
-    ):
-        if names:
-            shown = ", ".join(names[:10]) + (
-                f", ... ({len(names)} in all)" if len(names) > 10 else ""
-            )
-            print(
-                f"warning: {len(names)} {role} file(s) without a partner: {shown}", file=sys.stderr
-            )
-    options = EvaluateOptions(
+    options = CountingOptions.checked(
+        FLAGS,
         num_classes=args.num_classes,
         threshold=args.threshold,
         ignore_index=args.ignore_index,
         multilabel=args.multilabel,
         spatial_dims=args.spatial_dims,
-        max_pixels=max_pixels,
-        distance_metrics=tuple(distance_names),
-        spacing=_spacing(args.spacing),
+        include_background=args.include_background,
+    )
+    return make_settings(
+        options=options,
+        metrics=args.metrics,
+        aggregation=args.aggregation,
+        empty=None if args.empty is None else parse_empty(args.empty),
         preset=args.preset,
-        distance_background=bool(args.include_background),
-    )
-    journal = _open_journal(args.out, options, found.cases, resume=args.resume)
-    try:
-        evaluation = _run_with_progress(
-            found.cases, options, jobs, args.keep_going, journal, args.dask
-        )
-    except KeyboardInterrupt:
-        journal.close()  # keeps every finished case for --resume
-        raise
-    except BaseException:
-        journal.close(flush=journal.written)  # a run failing before its first batch leaves none
-        raise
-    journal.close()
-    common = overlap_conventions
-    rows, columns = per_case_rows(evaluation, metrics, **common)
-    summary = summarize(
-        evaluation,
-        metrics,
-        bootstrap=bootstrap,
+        spacing=args.spacing,
+        bootstrap=args.bootstrap,
         seed=args.seed,
-        inputs={
-            "pred": str(args.pred),
-            "gt": str(args.gt),
-            "jobs": jobs or os.cpu_count(),
-            **({} if args.dask is None else {"dask": args.dask}),
-        },
-        unmatched={"pred": found.unmatched_pred, "gt": found.unmatched_target},
-        **common,
+        max_pixels=args.max_pixels,
+        check_geometry=not args.allow_geometry_mismatch,
+        names=FLAGS,
     )
-    write_csv(args.out / "per_case.csv", rows, columns)
-    write_json(args.out / "summary.json", summary)
-    written = ["per_case.csv", "summary.json"]
-    if not args.no_report:
-        from segscore.evaluation.visuals import write_html_report
-
-        if write_html_report(
-            args.out / "report.html", summary, rows, found.cases, evaluation, args
-        ):
-            written.append("report.html")
-    journal.remove()  # last: a journal left in OUT means the run did not finish
-    print(_render(summary))
-    print(f"wrote {', '.join(str(args.out / w) for w in written)}")
-    if evaluation.failures:
-        print(
-            f"warning: {len(evaluation.failures)} case(s) failed and are listed in summary.json",
-            file=sys.stderr,
-        )
-    return 0
 
 
-OUTPUT_NAMES = ("per_case.csv", "summary.json", "report.html")
-"""The only files ``evaluate`` writes into OUT (plus its journal while it runs)."""
+def _check_backend(args: argparse.Namespace) -> None:
+    from segscore._validation import check_int, fail_missing_extra, fail_must
+
+    if args.jobs is not None:
+        check_int("--jobs", args.jobs, low=1)
+    if args.dask is None:
+        return
+    if importlib.util.find_spec("distributed") is None:
+        fail_missing_extra("`--dask`", "dask.distributed", "dask")
+    if args.dask != "local" and args.jobs is not None:
+        fail_must("--jobs", "not be set with `--dask ADDRESS` (its workers run already)", args.jobs)
+    if args.resume:
+        fail_must("--resume", "not be combined with `--dask`", "both")
 
 
-def _open_journal(out: Path, options: Any, cases: Any, *, resume: bool) -> Any:
-    """Open the journal in OUT (read back with ``resume``); remove temporaries of killed runs."""
-    from segscore.evaluation.journal import JOURNAL_NAME, Journal
-
-    existed = (out / JOURNAL_NAME).is_file()
-    if out.is_dir():
-        for name in OUTPUT_NAMES:  # a SIGKILL during an atomic write leaves its temporary
-            for stale in out.glob(f".{name}.*.tmp"):
-                stale.unlink(missing_ok=True)
-    journal = Journal.open(out, options, list(cases), resume=resume)
-    if resume and not existed:
-        print(f"note: no journal in {str(out)!r}; scoring every case", file=sys.stderr)
-    elif resume:
-        print(
-            f"resuming: {len(journal.done)} case(s) from the journal, "
-            f"{len(cases) - len(journal.done)} to score"
-            + (f" ({journal.stale} changed or gone)" if journal.stale else ""),
-            file=sys.stderr,
-        )
-    elif existed:
-        print(
-            f"note: started over; the journal of an unfinished run in {str(out)!r} was "
-            "discarded (use --resume to continue one)",
-            file=sys.stderr,
-        )
-    return journal
-
-
-def _run_with_progress(
-    cases: Any,
-    options: Any,
-    jobs: int | None,
-    keep_going: bool,
-    journal: Any = None,
-    dask: str | None = None,
-) -> Any:
-    from segscore.evaluation.runner import evaluate
-
-    if dask is not None:
-        from segscore.evaluation.dask import evaluate_dask
-
-        def run(progress: Any = None) -> Any:
-            def record(result: Any) -> None:  # keep the journal as `evaluate` does
-                if journal is not None:
-                    journal.record(result)
-                if progress is not None:
-                    progress(result)
-
-            where: dict[str, Any] = {"n_workers": jobs} if dask == "local" else {"scheduler": dask}
-            return evaluate_dask(cases, options, keep_going=keep_going, progress=record, **where)
-
-    else:
-
-        def run(progress: Any = None) -> Any:
-            return evaluate(
-                cases, options, jobs=jobs, keep_going=keep_going, progress=progress, journal=journal
-            )
-
+def _progress_bar(total: int) -> Any:
+    """Return a rich progress bar on a terminal, else None (no output)."""
     if not sys.stderr.isatty():
-        return run()
+        return None
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    with Progress(
+    return Progress(
         "[progress.description]{task.description}",
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
         transient=True,
-    ) as bar:
-        task = bar.add_task("scoring", total=len(cases))
-        return run(progress=lambda _: bar.advance(task))
-
-
-def _render(summary: dict[str, Any]) -> str:
-    from segscore.report.console import render_table
-
-    def fmt(x: Any) -> str:
-        return "nan" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.4f}"
-
-    header = ["metric", "value", "mean", "median", "std", "min", "max", "pooled", "95% CI"]
-    header += ["valid", "excluded"]
-    rows = []
-    for metric, s in summary["metrics"].items():
-        ci = s.get("ci95")
-        stats = [fmt(s[k]) for k in ("value", "mean", "median", "std", "min", "max", "pooled")]
-        interval = f"[{fmt(ci[0])}, {fmt(ci[1])}]" if ci else "-"
-        rows.append([metric, *stats, interval, str(s["n_valid"]), str(s["n_excluded"])])
-    title = f"segscore evaluate: {summary['inputs']['n_cases']} cases"
-    table = render_table(header, rows, title=title, width=130)
-    conv = summary["conventions"]
-    counting = conv.get("counting") or {}
-    zero = conv["empty"]["zero_division"]
-    line = (
-        f"conventions: mode={counting.get('mode')} threshold={counting.get('threshold')} "
-        f"ignore_index={counting.get('ignore_index')} aggregation={conv['aggregation']} "
-        f"empty={'nan (excluded)' if zero is None or (isinstance(zero, float) and math.isnan(zero)) else zero} "
-        f"background={'included' if conv['include_background'] else 'excluded'} "
-        f"segscore={conv['segscore_version']} inputs={summary['inputs']['hash'][:19]}"
     )
-    sweep = summary.get("threshold_sweep")
-    extra = ""
-    if sweep:
-        extra = (
-            f"\nthreshold sweep: best {sweep['best_metric']} {sweep['best_value']:.4f} "
-            f"at threshold {sweep['best_threshold']:.2f}"
+
+
+def run(args: argparse.Namespace) -> int:
+    """Parse, evaluate through the library, write the outputs, print the summary."""
+    from segscore.evaluation.allocator import keep_freed_buffers
+    from segscore.evaluation.folder import evaluate_folder
+    from segscore.evaluation.outputs import write_outputs
+    from segscore.report.console import render_evaluation
+
+    settings = settings_from_args(args)
+    _check_backend(args)
+    output_folder(args.out)  # before any work: a bad --out fails at once
+    keep_freed_buffers()  # this process is ours: keep image buffers between cases (glibc)
+    bar = _progress_bar(0)
+    common: dict[str, Any] = {
+        "settings": settings,
+        "pred_suffix": args.pred_suffix,
+        "gt_suffix": args.gt_suffix,
+        "images": args.images,
+        "strict": args.strict,
+        "jobs": args.jobs,
+        "keep_going": args.keep_going,
+        "journal_dir": args.out,
+        "resume": args.resume,
+        "dask": args.dask,
+    }
+    try:
+        if bar is None:
+            result = evaluate_folder(args.pred, args.gt, **common)
+        else:
+            with bar:
+                task = bar.add_task("scoring", total=None)
+                result = evaluate_folder(
+                    args.pred, args.gt, progress=lambda _: bar.advance(task), **common
+                )
+    except KeyboardInterrupt:
+        print(
+            f"interrupted: finished cases are kept in {str(args.out)!r}; run the same command "
+            "with --resume to continue",
+            file=sys.stderr,
         )
-    return table + "\n" + line + extra
+        raise
+    for note in result.notes:
+        print(note, file=sys.stderr)
+    written = write_outputs(result, args.out, report=not args.no_report, run=args.run)
+    print(render_evaluation(result.summary))
+    print(f"wrote {', '.join(str(p) for p in written)}")
+    if result.failures:
+        print(
+            f"warning: {len(result.failures)} case(s) failed (not scored) and are listed in "
+            "summary.json and per_case.csv",
+            file=sys.stderr,
+        )
+    return 0

@@ -31,7 +31,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from segscore import __version__
+from segscore._version import __version__
 from segscore.errors import DatasetError
 from segscore.evaluation.runner import CaseResult, EvaluateOptions
 from segscore.io.pairs import Case

@@ -12,19 +12,22 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from segscore._types import FloatArray, IntArray
 from segscore.errors import DatasetError, InputError
 from segscore.evaluation.allocator import keep_freed_buffers
-from segscore.io.arrays import MAX_PIXELS_DEFAULT, LoadedArray, decode_array
+from segscore.io.arrays import (
+    MAX_PIXELS_DEFAULT,
+    LoadedArray,
+    decode_array,
+    describe_geometry,
+    geometry_mismatch,
+)
 from segscore.io.pairs import Case
 from segscore.metrics.counts import CountingSpec, Counts, confusion
-
-if TYPE_CHECKING:
-    from segscore.evaluation.journal import Journal
 
 __all__ = [
     "SWEEP_THRESHOLDS",
@@ -33,6 +36,8 @@ __all__ = [
     "Evaluation",
     "assemble",
     "evaluate",
+    "evaluate_stack",
+    "iter_results",
 ]
 
 SWEEP_THRESHOLDS = tuple(round(0.01 * k, 2) for k in range(1, 100))
@@ -54,6 +59,7 @@ class EvaluateOptions:
     spacing: tuple[float, ...] | None = None
     preset: str | None = None
     distance_background: bool = False
+    check_geometry: bool = True
 
 
 @dataclass(frozen=True)
@@ -124,6 +130,16 @@ def score_case(case: Case, options: EvaluateOptions) -> CaseResult:
     p, t = pred.array, target.array
     if case.index is not None:
         p, t = p[case.index], t[case.index]
+    elif options.check_geometry and p.shape == t.shape:
+        differs = geometry_mismatch(pred, target)
+        if differs is not None:
+            raise DatasetError(
+                f"case {case.name!r}: prediction {str(case.pred)!r} ({describe_geometry(pred)}) "
+                f"and ground truth {str(case.target)!r} ({describe_geometry(target)}) differ in "
+                f"{differs}; resample the prediction onto the ground truth's grid, or pass "
+                "--allow-geometry-mismatch (API: check_geometry=False) to score it with the ground "
+                "truth's spacing."
+            )
     if p.shape != t.shape:
         raise DatasetError(
             f"case {case.name!r}: prediction {str(case.pred)!r} has shape {p.shape} but ground truth "
@@ -334,7 +350,6 @@ def evaluate(
     jobs: int | None = None,
     keep_going: bool = False,
     progress: Callable[[CaseResult], None] | None = None,
-    journal: Journal | None = None,
 ) -> Evaluation:
     """Count every case and return the exact counts, the failures and a hash of the inputs.
 
@@ -350,9 +365,6 @@ def evaluate(
         Record a failing case and go on; otherwise the first failure raises.
     progress : callable, optional
         Called with each result as it arrives.
-    journal : Journal, optional
-        Cases in ``journal.done`` (verified results of an interrupted run) are taken from it and
-        not scored again; every newly scored case is recorded in it.
 
     Raises
     ------
@@ -360,36 +372,12 @@ def evaluate(
         On the first bad case (without ``keep_going``), or when no case could be scored.
     """
     if len(cases) == 1:
-        stacked = _evaluate_stack(cases[0], options)
+        stacked = evaluate_stack(cases[0], options)
         if stacked is not None:
             return stacked
-    expanded = list(cases)
     n_jobs = (os.cpu_count() or 1) if jobs is None else max(1, jobs)
-    results = _with_journal(expanded, options, n_jobs, keep_going, journal)
+    results = iter_results(list(cases), options, jobs=n_jobs, keep_going=keep_going)
     return assemble(results, progress=progress)
-
-
-def _with_journal(
-    cases: Sequence[Case],
-    options: EvaluateOptions,
-    jobs: int,
-    keep_going: bool,
-    journal: Journal | None,
-) -> Iterator[CaseResult]:
-    """Yield one result per case in input order: journaled ones as stored, the others scored."""
-    if journal is None:
-        yield from iter_results(cases, options, jobs=jobs, keep_going=keep_going)
-        return
-    todo = [c for c in cases if c.name not in journal.done]
-    scored = iter_results(todo, options, jobs=jobs, keep_going=keep_going)
-    for case in cases:
-        stored = journal.done.get(case.name)
-        if stored is not None:
-            yield stored
-            continue
-        result = next(scored)
-        journal.record(result)
-        yield result
 
 
 def assemble(
@@ -475,7 +463,7 @@ def _add_distances(evaluation: Evaluation, rows: Sequence[CaseResult]) -> Evalua
     return evaluation
 
 
-def _evaluate_stack(case: Case, options: EvaluateOptions) -> Evaluation | None:
+def evaluate_stack(case: Case, options: EvaluateOptions) -> Evaluation | None:
     """Count two stacked arrays (N, ...) in one vectorised pass; None if not a stack pair."""
     stacked = {case.pred.suffix.lower(), case.target.suffix.lower()} <= {".npy", ".npz"}
     if not case.stacked or case.index is not None or not stacked:

@@ -1,78 +1,194 @@
-"""Turn an :class:`~segscore.evaluation.runner.Evaluation` into per-case rows and a summary record."""
+"""Turn an :class:`~segscore.evaluation.runner.Evaluation` into scores, per-case rows and a summary.
+
+One schema for every metric family (``summary.json``, schema version :data:`SCHEMA_VERSION`):
+
+- ``metrics[name]``: ``kind``, ``higher_is_better``, ``unit``, the aggregated ``value`` and its
+  ``aggregation``, statistics of the per-case values (``mean``, ``median``, ``std``, ``min``,
+  ``max``), ``n_cases``, ``n_valid``, ``n_nan``, ``n_inf``, ``n_excluded``, ``per_class`` (class id
+  -> value), ``pooled`` (overlap metrics: the dataset-pooled value), ``ci95``, ``empty_cases``
+  and the metric's ``conventions`` record.
+- ``inputs``: what was scored (``n_cases`` scored, ``n_failed``, a content ``hash``...);
+  ``failed``: the cases that could not be scored, each with its error; ``unmatched``.
+
+How NaN and inf enter the statistics (the same cases for every statistic of a metric): a case's
+value is the mean of its valid classes; NaN case values (undefined, e.g. both masks empty) are
+left out of every statistic and counted in ``n_nan`` (also ``n_excluded``); infinite values (a
+distance to an empty surface) enter every statistic: the mean and the max are then infinite, the
+median and the min are read by order, and the standard deviation is undefined (NaN).
+``n_valid`` counts the finite values. A failed case is never a value: it is listed in ``failed``
+and counted in ``inputs.n_failed``. Non-finite floats are written as the strings ``"NaN"``,
+``"Infinity"`` and ``"-Infinity"`` (:func:`segscore.metrics.conventions.jsonable`).
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from segscore import __version__
-from segscore._types import Aggregation
+from segscore._types import FloatArray
+from segscore._version import __version__
 from segscore.evaluation.runner import SWEEP_THRESHOLDS, Evaluation
+from segscore.evaluation.settings import DEFAULT_AGGREGATION, EvaluationSettings
 from segscore.metrics.bootstrap import bootstrap_ci
+from segscore.metrics.conventions import Conventions
 from segscore.metrics.counts import Counts
-from segscore.metrics.empty import EmptyPolicy
-from segscore.metrics.reduce import Score, score
+from segscore.metrics.empty import EmptyCase, empty_cases
+from segscore.metrics.options import CountingOptions
+from segscore.metrics.reduce import Score, score, score_values
+from segscore.metrics.registry import MetricSpec
 
-__all__ = ["per_case_rows", "summarize", "threshold_sweep"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "describe_values",
+    "metric_scores",
+    "per_case_rows",
+    "summarize",
+    "threshold_sweep",
+]
 
-EmptyArg = float | EmptyPolicy | Mapping[str, float | EmptyPolicy]
-"""One empty policy for every metric, or one per metric name (presets differ per metric)."""
+SCHEMA_VERSION = 2
+"""Version of the ``summary.json`` and ``per_case.csv`` layout (1: segscore 0.1 before #11)."""
 
 
-def _empty_for(empty: EmptyArg, metric: str) -> float | EmptyPolicy:
-    if isinstance(empty, Mapping):
-        return empty.get(metric, math.nan)
-    return empty
+def describe_values(values: FloatArray) -> dict[str, Any]:
+    """Statistics of per-case values under the rule of the module docstring.
+
+    Examples
+    --------
+    >>> d = describe_values(np.array([1.0, 3.0, np.nan, np.inf]))
+    >>> d["mean"], d["median"], d["std"], d["max"], (d["n_valid"], d["n_nan"], d["n_inf"])
+    (inf, 3.0, nan, inf, (2, 1, 1))
+    >>> describe_values(np.array([0.5, 1.0]))["std"]
+    0.25
+    """
+    flat = np.asarray(values, dtype=np.float64).reshape(-1)
+    nan = np.isnan(flat)
+    used = flat[~nan]
+    n_inf = int(np.isinf(used).sum())
+    stats: dict[str, Any] = {
+        "n_cases": int(flat.size),
+        "n_valid": int(used.size - n_inf),
+        "n_nan": int(nan.sum()),
+        "n_inf": n_inf,
+        "n_excluded": int(nan.sum()),
+    }
+    if used.size == 0:
+        stats.update(mean=math.nan, median=math.nan, std=math.nan, min=math.nan, max=math.nan)
+        return stats
+    has_inf = n_inf > 0
+    if has_inf:
+        mean = math.inf if np.any(used == math.inf) else -math.inf
+        if np.any(used == math.inf) and np.any(used == -math.inf):
+            mean = math.nan
+    else:
+        mean = math.fsum(used.tolist()) / used.size
+    stats.update(
+        mean=float(mean),
+        median=float(np.median(used)),
+        std=math.nan if has_inf else float(np.std(used)),
+        min=float(np.min(used)),
+        max=float(np.max(used)),
+    )
+    return stats
 
 
-def _scores(
-    evaluation: Evaluation,
-    metrics: Sequence[str],
-    aggregation: Aggregation,
-    empty: EmptyArg,
-    include_background: bool,
-) -> dict[str, Score]:
-    out = {}
-    for m in metrics:
-        s = score(
-            evaluation.counts,
-            m,
-            aggregation=aggregation,
-            empty=_empty_for(empty, m),
-            include_background=include_background,
+def _distance_cells(evaluation: Evaluation, spec: MetricSpec) -> FloatArray:
+    """Return the (N, C_d) values of a boundary metric (asd: the mean of its two directions)."""
+    distances = evaluation.distances or {}
+    if spec.name in distances:
+        return np.asarray(distances[spec.name], dtype=np.float64)
+    a = distances[f"{spec.name}_pred_to_target"]
+    b = distances[f"{spec.name}_target_to_pred"]
+    return np.asarray((a + b) / 2.0, dtype=np.float64)
+
+
+def _boundary_empty_cases(counts: Counts, columns: Sequence[int]) -> dict[str, int]:
+    kept = counts.select(classes=list(columns)) if columns else counts
+    cases = empty_cases(kept.tp, kept.fp, kept.fn)
+    return {case.value: int(cases[case].sum()) for case in EmptyCase}
+
+
+def metric_scores(evaluation: Evaluation, settings: EvaluationSettings) -> dict[str, Score]:
+    """Return the :class:`~segscore.Score` of every metric of ``settings``, in their order."""
+    out: dict[str, Score] = {}
+    preset = None if settings.preset is None else settings.preset.name
+    counts = evaluation.counts
+    for spec in settings.metrics:
+        policy = settings.empty_for(spec)
+        rule = settings.aggregation_for(spec)
+        if spec.kind == "overlap":
+            out[spec.name] = score(
+                counts,
+                spec.name,
+                aggregation=rule,
+                empty=policy,
+                options=settings.options,
+                preset=preset,
+            )
+            continue
+        class_ids = tuple(evaluation.distance_classes)
+        ids = counts.spec.class_ids if counts.spec is not None else ()
+        columns = [ids.index(k) for k in class_ids if k in ids]
+        conventions = Conventions(
+            metric=spec.name,
+            kind=spec.kind,
+            counting=counts.spec,
+            include_background=settings.options.background,
+            classes=class_ids,
+            class_names=(
+                None
+                if settings.options.class_names is None
+                else tuple(settings.options.class_name(c) for c in columns)
+            ),
+            empty=policy,
+            aggregation=rule,
+            boundary=evaluation.distance_conventions,
+            preset=preset,
         )
-        out[s.conventions.metric] = s
+        out[spec.name] = score_values(
+            _distance_cells(evaluation, spec),
+            conventions,
+            empty_cases=_boundary_empty_cases(counts, columns),
+        )
     return out
 
 
+def _cell(value: float) -> float:
+    return float(value)
+
+
 def per_case_rows(
-    evaluation: Evaluation,
-    metrics: Sequence[str],
-    *,
-    aggregation: Aggregation = "images_then_classes",
-    empty: EmptyArg = math.nan,
-    include_background: bool = True,
+    evaluation: Evaluation, scores: dict[str, Score], options: CountingOptions
 ) -> tuple[list[dict[str, Any]], list[str]]:
-    """Return one tidy row per (case, class) and the column names; failed cases get an error row."""
-    scores = _scores(evaluation, metrics, aggregation, empty, include_background)
-    first = next(iter(scores.values()))
-    classes = first.conventions.classes
+    """Return one tidy row per (case, class) and the column names.
+
+    Every row has ``status`` ``'ok'``; a failed case has one row with ``status`` ``'failed'``, its
+    ``error`` and no value (empty cells, never a number).
+    """
     c = evaluation.counts
+    ids = c.spec.class_ids if c.spec is not None else tuple(range(c.n_classes))
+    overlap = {m: s for m, s in scores.items() if s.conventions.kind == "overlap"}
+    other = {m: s for m, s in scores.items() if s.conventions.kind != "overlap"}
+    first = next(iter(overlap.values()), None)
+    columns_kept = list(first.columns if first is not None else options.kept_columns(c.n_classes))
+    names_of = {}
+    if first is not None and first.conventions.class_names is not None:
+        names_of = dict(zip(first.columns, first.conventions.class_names, strict=True))
     rows: list[dict[str, Any]] = []
-    distances = evaluation.distances or {}
-    binary = c.n_classes == 1
-    position = {label: j for j, label in enumerate(evaluation.distance_classes)}
     for i, name in enumerate(evaluation.names):
-        for j, k in enumerate(classes):
-            row: dict[str, Any] = {"case": name, "class": int(k)}
-            for m, s in scores.items():
-                row[m] = float(s.cells[i, j])
-            col = 0 if binary else position.get(int(k))
-            for m, values in distances.items():
-                row[m] = math.nan if col is None else float(values[i, col])
+        for j, k in enumerate(columns_kept):
+            class_id = int(ids[k])
+            row: dict[str, Any] = {"case": name, "class": class_id}
+            if names_of:
+                row["class_name"] = names_of.get(k, str(class_id))
+            for m, s in overlap.items():
+                row[m] = _cell(s.cells[i, j])
+            for m, s in other.items():
+                position = s.class_ids.index(class_id) if class_id in s.class_ids else None
+                row[m] = math.nan if position is None else _cell(s.cells[i, position])
             tp, fp, fn, tn = (int(getattr(c, f)[i, k]) for f in ("tp", "fp", "fn", "tn"))
             row.update(
                 tp=tp,
@@ -81,201 +197,156 @@ def per_case_rows(
                 tn=tn,
                 target_empty=tp + fn == 0,
                 prediction_empty=tp + fp == 0,
+                status="ok",
                 error="",
             )
             rows.append(row)
     for name, error in evaluation.failures:
-        rows.append({"case": name, "error": error})
-    columns = [
-        "case",
-        "class",
-        *scores,
-        *distances,
-        "tp",
-        "fp",
-        "fn",
-        "tn",
-        "target_empty",
-        "prediction_empty",
-        "error",
-    ]
+        rows.append({"case": name, "status": "failed", "error": error})
+    columns = ["case", "class", *(["class_name"] if names_of else []), *scores]
+    columns += ["tp", "fp", "fn", "tn", "target_empty", "prediction_empty", "status", "error"]
     return rows, columns
 
 
-def threshold_sweep(
-    sweep: np.ndarray[Any, Any],
-    *,
-    aggregation: Aggregation = "images_then_classes",
-    empty: EmptyArg = math.nan,
-    best_metric: str = "iou",
-) -> dict[str, Any]:
-    """IoU and Dice at every sweep threshold from exact counts (N, T, 4), and the best threshold."""
+def threshold_sweep(sweep: np.ndarray[Any, Any], settings: EvaluationSettings) -> dict[str, Any]:
+    """IoU and Dice at every sweep threshold from exact counts (N, T, 4), and the best threshold.
+
+    The best threshold is chosen on the evaluated cases themselves: an optimistic choice that
+    must not be reported as a held-out result.
+    """
+    from segscore.metrics.registry import get_metric
+
     curves: dict[str, list[float]] = {"iou": [], "dice": []}
+    specs = {m: get_metric(m) for m in curves}
     for k in range(sweep.shape[1]):
         block = sweep[:, k, :].astype(np.int64)
         counts = Counts(block[:, :1], block[:, 1:2], block[:, 2:3], block[:, 3:4])
-        for m in curves:
+        for m, spec in specs.items():
             curves[m].append(
-                score(counts, m, aggregation=aggregation, empty=_empty_for(empty, m)).value
+                score(
+                    counts,
+                    m,
+                    aggregation=settings.aggregation_for(spec),
+                    empty=settings.empty_for(spec),
+                ).value
             )
-    values = np.asarray(curves[best_metric], dtype=np.float64)
+    values = np.asarray(curves["iou"], dtype=np.float64)
     best = int(np.nanargmax(values)) if np.any(~np.isnan(values)) else 0
     return {
         "thresholds": list(SWEEP_THRESHOLDS),
         "iou": curves["iou"],
         "dice": curves["dice"],
-        "best_metric": best_metric,
+        "best_metric": "iou",
         "best_threshold": SWEEP_THRESHOLDS[best],
         "best_value": float(values[best]),
+        "note": "chosen on the evaluated cases (optimistic); choose it on a validation set",
     }
+
+
+def _per_case(s: Score) -> FloatArray:
+    """Return each case's value: the mean of its valid classes (micro value for ``*_micro``)."""
+    return np.asarray(s.per_image, dtype=np.float64)
 
 
 def summarize(
     evaluation: Evaluation,
-    metrics: Sequence[str],
+    settings: EvaluationSettings,
+    scores: dict[str, Score] | None = None,
     *,
-    aggregation: Aggregation = "images_then_classes",
-    empty: EmptyArg = math.nan,
-    include_background: bool = True,
-    bootstrap: int = 0,
-    seed: int = 0,
     inputs: dict[str, Any] | None = None,
     unmatched: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
-    """Build the summary record written to ``summary.json``.
-
-    For every metric: the aggregated value, the mean/median/std/min/max of the per-image values, the
-    pooled (dataset-level) value, the per-class values and their mean, the valid and excluded counts,
-    and with ``bootstrap > 0`` the 95% percentile bootstrap intervals of the value and the pooled
-    value (seeded). Plus the conventions record, the inputs (with a content hash), unmatched and
-    failed cases, segscore's version, and the threshold sweep for probability predictions.
-    """
-    scores = _scores(evaluation, metrics, aggregation, empty, include_background)
+    """Build the summary record written to ``summary.json`` (schema in the module docstring)."""
+    scores = metric_scores(evaluation, settings) if scores is None else scores
     out_metrics: dict[str, Any] = {}
     for m, s in scores.items():
-        values = s.per_image[~np.isnan(s.per_image)]
-        pooled = score(
-            evaluation.counts,
-            m,
-            aggregation="pooled",
-            empty=s.conventions.empty,
-            include_background=include_background,
-        )
+        spec = next(x for x in settings.metrics if x.name == m)
+        conv = s.conventions
         entry: dict[str, Any] = {
+            "kind": spec.kind,
+            "higher_is_better": spec.higher_is_better,
+            "unit": spec.unit,
             "value": s.value,
-            "mean": float(np.mean(values)) if values.size else math.nan,
-            "median": float(np.median(values)) if values.size else math.nan,
-            "std": float(np.std(values)) if values.size else math.nan,
-            "min": float(np.min(values)) if values.size else math.nan,
-            "max": float(np.max(values)) if values.size else math.nan,
-            "pooled": pooled.value,
-            "per_class": {
-                str(k): float(v) for k, v in zip(s.conventions.classes, s.per_class, strict=True)
+            "aggregation": conv.aggregation,
+            **describe_values(_per_case(s)),
+            "pooled": None,
+            "per_class": {str(k): float(v) for k, v in zip(s.class_ids, s.per_class, strict=True)},
+            "class_mean": (
+                float(np.nanmean(s.per_class)) if np.any(~np.isnan(s.per_class)) else math.nan
+            ),
+            "value_entries": {
+                "n_valid": s.n_valid,
+                "n_nan": s.n_nan,
+                "n_inf": s.n_inf,
+                "n_excluded": s.n_excluded,
             },
-            "class_mean": float(np.nanmean(s.per_class))
-            if np.any(~np.isnan(s.per_class))
-            else math.nan,
-            "n_valid": s.n_valid,
-            "n_excluded": s.n_excluded,
-            "images_valid": int(values.size),
-            "empty_cases": s.empty_cases,
-            "empty": s.conventions.empty.as_dict(),
+            "empty_cases": dict(s.empty_cases),
             "ci95": None,
             "ci95_pooled": None,
+            "conventions": conv.as_dict(),
         }
-        if bootstrap > 0:
-            entry["ci95"] = list(
-                bootstrap_ci(
-                    evaluation.counts,
-                    m,
-                    n_resamples=bootstrap,
-                    rng=seed,
-                    aggregation=aggregation,
-                    empty=s.conventions.empty,
-                    include_background=include_background,
-                )
+        if spec.kind == "overlap":
+            pooled = score(
+                evaluation.counts,
+                m,
+                aggregation="pooled",
+                empty=conv.empty,
+                options=settings.options,
             )
-            entry["ci95_pooled"] = list(
-                bootstrap_ci(
-                    evaluation.counts,
-                    m,
-                    n_resamples=bootstrap,
-                    rng=seed,
-                    aggregation="pooled",
-                    empty=s.conventions.empty,
-                    include_background=include_background,
-                )
-            )
+            entry["pooled"] = pooled.value
+            if settings.bootstrap > 0:
+                for key, rule in (("ci95", conv.aggregation), ("ci95_pooled", "pooled")):
+                    entry[key] = list(
+                        bootstrap_ci(
+                            evaluation.counts,
+                            m,
+                            n_resamples=settings.bootstrap,
+                            rng=settings.seed,
+                            aggregation=rule,  # type: ignore[arg-type]
+                            empty=conv.empty,
+                            include_background=settings.options.background,
+                        )
+                    )
         out_metrics[m] = entry
-    conventions = next(iter(scores.values())).conventions.as_dict()
-    conventions.pop("metric", None)
-    if bootstrap > 0:
-        conventions["bootstrap"] = {
-            "method": "percentile",
-            "resamples": bootstrap,
-            "seed": seed,
-            "over": "cases",
-        }
-    record: dict[str, Any] = {
+    shared = {
+        "counting": None if evaluation.counts.spec is None else evaluation.counts.spec.as_dict(),
+        "options": settings.options.as_dict(),
+        "aggregation": settings.aggregation
+        or (DEFAULT_AGGREGATION if settings.preset is None else settings.preset.aggregation),
+        "preset": None if settings.preset is None else settings.preset.name,
+        "include_background": settings.options.background,
         "segscore_version": __version__,
+        "boundary": evaluation.distance_conventions,
+        "bootstrap": (
+            {
+                "method": "percentile",
+                "resamples": settings.bootstrap,
+                "seed": settings.seed,
+                "over": "cases",
+            }
+            if settings.bootstrap > 0
+            else None
+        ),
+        "statistics": "NaN case values excluded and counted (n_nan); infinite values included "
+        "(mean and max infinite, std undefined); failed cases are not values",
+    }
+    record: dict[str, Any] = {
+        "schema": "segscore.summary",
+        "schema_version": SCHEMA_VERSION,
+        "segscore_version": __version__,
+        "nonfinite_encoding": "strings 'NaN', 'Infinity', '-Infinity'",
         "inputs": {
             **(inputs or {}),
             "n_cases": len(evaluation.names),
+            "n_failed": len(evaluation.failures),
             "hash": "sha256:" + evaluation.input_hash,
         },
-        "conventions": conventions,
+        "conventions": shared,
         "metrics": out_metrics,
         "threshold_sweep": None,
         "unmatched": unmatched or {"pred": [], "gt": []},
         "failed": [{"case": n, "error": e} for n, e in evaluation.failures],
     }
-    if evaluation.distances:
-        for m, values in evaluation.distances.items():
-            record["metrics"][m] = _distance_summary(values, evaluation.distance_classes)
-        record["conventions"]["distance"] = evaluation.distance_conventions
     if evaluation.sweep is not None:
-        record["threshold_sweep"] = threshold_sweep(
-            evaluation.sweep, aggregation=aggregation, empty=empty
-        )
+        record["threshold_sweep"] = threshold_sweep(evaluation.sweep, settings)
     return record
-
-
-def _distance_summary(values: np.ndarray[Any, Any], classes: Sequence[int]) -> dict[str, Any]:
-    """Summary of one boundary metric over (case, class) cells: NaN excluded, inf kept and counted.
-
-    Distances do not pool across images, so the value is the mean over valid cells (a single
-    infinite distance makes it infinite: a missed structure is not averaged away).
-    """
-    flat = values.reshape(-1)
-    valid = flat[~np.isnan(flat)]
-    finite = valid[np.isfinite(valid)]
-    per_case = values[:, 0] if values.shape[1] == 1 else None
-    stats = valid if per_case is None else per_case[~np.isnan(per_case)]
-
-    def mean(v: np.ndarray[Any, Any]) -> float:
-        if v.size == 0:
-            return math.nan
-        return math.inf if np.isinf(v).any() else math.fsum(v.tolist()) / v.size
-
-    per_class = {}
-    for j, k in enumerate(classes):
-        col = values[:, j]
-        per_class[str(k)] = mean(col[~np.isnan(col)])
-    return {
-        "kind": "distance",
-        "higher_is_better": False,
-        "value": mean(valid),
-        "mean": mean(stats),
-        "median": float(np.median(stats)) if stats.size else math.nan,
-        "std": float(np.std(finite)) if finite.size else math.nan,
-        "min": float(np.min(stats)) if stats.size else math.nan,
-        "max": float(np.max(stats)) if stats.size else math.nan,
-        "pooled": None,
-        "per_class": per_class,
-        "class_mean": None,
-        "n_valid": int(valid.size),
-        "n_excluded": int(flat.size - valid.size),
-        "n_inf": int(np.isinf(valid).sum()),
-        "ci95": None,
-        "ci95_pooled": None,
-    }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 from collections.abc import Sequence
@@ -15,6 +14,7 @@ from segscore.errors import DatasetError
 from segscore.evaluation.runner import Evaluation
 from segscore.io.arrays import read_array
 from segscore.io.pairs import Case
+from segscore.metrics.options import CountingOptions
 
 __all__ = ["write_html_report"]
 
@@ -27,7 +27,11 @@ def _case_iou(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
     for row in rows:
         if row.get("error"):
             continue
-        key = "iou" if "iou" in row else next(k for k in row if k not in ("case", "class"))
+        key = (
+            "iou"
+            if "iou" in row
+            else next(k for k in row if k not in ("case", "class", "class_name"))
+        )
         value = float(row[key])
         per_case.setdefault(str(row["case"]), [])
         if not math.isnan(value):
@@ -35,14 +39,14 @@ def _case_iou(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
     return {k: (sum(v) / len(v) if v else math.nan) for k, v in per_case.items()}
 
 
-def _foreground(array: np.ndarray[Any, Any], args: argparse.Namespace) -> np.ndarray[Any, Any]:
+def _foreground(array: np.ndarray[Any, Any], options: CountingOptions) -> np.ndarray[Any, Any]:
     if array.dtype.kind == "f":
-        return np.asarray(array >= args.threshold)
-    if args.num_classes is None:
+        return np.asarray(array >= options.threshold)
+    if options.num_classes is None:
         return np.asarray(array != 0)
     fg = array != 0
-    if args.ignore_index is not None:
-        fg &= array != args.ignore_index
+    if options.ignore_index is not None:
+        fg &= array != options.ignore_index
     return np.asarray(fg)
 
 
@@ -67,7 +71,7 @@ def _visuals(
     names: list[str],
     scores: dict[str, float],
     cases: dict[str, Case],
-    args: argparse.Namespace,
+    options: CountingOptions,
 ) -> list[Any]:
     from segscore.report.html import CaseVisual
 
@@ -89,8 +93,8 @@ def _visuals(
         out.append(
             CaseVisual(
                 name=name,
-                target=_foreground(target, args),
-                pred=_foreground(pred, args),
+                target=_foreground(target, options),
+                pred=_foreground(pred, options),
                 score=scores[name],
                 image=image,
             )
@@ -128,7 +132,11 @@ def write_html_report(
     rows: list[dict[str, Any]],
     cases: Sequence[Case],
     evaluation: Evaluation,
-    args: argparse.Namespace,
+    options: CountingOptions,
+    *,
+    run: Path | None = None,
+    title: str = "segscore report",
+    case_values: dict[str, Any] | None = None,
 ) -> bool:
     """Render and write ``report.html``; return False when the report renderer is unavailable."""
     try:
@@ -144,11 +152,12 @@ def write_html_report(
     html = render_report(
         summary,
         rows,
-        worst=_visuals(worst_names, scores, by_name, args),
-        best=_visuals(best_names, scores, by_name, args),
+        worst=_visuals(worst_names, scores, by_name, options),
+        best=_visuals(best_names, scores, by_name, options),
         threshold_curve=summary.get("threshold_sweep"),
-        training_trace=_training_trace(args.run),
-        title=f"segscore report: {args.pred} vs {args.gt}",
+        training_trace=_training_trace(run),
+        title=title,
+        case_values=case_values,
     )
     write_report(path, html)
     return True

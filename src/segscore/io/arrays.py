@@ -37,6 +37,8 @@ __all__ = [
     "MASK_SUFFIXES",
     "LoadedArray",
     "decode_array",
+    "describe_geometry",
+    "geometry_mismatch",
     "read_array",
     "split_suffix",
 ]
@@ -58,10 +60,21 @@ _NPY_KINDS = "biuf"
 
 @dataclass(frozen=True)
 class LoadedArray:
-    """An array read from a file, with the voxel spacing the file declares (if any)."""
+    """An array read from a file, with the geometry the file declares (if any).
+
+    Attributes
+    ----------
+    array : ndarray
+        The values as stored.
+    spacing : tuple of float or None
+        Voxel spacing in numpy axis order (NIfTI zooms).
+    affine : tuple of tuple of float or None
+        The 4 x 4 voxel-to-world matrix (NIfTI): orientation and origin.
+    """
 
     array: np.ndarray[Any, Any]
     spacing: tuple[float, ...] | None = None
+    affine: tuple[tuple[float, ...], ...] | None = None
 
 
 def split_suffix(name: str) -> tuple[str, str]:
@@ -349,6 +362,7 @@ def _decode_nifti(
                 raise _bad(path, f"expected integer or float voxels, got dtype {dtype}")
             array = np.asarray(img.dataobj)
             zooms = tuple(float(z) for z in img.header.get_zooms()[: array.ndim])
+            affine = tuple(tuple(float(v) for v in row) for row in np.asarray(img.affine))
     except DatasetError:
         raise
     except MemoryError as exc:
@@ -359,7 +373,7 @@ def _decode_nifti(
         nib_logger.setLevel(level)
     if array.dtype.kind not in _NPY_KINDS:
         raise _bad(path, f"expected integer or float voxels, got dtype {array.dtype}")
-    return LoadedArray(array, zooms)
+    return LoadedArray(array, zooms, affine)
 
 
 # --- Entry points -----------------------------------------------------------------------------
@@ -446,3 +460,62 @@ def read_array(
     except OSError as exc:
         raise _bad(path, f"cannot be read ({exc.strerror or exc})") from exc
     return decode_array(path, data, max_pixels=max_pixels)
+
+
+def describe_geometry(loaded: LoadedArray) -> str:
+    """Return a file's declared geometry in words (shape, spacing, origin, orientation).
+
+    Examples
+    --------
+    >>> describe_geometry(LoadedArray(np.zeros((2, 3)), (0.5, 1.0)))
+    'shape (2, 3), spacing (0.5, 1)'
+    """
+    parts = [f"shape {tuple(loaded.array.shape)}"]
+    if loaded.spacing is not None:
+        parts.append("spacing (" + ", ".join(f"{s:g}" for s in loaded.spacing) + ")")
+    if loaded.affine is not None:
+        a = np.asarray(loaded.affine)
+        parts.append("origin (" + ", ".join(f"{v:g}" for v in a[:3, 3]) + ")")
+        try:
+            import nibabel
+
+            parts.append("orientation " + "".join(nibabel.aff2axcodes(a)))
+        except (ImportError, ValueError):  # pragma: no cover - nibabel read the file
+            pass
+    return ", ".join(parts)
+
+
+def geometry_mismatch(pred: LoadedArray, target: LoadedArray) -> str | None:
+    """Say how two files' declared geometries differ (shape, spacing, orientation, origin); None if not.
+
+    Tolerances (as nnU-Net's checks): spacing and the direction matrix to a relative 1e-4,
+    the origin to 1e-3 of the smallest spacing. Files that declare no geometry (PNG, NPY)
+    are compared by shape only.
+
+    Examples
+    --------
+    >>> a = LoadedArray(np.zeros((2, 2, 2)), (1.0, 1.0, 1.0))
+    >>> geometry_mismatch(a, LoadedArray(np.zeros((2, 2, 2)), (1.0, 1.0, 3.0)))
+    'spacing'
+    >>> geometry_mismatch(a, a) is None
+    True
+    """
+    if pred.array.shape != target.array.shape:
+        return "shape"
+    if (
+        pred.spacing is not None
+        and target.spacing is not None
+        and not np.allclose(pred.spacing, target.spacing, rtol=1e-4, atol=0.0)
+    ):
+        return "spacing"
+    if pred.affine is not None and target.affine is not None:
+        a, b = np.asarray(pred.affine), np.asarray(target.affine)
+        scale_a = np.linalg.norm(a[:3, :3], axis=0)
+        scale_b = np.linalg.norm(b[:3, :3], axis=0)
+        if np.all(scale_a > 0) and np.all(scale_b > 0):
+            if not np.allclose(a[:3, :3] / scale_a, b[:3, :3] / scale_b, rtol=0, atol=1e-4):
+                return "orientation"
+            tolerance = 1e-3 * float(min(scale_a.min(), scale_b.min()))
+            if not np.allclose(a[:3, 3], b[:3, 3], rtol=0, atol=tolerance):
+                return "origin"
+    return None

@@ -10,12 +10,15 @@ import contextlib
 import csv
 import io
 import json
-import math
 import os
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
+
+import numpy as np
+
+from segscore.metrics.conventions import jsonable
 
 __all__ = ["atomic_open", "atomic_write_bytes", "to_jsonable", "write_csv", "write_json"]
 
@@ -57,28 +60,18 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
 
 
 def to_jsonable(value: Any) -> Any:
-    """Convert numpy scalars/arrays and non-finite floats into strict-JSON values.
+    """Convert numpy values and non-finite floats into strict-JSON values.
 
-    NaN becomes None (``null``) and infinities the strings ``"inf"``/``"-inf"``, so the files load
-    in any JSON reader.
+    The one encoding of segscore (:func:`segscore.metrics.conventions.jsonable`): non-finite
+    floats become the strings ``"NaN"``, ``"Infinity"`` and ``"-Infinity"``; ``null`` means "not
+    applicable".
 
     Examples
     --------
-    >>> to_jsonable({"a": np.float64("nan"), "b": np.arange(2), "c": (1.5, float("inf"))})
-    {'a': None, 'b': [0, 1], 'c': [1.5, 'inf']}
+    >>> to_jsonable({"a": np.float64("nan"), "b": np.arange(2), "c": (1.5, float("inf")), "d": None})
+    {'a': 'NaN', 'b': [0, 1], 'c': [1.5, 'Infinity'], 'd': None}
     """
-    if isinstance(value, Mapping):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
-        return to_jsonable(value.tolist())
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, float):
-        if math.isnan(value):
-            return None
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-    return value
+    return jsonable(value)
 
 
 def write_json(path: str | os.PathLike[str], record: Any) -> Path:
@@ -90,7 +83,11 @@ def write_json(path: str | os.PathLike[str], record: Any) -> Path:
 def write_csv(
     path: str | os.PathLike[str], rows: Iterable[Mapping[str, Any]], columns: Sequence[str]
 ) -> Path:
-    """Write rows (dicts) as CSV with the given columns, atomically; NaN is written as empty."""
+    """Write rows (dicts) as CSV with the given columns, atomically.
+
+    Floats are written by their shortest repr, non-finite ones as ``NaN``, ``Infinity`` and
+    ``-Infinity`` (what ``float()`` reads back); a missing value (a failed case) as an empty cell.
+    """
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
     writer.writeheader()
@@ -98,10 +95,9 @@ def write_csv(
         clean = {}
         for key in columns:
             v = row.get(key)
-            if isinstance(v, float) and math.isnan(v):
-                v = ""
-            elif isinstance(v, float):
-                v = repr(v)
-            clean[key] = v
+            if isinstance(v, (float, np.floating)):
+                encoded = jsonable(v)  # 'NaN', 'Infinity', '-Infinity' or the float
+                v = encoded if isinstance(encoded, str) else repr(float(v))
+            clean[key] = "" if v is None else v
         writer.writerow(clean)
     return atomic_write_bytes(path, buffer.getvalue().encode("utf-8"))

@@ -116,9 +116,9 @@ def _check(values: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any
             fail(f"`{name('spatial_dims')}` must be 2 or 3, got {values['spatial_dims']!r}.")
     out["spatial_dims"] = dims
     background = values["include_background"]
-    if not isinstance(background, (bool, np.bool_)):
-        fail(f"`{name('include_background')}` must be True or False, got {background!r}.")
-    out["include_background"] = bool(background)
+    if background is not None and not isinstance(background, (bool, np.bool_)):
+        fail(f"`{name('include_background')}` must be True, False or None, got {background!r}.")
+    out["include_background"] = None if background is None else bool(background)
     out["class_names"] = _check_names(
         name("class_names"), values["class_names"], 1 if c is None and not multilabel else c
     )
@@ -161,8 +161,9 @@ class CountingOptions:
         Inputs hold one binary mask per class on the axis after the batch axis.
     spatial_dims : {2, 3}, optional
         Number of spatial axes; None reads 2-D as one image, 3-D as a batch of 2-D images.
-    include_background : bool, default True
+    include_background : bool, optional
         Class 0 (channel 0 of multilabel stacks) enters class means. No effect on binary masks.
+        None (the default) means "not chosen": True, unless a preset decides otherwise.
     class_names : sequence of str, optional
         One name per class (``num_classes`` names for label maps; one per channel for
         multilabel stacks, checked when counting; one name for binary masks' foreground).
@@ -192,7 +193,7 @@ class CountingOptions:
     ignore_index: int | None = None
     multilabel: bool = False
     spatial_dims: int | None = None
-    include_background: bool = True
+    include_background: bool | None = None
     class_names: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
@@ -224,6 +225,11 @@ class CountingOptions:
             return "multilabel"
         return "binary" if self.num_classes is None else "multiclass"
 
+    @property
+    def background(self) -> bool:
+        """Whether class 0 enters class means (``include_background``, True when not chosen)."""
+        return True if self.include_background is None else self.include_background
+
     def class_ids(self, n_columns: int) -> tuple[int, ...]:
         """Return the class id of each of ``n_columns`` count columns (binary: the foreground, 1)."""
         if self.mode == "binary":
@@ -232,7 +238,7 @@ class CountingOptions:
 
     def kept_columns(self, n_columns: int) -> tuple[int, ...]:
         """Return the columns that enter class means (all but column 0 without background; binary: all)."""
-        if self.mode == "binary" or self.include_background or n_columns < 2:
+        if self.mode == "binary" or self.background or n_columns < 2:
             return tuple(range(n_columns))
         return tuple(range(1, n_columns))
 
@@ -261,7 +267,7 @@ class CountingOptions:
             "ignore_index": self.ignore_index,
             "multilabel": self.multilabel,
             "spatial_dims": self.spatial_dims,
-            "include_background": self.include_background,
+            "include_background": self.background,
             "class_names": None if self.class_names is None else list(self.class_names),
         }
 

@@ -37,7 +37,18 @@ from segscore.metrics.empty import EmptyCase, EmptyPolicy, as_empty_policy, empt
 from segscore.metrics.options import BINARY_FOREGROUND, CountingOptions
 from segscore.metrics.registry import get_metric
 
-__all__ = ["AGGREGATIONS", "Conventions", "Score", "score"]
+__all__ = [
+    "AGGREGATIONS",
+    "CELL_AGGREGATIONS",
+    "DEFAULT_AGGREGATION",
+    "Conventions",
+    "Score",
+    "score",
+    "score_values",
+]
+
+DEFAULT_AGGREGATION: Aggregation = "images_then_classes"
+"""segscore's default aggregation, for every function, accumulator and command alike."""
 
 AGGREGATIONS: tuple[Aggregation, ...] = (
     "pooled",
@@ -219,7 +230,7 @@ def score(
     policy = as_empty_policy(empty)
     n_classes = counts.n_classes
     if include_background is None:
-        include_background = True if options is None else options.include_background
+        include_background = True if options is None else options.background
     binary = n_classes == 1 or (counts.spec is not None and counts.spec.mode == "binary")
     if counts.spec is not None:
         ids = counts.spec.class_ids
@@ -332,4 +343,84 @@ def score(
         n_inf=n_inf,
         class_ids=kept_ids,
         columns=tuple(kept),
+    )
+
+
+CELL_AGGREGATIONS: tuple[Aggregation, ...] = (
+    "images_then_classes",
+    "classes_then_images",
+    "per_image_per_class",
+)
+"""The aggregation rules of metrics that are not made from summable counts (boundary metrics)."""
+
+
+def score_values(
+    cells: FloatArray,
+    conventions: Conventions,
+    *,
+    empty_cases: dict[str, int] | None = None,
+) -> Score:
+    """Aggregate per-(case, class) values of a metric that does not pool (e.g. HD95).
+
+    The same rules as :func:`score` for the per-image aggregations; a ``pooled*`` or
+    ``per_image_micro`` rule needs counts and is an error here. NaN cells are left out of every
+    mean and counted; infinite cells enter the means (an infinite distance is not averaged away).
+
+    Parameters
+    ----------
+    cells : ndarray of float64, shape (N, C)
+        One value per case and kept class.
+    conventions : Conventions
+        Its ``aggregation`` is the rule and its ``classes`` the class ids of the columns.
+    empty_cases : dict of str to int, optional
+        Cells in each empty case, as counted by the metric's family.
+
+    Returns
+    -------
+    Score
+
+    Examples
+    --------
+    >>> from segscore.metrics.conventions import Conventions
+    >>> from segscore.metrics.empty import EmptyPolicy
+    >>> conv = Conventions("hd95", "boundary", None, True, (1, 2), None, EmptyPolicy(),
+    ...                    "images_then_classes")
+    >>> s = score_values(np.array([[1.0, 2.0], [3.0, np.nan], [np.inf, 4.0]]), conv)
+    >>> s.per_class, s.value, (s.n_valid, s.n_nan, s.n_inf)
+    (array([inf,  3.]), inf, (4, 1, 1))
+    """
+    values = np.asarray(cells, dtype=np.float64)
+    aggregation = conventions.aggregation
+    if aggregation not in CELL_AGGREGATIONS:
+        fail(
+            f"`aggregation` must be one of {', '.join(repr(a) for a in CELL_AGGREGATIONS)} for "
+            f"{conventions.metric!r} (its values do not pool over images), got {aggregation!r}."
+        )
+    if values.ndim != 2 or values.shape[1] != len(conventions.classes):
+        fail(
+            f"`cells` must have shape (N, {len(conventions.classes)}) (one column per class of "
+            f"the conventions), got {values.shape}."
+        )
+    per_image = _mean_axis(values, axis=1)
+    per_class = _mean_axis(values, axis=0)
+    if aggregation == "images_then_classes":
+        value = _exact_mean(per_class)[0]
+    elif aggregation == "classes_then_images":
+        value = _exact_mean(per_image)[0]
+    else:
+        value = _exact_mean(values)[0]
+    n_finite, n_nan, n_inf = _split_nonfinite(values)
+    return Score(
+        value=float(value),
+        per_image=per_image,
+        per_class=per_class,
+        cells=values,
+        n_valid=n_finite,
+        n_excluded=n_nan,
+        empty_cases=dict(empty_cases or {}),
+        conventions=conventions,
+        n_nan=n_nan,
+        n_inf=n_inf,
+        class_ids=tuple(conventions.classes),
+        columns=tuple(range(values.shape[1])),
     )

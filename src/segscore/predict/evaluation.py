@@ -15,7 +15,7 @@ import numpy as np
 from segscore._types import FloatArray
 from segscore._validation import fail
 from segscore.metrics import Counts, confusion, score
-from segscore.metrics.reduce import Score
+from segscore.metrics.reduce import DEFAULT_AGGREGATION, Score
 
 __all__ = ["Evaluation", "count_masks", "evaluate_counts", "evaluate_masks"]
 
@@ -122,9 +122,9 @@ def evaluate_counts(counts: Counts) -> Evaluation:
 
     Notes
     -----
-    IoU and Dice: per image the mean over classes, then the mean over images
-    (``aggregation='classes_then_images'``; for binary masks simply the mean of the per-image
-    values), so ``value`` is the mean of ``per_image``. Empty-policy: an image whose prediction and target are both empty has NaN IoU and Dice
+    IoU and Dice under segscore's default aggregation (``'images_then_classes'``, as every
+    command): per class the mean over images, then the mean over classes; for binary masks
+    simply the mean of the per-image values. Empty-policy: an image whose prediction and target are both empty has NaN IoU and Dice
     and is left out of the mean (see :mod:`segscore.metrics`). Pixel accuracy: binary
     ``(tp + tn) / n``; with classes the share of pixels whose label is right (micro recall).
 
@@ -134,10 +134,10 @@ def evaluate_counts(counts: Counts) -> Evaluation:
     >>> ev.iou.per_image, ev.dice.per_image, ev.accuracy.per_image
     (array([0.5]), array([0.66666667]), array([0.75]))
     """
-    iou = score(counts, "iou", aggregation="classes_then_images")
-    dice = score(counts, "dice", aggregation="classes_then_images")
+    iou = score(counts, "iou", aggregation=DEFAULT_AGGREGATION)
+    dice = score(counts, "dice", aggregation=DEFAULT_AGGREGATION)
     if counts.n_classes == 1:
-        acc = score(counts, "accuracy", aggregation="classes_then_images")
+        acc = score(counts, "accuracy", aggregation=DEFAULT_AGGREGATION)
     else:
         acc = score(counts, "recall", aggregation="per_image_micro")
     return Evaluation(counts=counts, iou=iou, dice=dice, accuracy=acc)

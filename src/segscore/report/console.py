@@ -9,7 +9,13 @@ import numpy as np
 
 from segscore.report.scores import ScoreReport
 
-__all__ = ["accuracy_contrast", "conventions_line", "render_summary", "render_table"]
+__all__ = [
+    "accuracy_contrast",
+    "conventions_line",
+    "render_evaluation",
+    "render_summary",
+    "render_table",
+]
 
 
 def _fmt(x: float) -> str:
@@ -128,3 +134,68 @@ def render_table(
     with console.capture() as capture:
         console.print(table)
     return capture.get().rstrip()
+
+
+def _stat(x: Any) -> str:
+    if x is None:
+        return "-"
+    value = float(x)
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return f"{value:.4f}"
+
+
+def render_evaluation(summary: dict[str, Any], *, title: str | None = None) -> str:
+    """Return the summary of an evaluation as a table, its conventions and its problems.
+
+    The counts are those of the statistics: finite case values (``valid``), undefined ones left
+    out (``NaN``) and infinite ones kept (``inf``); failed cases are counted apart, never as values.
+    """
+    header = ["metric", "value", "mean", "median", "std", "min", "max", "pooled", "95% CI"]
+    header += ["valid", "NaN", "inf"]
+    rows = []
+    for metric, s in summary["metrics"].items():
+        ci = s.get("ci95")
+        stats = [_stat(s.get(k)) for k in ("value", "mean", "median", "std", "min", "max")]
+        interval = f"[{_stat(ci[0])}, {_stat(ci[1])}]" if ci else "-"
+        rows.append(
+            [
+                metric,
+                *stats,
+                _stat(s.get("pooled")),
+                interval,
+                str(s["n_valid"]),
+                str(s["n_nan"]),
+                str(s["n_inf"]),
+            ]
+        )
+    inputs = summary["inputs"]
+    n_failed = int(inputs.get("n_failed", 0))
+    heading = title or "segscore evaluate"
+    heading += f": {inputs['n_cases']} cases scored" + (f", {n_failed} failed" if n_failed else "")
+    table = render_table(header, rows, title=heading, width=140)
+    conv = summary["conventions"]
+    options = conv.get("options") or {}
+    first = next(iter(summary["metrics"].values()), {})
+    empty = (first.get("conventions") or {}).get("empty") or {}
+    zero = empty.get("zero_division")
+    zero_text = "nan (excluded)" if zero is None or zero == "NaN" else str(zero)
+    aggregations = sorted({str(s.get("aggregation")) for s in summary["metrics"].values()})
+    line = (
+        f"conventions: mode={options.get('mode')} threshold={options.get('threshold')} "
+        f"ignore_index={options.get('ignore_index')} aggregation={','.join(aggregations)} "
+        f"empty={zero_text} "
+        f"background={'included' if conv.get('include_background') else 'excluded'} "
+        f"preset={conv.get('preset')} segscore={conv.get('segscore_version')} "
+        f"inputs={str(inputs.get('hash', ''))[:19]}"
+    )
+    lines = [table, line]
+    sweep = summary.get("threshold_sweep")
+    if sweep:
+        lines.append(
+            f"threshold sweep: best {sweep['best_metric']} {sweep['best_value']:.4f} at "
+            f"threshold {sweep['best_threshold']:.2f} (chosen on these cases: optimistic)"
+        )
+    return "\n".join(lines)

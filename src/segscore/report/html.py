@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from segscore.io.results import atomic_write_bytes
 from segscore.report import svg
@@ -102,7 +102,7 @@ def _list(value: object) -> list[object]:
 def _num(value: object) -> float:
     if isinstance(value, (bool, int, float, np.integer, np.floating)):
         return float(value)
-    if isinstance(value, str) and value in ("inf", "-inf"):
+    if isinstance(value, str) and value in ("inf", "-inf", "Infinity", "-Infinity", "NaN"):
         return float(value)
     return math.nan
 
@@ -196,7 +196,7 @@ def _cards(summary: Mapping[str, object], metrics: Sequence[str]) -> str:
             f'<div class="card-value">{_fmt(s.get("mean"), 3)}</div>'
             '<div class="card-sub">mean over cases<br>'
             f"median {_fmt(s.get('median'), 3)} · pooled {_fmt(s.get('pooled'), 3)}<br>"
-            f"{_fmt(s.get('n_valid'))} valid · {_fmt(s.get('n_excluded'))} excluded</div></div>"
+            f"{_counts(s)}</div></div>"
         )
     inputs = _map(summary.get("inputs"))
     unmatched = _map(summary.get("unmatched"))
@@ -205,13 +205,21 @@ def _cards(summary: Mapping[str, object], metrics: Sequence[str]) -> str:
     problem = n_unmatched + n_failed > 0
     cards.append(
         f'<div class="card{" card-warn" if problem else ""}">'
-        '<div class="card-label">Cases</div>'
+        '<div class="card-label">Cases scored</div>'
         f'<div class="card-value">{_fmt(inputs.get("n_cases"))}</div>'
-        f'<div class="card-sub">{n_failed} failed · {n_unmatched} unmatched'
+        f'<div class="card-sub">{n_failed} failed (not scored) · {n_unmatched} unmatched'
         + ('<br><a href="#problems">see below</a>' if problem else "")
         + "</div></div>"
     )
     return f'<div class="cards">{"".join(cards)}</div>'
+
+
+def _counts(s: Mapping[str, object]) -> str:
+    """Return the valid, NaN and infinite counts of a metric's case values, as one line."""
+    text = f"{_fmt(s.get('n_valid'))} valid · {_fmt(s.get('n_nan'))} NaN"
+    if _num(s.get("n_inf")) > 0:
+        text += f" · {_fmt(s.get('n_inf'))} inf"
+    return text
 
 
 def _summary_table(summary: Mapping[str, object], metrics: Sequence[str]) -> str:
@@ -221,7 +229,10 @@ def _summary_table(summary: Mapping[str, object], metrics: Sequence[str]) -> str
     has_class_mean = any(_map(stats.get(m)).get("class_mean") is not None for m in stats)
     head = "".join(f'<th scope="col">{label}</th>' for _, label in _STATS)
     head += '<th scope="col">class mean</th>' if has_class_mean else ""
-    head += '<th scope="col">95% CI</th><th scope="col">valid</th><th scope="col">excluded</th>'
+    head += (
+        '<th scope="col">95% CI</th><th scope="col">valid</th><th scope="col">NaN</th>'
+        '<th scope="col">inf</th>'
+    )
     body = []
     for metric in [m for m in metrics if m in stats] or list(stats):
         s = _map(stats.get(metric))
@@ -232,7 +243,7 @@ def _summary_table(summary: Mapping[str, object], metrics: Sequence[str]) -> str
         ci_html = f"{_fmt(ci[0])} – {_fmt(ci[1])}" if len(ci) == 2 else _fmt(None)
         cells += (
             f'<td class="ci">{ci_html}</td><td>{_fmt(s.get("n_valid"))}</td>'
-            f"<td>{_fmt(s.get('n_excluded'))}</td>"
+            f"<td>{_fmt(s.get('n_nan'))}</td><td>{_fmt(s.get('n_inf'))}</td>"
         )
         body.append(
             f'<tr><th scope="row">{_e(_metric_name(metric))} <code>{_e(metric)}</code></th>'
@@ -241,8 +252,10 @@ def _summary_table(summary: Mapping[str, object], metrics: Sequence[str]) -> str
     return (
         '<div class="table-wrap"><table class="summary"><caption>Per-case statistics '
         "(mean, median, std, min, max over cases with a defined value), the pooled value "
-        "(counts summed over all cases first), the 95% bootstrap interval and how many values "
-        "were valid or excluded (undefined, e.g. both masks empty).</caption>"
+        "(counts summed over all cases first), the 95% bootstrap interval and how many case "
+        "values were finite, undefined (NaN, e.g. both masks empty: left out of every "
+        "statistic) or infinite (e.g. a distance to an empty mask: in every statistic, so the "
+        "mean is infinite and the std undefined). Failed cases are not values.</caption>"
         f'<thead><tr><th scope="col">metric</th>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table></div>"
     )
@@ -260,13 +273,23 @@ def _classes(rows: Sequence[Mapping[str, object]]) -> list[str]:
     return list(seen)
 
 
-def _distributions(rows: Sequence[Mapping[str, object]], metrics: Sequence[str]) -> str:
-    if not rows:
+def _distributions(
+    rows: Sequence[Mapping[str, object]],
+    metrics: Sequence[str],
+    case_values: Mapping[str, ArrayLike] | None = None,
+) -> str:
+    rows = [r for r in rows if r.get("status", "ok") != "failed"]  # failed cases are not values
+    if not rows and not case_values:
         return ""
     per = "case and class" if len(_classes(rows)) > 1 else "case"
+    if case_values:
+        per = "case"
     charts = []
     for metric in metrics:
-        v = _values(rows, metric)
+        if case_values and metric in case_values:
+            v = np.asarray(case_values[metric], dtype=np.float64).reshape(-1)
+        else:
+            v = _values(rows, metric)
         finite = v[np.isfinite(v)]
         if finite.size and (finite.min() < 0 or finite.max() > 1):
             ticks = svg.nice_ticks(float(finite.min()), float(finite.max()))
@@ -288,7 +311,7 @@ def _distributions(rows: Sequence[Mapping[str, object]], metrics: Sequence[str])
         )
     lede = (
         f"How the values per {_e(per)} spread. A mean hides a long tail of failures; these "
-        "histograms show it. Undefined values (e.g. both masks empty) are left out and counted."
+        "histograms show it. Undefined (NaN) and infinite values are not drawn; each is counted."
     )
     return _section("distributions", "Score distributions", lede, _grid(charts))
 
@@ -684,6 +707,7 @@ def render_report(
     threshold_curve: Mapping[str, object] | None = None,
     training_trace: Sequence[Mapping[str, object]] | None = None,
     title: str = "segscore report",
+    case_values: Mapping[str, ArrayLike] | None = None,
 ) -> str:
     """Render an evaluation as one self-contained HTML document.
 
@@ -693,7 +717,7 @@ def render_report(
         The ``summary.json`` record: ``segscore_version``, ``inputs`` (``pred``, ``gt``,
         ``n_cases``, ``hash``), ``conventions`` (any nested mapping), ``metrics`` (per metric:
         ``mean``, ``median``, ``std``, ``min``, ``max``, ``pooled``, ``per_class``,
-        ``class_mean``, ``n_valid``, ``n_excluded``, ``ci95``), ``unmatched`` (``pred``, ``gt``
+        ``class_mean``, ``n_valid``, ``n_nan``, ``n_inf``, ``ci95``), ``unmatched`` (``pred``, ``gt``
         name lists) and ``failed`` (``{"case", "error"}`` records). Missing keys are shown as
         not given; ``None`` is an undefined value.
     rows : sequence of mapping
@@ -709,6 +733,9 @@ def render_report(
         ``loss`` in their name go to a loss chart, the other numbers to a score chart.
     title : str, optional
         Title of the document (escaped).
+    case_values : mapping of str to array_like, optional
+        Per metric, the value of every scored case (the values the summary's statistics and
+        counts are made of); the histograms show them. Default: the rows' values.
 
     Returns
     -------
@@ -749,7 +776,7 @@ def render_report(
             "Summary",
             _section("summary", "Summary", "", _summary_table(summary, metrics)),
         ),
-        ("distributions", "Distributions", _distributions(rows, metrics)),
+        ("distributions", "Distributions", _distributions(rows, metrics, case_values)),
         ("classes", "Per class", _per_class(summary, metrics)),
         ("contrast", "Accuracy vs IoU", _contrast(rows)),
         ("cases", "Worst & best", _cases(list(worst), list(best))),

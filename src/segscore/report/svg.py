@@ -214,13 +214,13 @@ def histogram(
     width: float = 360,
     height: float = 220,
 ) -> str:
-    """Histogram of the finite values as an SVG string; NaN values are counted and noted.
+    """Histogram of the finite values as an SVG string; NaN and infinite values are counted apart.
 
     Parameters
     ----------
     values : array_like of float
-        The values (any shape; flattened). NaN and infinities are left out and their number is
-        written under the chart.
+        The values (any shape; flattened). NaN and infinite values are not drawn; their numbers
+        are written, apart, above the chart.
     bins : int, optional
         Number of equal-width bins over ``value_range``; one ``<rect class="bar">`` each (empty
         bins have height 0). The last bin includes its right edge.
@@ -248,7 +248,9 @@ def histogram(
     >>> svg = histogram([0.1, 0.15, 0.9, np.nan], bins=4, title="IoU")
     >>> svg.count('class="bar"')
     4
-    >>> "1 undefined (NaN) left out" in svg
+    >>> "1 undefined (NaN) left out (not drawn)" in svg
+    True
+    >>> "1 infinite" in histogram([0.5, np.inf], bins=2)
     True
     """
     if bins < 1:
@@ -258,7 +260,8 @@ def histogram(
         fail(f"`value_range` must be increasing, got {value_range!r}.")
     arr = _floats("values", values)
     finite = arr[np.isfinite(arr)]
-    n_missing = int(arr.size - finite.size)
+    n_nan = int(np.isnan(arr).sum())
+    n_inf = int(np.isinf(arr).sum())
     counts, edges = np.histogram(np.clip(finite, lo, hi), bins=bins, range=(lo, hi))
     y_ticks = nice_ticks(0, max(int(counts.max(initial=0)), 1), 4)
     y_ticks = [t for t in y_ticks if float(t).is_integer()] or [0.0, 1.0]
@@ -278,10 +281,15 @@ def histogram(
             f'rx="1.5"><title>{_e(tip)}</title></rect>'
         )
     parts.append("</g>")
-    if n_missing:
+    left_out = [
+        text
+        for n, text in ((n_nan, f"{n_nan} undefined (NaN) left out"), (n_inf, f"{n_inf} infinite"))
+        if n
+    ]
+    if left_out:
         parts.append(
             f'<text x="{_n(frame.right)}" y="18" text-anchor="end" font-size="11" '
-            f'fill="{_MUTED}">{n_missing} undefined (NaN) left out</text>'
+            f'fill="{_MUTED}">{_e(" · ".join(left_out))} (not drawn)</text>'
         )
     if finite.size == 0:
         parts.append(_note(width, height, "no finite values"))

@@ -1,0 +1,324 @@
+"""Folder evaluation as a library call: match, score, summarise; write the outputs separately.
+
+>>> from segscore.evaluation import evaluate_folder, write_outputs      # doctest: +SKIP
+>>> result = evaluate_folder("pred/", "gt/", metrics=["iou", "hd95"], jobs=2)  # doctest: +SKIP
+>>> result.summary["metrics"]["iou"]["value"]                            # doctest: +SKIP
+>>> write_outputs(result, "results/")                                    # doctest: +SKIP
+
+:func:`evaluate_folder` matches the two folders by file stem (or takes two stacked arrays), checks
+every setting before the first file is read (:func:`~segscore.evaluation.settings.make_settings`),
+scores the cases in worker processes or on Dask keeping only exact counts, and returns a
+:class:`FolderEvaluation`: the scores of every metric, the per-case rows and the summary record.
+The journal of an interrupted run (``journal_dir``, ``resume``) plugs in here, below the API;
+:func:`write_outputs` writes ``per_case.csv``, ``summary.json`` and ``report.html`` atomically.
+The command line (``segscore evaluate``) only parses flags, calls these two and prints.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from segscore.errors import DatasetError
+from segscore.evaluation.journal import JOURNAL_NAME, Journal
+from segscore.evaluation.runner import (
+    CaseResult,
+    EvaluateOptions,
+    Evaluation,
+    assemble,
+    evaluate_stack,
+    iter_results,
+)
+from segscore.evaluation.settings import EvaluationSettings, make_settings
+from segscore.evaluation.summary import metric_scores, per_case_rows, summarize
+from segscore.io.pairs import Case, CaseSet, match_cases
+from segscore.metrics.empty import EmptyPolicy
+from segscore.metrics.options import CountingOptions
+from segscore.metrics.reduce import Score
+
+__all__ = ["OUTPUT_NAMES", "FolderEvaluation", "evaluate_folder", "runner_options"]
+
+OUTPUT_NAMES = ("per_case.csv", "summary.json", "report.html")
+"""The only files :func:`write_outputs` writes into the output folder (plus the journal)."""
+
+
+@dataclass
+class FolderEvaluation:
+    """The result of :func:`evaluate_folder`.
+
+    Attributes
+    ----------
+    settings : EvaluationSettings
+        What was computed, under which conventions.
+    cases : CaseSet
+        The matched cases and the unmatched file names.
+    evaluation : Evaluation
+        Exact counts per case, failures, threshold-sweep counts, boundary values.
+    scores : dict of str to Score
+        One :class:`~segscore.Score` per metric.
+    summary : dict
+        The record written to ``summary.json`` (floats as floats; encoded when written).
+    rows, columns : list
+        The per-(case, class) rows of ``per_case.csv`` and their columns.
+    notes : list of str
+        What the run has to say (unmatched files, resumed cases), for the caller to show.
+    """
+
+    settings: EvaluationSettings
+    cases: CaseSet
+    evaluation: Evaluation
+    scores: dict[str, Score]
+    summary: dict[str, Any]
+    rows: list[dict[str, Any]]
+    columns: list[str]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[tuple[str, str]]:
+        """Cases that could not be scored, with their errors."""
+        return self.evaluation.failures
+
+
+def runner_options(settings: EvaluationSettings) -> EvaluateOptions:
+    """Return what every worker needs to score one case (and what the journal records)."""
+    opts = settings.options
+    boundary = settings.boundary_metrics
+    return EvaluateOptions(
+        num_classes=opts.num_classes,
+        threshold=opts.threshold,
+        ignore_index=opts.ignore_index,
+        multilabel=opts.multilabel,
+        spatial_dims=opts.spatial_dims,
+        max_pixels=settings.max_pixels,
+        distance_metrics=tuple(m.name for m in boundary),
+        spacing=settings.spacing,
+        preset=None if settings.preset is None else settings.preset.name,
+        distance_background=opts.background,
+        check_geometry=settings.check_geometry,
+    )
+
+
+def _shown(names: Sequence[str]) -> str:
+    more = f", ... ({len(names)} in all)" if len(names) > 10 else ""
+    return ", ".join(names[:10]) + more
+
+
+def _journaled(
+    cases: Sequence[Case],
+    options: EvaluateOptions,
+    jobs: int,
+    keep_going: bool,
+    journal: Journal,
+) -> Iterator[CaseResult]:
+    """Yield one result per case in input order: journaled ones as stored, the others scored."""
+    todo = [c for c in cases if c.name not in journal.done]
+    scored = iter_results(todo, options, jobs=jobs, keep_going=keep_going)
+    for case in cases:
+        stored = journal.done.get(case.name)
+        if stored is not None:
+            yield stored
+            continue
+        result = next(scored)
+        journal.record(result)
+        yield result
+
+
+def _open_journal(
+    folder: Path, options: EvaluateOptions, cases: list[Case], resume: bool, notes: list[str]
+) -> Journal:
+    existed = (folder / JOURNAL_NAME).is_file()
+    if folder.is_dir():
+        for name in OUTPUT_NAMES:  # a SIGKILL during an atomic write leaves its temporary
+            for stale in folder.glob(f".{name}.*.tmp"):
+                stale.unlink(missing_ok=True)
+    journal = Journal.open(folder, options, cases, resume=resume)
+    if resume and not existed:
+        notes.append(f"note: no journal in {str(folder)!r}; scoring every case")
+    elif resume:
+        notes.append(
+            f"resuming: {len(journal.done)} case(s) from the journal, "
+            f"{len(cases) - len(journal.done)} to score"
+            + (f" ({journal.stale} changed or gone)" if journal.stale else "")
+        )
+    elif existed:
+        notes.append(
+            f"note: started over; the journal of an unfinished run in {str(folder)!r} was "
+            "discarded (use --resume to continue one)"
+        )
+    return journal
+
+
+def _score(
+    cases: list[Case],
+    options: EvaluateOptions,
+    *,
+    jobs: int | None,
+    keep_going: bool,
+    journal: Journal | None,
+    dask: str | None,
+    progress: Callable[[CaseResult], None] | None,
+) -> Evaluation:
+    if dask is not None:
+        from segscore.evaluation.dask import evaluate_dask
+
+        def record(result: CaseResult) -> None:
+            if journal is not None:
+                journal.record(result)
+            if progress is not None:
+                progress(result)
+
+        where: dict[str, Any] = {"n_workers": jobs} if dask == "local" else {"scheduler": dask}
+        return evaluate_dask(cases, options, keep_going=keep_going, progress=record, **where)
+    if len(cases) == 1:
+        stacked = evaluate_stack(cases[0], options)
+        if stacked is not None:
+            return stacked
+    n_jobs = (os.cpu_count() or 1) if jobs is None else max(1, jobs)
+    results: Iterable[CaseResult]
+    if journal is None:
+        results = iter_results(cases, options, jobs=n_jobs, keep_going=keep_going)
+    else:
+        results = _journaled(cases, options, n_jobs, keep_going, journal)
+    return assemble(results, progress=progress)
+
+
+def evaluate_folder(
+    pred: str | os.PathLike[str],
+    gt: str | os.PathLike[str],
+    *,
+    settings: EvaluationSettings | None = None,
+    options: CountingOptions | None = None,
+    metrics: str | Iterable[str] = ("iou", "dice"),
+    preset: str | None = None,
+    aggregation: str | None = None,
+    empty: float | EmptyPolicy | None = None,
+    spacing: object = None,
+    bootstrap: int = 0,
+    seed: int = 0,
+    pred_suffix: str = "",
+    gt_suffix: str = "",
+    images: str | os.PathLike[str] | None = None,
+    strict: bool = False,
+    jobs: int | None = None,
+    keep_going: bool = False,
+    journal_dir: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+    dask: str | None = None,
+    progress: Callable[[CaseResult], None] | None = None,
+    inputs: dict[str, Any] | None = None,
+) -> FolderEvaluation:
+    """Score a folder (or stack) of predictions against ground truth.
+
+    Parameters
+    ----------
+    pred, gt : path
+        Folders matched by file stem, or two stacked ``.npy``/``.npz`` files.
+    settings : EvaluationSettings, optional
+        Everything below from ``options`` to ``seed`` in one checked object (from
+        :func:`~segscore.evaluation.settings.make_settings`); not with those arguments.
+    options, metrics, preset, aggregation, empty, spacing, bootstrap, seed
+        As for :func:`~segscore.evaluation.settings.make_settings`.
+    pred_suffix, gt_suffix : str
+        Stripped from file stems before matching (``'_pred'``).
+    images : path, optional
+        Input images, matched by stem, shown under the report's overlays.
+    strict : bool, default False
+        Unmatched files are an error.
+    jobs : int, optional
+        Worker processes (default: all cores; with ``dask='local'``: its workers).
+    keep_going : bool, default False
+        Record a failing case and score the rest; otherwise the first failure raises.
+    journal_dir : path, optional
+        Keep a journal of finished cases in this folder, so that an interrupted run can resume.
+    resume : bool, default False
+        Take the journal's finished cases instead of scoring them again.
+    dask : str, optional
+        ``'local'`` (a local cluster) or a scheduler address.
+    progress : callable, optional
+        Called with each case's result as it arrives.
+    inputs : dict, optional
+        Extra facts recorded in the summary's ``inputs``.
+
+    Returns
+    -------
+    FolderEvaluation
+
+    Raises
+    ------
+    InputError
+        On bad settings (before any file is read).
+    DatasetError
+        On a bad file (naming it), unless ``keep_going``; when no case could be scored.
+    """
+    if settings is None:
+        settings = make_settings(
+            options=options,
+            metrics=metrics,
+            aggregation=aggregation,
+            empty=empty,
+            preset=preset,
+            spacing=spacing,
+            bootstrap=bootstrap,
+            seed=seed,
+        )
+    found = match_cases(
+        Path(pred),
+        Path(gt),
+        pred_suffix=pred_suffix,
+        target_suffix=gt_suffix,
+        images=None if images is None else Path(images),
+        strict=strict,
+    )
+    notes = [
+        f"warning: {len(names)} {role} file(s) without a partner: {_shown(names)}"
+        for role, names in (
+            ("prediction", found.unmatched_pred),
+            ("ground truth", found.unmatched_target),
+        )
+        if names
+    ]
+    options_ = runner_options(settings)
+    journal = None
+    if journal_dir is not None:
+        journal = _open_journal(Path(journal_dir), options_, list(found.cases), resume, notes)
+    elif resume:
+        raise DatasetError("`resume` needs `journal_dir`: the folder that holds the journal.")
+    try:
+        evaluation = _score(
+            list(found.cases),
+            options_,
+            jobs=jobs,
+            keep_going=keep_going,
+            journal=journal,
+            dask=dask,
+            progress=progress,
+        )
+    except KeyboardInterrupt:
+        if journal is not None:
+            journal.close()  # keeps every finished case for a resume
+        raise
+    except BaseException:
+        if journal is not None:
+            journal.close(flush=journal.written)  # a run failing before its first batch: none
+        raise
+    if journal is not None:
+        journal.close()
+    scores = metric_scores(evaluation, settings)
+    rows, columns = per_case_rows(evaluation, scores, settings.options)
+    summary = summarize(
+        evaluation,
+        settings,
+        scores,
+        inputs={
+            "pred": str(pred),
+            "gt": str(gt),
+            "jobs": jobs or os.cpu_count(),
+            **({"dask": dask} if dask is not None else {}),
+            **(inputs or {}),
+        },
+        unmatched={"pred": found.unmatched_pred, "gt": found.unmatched_target},
+    )
+    return FolderEvaluation(settings, found, evaluation, scores, summary, rows, columns, notes)

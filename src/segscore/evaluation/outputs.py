@@ -1,0 +1,71 @@
+"""Write a folder evaluation's outputs: ``per_case.csv``, ``summary.json``, ``report.html``.
+
+Every file is written atomically (a temporary, then a rename), so a reader never sees half a
+file and an interrupted write leaves the previous one. The journal of the run, kept in the same
+folder, is removed last: a journal left in the folder means the run did not finish.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from segscore.evaluation.folder import FolderEvaluation
+from segscore.evaluation.journal import JOURNAL_NAME
+from segscore.evaluation.visuals import write_html_report
+from segscore.io.results import write_csv, write_json
+
+__all__ = ["write_outputs"]
+
+
+def write_outputs(
+    result: FolderEvaluation,
+    out: str | os.PathLike[str],
+    *,
+    report: bool = True,
+    run: str | os.PathLike[str] | None = None,
+    title: str | None = None,
+) -> list[Path]:
+    """Write the outputs of ``result`` into the folder ``out`` and return their paths.
+
+    Parameters
+    ----------
+    result : FolderEvaluation
+        From :func:`~segscore.evaluation.folder.evaluate_folder`.
+    out : path
+        Output folder (created if needed).
+    report : bool, default True
+        Also write ``report.html``.
+    run : path, optional
+        A training run folder whose ``trace.json`` the report draws as training curves.
+    title : str, optional
+        Title of the report.
+
+    Raises
+    ------
+    DatasetError
+        When ``run`` holds no readable ``trace.json``.
+    """
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = [
+        write_csv(folder / "per_case.csv", result.rows, result.columns),
+        write_json(folder / "summary.json", result.summary),
+    ]
+    if report:
+        inputs = result.summary.get("inputs", {})
+        case_values = {name: s.per_image for name, s in result.scores.items()}
+        if write_html_report(
+            folder / "report.html",
+            result.summary,
+            result.rows,
+            result.cases.cases,
+            result.evaluation,
+            result.settings.options,
+            run=None if run is None else Path(run),
+            title=title or f"segscore report: {inputs.get('pred')} vs {inputs.get('gt')}",
+            case_values=case_values,
+        ):
+            written.append(folder / "report.html")
+    (folder / JOURNAL_NAME).unlink(missing_ok=True)  # last: the run finished
+    return written

@@ -1,0 +1,230 @@
+"""What a folder evaluation computes and under which conventions, checked before any case is read.
+
+:class:`EvaluationSettings` gathers the counting options (:class:`~segscore.CountingOptions`),
+the metrics (parsed by the one registry), the aggregation rule, the empty-mask policy, the preset,
+the spacing and the bootstrap. :func:`make_settings` builds and checks it once, so that an option
+conflict is found before the first file is opened; its ``names`` argument words errors with the
+command line's flags (``--num-classes``) instead of the API's arguments (``num_classes``).
+
+Per metric, :meth:`EvaluationSettings.empty_for` and :meth:`EvaluationSettings.aggregation_for`
+say which policy and rule apply: an explicit choice first, then the preset's rule for that metric,
+then segscore's default. Metrics that do not pool over images (boundary metrics) take the
+per-image rule closest to a pooled one (``images_then_classes``), and their conventions say so.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from segscore._types import Aggregation
+from segscore._validation import check_int, check_option, fail
+from segscore.io.arrays import MAX_PIXELS_DEFAULT
+from segscore.metrics.empty import EmptyPolicy, as_empty_policy
+from segscore.metrics.options import CountingOptions
+from segscore.metrics.presets import Preset, get_preset
+from segscore.metrics.reduce import AGGREGATIONS, CELL_AGGREGATIONS, DEFAULT_AGGREGATION
+from segscore.metrics.registry import MetricSpec, parse_metrics
+
+__all__ = ["DEFAULT_AGGREGATION", "EvaluationSettings", "make_settings"]
+
+
+@dataclass(frozen=True)
+class EvaluationSettings:
+    """Everything that is the same for every case of an evaluation.
+
+    Attributes
+    ----------
+    options : CountingOptions
+        What is counted.
+    metrics : tuple of MetricSpec
+        The metrics, in the order asked for.
+    aggregation : str or None
+        The aggregation rule chosen explicitly (None: the preset's per metric, else the default).
+    empty : EmptyPolicy or None
+        The empty-mask policy chosen explicitly (None: the preset's per metric, else the default).
+    preset : Preset or None
+        The library whose conventions fill the rest.
+    spacing : tuple of float or None
+        Voxel spacing for boundary metrics (None: each file's, else 1).
+    bootstrap, seed : int
+        Percentile bootstrap resamples over cases (0: none) and their seed.
+    max_pixels : int
+        Largest image decoded (a guard against decompression bombs).
+    check_geometry : bool
+        Refuse pairs whose files declare different spacing, orientation or origin.
+    """
+
+    options: CountingOptions = field(default_factory=CountingOptions)
+    metrics: tuple[MetricSpec, ...] = ()
+    aggregation: Aggregation | None = None
+    empty: EmptyPolicy | None = None
+    preset: Preset | None = None
+    spacing: tuple[float, ...] | None = None
+    bootstrap: int = 0
+    seed: int = 0
+    max_pixels: int = MAX_PIXELS_DEFAULT
+    check_geometry: bool = True
+
+    @property
+    def overlap_metrics(self) -> tuple[MetricSpec, ...]:
+        """The metrics made from counts."""
+        return tuple(m for m in self.metrics if m.kind == "overlap")
+
+    @property
+    def boundary_metrics(self) -> tuple[MetricSpec, ...]:
+        """The metrics made from surfaces."""
+        return tuple(m for m in self.metrics if m.kind == "boundary")
+
+    def empty_for(self, spec: MetricSpec) -> EmptyPolicy:
+        """Return the empty policy of a metric: explicit, else the preset's, else the default."""
+        if self.empty is not None:
+            return self.empty
+        if self.preset is not None and spec.kind == "overlap":
+            policy = self.preset.overlap_kwargs(spec.name)["empty"]
+            return as_empty_policy(policy)
+        return EmptyPolicy()
+
+    def aggregation_for(self, spec: MetricSpec) -> Aggregation:
+        """Return the aggregation rule of a metric (per-image rules for metrics that do not pool)."""
+        rule: Aggregation = DEFAULT_AGGREGATION
+        if self.aggregation is not None:
+            rule = self.aggregation
+        elif self.preset is not None:
+            rule = self.preset.overlap_kwargs(spec.name)["aggregation"]
+        if spec.kind != "overlap" and rule not in CELL_AGGREGATIONS:
+            return DEFAULT_AGGREGATION
+        return rule
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the settings as a JSON-ready dict."""
+        return {
+            "counting": self.options.as_dict(),
+            "metrics": [m.name for m in self.metrics],
+            "aggregation": self.aggregation,
+            "empty": None if self.empty is None else self.empty.as_dict(),
+            "preset": None if self.preset is None else self.preset.name,
+            "spacing": None if self.spacing is None else list(self.spacing),
+            "bootstrap": self.bootstrap,
+            "seed": self.seed,
+            "check_geometry": self.check_geometry,
+        }
+
+
+def _spacing(value: object, name: str) -> tuple[float, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            numbers = tuple(float(v) for v in value.replace("x", ",").split(","))
+        except ValueError:
+            fail(f"`{name}` must be comma-separated numbers such as 1.0,0.8,2.5, got {value!r}.")
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        numbers = (float(value),)
+    elif isinstance(value, Iterable):
+        try:
+            numbers = tuple(float(v) for v in value)
+        except (TypeError, ValueError):
+            fail(f"`{name}` must be positive finite numbers, got {value!r}.")
+    else:
+        fail(f"`{name}` must be positive finite numbers, got {value!r}.")
+    if not numbers or any(not math.isfinite(v) or v <= 0 for v in numbers):
+        fail(f"`{name}` must be positive finite numbers, got {value!r}.")
+    return numbers
+
+
+def make_settings(
+    *,
+    options: CountingOptions | None = None,
+    metrics: str | Iterable[str] = ("iou", "dice"),
+    aggregation: str | None = None,
+    empty: float | EmptyPolicy | None = None,
+    preset: str | None = None,
+    spacing: object = None,
+    bootstrap: int = 0,
+    seed: int = 0,
+    max_pixels: int | None = None,
+    check_geometry: bool = True,
+    names: Mapping[str, str] | None = None,
+) -> EvaluationSettings:
+    """Build and check the settings of an evaluation (every conflict is found here).
+
+    Parameters
+    ----------
+    options : CountingOptions, optional
+        What is counted (default: binary masks, threshold 0.5).
+    metrics : str or iterable of str, default ('iou', 'dice')
+        Registry names (:mod:`segscore.metrics.registry`), or one comma-separated string.
+    aggregation : str, optional
+        One of :data:`segscore.AGGREGATIONS` (default: the preset's, else
+        ``'images_then_classes'``).
+    empty : float or EmptyPolicy, optional
+        Empty-mask policy for every metric (default: the preset's per metric, else NaN excluded).
+    preset : str, optional
+        A name of :data:`segscore.PRESETS`.
+    spacing : str or sequence of float, optional
+        Voxel spacing, numpy axis order (default: each file's, else 1).
+    bootstrap, seed : int
+        Bootstrap resamples (0: none) and their seed.
+    max_pixels : int, optional
+        Largest image decoded.
+    check_geometry : bool, default True
+        Refuse pairs whose files declare different geometries.
+    names : mapping of str to str, optional
+        How to name the arguments in error messages (the CLI passes its flags).
+
+    Raises
+    ------
+    InputError
+        On any bad value or conflicting combination.
+
+    Examples
+    --------
+    >>> s = make_settings(metrics="iou,hd95", preset="monai")
+    >>> [m.name for m in s.metrics], s.aggregation_for(s.metrics[0]), s.preset.name
+    (['iou', 'hd95'], 'classes_then_images', 'monai')
+    >>> make_settings(metrics="iou", bootstrap=-1, names={"bootstrap": "--bootstrap"})
+    Traceback (most recent call last):
+    ...
+    segscore.errors.InputError: `--bootstrap` must be an integer >= 0, got -1.
+    """
+    names = dict(names or {})
+
+    def name(key: str) -> str:
+        return names.get(key, key)
+
+    opts = CountingOptions() if options is None else options
+    if not isinstance(opts, CountingOptions):
+        fail(f"`{name('options')}` must be CountingOptions, got {type(opts).__name__}.")
+    specs = parse_metrics(metrics, argument=name("metrics"))
+    if aggregation is not None:
+        check_option(name("aggregation"), aggregation, AGGREGATIONS)
+    policy = None if empty is None else as_empty_policy(empty)
+    chosen = None if preset is None else get_preset(preset)
+    if opts.include_background is None:
+        background = True if chosen is None else chosen.include_background
+        opts = opts.replace(include_background=background)
+    boundary = [m for m in specs if m.kind == "boundary"]
+    if boundary and opts.multilabel:
+        fail(
+            f"`{name('metrics')}` must not hold boundary metrics with `{name('multilabel')}` "
+            f"stacks, got {', '.join(m.name for m in boundary)}."
+        )
+    return EvaluationSettings(
+        options=opts,
+        metrics=specs,
+        aggregation=aggregation,  # type: ignore[arg-type]
+        empty=policy,
+        preset=chosen,
+        spacing=_spacing(spacing, name("spacing")),
+        bootstrap=check_int(name("bootstrap"), bootstrap, low=0),
+        seed=check_int(name("seed"), seed, low=0),
+        max_pixels=(
+            MAX_PIXELS_DEFAULT
+            if max_pixels is None
+            else check_int(name("max_pixels"), max_pixels, low=1)
+        ),
+        check_geometry=bool(check_geometry),
+    )
