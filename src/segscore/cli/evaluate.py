@@ -8,9 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from segscore.cli._options import output_folder, parse_empty
-from segscore.metrics.reduce import AGGREGATIONS
-from segscore.metrics.registry import describe
+from segscore.cli._options import add_scoring_flags, output_folder, settings_from_args
 
 __all__ = ["add_parser", "run"]
 
@@ -32,43 +30,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--gt-suffix", default="", help="stripped from ground-truth stems")
     p.add_argument("--images", type=Path, default=None, help="input images for report overlays")
     p.add_argument("--strict", action="store_true", help="unmatched files are an error")
-    p.add_argument("--num-classes", type=int, default=None, help="label maps with C classes")
-    p.add_argument("--ignore-index", type=int, default=None, help="target label to exclude")
-    p.add_argument(
-        "--include-background",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="class 0 enters class means, for every metric (default: yes, or the preset's); "
-        "binary masks always score their foreground",
-    )
-    p.add_argument("--multilabel", action="store_true", help="stacks hold one mask per class")
-    p.add_argument("--spatial-dims", type=int, default=None, choices=(2, 3), help="2 or 3")
-    p.add_argument("--threshold", type=float, default=0.5, help="for probability maps (0.5)")
-    p.add_argument(
-        "--metrics",
-        default="iou,dice",
-        help=f"comma-separated names of the registry ({describe()}); default iou,dice",
-    )
-    p.add_argument(
-        "--preset",
-        default=None,
-        help="reproduce a library's conventions: monai, medpy, deepmind, metrics-reloaded, "
-        "torchmetrics, mmseg, nnunet, smp (explicit options override it)",
-    )
-    p.add_argument(
-        "--aggregation",
-        default=None,
-        help=", ".join(AGGREGATIONS) + " (default images_then_classes)",
-    )
-    p.add_argument("--empty", default=None, help="zero-denominator value: nan (default), 0, 1")
-    p.add_argument(
-        "--spacing",
-        default=None,
-        help="voxel spacing for boundary metrics, numpy axis order, e.g. 1.0,0.8,2.5 "
-        "(default: the file's, else 1)",
-    )
-    p.add_argument("--bootstrap", type=int, default=0, help="N percentile bootstrap resamples")
-    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    add_scoring_flags(p, default_metrics="iou,dice")
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
     p.add_argument(
         "--dask",
@@ -84,66 +46,9 @@ def add_parser(subparsers: Any) -> None:
         help="continue an interrupted run into the same OUT from its journal "
         "(OUT/.segscore-journal.jsonl): finished cases are not scored again",
     )
-    p.add_argument("--max-pixels", type=int, default=None, help="refuse larger images (bomb guard)")
     p.add_argument("--run", type=Path, default=None, help="training run folder (report curves)")
     p.add_argument("--no-report", action="store_true", help="skip report.html")
-    p.add_argument(
-        "--allow-geometry-mismatch",
-        action="store_true",
-        help="score pairs whose files declare different spacing, orientation or origin (NIfTI) "
-        "with the ground truth's spacing (default: refuse them)",
-    )
     p.set_defaults(func=run)
-
-
-FLAGS = {
-    "num_classes": "--num-classes",
-    "threshold": "--threshold",
-    "ignore_index": "--ignore-index",
-    "multilabel": "--multilabel",
-    "spatial_dims": "--spatial-dims",
-    "include_background": "--include-background",
-    "class_names": "--class-names",
-    "metrics": "--metrics",
-    "aggregation": "--aggregation",
-    "empty": "--empty",
-    "preset": "--preset",
-    "spacing": "--spacing",
-    "bootstrap": "--bootstrap",
-    "seed": "--seed",
-    "max_pixels": "--max-pixels",
-    "options": "options",
-}
-"""Argument names as the command line spells them, for error messages."""
-
-
-def settings_from_args(args: argparse.Namespace) -> Any:
-    """Build the evaluation settings from the flags (every option conflict is found here)."""
-    from segscore.evaluation.settings import make_settings
-    from segscore.metrics.options import CountingOptions
-
-    options = CountingOptions.checked(
-        FLAGS,
-        num_classes=args.num_classes,
-        threshold=args.threshold,
-        ignore_index=args.ignore_index,
-        multilabel=args.multilabel,
-        spatial_dims=args.spatial_dims,
-        include_background=args.include_background,
-    )
-    return make_settings(
-        options=options,
-        metrics=args.metrics,
-        aggregation=args.aggregation,
-        empty=None if args.empty is None else parse_empty(args.empty),
-        preset=args.preset,
-        spacing=args.spacing,
-        bootstrap=args.bootstrap,
-        seed=args.seed,
-        max_pixels=args.max_pixels,
-        check_geometry=not args.allow_geometry_mismatch,
-        names=FLAGS,
-    )
 
 
 def _check_backend(args: argparse.Namespace) -> None:

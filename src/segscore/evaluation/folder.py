@@ -39,7 +39,13 @@ from segscore.metrics.empty import EmptyPolicy
 from segscore.metrics.options import CountingOptions
 from segscore.metrics.reduce import Score
 
-__all__ = ["OUTPUT_NAMES", "FolderEvaluation", "evaluate_folder", "runner_options"]
+__all__ = [
+    "OUTPUT_NAMES",
+    "FolderEvaluation",
+    "evaluate_arrays",
+    "evaluate_folder",
+    "runner_options",
+]
 
 OUTPUT_NAMES = ("per_case.csv", "summary.json", "report.html")
 """The only files :func:`write_outputs` writes into the output folder (plus the journal)."""
@@ -322,3 +328,99 @@ def evaluate_folder(
         unmatched={"pred": found.unmatched_pred, "gt": found.unmatched_target},
     )
     return FolderEvaluation(settings, found, evaluation, scores, summary, rows, columns, notes)
+
+
+def evaluate_arrays(
+    pred: Any,
+    target: Any,
+    *,
+    settings: EvaluationSettings | None = None,
+    names: Sequence[str] | None = None,
+    inputs: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> FolderEvaluation:
+    """Score arrays already in memory exactly as :func:`evaluate_folder` scores files.
+
+    Parameters
+    ----------
+    pred, target : array_like
+        One case or a batch, laid out as :func:`segscore.confusion` reads them (the options'
+        ``spatial_dims`` and ``multilabel``).
+    settings : EvaluationSettings, optional
+        As for :func:`evaluate_folder`; or the keyword arguments of
+        :func:`~segscore.evaluation.settings.make_settings` in ``kwargs``.
+    names : sequence of str, optional
+        One name per case (default ``case-0000``, ...).
+    inputs : dict, optional
+        Facts recorded in the summary's ``inputs``.
+
+    Returns
+    -------
+    FolderEvaluation
+        With no files behind it (``cases`` is empty; the report draws no overlays).
+
+    Examples
+    --------
+    >>> pred = np.array([[[1, 1], [0, 0]], [[0, 0], [0, 0]]])
+    >>> target = np.array([[[1, 0], [0, 0]], [[0, 0], [0, 0]]])
+    >>> r = evaluate_arrays(pred, target, metrics="iou")
+    >>> r.summary["metrics"]["iou"]["value"], r.summary["metrics"]["iou"]["n_nan"]
+    (0.5, 1)
+    """
+    import hashlib
+
+    import numpy as np
+
+    from segscore.metrics.counts import confusion
+
+    if settings is None:
+        settings = make_settings(**kwargs)
+    elif kwargs:
+        raise TypeError(f"evaluate_arrays() takes settings or {sorted(kwargs)}, not both")
+    counts = confusion(pred, target, options=settings.options)
+    n = counts.n_images
+    if names is None:
+        names = [f"case-{i:04d}" for i in range(n)]
+    if len(names) != n:
+        from segscore._validation import fail
+
+        fail(f"`names` must hold one name per case ({n}), got {len(names)}.")
+    digest = hashlib.sha256()
+    for array in (pred, target):
+        data = np.ascontiguousarray(np.asarray(array))
+        digest.update(str((data.dtype.str, data.shape)).encode() + data.tobytes())
+    evaluation = Evaluation(list(names), counts, [], None, digest.hexdigest())
+    if settings.boundary_metrics:
+        evaluation = _with_array_distances(evaluation, pred, target, settings)
+    scores = metric_scores(evaluation, settings)
+    rows, columns = per_case_rows(evaluation, scores, settings.options)
+    summary = summarize(evaluation, settings, scores, inputs=dict(inputs or {}))
+    return FolderEvaluation(settings, CaseSet([]), evaluation, scores, summary, rows, columns)
+
+
+def _with_array_distances(
+    evaluation: Evaluation, pred: Any, target: Any, settings: EvaluationSettings
+) -> Evaluation:
+    """Add the boundary metrics of in-memory cases (one surface extraction per case)."""
+    from segscore.metrics.boundary import distance_metrics
+
+    found = distance_metrics(
+        pred,
+        target,
+        [m.name for m in settings.boundary_metrics],
+        options=settings.options,
+        preset=None if settings.preset is None else settings.preset.name,
+        spacing=settings.spacing,
+    )
+    values: dict[str, Any] = {}
+    for name, array in found.values.items():
+        if array.ndim == 3:  # 'asd': both directions
+            values[f"{name}_pred_to_target"] = array[:, :, 0]
+            values[f"{name}_target_to_pred"] = array[:, :, 1]
+        else:
+            values[name] = array
+    evaluation.distances = values
+    evaluation.distance_classes = tuple(found.class_ids)
+    first = next(iter(found.conventions.values()))
+    evaluation.distance_conventions = first.as_dict().get("boundary")
+    return evaluation

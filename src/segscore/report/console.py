@@ -3,115 +3,41 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from segscore.report.scores import ScoreReport
+from segscore.metrics.reduce import Score
 
-__all__ = [
-    "accuracy_contrast",
-    "conventions_line",
-    "render_evaluation",
-    "render_summary",
-    "render_table",
-]
+__all__ = ["accuracy_contrast", "render_evaluation", "render_table"]
 
 
-def _fmt(x: float) -> str:
-    return "nan" if math.isnan(x) else f"{x:.4f}"
-
-
-def conventions_line(report: ScoreReport) -> str:
-    """One line saying how the numbers were made.
+def accuracy_contrast(scores: Mapping[str, Score], names: Sequence[str]) -> str | None:
+    """Return a sentence about the case where pixel accuracy most overstates IoU, if both were scored.
 
     Examples
     --------
-    >>> from segscore import confusion
-    >>> from segscore.report.scores import build_report
-    >>> c = confusion(np.ones((1, 2, 2), bool), np.ones((1, 2, 2), bool))
-    >>> conventions_line(build_report(c, ["a"], ("iou",)))  # doctest: +ELLIPSIS
-    'conventions: mode=binary threshold=None ignore_index=None aggregation=images_then_classes empty=nan (both empty -> NaN, excluded) background=included segscore=...'
+    >>> from segscore import confusion, score
+    >>> pred = np.zeros((2, 10, 10), bool); target = np.zeros((2, 10, 10), bool)
+    >>> target[0, :1, :4] = True; pred[0, :1, :1] = True      # a miss: accuracy 0.97, IoU 0.25
+    >>> pred[1, :5] = True; target[1, :5] = True
+    >>> c = confusion(pred, target)
+    >>> accuracy_contrast({m: score(c, m) for m in ("iou", "accuracy")}, ["a", "b"])
+    'a: pixel accuracy 0.970 but IoU 0.250 - overlap scores show what pixel accuracy hides.'
     """
-    conv = next(iter(report.scores.values())).conventions
-    counting = conv.counting
-    zero = conv.empty.zero_division
-    empty = "nan (both empty -> NaN, excluded)" if math.isnan(zero) else f"{zero:g}"
-    overrides = [
-        f"{k}={v:g}"
-        for k, v in conv.empty.as_dict().items()
-        if k != "zero_division" and v is not None
-    ]
-    if overrides:
-        empty += " " + " ".join(overrides)
-    parts = [
-        f"mode={counting.mode if counting else 'unknown'}",
-        f"threshold={counting.threshold if counting else None}",
-        f"ignore_index={counting.ignore_index if counting else None}",
-        f"aggregation={conv.aggregation}",
-        f"empty={empty}",
-        f"background={'included' if conv.include_background else 'excluded'}",
-        f"segscore={conv.version}",
-    ]
-    return "conventions: " + " ".join(parts)
-
-
-def accuracy_contrast(report: ScoreReport) -> str | None:
-    """Return a sentence about the image where pixel accuracy most overstates IoU, if both were scored."""
-    if "accuracy" not in report.scores or "iou" not in report.scores:
+    if "accuracy" not in scores or "iou" not in scores:
         return None
-    acc = report.scores["accuracy"].per_image
-    iou = report.scores["iou"].per_image
+    acc = scores["accuracy"].per_image
+    iou = scores["iou"].per_image
     gap = np.where(np.isnan(iou), -np.inf, acc - iou)
     i = int(np.argmax(gap))
     if not np.isfinite(gap[i]) or gap[i] <= 0.2:
         return None
     return (
-        f"{report.names[i]}: pixel accuracy {acc[i]:.3f} but IoU {iou[i]:.3f} "
+        f"{names[i]}: pixel accuracy {acc[i]:.3f} but IoU {iou[i]:.3f} "
         "- overlap scores show what pixel accuracy hides."
     )
-
-
-def render_summary(report: ScoreReport, *, title: str = "segscore") -> str:
-    """Return the summary table as text (rich-rendered when rich is installed)."""
-    summary = report.summary()
-    header = [
-        "metric",
-        "value",
-        "mean",
-        "median",
-        "std",
-        "min",
-        "max",
-        "pooled",
-        "valid",
-        "excluded",
-    ]
-    rows: list[list[str]] = []
-    for metric, s in summary["metrics"].items():
-        rows.append(
-            [
-                metric,
-                _fmt(s["value"]),
-                _fmt(s["mean_over_images"]),
-                _fmt(s["median"]),
-                _fmt(s["std"]),
-                _fmt(s["min"]),
-                _fmt(s["max"]),
-                _fmt(s["pooled"]),
-                str(s["n_valid"]),
-                str(s["n_excluded"]),
-            ]
-        )
-    lines = [
-        f"{title}: {summary['n_images']} images",
-        render_table(header, rows),
-        conventions_line(report),
-    ]
-    contrast = accuracy_contrast(report)
-    if contrast:
-        lines.append(contrast)
-    return "\n".join(lines)
 
 
 def render_table(
@@ -182,12 +108,15 @@ def render_evaluation(summary: dict[str, Any], *, title: str | None = None) -> s
     empty = (first.get("conventions") or {}).get("empty") or {}
     zero = empty.get("zero_division")
     zero_text = "nan (excluded)" if zero is None or zero == "NaN" else str(zero)
+    background = "included" if conv.get("include_background") else "excluded"
+    if options.get("mode") == "binary":
+        background = "n/a (binary masks: the foreground is scored)"
     aggregations = sorted({str(s.get("aggregation")) for s in summary["metrics"].values()})
     line = (
         f"conventions: mode={options.get('mode')} threshold={options.get('threshold')} "
         f"ignore_index={options.get('ignore_index')} aggregation={','.join(aggregations)} "
         f"empty={zero_text} "
-        f"background={'included' if conv.get('include_background') else 'excluded'} "
+        f"background={background} "
         f"preset={conv.get('preset')} segscore={conv.get('segscore_version')} "
         f"inputs={str(inputs.get('hash', ''))[:19]}"
     )
