@@ -1,4 +1,5 @@
-"""confusion() and Counts: hand-counted cases, modes, layouts, exactness and int64 everywhere."""
+"""confusion() and Counts: hand-counted cases, modes, layouts, exactness and int64 everywhere, and
+the counts against scikit-learn, torchmetrics, MONAI and SMP."""
 
 from __future__ import annotations
 
@@ -7,6 +8,21 @@ import pytest
 
 from segscore import CountingSpec, Counts, InputError, confusion, confusion_matrix
 from segscore.metrics.counts import confusion_matrix_reference
+
+from ._inputs import Case, all_cases, as_label_maps, ids
+from ._peers import (
+    FlatRow,
+    as_tensor,
+    monai_confusion,
+    segscore_counts,
+    segscore_rows,
+    sklearn_metrics,
+    sklearn_rows,
+    smp_stats,
+    torchmetrics_classification,
+    torchmetrics_counts,
+    torchmetrics_labels,
+)
 
 
 def _fields(c: Counts) -> tuple:
@@ -214,3 +230,107 @@ class TestCountsObject:
             a + b
         with pytest.raises(InputError, match="same conventions"):
             Counts.concat([a, b])
+
+
+# -- against the peers: tp, fp, fn, tn exactly, per image ------------------------------------------
+CASES = all_cases()
+LABEL_CASES = [c for c in CASES if c.mode != "multilabel"]
+
+
+def _reference_confusion_sklearn(row: FlatRow) -> np.ndarray:
+    """(C, 4) tp, fp, fn, tn per label from sklearn's one-vs-rest confusion matrices."""
+    skm = sklearn_metrics()
+    m = skm.multilabel_confusion_matrix(
+        row.target, row.pred, labels=row.labels
+    )  # [[tn, fp], [fn, tp]]
+    return np.stack([m[:, 1, 1], m[:, 0, 1], m[:, 1, 0], m[:, 0, 0]], axis=1)
+
+
+def _reference_confusion_matrix_sklearn(row: FlatRow, num_classes: int) -> np.ndarray:
+    """(C, C) matrix; the ignore label predicted on a counted pixel goes to an extra column, dropped."""
+    p = np.where((row.pred < 0) | (row.pred >= num_classes), num_classes, row.pred)
+    matrix = sklearn_metrics().confusion_matrix(row.target, p, labels=list(range(num_classes + 1)))
+    return matrix[:num_classes, :num_classes]
+
+
+def _reference_confusion_torchmetrics(case: Case) -> np.ndarray:
+    """(N, C, 4) tp, fp, fn, tn per image (`multidim_average="samplewise"`)."""
+    tmc = torchmetrics_classification()
+    if case.mode == "binary":
+        s = tmc.binary_stat_scores(
+            as_tensor(case.pred.astype(np.int64)),
+            as_tensor(case.target.astype(np.int64)),
+            multidim_average="samplewise",
+        )[:, None, :]
+    elif case.mode == "multilabel":
+        s = tmc.multilabel_stat_scores(
+            as_tensor(case.pred.astype(np.int64)),
+            as_tensor(case.target.astype(np.int64)),
+            num_labels=case.num_classes,
+            average=None,
+            multidim_average="samplewise",
+        )
+    else:
+        pred, target, c = torchmetrics_labels(case)
+        s = tmc.multiclass_stat_scores(
+            as_tensor(pred),
+            as_tensor(target),
+            num_classes=c,
+            average=None,
+            multidim_average="samplewise",
+            ignore_index=case.ignore_index,
+        )
+    s = s.numpy()  # [..., tp, fp, tn, fn, support]
+    return np.stack([s[..., 0], s[..., 1], s[..., 3], s[..., 2]], axis=-1)
+
+
+def _reference_confusion_monai(case: Case) -> np.ndarray:
+    """(N, C, 4) tp, fp, fn, tn. MONAI returns float counts: exact below 2^24 pixels."""
+    m = monai_confusion(case).numpy()  # tp, fp, tn, fn
+    return np.stack([m[..., 0], m[..., 1], m[..., 3], m[..., 2]], axis=-1)
+
+
+def _reference_confusion_smp(case: Case) -> np.ndarray:
+    """(N, C, 4) tp, fp, fn, tn from SMP's get_stats (int64)."""
+    return np.stack([s.numpy() for s in smp_stats(case)], axis=-1)
+
+
+def _stacked(c: Counts) -> np.ndarray:
+    return np.stack([c.tp, c.fp, c.fn, c.tn], axis=-1)
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
+def test_counts_match_sklearn(case):
+    got = _stacked(segscore_rows(case))
+    assert got.dtype == np.int64
+    for i, row in enumerate(sklearn_rows(case)):
+        np.testing.assert_array_equal(got[i], _reference_confusion_sklearn(row), err_msg=f"row {i}")
+
+
+@pytest.mark.parametrize("case", LABEL_CASES, ids=ids(LABEL_CASES))
+def test_confusion_matrix_matches_sklearn(case):
+    pred, target, c = as_label_maps(case)
+    matrix = confusion_matrix(pred, target, num_classes=c, ignore_index=case.ignore_index)
+    assert matrix.dtype == np.int64
+    rows = sklearn_rows(case)
+    for n in range(pred.shape[0]):
+        np.testing.assert_array_equal(matrix[n], _reference_confusion_matrix_sklearn(rows[n], c))
+    np.testing.assert_array_equal(
+        matrix.sum(axis=0), _reference_confusion_matrix_sklearn(rows[-1], c)
+    )
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
+def test_counts_match_torchmetrics_stat_scores(case):
+    c = segscore_counts(case) if case.mode != "multiclass" else torchmetrics_counts(case)
+    np.testing.assert_array_equal(_stacked(c), _reference_confusion_torchmetrics(case))
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
+def test_counts_match_monai_get_confusion_matrix(case):
+    np.testing.assert_array_equal(_stacked(segscore_counts(case)), _reference_confusion_monai(case))
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
+def test_counts_match_smp_get_stats(case):
+    np.testing.assert_array_equal(_stacked(segscore_counts(case)), _reference_confusion_smp(case))

@@ -183,15 +183,6 @@ def test_reference_fallback_when_forced(monkeypatch: pytest.MonkeyPatch) -> None
         np.testing.assert_array_equal(getattr(slow_c, name), getattr(fast_c, name))
 
 
-def test_unsupported_dtype_uses_reference() -> None:
-    rng = np.random.default_rng(4)
-    p = rng.integers(0, 3, (2, 100)).astype(np.uint64)
-    t = rng.integers(0, 3, (2, 100)).astype(np.uint64)
-    np.testing.assert_array_equal(
-        _kernel.confusion_matrix(p, t, 3, 2**64 - 1), _reference(p, t, 3, None)
-    )
-
-
 @needs_compiled
 @pytest.mark.parametrize(
     ("pred", "target", "ignore"),

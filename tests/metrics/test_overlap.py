@@ -1,4 +1,7 @@
-"""Overlap metrics: formulas by hand, class averages and the CONVENTIONS.md edge-case table."""
+"""Overlap metrics: class averages, shapes, the empty policy and the CONVENTIONS.md edge-case table.
+
+Each metric's formula by hand and its cross-checks against the peers are in test_<metric>.py.
+"""
 
 from __future__ import annotations
 
@@ -81,55 +84,6 @@ def test_prediction_of_the_ignore_label_on_a_valid_pixel():
     c = confusion(pred, target, num_classes=4, ignore_index=255)
     np.testing.assert_allclose(iou(c)[0], [1, 15 / 16, 1, NAN], rtol=1e-15)
     assert iou(c, average="macro")[0] == pytest.approx(0.9792, abs=5e-5)
-
-
-# -- formulas by hand ------------------------------------------------------------------------------
-ONE = Counts.from_arrays(tp=[[6]], fp=[[2]], fn=[[3]], tn=[[9]])  # 20 pixels
-
-
-@pytest.mark.parametrize(
-    ("fn", "expected"),
-    [
-        (segscore.iou, 6 / 11),
-        (segscore.dice, 12 / 17),
-        (segscore.precision, 6 / 8),
-        (segscore.recall, 6 / 9),
-        (segscore.specificity, 9 / 11),
-        (segscore.accuracy, 15 / 20),
-        (segscore.balanced_accuracy, (6 / 9 + 9 / 11) / 2),
-        (lambda c: segscore.fbeta(c, beta=2.0), 5 * 6 / (5 * 6 + 4 * 3 + 2)),
-        (lambda c: segscore.fbeta(c, beta=1.0), 12 / 17),
-        (segscore.matthews_corrcoef, (6 * 9 - 2 * 3) / math.sqrt(8 * 9 * 11 * 12)),
-        (segscore.generalized_dice, 12 / 17),
-    ],
-)
-def test_formula_by_hand(fn, expected):
-    assert float(np.ravel(fn(ONE))[0]) == pytest.approx(expected, rel=1e-15)
-
-
-def test_mcc_can_be_negative():
-    c = Counts.from_arrays(tp=[0], fp=[5], fn=[5], tn=[0])
-    assert segscore.matthews_corrcoef(c).tolist() == [-1.0]
-
-
-def test_generalized_dice_weights_by_hand():
-    c = Counts.from_arrays(tp=[[2, 1]], fp=[[0, 2]], fn=[[2, 0]], tn=[[4, 5]])  # supports 4 and 1
-    w = np.array([1 / 16, 1.0])
-    expected = 2 * (w * [2, 1]).sum() / (w * [6, 4]).sum()
-    assert segscore.generalized_dice(c)[0] == pytest.approx(expected, rel=1e-15)
-    w = np.array([1 / 4, 1.0])
-    expected = 2 * (w * [2, 1]).sum() / (w * [6, 4]).sum()
-    assert segscore.generalized_dice(c, weight="simple")[0] == pytest.approx(expected, rel=1e-15)
-    assert segscore.generalized_dice(c, weight="uniform")[0] == pytest.approx(6 / 10, rel=1e-15)
-    # a class absent from the target takes the largest weight of its row
-    absent = Counts.from_arrays(tp=[[2, 0]], fp=[[0, 2]], fn=[[2, 0]], tn=[[4, 6]])
-    assert segscore.generalized_dice(absent)[0] == pytest.approx(4 / (6 + 2), rel=1e-15)
-    # an empty target with false positives scores 0, not the zero-division value
-    fp_only = Counts.from_arrays(tp=[[0, 0]], fp=[[3, 1]], fn=[[0, 0]], tn=[[5, 7]])
-    assert segscore.generalized_dice(fp_only, empty=1.0).tolist() == [0.0]
-    both_empty = Counts.from_arrays(tp=[[0]], fp=[[0]], fn=[[0]], tn=[[4]])
-    assert math.isnan(segscore.generalized_dice(both_empty)[0])
-    assert segscore.generalized_dice(both_empty, empty=1.0).tolist() == [1.0]
 
 
 # -- class averages --------------------------------------------------------------------------------

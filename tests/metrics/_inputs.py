@@ -1,4 +1,4 @@
-"""Deterministic inputs shared by the reference cross-checks.
+"""Deterministic inputs shared by the per-metric reference cross-checks and the accumulator test.
 
 Each case is a batch of label maps or masks with a leading image axis: 2-D images (N, H, W) or 3-D
 volumes (N, D, H, W); multilabel inputs carry the class axis at 1. Random cases draw labels
