@@ -56,3 +56,13 @@ def test_trace_size_mismatch(run_dir, pair, tmp_path, capsys):
 def test_trace_missing_image(run_dir, tmp_path, capsys):
     assert main(["trace", str(run_dir), str(tmp_path / "nope.png")]) == 2
     assert "nope.png" in capsys.readouterr().err
+
+
+def test_trace_of_a_folder_says_it_is_a_folder(run_dir, tmp_path, capsys):
+    # Regression (issue #11): an existing folder was reported as "no such file".
+    folder = tmp_path / "images"
+    folder.mkdir()
+    assert main(["trace", str(run_dir), str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "must be an existing image file, got a folder" in err

@@ -144,10 +144,8 @@ def sklearn_score(
     """``fn(target, pred, labels=..., average=..., zero_division=...)`` in segscore's conventions.
 
     ``average="none"`` is scikit-learn's ``average=None``. A weighted mean over classes that all
-    have zero support has no weights: scikit-learn returns a number there, segscore NaN.
+    have zero support is, in both libraries, the plain mean of the per-class values.
     """
-    if average == "weighted" and not any(row.one_vs_rest(k)[0].any() for k in row.labels):
-        return np.asarray(np.nan)
     value = fn(
         row.target,
         row.pred,
@@ -179,6 +177,8 @@ def sklearn_one_vs_rest(fn: Any, row: FlatRow, average: str) -> np.ndarray:
         [1.0 if average == "macro" else float(t.sum()) for t, _ in pairs], dtype=np.float64
     )
     weights[np.isnan(values)] = 0.0
+    if average == "weighted" and weights.sum() == 0:  # no target pixel: the plain mean
+        weights = (~np.isnan(values)).astype(np.float64)
     if weights.sum() == 0:
         return np.asarray(np.nan)
     return np.asarray(np.sum(np.nan_to_num(values) * weights) / weights.sum())

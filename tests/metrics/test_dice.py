@@ -121,3 +121,22 @@ def test_matches_monai(case, ignore_empty, reduction):
 def test_matches_smp(case, reduction, zero_division):
     got = segscore_like_smp(case, "dice", reduction, zero_division)
     np.testing.assert_allclose(got, _reference_dice_smp(case, reduction, zero_division), **F64)
+
+
+def test_weighted_dice_of_an_image_with_an_empty_target_and_false_positives_is_zero():
+    # Issue #11 (peers): torchmetrics DiceScore(average="weighted") and scikit-learn's weighted F1
+    # give 0 to an image whose target is empty in every class but which holds false positives
+    # (segscore used to give NaN and drop the image). Both masks empty stays NaN.
+    torch = pytest.importorskip("torch")
+    dice_score = pytest.importorskip("torchmetrics.segmentation").DiceScore
+    target = np.zeros((1, 4, 4), dtype=np.int64)
+    pred = target.copy()
+    pred[0, :2, :2] = 1
+    pred[0, 3, 3] = 2
+    counts = segscore.confusion(pred, target, num_classes=3).select(classes=[1, 2])
+    peer = dice_score(num_classes=3, include_background=False, average="weighted", input_format="index")
+    want = float(peer(torch.from_numpy(pred), torch.from_numpy(target)))
+    assert want == 0.0
+    assert segscore.dice(counts, average="weighted").tolist() == [want]
+    empty = segscore.confusion(target, target, num_classes=3).select(classes=[1, 2])
+    assert np.isnan(segscore.dice(empty, average="weighted")).all()

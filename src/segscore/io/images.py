@@ -66,7 +66,8 @@ def _open(path: Path) -> Image.Image:
     from PIL import Image, UnidentifiedImageError
 
     if not path.is_file():
-        fail_file(path, "be an existing image file", "no such file")
+        found = "a folder" if path.is_dir() else "no such file"
+        fail_file(path, "be an existing image file", found)
     try:
         with Image.open(path) as img:
             frames = int(getattr(img, "n_frames", 1))

@@ -48,14 +48,22 @@ def _f64(a: object) -> FloatArray:
 
 
 def _class_average(values: FloatArray, counts: Counts, average: Average) -> FloatArray:
-    """Reduce the last (class) axis of per-class values by ``average`` ('macro' or 'weighted')."""
+    """Reduce the last (class) axis of per-class values by ``average`` ('macro' or 'weighted').
+
+    ``'weighted'`` weighs each valid class by its target support. A row whose target has no
+    pixel of any class (every weight zero) takes the plain mean of its valid classes instead:
+    0 when it holds false positives (each class is 'target empty', 0 by the formula; as
+    torchmetrics ``DiceScore(average="weighted")`` and scikit-learn's weighted F1), the
+    zero-division value when both masks are empty in every class.
+    """
     if values.ndim == 0:
         return values
     valid = ~np.isnan(values)
-    if average == "macro":
-        weights = valid.astype(np.float64)
-    else:
-        weights = np.where(valid, _f64(counts.support), 0.0)
+    macro = valid.astype(np.float64)
+    weights = macro if average == "macro" else np.where(valid, _f64(counts.support), 0.0)
+    if average == "weighted":
+        no_support = np.sort(weights, axis=-1).sum(axis=-1, keepdims=True) == 0
+        weights = np.where(no_support, macro, weights)
     # Sums in sorted order: the result does not depend on the order of the classes.
     total = np.sort(weights, axis=-1).sum(axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
