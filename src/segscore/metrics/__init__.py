@@ -23,9 +23,11 @@ from segscore.metrics.boundary import (
     surface_dice,
     surface_distances,
 )
+from segscore.metrics.conventions import Conventions
 from segscore.metrics.counts import CountingSpec, Counts, confusion, confusion_matrix
 from segscore.metrics.empty import EmptyCase, EmptyPolicy
 from segscore.metrics.evaluator import Evaluator
+from segscore.metrics.options import CountingOptions
 from segscore.metrics.overlap import (
     accuracy,
     balanced_accuracy,
@@ -40,8 +42,6 @@ from segscore.metrics.overlap import (
     specificity,
 )
 from segscore.metrics.presets import PRESETS, Preset, get_preset
-from segscore.metrics.conventions import Conventions
-from segscore.metrics.options import CountingOptions
 from segscore.metrics.reduce import AGGREGATIONS, Score, score
 from segscore.metrics.registry import METRICS, get_metric
 
