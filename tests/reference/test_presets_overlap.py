@@ -48,7 +48,6 @@ def test_every_preset_has_all_conventions():
             "rule",
             "interpolation",
             "assd_variant",
-            "empty",
             "boundary_metric",
         }
         assert p.as_dict()["name"] == name
