@@ -407,7 +407,12 @@ def test_metric_errors():
 
 
 SCORE_ERRORS = [
-    ("unknown metric", (C2, "hd96x"), {}, r"`metric` must be one of 'iou', 'dice', .*got 'hd96x'\."),
+    (
+        "unknown metric",
+        (C2, "hd96x"),
+        {},
+        r"`metric` must be one of 'iou', 'dice', .*got 'hd96x'\.",
+    ),
     (
         "boundary metric from counts",
         (C2, "hd95"),

@@ -170,7 +170,10 @@ def test_deprecated_distance_empty_is_a_per_metric_mapping():
     assert np.isnan(r["asd"]).all()
     assert r["nsd@1"][0, 0] == 0.0
     assert distance_metrics(e, e, ["nsd@1", "assd"], empty=old)["nsd@1"][0, 0] == 1.0
-    with pytest.warns(DeprecationWarning), pytest.raises(InputError, match=r"`one_empty` must"):
+    with (
+        pytest.warns(DeprecationWarning, match="DistanceEmpty is deprecated"),
+        pytest.raises(InputError, match=r"`one_empty` must"),
+    ):
         DistanceEmpty(one_empty="worst")
 
 
