@@ -61,9 +61,14 @@ def make_cases(n: int = 10) -> list[tuple[np.ndarray, np.ndarray]]:
 def _segscore(preset: str) -> Callable[..., tuple[float, float, float]]:
     def run(pred: np.ndarray, target: np.ndarray, spacing: tuple) -> tuple[float, float, float]:
         r = distance_metrics(
-            pred, target, ["hd95", "assd", "nsd@1.0"], preset=preset, spacing=spacing
+            pred,
+            target,
+            ["hd95", "assd", "nsd@1.0"],
+            preset=preset,
+            spacing=spacing,
+            spatial_dims=3,
         )
-        return float(r["hd95"][0]), float(r["assd"][0]), float(r["nsd@1.0"][0])
+        return float(r["hd95"][0, 0]), float(r["assd"][0, 0]), float(r["nsd@1.0"][0, 0])
 
     return run
 
@@ -134,10 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"W4: {len(cases)} volumes {SHAPE}, HD95 + ASSD + NSD@1; median of {args.repeats} runs, ms"
     )
-    r = [distance_metrics(p, t, ["hd95", "assd"]) for p, t in cases]
+    r = [distance_metrics(p, t, ["hd95", "assd"], spatial_dims=3) for p, t in cases]
     print(
-        f"  geometry: median HD95 {np.median([x['hd95'][0] for x in r]):.2f}, "
-        f"median ASSD {np.median([x['assd'][0] for x in r]):.2f} voxels"
+        f"  geometry: median HD95 {np.median([x['hd95'][0, 0] for x in r]):.2f}, "
+        f"median ASSD {np.median([x['assd'][0, 0] for x in r]):.2f} voxels"
     )
     for label, spacing in SPACINGS.items():
         rows: list[tuple[str, float]] = []

@@ -490,11 +490,17 @@ def test_score_errors(args, kwargs, message):
     [
         ({"zero_division": math.inf}, r"`zero_division` must be NaN or a finite number, got inf\."),
         ({"zero_division": None}, r"`zero_division` must be NaN or a finite number, got None\."),
-        ({"both_empty": "x"}, r"`both_empty` must be NaN or a finite number, got 'x'\."),
-        ({"target_empty": True}, r"`target_empty` must be NaN or a finite number, got True\."),
+        (
+            {"both_empty": "x"},
+            r"`both_empty` must be NaN, a finite number, inf or 'diagonal', got 'x'\.",
+        ),
+        (
+            {"target_empty": True},
+            r"`target_empty` must be NaN, a finite number, inf or 'diagonal', got True\.",
+        ),
         (
             {"prediction_empty": -math.inf},
-            r"`prediction_empty` must be NaN or a finite number, got -inf\.",
+            r"`prediction_empty` must be NaN, a finite number, inf or 'diagonal', got -inf\.",
         ),
     ],
 )

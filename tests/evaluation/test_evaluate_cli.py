@@ -382,11 +382,16 @@ def test_boundary_metrics_with_spacing_and_preset(binary_folders, tmp_path: Path
     summary = json.loads((out / "summary.json").read_text())
     for i in (0, 7, 13):
         want = distance_metrics(
-            pred[i], target[i], ["hd95", "assd"], preset="monai", spacing=(0.5, 2.0)
+            pred[i],
+            target[i],
+            ["hd95", "assd"],
+            preset="monai",
+            spacing=(0.5, 2.0),
+            include_background=False,
         )
         for metric in ("hd95", "assd"):
             got = float(rows[i][metric]) if rows[i][metric] else float("nan")
-            np.testing.assert_allclose(got, want[metric][0], rtol=1e-12)
+            np.testing.assert_allclose(got, want[metric][0, 0], rtol=1e-12)
     assert summary["metrics"]["hd95"]["higher_is_better"] is False
     assert summary["conventions"]["boundary"]["spacing"] == [0.5, 2.0]
     assert summary["conventions"]["boundary"]["preset"] == "monai"
@@ -491,7 +496,9 @@ def test_nifti_volumes_take_spacing_from_the_header(tmp_path: Path) -> None:
     assert summary["conventions"]["boundary"]["spacing"] == list(spacing)
     for row, (pred, target) in zip(rows, volumes, strict=True):
         assert int(row["tp"]) == int(np.count_nonzero(pred & target))
-        want = distance_metrics(pred, target, ["hd95"], spacing=spacing)["hd95"][0]
+        want = distance_metrics(pred, target, ["hd95"], spacing=spacing, spatial_dims=3)["hd95"][
+            0, 0
+        ]
         assert float(row["hd95"]) == pytest.approx(want, rel=1e-12)
 
 

@@ -12,16 +12,16 @@ from hypothesis.extra.numpy import arrays
 
 from segscore.errors import InputError
 from segscore.metrics.boundary import (
-    DistanceEmpty,
     assd,
     average_surface_distance,
     boundary_iou,
     distance_metrics,
-    get_distance_metric,
     hausdorff_distance,
     surface_dice,
     surface_distances,
 )
+from segscore.metrics.empty import EmptyPolicy
+from segscore.metrics.registry import get_metric
 
 
 def _square(shape=(16, 16), lo=(4, 4), size=(6, 6)):
@@ -76,14 +76,18 @@ def test_other_errors():
         surface_distances(np.zeros((4, 4), int), np.full((4, 4), 5), num_classes=3)
     with pytest.raises(InputError, match=r"`rule` must be one of"):
         hausdorff_distance(surface_distances(_square(), _square()), percentile=95, rule="mean")
-    with pytest.raises(InputError, match=r"`metric` must be one of 'hd'"):
-        get_distance_metric("nsd")
+    with pytest.raises(InputError, match=r"`metric` must be one of 'iou'"):
+        get_metric("nsd", kind="boundary")
+    with pytest.raises(InputError, match=r"`metric` must be a boundary metric here, got 'iou'"):
+        distance_metrics(_square(), _square(), ["iou"])
     with pytest.raises(InputError, match=r"`metric` must be 'euclidean' for a width in physical"):
         boundary_iou(_square(), _square(), width=1.0, unit="mm")
     with pytest.raises(InputError, match=r"`width` must be a number > 0"):
         boundary_iou(_square(), _square(), width=0, unit="px")
-    with pytest.raises(InputError, match=r"`one_empty` must be one of 'nan', 'inf', 'diagonal'"):
-        DistanceEmpty(one_empty="worst")
+    with pytest.raises(
+        InputError, match=r"`target_empty` must be NaN, a finite number, inf or 'diagonal'"
+    ):
+        EmptyPolicy(target_empty="worst")
     with pytest.raises(InputError, match=r"`sd` must be a SurfaceDistances"):
         assd(np.zeros(3))
 
@@ -97,14 +101,17 @@ def test_other_errors():
         ("hd99.5", "percentile", 99.5),
         ("nsd@1.0", "tolerance", 1.0),
         ("nsd@2mm", "tolerance", 2.0),
-        ("biou@2px", "unit", "px"),
+        ("biou@2px", "width_unit", "px"),
         ("biou@0.02diag", "width", 0.02),
-        ("biou@1.5mm", "unit", "mm"),
-        ("masd", "kind", "masd"),
+        ("biou@1.5mm", "width_unit", "mm"),
+        ("masd", "base", "masd"),
     ],
 )
 def test_names(name, field, value):
-    assert getattr(get_distance_metric(name), field) == value
+    spec = get_metric(name, kind="boundary")
+    assert spec.kind == "boundary"
+    got = getattr(spec, field) if field == "base" else spec.params.get(field)
+    assert got == value
 
 
 # -- values -----------------------------------------------------------------------------------
@@ -113,8 +120,9 @@ def test_identical_masks_give_zero_distances():
     r = distance_metrics(m, m, ["hd", "hd95", "assd", "masd", "nsd@0", "biou@1px", "asd"])
     for name in ("hd", "hd95", "assd", "masd", "asd"):
         assert np.all(r[name] == 0)
-    assert r["nsd@0"][0] == 1.0
-    assert r["biou@1px"][0] == 1.0
+    assert r["nsd@0"][0, 0] == 1.0
+    assert r["biou@1px"][0, 0] == 1.0
+    assert r["asd"].shape == (1, 1, 2)
 
 
 def test_empty_policies():
@@ -125,7 +133,7 @@ def test_empty_policies():
     assert math.isnan(hausdorff_distance(sd, empty="nan")[0])
     assert hausdorff_distance(sd, empty="diagonal")[0] == pytest.approx(16 * math.sqrt(2))
     assert hausdorff_distance(sd, empty=42.0)[0] == 42.0
-    monai = DistanceEmpty(percentile_one_empty="nan")
+    monai = {"hdP": EmptyPolicy(target_empty=math.nan, prediction_empty=math.nan)}
     assert math.isnan(hausdorff_distance(sd, percentile=95, empty=monai)[0])
     assert hausdorff_distance(sd, empty=monai)[0] == math.inf
     assert surface_dice(sd, tolerance=1)[0] == 0.0
@@ -133,11 +141,40 @@ def test_empty_policies():
     assert both.cases() == ["both_empty"]
     assert math.isnan(assd(both)[0])
     assert math.isnan(surface_dice(both, tolerance=1)[0])
-    mr = DistanceEmpty(one_empty="nan", both_empty=0.0, overlap_both_empty=1.0)
+    mr = EmptyPolicy(zero_division=0.0, target_empty="nan", prediction_empty="nan")
     assert assd(both, empty=mr)[0] == 0.0
-    assert surface_dice(both, tolerance=1, empty=mr)[0] == 1.0
+    assert surface_dice(both, tolerance=1, empty=EmptyPolicy(zero_division=1.0))[0] == 1.0
+    assert surface_dice(both, tolerance=1, empty=1.0)[0] == 1.0
     r = distance_metrics(m, e, ["hd", "nsd@1"])
-    assert (r.n_inf["hd"], r.n_valid["nsd@1"], r.empty_cases["target_empty"]) == (1, 1, 1)
+    assert (r.n_inf["hd"], r.n_valid["nsd@1"]) == (1, 1)
+    assert r.empty_cases["hd"] == {
+        "both_empty": 0,
+        "target_empty": 1,
+        "prediction_empty": 0,
+        "both_present": 0,
+    }
+
+
+def test_deprecated_distance_empty_is_a_per_metric_mapping():
+    from segscore.metrics.empty import DistanceEmpty
+
+    m, e = _square(), np.zeros((16, 16), bool)
+    with pytest.warns(DeprecationWarning, match="DistanceEmpty is deprecated"):
+        old = DistanceEmpty(one_empty="nan", both_empty=0.0, overlap_both_empty=1.0)
+    assert old["hd"] == EmptyPolicy(
+        both_empty=0.0, target_empty=math.nan, prediction_empty=math.nan
+    )
+    assert old["nsd"] == EmptyPolicy(zero_division=1.0)
+    r = distance_metrics(m, e, ["hd95", "asd", "nsd@1"], empty=old)
+    assert math.isnan(r["hd95"][0, 0])
+    assert np.isnan(r["asd"]).all()
+    assert r["nsd@1"][0, 0] == 0.0
+    assert distance_metrics(e, e, ["nsd@1", "assd"], empty=old)["nsd@1"][0, 0] == 1.0
+    with (
+        pytest.warns(DeprecationWarning, match="DistanceEmpty is deprecated"),
+        pytest.raises(InputError, match=r"`one_empty` must"),
+    ):
+        DistanceEmpty(one_empty="worst")
 
 
 def test_multiclass_and_ignore():
@@ -145,25 +182,34 @@ def test_multiclass_and_ignore():
     target[2:8, 2:8] = 1
     target[10:18, 10:18] = 2
     pred = np.roll(target, 1, axis=0)
-    r = distance_metrics(pred, target, ["hd", "assd"], num_classes=3)
-    assert r.classes == (1, 2)
+    r = distance_metrics(pred, target, ["hd", "assd"], num_classes=3, include_background=False)
+    assert r.class_ids == (1, 2)
     for k in (1, 2):
         one = distance_metrics(pred == k, target == k, ["hd", "assd"])
-        assert r["hd"][k - 1] == one["hd"][0]
-        assert r["assd"][k - 1] == one["assd"][0]
+        assert r["hd"][0, k - 1] == one["hd"][0, 0]
+        assert r["assd"][0, k - 1] == one["assd"][0, 0]
     # an ignored band over class 2's bottom edge drops those surface elements
     ignored = target.copy()
     ignored[17:, :] = 255
-    sd = surface_distances(pred, ignored, num_classes=3, ignore_index=255)
+    sd = surface_distances(pred, ignored, num_classes=3, ignore_index=255, include_background=False)
     mask = np.zeros((20, 20), bool)
     mask[17:, :] = True
-    sd2 = surface_distances(pred, ignored, num_classes=3, ignore_index=255, ignore_mask=mask)
+    sd2 = surface_distances(
+        pred,
+        ignored,
+        num_classes=3,
+        ignore_index=255,
+        ignore_mask=mask,
+        include_background=False,
+    )
     assert sd.ignore == "ignore_index=255"
     assert sd2.ignore == "ignore_index=255 and ignore_mask"
     np.testing.assert_array_equal(sd.pred_to_target[1], sd2.pred_to_target[1])
     assert (
         sd.target_weights[1].size
-        < surface_distances(pred, target, num_classes=3).target_weights[1].size
+        < surface_distances(pred, target, num_classes=3, include_background=False)
+        .target_weights[1]
+        .size
     )
 
 
@@ -187,7 +233,7 @@ def test_boundary_iou_widths():
     target = _square((40, 40), (5, 5), (20, 20))
     pred = np.roll(target, 2, axis=1)
     assert boundary_iou(pred, target, width=1, unit="px")[0] == pytest.approx(
-        distance_metrics(pred, target, ["biou@1px"])["biou@1px"][0]
+        distance_metrics(pred, target, ["biou@1px"])["biou@1px"][0, 0]
     )
     # 0.02 * diag(40, 40) = 1.13 -> 1 px (Cheng et al. rounding)
     assert boundary_iou(pred, target)[0] == boundary_iou(pred, target, width=1, unit="px")[0]
@@ -195,15 +241,17 @@ def test_boundary_iou_widths():
     a = boundary_iou(pred, target, width=2.0, unit="mm", metric="euclidean", spacing=2.0)
     b = boundary_iou(pred, target, width=1.0, unit="px", metric="euclidean")
     assert a[0] == b[0]
-    assert math.isnan(
-        boundary_iou(np.zeros((4, 4), bool), np.zeros((4, 4), bool), width=1, unit="px")[0]
-    )
+    e = np.zeros((4, 4), bool)
+    assert math.isnan(boundary_iou(e, e, width=1, unit="px")[0])
+    assert boundary_iou(e, e, width=1, unit="px", empty=1.0)[0] == 1.0
+    with pytest.warns(DeprecationWarning, match="`empty_value` is deprecated"):
+        assert boundary_iou(e, e, width=1, unit="px", empty_value=0.0)[0] == 0.0
 
 
 def test_surfel_model_2d_and_3d():
     m = np.zeros((6, 7, 8), bool)
     m[1:4, 2:5, 2:6] = True
-    sd = surface_distances(m, m, surface="surfel", spacing=(1.0, 2.0, 3.0))
+    sd = surface_distances(m, m, surface="surfel", spacing=(1.0, 2.0, 3.0), spatial_dims=3)
     # closed surface of a 3x3x4 box of voxels (marching cubes: edges and corners are chamfered)
     assert sd.pred_weights[0].sum() > 0
     assert sd.connectivity is None
@@ -268,7 +316,7 @@ def test_symmetric_metrics(data, spacing, rule):
     for n in names:
         np.testing.assert_allclose(a[n], b[n], rtol=1e-12)
     np.testing.assert_array_equal(
-        distance_metrics(pred, target, ["asd"])["asd"][:, ::-1],
+        distance_metrics(pred, target, ["asd"])["asd"][..., ::-1],
         distance_metrics(target, pred, ["asd"])["asd"],
     )
 
@@ -345,3 +393,209 @@ def test_nearest_search_refuses_an_offset_outside_the_grid():
     with pytest.raises(ValueError, match="outside `grid`"):
         _kernel.nearest_offsets(grid, np.array([0]), np.array([-1]))
     assert _kernel.nearest_offsets(grid, np.array([0, 9]), np.array([0])).tolist() == [-1, -1]
+
+
+# -- one options object, one layout, one background rule ------------------------------------------
+def _label_pair(shape=(20, 20), seed=0):
+    rng = np.random.default_rng(seed)
+    target = np.zeros(shape, np.int64)
+    target[2:8, 2:8] = 1
+    target[10:18, 10:18] = 2
+    pred = np.roll(target, int(rng.integers(1, 3)), axis=0)
+    return pred, target
+
+
+NAMES = ["hd", "hd95", "asd", "assd", "masd", "nsd@1", "biou@1px"]
+
+
+def test_batch_of_images_equals_one_call_per_image():
+    rng = np.random.default_rng(4)
+    preds = rng.random((3, 12, 13)) < 0.3
+    targets = rng.random((3, 12, 13)) < 0.3
+    preds[1] = False  # an empty prediction inside the batch
+    batch = distance_metrics(preds, targets, NAMES)
+    assert batch["hd"].shape == (3, 1)
+    assert batch["asd"].shape == (3, 1, 2)
+    for n in range(3):
+        one = distance_metrics(preds[n], targets[n], NAMES)
+        for name in NAMES:
+            np.testing.assert_array_equal(batch[name][n], one[name][0])
+    assert batch.empty_cases["hd"]["prediction_empty"] == 1
+
+
+def test_spatial_dims_3_reads_one_volume():
+    m = np.zeros((6, 7, 8), bool)
+    m[1:4, 2:5, 2:6] = True
+    shifted = np.roll(m, 1, axis=0)
+    volume = distance_metrics(shifted, m, ["hd", "assd"], spatial_dims=3, spacing=(2.0, 1.0, 1.0))
+    assert volume["hd"].shape == (1, 1)
+    assert volume["hd"][0, 0] == 2.0  # the shift is along axis 0, spacing 2
+    batch = distance_metrics(shifted, m, ["hd"])  # 3-D without spatial_dims: 6 images
+    assert batch["hd"].shape == (6, 1)
+    many = distance_metrics(shifted[None], m[None], ["hd"], spacing=(2.0, 1.0, 1.0))  # 4-D
+    assert many["hd"][0, 0] == 2.0
+    sd = surface_distances(shifted, m, spatial_dims=3)
+    assert sd.shape == (6, 7, 8)
+    with pytest.raises(InputError, match=r"`spacing` must have 2 values"):
+        distance_metrics(shifted, m, ["hd"], spacing=(2.0, 1.0, 1.0))
+
+
+def test_per_case_functions_refuse_a_batch():
+    stack = np.zeros((2, 6, 6), bool)
+    with pytest.raises(
+        InputError,
+        match=r"`pred` must hold one case for surface_distances .*use distance_metrics for a "
+        r"batch, got a batch of 2 cases, shape \(2, 6, 6\)\.",
+    ):
+        surface_distances(stack, stack)
+    with pytest.raises(InputError, match=r"`pred` must hold one case for boundary_iou"):
+        boundary_iou(stack, stack, width=1, unit="px")
+    # a batch of one is one case
+    assert surface_distances(stack[:1], stack[:1]).shape == (6, 6)
+
+
+def test_background_rule_is_the_counting_options_rule():
+    from segscore.metrics.options import CountingOptions
+
+    pred, target = _label_pair()
+    all_classes = distance_metrics(pred, target, ["hd", "nsd@1"], num_classes=3)
+    assert all_classes.class_ids == (0, 1, 2)  # class 0 scored by default
+    background = distance_metrics(pred == 0, target == 0, ["hd", "nsd@1"])
+    assert all_classes["hd"][0, 0] == background["hd"][0, 0]
+    dropped = distance_metrics(
+        pred, target, ["hd"], options=CountingOptions(num_classes=3, include_background=False)
+    )
+    assert dropped.class_ids == (1, 2)
+    np.testing.assert_array_equal(dropped["hd"], all_classes["hd"][:, 1:])
+    assert dropped.conventions["hd"].include_background is False
+    assert dropped.conventions["hd"].classes == (1, 2)
+    # binary masks: one class, the foreground, class id 1, whatever the background rule
+    for keep in (True, False):
+        r = distance_metrics(pred == 1, target == 1, ["hd"], include_background=keep)
+        assert r.class_ids == (1,)
+        assert r["hd"][0, 0] == all_classes["hd"][0, 1]
+    with pytest.raises(InputError, match=r"`num_classes` must not be given with `options`"):
+        distance_metrics(
+            pred, target, ["hd"], options=CountingOptions(num_classes=3), num_classes=4
+        )
+
+
+def test_float_predictions_are_thresholded_as_confusion_does():
+    from segscore.metrics.counts import confusion
+
+    rng = np.random.default_rng(2)
+    prob = rng.random((10, 10))
+    target = rng.random((10, 10)) < 0.4
+    for threshold in (0.3, 0.5, 0.8):
+        r = distance_metrics(prob, target, ["hd", "assd"], threshold=threshold)
+        mask = distance_metrics(prob >= threshold, target, ["hd", "assd"])
+        np.testing.assert_array_equal(r["hd"], mask["hd"])
+        assert confusion(prob, target, threshold=threshold).tp[0, 0] == np.sum(
+            (prob >= threshold) & target
+        )
+    assert r.conventions["hd"].counting is not None
+    assert r.conventions["hd"].counting.threshold == 0.8
+    with pytest.raises(InputError, match=r"`target` must be a binary mask"):
+        distance_metrics(target, prob, ["hd"])
+
+
+def test_multilabel_is_refused():
+    m = np.zeros((2, 6, 6), bool)
+    with pytest.raises(InputError, match=r"`multilabel` must be False for boundary metrics"):
+        distance_metrics(m, m, ["hd"], multilabel=True)
+
+
+def test_counters_and_conventions_record():
+    e = np.zeros((3, 8, 8), bool)
+    t = e.copy()
+    t[:, 2:5, 2:5] = True
+    p = t.copy()
+    p[0] = False  # prediction empty
+    t[1] = False  # target empty
+    p[2] = np.roll(p[2], 1, 0)  # both present
+    r = distance_metrics(p, t, ["hd", "nsd@1", "asd"])
+    assert r.n_inf["hd"] == 2
+    assert r.n_valid["hd"] == 1
+    assert r.n_nan["hd"] == r.n_excluded["hd"] == 0
+    assert (r.n_inf["asd"], r.n_nan["asd"], r.n_valid["asd"]) == (2, 2, 2)
+    assert r.n_valid["nsd@1"] == 3
+    both = distance_metrics(e, e, ["hd", "nsd@1"])
+    assert both.n_nan == both.n_excluded == {"hd": 3, "nsd@1": 3}
+    assert both.empty_cases["nsd@1"]["both_empty"] == 3
+    c = r.conventions["hd"]
+    assert (c.metric, c.kind, c.preset, c.aggregation) == ("hd", "boundary", None, None)
+    assert c.boundary is not None
+    assert c.boundary["surface_model"] == "voxel_border(connectivity=1)"
+    assert c.boundary["spacing"] == [1.0, 1.0]
+    assert c.boundary["hd_percentile_rule"] == "max_directed"
+    assert c.empty == EmptyPolicy()
+    record = r.as_dict()
+    assert record["values"]["hd"][0] == ["Infinity"]
+    assert record["conventions"]["asd"]["empty"]["zero_division"] == "NaN"
+    assert record["class_ids"] == [1]
+
+
+def test_empty_argument_forms():
+    m, e = _square(), np.zeros((16, 16), bool)
+    names = ["hd", "hd95", "assd", "nsd@1", "biou@1px"]
+    word = distance_metrics(m, e, names, empty="diagonal")
+    for name in ("hd", "hd95", "assd"):
+        assert word[name][0, 0] == pytest.approx(16 * math.sqrt(2))
+    assert (word["nsd@1"][0, 0], word["biou@1px"][0, 0]) == (0.0, 0.0)  # ratios keep theirs
+    assert distance_metrics(m, e, ["hd"], empty=3.5)["hd"][0, 0] == 3.5
+    mapping = {"hd95": EmptyPolicy(target_empty=1.0), "hd": EmptyPolicy(target_empty=2.0)}
+    r = distance_metrics(m, e, ["hd", "hd95", "hd90"], empty=mapping)
+    assert (r["hd"][0, 0], r["hd95"][0, 0], r["hd90"][0, 0]) == (2.0, 1.0, 2.0)
+    r = distance_metrics(m, e, ["hd", "hd90"], empty={"hdP": EmptyPolicy(target_empty=1.0)})
+    assert (r["hd"][0, 0], r["hd90"][0, 0]) == (math.inf, 1.0)
+    assert r.conventions["hd90"].empty == EmptyPolicy(target_empty=1.0)
+    both = distance_metrics(e, e, names, empty=EmptyPolicy(zero_division=0.0))
+    assert all(both[n][0, 0] == 0.0 for n in names)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"empty": EmptyPolicy(target_empty=math.inf)},
+            r"`target_empty` must be NaN or a finite number for the ratio metric 'nsd@1' \(inf "
+            r"and 'diagonal' are distances\), got inf\.",
+        ),
+        (
+            {"empty": {"biou": EmptyPolicy(both_empty="diagonal")}},
+            r"`both_empty` must be NaN or a finite number for the ratio metric 'biou@1px'",
+        ),
+        (
+            {"empty": {"hd96x": EmptyPolicy()}},
+            r"`empty` must map metric names, 'hdP' or base names .*got the key 'hd96x'\.",
+        ),
+        ({"empty": {"hd": 1.0}}, r"`empty` must map metric names to EmptyPolicy, got 'hd': 1.0\."),
+        (
+            {"empty": "worst"},
+            r"`empty` must be NaN, a finite number, inf or 'diagonal', got 'worst'\.",
+        ),
+        ({"empty": -math.inf}, r"`empty` must be NaN, a finite number, inf or 'diagonal'"),
+    ],
+)
+def test_policy_validation_errors(kwargs, message):
+    with pytest.raises(InputError, match=message):
+        distance_metrics(_square(), _square(), ["hd", "nsd@1", "biou@1px"], **kwargs)
+
+
+def test_policy_values_and_overlap_refusal():
+    from segscore.metrics.counts import confusion
+    from segscore.metrics.overlap import iou
+    from segscore.metrics.reduce import score
+
+    assert EmptyPolicy(both_empty="inf").both_empty == math.inf
+    assert math.isnan(EmptyPolicy(both_empty="NaN").both_empty)
+    assert EmptyPolicy(target_empty="nan") == EmptyPolicy(target_empty=np.nan)
+    c = confusion(np.zeros((2, 2), int), np.zeros((2, 2), int))
+    with pytest.raises(
+        InputError, match=r"`prediction_empty` must be NaN or a finite number for a ratio metric"
+    ):
+        iou(c, empty=EmptyPolicy(prediction_empty="diagonal"))
+    with pytest.raises(InputError, match=r"for the ratio metric 'iou'"):
+        score(c, "iou", empty=EmptyPolicy(both_empty=math.inf))
+    with pytest.raises(InputError, match=r"`zero_division` must be NaN or a finite number"):
+        EmptyPolicy(zero_division="diagonal")  # type: ignore[arg-type]

@@ -53,18 +53,29 @@ def test_medpy(name, shape, spacing, seed):
     mb = pytest.importorskip("medpy.metric.binary")
     pred, target = _case(shape, seed)
     r = distance_metrics(
-        pred, target, ["hd", "hd95", "assd", "asd"], preset="medpy", spacing=spacing
+        pred,
+        target,
+        ["hd", "hd95", "assd", "asd"],
+        preset="medpy",
+        spacing=spacing,
+        spatial_dims=len(shape),
     )
-    assert r["hd"][0] == pytest.approx(mb.hd(pred, target, spacing), rel=RTOL)
-    assert r["hd95"][0] == pytest.approx(mb.hd95(pred, target, spacing), rel=RTOL)
-    assert r["assd"][0] == pytest.approx(mb.assd(pred, target, spacing), rel=RTOL)
-    assert r["asd"][0, 0] == pytest.approx(mb.asd(pred, target, spacing), rel=RTOL)
-    assert r["asd"][0, 1] == pytest.approx(mb.asd(target, pred, spacing), rel=RTOL)
+    assert r["hd"][0, 0] == pytest.approx(mb.hd(pred, target, spacing), rel=RTOL)
+    assert r["hd95"][0, 0] == pytest.approx(mb.hd95(pred, target, spacing), rel=RTOL)
+    assert r["assd"][0, 0] == pytest.approx(mb.assd(pred, target, spacing), rel=RTOL)
+    assert r["asd"][0, 0, 0] == pytest.approx(mb.asd(pred, target, spacing), rel=RTOL)
+    assert r["asd"][0, 0, 1] == pytest.approx(mb.asd(target, pred, spacing), rel=RTOL)
     # MedPy's connectivity parameter = segscore's voxel-border connectivity
     full = distance_metrics(
-        pred, target, ["hd95"], preset="medpy", spacing=spacing, connectivity=len(shape)
+        pred,
+        target,
+        ["hd95"],
+        preset="medpy",
+        spacing=spacing,
+        connectivity=len(shape),
+        spatial_dims=len(shape),
     )
-    assert full["hd95"][0] == pytest.approx(
+    assert full["hd95"][0, 0] == pytest.approx(
         mb.hd95(pred, target, spacing, connectivity=len(shape)), rel=RTOL
     )
 
@@ -83,43 +94,50 @@ def test_monai(name, shape, spacing, seed):
         ["hd", "hd95", "hd80", "assd", "asd", "nsd@1.0", "nsd@1.5"],
         preset="monai",
         spacing=spacing,
+        spatial_dims=len(shape),
     )
     kw = {"rel": 3e-6, "abs": 1e-6}  # MONAI computes and interpolates in float32
-    assert r["hd"][0] == pytest.approx(
+    assert r["hd"][0, 0] == pytest.approx(
         mm.compute_hausdorff_distance(p, t, include_background=True, spacing=sp).item(), **kw
     )
-    assert r["hd95"][0] == pytest.approx(
+    assert r["hd95"][0, 0] == pytest.approx(
         mm.compute_hausdorff_distance(
             p, t, include_background=True, percentile=95, spacing=sp
         ).item(),
         **kw,
     )
-    assert r["hd80"][0] == pytest.approx(
+    assert r["hd80"][0, 0] == pytest.approx(
         mm.compute_hausdorff_distance(
             p, t, include_background=True, percentile=80, spacing=sp
         ).item(),
         **kw,
     )
-    assert r["assd"][0] == pytest.approx(
+    assert r["assd"][0, 0] == pytest.approx(
         mm.compute_average_surface_distance(
             p, t, include_background=True, symmetric=True, spacing=sp
         ).item(),
         **kw,
     )
-    assert r["asd"][0, 0] == pytest.approx(
+    assert r["asd"][0, 0, 0] == pytest.approx(
         mm.compute_average_surface_distance(p, t, include_background=True, spacing=sp).item(), **kw
     )
     for tol in (1.0, 1.5):
         ref = mm.compute_surface_dice(p, t, [tol], include_background=True, spacing=sp).item()
-        assert r[f"nsd@{tol}"][0] == pytest.approx(ref, **kw)
+        assert r[f"nsd@{tol}"][0, 0] == pytest.approx(ref, **kw)
     # MONAI directed HD = segscore rule 'directed'
     directed = distance_metrics(
-        pred, target, ["hd95"], preset="monai", spacing=spacing, rule="directed"
+        pred,
+        target,
+        ["hd95"],
+        preset="monai",
+        spacing=spacing,
+        rule="directed",
+        spatial_dims=len(shape),
     )
     ref = mm.compute_hausdorff_distance(
         p, t, include_background=True, percentile=95, spacing=sp, directed=True
     )
-    assert directed["hd95"][0] == pytest.approx(ref.item(), **kw)
+    assert directed["hd95"][0, 0] == pytest.approx(ref.item(), **kw)
 
 
 @pytest.mark.parametrize(("name", "shape", "spacing", "seed"), CASES, ids=IDS)
@@ -133,16 +151,17 @@ def test_deepmind(name, shape, spacing, seed):
         ["hd95", "hd50", "hd100", "asd", "nsd@1", "nsd@2"],
         preset="deepmind",
         spacing=spacing,
+        spatial_dims=len(shape),
     )
     for p in (95, 50, 100):
-        assert r[f"hd{p}"][0] == pytest.approx(sdm.compute_robust_hausdorff(d, p), rel=RTOL)
+        assert r[f"hd{p}"][0, 0] == pytest.approx(sdm.compute_robust_hausdorff(d, p), rel=RTOL)
     gt_to_pred, pred_to_gt = sdm.compute_average_surface_distance(d)
-    assert r["asd"][0, 0] == pytest.approx(pred_to_gt, rel=RTOL)
-    assert r["asd"][0, 1] == pytest.approx(gt_to_pred, rel=RTOL)
+    assert r["asd"][0, 0, 0] == pytest.approx(pred_to_gt, rel=RTOL)
+    assert r["asd"][0, 0, 1] == pytest.approx(gt_to_pred, rel=RTOL)
     for tol in (1.0, 2.0):
         ref = sdm.compute_surface_dice_at_tolerance(d, tol)
-        assert r[f"nsd@{tol:g}"][0] == pytest.approx(ref, rel=RTOL)
-    sd = surface_distances(pred, target, surface="surfel", spacing=spacing)
+        assert r[f"nsd@{tol:g}"][0, 0] == pytest.approx(ref, rel=RTOL)
+    sd = surface_distances(pred, target, surface="surfel", spacing=spacing, spatial_dims=len(shape))
     np.testing.assert_allclose(np.sort(sd.target_to_pred[0]), d["distances_gt_to_pred"], rtol=1e-12)
     assert sd.pred_weights[0].sum() == pytest.approx(d["surfel_areas_pred"].sum(), rel=1e-12)
 
@@ -171,9 +190,14 @@ def test_torchmetrics_hausdorff():
             p, t, num_classes=2, include_background=False, input_format="index"
         )
         r = distance_metrics(
-            pred.astype(int), target.astype(int), ["hd"], preset="torchmetrics", num_classes=2
+            pred.astype(int),
+            target.astype(int),
+            ["hd"],
+            preset="torchmetrics",
+            num_classes=2,
+            include_background=False,
         )
-        assert r["hd"][0] == pytest.approx(ref.item(), rel=RTOL)
+        assert r["hd"][0, 0] == pytest.approx(ref.item(), rel=RTOL)
 
 
 # -- CONVENTIONS §5.1 ------------------------------------------------------------------------------
@@ -193,26 +217,26 @@ def test_conventions_5_1_experiment():
     medpy = distance_metrics(pred, target, ["hd", "hd95", "assd", "masd", "nsd@1"], preset="medpy")
     monai = distance_metrics(pred, target, ["hd95", "nsd@1"], preset="monai")
     deepmind = distance_metrics(pred, target, ["hd95", "asd", "nsd@1"], preset="deepmind")
-    assert medpy["hd"][0] == pytest.approx(24.04, abs=0.005)
-    assert medpy["hd95"][0] == pytest.approx(1.00, abs=0.005)
-    assert monai["hd95"][0] == pytest.approx(2.08, abs=0.005)
-    assert deepmind["hd95"][0] == pytest.approx(21.93, abs=0.005)
-    assert medpy["assd"][0] == pytest.approx(1.0856, abs=5e-5)
-    assert medpy["masd"][0] == pytest.approx(1.0710, abs=5e-5)
-    assert deepmind["asd"][0, 1] == pytest.approx(0.50, abs=0.005)  # gt -> pred
-    assert deepmind["asd"][0, 0] == pytest.approx(2.27, abs=0.005)  # pred -> gt
-    assert deepmind["nsd@1"][0] == pytest.approx(0.9585, abs=5e-5)
-    assert monai["nsd@1"][0] == pytest.approx(0.9744, abs=5e-5)
+    assert medpy["hd"][0, 0] == pytest.approx(24.04, abs=0.005)
+    assert medpy["hd95"][0, 0] == pytest.approx(1.00, abs=0.005)
+    assert monai["hd95"][0, 0] == pytest.approx(2.08, abs=0.005)
+    assert deepmind["hd95"][0, 0] == pytest.approx(21.93, abs=0.005)
+    assert medpy["assd"][0, 0] == pytest.approx(1.0856, abs=5e-5)
+    assert medpy["masd"][0, 0] == pytest.approx(1.0710, abs=5e-5)
+    assert deepmind["asd"][0, 0, 1] == pytest.approx(0.50, abs=0.005)  # gt -> pred
+    assert deepmind["asd"][0, 0, 0] == pytest.approx(2.27, abs=0.005)  # pred -> gt
+    assert deepmind["nsd@1"][0, 0] == pytest.approx(0.9585, abs=5e-5)
+    assert monai["nsd@1"][0, 0] == pytest.approx(0.9744, abs=5e-5)
     # ... and the real peers give the same numbers on this geometry
     mb = pytest.importorskip("medpy.metric.binary")
     sdm = pytest.importorskip("surface_distance")
-    assert mb.hd(pred, target) == pytest.approx(medpy["hd"][0], rel=RTOL)
-    assert mb.hd95(pred, target) == pytest.approx(medpy["hd95"][0], rel=RTOL)
-    assert mb.assd(pred, target) == pytest.approx(medpy["assd"][0], rel=RTOL)
+    assert mb.hd(pred, target) == pytest.approx(medpy["hd"][0, 0], rel=RTOL)
+    assert mb.hd95(pred, target) == pytest.approx(medpy["hd95"][0, 0], rel=RTOL)
+    assert mb.assd(pred, target) == pytest.approx(medpy["assd"][0, 0], rel=RTOL)
     d = sdm.compute_surface_distances(target, pred, (1.0, 1.0))
-    assert sdm.compute_robust_hausdorff(d, 95) == pytest.approx(deepmind["hd95"][0], rel=RTOL)
+    assert sdm.compute_robust_hausdorff(d, 95) == pytest.approx(deepmind["hd95"][0, 0], rel=RTOL)
     assert sdm.compute_surface_dice_at_tolerance(d, 1.0) == pytest.approx(
-        deepmind["nsd@1"][0], rel=RTOL
+        deepmind["nsd@1"][0, 0], rel=RTOL
     )
 
 
@@ -234,10 +258,14 @@ def _cube(shift_axis=None, spacing=None):
 def test_edge_table_shifted_cube(axis, voxel, surfel):
     p, t = _cube(axis)
     sp = (1.0, 0.8, 2.5)
-    v = distance_metrics(p, t, ["hd95", "assd", "nsd@1"], preset="monai", spacing=sp)
-    s = distance_metrics(p, t, ["hd95", "masd", "nsd@1"], preset="deepmind", spacing=sp)
-    assert (v["hd95"][0], v["assd"][0], v["nsd@1"][0]) == pytest.approx(voxel, abs=5e-5)
-    assert (s["hd95"][0], s["masd"][0], s["nsd@1"][0]) == pytest.approx(surfel, abs=5e-4)
+    v = distance_metrics(
+        p, t, ["hd95", "assd", "nsd@1"], preset="monai", spacing=sp, spatial_dims=3
+    )
+    s = distance_metrics(
+        p, t, ["hd95", "masd", "nsd@1"], preset="deepmind", spacing=sp, spatial_dims=3
+    )
+    assert (v["hd95"][0, 0], v["assd"][0, 0], v["nsd@1"][0, 0]) == pytest.approx(voxel, abs=5e-5)
+    assert (s["hd95"][0, 0], s["masd"][0, 0], s["nsd@1"][0, 0]) == pytest.approx(surfel, abs=5e-4)
 
 
 def test_edge_table_single_voxels():
@@ -245,12 +273,17 @@ def test_edge_table_single_voxels():
     p = t.copy()
     t[12, 12, 10] = True
     p[12, 12, 12] = True
-    v = distance_metrics(p, t, ["hd", "hd95", "assd", "nsd@1"], preset="monai")
-    assert (v["hd"][0], v["hd95"][0], v["assd"][0], v["nsd@1"][0]) == (2.0, 2.0, 2.0, 0.0)
-    s = distance_metrics(p, t, ["hd95", "masd", "nsd@1"], preset="deepmind")
-    assert (s["hd95"][0], s["masd"][0], s["nsd@1"][0]) == pytest.approx((2.0, 1.5, 0.5))
-    same = distance_metrics(t, t, ["hd95", "assd", "nsd@1"], preset="deepmind")
-    assert (same["hd95"][0], same["assd"][0], same["nsd@1"][0]) == (0.0, 0.0, 1.0)
+    v = distance_metrics(p, t, ["hd", "hd95", "assd", "nsd@1"], preset="monai", spatial_dims=3)
+    assert (v["hd"][0, 0], v["hd95"][0, 0], v["assd"][0, 0], v["nsd@1"][0, 0]) == (
+        2.0,
+        2.0,
+        2.0,
+        0.0,
+    )
+    s = distance_metrics(p, t, ["hd95", "masd", "nsd@1"], preset="deepmind", spatial_dims=3)
+    assert (s["hd95"][0, 0], s["masd"][0, 0], s["nsd@1"][0, 0]) == pytest.approx((2.0, 1.5, 0.5))
+    same = distance_metrics(t, t, ["hd95", "assd", "nsd@1"], preset="deepmind", spatial_dims=3)
+    assert (same["hd95"][0, 0], same["assd"][0, 0], same["nsd@1"][0, 0]) == (0.0, 0.0, 1.0)
 
 
 def test_edge_table_empty_masks_monai():
@@ -261,7 +294,9 @@ def test_edge_table_empty_masks_monai():
     for pred, target in ((e, t), (e, e)):
         P = torch.from_numpy(pred[None, None].astype(np.float32))
         T = torch.from_numpy(target[None, None].astype(np.float32))
-        r = distance_metrics(pred, target, ["hd", "hd95", "assd", "nsd@1"], preset="monai")
+        r = distance_metrics(
+            pred, target, ["hd", "hd95", "assd", "nsd@1"], preset="monai", spatial_dims=3
+        )
         refs = {
             "hd": mm.compute_hausdorff_distance(P, T, include_background=True).item(),
             "hd95": mm.compute_hausdorff_distance(
@@ -273,15 +308,55 @@ def test_edge_table_empty_masks_monai():
             "nsd@1": mm.compute_surface_dice(P, T, [1.0], include_background=True).item(),
         }
         for k, ref in refs.items():
-            got = r[k][0]
+            got = r[k][0, 0]
             assert (math.isnan(got) and math.isnan(ref)) or got == ref, (k, got, ref)
 
 
 def test_medpy_and_deepmind_empty_presets():
     _, t = _cube()
     e = np.zeros_like(t)
-    med = distance_metrics(e, t, ["hd", "hd95", "assd"], preset="medpy")  # MedPy raises: NaN here
-    assert all(math.isnan(med[k][0]) for k in ("hd", "hd95", "assd"))
-    dm = distance_metrics(e, e, ["hd95", "nsd@1"], preset=get_preset("deepmind").name)
-    assert dm["hd95"][0] == math.inf  # DeepMind: robust HD of two empty surfaces is inf
-    assert math.isnan(dm["nsd@1"][0])
+    med = distance_metrics(
+        e, t, ["hd", "hd95", "assd"], preset="medpy", spatial_dims=3
+    )  # MedPy raises: NaN here
+    assert all(math.isnan(med[k][0, 0]) for k in ("hd", "hd95", "assd"))
+    dm = distance_metrics(
+        e, e, ["hd95", "nsd@1"], preset=get_preset("deepmind").name, spatial_dims=3
+    )
+    assert dm["hd95"][0, 0] == math.inf  # DeepMind: robust HD of two empty surfaces is inf
+    assert math.isnan(dm["nsd@1"][0, 0])
+
+
+@pytest.mark.parametrize("dims", [2, 3])
+def test_deepmind_empty_surfaces_under_numpy_1(monkeypatch, dims):
+    """DeepMind's own code on empty surfaces, run with the NumPy 1 names it uses (np.Inf):
+    the directed average distances per direction, robust HD and NSD."""
+    sdm = pytest.importorskip("surface_distance")
+    monkeypatch.setattr(np, "Inf", np.inf, raising=False)
+    monkeypatch.setattr(np, "NaN", np.nan, raising=False)
+    shape = (12,) * dims
+    t = np.zeros(shape, bool)
+    t[(slice(3, 8),) * dims] = True
+    e = np.zeros_like(t)
+    spacing = (1.0,) * dims
+    for pred, target in ((e, t), (t, e), (e, e), (np.roll(t, 1, 0), t)):
+        d = sdm.compute_surface_distances(target, pred, spacing)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            gt_to_pred, pred_to_gt = sdm.compute_average_surface_distance(d)
+            nsd = sdm.compute_surface_dice_at_tolerance(d, 1.0)
+        r = distance_metrics(
+            pred, target, ["asd", "hd95", "hd100", "nsd@1"], preset="deepmind", spatial_dims=dims
+        )
+        np.testing.assert_allclose(r["asd"][0, 0], [pred_to_gt, gt_to_pred], rtol=1e-12)
+        for p in (95, 100):
+            ref = sdm.compute_robust_hausdorff(d, p)
+            np.testing.assert_allclose(r[f"hd{p}"][0, 0], ref, rtol=1e-12)
+        np.testing.assert_allclose(r["nsd@1"][0, 0], nsd, rtol=1e-12)
+    # the prediction empty: (inf, NaN) in DeepMind's order (target -> pred, pred -> target)
+    d = sdm.compute_surface_distances(t, e, spacing)
+    with np.errstate(invalid="ignore"):
+        assert np.array_equal(
+            sdm.compute_average_surface_distance(d), (np.inf, np.nan), equal_nan=True
+        )
+    # ... and the segscore default gives the same natural pair, in segscore's order
+    r = distance_metrics(e, t, ["asd"], spatial_dims=dims)
+    np.testing.assert_array_equal(r["asd"][0, 0], [np.nan, np.inf])

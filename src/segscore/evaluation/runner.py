@@ -196,40 +196,48 @@ def _with_distances(
     from dataclasses import replace
 
     from segscore.metrics.boundary import distance_metrics
+    from segscore.metrics.conventions import jsonable
+    from segscore.metrics.options import CountingOptions
 
     if options.multilabel:
         raise DatasetError("boundary metrics are not available for multilabel stacks.")
     spacing = options.spacing if options.spacing is not None else file_spacing
-    if options.num_classes is None:
-        pred_mask = p >= options.threshold if p.dtype.kind == "f" else p != 0
-        target_mask = t != 0
-    else:
-        pred_mask, target_mask = p, t
     try:
+        counting = CountingOptions(
+            num_classes=options.num_classes,
+            threshold=options.threshold,
+            ignore_index=options.ignore_index,
+            spatial_dims=p.ndim,  # the arrays of a case are one image or one volume
+            include_background=options.distance_background,
+        )
         found = distance_metrics(
-            pred_mask,
-            target_mask,
+            p,
+            t,
             options.distance_metrics,
+            options=counting,
             preset=options.preset,
             spacing=spacing,
-            num_classes=options.num_classes,
-            include_background=options.distance_background,
-            ignore_index=options.ignore_index,
         )
     except InputError as exc:
         raise DatasetError(f"case {case.name!r} ({str(case.pred)!r}): {exc}") from exc
     values: dict[str, FloatArray] = {}
     for name, array in found.values.items():
-        if array.ndim == 2:  # 'asd': both directions
-            values[f"{name}_pred_to_target"] = np.asarray(array[:, 0], dtype=np.float64)
-            values[f"{name}_target_to_pred"] = np.asarray(array[:, 1], dtype=np.float64)
+        row = array[0]  # the one case
+        if row.ndim == 2:  # 'asd': both directions
+            values[f"{name}_pred_to_target"] = np.asarray(row[:, 0], dtype=np.float64)
+            values[f"{name}_target_to_pred"] = np.asarray(row[:, 1], dtype=np.float64)
         else:
-            values[name] = np.asarray(array, dtype=np.float64)
+            values[name] = np.asarray(row, dtype=np.float64)
+    first = next(iter(found.conventions.values()))
+    record = dict(first.as_dict())
+    record.pop("metric")
+    record.update(record.pop("boundary") or {})
+    record["empty"] = {name: c.empty for name, c in found.conventions.items()}
     return replace(
         result,
         distances=values,
-        distance_classes=tuple(found.classes),
-        distance_conventions=found.conventions,
+        distance_classes=found.class_ids,
+        distance_conventions=jsonable(record),
     )
 
 

@@ -3,9 +3,12 @@
 A :class:`Preset` fixes the overlap conventions (aggregation rule of
 :data:`segscore.metrics.reduce.AGGREGATIONS`, :class:`~segscore.metrics.empty.EmptyPolicy`,
 ``include_background``) and the boundary conventions (surface model, erosion connectivity,
-Hausdorff percentile rule and interpolation, ASSD variant, :class:`DistanceEmpty` policy, boundary
-IoU depth). ``overlap_kwargs()`` feeds :func:`segscore.score`, ``distance_kwargs()`` feeds
-:func:`~segscore.metrics.boundary.distance_metrics`.
+Hausdorff percentile rule and interpolation, ASSD variant, boundary IoU depth). Empty masks take
+one :class:`~segscore.metrics.empty.EmptyPolicy` per metric: :meth:`Preset.empty_for` looks up the
+metric's exact name, then ``'hdP'`` for any Hausdorff percentile, then its base name, then the
+family default (``empty`` for overlap metrics, ``boundary_empty`` for boundary metrics).
+``overlap_kwargs()`` feeds :func:`segscore.score`, ``distance_kwargs()`` and ``empty_for()``
+feed :func:`~segscore.metrics.boundary.distance_metrics`.
 
 The full table, with the peer function each row reproduces and the tests that check it, is in
 ``docs/conventions.md``. Libraries without distance metrics (``mmseg``, ``nnunet``, ``smp``)
@@ -15,16 +18,26 @@ carry segscore's distance defaults and ``has_distance=False``.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from segscore._types import Aggregation, AssdVariant, BoundaryMetric, PercentileRule, SurfaceModel
 from segscore._validation import fail
-from segscore.metrics.empty import DistanceEmpty, EmptyPolicy
+from segscore.metrics.empty import EmptyPolicy, lookup_policy
+from segscore.metrics.registry import MetricSpec, _parse_or_none
 
 __all__ = ["PRESETS", "Preset", "get_preset"]
 
 NAN = math.nan
+INF = math.inf
+
+_DISTANCES = ("hd", "asd", "assd", "masd")
+
+
+def _distances(policy: EmptyPolicy) -> dict[str, EmptyPolicy]:
+    """Return the same policy for every distance metric (the base names hd, asd, assd, masd)."""
+    return dict.fromkeys(_DISTANCES, policy)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,12 +53,16 @@ class Preset:
     aggregation : str
         Overlap aggregation rule (:data:`segscore.metrics.reduce.AGGREGATIONS`).
     empty : EmptyPolicy
-        Overlap empty policy.
+        Overlap empty policy (the overlap family default).
     include_background : bool
         Whether class 0 enters overlap means.
     metric_empty : dict of str to EmptyPolicy
-        Per-metric overrides of ``empty`` (MedPy's ``dc`` and ``jc`` disagree).
-    surface, connectivity, rule, interpolation, assd_variant, distance_empty, boundary_metric
+        Per-metric policies, keyed by exact name (``'hd95'``), ``'hdP'`` (every Hausdorff
+        percentile) or base name (``'hd'``, ``'nsd'``, ``'iou'``); MedPy's ``dc`` and ``jc``
+        disagree, MONAI's HD and HD95 too.
+    boundary_empty : EmptyPolicy
+        The boundary family default (the natural values of :mod:`segscore.metrics.empty`).
+    surface, connectivity, rule, interpolation, assd_variant, boundary_metric
         Boundary conventions (:mod:`segscore.metrics.boundary`).
     has_distance : bool
         Whether the library defines boundary metrics at all.
@@ -57,6 +74,9 @@ class Preset:
     >>> p = get_preset("medpy")
     >>> p.distance_kwargs()["rule"], p.overlap_kwargs("iou")["empty"].zero_division
     ('pooled', 1.0)
+    >>> from segscore.metrics.registry import get_metric
+    >>> get_preset("monai").empty_for(get_metric("hd95")).target_empty
+    nan
     """
 
     name: str
@@ -69,15 +89,38 @@ class Preset:
     rule: PercentileRule = "max_directed"
     interpolation: str = "linear"
     assd_variant: AssdVariant = "pooled"
-    distance_empty: DistanceEmpty = field(default_factory=DistanceEmpty)
+    boundary_empty: EmptyPolicy = field(default_factory=EmptyPolicy)
     boundary_metric: BoundaryMetric = "chessboard"
     has_distance: bool = True
-    metric_empty: dict[str, EmptyPolicy] = field(default_factory=dict)
+    metric_empty: Mapping[str, EmptyPolicy] = field(default_factory=dict)
     notes: str = ""
+
+    def empty_for(self, spec: MetricSpec) -> EmptyPolicy:
+        """Return the empty policy of a metric (exact name, ``'hdP'``, base name, family default).
+
+        Examples
+        --------
+        >>> from segscore.metrics.registry import get_metric
+        >>> dm = get_preset("deepmind")
+        >>> dm.empty_for(get_metric("hd99")).both_empty, dm.empty_for(get_metric("hd")).both_empty
+        (inf, None)
+        """
+        found = lookup_policy(
+            self.metric_empty,
+            spec.name,
+            spec.base,
+            spec.base == "hd" and "percentile" in spec.params,
+        )
+        if found is not None:
+            return found
+        return self.empty if spec.kind == "overlap" else self.boundary_empty
 
     def overlap_kwargs(self, metric: str | None = None) -> dict[str, Any]:
         """Keyword arguments for :func:`segscore.score` (``metric`` picks a per-metric policy)."""
-        empty = self.metric_empty.get(metric, self.empty) if metric is not None else self.empty
+        empty = self.empty
+        spec = _parse_or_none(metric) if isinstance(metric, str) else None
+        if spec is not None and spec.kind == "overlap":
+            empty = self.empty_for(spec)
         return {
             "aggregation": self.aggregation,
             "empty": empty,
@@ -92,7 +135,6 @@ class Preset:
             "rule": self.rule,
             "interpolation": self.interpolation,
             "assd_variant": self.assd_variant,
-            "empty": self.distance_empty,
             "boundary_metric": self.boundary_metric,
         }
 
@@ -110,7 +152,7 @@ class Preset:
             "rule": self.rule,
             "interpolation": self.interpolation,
             "assd_variant": self.assd_variant,
-            "distance_empty": self.distance_empty.as_dict(),
+            "boundary_empty": self.boundary_empty.as_dict(),
             "boundary_metric": self.boundary_metric,
             "has_distance": self.has_distance,
             "notes": self.notes,
@@ -130,9 +172,11 @@ PRESETS: dict[str, Preset] = {
             include_background=True,
             rule="max_directed",
             assd_variant="pooled",
-            distance_empty=DistanceEmpty(
-                one_empty="inf", both_empty="nan", percentile_one_empty="nan"
-            ),
+            metric_empty={
+                # MONAI: HD inf with one mask empty, but HD95 NaN (#9095); directed ASD inf.
+                "hdP": EmptyPolicy(target_empty=NAN, prediction_empty=NAN),
+                "asd": EmptyPolicy(target_empty=INF, prediction_empty=INF),
+            },
             notes="MONAI's aggregate gives 0 when every value is NaN; segscore gives NaN. "
             "MONAI distances are float32 (agreement to ~1e-7 relative). percentile=0 means max "
             "in MONAI (`if not percentile`).",
@@ -143,10 +187,12 @@ PRESETS: dict[str, Preset] = {
             aggregation="per_image_per_class",
             empty=EmptyPolicy(),
             include_background=True,
-            metric_empty={"iou": EmptyPolicy(zero_division=1.0)},
+            metric_empty={
+                "iou": EmptyPolicy(zero_division=1.0),
+                **_distances(EmptyPolicy(target_empty=NAN, prediction_empty=NAN)),
+            },
             rule="pooled",
             assd_variant="pooled",
-            distance_empty=DistanceEmpty(one_empty="nan", both_empty="nan"),
             notes="MedPy raises RuntimeError on any empty mask; the preset returns NaN (counted). "
             "dc of two empty masks is NaN under NumPy 2 (observed), jc is 1.",
         ),
@@ -160,9 +206,9 @@ PRESETS: dict[str, Preset] = {
             surface="surfel",
             rule="area_weighted",
             assd_variant="mean_of_means",
-            distance_empty=DistanceEmpty(
-                one_empty="inf", both_empty="nan", percentile_both_empty="inf"
-            ),
+            # compute_robust_hausdorff gives inf for two empty surfaces; the rest is natural:
+            # asd (inf, NaN) in DeepMind's order when the prediction is empty, NSD 0 / NaN.
+            metric_empty={"hdP": EmptyPolicy(both_empty=INF)},
             notes="DeepMind gives no symmetric ASSD (average_surface_distance gives its two "
             "directed values, in reverse order). Under NumPy 2 it raises on an empty surface "
             "(np.Inf); the values shown are those of its code under NumPy 1.",
@@ -173,10 +219,16 @@ PRESETS: dict[str, Preset] = {
             aggregation="images_then_classes",
             empty=EmptyPolicy(),
             include_background=False,
-            metric_empty={"dice": EmptyPolicy(both_empty=1.0)},
+            metric_empty={
+                "dice": EmptyPolicy(both_empty=1.0),
+                **_distances(
+                    EmptyPolicy(zero_division=0.0, target_empty=NAN, prediction_empty=NAN)
+                ),
+                "nsd": EmptyPolicy(zero_division=1.0),
+                "biou": EmptyPolicy(zero_division=1.0),
+            },
             rule="max_directed",
             assd_variant="pooled",
-            distance_empty=DistanceEmpty(one_empty="nan", both_empty=0.0, overlap_both_empty=1.0),
             boundary_metric="euclidean",
             notes="Not installed here: checked against numbers worked out from its code. "
             "'masd' gives its MASD. Boundary IoU uses d = 1 px, Euclidean ('biou@1px').",
@@ -189,7 +241,6 @@ PRESETS: dict[str, Preset] = {
             empty=EmptyPolicy(),
             include_background=True,
             rule="max_directed",
-            distance_empty=DistanceEmpty(one_empty="inf", both_empty="nan"),
             notes="torchmetrics has only the maximum HD, 2-D only; it raises when both masks are "
             "empty and misplaces distances on non-square crops (z[i * h + j]).",
         ),

@@ -227,7 +227,7 @@ def score(
         fail(f"`counts` must be Counts of shape (N, C) (one row per image), got {shape}.")
     spec = get_metric(metric, kind="overlap")
     check_option("aggregation", aggregation, AGGREGATIONS)
-    policy = as_empty_policy(empty)
+    policy = as_empty_policy(empty, spec.name)
     n_classes = counts.n_classes
     if include_background is None:
         include_background = True if options is None else options.background

@@ -26,8 +26,9 @@ option             values                                                       
 ``interpolation``  numpy percentile method for the pooled / directed rules      numpy, torch
 ``assd variant``   ``"pooled"``: weighted mean of both directions' distances;   MedPy, MONAI, MR
                    ``"mean_of_means"`` (MASD): mean of the two directed means   MR masd
-``empty``          :class:`DistanceEmpty`: values when one or both surfaces     see presets
-                   are empty (NaN, inf, the image diagonal or a number)
+``empty``          :class:`~segscore.metrics.empty.EmptyPolicy` per metric:     see presets
+                   values when one or both surfaces are empty (NaN, inf, the
+                   image diagonal or a number)
 =================  ===========================================================  =================
 
 Distances are Euclidean in the units of ``spacing`` (numpy axis order) between element centres:
@@ -49,7 +50,6 @@ builds on them without an import cycle.
 
 from segscore._types import ASSD_VARIANTS, PERCENTILE_RULES, SURFACE_MODELS
 from segscore.metrics.boundary.dispatch import (
-    DistanceMetricSpec,
     DistanceResult,
     distance_metrics,
     get_distance_metric,
@@ -62,15 +62,13 @@ from segscore.metrics.boundary.reductions import (
     hausdorff_distance,
     surface_dice,
 )
-from segscore.metrics.empty import DEFAULT_DISTANCE_EMPTY, DistanceEmpty
+from segscore.metrics.empty import DistanceEmpty
 
 __all__ = [
     "ASSD_VARIANTS",
-    "DEFAULT_DISTANCE_EMPTY",
     "PERCENTILE_RULES",
     "SURFACE_MODELS",
     "DistanceEmpty",
-    "DistanceMetricSpec",
     "DistanceResult",
     "SurfaceDistances",
     "assd",

@@ -12,8 +12,10 @@ from numpy.typing import ArrayLike
 from segscore._types import SURFACE_MODELS, FloatArray, SurfaceModel
 from segscore._validation import check_int, check_option, fail
 from segscore.metrics.boundary.extraction import _surfaces
-from segscore.metrics.boundary.inputs import _prepare
+from segscore.metrics.boundary.inputs import _one_case, _options, _prepare, _Prepared
 from segscore.metrics.boundary.surfel_tables import surfel_area_table
+from segscore.metrics.empty import EmptyCase
+from segscore.metrics.options import CountingOptions
 
 __all__ = ["SurfaceDistances", "surface_distances"]
 
@@ -29,8 +31,8 @@ class SurfaceDistances:
         other (inf when the other surface is empty), in the units of ``spacing``, in raster order.
     pred_weights, target_weights : tuple of ndarray of float64
         Per class, the weight of each element (1 for voxels, length or area for surfels).
-    classes : tuple of int
-        Class label of each entry (``(1,)`` for a binary mask).
+    class_ids : tuple of int
+        Class id of each entry (``(1,)`` for a binary mask: its foreground).
     spacing : tuple of float
         Voxel spacing, numpy axis order.
     shape : tuple of int
@@ -47,7 +49,7 @@ class SurfaceDistances:
     target_to_pred: tuple[FloatArray, ...]
     pred_weights: tuple[FloatArray, ...]
     target_weights: tuple[FloatArray, ...]
-    classes: tuple[int, ...]
+    class_ids: tuple[int, ...]
     spacing: tuple[float, ...]
     shape: tuple[int, ...]
     surface: SurfaceModel
@@ -59,19 +61,12 @@ class SurfaceDistances:
         """Image diagonal in the units of ``spacing``: ``sqrt(sum((n_i * s_i) ** 2))``."""
         return math.sqrt(sum((n * s) ** 2 for n, s in zip(self.shape, self.spacing, strict=True)))
 
-    def cases(self) -> list[str]:
-        """Per class: ``'both_present'``, ``'target_empty'``, ``'prediction_empty'`` or ``'both_empty'``."""
-        out = []
-        for p, t in zip(self.pred_weights, self.target_weights, strict=True):
-            if p.size and t.size:
-                out.append("both_present")
-            elif p.size:
-                out.append("target_empty")
-            elif t.size:
-                out.append("prediction_empty")
-            else:
-                out.append("both_empty")
-        return out
+    def cases(self) -> list[EmptyCase]:
+        """Per class, the :class:`~segscore.metrics.empty.EmptyCase` of the two surfaces."""
+        return [
+            _case(bool(p.size), bool(t.size))
+            for p, t in zip(self.pred_weights, self.target_weights, strict=True)
+        ]
 
     def conventions(self) -> dict[str, Any]:
         """Return the surface conventions as a JSON-friendly dict."""
@@ -81,11 +76,54 @@ class SurfaceDistances:
                 if self.surface == "voxel"
                 else "surfel(marching-cubes area)"
             ),
+            "connectivity": self.connectivity,
             "spacing": list(self.spacing),
             "spacing_axis_order": "numpy (axis 0 first)",
-            "classes": list(self.classes),
             "ignore": self.ignore,
         }
+
+
+def _case(pred_present: bool, target_present: bool) -> EmptyCase:
+    if pred_present and target_present:
+        return EmptyCase.BOTH_PRESENT
+    if pred_present:
+        return EmptyCase.TARGET_EMPTY
+    return EmptyCase.PREDICTION_EMPTY if target_present else EmptyCase.BOTH_EMPTY
+
+
+def _check_surface(surface: object, connectivity: object, ndim: int) -> int:
+    check_option("surface", surface, SURFACE_MODELS)
+    conn = check_int("connectivity", connectivity, low=1)
+    if conn > ndim:
+        fail(f"`connectivity` must be an integer in [1, {ndim}] for {ndim}-D masks, got {conn}.")
+    return conn
+
+
+def _case_distances(
+    prepared: _Prepared,
+    n: int,
+    surface: SurfaceModel,
+    connectivity: int,
+    table: FloatArray | None,
+) -> SurfaceDistances:
+    """Stage 1 for case ``n`` of prepared inputs (options already checked)."""
+    ignore = prepared.ignore_of(n)
+    parts = [
+        _surfaces(p, t, ignore, surface, connectivity, prepared.spacing, table)
+        for p, t in prepared.masks(n)
+    ]
+    return SurfaceDistances(
+        pred_to_target=tuple(x[0] for x in parts),
+        target_to_pred=tuple(x[1] for x in parts),
+        pred_weights=tuple(x[2] for x in parts),
+        target_weights=tuple(x[3] for x in parts),
+        class_ids=prepared.class_ids,
+        spacing=prepared.spacing,
+        shape=prepared.shape,
+        surface=surface,
+        connectivity=connectivity if surface == "voxel" else None,
+        ignore=prepared.ignore_name,
+    )
 
 
 def surface_distances(
@@ -95,31 +133,39 @@ def surface_distances(
     spacing: float | Sequence[float] | None = None,
     surface: SurfaceModel = "voxel",
     connectivity: int = 1,
+    options: CountingOptions | None = None,
     num_classes: int | None = None,
-    include_background: bool = False,
+    threshold: float = 0.5,
     ignore_index: int | None = None,
+    spatial_dims: int | None = None,
+    include_background: bool | None = None,
     ignore_mask: ArrayLike | None = None,
 ) -> SurfaceDistances:
-    """Extract both surfaces once and measure the directed distances between them.
+    """Extract both surfaces of one case once and measure the directed distances between them.
 
     Parameters
     ----------
-    pred, target : array_like, shape (H, W) or (D, H, W)
-        Binary masks (bool, {0, 1} or {0, 255}) or, with ``num_classes``, integer label maps.
+    pred, target : array_like, shape (H, W), (D, H, W) with ``spatial_dims=3``, or (1, *S)
+        One case: binary masks (bool, {0, 1} or {0, 255}; float predictions are thresholded) or,
+        with ``num_classes``, integer label maps. The layout rule is
+        :func:`~segscore.metrics.counts.confusion`'s: a 3-D array is a batch of 2-D images unless
+        ``spatial_dims=3``; a batch of more than one case is refused (use
+        :func:`distance_metrics`).
     spacing : float or sequence of float, optional
-        Voxel spacing, one value per axis in numpy axis order (or one for all); default 1.
+        Voxel spacing, one value per spatial axis in numpy axis order (or one for all); default 1.
     surface : {'voxel', 'surfel'}, default 'voxel'
         Surface model (:mod:`segscore.metrics.boundary`).
     connectivity : int, default 1
         Erosion connectivity of the voxel model, 1 (face) to ``ndim`` (full).
-    num_classes : int, optional
-        Treat the inputs as label maps with labels ``0 .. num_classes - 1``.
-    include_background : bool, default False
-        With ``num_classes``, also measure class 0.
-    ignore_index : int, optional
-        With ``num_classes``, the target label of ignored regions.
+    options : CountingOptions, optional
+        The counting options (:mod:`segscore.metrics.options`); the keywords below build the same
+        object and must not be given with it.
+    num_classes, threshold, ignore_index, spatial_dims, include_background
+        As in :class:`~segscore.metrics.options.CountingOptions`: label maps score classes
+        ``0 .. C-1`` (class 0 too unless ``include_background=False``); binary masks score their
+        foreground, class id 1. Target pixels equal to ``ignore_index`` are ignored.
     ignore_mask : array_like of bool, optional
-        True where ignored. Surface elements there are dropped.
+        True where ignored, shape of ``target``. Surface elements there are dropped.
 
     Returns
     -------
@@ -128,8 +174,8 @@ def surface_distances(
     Raises
     ------
     InputError
-        On different shapes, not 2 or 3 axes, a wrong spacing, a bad option, a label map without
-        ``num_classes`` or labels outside the classes.
+        On different shapes, a wrong number of axes or a batch, a wrong spacing, a bad option, a
+        label map without ``num_classes``, labels outside the classes or multilabel inputs.
 
     Notes
     -----
@@ -145,33 +191,24 @@ def surface_distances(
     >>> pred = np.zeros((5, 5), dtype=bool); pred[1:3, 1:3] = True
     >>> target = np.zeros((5, 5), dtype=bool); target[1:3, 2:4] = True
     >>> sd = surface_distances(pred, target)
-    >>> sd.pred_to_target[0]
-    array([1., 0., 1., 0.])
+    >>> sd.pred_to_target[0], sd.class_ids
+    (array([1., 0., 1., 0.]), (1,))
     >>> surface_distances(pred, target, spacing=(1.0, 2.0)).target_to_pred[0]
     array([0., 2., 0., 2.])
     """
+    opts = _options(
+        options,
+        {
+            "num_classes": num_classes,
+            "threshold": threshold,
+            "ignore_index": ignore_index,
+            "spatial_dims": spatial_dims,
+            "include_background": include_background,
+        },
+    )
     check_option("surface", surface, SURFACE_MODELS)
-    prepared = _prepare(
-        pred, target, spacing, num_classes, include_background, ignore_index, ignore_mask
-    )
-    ndim = len(prepared.shape)
-    conn = check_int("connectivity", connectivity, low=1)
-    if conn > ndim:
-        fail(f"`connectivity` must be an integer in [1, {ndim}] for {ndim}-D masks, got {conn}.")
+    prepared = _prepare(pred, target, spacing, opts, ignore_mask)
+    _one_case(prepared, "surface_distances")
+    conn = _check_surface(surface, connectivity, len(prepared.shape))
     table = surfel_area_table(prepared.spacing) if surface == "surfel" else None
-    parts = [
-        _surfaces(p, t, prepared.ignore, surface, conn, prepared.spacing, table)
-        for p, t in prepared.masks
-    ]
-    return SurfaceDistances(
-        pred_to_target=tuple(x[0] for x in parts),
-        target_to_pred=tuple(x[1] for x in parts),
-        pred_weights=tuple(x[2] for x in parts),
-        target_weights=tuple(x[3] for x in parts),
-        classes=prepared.classes,
-        spacing=prepared.spacing,
-        shape=prepared.shape,
-        surface=surface,
-        connectivity=conn if surface == "voxel" else None,
-        ignore=prepared.ignore_name,
-    )
+    return _case_distances(prepared, 0, surface, conn, table)

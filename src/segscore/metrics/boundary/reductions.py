@@ -2,11 +2,15 @@
 
 :func:`hausdorff_distance` (maximum or percentile, four percentile rules),
 :func:`average_surface_distance`, :func:`assd` (pooled or mean of means) and
-:func:`surface_dice`; each applies the :class:`~segscore.metrics.empty.DistanceEmpty` policy.
+:func:`surface_dice`; each applies an :class:`~segscore.metrics.empty.EmptyPolicy` to the natural
+values of :mod:`segscore.metrics.empty` (a distance to an empty surface is inf, a mean or an overlap
+of two empty surfaces the zero-division value).
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from typing import Any, cast
 
 import numpy as np
@@ -21,7 +25,19 @@ from segscore._types import (
 )
 from segscore._validation import check_number, check_option, fail
 from segscore.metrics.boundary.distances import SurfaceDistances
-from segscore.metrics.empty import DistanceEmpty, EmptyValue, _as_distance_empty, _resolve
+from segscore.metrics.empty import (
+    DEFAULT_EMPTY,
+    EmptyCase,
+    EmptyPolicy,
+    EmptyValue,
+    _override,
+    _zero_division,
+    lookup_policy,
+)
+
+Empty = EmptyPolicy | Mapping[str, EmptyPolicy] | EmptyValue | None
+"""What a reducer's ``empty`` accepts: a policy, a mapping of metric names to policies (looked up
+by the reducer's name), a value, or None (the natural values, :data:`DEFAULT_EMPTY`)."""
 
 __all__ = ["assd", "average_surface_distance", "hausdorff_distance", "surface_dice"]
 
@@ -32,12 +48,33 @@ def _check_sd(sd: object) -> SurfaceDistances:
     return sd
 
 
-def _empty_value(case: str, policy: DistanceEmpty, diagonal: float, percentile: bool) -> float:
-    if case == "both_empty":
-        value = policy.percentile_both_empty if percentile else None
-        return _resolve(policy.both_empty if value is None else value, diagonal)
-    value = policy.percentile_one_empty if percentile else None
-    return _resolve(policy.one_empty if value is None else value, diagonal)
+def _policy(empty: Empty, base: str, percentile: bool = False) -> EmptyPolicy:
+    """Return the policy of one reducer.
+
+    A plain value sets both one-empty cases of a distance, the zero-division value of a ratio
+    (``base`` 'nsd').
+    """
+    if empty is None:
+        policy = DEFAULT_EMPTY
+    elif isinstance(empty, EmptyPolicy):
+        policy = empty
+    elif isinstance(empty, Mapping):
+        found = lookup_policy(empty, base, base, percentile)
+        policy = DEFAULT_EMPTY if found is None else found
+        if not isinstance(policy, EmptyPolicy):
+            fail(f"`empty` must map metric names to EmptyPolicy, got {type(policy).__name__}.")
+    elif base == "nsd":
+        policy = EmptyPolicy(zero_division=_zero_division("empty", empty))
+    else:
+        value = _override("empty", empty)
+        policy = EmptyPolicy(target_empty=value, prediction_empty=value)
+    return policy.check_ratio(base) if base == "nsd" else policy
+
+
+def _distance_empty(case: EmptyCase, policy: EmptyPolicy, diagonal: float) -> float:
+    """Value of a symmetric distance (hd, hdP, assd, masd) when a surface is empty."""
+    natural = policy.zero_division if case is EmptyCase.BOTH_EMPTY else math.inf
+    return policy.value(case, natural, diagonal)
 
 
 def _weighted_rank(distances: FloatArray, weights: FloatArray, q: float) -> float:
@@ -66,7 +103,7 @@ def hausdorff_distance(
     percentile: float | None = None,
     rule: PercentileRule = "max_directed",
     interpolation: str = "linear",
-    empty: DistanceEmpty | EmptyValue | None = None,
+    empty: Empty = None,
 ) -> FloatArray:
     """Hausdorff distance (maximum) or a Hausdorff percentile such as HD95, per class.
 
@@ -81,13 +118,15 @@ def hausdorff_distance(
     interpolation : str, default 'linear'
         :func:`numpy.percentile` method of the ``'pooled'``, ``'max_directed'`` and
         ``'directed'`` rules (which count elements, ignoring weights).
-    empty : DistanceEmpty, str or float, optional
-        Empty policy; a plain value sets ``one_empty``. Default :data:`DEFAULT_DISTANCE_EMPTY`.
+    empty : EmptyPolicy, mapping, str or float, optional
+        Empty policy (:mod:`segscore.metrics.empty`; a mapping is looked up under ``'hdP'`` then
+        ``'hd'``); a plain value sets both one-empty cases. Default: inf with one surface empty,
+        NaN with both.
 
     Returns
     -------
     ndarray of float64, shape (C,)
-        One value per class of ``sd.classes``, in the units of ``spacing``.
+        One value per class of ``sd.class_ids``, in the units of ``spacing``.
 
     Raises
     ------
@@ -118,12 +157,12 @@ def hausdorff_distance(
         q = check_number("percentile", percentile, low=0, high=100)
     check_option("rule", rule, PERCENTILE_RULES)
     check_option("interpolation", interpolation, INTERPOLATIONS)
-    policy = _as_distance_empty(empty)
+    policy = _policy(empty, "hd", percentile is not None)
     method = cast(Any, interpolation)
-    out = np.empty(len(sd.classes), dtype=np.float64)
+    out = np.empty(len(sd.class_ids), dtype=np.float64)
     for i, case in enumerate(sd.cases()):
-        if case != "both_present":
-            out[i] = _empty_value(case, policy, sd.diagonal, percentile is not None)
+        if case is not EmptyCase.BOTH_PRESENT:
+            out[i] = _distance_empty(case, policy, sd.diagonal)
             continue
         d_pt, d_tp = sd.pred_to_target[i], sd.target_to_pred[i]
         if rule == "directed":
@@ -148,17 +187,16 @@ def _weighted_mean(d: FloatArray, w: FloatArray) -> float:
     return float(np.sum(d * w) / np.sum(w))
 
 
-def average_surface_distance(
-    sd: SurfaceDistances, *, empty: DistanceEmpty | EmptyValue | None = None
-) -> FloatArray:
+def average_surface_distance(sd: SurfaceDistances, *, empty: Empty = None) -> FloatArray:
     """Average surface distance in each direction, per class.
 
     Parameters
     ----------
     sd : SurfaceDistances
         From :func:`surface_distances`.
-    empty : DistanceEmpty, str or float, optional
-        Empty policy (both columns of an empty case take its value).
+    empty : EmptyPolicy, mapping, str or float, optional
+        Empty policy (a mapping is looked up under ``'asd'``); a plain value sets both one-empty
+        cases. An override sets both columns of its case.
 
     Returns
     -------
@@ -168,7 +206,9 @@ def average_surface_distance(
 
     Notes
     -----
-    ``ASD(A → B) = sum_a w_a d(a, B) / sum_a w_a`` over the elements ``a`` of surface A.
+    ``ASD(A → B) = sum_a w_a d(a, B) / sum_a w_a`` over the elements ``a`` of surface A. With B
+    empty, ``d(a, B)`` is inf; with A empty, the mean is 0 / 0, the policy's ``zero_division``:
+    an empty prediction gives ``(zero_division, inf)``, as DeepMind's (inf, NaN) in its order.
 
     Examples
     --------
@@ -179,11 +219,17 @@ def average_surface_distance(
     array([[0.125, 0.3  ]])
     """
     sd = _check_sd(sd)
-    policy = _as_distance_empty(empty)
-    out = np.empty((len(sd.classes), 2), dtype=np.float64)
+    policy = _policy(empty, "asd")
+    out = np.empty((len(sd.class_ids), 2), dtype=np.float64)
     for i, case in enumerate(sd.cases()):
-        if case != "both_present":
-            out[i] = _empty_value(case, policy, sd.diagonal, False)
+        if case is not EmptyCase.BOTH_PRESENT:
+            zd, inf = policy.zero_division, math.inf
+            natural = {
+                EmptyCase.BOTH_EMPTY: (zd, zd),
+                EmptyCase.TARGET_EMPTY: (inf, zd),
+                EmptyCase.PREDICTION_EMPTY: (zd, inf),
+            }[case]
+            out[i] = [policy.value(case, v, sd.diagonal) for v in natural]
             continue
         out[i, 0] = _weighted_mean(sd.pred_to_target[i], sd.pred_weights[i])
         out[i, 1] = _weighted_mean(sd.target_to_pred[i], sd.target_weights[i])
@@ -194,7 +240,7 @@ def assd(
     sd: SurfaceDistances,
     *,
     variant: AssdVariant = "pooled",
-    empty: DistanceEmpty | EmptyValue | None = None,
+    empty: Empty = None,
 ) -> FloatArray:
     """Average symmetric surface distance (pooled) or MASD (mean of the two directed means).
 
@@ -205,8 +251,9 @@ def assd(
     variant : {'pooled', 'mean_of_means'}, default 'pooled'
         ``'pooled'``: ASSD of MedPy >= 0.5.2, MONAI ``symmetric=True``, Metrics Reloaded ``assd``;
         ``'mean_of_means'``: MASD of Metrics Reloaded, MedPy <= 0.4.
-    empty : DistanceEmpty, str or float, optional
-        Empty policy.
+    empty : EmptyPolicy, mapping, str or float, optional
+        Empty policy (a mapping is looked up under ``'assd'`` or ``'masd'``, by ``variant``); a
+        plain value sets both one-empty cases. Default: inf with one surface empty, NaN with both.
 
     Returns
     -------
@@ -228,11 +275,11 @@ def assd(
     """
     sd = _check_sd(sd)
     check_option("variant", variant, ASSD_VARIANTS)
-    policy = _as_distance_empty(empty)
-    out = np.empty(len(sd.classes), dtype=np.float64)
+    policy = _policy(empty, "assd" if variant == "pooled" else "masd")
+    out = np.empty(len(sd.class_ids), dtype=np.float64)
     for i, case in enumerate(sd.cases()):
-        if case != "both_present":
-            out[i] = _empty_value(case, policy, sd.diagonal, False)
+        if case is not EmptyCase.BOTH_PRESENT:
+            out[i] = _distance_empty(case, policy, sd.diagonal)
         elif variant == "pooled":
             out[i] = _weighted_mean(
                 np.concatenate([sd.pred_to_target[i], sd.target_to_pred[i]]),
@@ -250,7 +297,7 @@ def surface_dice(
     sd: SurfaceDistances,
     *,
     tolerance: float,
-    empty: DistanceEmpty | EmptyValue | None = None,
+    empty: EmptyPolicy | Mapping[str, EmptyPolicy] | float | None = None,
 ) -> FloatArray:
     """Normalised surface Dice (NSD) at a tolerance, per class.
 
@@ -260,8 +307,10 @@ def surface_dice(
         From :func:`surface_distances`.
     tolerance : float >= 0
         Largest distance counted as overlapping, in the units of ``spacing``.
-    empty : DistanceEmpty, str or float, optional
-        Empty policy: ``overlap_both_empty`` when both surfaces are empty; one empty gives 0.
+    empty : EmptyPolicy, mapping or float, optional
+        Empty policy (a mapping is looked up under ``'nsd'``); a plain number is the
+        zero-division value. By the formula one empty surface gives 0 and two give
+        ``zero_division`` (NaN by default).
 
     Returns
     -------
@@ -288,13 +337,13 @@ def surface_dice(
     """
     sd = _check_sd(sd)
     tol = check_number("tolerance", tolerance, low=0)
-    policy = _as_distance_empty(empty)
-    out = np.empty(len(sd.classes), dtype=np.float64)
+    policy = _policy(empty, "nsd")
+    out = np.empty(len(sd.class_ids), dtype=np.float64)
     for i, case in enumerate(sd.cases()):
-        if case == "both_empty":
-            out[i] = policy.overlap_both_empty
+        if case is EmptyCase.BOTH_EMPTY:
+            out[i] = policy.value(case, policy.zero_division)
             continue
         wp, wt = sd.pred_weights[i], sd.target_weights[i]
         inside = np.sum(wp[sd.pred_to_target[i] <= tol]) + np.sum(wt[sd.target_to_pred[i] <= tol])
-        out[i] = float(inside / (np.sum(wp) + np.sum(wt)))
+        out[i] = policy.value(case, float(inside / (np.sum(wp) + np.sum(wt))))
     return out
