@@ -98,7 +98,7 @@ def expected_for(pred: np.ndarray, target: np.ndarray, options: dict) -> dict:
             for w in ("square", "simple", "uniform")
         },
     }
-    for metric in METRICS:
+    for metric in [m for m, spec in METRICS.items() if spec.kind == "overlap"]:
         for aggregation in AGGREGATIONS:
             for policy_name, policy in EMPTY_POLICIES.items():
                 s = segscore.score(counts, metric, aggregation=aggregation, empty=policy)

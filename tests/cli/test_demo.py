@@ -30,16 +30,18 @@ def test_demo_small(tmp_path, capsys):
     assert "epoch | train loss" in text
     assert "overlap scores show what pixel accuracy hides" in text
     assert "segscore 0." in text
-    with (out / "per_image.csv").open() as f:
+    with (out / "per_case.csv").open() as f:  # the same outputs as `segscore evaluate`
         rows = list(csv.DictReader(f))
     assert len(rows) == 6
-    assert list(rows[0]) == ["name", "iou", "dice", "accuracy", "tp", "fp", "fn", "tn"]
+    assert list(rows[0])[:5] == ["case", "class", "iou", "dice", "accuracy"]
     assert all(int(r["tp"]) + int(r["fp"]) + int(r["fn"]) + int(r["tn"]) == 32 * 32 for r in rows)
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["n_images"] == 6
-    assert set(summary["iou"]) >= {"mean", "median", "min", "max"}
-    assert summary["conventions"]["threshold"] == 0.5
-    assert summary["conventions"]["iou"]["aggregation"] == "classes_then_images"
+    assert summary["schema_version"] == 2
+    assert summary["inputs"]["n_cases"] == 6
+    assert set(summary["metrics"]["iou"]) >= {"mean", "median", "min", "max", "n_nan", "n_inf"}
+    assert summary["demo"]["threshold"] == 0.5
+    assert summary["metrics"]["iou"]["aggregation"] == "images_then_classes"  # as evaluate
+    assert (out / "report.html").is_file()
     assert len(list((out / "masks").glob("*.png"))) == 6
     for name in ("checkpoint.pt", "trace.json", "trace.csv", "config.json", "stages.png"):
         assert (out / name).is_file()

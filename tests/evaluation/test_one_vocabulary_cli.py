@@ -77,13 +77,16 @@ def test_infinite_and_undefined_values_are_counted_apart_everywhere(
     p_empty = ~pred.reshape(20, -1).any(axis=1)
     t_empty = ~target.reshape(20, -1).any(axis=1)
     both, one = int((p_empty & t_empty).sum()), int((p_empty ^ t_empty).sum())
-    assert both >= 1 and one >= 2  # the fixture's cases 3, 5 and 7 at least
+    assert both >= 1
+    assert one >= 2
     hd = summary["metrics"]["hd95"]
     assert (hd["n_valid"], hd["n_nan"], hd["n_inf"]) == (20 - both - one, both, one)
     assert hd["n_cases"] == 20
-    assert hd["mean"] == "Infinity" and hd["max"] == "Infinity"  # inf enters every statistic
+    assert hd["mean"] == "Infinity"
+    assert hd["max"] == "Infinity"
     assert hd["std"] == "NaN"  # undefined with an infinite value, not the std of the finite ones
-    assert isinstance(hd["median"], float) and math.isfinite(hd["median"])  # read by order
+    assert isinstance(hd["median"], float)
+    assert math.isfinite(hd["median"])
     iou = summary["metrics"]["iou"]
     assert (iou["n_valid"], iou["n_nan"], iou["n_inf"]) == (20 - both, both, 0)
     # the same counts in the table and in the report
@@ -93,7 +96,8 @@ def test_infinite_and_undefined_values_are_counted_apart_everywhere(
     html = (out / "report.html").read_text(encoding="utf-8")
     assert f"{both} undefined (NaN) left out · {one} infinite (not drawn)" in html
     text = (out / "summary.json").read_text(encoding="utf-8")
-    assert "NaN" in text and "Infinity" in text
+    assert "NaN" in text
+    assert "Infinity" in text
     assert '"inf"' not in text  # one encoding of non-finite values
     json.loads(text, parse_constant=lambda c: pytest.fail(f"bare {c} in summary.json"))
 
@@ -114,8 +118,10 @@ def test_failed_cases_are_failed_never_values(folders, tmp_path: Path, capsys) -
     assert summary["metrics"]["iou"]["n_nan"] == both  # the both-empty cases only
     rows = _rows(out / "per_case.csv")
     failed = [r for r in rows if r["status"] == "failed"]
-    assert len(failed) == 1 and failed[0]["case"] == "broken"
-    assert failed[0]["iou"] == "" and "broken.png" in failed[0]["error"]
+    assert len(failed) == 1
+    assert failed[0]["case"] == "broken"
+    assert failed[0]["iou"] == ""
+    assert "broken.png" in failed[0]["error"]
     assert "20 cases scored, 1 failed" in captured.out
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "1 failed (not scored)" in html
@@ -192,8 +198,10 @@ def test_nifti_pairs_of_different_geometry_are_refused_before_a_number(
     assert main([*argv, "--metrics", "iou,hd95"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
-    assert "p/a.nii.gz" in err and "g/a.nii.gz" in err
-    assert "spacing (1, 1, 1)" in err and "spacing (1, 1, 3)" in err
+    assert "p/a.nii.gz" in err
+    assert "g/a.nii.gz" in err
+    assert "spacing (1, 1, 1)" in err
+    assert "spacing (1, 1, 3)" in err
     assert "--allow-geometry-mismatch" in err
     assert not (out / "summary.json").exists()
     assert main([*argv, "--metrics", "iou,hd95", "--allow-geometry-mismatch", "--no-report"]) == 0

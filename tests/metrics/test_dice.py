@@ -134,7 +134,9 @@ def test_weighted_dice_of_an_image_with_an_empty_target_and_false_positives_is_z
     pred[0, :2, :2] = 1
     pred[0, 3, 3] = 2
     counts = segscore.confusion(pred, target, num_classes=3).select(classes=[1, 2])
-    peer = dice_score(num_classes=3, include_background=False, average="weighted", input_format="index")
+    peer = dice_score(
+        num_classes=3, include_background=False, average="weighted", input_format="index"
+    )
     want = float(peer(torch.from_numpy(pred), torch.from_numpy(target)))
     assert want == 0.0
     assert segscore.dice(counts, average="weighted").tolist() == [want]

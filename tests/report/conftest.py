@@ -118,6 +118,8 @@ def make_case_data(n_cases: int = 24, size: int = 48, seed: int = 0) -> dict[str
             per_class=per_class,
             class_mean=float(np.mean(list(per_class.values()))),
             n_valid=n_valid,
+            n_nan=len(values) - n_valid,
+            n_inf=0,
             n_excluded=len(values) - n_valid,
             ci95=[record["mean"] - 0.041, record["mean"] + 0.037],
         )

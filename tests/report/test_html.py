@@ -105,8 +105,7 @@ def test_summary_table_values(case_data: dict[str, Any]) -> None:
             assert f"<td>{s[key]:.4f}</td>" in doc, (metric, key)
         lo, hi = s["ci95"]
         assert f"{lo:.4f} – {hi:.4f}" in doc
-        assert f"<td>{s['n_valid']}</td>" in doc
-        assert f"<td>{s['n_excluded']}</td>" in doc
+        assert f"<td>{s['n_valid']}</td><td>{s['n_nan']}</td><td>{s['n_inf']}</td>" in doc
 
 
 def test_sections_follow_the_data(case_data: dict[str, Any]) -> None:

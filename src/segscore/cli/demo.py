@@ -68,8 +68,7 @@ def run(args: argparse.Namespace) -> int:
     from segscore.cli.train import describe_model, make_console, train_with_progress
     from segscore.data import make_synthetic, to_unit_range
     from segscore.io.images import write_mask_png
-    from segscore.io.results import atomic_write_bytes, write_csv, write_json
-    from segscore.predict.evaluation import evaluate_masks
+    from segscore.io.results import atomic_write_bytes
     from segscore.predict.inference import predict_probabilities
     from segscore.predict.thresholds import to_mask
     from segscore.report.training import describe_array, loss_chart, stages_picture
@@ -145,9 +144,10 @@ def run(args: argparse.Namespace) -> int:
         f"  training: {len(train_set)} images, {len(val_set)} for validation, {config.epochs} epochs, "
         f"batch {config.batch_size}, Adam lr {config.lr:g}, loss BCE + soft Dice, seed {config.seed}"
     )
-    result = train_with_progress(config, train_set, val_set, out, console)
-    console.print(loss_chart([rec.train_loss for rec in result.history], label="train loss"))
-    model = result.model
+    trained = train_with_progress(config, train_set, val_set, out, console)
+    console.print(loss_chart([rec.train_loss for rec in trained.history], label="train loss"))
+    model = trained.model
+    result_seconds = trained.seconds
 
     # 4 Thresholding ----------------------------------------------------------------------
     _rule(console, "4 Thresholding")
@@ -168,49 +168,40 @@ def run(args: argparse.Namespace) -> int:
 
     # 5 Evaluation ------------------------------------------------------------------------
     _rule(console, "5 Evaluation")
-    ev = evaluate_masks(masks, test.masks)
-    summary = ev.summary()
+    from segscore.evaluation.folder import evaluate_arrays
+    from segscore.evaluation.outputs import write_outputs
+
+    result = evaluate_arrays(
+        np.stack(masks),
+        np.stack(test.masks),
+        metrics="iou,dice,accuracy",
+        names=list(test.names),
+        inputs={"pred": f"{out}/masks (the U-Net at threshold {config.threshold:g})", "gt": "test"},
+    )
+    n = len(test.names)
     console.print(
-        f"  {ev.n_images} images -> {ev.n_images} IoU and {ev.n_images} Dice scores "
-        "(segscore.confusion + segscore.score)"
+        f"  {n} images -> {n} IoU and {n} Dice scores (segscore.evaluation.evaluate_arrays: "
+        "segscore.confusion + segscore.score)"
     )
     console.print(f"  {'':<16}{'mean':>8}{'median':>8}{'min':>8}{'max':>8}")
+    metrics = result.summary["metrics"]
     for key, label in (("iou", "IoU"), ("dice", "Dice"), ("accuracy", "pixel accuracy")):
-        s = summary[key]
+        s = metrics[key]
         console.print(
             f"  {label:<16}{s['mean']:>8.4f}{s['median']:>8.4f}{s['min']:>8.4f}{s['max']:>8.4f}"
         )
-    iou, acc = ev.iou.per_image, ev.accuracy.per_image
+    iou, acc = result.scores["iou"].per_image, result.scores["accuracy"].per_image
     gap = np.where(np.isnan(iou), -np.inf, acc - iou)
     k = int(np.argmax(gap))
     console.print(
         f"  {test.names[k]}: pixel accuracy {acc[k]:.3f} but IoU {iou[k]:.3f}, Dice "
-        f"{ev.dice.per_image[k]:.3f} -> overlap scores show what pixel accuracy hides"
+        f"{result.scores['dice'].per_image[k]:.3f} -> overlap scores show what pixel accuracy hides"
     )
-    conv = ev.iou.conventions
+    conv = result.scores["iou"].conventions
     console.print(
         f"  conventions: threshold {config.threshold:g} (p >= t), empty policy: both masks empty -> "
-        f"{conv.empty.as_dict().get('zero_division', 'nan')} (excluded, {ev.iou.n_excluded} "
-        f"images), aggregation {conv.aggregation!r}, segscore {conv.version}"
-    )
-
-    rows = []
-    counts = ev.counts
-    for i, name in enumerate(test.names):
-        rows.append(
-            {
-                "name": name,
-                "iou": float(ev.iou.per_image[i]),
-                "dice": float(ev.dice.per_image[i]),
-                "accuracy": float(ev.accuracy.per_image[i]),
-                "tp": int(counts.tp[i, 0]),
-                "fp": int(counts.fp[i, 0]),
-                "fn": int(counts.fn[i, 0]),
-                "tn": int(counts.tn[i, 0]),
-            }
-        )
-    write_csv(
-        out / "per_image.csv", rows, ("name", "iou", "dice", "accuracy", "tp", "fp", "fn", "tn")
+        f"nan (excluded, {metrics['iou']['n_nan']} images), aggregation {conv.aggregation!r} "
+        f"(as every command), segscore {conv.version}"
     )
     stages = trace_stages(model, img0, config.threshold)
     import io as _io
@@ -219,26 +210,18 @@ def run(args: argparse.Namespace) -> int:
     stages_picture([*stages, ("true mask", mask0)]).save(buffer, format="PNG")
     atomic_write_bytes(out / "stages.png", buffer.getvalue())
     elapsed = time.perf_counter() - t_start
-    write_json(
-        out / "summary.json",
-        {
-            "n_images": ev.n_images,
-            "iou": summary["iou"],
-            "dice": summary["dice"],
-            "pixel_accuracy": summary["accuracy"],
-            "accuracy_hides": {"name": test.names[k], "accuracy": acc[k], "iou": iou[k]},
-            "conventions": {
-                "threshold": config.threshold,
-                "iou": ev.iou.conventions.as_dict(),
-                "dice": ev.dice.conventions.as_dict(),
-            },
-            "train": {"config": config.to_dict(), "seconds": round(sum(result.seconds), 2)},
-            "test": {"n": args.n_test, "size": args.size, "seed": args.seed},
-            "segscore_version": __version__,
-        },
-    )
+    result.summary["demo"] = {
+        "accuracy_hides": {"name": test.names[k], "accuracy": acc[k], "iou": iou[k]},
+        "threshold": config.threshold,
+        "train": {"config": config.to_dict(), "seconds": round(sum(result_seconds), 2)},
+        "test": {"n": args.n_test, "size": args.size, "seed": args.seed},
+        "reproducible": "bit for bit on one machine with the same thread count; other CPUs "
+        "give slightly different numbers",
+    }
+    write_outputs(result, out, run=out, title="segscore demo: held-out synthetic images")
     console.print(
-        f"\nwrote {out}/: per_image.csv ({ev.n_images} rows), summary.json, trace.json, trace.csv, "
-        f"checkpoint.pt, config.json, stages.png, masks/ ({len(masks)} PNG) in {elapsed:.1f} s"
+        f"\nwrote {out}/: per_case.csv ({n} rows), summary.json, report.html, trace.json, "
+        f"trace.csv, checkpoint.pt, config.json, stages.png, masks/ ({len(masks)} PNG) in "
+        f"{elapsed:.1f} s"
     )
     return 0

@@ -104,6 +104,7 @@ def runner_options(settings: EvaluationSettings) -> EvaluateOptions:
         preset=None if settings.preset is None else settings.preset.name,
         distance_background=opts.background,
         check_geometry=settings.check_geometry,
+        distance_empty=settings.empty,
     )
 
 
@@ -411,6 +412,7 @@ def _with_array_distances(
         options=settings.options,
         preset=None if settings.preset is None else settings.preset.name,
         spacing=settings.spacing,
+        empty=settings.empty,
     )
     values: dict[str, Any] = {}
     for name, array in found.values.items():

@@ -35,6 +35,7 @@ from segscore._version import __version__
 from segscore.errors import DatasetError
 from segscore.evaluation.runner import CaseResult, EvaluateOptions
 from segscore.io.pairs import Case
+from segscore.metrics.conventions import jsonable
 from segscore.metrics.counts import CountingSpec, Counts
 
 __all__ = ["JOURNAL_NAME", "Journal", "case_digest"]
@@ -65,7 +66,7 @@ def case_digest(case: Case) -> str:
 
 def options_record(options: EvaluateOptions) -> dict[str, Any]:
     """Return what makes a case's result: the counting options and segscore's version."""
-    record = {"segscore_version": __version__, "options": asdict(options)}
+    record = {"segscore_version": __version__, "options": jsonable(asdict(options))}
     normalized: dict[str, Any] = json.loads(json.dumps(record, default=_jsonable))
     return normalized
 

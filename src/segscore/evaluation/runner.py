@@ -28,6 +28,7 @@ from segscore.io.arrays import (
 )
 from segscore.io.pairs import Case
 from segscore.metrics.counts import CountingSpec, Counts, confusion
+from segscore.metrics.empty import EmptyPolicy
 
 __all__ = [
     "SWEEP_THRESHOLDS",
@@ -60,6 +61,7 @@ class EvaluateOptions:
     preset: str | None = None
     distance_background: bool = False
     check_geometry: bool = True
+    distance_empty: EmptyPolicy | None = None
 
 
 @dataclass(frozen=True)
@@ -217,6 +219,7 @@ def _with_distances(
             options=counting,
             preset=options.preset,
             spacing=spacing,
+            empty=options.distance_empty,
         )
     except InputError as exc:
         raise DatasetError(f"case {case.name!r} ({str(case.pred)!r}): {exc}") from exc

@@ -82,9 +82,8 @@ class EvaluationSettings:
         """Return the empty policy of a metric: explicit, else the preset's, else the default."""
         if self.empty is not None:
             return self.empty
-        if self.preset is not None and spec.kind == "overlap":
-            policy = self.preset.overlap_kwargs(spec.name)["empty"]
-            return as_empty_policy(policy)
+        if self.preset is not None:
+            return self.preset.empty_for(spec)
         return EmptyPolicy()
 
     def aggregation_for(self, spec: MetricSpec) -> Aggregation:

@@ -479,7 +479,8 @@ def describe_geometry(loaded: LoadedArray) -> str:
         try:
             import nibabel
 
-            parts.append("orientation " + "".join(nibabel.aff2axcodes(a)))
+            codes = nibabel.aff2axcodes(a)  # type: ignore[no-untyped-call]
+            parts.append("orientation " + "".join(codes))
         except (ImportError, ValueError):  # pragma: no cover - nibabel read the file
             pass
     return ", ".join(parts)

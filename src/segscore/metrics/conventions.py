@@ -121,7 +121,7 @@ class Conventions:
 
     def as_dict(self) -> dict[str, Any]:
         """Return the record as a JSON-ready dict (non-finite values encoded by :func:`jsonable`)."""
-        return jsonable(
+        record: dict[str, Any] = jsonable(
             {
                 "metric": self.metric,
                 "kind": self.kind,
@@ -137,3 +137,4 @@ class Conventions:
                 "segscore_version": self.version,
             }
         )
+        return record

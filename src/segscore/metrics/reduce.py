@@ -104,7 +104,7 @@ class Score:
 
     def as_dict(self) -> dict[str, Any]:
         """Return the score as a JSON-ready dict (non-finite values encoded as strings)."""
-        return jsonable(
+        record: dict[str, Any] = jsonable(
             {
                 "value": self.value,
                 "n_valid": self.n_valid,
@@ -117,6 +117,7 @@ class Score:
                 "conventions": self.conventions.as_dict(),
             }
         )
+        return record
 
     def __float__(self) -> float:
         return self.value

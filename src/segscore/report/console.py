@@ -104,7 +104,7 @@ def render_evaluation(summary: dict[str, Any], *, title: str | None = None) -> s
     table = render_table(header, rows, title=heading, width=140)
     conv = summary["conventions"]
     options = conv.get("options") or {}
-    first = next(iter(summary["metrics"].values()), {})
+    first: dict[str, Any] = next(iter(summary["metrics"].values()), {})
     empty = (first.get("conventions") or {}).get("empty") or {}
     zero = empty.get("zero_division")
     zero_text = "nan (excluded)" if zero is None or zero == "NaN" else str(zero)

@@ -342,7 +342,7 @@ def distance_metrics(
             metric=spec.name,
             kind="boundary",
             counting=prepared.spec,
-            include_background=opts.include_background,
+            include_background=opts.background,
             classes=prepared.class_ids,
             class_names=(
                 None
