@@ -254,3 +254,28 @@ def test_metrics_reloaded_worked_example():
     assert _score_none("metrics-reloaded", "dice", pred, target).value == pytest.approx(
         (5 / 6 + 1) / 2
     )
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning", "ignore::DeprecationWarning")
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_torchmetrics_preset_has_a_rule_per_metric(seed):
+    # Issue #11 (peers): DiceScore averages each image over classes first, MeanIoU pools the
+    # image x class cells; one rule for both gave a wrong number for one of them.
+    torch = pytest.importorskip("torch")
+    seg = pytest.importorskip("torchmetrics.segmentation")
+    rng = np.random.default_rng(seed)
+    target = rng.integers(0, 3, (4, 8, 8))
+    pred = np.where(rng.random((4, 8, 8)) < 0.6, target, rng.integers(0, 3, (4, 8, 8)))
+    target[0][target[0] == 2] = 0  # class 2 absent from image 0
+    pred[0][pred[0] == 2] = 1
+    p, t = torch.from_numpy(pred), torch.from_numpy(target)
+    counts = segscore.confusion(pred, target, num_classes=3)
+    preset = get_preset("torchmetrics")
+    dice = float(seg.DiceScore(num_classes=3, input_format="index")(p, t))
+    miou = float(seg.MeanIoU(num_classes=3, input_format="index")(p, t))
+    got_dice = segscore.score(counts, "dice", **preset.overlap_kwargs("dice")).value
+    got_iou = segscore.score(counts, "iou", **preset.overlap_kwargs("iou")).value
+    assert got_dice == pytest.approx(dice, rel=1e-6)  # torchmetrics computes in float32
+    assert got_iou == pytest.approx(miou, rel=1e-6)
+    assert preset.overlap_kwargs("dice")["aggregation"] == "classes_then_images"
+    assert preset.overlap_kwargs("iou")["aggregation"] == "per_image_per_class"

@@ -52,6 +52,9 @@ class Preset:
         The library and version whose numbers the preset reproduces.
     aggregation : str
         Overlap aggregation rule (:data:`segscore.metrics.reduce.AGGREGATIONS`).
+    metric_aggregation : dict of str to str
+        Per-metric rules where the library's metrics disagree (torchmetrics: ``DiceScore``
+        averages each image over classes first, ``MeanIoU`` pools the image x class cells).
     empty : EmptyPolicy
         Overlap empty policy (the overlap family default).
     include_background : bool
@@ -93,7 +96,24 @@ class Preset:
     boundary_metric: BoundaryMetric = "chessboard"
     has_distance: bool = True
     metric_empty: Mapping[str, EmptyPolicy] = field(default_factory=dict)
+    metric_aggregation: Mapping[str, Aggregation] = field(default_factory=dict)
     notes: str = ""
+
+    def aggregation_for(self, metric: str) -> Aggregation:
+        """Return the aggregation rule of a metric (its own rule, else the preset's).
+
+        Examples
+        --------
+        >>> p = get_preset("torchmetrics")
+        >>> p.aggregation_for("dice"), p.aggregation_for("iou")
+        ('classes_then_images', 'per_image_per_class')
+        """
+        spec = _parse_or_none(metric)
+        if spec is not None:
+            for key in (spec.name, spec.base):
+                if key in self.metric_aggregation:
+                    return self.metric_aggregation[key]
+        return self.aggregation
 
     def empty_for(self, spec: MetricSpec) -> EmptyPolicy:
         """Return the empty policy of a metric (exact name, ``'hdP'``, base name, family default).
@@ -122,7 +142,7 @@ class Preset:
         if spec is not None and spec.kind == "overlap":
             empty = self.empty_for(spec)
         return {
-            "aggregation": self.aggregation,
+            "aggregation": self.aggregation if metric is None else self.aggregation_for(metric),
             "empty": empty,
             "include_background": self.include_background,
         }
@@ -146,6 +166,7 @@ class Preset:
             "aggregation": self.aggregation,
             "empty": self.empty.as_dict(),
             "metric_empty": {k: v.as_dict() for k, v in self.metric_empty.items()},
+            "metric_aggregation": dict(self.metric_aggregation),
             "include_background": self.include_background,
             "surface": self.surface,
             "connectivity": self.connectivity,
@@ -238,10 +259,15 @@ PRESETS: dict[str, Preset] = {
             "torchmetrics 1.9 (MeanIoU, DiceScore, GeneralizedDiceScore, "
             "functional.segmentation.hausdorff_distance)",
             aggregation="per_image_per_class",
+            metric_aggregation={"dice": "classes_then_images"},
             empty=EmptyPolicy(),
             include_background=True,
             rule="max_directed",
-            notes="torchmetrics has only the maximum HD, 2-D only; it raises when both masks are "
+            notes="MeanIoU pools the image x class cells (per_image_per_class); DiceScore "
+            "(average='macro') averages each image over its classes first (classes_then_images). "
+            "MeanIoU(per_class=True) reports -1 for a class absent from prediction and target in "
+            "every image; segscore reports NaN there (excluded and counted), and the means agree. "
+            "torchmetrics has only the maximum HD, 2-D only; it raises when both masks are "
             "empty and misplaces distances on non-square crops (z[i * h + j]).",
         ),
         Preset(
