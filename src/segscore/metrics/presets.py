@@ -209,7 +209,8 @@ PRESETS: dict[str, Preset] = {
             empty=EmptyPolicy(),
             include_background=False,
             has_distance=False,
-            notes="No boundary metrics: segscore defaults.",
+            notes="No boundary metrics: segscore defaults. A label empty in both masks of every "
+            "case: nnU-Net's foreground_mean is NaN (np.mean); segscore skips the NaN class.",
         ),
         Preset(
             "smp",
