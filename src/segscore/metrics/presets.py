@@ -236,8 +236,9 @@ PRESETS: dict[str, Preset] = {
         ),
         Preset(
             "metrics-reloaded",
-            "Metrics Reloaded (MetricsReloaded.metrics.pairwise_measures; code reading)",
-            aggregation="images_then_classes",
+            "Metrics Reloaded (MetricsReloaded.metrics.pairwise_measures and "
+            "processes.overall_process.ProcessEvaluation; code reading)",
+            aggregation="classes_then_images",
             empty=EmptyPolicy(),
             include_background=False,
             metric_empty={
@@ -286,7 +287,8 @@ PRESETS: dict[str, Preset] = {
             empty=EmptyPolicy(),
             include_background=False,
             has_distance=False,
-            notes="No boundary metrics: segscore defaults.",
+            notes="No boundary metrics: segscore defaults. A label empty in both masks of every "
+            "case: nnU-Net's foreground_mean is NaN (np.mean); segscore skips the NaN class.",
         ),
         Preset(
             "smp",
