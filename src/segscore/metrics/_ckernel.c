@@ -666,6 +666,13 @@ static PyObject *py_confusion_matrix(PyObject *self, PyObject *args) {
         PyBuffer_Release(&pv);
         return NULL;
     }
+    if ((uintptr_t)pv.buf % (uintptr_t)type_size[ptype] != 0 ||
+        (uintptr_t)tv.buf % (uintptr_t)type_size[ttype] != 0) {
+        PyErr_SetString(PyExc_ValueError, "`pred` and `target` must be aligned to their dtype.");
+        PyBuffer_Release(&pv);
+        PyBuffer_Release(&tv);
+        return NULL;
+    }
     Py_ssize_t out_bytes = rows * (Py_ssize_t)(c * (c + 1)) * (Py_ssize_t)sizeof(int64_t);
     if (get_buffer(oo, &ov, 1, out_bytes, "out") < 0) {
         PyBuffer_Release(&pv);
