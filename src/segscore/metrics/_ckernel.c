@@ -3,8 +3,8 @@
  *
  * Plain C99 + CPython buffer protocol (no numpy headers). Every function takes C-contiguous
  * buffers of shape (rows, cols), validated and shaped by segscore.metrics._kernel, writes exact
- * int64 counts into a caller-allocated output buffer, and releases the GIL while counting. Rows
- * are split over POSIX threads when there is enough work.
+ * int64 counts into a caller-allocated output buffer, and releases the GIL while counting. The
+ * work is split over POSIX threads when there is enough of it.
  *
  * binary_counts(pred, target, rows, cols, out, nthreads)
  *     1-byte masks (bool, uint8, int8): out[0] = tp, out[1] = predicted, out[2] = support per row,
@@ -22,13 +22,17 @@
  *                  nthreads, chunk) -> number of pixels with an invalid target or
  *                  prediction label (the caller words the error)
  *     out is int64 (rows, C, C + 1), zero on entry: out[n, t, p]. A target pixel of the ignore
- *     label is dropped; a prediction outside [0, C) counts in column C. Pixels are mapped to a
- *     key t * (C + 1) + p of a (C + 2) x (C + 1) histogram whose row C collects dropped pixels and
- *     row C + 1 target labels that are neither a class nor the ignore label (a bug upstream).
- *     Histograms are uint32, interleaved in 4 copies (no store-forwarding stall on runs of one
- *     label), and flushed to int64 at least every `chunk` (< 2**32) pixels, so counts are exact at
- *     any size. Runs of equal (target, prediction) pairs (64-pixel blocks, 8-pixel words) are
- *     counted with one addition.
+ *     label is dropped; the ignore label predicted counts in column C ("no class"); any other
+ *     label outside [0, C) is invalid. The pixels (not the rows) are split over the threads.
+ *     For C <= 254 (the usual case), each label maps without branches to an index (the class,
+ *     C for the ignore label, C + 1 if invalid) and each pixel to a uint16 key
+ *     index(t) * (C + 2) + index(p), made 64 pixels at a time (SSE2 on 1-byte labels). Keys are
+ *     counted into 8 (C <= 30) or 4 separate uint32 histograms (see the histogram path), flushed
+ *     into the int64 row at every row end and at least every `chunk` (< 2**32) pixels, so counts
+ *     are exact at any size. A 64-pixel block of one (target, prediction) pair is counted with
+ *     one addition. The cost per pixel is thus about the same on smooth, blocky or random maps.
+ *     Rows too short to pay for a flush of the histograms, and C > 254, are counted straight
+ *     into the int64 row.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -382,10 +386,12 @@ static int64_t count_direct(const mc_task *k, Py_ssize_t g, Py_ssize_t n, int64_
  * A label's index along one axis of the key grid is its class, C for the ignore label and C + 1
  * for any other label, computed without branches; a pixel's key is
  * index(t) * (C + 2) + index(p) < (C + 2)**2 <= 2**16. Keys are made 64 pixels at a time (SSE2 on
- * 1-byte labels), then counted into NS interleaved uint32 histograms, so that a run of one key
- * updates NS different counters in turn instead of waiting on its own previous store. A block of
- * 64 pixels with one (target, prediction) pair is counted with one addition: on smooth maps most
- * blocks are, and a mispredicted block test costs far less than the 64 pixels it decides. */
+ * 1-byte labels), then counted into NS separate uint32 histograms h[s * K + key], pixel q of a
+ * block into copy q % NS, so that a run of one key updates NS different counters in turn instead
+ * of waiting on its own previous store. (Copies interleaved per bin, h[key * NS + s], use fewer
+ * cache lines but were measured 2x slower on such runs.) A block of 64 pixels with one
+ * (target, prediction) pair is counted with one addition: a mispredicted block test costs far
+ * less than the 64 pixels it decides. */
 
 static inline uint32_t label_index(int64_t v, int64_t c, int has_ignore, int64_t ignore) {
     uint32_t other = (uint32_t)c + 1u - (uint32_t)(has_ignore & (v == ignore));
@@ -467,17 +473,17 @@ static inline void make_byte_keys(const uint8_t *t, const uint8_t *p, const byte
 #endif
 }
 
-/* Count one block of BLOCK keys into NS interleaved histograms h[key * NS + s]. */
-#define ADD_BLOCK(h, keys, NS)                                                         \
-    do {                                                                               \
-        for (int q_ = 0; q_ < BLOCK; q_ += (NS))                                       \
-            for (int s_ = 0; s_ < (NS); s_++) (h)[(size_t)(keys)[q_ + s_] * (NS) + s_]++; \
+/* Count one block of BLOCK keys into NS histograms h[s * K + key], pixel q into copy q % NS. */
+#define ADD_BLOCK(h, K, keys, NS)                                                        \
+    do {                                                                                 \
+        for (int q_ = 0; q_ < BLOCK; q_ += (NS))                                         \
+            for (int s_ = 0; s_ < (NS); s_++) (h)[(size_t)s_ * (K) + (keys)[q_ + s_]]++; \
     } while (0)
 
 /* Count n pixels of 1-byte labels (t, p) into NS histograms of K bins. */
 #define DEFINE_COUNT_BYTES(NS)                                                               \
     static void count_bytes_##NS(const uint8_t *t, const uint8_t *p, Py_ssize_t n,          \
-                                 const byte_keys *bk, uint32_t *h) {                       \
+                                 const byte_keys *bk, uint32_t *h, size_t K) {             \
         uint16_t keys[BLOCK];                                                                \
         Py_ssize_t i = 0;                                                                    \
         unsigned blk = 0;                                                                    \
@@ -486,46 +492,47 @@ static inline void make_byte_keys(const uint8_t *t, const uint8_t *p, const byte
             uint8_t a = tt[0], b = pp[0], d = 0;                                             \
             for (int j = 0; j < BLOCK; j++) d |= (uint8_t)((tt[j] ^ a) | (pp[j] ^ b));       \
             if (d == 0) {                                                                    \
-                h[(size_t)(bk->tl16[a] + bk->pl16[b]) * (NS) + blk % (NS)] += BLOCK;         \
+                h[(size_t)(blk % (NS)) * K + (size_t)(bk->tl16[a] + bk->pl16[b])] += BLOCK;  \
                 continue;                                                                    \
             }                                                                                \
             make_byte_keys(tt, pp, bk, keys);                                                \
-            ADD_BLOCK(h, keys, NS);                                                          \
+            ADD_BLOCK(h, K, keys, NS);                                                       \
         }                                                                                    \
-        for (; i < n; i++) h[(size_t)(bk->tl16[t[i]] + bk->pl16[p[i]]) * (NS)]++;            \
+        for (; i < n; i++) h[bk->tl16[t[i]] + bk->pl16[p[i]]]++;                             \
     }
 DEFINE_COUNT_BYTES(4)
 DEFINE_COUNT_BYTES(8)
 
 /* Count n keys into NS histograms of K bins. */
 #define DEFINE_COUNT_KEYS(NS)                                                                \
-    static void count_keys_##NS(const uint16_t *keys, int n, uint32_t *h) {                 \
+    static void count_keys_##NS(const uint16_t *keys, int n, uint32_t *h, size_t K) {       \
         int j = 0;                                                                           \
         for (; n - j >= BLOCK; j += BLOCK) {                                                 \
             uint16_t a = keys[j], d = 0;                                                     \
             for (int q = 0; q < BLOCK; q++) d |= (uint16_t)(keys[j + q] ^ a);                \
             if (d == 0) {                                                                    \
-                h[(size_t)a * (NS) + (j / BLOCK) % (NS)] += BLOCK;                           \
+                h[(size_t)((j / BLOCK) % (NS)) * K + a] += BLOCK;                            \
                 continue;                                                                    \
             }                                                                                \
-            ADD_BLOCK(h, keys + j, NS);                                                      \
+            ADD_BLOCK(h, K, keys + j, NS);                                                   \
         }                                                                                    \
-        for (; j < n; j++) h[(size_t)keys[j] * (NS)]++;                                      \
+        for (; j < n; j++) h[keys[j]]++;                                                     \
     }
 DEFINE_COUNT_KEYS(4)
 DEFINE_COUNT_KEYS(8)
 
 /* Count pixels [g, g + n) of any label dtypes into NS histograms of K bins. */
-static void count_generic(const mc_task *k, Py_ssize_t g, Py_ssize_t n, uint32_t *h, int ns) {
+static void count_generic(const mc_task *k, Py_ssize_t g, Py_ssize_t n, uint32_t *h, size_t K,
+                          int ns) {
     uint16_t keys[TILE];
     for (Py_ssize_t i = 0; i < n; i += TILE) {
         int m = (int)((n - i) < TILE ? (n - i) : TILE);
         tkeys16[k->ttype](k->t, g + i, m, k, keys);
         pkeys16[k->ptype](k->p, g + i, m, k, keys);
         if (ns == 8)
-            count_keys_8(keys, m, h);
+            count_keys_8(keys, m, h, K);
         else
-            count_keys_4(keys, m, h);
+            count_keys_4(keys, m, h, K);
     }
 }
 
@@ -533,29 +540,25 @@ static void count_generic(const mc_task *k, Py_ssize_t g, Py_ssize_t n, uint32_t
  * returns the invalid count (keys whose target or prediction index is C + 1). Keys of target
  * index C (ignored pixels) are dropped. The NS counters of a key sum to at most `chunk` pixels
  * (the most counted between two flushes), which fits uint32. */
-#define DEFINE_FLUSH(NS)                                                                   \
-    static int64_t flush_##NS(uint32_t *h, int64_t c, int64_t *out) {                     \
-        const size_t w = (size_t)c + 2, stride = w * (NS);                                 \
-        int64_t invalid = 0;                                                               \
-        for (size_t ti = 0; ti < w; ti++) {                                                \
-            uint32_t *row = h + ti * stride;                                               \
-            if (ti == w - 1) { /* an invalid target label */                               \
-                for (size_t j = 0; j < stride; j++) invalid += (int64_t)row[j];            \
-            } else {                                                                       \
-                for (int s_ = 0; s_ < (NS); s_++) /* an invalid prediction label */        \
-                    invalid += (int64_t)row[(w - 1) * (NS) + (size_t)s_];                  \
-            }                                                                              \
-            if (ti < (size_t)c) {                                                          \
-                int64_t *o = out + ti * (w - 1);                                           \
-                for (size_t pi = 0; pi + 1 < w; pi++) {                                    \
-                    uint32_t sum = 0;                                                      \
-                    for (int s_ = 0; s_ < (NS); s_++) sum += row[pi * (NS) + (size_t)s_];  \
-                    o[pi] += (int64_t)sum;                                                 \
-                }                                                                          \
-            }                                                                              \
-            memset(row, 0, stride * sizeof(uint32_t));                                     \
-        }                                                                                  \
-        return invalid;                                                                    \
+#define DEFINE_FLUSH(NS)                                                                 \
+    static int64_t flush_##NS(uint32_t *h, int64_t c, int64_t *out) {                   \
+        const size_t w = (size_t)c + 2, K = w * w;                                       \
+        int64_t invalid = 0;                                                             \
+        for (size_t ti = 0; ti < w; ti++) {                                              \
+            const size_t row = ti * w;                                                   \
+            for (size_t pi = 0; pi < w; pi++) {                                          \
+                uint32_t sum = 0;                                                        \
+                for (int s_ = 0; s_ < (NS); s_++) {                                      \
+                    sum += h[(size_t)s_ * K + row + pi];                                 \
+                    h[(size_t)s_ * K + row + pi] = 0;                                    \
+                }                                                                        \
+                if (ti == w - 1 || pi == w - 1) /* an invalid target or prediction */    \
+                    invalid += (int64_t)sum;                                             \
+                else if (ti < (size_t)c)                                                 \
+                    out[ti * (w - 1) + pi] += (int64_t)sum;                              \
+            }                                                                            \
+        }                                                                                \
+        return invalid;                                                                  \
     }
 DEFINE_FLUSH(4)
 DEFINE_FLUSH(8)
@@ -622,11 +625,11 @@ static void multiclass_task(void *arg) {
             if (k->tl16 != NULL) {
                 const uint8_t *t = (const uint8_t *)k->t + g, *p = (const uint8_t *)k->p + g;
                 if (ns == 8)
-                    count_bytes_8(t, p, piece, &bk, h);
+                    count_bytes_8(t, p, piece, &bk, h, K);
                 else
-                    count_bytes_4(t, p, piece, &bk, h);
+                    count_bytes_4(t, p, piece, &bk, h, K);
             } else {
-                count_generic(k, g, piece, h, ns);
+                count_generic(k, g, piece, h, K, ns);
             }
             k->invalid += ns == 8 ? flush_8(h, k->c, out) : flush_4(h, k->c, out);
             g += piece;
