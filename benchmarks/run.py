@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m benchmarks.run [--quick] [--workloads W1,W2,W3] [--repeat 7] [--peers-repeat 3]
+    python -m benchmarks.run [--quick] [--workloads W1,W2,W3|all] [--repeat 7] [--peers-repeat 3]
                              [--peer-budget 4] [--markdown docs/benchmarks.md] [--device cuda]
 
 ``--device cuda`` (issue #6, on a GPU machine): segscore counts device tensors
@@ -16,6 +16,20 @@ Workloads (deterministic, generated once in memory and shared by every library):
 - W2: 1000 binary masks 512x512 (bool);
 - W3: 200 label maps 512x512 (uint8), 21 classes, ~5% ignore label 255 in bands along the
   class boundaries, predictions that mostly agree with the target.
+
+The variants of issue #13 (``--workloads all``) check that the counting speed does not depend on
+what the masks look like:
+
+- W3-random: 40 label maps 512x512, labels uniformly random per pixel, 20% of the predictions
+  replaced by random labels, 5% of the target ignored (no runs of equal pixels at all);
+- W3-blocky: 40 label maps 512x512 of random 8x8 blocks, the prediction shifted 5 pixels;
+- W3-cityscapes: 5 smooth label maps 1024x2048, 19 classes + ignore 255 (Cityscapes-sized);
+- W3-ade: 40 smooth label maps 512x512, 150 classes, 12 objects per image (ADE20K-sized);
+- W2-random: 200 random binary masks 512x512;
+- W-multilabel-random: 40 random multilabel masks of 8 labels, 256x256.
+
+Peers on W3-ade and W3-cityscapes are timed on a few images and scaled (MONAI's one-hot inputs
+of the whole workload would take gigabytes); see ``PEER_IMAGES``.
 
 Every library is asked for the per-image counts (tp, fp, fn, tn per image and class) and, for
 segscore, IoU from them. Inputs are converted to each peer's documented input format (torch
@@ -90,6 +104,7 @@ class Workload:
     target: np.ndarray[Any, Any]
     num_classes: int | None  # None: binary masks
     ignore_index: int | None
+    multilabel: bool = False  # binary masks (N, C, H, W), one row per image and channel
 
 
 def _upsampler(low: int, size: int) -> np.ndarray[Any, Any]:
@@ -103,10 +118,14 @@ def _upsampler(low: int, size: int) -> np.ndarray[Any, Any]:
     return a
 
 
-def _fields(rng: np.random.Generator, shape: tuple[int, ...], size: int, low: int) -> Any:
-    a = _upsampler(low, size)
-    noise = rng.standard_normal((*shape, low, low), dtype=np.float32)
-    return a @ noise @ a.T
+def _fields(
+    rng: np.random.Generator, shape: tuple[int, ...], size: int | tuple[int, int], low: int
+) -> Any:
+    """Smooth random fields of ``size`` (an int for square), ``low`` noise points per side."""
+    h, w = (size, size) if isinstance(size, int) else size
+    low_w = low * w // h  # the same smoothness along both axes
+    noise = rng.standard_normal((*shape, low, low_w), dtype=np.float32)
+    return _upsampler(low, h) @ noise @ _upsampler(low_w, w).T
 
 
 def make_binary(name: str, n: int, size: int, seed: int) -> Workload:
@@ -142,40 +161,123 @@ def _boundary(labels: np.ndarray[Any, Any], radius: int) -> np.ndarray[Any, Any]
     return out
 
 
-def make_multiclass(name: str, n: int, size: int, seed: int) -> Workload:
+def make_multiclass(
+    name: str,
+    n: int,
+    size: int | tuple[int, int],
+    seed: int,
+    *,
+    num_classes: int = N_CLASSES,
+    n_obj: int = 3,
+    batch: int = 20,
+) -> Workload:
+    """Smooth label maps: ``n_obj`` objects of random classes on a background (class 0), the
+    target's class boundaries ignored (label 255) in 3-pixel bands, the prediction a perturbed
+    copy of the target's fields."""
     rng = np.random.default_rng(seed)
-    pred = np.empty((n, size, size), dtype=np.uint8)
-    target = np.empty((n, size, size), dtype=np.uint8)
-    n_obj = 3
-    batch = 20
+    h, w = (size, size) if isinstance(size, int) else size
+    pred = np.empty((n, h, w), dtype=np.uint8)
+    target = np.empty((n, h, w), dtype=np.uint8)
     for s in range(0, n, batch):
         m = min(batch, n - s)
         classes = np.stack(
-            [rng.choice(np.arange(1, N_CLASSES), n_obj, replace=False) for _ in range(m)]
+            [rng.choice(np.arange(1, num_classes), n_obj, replace=False) for _ in range(m)]
         )
-        truth = _fields(rng, (m, n_obj + 1), size, 8)
+        truth = _fields(rng, (m, n_obj + 1), (h, w), 8)
         truth[:, 0] += 0.6  # background is the largest region
-        error = _fields(rng, (m, n_obj + 1), size, 20)
+        error = _fields(rng, (m, n_obj + 1), (h, w), 20)
         lut = np.concatenate([np.zeros((m, 1), dtype=np.uint8), classes.astype(np.uint8)], axis=1)
         t_idx = truth.argmax(axis=1)
         p_idx = (truth + 0.2 * error).argmax(axis=1)
-        t = np.take_along_axis(lut, t_idx.reshape(m, -1), axis=1).reshape(m, size, size)
-        p = np.take_along_axis(lut, p_idx.reshape(m, -1), axis=1).reshape(m, size, size)
+        t = np.take_along_axis(lut, t_idx.reshape(m, -1), axis=1).reshape(m, h, w)
+        p = np.take_along_axis(lut, p_idx.reshape(m, -1), axis=1).reshape(m, h, w)
         t[_boundary(t, 1)] = IGNORE
         target[s : s + m] = t
         pred[s : s + m] = p
+    return _labels_workload(name, f"{n} smooth label maps", pred, target, num_classes)
+
+
+def _labels_workload(
+    name: str, kind: str, pred: np.ndarray[Any, Any], target: np.ndarray[Any, Any], c: int
+) -> Workload:
+    _, h, w = target.shape
     desc = (
-        f"{n} label maps {size}x{size} (uint8), {N_CLASSES} classes, "
-        f"{np.mean(target == IGNORE):.1%} ignore {IGNORE}, pred = target on {np.mean(pred == target):.1%}"
+        f"{kind} {h}x{w} (uint8), {c} classes, {np.mean(target == IGNORE):.1%} ignore {IGNORE}, "
+        f"pred = target on {np.mean(pred == target):.1%}"
     )
-    return Workload(name, desc, pred, target, N_CLASSES, IGNORE)
+    return Workload(name, desc, pred, target, c, IGNORE)
+
+
+def _ignore_some(rng: np.random.Generator, target: np.ndarray[Any, Any], rate: float) -> None:
+    """Set a random ``rate`` of the target pixels to the ignore label, image by image."""
+    for t in target:
+        t[rng.random(t.shape, dtype=np.float32) < rate] = IGNORE
+
+
+def make_random_labels(name: str, n: int, size: int, seed: int, *, num_classes: int) -> Workload:
+    """Uniformly random labels per pixel; 20% of the predictions replaced by random labels; 5%
+    of the target ignored. No runs of equal pixels: the worst case of run-based shortcuts."""
+    rng = np.random.default_rng(seed)
+    target = rng.integers(0, num_classes, (n, size, size), dtype=np.uint8)
+    pred = target.copy()
+    for p in pred:
+        wrong = rng.random(p.shape, dtype=np.float32) < 0.2
+        p[wrong] = rng.integers(0, num_classes, int(wrong.sum()), dtype=np.uint8)
+    _ignore_some(rng, target, 0.05)
+    return _labels_workload(name, f"{n} uniformly random label maps", pred, target, num_classes)
+
+
+def make_blocky_labels(name: str, n: int, size: int, seed: int) -> Workload:
+    """Random labels in 8x8 blocks, the prediction shifted 5 pixels to the right (runs of 3 and
+    5 pixels in every row), 5% of the target ignored."""
+    rng = np.random.default_rng(seed)
+    blocks = rng.integers(0, N_CLASSES, (n, size // 8, size // 8), dtype=np.uint8)
+    target = blocks.repeat(8, axis=1).repeat(8, axis=2)
+    pred = np.roll(target, 5, axis=2)
+    _ignore_some(rng, target, 0.05)
+    return _labels_workload(name, f"{n} blocky label maps (8x8 blocks)", pred, target, N_CLASSES)
+
+
+def make_random_binary(name: str, n: int, size: int, seed: int, *, labels: int = 0) -> Workload:
+    """Random masks (target 40% foreground, 20% of the prediction flipped); with ``labels``,
+    multilabel masks (N, labels, H, W)."""
+    rng = np.random.default_rng(seed)
+    shape = (n, labels, size, size) if labels else (n, size, size)
+    target = np.empty(shape, dtype=bool)
+    pred = np.empty(shape, dtype=bool)
+    for i in range(n):
+        target[i] = rng.random(shape[1:], dtype=np.float32) < 0.4
+        pred[i] = target[i] ^ (rng.random(shape[1:], dtype=np.float32) < 0.2)
+    if labels:
+        desc = f"{n} multilabel masks {labels}x{size}x{size} (bool), random"
+        return Workload(name, desc, pred, target, None, None, multilabel=True)
+    return Workload(
+        name, f"{n} binary masks {size}x{size} (bool), random", pred, target, None, None
+    )
 
 
 WORKLOADS: dict[str, Callable[[], Workload]] = {
     "W1": lambda: make_binary("W1", 100, 128, seed=1),
     "W2": lambda: make_binary("W2", 1000, 512, seed=2),
     "W3": lambda: make_multiclass("W3", 200, 512, seed=3),
+    # Issue #13: counting speed whatever the masks look like.
+    "W3-random": lambda: make_random_labels("W3-random", 40, 512, seed=4, num_classes=N_CLASSES),
+    "W3-blocky": lambda: make_blocky_labels("W3-blocky", 40, 512, seed=5),
+    "W3-cityscapes": lambda: make_multiclass(
+        "W3-cityscapes", 5, (1024, 2048), seed=6, num_classes=19, n_obj=8, batch=1
+    ),
+    "W3-ade": lambda: make_multiclass("W3-ade", 40, 512, seed=7, num_classes=150, n_obj=12),
+    "W2-random": lambda: make_random_binary("W2-random", 200, 512, seed=8),
+    "W-multilabel-random": lambda: make_random_binary(
+        "W-multilabel-random", 40, 256, seed=9, labels=8
+    ),
 }
+DEFAULT_WORKLOADS = "W1,W2,W3"
+"""Run by default; ``--workloads all`` adds the variants of issue #13."""
+
+PEER_IMAGES: dict[str, int] = {"W3-ade": 4, "W3-cityscapes": 1}
+"""Workloads whose peers are timed on at most this many images and scaled (marked ``~``): MONAI's
+one-hot inputs of 150 classes or of 2-megapixel maps would take gigabytes."""
 
 
 # ------------------------------------------------------------------------------------------------
@@ -198,7 +300,11 @@ def _segscore() -> list[Contender]:
 
     def run(w: Workload) -> object:
         c = segscore.confusion(
-            w.pred, w.target, num_classes=w.num_classes, ignore_index=w.ignore_index
+            w.pred,
+            w.target,
+            num_classes=w.num_classes,
+            ignore_index=w.ignore_index,
+            multilabel=w.multilabel,
         )
         return segscore.iou(c)
 
@@ -220,15 +326,20 @@ def _segscore_device() -> list[Contender]:
     from segscore.integrations.torch import TensorEvaluator
 
     def prepare(w: Workload, sl: slice) -> Any:
-        return _tensor(w.pred[sl]), _tensor(w.target[sl]), w.num_classes, w.ignore_index
+        p, t = _tensor(w.pred[sl]), _tensor(w.target[sl])
+        return (
+            p,
+            t,
+            dict(num_classes=w.num_classes, ignore_index=w.ignore_index, multilabel=w.multilabel),
+        )
 
     def run(s: Any) -> object:
-        p, t, c, ignore = s
-        return segscore.iou(segscore.confusion(p, t, num_classes=c, ignore_index=ignore))
+        p, t, options = s
+        return segscore.iou(segscore.confusion(p, t, **options))
 
     def run_accumulator(s: Any) -> object:
-        p, t, c, ignore = s
-        ev = TensorEvaluator(num_classes=c, ignore_index=ignore)
+        p, t, options = s
+        ev = TensorEvaluator(**options)
         for i in range(0, p.shape[0], 16):  # batches of 16, as a validation loop would
             ev.update(p[i : i + 16], t[i : i + 16])
         return ev.compute("iou")
@@ -252,16 +363,22 @@ def _segscore_device() -> list[Contender]:
 
 
 def _sub(w: Workload, sl: slice) -> Workload:
-    return Workload(w.name, w.description, w.pred[sl], w.target[sl], w.num_classes, w.ignore_index)
+    return Workload(
+        w.name, w.description, w.pred[sl], w.target[sl], w.num_classes, w.ignore_index, w.multilabel
+    )
+
+
+def _rows(w: Workload) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """``(pred, target)`` as ``(rows, pixels)``: one row per image, or per image and channel."""
+    n = w.pred.shape[0] * (w.pred.shape[1] if w.multilabel else 1)
+    return w.pred.reshape(n, -1), w.target.reshape(n, -1)
 
 
 def _kernel_only() -> list[Contender]:
     from segscore.metrics import _kernel
 
     def run(w: Workload) -> object:
-        n = w.pred.shape[0]
-        p = w.pred.reshape(n, -1)
-        t = w.target.reshape(n, -1)
+        p, t = _rows(w)
         if w.num_classes is None:
             return _kernel.binary_counts(p, t)
         return _kernel.confusion_matrix(p, t, w.num_classes, w.ignore_index)
@@ -272,9 +389,8 @@ def _kernel_only() -> list[Contender]:
 
 def _numpy() -> list[Contender]:
     def run(w: Workload) -> object:
-        n = w.pred.shape[0]
-        p = w.pred.reshape(n, -1)
-        t = w.target.reshape(n, -1)
+        p, t = _rows(w)
+        n = p.shape[0]
         if w.num_classes is None:
             tp = np.count_nonzero(p & t, axis=1)
             return tp, np.count_nonzero(p, axis=1), np.count_nonzero(t, axis=1)
@@ -311,11 +427,14 @@ def _torchmetrics() -> list[Contender]:
     from torchmetrics.functional.classification import (
         binary_stat_scores,
         multiclass_stat_scores,
+        multilabel_stat_scores,
     )
 
     def prepare(w: Workload, sl: slice) -> Any:
         p = _tensor(w.pred[sl])
         t = _tensor(w.target[sl])
+        if w.multilabel:
+            return p.to(torch.uint8), t.to(torch.uint8), -p.shape[1], None
         if w.num_classes is None:
             return p.to(torch.uint8), t.to(torch.uint8), None, None
         return p.long(), t.long(), w.num_classes, w.ignore_index
@@ -324,12 +443,17 @@ def _torchmetrics() -> list[Contender]:
         p, t, c, ignore = s
         if c is None:
             return binary_stat_scores(p, t, multidim_average="samplewise")
+        if c < 0:  # multilabel: -C labels
+            return multilabel_stat_scores(
+                p, t, num_labels=-c, average="none", multidim_average="samplewise"
+            )
         return multiclass_stat_scores(
             p, t, num_classes=c, average="none", multidim_average="samplewise", ignore_index=ignore
         )
 
     call = (
-        "binary_stat_scores / multiclass_stat_scores(average='none', multidim_average='samplewise')"
+        "binary_stat_scores / multiclass_stat_scores / multilabel_stat_scores(average='none', "
+        "multidim_average='samplewise')"
     )
     return [Contender("torchmetrics", call, prepare, _synced(run))]
 
@@ -342,6 +466,8 @@ def _monai() -> list[Contender]:
         p = _tensor(w.pred[sl])
         t = _tensor(w.target[sl])
         if w.num_classes is None:
+            if w.multilabel:  # (N, C, H, W) masks are MONAI's one-hot input already
+                return p.float(), t.float()
             return p[:, None].float(), t[:, None].float()
         c = w.num_classes
         ignore = IGNORE if w.ignore_index is None else w.ignore_index
@@ -376,6 +502,8 @@ def _smp() -> list[Contender]:
     def prepare(w: Workload, sl: slice) -> Any:
         p = _tensor(w.pred[sl]).long()
         t = _tensor(w.target[sl]).long()
+        if w.multilabel:
+            return p, t, "multilabel", None, None
         if w.num_classes is None:
             return p[:, None], t[:, None], "binary", None, None
         return p, t, "multiclass", w.num_classes, w.ignore_index
@@ -384,7 +512,10 @@ def _smp() -> list[Contender]:
         p, t, mode, c, ignore = s
         return get_stats(p, t, mode=mode, num_classes=c, ignore_index=ignore)
 
-    call = "get_stats(mode='binary'|'multiclass') on int64 tensors (metrics/functional.py by path)"
+    call = (
+        "get_stats(mode='binary'|'multiclass'|'multilabel') on int64 tensors "
+        "(metrics/functional.py by path)"
+    )
     return [Contender("smp", call, prepare, _synced(run))]
 
 
@@ -417,10 +548,13 @@ def _bench(c: Contender, w: Workload, repeat: int, budget: float, quick: bool) -
         c.run(state)  # warm-up
         return Result(w.name, c.name, _time(lambda: c.run(state), repeat), None)
     n_sub = max(1, n // (20 if quick else 10))
+    cap = PEER_IMAGES.get(w.name)
+    if cap is not None:
+        n_sub = min(n_sub, cap)
     state = c.prepare(w, slice(0, n_sub))
     c.run(state)  # warm-up (lazy imports, allocator)
     probe = _time(lambda: c.run(state), 1)
-    if probe * n / n_sub > budget:
+    if (cap is not None and n_sub < n) or probe * n / n_sub > budget:
         return Result(w.name, c.name, _time(lambda: c.run(state), repeat) * n / n_sub, n_sub)
     del state
     state = c.prepare(w, slice(None))
@@ -485,7 +619,11 @@ def render(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller peer samples")
-    parser.add_argument("--workloads", default="W1,W2,W3", help="comma-separated (default all)")
+    parser.add_argument(
+        "--workloads",
+        default=DEFAULT_WORKLOADS,
+        help=f"comma-separated, or 'all' (default {DEFAULT_WORKLOADS}; all: {', '.join(WORKLOADS)})",
+    )
     parser.add_argument("--repeat", type=int, default=None, help="repeats for segscore and floor")
     parser.add_argument("--peers-repeat", type=int, default=None, help="repeats for peers")
     parser.add_argument("--peer-budget", type=float, default=4.0, help="seconds before scaling")
@@ -511,10 +649,14 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--device {DEVICE}: torch sees no CUDA device here")
     elif DEVICE != "cpu":
         parser.error(f"--device must be cpu or cuda[:N], got {DEVICE!r}")
-    names = [n.strip().upper() for n in args.workloads.split(",") if n.strip()]
-    unknown = [n for n in names if n not in WORKLOADS]
+    spelled = {k.upper(): k for k in WORKLOADS}
+    asked = [n.strip().upper() for n in args.workloads.split(",") if n.strip()]
+    if asked == ["ALL"]:
+        asked = list(spelled)
+    unknown = [n for n in asked if n not in spelled]
     if unknown:
-        parser.error(f"unknown workloads {unknown}; choose from {sorted(WORKLOADS)}")
+        parser.error(f"unknown workloads {unknown}; choose from {list(WORKLOADS)} or 'all'")
+    names = [spelled[n] for n in asked]
     repeat = args.repeat or (3 if args.quick else 9)
     peers_repeat = args.peers_repeat or (1 if args.quick else 3)
     warnings.simplefilter("ignore")

@@ -331,3 +331,187 @@ def test_nearest_offsets_bounds_check_cannot_overflow(
     grid = np.zeros(10, np.uint8)
     with pytest.raises(ValueError, match="outside `grid`"):
         _kernel.nearest_offsets(grid, np.array(sources, np.int64), np.array(offsets, np.int64))
+
+
+# ------------------------------------------------------------------------------------------------
+# Issue #13: the histogram pass (uint16 keys, SSE2 on 1-byte labels, interleaved histograms,
+# pixels split over threads) equals the reference whatever the masks look like.
+# ------------------------------------------------------------------------------------------------
+
+
+def _random_pair(
+    rng: np.random.Generator, shape: tuple[int, int], c: int, dtype: Any, ignore: int | None
+) -> tuple[Any, Any]:
+    """Uniformly random labels, 20% of the predictions replaced, 5% of the target ignored."""
+    t = rng.integers(0, c, shape)
+    p = t.copy()
+    wrong = rng.random(shape) < 0.2
+    p[wrong] = rng.integers(0, c, int(wrong.sum()))
+    if ignore is not None:
+        t[rng.random(shape) < 0.05] = ignore
+        p[rng.random(shape) < 0.01] = ignore  # the ignore label predicted: "no class"
+    return p.astype(dtype), t.astype(dtype)
+
+
+@pytest.fixture(params=[1, 2, 3], ids=lambda n: f"{n}threads")
+def threads(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    """Run with 1, 2 and 3 threads whatever the input size (rows shared between threads)."""
+    monkeypatch.setattr(_kernel, "_THREAD_MIN_BYTES", 0)
+    monkeypatch.setattr(_kernel, "_MAX_THREADS", request.param)
+    return int(request.param)
+
+
+@needs_compiled
+@pytest.mark.parametrize(
+    ("dtype", "c", "cols"),
+    [
+        (np.uint8, 21, 512 * 9 + 37),  # 8 histograms
+        (np.uint8, 31, 4099),  # 4 histograms
+        (np.uint8, 150, 46208 + 5),  # ADE20K-sized, long enough rows for the histograms
+        (np.uint8, 150, 5000),  # short rows: counted straight into the matrix
+        (np.uint8, 254, 131072 + 3),  # the largest key grid that fits uint16
+        (np.uint8, 255, 70000),  # beyond it: straight into the matrix
+        (np.int8, 21, 5001),
+        (np.int8, 200, 70001),  # int8 labels cannot reach the classes past 127
+        (np.int16, 21, 5003),
+        (np.uint16, 150, 50001),
+        (np.int32, 19, 5005),
+        (np.int64, 21, 5007),
+        (np.uint32, 300, 9000),
+    ],
+)
+@pytest.mark.parametrize("with_ignore", [True, False])
+def test_random_labels_equal_reference(
+    threads: int, dtype: Any, c: int, cols: int, with_ignore: bool
+) -> None:
+    rng = np.random.default_rng([c, cols, threads])
+    ignore = _ignore_for(dtype, c) if with_ignore else None
+    high = min(c, int(np.iinfo(dtype).max) + 1)  # int8 labels reach classes up to 127 only
+    p, t = _random_pair(rng, (3, cols), high, dtype, ignore)
+    np.testing.assert_array_equal(
+        _kernel.confusion_matrix(p, t, c, ignore), _reference(p, t, c, ignore)
+    )
+
+
+@needs_compiled
+@pytest.mark.parametrize("cols", [2117, 4096, 4097, 6000, 20011])
+@pytest.mark.parametrize("structured", [False, True])
+def test_odd_row_lengths_and_shared_rows(threads: int, cols: int, structured: bool) -> None:
+    rng = np.random.default_rng([cols, threads, structured])
+    for rows in (1, 2, 5):
+        for dtype in (np.uint8, np.int32):
+            p, t = _labels(rng, (rows, cols), 21, dtype, 255, structured)
+            np.testing.assert_array_equal(
+                _kernel.confusion_matrix(p, t, 21, 255), _reference(p, t, 21, 255)
+            )
+
+
+@needs_compiled
+@pytest.mark.parametrize(
+    ("chunk", "c"),  # a flush costs (C + 2)**2 bins: no chunk of 1 pixel with 150 classes
+    [(1, 21), (63, 21), (64, 21), (65, 21), (1000, 21), (4099, 21), (63, 150), (4099, 150)],
+)
+def test_flush_every_chunk_random_labels(
+    monkeypatch: pytest.MonkeyPatch, threads: int, chunk: int, c: int
+) -> None:
+    monkeypatch.setattr(_kernel, "_CHUNK", chunk)
+    rng = np.random.default_rng([chunk, c, threads])
+    cols = 50000 if c > 30 else 9000
+    for dtype in (np.uint8, np.int16):
+        p, t = _random_pair(rng, (2, cols), c, dtype, 255)
+        p[:, 100:300] = 3  # a few uniform blocks too
+        t[:, 100:300] = 3
+        np.testing.assert_array_equal(
+            _kernel.confusion_matrix(p, t, c, 255), _reference(p, t, c, 255)
+        )
+
+
+@needs_compiled
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int32, np.int64])
+@pytest.mark.parametrize("where", ["target", "pred"])
+@pytest.mark.parametrize("c", [5, 40])
+def test_an_invalid_label_anywhere_is_reported(
+    threads: int, dtype: Any, where: str, c: int
+) -> None:
+    """One invalid label, at any position of a 64-pixel block, in the tail of a row, in a block of
+    equal pixels or in a row shared by two threads, is reported (the caller words the error)."""
+    cols = 64 * 70 + 13  # long enough for the histograms, with a tail
+    rng = np.random.default_rng([c, threads])
+    base_p, base_t = _random_pair(rng, (3, cols), c, dtype, 100)
+    base_p[:, 640:768] = 1  # two blocks of one (target, prediction) pair
+    base_t[:, 640:768] = 1
+    bad = [c, 101, -1 if np.dtype(dtype).kind == "i" else 99]
+    positions = [(0, 0), (0, 1), (0, 63), (1, 64 + 17), (1, 700), (2, cols - 1), (2, cols - 13)]
+    positions += [(1, cols // 2), (0, cols - 1), (1, 0)]  # near the thread boundaries
+    for (row, col), value in zip(positions, bad * 4, strict=False):
+        p, t = base_p.copy(), base_t.copy()
+        (t if where == "target" else p)[row, col] = value
+        assert _kernel.confusion_matrix(p, t, c, 100) is None, (row, col, value)
+    assert _kernel.confusion_matrix(base_p, base_t, c, 100) is not None
+    p, t = base_p.copy(), base_t.copy()
+    (t if where == "target" else p)[1, 640:704] = c  # a whole block of one invalid label
+    assert _kernel.confusion_matrix(p, t, c, 100) is None
+
+
+@needs_compiled
+def test_int8_labels_ignore_and_many_classes() -> None:
+    """int8 labels: negative bytes are not classes, even when C exceeds 128; -1 may be ignored."""
+    rng = np.random.default_rng(5)
+    c = 200
+    p, t = _random_pair(rng, (2, 70000), 128, np.int8, -1)
+    np.testing.assert_array_equal(_kernel.confusion_matrix(p, t, c, -1), _reference(p, t, c, -1))
+    t[1, 12345] = -2
+    assert _kernel.confusion_matrix(p, t, c, -1) is None
+    p8, t8 = _random_pair(rng, (2, 70000), 128, np.int8, -1)
+    pu = p8.view(np.uint8)  # pred uint8 (255 = "-1" bytes are then invalid without ignore 255)
+    pu[pu == 255] = 7
+    np.testing.assert_array_equal(
+        _kernel.confusion_matrix(pu, t8, c, -1), _reference(pu, t8, c, -1)
+    )
+
+
+@needs_compiled
+@pytest.mark.parametrize("dtype", [np.uint8, np.int16, np.int32, np.int64])
+def test_unaligned_and_non_contiguous_inputs(threads: int, dtype: Any) -> None:
+    rng = np.random.default_rng(np.dtype(dtype).itemsize)
+    rows, cols, c = 3, 5001, 21
+    p, t = _random_pair(rng, (rows, cols), c, dtype, 255)
+    size = rows * cols * p.itemsize
+    unaligned = []
+    for a in (p, t):
+        raw = np.zeros(size + 1, np.uint8)
+        view = raw[1:].view(dtype).reshape(rows, cols)
+        view[...] = a
+        unaligned.append(view)
+    assert np.dtype(dtype).itemsize == 1 or not unaligned[0].flags.aligned
+    want = _reference(p, t, c, 255)
+    np.testing.assert_array_equal(_kernel.confusion_matrix(*unaligned, c, 255), want)
+    strided = [np.repeat(a, 2, axis=1)[:, ::2] for a in (p, t)]
+    assert not strided[0].flags.c_contiguous
+    np.testing.assert_array_equal(_kernel.confusion_matrix(*strided, c, 255), want)
+    tp = np.asfortranarray(p.T).T.copy(order="F")
+    assert not tp.flags.c_contiguous
+    np.testing.assert_array_equal(_kernel.confusion_matrix(tp, t, c, 255), want)
+
+
+@needs_compiled
+def test_more_threads_than_pixels(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_kernel, "_THREAD_MIN_BYTES", 0)
+    monkeypatch.setattr(_kernel, "_MAX_THREADS", 8)
+    for shape in ((1, 1), (1, 3), (2, 2), (3, 0)):
+        p = np.ones(shape, np.uint8)
+        t = np.zeros(shape, np.uint8)
+        np.testing.assert_array_equal(
+            _kernel.confusion_matrix(p, t, 2, 255), _reference(p, t, 2, 255)
+        )
+
+
+@needs_compiled
+def test_misaligned_buffers_are_rejected_by_the_extension() -> None:
+    from segscore.metrics import _ckernel
+
+    raw = np.zeros(2 * 4 * 4 + 1, np.uint8)
+    p = raw[1:].view(np.int32).reshape(2, 4)
+    out = np.zeros((2, 3, 4), dtype=np.int64)
+    with pytest.raises(ValueError, match="must be aligned"):
+        _ckernel.confusion_matrix(p, p, 2, 4, 4, 4, 3, 0, False, out, 1, 10)

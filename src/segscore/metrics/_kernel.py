@@ -3,7 +3,8 @@
 Both functions take 2-D arrays ``(rows, pixels)`` that :func:`segscore.confusion` has already
 validated, and return exact int64 counts equal to the reference
 (:func:`~segscore.metrics.counts.confusion_matrix_reference` and
-``_binary_counts_reference``) on every input. Non-contiguous inputs are copied once to C order.
+``_binary_counts_reference``) on every input. Non-contiguous (or, for labels wider than a byte,
+misaligned) inputs are copied once to aligned C order.
 
 The compiled extension ``segscore.metrics._ckernel`` is optional (built when a C compiler is
 present at install time); :data:`HAVE_COMPILED` says whether it is in use. Dtypes it does not
@@ -174,8 +175,9 @@ def confusion_matrix(
         return confusion_matrix_reference(
             pred, target, num_classes=num_classes, ignore_index=ignore_index
         )
-    p = np.ascontiguousarray(p)
-    t = np.ascontiguousarray(t)
+    # C order and aligned: the kernel reads wider labels as C integers (copies only when needed).
+    p = np.require(p, requirements=("C", "A"))
+    t = np.require(t, requirements=("C", "A"))
     rows, cols = p.shape
     c = num_classes
     out = np.zeros((rows, c, c + 1), dtype=np.int64)
