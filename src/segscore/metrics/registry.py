@@ -34,7 +34,7 @@ from segscore.metrics.conventions import MetricKind
 from segscore.metrics.counts import Counts
 from segscore.metrics.empty import EmptyPolicy
 
-__all__ = ["METRICS", "MetricSpec", "get_metric", "parse_metrics"]
+__all__ = ["METRICS", "MetricSpec", "display_name", "get_metric", "parse_metrics"]
 
 CellMetric = Callable[..., FloatArray]
 Unit = Literal["ratio", "distance", "count"]
@@ -65,6 +65,8 @@ class MetricSpec:
         Parsed parameters: ``percentile``, ``tolerance``, ``width`` and ``width_unit``, ``beta``.
     fn : callable or None
         Overlap metrics: ``fn(counts, *, empty=...) -> ndarray`` of the counts' shape.
+    label : str
+        The name shown to people in tables and reports (``'IoU'``, ``'HD95'``).
 
     Examples
     --------
@@ -82,6 +84,7 @@ class MetricSpec:
     base: str = ""
     params: Mapping[str, float | str] = field(default_factory=dict)
     fn: CellMetric | None = None
+    label: str = ""
 
     def cells(self, counts: Counts, empty: EmptyPolicy) -> FloatArray:
         """Return an overlap metric for every cell of ``counts``."""
@@ -90,14 +93,16 @@ class MetricSpec:
         return self.fn(counts, empty=empty)
 
 
-def _overlap(name: str, fn: CellMetric, bounds: tuple[float, float] = (0.0, 1.0)) -> MetricSpec:
-    return MetricSpec(name, "overlap", bounds=bounds, base=name, fn=fn)
+def _overlap(
+    name: str, fn: CellMetric, label: str, bounds: tuple[float, float] = (0.0, 1.0)
+) -> MetricSpec:
+    return MetricSpec(name, "overlap", bounds=bounds, base=name, fn=fn, label=label)
 
 
 _INF = float("inf")
 
 
-def _distance(name: str, base: str, **params: float | str) -> MetricSpec:
+def _distance(name: str, base: str, label: str = "", **params: float | str) -> MetricSpec:
     return MetricSpec(
         name,
         "boundary",
@@ -107,27 +112,28 @@ def _distance(name: str, base: str, **params: float | str) -> MetricSpec:
         bounds=(0.0, _INF),
         base=base,
         params=params,
+        label=label or name.upper(),
     )
 
 
 METRICS: dict[str, MetricSpec] = {
     spec.name: spec
     for spec in (
-        _overlap("iou", overlap.iou),
-        _overlap("dice", overlap.dice),
-        _overlap("precision", overlap.precision),
-        _overlap("recall", overlap.recall),
-        _overlap("specificity", overlap.specificity),
-        _overlap("accuracy", overlap.accuracy),
-        _overlap("balanced_accuracy", overlap.balanced_accuracy),
-        _overlap("mcc", overlap.matthews_corrcoef, bounds=(-1.0, 1.0)),
-        _overlap("f2", partial(overlap.fbeta, beta=2.0)),
-        _overlap("f0.5", partial(overlap.fbeta, beta=0.5)),
-        _distance("hd", "hd"),
-        _distance("hd95", "hd", percentile=95.0),
-        _distance("asd", "asd"),
-        _distance("assd", "assd"),
-        _distance("masd", "masd"),
+        _overlap("iou", overlap.iou, "IoU"),
+        _overlap("dice", overlap.dice, "Dice"),
+        _overlap("precision", overlap.precision, "Precision"),
+        _overlap("recall", overlap.recall, "Recall"),
+        _overlap("specificity", overlap.specificity, "Specificity"),
+        _overlap("accuracy", overlap.accuracy, "Pixel accuracy"),
+        _overlap("balanced_accuracy", overlap.balanced_accuracy, "Balanced accuracy"),
+        _overlap("mcc", overlap.matthews_corrcoef, "MCC", bounds=(-1.0, 1.0)),
+        _overlap("f2", partial(overlap.fbeta, beta=2.0), "F2"),
+        _overlap("f0.5", partial(overlap.fbeta, beta=0.5), "F0.5"),
+        _distance("hd", "hd", "HD"),
+        _distance("hd95", "hd", "HD95", percentile=95.0),
+        _distance("asd", "asd", "ASD"),
+        _distance("assd", "assd", "ASSD"),
+        _distance("masd", "masd", "MASD"),
     )
 }
 """Metrics with a fixed name. Parameterised names (``fbeta@B``, ``hdP``, ``nsd@T``,
@@ -156,10 +162,11 @@ def _parse(key: str) -> MetricSpec | None:
             base="fbeta",
             params={"beta": beta},
             fn=partial(overlap.fbeta, beta=beta),
+            label=f"F-beta ({beta:g})",
         )
     match = re.fullmatch(r"hd" + _NUMBER, key)
     if match and float(match.group(1)) <= 100:
-        return _distance(key, "hd", percentile=float(match.group(1)))
+        return _distance(key, "hd", f"HD{match.group(1)}", percentile=float(match.group(1)))
     match = re.fullmatch(r"nsd@" + _NUMBER + r"(mm)?", key)
     if match:
         return MetricSpec(
@@ -168,6 +175,7 @@ def _parse(key: str) -> MetricSpec | None:
             needs_spacing=True,
             base="nsd",
             params={"tolerance": float(match.group(1))},
+            label=f"NSD at {float(match.group(1)):g}",
         )
     match = re.fullmatch(r"biou@" + _NUMBER + r"(px|mm|diag)", key)
     if match and float(match.group(1)) > 0:
@@ -178,6 +186,7 @@ def _parse(key: str) -> MetricSpec | None:
             needs_spacing=unit == "mm",
             base="biou",
             params={"width": float(match.group(1)), "width_unit": unit},
+            label=f"Boundary IoU ({float(match.group(1)):g} {match.group(2)})",
         )
     return None
 
@@ -258,6 +267,18 @@ def parse_metrics(
     if not out:
         fail(f"`{argument}` must name at least one metric ({describe()}), got {names!r}.")
     return tuple(out.values())
+
+
+def display_name(name: str) -> str:
+    """Return the name people read for a metric name (the name itself if it is not registered).
+
+    Examples
+    --------
+    >>> display_name("iou"), display_name("hd95"), display_name("nsd@1.0"), display_name("x")
+    ('IoU', 'HD95', 'NSD at 1', 'x')
+    """
+    spec = _parse_or_none(name) if isinstance(name, str) else None
+    return spec.label if spec is not None and spec.label else name
 
 
 def _parse_or_none(name: str) -> MetricSpec | None:

@@ -25,24 +25,13 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from segscore.io.results import atomic_write_bytes
+from segscore.metrics.registry import display_name
 from segscore.report import svg
 from segscore.report.overlay import PRED_COLOR, TARGET_COLOR, overlay_data_uri
 
 __all__ = ["CaseVisual", "render_report", "write_report"]
 
 _RESERVED = frozenset({"case", "class", "tp", "fp", "fn", "tn", "target_empty", "prediction_empty"})
-_DISPLAY = {
-    "iou": "IoU",
-    "dice": "Dice",
-    "accuracy": "Pixel accuracy",
-    "precision": "Precision",
-    "recall": "Recall",
-    "specificity": "Specificity",
-    "balanced_accuracy": "Balanced accuracy",
-    "mcc": "MCC",
-    "hd95": "HD95",
-    "nsd": "NSD",
-}
 _STATS = (
     ("mean", "mean"),
     ("median", "median"),
@@ -108,7 +97,7 @@ def _num(value: object) -> float:
 
 
 def _metric_name(metric: str) -> str:
-    return _DISPLAY.get(metric, metric)
+    return display_name(metric)
 
 
 def _fmt(value: object, digits: int = 4) -> str:
