@@ -20,7 +20,14 @@ import numpy as np
 
 from segscore.metrics.conventions import jsonable
 
-__all__ = ["atomic_open", "atomic_write_bytes", "to_jsonable", "write_csv", "write_json"]
+__all__ = [
+    "atomic_open",
+    "atomic_write_bytes",
+    "remove_stale_temporaries",
+    "to_jsonable",
+    "write_csv",
+    "write_json",
+]
 
 
 @contextlib.contextmanager
@@ -44,6 +51,30 @@ def atomic_open(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def remove_stale_temporaries(folder: str | os.PathLike[str], names: Iterable[str]) -> None:
+    """Delete the temporaries that :func:`atomic_open` left in ``folder`` for the files ``names``.
+
+    A kill (SIGKILL, power loss) during an atomic write leaves its temporary behind; nothing else
+    in the folder is touched. A missing folder holds none.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> for name in (".a.csv.x1.tmp", ".b.csv.x2.tmp", "a.csv"):
+    ...     _ = (folder / name).write_bytes(b"")
+    >>> remove_stale_temporaries(folder, ["a.csv"])
+    >>> sorted(p.name for p in folder.iterdir())
+    ['.b.csv.x2.tmp', 'a.csv']
+    """
+    where = Path(folder)
+    if not where.is_dir():
+        return
+    for name in names:
+        for stale in where.glob(f".{name}.*.tmp"):  # atomic_open's mkstemp prefix and suffix
+            stale.unlink(missing_ok=True)
 
 
 def _umask() -> int:
@@ -101,3 +132,4 @@ def write_csv(
             clean[key] = "" if v is None else v
         writer.writerow(clean)
     return atomic_write_bytes(path, buffer.getvalue().encode("utf-8"))
+
