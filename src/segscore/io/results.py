@@ -18,11 +18,13 @@ from typing import IO, Any
 
 import numpy as np
 
+from segscore.errors import DatasetError
 from segscore.metrics.conventions import jsonable
 
 __all__ = [
     "atomic_open",
     "atomic_write_bytes",
+    "read_training_trace",
     "remove_stale_temporaries",
     "to_jsonable",
     "write_csv",
@@ -133,3 +135,34 @@ def write_csv(
         writer.writerow(clean)
     return atomic_write_bytes(path, buffer.getvalue().encode("utf-8"))
 
+
+def read_training_trace(run: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Read the epoch records of a training run folder's ``trace.json``.
+
+    The file holds ``{"epochs": [...]}`` (what :mod:`segscore.train` writes), ``{"trace": [...]}``
+    or the bare list of records.
+
+    Raises
+    ------
+    DatasetError
+        If the folder holds no ``trace.json``, or the file is not JSON or not a list of records.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> run = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = write_json(run / "trace.json", {"epochs": [{"epoch": 1, "loss": 0.5}]})
+    >>> read_training_trace(run)
+    [{'epoch': 1, 'loss': 0.5}]
+    """
+    path = Path(run) / "trace.json"
+    if not path.is_file():
+        raise DatasetError(f"training run {str(run)!r}: expected trace.json in it, not found.")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DatasetError(f"file {str(path)!r}: cannot be read as JSON ({exc}).") from exc
+    rows = data.get("epochs", data.get("trace", data)) if isinstance(data, dict) else data
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise DatasetError(f"file {str(path)!r}: expected a list of epoch records.")
+    return rows
