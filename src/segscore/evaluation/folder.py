@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from segscore.errors import DatasetError
-from segscore.evaluation.journal import JOURNAL_NAME, Journal
+from segscore.evaluation.journal import Journal
 from segscore.evaluation.runner import (
     CaseResult,
     EvaluateOptions,
@@ -35,6 +35,7 @@ from segscore.evaluation.runner import (
 from segscore.evaluation.settings import EvaluationSettings, make_settings
 from segscore.evaluation.summary import metric_scores, per_case_rows, summarize
 from segscore.io.pairs import Case, CaseSet, match_cases
+from segscore.io.results import remove_stale_temporaries
 from segscore.metrics.empty import EmptyPolicy
 from segscore.metrics.options import CountingOptions
 from segscore.metrics.reduce import Score
@@ -136,12 +137,9 @@ def _journaled(
 def _open_journal(
     folder: Path, options: EvaluateOptions, cases: list[Case], resume: bool, notes: list[str]
 ) -> Journal:
-    existed = (folder / JOURNAL_NAME).is_file()
-    if folder.is_dir():
-        for name in OUTPUT_NAMES:  # a SIGKILL during an atomic write leaves its temporary
-            for stale in folder.glob(f".{name}.*.tmp"):
-                stale.unlink(missing_ok=True)
+    remove_stale_temporaries(folder, OUTPUT_NAMES)  # a SIGKILL during an atomic write
     journal = Journal.open(folder, options, cases, resume=resume)
+    existed = journal.existed
     if resume and not existed:
         notes.append(f"note: no journal in {str(folder)!r}; scoring every case")
     elif resume:

@@ -17,28 +17,29 @@ segscore version.
 The journal is removed once every output is written, so its presence in OUT means a run did
 not finish. Results round-trip exactly: integers as integers, floats by their shortest repr.
 Failed cases (``--keep-going``) are not journaled: they are tried again on resume.
+
+This module holds what the journal means (a case result as a record, the options record, which
+entries still hold); the file itself (lock, batches, fsync, a torn last line) is
+:class:`segscore.io.journal.JsonLog`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 
 from segscore._version import __version__
 from segscore.errors import DatasetError
 from segscore.evaluation.runner import CaseResult, EvaluateOptions
-from segscore.io.pairs import Case
+from segscore.io.journal import JsonLog, normalized, remove_file
+from segscore.io.pairs import Case, case_digest
 from segscore.metrics.conventions import jsonable
 from segscore.metrics.counts import CountingSpec, Counts
 
-__all__ = ["JOURNAL_NAME", "Journal", "case_digest"]
+__all__ = ["JOURNAL_NAME", "Journal", "discard_journal"]
 
 JOURNAL_NAME = ".segscore-journal.jsonl"
 """File name of the journal inside the output folder."""
@@ -49,36 +50,22 @@ FLUSH_CASES = 512
 FLUSH_SECONDS = 1.0
 """... or this many seconds after the previous batch, whichever comes first."""
 
-
-def case_digest(case: Case) -> str:
-    """Return the digest :func:`~segscore.evaluation.runner.score_case` gives the case's files.
-
-    Raises
-    ------
-    OSError
-        If a file cannot be read.
-    """
-    digest = hashlib.sha256()
-    for path in (case.pred, case.target):
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
+_TAG = "segscore-evaluate"
+_REMEDY = "delete the file or rerun without --resume"
+_BUSY = (
+    "another segscore evaluate is writing to this output folder; wait for it or choose "
+    "another --out."
+)
 
 
 def options_record(options: EvaluateOptions) -> dict[str, Any]:
     """Return what makes a case's result: the counting options and segscore's version."""
-    record = {"segscore_version": __version__, "options": jsonable(asdict(options))}
-    normalized: dict[str, Any] = json.loads(json.dumps(record, default=_jsonable))
-    return normalized
+    return normalized({"segscore_version": __version__, "options": jsonable(asdict(options))})
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, (set, frozenset)):
-        return sorted(value)
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+def discard_journal(folder: Path) -> None:
+    """Delete the journal in ``folder``, if any: the run it belongs to finished."""
+    remove_file(folder / JOURNAL_NAME)
 
 
 def _encode(result: CaseResult, case: Case) -> dict[str, Any]:
@@ -143,15 +130,12 @@ class Journal:
     batch, so a run that stops before it leaves nothing behind.
     """
 
-    path: Path
+    log: JsonLog
     record_: dict[str, Any]
     cases: dict[str, Case]
-    handle: IO[bytes] | None = None
+    existed: bool = False
     done: dict[str, CaseResult] = field(default_factory=dict)
     stale: int = 0
-    pending: list[dict[str, Any]] = field(default_factory=list)
-    last_flush: float = field(default_factory=time.monotonic)
-    closed: bool = False
 
     @classmethod
     def open(
@@ -165,101 +149,45 @@ class Journal:
             If the journal is locked by another run, was written with other options or another
             segscore version, or is corrupt before its last line.
         """
-        journal = cls(out / JOURNAL_NAME, options_record(options), {c.name: c for c in cases})
-        if journal.path.is_file():
-            handle = journal._create()
+        record = options_record(options)
+        log = JsonLog(
+            out / JOURNAL_NAME,
+            {"journal": _TAG, "format": FORMAT, **record},
+            batch_key="cases",
+            flush_count=FLUSH_CASES,
+            flush_seconds=FLUSH_SECONDS,
+            busy=_BUSY,
+            remedy=_REMEDY,
+        )
+        journal = cls(log, record, {c.name: c for c in cases}, existed=log.exists)
+        if journal.existed:
+            log.open()
             try:
                 if resume:
-                    journal._read_back()
+                    journal._verify(log.read_back(journal._check_header))
                 else:
-                    handle.truncate(0)
-                    journal._append({"journal": "segscore-evaluate", "format": FORMAT})
+                    log.restart()
             except BaseException:
-                handle.close()
+                log.close(flush=False)
                 raise
         return journal
 
     @property
+    def path(self) -> Path:
+        """The journal file."""
+        return self.log.path
+
+    @property
     def written(self) -> bool:
         """Whether the journal file exists (a batch or a header was written)."""
-        return self.handle is not None
+        return self.log.written
 
-    def _create(self) -> IO[bytes]:
-        """Open (creating OUT and the file) and lock the journal; write the header if new."""
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle = open(self.path, "a+b")  # noqa: SIM115 - kept open for the run, see close()
-        except OSError as exc:
+    def _check_header(self, header: dict[str, Any]) -> None:
+        if header.get("journal") != _TAG:
             raise DatasetError(
-                f"journal {str(self.path)!r}: cannot be opened ({exc.strerror or exc})."
-            ) from exc
-        self.handle = handle
-        try:
-            self._lock(handle)
-            handle.seek(0, os.SEEK_END)
-            if handle.tell() == 0:
-                self._append({"journal": "segscore-evaluate", "format": FORMAT})
-        except BaseException:
-            handle.close()
-            raise
-        return handle
-
-    def _lock(self, handle: IO[bytes]) -> None:
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - Windows: no advisory lock
-            return
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            raise DatasetError(
-                f"journal {str(self.path)!r}: another segscore evaluate is writing to this "
-                "output folder; wait for it or choose another --out."
-            ) from exc
-
-    def _read_back(self) -> None:
-        assert self.handle is not None
-        record = self.record_
-        self.handle.seek(0)
-        data = self.handle.read()
-        if not data:
-            return
-        lines = data.split(b"\n")
-        good_end = 0  # byte offset after the last complete, valid line
-        offset = 0
-        entries: list[dict[str, Any]] = []
-        header: dict[str, Any] | None = None
-        for number, line in enumerate(lines, start=1):
-            end = offset + len(line) + 1
-            last = number == len(lines) or (number == len(lines) - 1 and lines[-1] == b"")
-            try:
-                if end > len(data):
-                    raise ValueError("no line end")  # cut short by a kill
-                item = json.loads(line)
-                if not isinstance(item, dict):
-                    raise ValueError("not an object")
-            except ValueError as exc:
-                if last:
-                    break
-                raise DatasetError(
-                    f"journal {str(self.path)!r}: line {number} is corrupt ({exc}); delete the "
-                    "file or rerun without --resume."
-                ) from exc
-            if header is None:
-                header = item
-            else:
-                entries.extend(item.get("cases", []))
-            good_end = end
-            offset = end
-        if header is None:  # only a header cut short by a kill: nothing was journaled
-            self.handle.truncate(0)
-            self._append({"journal": "segscore-evaluate", "format": FORMAT})
-            return
-        if header.get("journal") != "segscore-evaluate":
-            raise DatasetError(
-                f"journal {str(self.path)!r}: not a segscore evaluate journal; delete the file "
-                "or rerun without --resume."
+                f"journal {str(self.path)!r}: not a segscore evaluate journal; {_REMEDY}."
             )
+        record = self.record_
         found = {
             "segscore_version": header.get("segscore_version"),
             "options": header.get("options"),
@@ -270,9 +198,6 @@ class Journal:
                 f"({_differences(found, record) or 'format ' + repr(header.get('format'))}); "
                 "rerun with the same options, or without --resume to start over."
             )
-        self.handle.truncate(good_end)
-        self.handle.seek(0, os.SEEK_END)
-        self._verify(entries)
 
     def _verify(self, entries: list[dict[str, Any]]) -> None:
         """Keep the entries whose case is still in the input with the same files and bytes."""
@@ -292,7 +217,7 @@ class Journal:
             except (KeyError, TypeError, ValueError) as exc:
                 raise DatasetError(
                     f"journal {str(self.path)!r}: case {entry.get('name')!r} is malformed "
-                    f"({type(exc).__name__}: {exc}); delete the file or rerun without --resume."
+                    f"({type(exc).__name__}: {exc}); {_REMEDY}."
                 ) from exc
             if result is None:
                 self.stale += 1
@@ -303,48 +228,16 @@ class Journal:
         """Add a finished case; write a batch when it is due. Failed cases are not kept."""
         if result.counts is None or result.name in self.done:
             return
-        self.pending.append(_encode(result, self.cases[result.name]))
-        if len(self.pending) >= FLUSH_CASES or time.monotonic() - self.last_flush >= FLUSH_SECONDS:
-            self.flush()
+        self.log.add(_encode(result, self.cases[result.name]))
 
     def flush(self) -> None:
         """Append the pending cases as one line, flushed and fsync'd (creating the file)."""
-        if self.pending:
-            if self.handle is None:
-                self._create()
-            self._append({"cases": self.pending})
-            self.pending = []
-        self.last_flush = time.monotonic()
-
-    def _append(self, item: dict[str, Any]) -> None:
-        assert self.handle is not None
-        if "journal" in item:
-            item = {**item, **self.record_}
-        line = json.dumps(item, default=_jsonable, separators=(",", ":"), allow_nan=True)
-        start = self.handle.seek(0, os.SEEK_END)
-        try:
-            self.handle.write(line.encode("utf-8") + b"\n")
-            self.handle.flush()
-            os.fsync(self.handle.fileno())
-        except BaseException:
-            # Ctrl-C can interrupt a large write part way: cut the line off, so that close()
-            # writes the batch again as one whole line.
-            self.handle.truncate(start)
-            raise
+        self.log.flush()
 
     def close(self, *, flush: bool = True) -> None:
         """Write what is pending (with ``flush``) and close the file, which stays on disk."""
-        if self.closed:
-            return
-        self.closed = True
-        try:
-            if flush:
-                self.flush()
-        finally:
-            if self.handle is not None:
-                self.handle.close()
+        self.log.close(flush=flush)
 
     def remove(self) -> None:
         """Close and delete the journal (the outputs are written)."""
-        self.close(flush=False)
-        self.path.unlink(missing_ok=True)
+        self.log.remove()

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from segscore.evaluation.folder import FolderEvaluation
-from segscore.evaluation.journal import JOURNAL_NAME
+from segscore.evaluation.journal import discard_journal
 from segscore.evaluation.visuals import write_html_report
 from segscore.io.results import write_csv, write_json
 
@@ -46,8 +46,7 @@ def write_outputs(
     DatasetError
         When ``run`` holds no readable ``trace.json``.
     """
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = Path(out)  # created by the first write
     written = [
         write_csv(folder / "per_case.csv", result.rows, result.columns),
         write_json(folder / "summary.json", result.summary),
@@ -67,5 +66,5 @@ def write_outputs(
             case_values=case_values,
         ):
             written.append(folder / "report.html")
-    (folder / JOURNAL_NAME).unlink(missing_ok=True)  # last: the run finished
+    discard_journal(folder)  # last: the run finished
     return written

@@ -21,12 +21,10 @@ from segscore.errors import DatasetError, InputError
 from segscore.evaluation.allocator import keep_freed_buffers
 from segscore.io.arrays import (
     MAX_PIXELS_DEFAULT,
-    LoadedArray,
-    decode_array,
     describe_geometry,
     geometry_mismatch,
 )
-from segscore.io.pairs import Case
+from segscore.io.pairs import Case, read_case
 from segscore.metrics.counts import CountingSpec, Counts, confusion
 from segscore.metrics.empty import EmptyPolicy
 
@@ -93,22 +91,6 @@ class Evaluation:
     distance_conventions: dict[str, Any] | None = None
 
 
-def _load_pair(case: Case, options: EvaluateOptions) -> tuple[LoadedArray, LoadedArray, str]:
-    digest = hashlib.sha256()
-    loaded = []
-    for path in (case.pred, case.target):
-        try:
-            with open(path, "rb") as handle:  # not Path.read_bytes: its path handling costs
-                data = handle.read()  # more than hashing the file
-        except OSError as exc:
-            raise DatasetError(
-                f"file {str(path)!r}: cannot be read ({exc.strerror or exc})"
-            ) from exc
-        digest.update(hashlib.sha256(data).digest())
-        loaded.append(decode_array(path, data, max_pixels=options.max_pixels))
-    return loaded[0], loaded[1], digest.hexdigest()
-
-
 def _sweep_counts(prob: np.ndarray[Any, Any], target: np.ndarray[Any, Any]) -> IntArray:
     """Exact tp, fp, fn, tn at every sweep threshold, compared in the probability's dtype."""
     thresholds = np.asarray(SWEEP_THRESHOLDS, dtype=prob.dtype)
@@ -128,7 +110,7 @@ def _sweep_counts(prob: np.ndarray[Any, Any], target: np.ndarray[Any, Any]) -> I
 
 def score_case(case: Case, options: EvaluateOptions) -> CaseResult:
     """Read and count one case; raise DatasetError naming the files on bad input."""
-    pred, target, digest = _load_pair(case, options)
+    pred, target, digest = read_case(case, max_pixels=options.max_pixels)
     p, t = pred.array, target.array
     if case.index is not None:
         p, t = p[case.index], t[case.index]
@@ -479,7 +461,7 @@ def evaluate_stack(case: Case, options: EvaluateOptions) -> Evaluation | None:
     stacked = {case.pred.suffix.lower(), case.target.suffix.lower()} <= {".npy", ".npz"}
     if not case.stacked or case.index is not None or not stacked:
         return None
-    pred, target, digest = _load_pair(case, options)
+    pred, target, digest = read_case(case, max_pixels=options.max_pixels)
     p, t = pred.array, target.array
     if p.shape != t.shape:
         raise DatasetError(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,7 +12,9 @@ import numpy as np
 from segscore.errors import DatasetError
 from segscore.evaluation.runner import Evaluation
 from segscore.io.arrays import read_array
+from segscore.io.images import read_image
 from segscore.io.pairs import Case
+from segscore.io.results import read_training_trace
 from segscore.metrics.options import CountingOptions
 
 __all__ = ["write_html_report"]
@@ -51,18 +52,13 @@ def _foreground(array: np.ndarray[Any, Any], options: CountingOptions) -> np.nda
 
 
 def _image(path: Path | None) -> np.ndarray[Any, Any] | None:
+    """Return the input image scaled to [0, 1] by its maximum; None if absent or unreadable."""
     if path is None:
         return None
     try:
-        from PIL import Image
-
-        with Image.open(path) as img:
-            arr = np.asarray(
-                img.convert("RGB" if img.mode not in ("L", "I;16", "I", "F") else img.mode)
-            )
-    except (OSError, ValueError):
+        arr = read_image(path).astype(np.float64)
+    except DatasetError:
         return None
-    arr = arr.astype(np.float64)
     high = float(arr.max()) if arr.size else 0.0
     return arr / high if high > 0 else arr
 
@@ -110,22 +106,6 @@ def _with_accuracy(row: dict[str, Any]) -> dict[str, Any]:
     return {**row, "accuracy": (row["tp"] + row["tn"]) / total if total else math.nan}
 
 
-def _training_trace(run: Path | None) -> list[dict[str, Any]] | None:
-    if run is None:
-        return None
-    path = run / "trace.json"
-    if not path.is_file():
-        raise DatasetError(f"training run {str(run)!r}: expected trace.json in it, not found.")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise DatasetError(f"file {str(path)!r}: cannot be read as JSON ({exc}).") from exc
-    rows = data.get("epochs", data.get("trace", data)) if isinstance(data, dict) else data
-    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-        raise DatasetError(f"file {str(path)!r}: expected a list of epoch records.")
-    return rows
-
-
 def write_html_report(
     path: Path,
     summary: dict[str, Any],
@@ -155,7 +135,7 @@ def write_html_report(
         worst=_visuals(worst_names, scores, by_name, options),
         best=_visuals(best_names, scores, by_name, options),
         threshold_curve=summary.get("threshold_sweep"),
-        training_trace=_training_trace(run),
+        training_trace=None if run is None else read_training_trace(run),
         title=title,
         case_values=case_values,
     )

@@ -7,14 +7,15 @@ A *case* is one prediction and its ground truth: two files with the same stem in
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from segscore.errors import DatasetError
-from segscore.io.arrays import MASK_SUFFIXES, split_suffix
+from segscore.io.arrays import MASK_SUFFIXES, LoadedArray, decode_array, split_suffix
 
-__all__ = ["Case", "CaseSet", "list_mask_files", "match_cases"]
+__all__ = ["Case", "CaseSet", "case_digest", "list_mask_files", "match_cases", "read_case"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,58 @@ class CaseSet:
     cases: list[Case]
     unmatched_pred: list[str] = field(default_factory=list)
     unmatched_target: list[str] = field(default_factory=list)
+
+
+def read_case(case: Case, *, max_pixels: int) -> tuple[LoadedArray, LoadedArray, str]:
+    """Read and decode the two files of a case; return them and the digest of their bytes.
+
+    Each file is read once: its bytes are hashed and decoded (see
+    :func:`~segscore.io.arrays.decode_array`). The digest is the one :func:`case_digest` gives.
+
+    Raises
+    ------
+    DatasetError
+        Naming the file: unreadable, or not decodable (see
+        :func:`~segscore.io.arrays.decode_array`).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> np.save(root / "p.npy", np.eye(2, dtype=np.uint8))
+    >>> np.save(root / "t.npy", np.ones((2, 2), dtype=np.uint8))
+    >>> case = Case("a", root / "p.npy", root / "t.npy")
+    >>> pred, target, digest = read_case(case, max_pixels=100)
+    >>> pred.array.tolist(), digest == case_digest(case)
+    ([[1, 0], [0, 1]], True)
+    """
+    digest = hashlib.sha256()
+    loaded = []
+    for path in (case.pred, case.target):
+        try:
+            with open(path, "rb") as handle:  # not Path.read_bytes: its path handling costs
+                data = handle.read()  # more than hashing the file
+        except OSError as exc:
+            raise DatasetError(
+                f"file {str(path)!r}: cannot be read ({exc.strerror or exc})"
+            ) from exc
+        digest.update(hashlib.sha256(data).digest())
+        loaded.append(decode_array(path, data, max_pixels=max_pixels))
+    return loaded[0], loaded[1], digest.hexdigest()
+
+
+def case_digest(case: Case) -> str:
+    """Return the SHA-256 digest of the case's two files (the one :func:`read_case` gives).
+
+    Raises
+    ------
+    OSError
+        If a file cannot be read.
+    """
+    digest = hashlib.sha256()
+    for path in (case.pred, case.target):
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
 
 
 def list_mask_files(folder: Path, *, role: str, suffix: str = "") -> dict[str, Path]:

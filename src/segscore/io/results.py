@@ -18,9 +18,18 @@ from typing import IO, Any
 
 import numpy as np
 
+from segscore.errors import DatasetError
 from segscore.metrics.conventions import jsonable
 
-__all__ = ["atomic_open", "atomic_write_bytes", "to_jsonable", "write_csv", "write_json"]
+__all__ = [
+    "atomic_open",
+    "atomic_write_bytes",
+    "read_training_trace",
+    "remove_stale_temporaries",
+    "to_jsonable",
+    "write_csv",
+    "write_json",
+]
 
 
 @contextlib.contextmanager
@@ -44,6 +53,30 @@ def atomic_open(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def remove_stale_temporaries(folder: str | os.PathLike[str], names: Iterable[str]) -> None:
+    """Delete the temporaries that :func:`atomic_open` left in ``folder`` for the files ``names``.
+
+    A kill (SIGKILL, power loss) during an atomic write leaves its temporary behind; nothing else
+    in the folder is touched. A missing folder holds none.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> for name in (".a.csv.x1.tmp", ".b.csv.x2.tmp", "a.csv"):
+    ...     _ = (folder / name).write_bytes(b"")
+    >>> remove_stale_temporaries(folder, ["a.csv"])
+    >>> sorted(p.name for p in folder.iterdir())
+    ['.b.csv.x2.tmp', 'a.csv']
+    """
+    where = Path(folder)
+    if not where.is_dir():
+        return
+    for name in names:
+        for stale in where.glob(f".{name}.*.tmp"):  # atomic_open's mkstemp prefix and suffix
+            stale.unlink(missing_ok=True)
 
 
 def _umask() -> int:
@@ -101,3 +134,35 @@ def write_csv(
             clean[key] = "" if v is None else v
         writer.writerow(clean)
     return atomic_write_bytes(path, buffer.getvalue().encode("utf-8"))
+
+
+def read_training_trace(run: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Read the epoch records of a training run folder's ``trace.json``.
+
+    The file holds ``{"epochs": [...]}`` (what :mod:`segscore.train` writes), ``{"trace": [...]}``
+    or the bare list of records.
+
+    Raises
+    ------
+    DatasetError
+        If the folder holds no ``trace.json``, or the file is not JSON or not a list of records.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> run = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = write_json(run / "trace.json", {"epochs": [{"epoch": 1, "loss": 0.5}]})
+    >>> read_training_trace(run)
+    [{'epoch': 1, 'loss': 0.5}]
+    """
+    path = Path(run) / "trace.json"
+    if not path.is_file():
+        raise DatasetError(f"training run {str(run)!r}: expected trace.json in it, not found.")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DatasetError(f"file {str(path)!r}: cannot be read as JSON ({exc}).") from exc
+    rows = data.get("epochs", data.get("trace", data)) if isinstance(data, dict) else data
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise DatasetError(f"file {str(path)!r}: expected a list of epoch records.")
+    return rows
