@@ -7,13 +7,15 @@ The tree::
     │   └── DatasetError          a bad file or folder: unreadable, unmatched, wrong size
     └── CheckpointError           a checkpoint that cannot be loaded safely or does not fit the model
 
+    Interrupted(KeyboardInterrupt)  Ctrl-C during a long run, saying how to continue it
+
 Any other exception escaping segscore is a bug. The CLI prints ``error: <message>`` for a
 ``SegscoreError`` and exits 2; for anything else it shows the traceback and exits 1.
 """
 
 from __future__ import annotations
 
-__all__ = ["CheckpointError", "DatasetError", "InputError", "SegscoreError"]
+__all__ = ["CheckpointError", "DatasetError", "InputError", "Interrupted", "SegscoreError"]
 
 
 class SegscoreError(Exception):
@@ -37,3 +39,7 @@ class DatasetError(InputError):
 
 class CheckpointError(SegscoreError, ValueError):
     """A checkpoint cannot be loaded safely or was saved for another architecture."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a long run; the message says how to continue it (the CLI exits 130)."""

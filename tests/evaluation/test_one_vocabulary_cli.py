@@ -207,3 +207,24 @@ def test_nifti_pairs_of_different_geometry_are_refused_before_a_number(
     assert main([*argv, "--metrics", "iou,hd95", "--allow-geometry-mismatch", "--no-report"]) == 0
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["conventions"]["boundary"]["spacing"] == [1.0, 1.0, 3.0]  # the ground truth's
+
+
+def test_one_layout_rule_for_both_families_through_the_cli(tmp_path: Path) -> None:
+    # Was: `distance_metrics` read (D, H, W) as one volume while `confusion` read a batch of 2-D
+    # images, and `spatial_dims=3` raised TypeError. Now both read the same layout.
+    rng = np.random.default_rng(5)
+    target = np.zeros((6, 16, 16), bool)
+    target[1:5, 4:12, 4:12] = True
+    pred = np.roll(target, rng.integers(1, 3), axis=2)
+    np.save(tmp_path / "p.npy", pred)
+    np.save(tmp_path / "t.npy", target)
+    files = ["--pred", str(tmp_path / "p.npy"), "--gt", str(tmp_path / "t.npy"), "--no-report"]
+    for dims, n_cases in (([], 6), (["--spatial-dims", "3"], 1)):
+        out = tmp_path / f"o{len(dims)}"
+        assert main(["evaluate", *files, "--metrics", "iou,hd95", *dims, "--out", str(out)]) == 0
+        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        assert summary["inputs"]["n_cases"] == n_cases
+        assert summary["metrics"]["hd95"]["n_cases"] == n_cases
+    volume = segscore.distance_metrics(pred, target, ["hd95"], spatial_dims=3)["hd95"]
+    summary = json.loads((tmp_path / "o2" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["metrics"]["hd95"]["value"] == pytest.approx(float(volume[0, 0]), rel=1e-15)

@@ -91,7 +91,10 @@ def test_interrupt_then_resume_equals_an_uninterrupted_run(
 
     scored = _interrupt_after(monkeypatch, 25)
     assert main(argv) == 130
-    assert "error: interrupted" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1  # one line, which says how to continue
+    assert err.startswith("error: interrupted; finished cases are kept in")
+    assert "run the same command with --resume to continue" in err
     out = tmp_path / "out"
     assert sorted(p.name for p in out.iterdir()) == [JOURNAL_NAME]  # no output, no temporary
     assert _journal_cases(out) == 25
@@ -148,7 +151,7 @@ def test_killed_process_then_resume_equals_an_uninterrupted_run(
     _, err = proc.communicate(timeout=60)
     if sig == signal.SIGINT:
         assert proc.returncode == 130, err
-        assert err.decode().strip().endswith("error: interrupted"), err
+        assert err.decode().strip().endswith("with --resume to continue"), err
     else:
         assert proc.returncode == -signal.SIGKILL
         with (out / JOURNAL_NAME).open("ab") as handle:

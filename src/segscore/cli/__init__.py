@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Sequence
 from typing import NoReturn
 
-from segscore.errors import SegscoreError
+from segscore.errors import Interrupted, SegscoreError
 
 __all__ = ["main"]
 
@@ -81,8 +81,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SegscoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        hint = f"; {exc}" if isinstance(exc, Interrupted) and str(exc) else ""
+        print(f"error: interrupted{hint}", file=sys.stderr)
         return 130
     except SystemExit as exc:  # --help and --version
         return int(exc.code or 0)

@@ -114,13 +114,13 @@ def run(args: argparse.Namespace) -> int:
                 result = evaluate_folder(
                     args.pred, args.gt, progress=lambda _: bar.advance(task), **common
                 )
-    except KeyboardInterrupt:
-        print(
-            f"interrupted: finished cases are kept in {str(args.out)!r}; run the same command "
-            "with --resume to continue",
-            file=sys.stderr,
-        )
-        raise
+    except KeyboardInterrupt as exc:
+        from segscore.errors import Interrupted
+
+        raise Interrupted(
+            f"finished cases are kept in {str(args.out)!r}: run the same command with --resume "
+            "to continue"
+        ) from exc
     for note in result.notes:
         print(note, file=sys.stderr)
     written = write_outputs(result, args.out, report=not args.no_report, run=args.run)
