@@ -154,7 +154,7 @@ def test_deepmind_on_empty_masks(case, monkeypatch):
             continue
         if cell.pred.any() or cell.target.any():
             monkeypatch.delattr(np, "Inf", raising=False)
-            with pytest.raises(AttributeError, match="np.Inf"):
+            with pytest.raises(AttributeError, match=r"np\.Inf"):
                 sdm.compute_surface_distances(cell.target, cell.pred, case.spacing)
         monkeypatch.setattr(np, "Inf", np.inf, raising=False)
         for name, tol in zip(NAMES, TOLERANCES, strict=True):
