@@ -16,12 +16,16 @@ The command line (``segscore evaluate``) only parses flags, calls these two and 
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from segscore._validation import fail
 from segscore.errors import DatasetError
 from segscore.evaluation.journal import Journal
 from segscore.evaluation.runner import (
@@ -36,6 +40,7 @@ from segscore.evaluation.settings import EvaluationSettings, make_settings
 from segscore.evaluation.summary import metric_scores, per_case_rows, summarize
 from segscore.io.pairs import Case, CaseSet, match_cases
 from segscore.io.results import remove_stale_temporaries
+from segscore.metrics.counts import confusion
 from segscore.metrics.empty import EmptyPolicy
 from segscore.metrics.options import CountingOptions
 from segscore.metrics.reduce import Score
@@ -366,23 +371,17 @@ def evaluate_arrays(
     >>> r.summary["metrics"]["iou"]["value"], r.summary["metrics"]["iou"]["n_nan"]
     (0.5, 1)
     """
-    import hashlib
-
-    import numpy as np
-
-    from segscore.metrics.counts import confusion
-
     if settings is None:
         settings = make_settings(**kwargs)
     elif kwargs:
-        raise TypeError(f"evaluate_arrays() takes settings or {sorted(kwargs)}, not both")
+        fail(
+            f"`settings` must not be given with {', '.join(sorted(kwargs))}: pass one or the other."
+        )
     counts = confusion(pred, target, options=settings.options)
     n = counts.n_images
     if names is None:
         names = [f"case-{i:04d}" for i in range(n)]
     if len(names) != n:
-        from segscore._validation import fail
-
         fail(f"`names` must hold one name per case ({n}), got {len(names)}.")
     digest = hashlib.sha256()
     for array in (pred, target):

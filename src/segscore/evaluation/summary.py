@@ -156,10 +156,6 @@ def metric_scores(evaluation: Evaluation, settings: EvaluationSettings) -> dict[
     return out
 
 
-def _cell(value: float) -> float:
-    return float(value)
-
-
 def per_case_rows(
     evaluation: Evaluation, scores: dict[str, Score], options: CountingOptions
 ) -> tuple[list[dict[str, Any]], list[str]]:
@@ -185,10 +181,10 @@ def per_case_rows(
             if names_of:
                 row["class_name"] = names_of.get(k, str(class_id))
             for m, s in overlap.items():
-                row[m] = _cell(s.cells[i, j])
+                row[m] = float(s.cells[i, j])
             for m, s in other.items():
                 position = s.class_ids.index(class_id) if class_id in s.class_ids else None
-                row[m] = math.nan if position is None else _cell(s.cells[i, position])
+                row[m] = math.nan if position is None else float(s.cells[i, position])
             tp, fp, fn, tn = (int(getattr(c, f)[i, k]) for f in ("tp", "fp", "fn", "tn"))
             row.update(
                 tp=tp,
