@@ -16,14 +16,16 @@ def random_instances(
     for k in ids:
         centre = [rng.uniform(0, s) for s in shape]
         radii = [rng.uniform(3, max(4, s / 5)) for s in shape]
-        inside = sum(((g - c) / r) ** 2 for g, c, r in zip(grid, centre, radii)) <= 1
+        inside = sum(((g - c) / r) ** 2 for g, c, r in zip(grid, centre, radii, strict=True)) <= 1
         out[inside] = k
     return out
 
 
 def perturb(rng: np.random.Generator, target: np.ndarray, max_id: int = 60000) -> np.ndarray:
     """A prediction: shifted by a pixel, objects missed, merged and split, false positives."""
-    pred = np.roll(target, shift=tuple(rng.integers(-1, 2, size=target.ndim)), axis=tuple(range(target.ndim)))
+    pred = np.roll(
+        target, shift=tuple(rng.integers(-1, 2, size=target.ndim)), axis=tuple(range(target.ndim))
+    )
     ids = [int(i) for i in np.unique(pred) if i]
     rng.shuffle(ids)
     if len(ids) > 3:

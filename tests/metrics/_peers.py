@@ -318,7 +318,7 @@ def _load_stardist_matching() -> Any:
         raise e
 
     stubs = {
-        "numba": types.SimpleNamespace(jit=lambda *a, **k: (lambda f: f)),
+        "numba": types.SimpleNamespace(jit=lambda *a, **k: lambda f: f),
         "tqdm": types.SimpleNamespace(tqdm=lambda it, **k: it),
         "skimage": types.SimpleNamespace(),
         "skimage.measure": types.SimpleNamespace(regionprops=None),

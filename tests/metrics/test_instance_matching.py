@@ -70,7 +70,9 @@ def test_dataset_equals_stardist_matching_dataset(by_image):
     )
     sm = stardist_matching()
     for t in THRESHOLDS:
-        r = sm.matching_dataset(list(target), list(pred), thresh=t, by_image=by_image, show_progress=False)
+        r = sm.matching_dataset(
+            list(target), list(pred), thresh=t, by_image=by_image, show_progress=False
+        )
         for key, name in KEYS.items():
             np.testing.assert_allclose(ours[f"{name}@{t}"].value, getattr(r, key), **F32)
         if not by_image:
@@ -107,7 +109,13 @@ def test_thresholds_are_read_as_decimals():
     target[0, :7] = 1
     pred = np.zeros((1, 10), int)
     pred[0, :10] = 1
-    spelled = [0.7, np.arange(0.5, 1.0, 0.05)[4], np.linspace(0.5, 0.95, 10)[4], "0.7", Fraction(7, 10)]
+    spelled = [
+        0.7,
+        np.arange(0.5, 1.0, 0.05)[4],
+        np.linspace(0.5, 0.95, 10)[4],
+        "0.7",
+        Fraction(7, 10),
+    ]
     assert spelled[1] != 0.7  # 0.7000000000000002
     for t in spelled:
         assert match_instances(pred, target, threshold=t)[0].tp == 1
@@ -192,7 +200,9 @@ label_maps = arrays(np.int64, (5, 6), elements=st.integers(0, 4))
 
 
 @settings(max_examples=60, deadline=None)
-@given(pred=label_maps, target=label_maps, t=st.sampled_from(["0.1", "0.25", "1/3", "0.5", "0.7", "1"]))
+@given(
+    pred=label_maps, target=label_maps, t=st.sampled_from(["0.1", "0.25", "1/3", "0.5", "0.7", "1"])
+)
 def test_properties(pred, target, t):
     table = overlap_table(pred, target)[0]
     for rule in ("optimal", "greedy"):
@@ -203,7 +213,10 @@ def test_properties(pred, target, t):
         swapped = match(overlap_table(target, pred)[0], threshold=t, matching=rule)
         assert (swapped.tp, swapped.fp, swapped.fn) == (m.tp, m.fn, m.fp)
         f1 = score_tables([table], f"f1@{float(Fraction(t))}", matching=rule)
-        assert math.isnan(f1[f"f1@{float(Fraction(t))}"].value) or 0 <= f1[f"f1@{float(Fraction(t))}"].value <= 1
+        assert (
+            math.isnan(f1[f"f1@{float(Fraction(t))}"].value)
+            or 0 <= f1[f"f1@{float(Fraction(t))}"].value <= 1
+        )
     m = match(table, threshold=t)
     tp, total = _brute_force_optimal(table, Fraction(t))
     assert m.tp == tp

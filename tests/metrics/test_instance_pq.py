@@ -47,7 +47,9 @@ def _reference_pq_torchmetrics(pred: np.ndarray, target: np.ndarray):
 @pytest.mark.parametrize("case", ["seed0", "seed1", "ties"])
 def test_pq_equals_torchmetrics(case):
     torchmetrics_segmentation()
-    pred, target = _tie_case() if case == "ties" else batch(int(case[-1]), n_images=2, shape=(48, 48))
+    pred, target = (
+        _tie_case() if case == "ties" else batch(int(case[-1]), n_images=2, shape=(48, 48))
+    )
     ours = instance_scores(pred, target, ["pq", "sq", "rq"], aggregation="pooled", **STRICT)
     ref = _reference_pq_torchmetrics(pred, target)
     np.testing.assert_allclose([ours[k].value for k in ("pq", "sq", "rq")], ref, rtol=1e-6)
@@ -69,7 +71,9 @@ def _reference_pq_monai(pred: np.ndarray, target: np.ndarray, name: str) -> floa
 
 @pytest.mark.parametrize("case", ["seed2", "seed3", "ties"])
 def test_pq_per_image_equals_monai(case):
-    pred, target = _tie_case() if case == "ties" else batch(int(case[-1]), n_images=2, shape=(48, 48))
+    pred, target = (
+        _tie_case() if case == "ties" else batch(int(case[-1]), n_images=2, shape=(48, 48))
+    )
     ours = instance_scores(pred, target, ["pq", "sq", "rq"], **STRICT)
     for name in ("pq", "sq", "rq"):
         ref = [_reference_pq_monai(pred[i], target[i], name) for i in range(pred.shape[0])]
@@ -81,7 +85,7 @@ def test_monai_confusion_matrix_counts():
     m = monai_metrics()
     ours = instance_scores(pred, target, ["tp@0.5", "fp@0.5", "fn@0.5"], **STRICT)
     for i in range(2):
-        tp, fp, fn, iou_sum = m.compute_panoptic_quality(
+        tp, fp, fn, _iou_sum = m.compute_panoptic_quality(
             torch().from_numpy(pred[i]), torch().from_numpy(target[i]), output_confusion_matrix=True
         ).tolist()
         assert [ours[k].per_image[i] for k in ("tp@0.5", "fp@0.5", "fn@0.5")] == [tp, fp, fn]

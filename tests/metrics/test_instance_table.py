@@ -134,7 +134,9 @@ def test_five_thousand_objects_stay_sparse():
     assert t.n_pred == 5000
     assert t.n_pairs < 4 * 5000 + 200  # sparse: O(objects), not objects**2
     assert int(t.pair_intersection.sum()) == int(((pred > 0) & (target > 0)).sum())
-    arrays = [getattr(t, f) for f in OverlapTable.__slots__ if isinstance(getattr(t, f), np.ndarray)]
+    arrays = [
+        getattr(t, f) for f in OverlapTable.__slots__ if isinstance(getattr(t, f), np.ndarray)
+    ]
     assert sum(a.nbytes for a in arrays) < 2_000_000  # vs 200 MB for a dense float64 matrix
 
 
@@ -142,7 +144,11 @@ def test_five_thousand_objects_stay_sparse():
     ("pred", "target", "message"),
     [
         (np.zeros((2, 2)), np.zeros((2, 2), int), r"`pred` must hold integer instance ids"),
-        (np.zeros((2, 2), int), np.array([[0, -1], [0, 0]]), r"`target` must hold instance ids >= 0"),
+        (
+            np.zeros((2, 2), int),
+            np.array([[0, -1], [0, 0]]),
+            r"`target` must hold instance ids >= 0",
+        ),
         (np.zeros((2, 2), int), np.zeros((2, 3), int), r"must have the same shape"),
         (np.zeros(4, int), np.zeros(4, int), r"`pred` must have 2, 3 or 4 axes"),
     ],
