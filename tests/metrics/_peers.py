@@ -294,3 +294,56 @@ def segscore_like_monai(score: Any, reduction: str) -> Any:
         "mean_batch": score.per_class,
         "mean_channel": score.per_image,
     }[reduction]
+
+
+# -- StarDist --------------------------------------------------------------------------------------
+@functools.cache
+def _load_stardist_matching() -> Any:
+    """``stardist/matching.py`` loaded by path with stubs for what its other functions import.
+
+    Installed with ``--no-deps``: numba (whose pins want another numpy), tqdm, scikit-image and
+    csbdeep are absent. ``matching``/``matching_dataset`` use none of them except ``_raise`` and
+    ``tqdm`` (a pass-through here); ``jit`` decorates ``_label_overlap``, which runs as plain
+    Python over the pixels (slow: keep the images small).
+    """
+    import sys
+    import types
+
+    spec = importlib.util.find_spec("stardist")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = pathlib.Path(next(iter(spec.submodule_search_locations))) / "matching.py"
+
+    def _raise(e: BaseException) -> Any:
+        raise e
+
+    stubs = {
+        "numba": types.SimpleNamespace(jit=lambda *a, **k: lambda f: f),
+        "tqdm": types.SimpleNamespace(tqdm=lambda it, **k: it),
+        "skimage": types.SimpleNamespace(),
+        "skimage.measure": types.SimpleNamespace(regionprops=None),
+        "csbdeep": types.SimpleNamespace(),
+        "csbdeep.utils": types.SimpleNamespace(_raise=_raise),
+    }
+    saved = {name: sys.modules.get(name) for name in stubs}
+    sys.modules.update(stubs)  # type: ignore[arg-type]
+    try:
+        module_spec = importlib.util.spec_from_file_location("_stardist_matching", path)
+        assert module_spec is not None
+        assert module_spec.loader is not None
+        module = importlib.util.module_from_spec(module_spec)
+        module_spec.loader.exec_module(module)
+    finally:
+        for name, old in saved.items():
+            if old is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = old
+    return module
+
+
+def stardist_matching() -> Any:
+    module = _load_stardist_matching()
+    if module is None:
+        pytest.skip("stardist is not installed")
+    return module

@@ -27,6 +27,15 @@ from segscore.metrics.conventions import Conventions
 from segscore.metrics.counts import CountingSpec, Counts, confusion, confusion_matrix
 from segscore.metrics.empty import EmptyCase, EmptyPolicy
 from segscore.metrics.evaluator import Evaluator
+from segscore.metrics.instance import (
+    InstanceCounts,
+    Matching,
+    OverlapTable,
+    instance_scores,
+    label_components,
+    match_instances,
+    overlap_table,
+)
 from segscore.metrics.options import CountingOptions
 from segscore.metrics.overlap import (
     accuracy,
@@ -58,6 +67,9 @@ __all__ = [
     "EmptyCase",
     "EmptyPolicy",
     "Evaluator",
+    "InstanceCounts",
+    "Matching",
+    "OverlapTable",
     "Preset",
     "Score",
     "SurfaceDistances",
@@ -77,8 +89,12 @@ __all__ = [
     "get_metric",
     "get_preset",
     "hausdorff_distance",
+    "instance_scores",
     "iou",
+    "label_components",
+    "match_instances",
     "matthews_corrcoef",
+    "overlap_table",
     "paired_comparison",
     "pixel_accuracy",
     "precision",

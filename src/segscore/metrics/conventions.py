@@ -94,6 +94,9 @@ class Conventions:
         None (plain mean), ``'support'`` or ``'custom'``.
     boundary : mapping or None
         Boundary conventions (surface model, spacing, percentile rule...), for boundary metrics.
+    instance : mapping or None
+        Instance conventions (matching rule, criterion, comparison, thresholds...), for
+        instance metrics.
     preset : str or None
         The preset whose conventions were used.
     version : str
@@ -118,6 +121,7 @@ class Conventions:
     boundary: Mapping[str, Any] | None = None
     preset: str | None = None
     version: str = field(default=__version__)
+    instance: Mapping[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Return the record as a JSON-ready dict (non-finite values encoded by :func:`jsonable`)."""
@@ -133,6 +137,7 @@ class Conventions:
                 "aggregation": self.aggregation,
                 "class_weights": self.class_weights,
                 "boundary": None if self.boundary is None else dict(self.boundary),
+                "instance": None if self.instance is None else dict(self.instance),
                 "preset": self.preset,
                 "segscore_version": self.version,
             }

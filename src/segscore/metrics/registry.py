@@ -16,7 +16,17 @@ assd, masd        boundary  symmetric average surface distance, pooled / mean of
 nsd@T             boundary  normalised surface Dice at tolerance T (units of spacing)   ratio
 biou@W{px,mm,     boundary  Boundary IoU with band width W in pixels, spacing units or  ratio
 diag}                       a fraction of the image diagonal
+f1@T, precision   instance  object F1, precision, recall at matching threshold T        ratio
+@T, recall@T
+dsb@T, dsb@A:B    instance  DSB2018 score tp / (tp + fp + fn); its mean over A:0.05:B  ratio
+pq, sq, rq        instance  panoptic, segmentation, recognition quality (T = 0.5, or    ratio
+                            ``pq@T``)
+aji, aji+         instance  aggregated Jaccard index (Kumar), one-to-one (AJI+)        ratio
+tp@T, fp@T, fn@T  instance  matched, unmatched predicted, unmatched target objects     count
 ================  ========  =========================================================  ==========
+
+Instance metrics are computed by :mod:`segscore.metrics.instance` (its ``metrics`` module
+gives the formulas and empty cases).
 """
 
 from __future__ import annotations
@@ -102,6 +112,24 @@ def _overlap(
 _INF = float("inf")
 
 
+_INSTANCE_LABELS = {"pq": "PQ", "sq": "SQ", "rq": "RQ", "aji": "AJI", "aji+": "AJI+"}
+
+
+def _instance(
+    name: str, base: str, unit: Unit = "ratio", label: str = "", **params: float | str
+) -> MetricSpec:
+    bounds = (0.0, _INF) if unit == "count" else (0.0, 1.0)
+    return MetricSpec(
+        name,
+        "instance",
+        unit=unit,
+        bounds=bounds,
+        base=base,
+        params=params,
+        label=label or _INSTANCE_LABELS.get(name) or name.upper(),
+    )
+
+
 def _distance(name: str, base: str, label: str = "", **params: float | str) -> MetricSpec:
     return MetricSpec(
         name,
@@ -134,6 +162,11 @@ METRICS: dict[str, MetricSpec] = {
         _distance("asd", "asd", "ASD"),
         _distance("assd", "assd", "ASSD"),
         _distance("masd", "masd", "MASD"),
+        _instance("pq", "pq", threshold=0.5),
+        _instance("sq", "sq", threshold=0.5),
+        _instance("rq", "rq", threshold=0.5),
+        _instance("aji", "aji"),
+        _instance("aji+", "aji+"),
     )
 }
 """Metrics with a fixed name. Parameterised names (``fbeta@B``, ``hdP``, ``nsd@T``,
@@ -148,7 +181,28 @@ ALIASES = {
 }
 
 _NUMBER = r"(\d+(?:\.\d*)?|\.\d+)"
-_PATTERNS = ("fbeta@B", "hdP (0 <= P <= 100)", "nsd@T", "biou@W{px,mm,diag}")
+_PATTERNS = (
+    "fbeta@B",
+    "hdP (0 <= P <= 100)",
+    "nsd@T",
+    "biou@W{px,mm,diag}",
+    "f1@T",
+    "precision@T",
+    "recall@T",
+    "dsb@T",
+    "dsb@A:B",
+    "pq@T",
+    "sq@T",
+    "rq@T",
+    "tp@T",
+    "fp@T",
+    "fn@T",
+)
+_INSTANCE_AT = ("f1", "precision", "recall", "dsb", "pq", "sq", "rq", "tp", "fp", "fn")
+
+
+def _unit_threshold(text: str) -> bool:
+    return 0 < float(text) <= 1
 
 
 def _parse(key: str) -> MetricSpec | None:
@@ -164,6 +218,16 @@ def _parse(key: str) -> MetricSpec | None:
             fn=partial(overlap.fbeta, beta=beta),
             label=f"F-beta ({beta:g})",
         )
+    match = re.fullmatch(r"([a-z0-9]+)@" + _NUMBER, key)
+    if match and match.group(1) in _INSTANCE_AT and _unit_threshold(match.group(2)):
+        base = match.group(1)
+        kind_of_value: Unit = "count" if base in ("tp", "fp", "fn") else "ratio"
+        return _instance(key, base, kind_of_value, threshold=float(match.group(2)))
+    match = re.fullmatch(r"dsb@" + _NUMBER + ":" + _NUMBER + "(?::" + _NUMBER + ")?", key)
+    if match and all(_unit_threshold(g) for g in match.groups() if g is not None):
+        low, high, step = match.groups()
+        if float(low) <= float(high):
+            return _instance(key, "dsb", low=float(low), high=float(high), step=float(step or 0.05))
     match = re.fullmatch(r"hd" + _NUMBER, key)
     if match and float(match.group(1)) <= 100:
         return _distance(key, "hd", f"HD{match.group(1)}", percentile=float(match.group(1)))
@@ -219,7 +283,7 @@ def get_metric(name: str, *, kind: MetricKind | None = None) -> MetricSpec:
     >>> get_metric("hd101")
     Traceback (most recent call last):
     ...
-    segscore.errors.InputError: `metric` must be one of 'iou', 'dice', 'precision', 'recall', 'specificity', 'accuracy', 'balanced_accuracy', 'mcc', 'f2', 'f0.5', 'hd', 'hd95', 'asd', 'assd', 'masd', 'fbeta@B', 'hdP (0 <= P <= 100)', 'nsd@T', 'biou@W{px,mm,diag}', got 'hd101'.
+    segscore.errors.InputError: `metric` must be one of 'iou', 'dice', 'precision', 'recall', 'specificity', 'accuracy', 'balanced_accuracy', 'mcc', 'f2', 'f0.5', 'hd', 'hd95', 'asd', 'assd', 'masd', 'pq', 'sq', 'rq', 'aji', 'aji+', 'fbeta@B', 'hdP (0 <= P <= 100)', 'nsd@T', 'biou@W{px,mm,diag}', 'f1@T', 'precision@T', 'recall@T', 'dsb@T', 'dsb@A:B', 'pq@T', 'sq@T', 'rq@T', 'tp@T', 'fp@T', 'fn@T', got 'hd101'.
     """
     spec: MetricSpec | None = None
     if isinstance(name, str):
@@ -253,7 +317,7 @@ def parse_metrics(
     >>> parse_metrics("iou,hd96.5x", argument="--metrics")
     Traceback (most recent call last):
     ...
-    segscore.errors.InputError: `--metrics` must name metrics of the registry (overlap: iou, dice, precision, recall, specificity, accuracy, balanced_accuracy, mcc, f2, f0.5, fbeta@B; boundary: hd, hd95, hdP, asd, assd, masd, nsd@T, biou@W{px,mm,diag}), got 'hd96.5x'.
+    segscore.errors.InputError: `--metrics` must name metrics of the registry (overlap: iou, dice, precision, recall, specificity, accuracy, balanced_accuracy, mcc, f2, f0.5, fbeta@B; boundary: hd, hd95, hdP, asd, assd, masd, nsd@T, biou@W{px,mm,diag}; instance: f1@T, precision@T, recall@T, dsb@T, dsb@A:B, pq, sq, rq, aji, aji+, tp@T, fp@T, fn@T), got 'hd96.5x'.
     """
     items: Sequence[str] = names.split(",") if isinstance(names, str) else list(names)
     out: dict[str, MetricSpec] = {}
@@ -294,4 +358,15 @@ def describe() -> str:
     families["overlap"].append("fbeta@B")
     families["boundary"][2:2] = ["hdP"]
     families["boundary"] += ["nsd@T", "biou@W{px,mm,diag}"]
+    families["instance"] = [
+        "f1@T",
+        "precision@T",
+        "recall@T",
+        "dsb@T",
+        "dsb@A:B",
+        *families["instance"],
+        "tp@T",
+        "fp@T",
+        "fn@T",
+    ]
     return "; ".join(f"{kind}: {', '.join(names)}" for kind, names in families.items())

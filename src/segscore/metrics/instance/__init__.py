@@ -1,0 +1,35 @@
+"""Instance (object-level) metrics, pure numpy and scipy.
+
+- :mod:`.table`: :func:`overlap_table`, the exact sparse overlap table of each image, from which
+  everything else is computed;
+- :mod:`.components`: :func:`label_components`, masks to objects by connected components;
+- :mod:`.matching`: :func:`match_instances`, one-to-one matching as named conventions
+  (``matching``, ``criterion``, ``comparison``; exact thresholds);
+- :mod:`.metrics`: :func:`instance_scores`, F1, precision, recall, the DSB2018 score and its
+  sweep, PQ, SQ, RQ, AJI and AJI+, aggregated and with the empty cases of every family.
+"""
+
+from segscore.metrics.instance.components import label_components
+from segscore.metrics.instance.matching import Matching, match, match_instances
+from segscore.metrics.instance.metrics import (
+    InstanceCounts,
+    aggregated_jaccard,
+    instance_counts,
+    instance_scores,
+    score_tables,
+)
+from segscore.metrics.instance.table import OverlapTable, overlap_table
+
+__all__ = [
+    "InstanceCounts",
+    "Matching",
+    "OverlapTable",
+    "aggregated_jaccard",
+    "instance_counts",
+    "instance_scores",
+    "label_components",
+    "match",
+    "match_instances",
+    "overlap_table",
+    "score_tables",
+]
