@@ -46,7 +46,8 @@ def add_parser(subparsers: Any) -> None:
         description=(
             "Train a U-Net (BCE + soft Dice, Adam) with a seeded train/validation split. Writes "
             "checkpoint.pt (after every epoch), config.json, trace.json, trace.csv and timing.json "
-            "into RUN. The same seed gives the same trace and weights, bit for bit."
+            "into RUN. The same seed gives the same trace and weights, bit for bit, on one machine "
+            "with the same --threads."
         ),
     )
     p.add_argument(
@@ -86,7 +87,9 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
         "--threads",
         type=int,
         default=None,
-        help="torch threads, recorded in config.json (default 1: reproducible anywhere)",
+        help="torch threads, recorded in config.json (default: all cores). The same seed gives the "
+        "same bits on one machine with one thread count; --threads 1 does not depend on the "
+        "number of cores",
     )
 
 
@@ -187,6 +190,9 @@ def train_with_progress(
 
 def run(args: argparse.Namespace) -> int:
     """Run ``segscore train``."""
+    from segscore.train.threads import default_threads, passive_openmp_waits
+
+    passive_openmp_waits()  # before torch is imported
     from segscore.report.training import loss_chart
     from segscore.train.checkpoint import load_checkpoint
     from segscore.train.config import TrainConfig
@@ -216,8 +222,6 @@ def run(args: argparse.Namespace) -> int:
                 "or choose another folder."
             )
         if "threads" not in explicit:
-            from segscore.train.seeding import default_threads
-
             explicit["threads"] = default_threads()
         config = TrainConfig(data=args.data, **explicit)
     if config.arch.startswith("smp:"):  # fail before loading data when the extra is missing

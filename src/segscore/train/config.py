@@ -9,10 +9,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from segscore._validation import check_number, check_option, fail
+from segscore.train.threads import default_threads
 
 __all__ = ["Layout", "TrainConfig"]
 
@@ -59,10 +60,11 @@ class TrainConfig:
     schedule : {'cosine', 'constant'}, default 'cosine'
         Learning rate per step: a linear warm-up over the first 5% of the steps, then a cosine
         decay to 0 at the last step; or ``lr`` throughout.
-    threads : int, default 1
-        torch CPU threads while training. Part of the configuration because the thread count
-        changes how float sums are split: the same seed gives the same bits only with the same
-        number of threads.
+    threads : int, default: the CPU cores of this process
+        torch CPU threads while training (:func:`~segscore.train.threads.default_threads`). Part of
+        the configuration because the thread count changes how float sums are split: the same seed
+        gives the same bits on one machine only with the same number of threads; ``threads=1``
+        does not depend on the number of cores.
 
     Examples
     --------
@@ -95,7 +97,7 @@ class TrainConfig:
     n: int | None = None
     size: int | None = None
     schedule: Literal["cosine", "constant"] = "cosine"
-    threads: int = 1
+    threads: int = field(default_factory=default_threads)
 
     def __post_init__(self) -> None:
         check_option("layout", self.layout, ("binary", "multiclass", "oxford-pet"))
