@@ -36,6 +36,19 @@ def test_train_synthetic_writes_run(tmp_path, capsys, tiny):
     state = torch.load(run / "checkpoint.pt", weights_only=True)
     assert state["epoch"] == 1
     assert json.loads((run / "config.json").read_text())["threads"] == 1
+    assert trace["threads"] == 1
+
+
+def test_nuclei_defaults_recorded(tmp_path, capsys):
+    run = tmp_path / "run"
+    args = ["train", "nuclei", "--out", str(run), "--epochs", "1", "--base-channels", "4"]
+    assert main([*args, "--depth", "2"]) == 0
+    config = json.loads((run / "config.json").read_text())
+    assert (config["epochs"], config["batch_size"]) == (1, 4)  # nuclei's batch, explicit epochs
+    from segscore.train.threads import default_threads
+
+    assert config["threads"] == default_threads()
+    assert f"{default_threads()} thread(s)" in capsys.readouterr().out
 
 
 def test_same_seed_same_trace_and_weights(tmp_path, tiny):

@@ -49,3 +49,21 @@ def test_schedule_ends_at_zero_and_constant():
     assert max(lrs) == pytest.approx(0.1)
     assert lrs[-1] == pytest.approx(0.0, abs=1e-12)
     assert TrainConfig(data="x", lr=0.1, schedule="constant").learning_rate(39, 40) == 0.1
+
+
+def test_threads_default_to_the_cores_and_are_recorded():
+    from segscore.train.threads import default_threads
+
+    cfg = TrainConfig(data="synthetic")
+    assert cfg.threads == default_threads() >= 1
+    assert TrainConfig.from_dict(cfg.to_dict()).threads == cfg.threads
+
+
+def test_data_defaults_for_nuclei_and_explicit_options_win():
+    assert (TrainConfig.for_data("nuclei").epochs, TrainConfig.for_data("nuclei").batch_size) == (
+        60,
+        4,
+    )
+    cfg = TrainConfig.for_data("nuclei", epochs=3, batch_size=2)
+    assert (cfg.epochs, cfg.batch_size) == (3, 2)
+    assert TrainConfig.for_data("some/folder") == TrainConfig(data="some/folder")

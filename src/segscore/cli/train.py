@@ -46,7 +46,8 @@ def add_parser(subparsers: Any) -> None:
         description=(
             "Train a U-Net (BCE + soft Dice, Adam) with a seeded train/validation split. Writes "
             "checkpoint.pt (after every epoch), config.json, trace.json, trace.csv and timing.json "
-            "into RUN. The same seed gives the same trace and weights, bit for bit."
+            "into RUN. The same seed gives the same trace and weights, bit for bit, on one machine "
+            "with the same --threads."
         ),
     )
     p.add_argument(
@@ -60,8 +61,12 @@ def add_parser(subparsers: Any) -> None:
 
 def add_training_options(p: argparse.ArgumentParser) -> None:
     """Options shared by ``train`` (all default to the TrainConfig defaults)."""
-    p.add_argument("--epochs", type=int, default=None, help="passes over the data (default 8)")
-    p.add_argument("--batch-size", type=int, default=None, help="images per step (default 8)")
+    p.add_argument(
+        "--epochs", type=int, default=None, help="passes over the data (default 8; nuclei 60)"
+    )
+    p.add_argument(
+        "--batch-size", type=int, default=None, help="images per step (default 8; nuclei 4)"
+    )
     p.add_argument("--lr", type=float, default=None, help="Adam learning rate (default 0.003)")
     p.add_argument(
         "--seed", type=int, default=None, help="seed of split, init and shuffling (default 0)"
@@ -86,7 +91,9 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
         "--threads",
         type=int,
         default=None,
-        help="torch threads, recorded in config.json (default 1: reproducible anywhere)",
+        help="torch threads, recorded in config.json (default: all cores). The same seed gives the "
+        "same bits on one machine with one thread count; --threads 1 does not depend on the "
+        "number of cores",
     )
 
 
@@ -187,6 +194,9 @@ def train_with_progress(
 
 def run(args: argparse.Namespace) -> int:
     """Run ``segscore train``."""
+    from segscore.train.threads import default_threads, passive_openmp_waits
+
+    passive_openmp_waits()  # before torch is imported
     from segscore.report.training import loss_chart
     from segscore.train.checkpoint import load_checkpoint
     from segscore.train.config import TrainConfig
@@ -216,10 +226,8 @@ def run(args: argparse.Namespace) -> int:
                 "or choose another folder."
             )
         if "threads" not in explicit:
-            from segscore.train.seeding import default_threads
-
             explicit["threads"] = default_threads()
-        config = TrainConfig(data=args.data, **explicit)
+        config = TrainConfig.for_data(args.data, **explicit)
     if config.arch.startswith("smp:"):  # fail before loading data when the extra is missing
         from segscore.model.smp import import_smp
 

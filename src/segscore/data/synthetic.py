@@ -95,13 +95,16 @@ def _one_image(
         reach = int(np.ceil(1.6 * radius)) + 1
         y0, y1 = max(int(cy) - reach, 0), min(int(cy) + reach + 1, size)
         x0, x1 = max(int(cx) - reach, 0), min(int(cx) + reach + 1, size)
-        shape = np.zeros((size, size), dtype=bool)
-        shape[y0:y1, x0:x1] = _blob(rng, yy[y0:y1, x0:x1] - cy, xx[y0:y1, x0:x1] - cx, radius)
+        # Everything per object stays inside its bounding box (the blob never reaches beyond
+        # it), which gives the same pixels as whole-image arrays at a fraction of the cost.
+        box = (slice(y0, y1), slice(x0, x1))
+        by, bx = yy[box], xx[box]
+        shape = _blob(rng, by - cy, bx - cx, radius)
         contrast = rng.uniform(0.2, 0.35)
         tilt = rng.uniform(-0.04, 0.04, size=2)
-        shading = contrast + (tilt[0] * (yy - cy) + tilt[1] * (xx - cx)) / max(radius, 1.0)
-        image = np.where(shape, smooth + shading, image)
-        mask |= shape
+        shading = contrast + (tilt[0] * (by - cy) + tilt[1] * (bx - cx)) / max(radius, 1.0)
+        image[box] = np.where(shape, smooth[box] + shading, image[box])
+        mask[box] |= shape
     soft = ndimage.gaussian_filter(image, 0.7 * scale)
     image = np.where(mask | ndimage.binary_dilation(mask), soft, image)
     image += rng.normal(0.0, rng.uniform(0.025, 0.05), size=(size, size))

@@ -9,16 +9,28 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from segscore._validation import check_number, check_option, fail
+from segscore.train.threads import default_threads
 
-__all__ = ["Layout", "TrainConfig"]
+__all__ = ["DATA_DEFAULTS", "Layout", "TrainConfig"]
 
 Layout = Literal["binary", "multiclass", "oxford-pet"]
 
 _ARCHS = ("unet",)
+
+DATA_DEFAULTS: dict[str, dict[str, Any]] = {
+    "nuclei": {"epochs": 60, "batch_size": 4},
+}
+"""Defaults that depend on the data, applied by :meth:`TrainConfig.for_data`.
+
+The built-in ``nuclei`` set trains on 13 tiles: at the general defaults (8 epochs of batch 8,
+16 optimisation steps) the network has not left its start (validation IoU 0.53, probabilities
+between 0.42 and 0.70). 60 epochs of batch 4 (240 steps) reach 0.85-0.90 for every seed tried
+(docs/pipeline.md).
+"""
 
 
 @dataclass(frozen=True)
@@ -59,10 +71,11 @@ class TrainConfig:
     schedule : {'cosine', 'constant'}, default 'cosine'
         Learning rate per step: a linear warm-up over the first 5% of the steps, then a cosine
         decay to 0 at the last step; or ``lr`` throughout.
-    threads : int, default 1
-        torch CPU threads while training. Part of the configuration because the thread count
-        changes how float sums are split: the same seed gives the same bits only with the same
-        number of threads.
+    threads : int, default: the CPU cores of this process
+        torch CPU threads while training (:func:`~segscore.train.threads.default_threads`). Part of
+        the configuration because the thread count changes how float sums are split: the same seed
+        gives the same bits on one machine only with the same number of threads; ``threads=1``
+        does not depend on the number of cores.
 
     Examples
     --------
@@ -95,7 +108,7 @@ class TrainConfig:
     n: int | None = None
     size: int | None = None
     schedule: Literal["cosine", "constant"] = "cosine"
-    threads: int = 1
+    threads: int = field(default_factory=default_threads)
 
     def __post_init__(self) -> None:
         check_option("layout", self.layout, ("binary", "multiclass", "oxford-pet"))
@@ -152,6 +165,24 @@ class TrainConfig:
         span = max(1, total_steps - 1 - warmup)
         progress = min(1.0, (step - warmup) / span) if total_steps - 1 > warmup else 1.0
         return self.lr * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+    @classmethod
+    def for_data(cls, data: str, **options: Any) -> TrainConfig:
+        """Build the configuration of ``data`` with its own defaults (:data:`DATA_DEFAULTS`).
+
+        Options given explicitly win over those defaults; ``config.json`` records the result.
+
+        Examples
+        --------
+        >>> cfg = TrainConfig.for_data("nuclei", seed=2)
+        >>> cfg.epochs, cfg.batch_size, cfg.seed
+        (60, 4, 2)
+        >>> TrainConfig.for_data("nuclei", epochs=5).epochs
+        5
+        >>> TrainConfig.for_data("synthetic").epochs
+        8
+        """
+        return cls(data=data, **(DATA_DEFAULTS.get(data, {}) | options))
 
     def to_dict(self) -> dict[str, Any]:
         """Return the configuration as a JSON-friendly dict."""

@@ -5,7 +5,8 @@
     RUN/
       checkpoint.pt   weights, optimizer and generator state, trace (after every epoch)
       config.json     the frozen TrainConfig
-      trace.json      one record per epoch (deterministic: same seed, same file)
+      trace.json      the torch thread count and one record per epoch (same seed and threads on
+                      one machine: same file)
       trace.csv       the same rows as CSV
       timing.json     seconds per epoch (not part of the trace: it varies run to run)
 """
@@ -55,7 +56,7 @@ def write_run_files(
 
     d = Path(run_dir)
     atomic_write_bytes(d / "config.json", config.to_json().encode("utf-8"))
-    write_json(d / "trace.json", {"epochs": list(history)})
+    write_json(d / "trace.json", {"threads": config.threads, "epochs": list(history)})
     write_csv(d / "trace.csv", history, TRACE_COLUMNS)
     write_json(d / "timing.json", {"seconds_per_epoch": [round(s, 3) for s in seconds]})
 
