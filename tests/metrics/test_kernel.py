@@ -13,7 +13,7 @@ from hypothesis.extra import numpy as hnp
 
 import segscore
 from segscore.metrics import _kernel
-from segscore.metrics.counts import _binary_counts_reference, confusion_matrix_reference
+from segscore.metrics._reference import binary_counts_reference, confusion_matrix_reference
 
 needs_compiled = pytest.mark.skipif(
     not _kernel.HAVE_COMPILED, reason="the compiled kernel is not built"
@@ -122,7 +122,7 @@ def test_threads_split_rows(monkeypatch: pytest.MonkeyPatch) -> None:
         )
         pb, tb = p > 2, t > 2
         for got, want in zip(
-            _kernel.binary_counts(pb, tb), _binary_counts_reference(pb, tb), strict=True
+            _kernel.binary_counts(pb, tb), binary_counts_reference(pb, tb), strict=True
         ):
             np.testing.assert_array_equal(got, want)
 
@@ -139,7 +139,7 @@ def test_non_contiguous_inputs() -> None:
         )
         pb, tb = p > 1, t > 1
         for got, want in zip(
-            _kernel.binary_counts(pb, tb), _binary_counts_reference(pb, tb), strict=True
+            _kernel.binary_counts(pb, tb), binary_counts_reference(pb, tb), strict=True
         ):
             np.testing.assert_array_equal(got, want)
 
@@ -161,7 +161,7 @@ def test_binary_counts_equal_reference(cols: int, pdtype: Any, tdtype: Any, high
     p = (rng.random((3, cols)) < 0.4).astype(pdtype) * np.array(high).astype(pdtype)
     t = (rng.random((3, cols)) < 0.6).astype(tdtype) * np.array(high).astype(tdtype)
     got = _kernel.binary_counts(p, t)
-    for g, w in zip(got, _binary_counts_reference(p, t), strict=True):
+    for g, w in zip(got, binary_counts_reference(p, t), strict=True):
         assert g.dtype == np.int64
         np.testing.assert_array_equal(g, w)
 
@@ -245,7 +245,7 @@ def test_property_equals_reference(data: Any, dtype: Any, c: int, with_ignore: b
     np.testing.assert_array_equal(
         _kernel.confusion_matrix(p, t, c, ignore), _reference(p, t, c, ignore)
     )
-    for g, w in zip(_kernel.binary_counts(p, t), _binary_counts_reference(p, t), strict=True):
+    for g, w in zip(_kernel.binary_counts(p, t), binary_counts_reference(p, t), strict=True):
         np.testing.assert_array_equal(g, w)
 
 
@@ -288,7 +288,7 @@ def test_binary_counts_checked_equals_reference_and_numpy_values(  # type: ignor
     ):
         got = _kernel.binary_counts_checked(p, t)
     assert got is not None
-    for g, w in zip(got[:3], _binary_counts_reference(p, t), strict=True):
+    for g, w in zip(got[:3], binary_counts_reference(p, t), strict=True):
         np.testing.assert_array_equal(g, w)
     assert got[3:] == (_value_code(p), _value_code(t))
 

@@ -372,7 +372,7 @@ def evaluate_arrays(
 
     import numpy as np
 
-    from segscore.metrics.counts import confusion
+    from segscore.metrics.counting import confusion
 
     if settings is None:
         settings = make_settings(**kwargs)

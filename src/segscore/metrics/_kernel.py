@@ -2,8 +2,8 @@
 
 Both functions take 2-D arrays ``(rows, pixels)`` that :func:`segscore.confusion` has already
 validated, and return exact int64 counts equal to the reference
-(:func:`~segscore.metrics.counts.confusion_matrix_reference` and
-``_binary_counts_reference``) on every input. Non-contiguous (or, for labels wider than a byte,
+(:func:`~segscore.metrics._reference.confusion_matrix_reference` and
+:func:`~segscore.metrics._reference.binary_counts_reference`) on every input. Non-contiguous (or, for labels wider than a byte,
 misaligned) inputs are copied once to aligned C order.
 
 The compiled extension ``segscore.metrics._ckernel`` is optional (built when a C compiler is
@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from segscore._types import IntArray
+from segscore.metrics._reference import binary_counts_reference, confusion_matrix_reference
 
 __all__ = [
     "HAVE_COMPILED",
@@ -73,9 +74,7 @@ def _threads(nbytes: int) -> int:
 def binary_counts(pred: Any, target: Any) -> tuple[IntArray, IntArray, IntArray]:
     """Return per-row ``(tp, predicted, support)`` of binary masks (nonzero is foreground)."""
     if not _USE_COMPILED or _ck is None:
-        from segscore.metrics.counts import _binary_counts_reference
-
-        return _binary_counts_reference(pred, target)
+        return binary_counts_reference(pred, target)
     out, _ = _binary_pass(pred, target, check=False)
     return out[0], out[1], out[2]
 
@@ -170,8 +169,6 @@ def confusion_matrix(
     t = np.asarray(target)
     codes = _label_codes(p, t, num_classes, ignore_index)
     if codes is None or _ck is None:
-        from segscore.metrics.counts import confusion_matrix_reference
-
         return confusion_matrix_reference(
             pred, target, num_classes=num_classes, ignore_index=ignore_index
         )
