@@ -39,6 +39,7 @@ from segscore._validation import (
     fail_labels,
 )
 from segscore.metrics import _kernel
+from segscore.metrics._kernel import DEFAULT_KERNEL, KernelSettings
 from segscore.metrics.options import BINARY_FOREGROUND, CountingOptions
 
 __all__ = [
@@ -374,7 +375,14 @@ def _batch_shape(
     return shape if len(shape) == spatial + extra + 1 else (1, *shape)
 
 
-def _as_binary(name: str, array: np.ndarray[Any, Any], threshold: float, is_target: bool) -> Any:
+def _as_binary(
+    name: str,
+    array: np.ndarray[Any, Any],
+    threshold: float,
+    is_target: bool,
+    *,
+    kernel: KernelSettings = DEFAULT_KERNEL,
+) -> Any:
     """Validate a binary mask and return it as an array whose nonzero pixels are foreground.
 
     The checks read the data as few times as possible: a max (and a min for signed or float
@@ -397,7 +405,7 @@ def _as_binary(name: str, array: np.ndarray[Any, Any], threshold: float, is_targ
         check_finite_probabilities(name, low, high, 0)
         return array >= threshold
     if kind in "iu":
-        fused = _kernel.uint8_mask_values(array)  # one compiled pass for uint8 masks
+        fused = _kernel.uint8_mask_values(array, kernel=kernel)  # one compiled pass for uint8 masks
         if fused is not None and fused < 2:
             return array
         high = int(array.max())
@@ -474,6 +482,7 @@ def _prepare(
     options: CountingOptions,
     *,
     defer_uint8: bool = False,
+    kernel: KernelSettings = DEFAULT_KERNEL,
 ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], CountingSpec]:
     """Validate the arguments and return ``(pred, target)`` shaped ``(rows, pixels)`` and the spec.
 
@@ -498,8 +507,8 @@ def _prepare(
         if defer_uint8 and p.dtype == np.uint8 and t.dtype == np.uint8:
             pb, tb = p, t  # two uint8 masks: their values are checked in the counting pass
         else:
-            pb = _as_binary("pred", p, threshold, is_target=False)
-            tb = _as_binary("target", t, threshold, is_target=True)
+            pb = _as_binary("pred", p, threshold, is_target=False, kernel=kernel)
+            tb = _as_binary("target", t, threshold, is_target=True, kernel=kernel)
         pb, tb = pb.reshape(rows, -1), tb.reshape(rows, -1)
         used_threshold = threshold if p.dtype.kind == "f" else None
         return pb, tb, CountingSpec(mode, n_cols, used_threshold, None)
@@ -507,7 +516,10 @@ def _prepare(
     # The compiled kernel range-checks labels during its counting pass; then only the dtypes are
     # checked here, and the values are scanned only to word an error (see _count_matrix).
     p2, t2 = p.reshape(shape[0], -1), t.reshape(shape[0], -1)
-    scan = not (_uses_matrix(p2.shape[1], c) and _kernel.validates_labels(p2, t2, c, ignore_index))
+    scan = not (
+        _uses_matrix(p2.shape[1], c)
+        and _kernel.validates_labels(p2, t2, c, ignore_index, kernel=kernel)
+    )
     _check_labels("pred", p, c, ignore_index, scan=scan)
     _check_labels("target", t, c, ignore_index, scan=scan)
     return p2, t2, CountingSpec("multiclass", c, None, ignore_index)
@@ -559,24 +571,26 @@ def _counts_many_classes(p: Any, t: Any, spec: CountingSpec) -> Counts:
     return Counts._made(tp, fp, fn, total - tp - fp - fn, spec)
 
 
-def _count_binary(p: Any, t: Any, threshold: float) -> tuple[IntArray, IntArray, IntArray]:
+def _count_binary(
+    p: Any, t: Any, threshold: float, kernel: KernelSettings
+) -> tuple[IntArray, IntArray, IntArray]:
     """Count binary rows; two uint8 masks left unchecked by ``_prepare`` are checked in the pass."""
     if not (p.dtype == np.uint8 and t.dtype == np.uint8):  # `_prepare` has checked both
-        return _kernel.binary_counts(p, t)
-    counted = _kernel.binary_counts_checked(p, t)
+        return _kernel.binary_counts(p, t, kernel=kernel)
+    counted = _kernel.binary_counts_checked(p, t, kernel=kernel)
     if counted is None:  # no compiled kernel: `_prepare` has checked both
-        return _kernel.binary_counts(p, t)
+        return _kernel.binary_counts(p, t, kernel=kernel)
     tp, predicted, support, pred_code, target_code = counted
     if pred_code == 2 or target_code == 2:  # scan to word the error (the kernel saw a bad byte)
-        _as_binary("pred", p, threshold, is_target=False)
-        _as_binary("target", t, threshold, is_target=True)
+        _as_binary("pred", p, threshold, is_target=False, kernel=kernel)
+        _as_binary("target", t, threshold, is_target=True, kernel=kernel)
         raise AssertionError("the counting kernel reported mask values that the scan did not find")
     return tp, predicted, support
 
 
-def _count_matrix(p: Any, t: Any, spec: CountingSpec) -> IntArray:
+def _count_matrix(p: Any, t: Any, spec: CountingSpec, kernel: KernelSettings) -> IntArray:
     """Count label maps; when the kernel finds an invalid label, scan the values to word the error."""
-    matrix = _kernel.confusion_matrix(p, t, spec.num_classes, spec.ignore_index)
+    matrix = _kernel.confusion_matrix(p, t, spec.num_classes, spec.ignore_index, kernel=kernel)
     if matrix is None:
         _check_labels("pred", p, spec.num_classes, spec.ignore_index)
         _check_labels("target", t, spec.num_classes, spec.ignore_index)
@@ -586,24 +600,28 @@ def _count_matrix(p: Any, t: Any, spec: CountingSpec) -> IntArray:
     return matrix
 
 
-def count_arrays(pred: Any, target: Any, options: CountingOptions) -> Counts:
+def count_arrays(
+    pred: Any, target: Any, options: CountingOptions, *, kernel: KernelSettings = DEFAULT_KERNEL
+) -> Counts:
     """Count numpy arrays: :func:`~segscore.metrics.counting.confusion` without the tensor dispatch.
 
     ``options`` are already checked (:class:`~segscore.metrics.options.CountingOptions`); the
-    arrays are validated here.
+    arrays are validated here. ``kernel`` says how the counting kernels run
+    (:class:`~segscore.metrics._kernel.KernelSettings`); the counts are the same under any.
     """
     threshold = options.threshold
     p, t, spec = _prepare(
         pred,
         target,
         options,
-        defer_uint8=_kernel.HAVE_COMPILED and _kernel._USE_COMPILED,
+        defer_uint8=kernel.uses_compiled,
+        kernel=kernel,
     )
     if spec.mode == "multiclass":
         if not _uses_matrix(p.shape[1], spec.num_classes):
             return _counts_many_classes(p, t, spec)
-        return _counts_from_matrix(_count_matrix(p, t, spec), spec)
-    tp, predicted, support = _count_binary(p, t, threshold)
+        return _counts_from_matrix(_count_matrix(p, t, spec, kernel), spec)
+    tp, predicted, support = _count_binary(p, t, threshold, kernel)
     n_pix = np.int64(p.shape[1])
     cols = spec.num_classes
     tp, predicted, support = (a.reshape(-1, cols) for a in (tp, predicted, support))
@@ -613,11 +631,14 @@ def count_arrays(pred: Any, target: Any, options: CountingOptions) -> Counts:
     return Counts._made(tp, fp, fn, tn, spec)
 
 
-def confusion_matrix_arrays(pred: Any, target: Any, options: CountingOptions) -> IntArray:
+def confusion_matrix_arrays(
+    pred: Any, target: Any, options: CountingOptions, *, kernel: KernelSettings = DEFAULT_KERNEL
+) -> IntArray:
     """Per-image ``C × C`` matrices of numpy label maps (``options.num_classes`` set, checked).
 
-    The engine of :func:`~segscore.metrics.counting.confusion_matrix`; the arrays are validated here.
+    The engine of :func:`~segscore.metrics.counting.confusion_matrix`; the arrays are validated
+    here, ``kernel`` as for :func:`count_arrays`.
     """
-    p, t, spec = _prepare(pred, target, options)
-    matrix = _count_matrix(p, t, spec)
+    p, t, spec = _prepare(pred, target, options, kernel=kernel)
+    matrix = _count_matrix(p, t, spec, kernel)
     return np.ascontiguousarray(matrix[:, :, : spec.num_classes])
