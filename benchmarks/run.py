@@ -585,7 +585,7 @@ def machine() -> str:
     with contextlib.suppress(Exception):
         from segscore.metrics import _kernel
 
-        parts.append(f"segscore kernel threads {_kernel._MAX_THREADS}")
+        parts.append(f"segscore kernel threads {_kernel.DEFAULT_KERNEL.threads}")
     return "; ".join(parts)
 
 

@@ -9,6 +9,7 @@ from numpy.typing import NDArray
 
 __all__ = [
     "ASSD_VARIANTS",
+    "CPU_COUNTINGS",
     "INTERPOLATIONS",
     "PERCENTILE_RULES",
     "SURFACE_MODELS",
@@ -17,6 +18,7 @@ __all__ = [
     "Average",
     "BoolArray",
     "BoundaryMetric",
+    "CpuCounting",
     "FloatArray",
     "IntArray",
     "PercentileRule",
@@ -46,6 +48,11 @@ Aggregation = Literal[
     "per_image_micro",
 ]
 """How a dataset of per-image, per-class counts becomes one number (see :mod:`segscore.metrics.reduce`)."""
+
+CpuCounting = Literal["kernel", "torch"]
+"""How CPU torch tensors are counted: by the compiled kernel on zero-copy views, or by torch
+operations as CUDA tensors are (the counts are the same)."""
+CPU_COUNTINGS: tuple[CpuCounting, ...] = ("kernel", "torch")
 
 # Boundary-metric options (see :mod:`segscore.metrics.boundary` for what each value means).
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import segscore
+from segscore._types import CpuCounting
 from segscore.errors import InputError
 
 torch = pytest.importorskip("torch")
@@ -15,14 +16,11 @@ torch = pytest.importorskip("torch")
 from segscore.integrations.torch import TensorEvaluator  # noqa: E402
 
 
-@pytest.fixture(autouse=True, params=["numpy view", "device path"])
-def cpu_counting(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run every test twice on CPU: CPU tensors go through the numpy kernel by default; the
-    torch device path (what CUDA tensors take) is checked on CPU by switching that off."""
-    from segscore.metrics import _torch_counts
-
-    monkeypatch.setattr(_torch_counts, "_CPU_VIA_NUMPY", request.param == "numpy view")
-    return str(request.param)
+@pytest.fixture(params=["kernel", "torch"], ids=lambda c: f"cpu_counting={c}")
+def cpu_counting(request: pytest.FixtureRequest) -> CpuCounting:
+    """Run the accumulator tests both ways on CPU: CPU tensors counted by the compiled kernel (the
+    default) and by torch operations, the device path that CUDA tensors take."""
+    return request.param  # type: ignore[no-any-return]
 
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
@@ -64,9 +62,9 @@ OPTIONS = {
 
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("kind", ["binary", "multiclass", "multilabel"])
-def test_device_counts_equal_numpy_core(device: str, kind: str) -> None:
+def test_device_counts_equal_numpy_core(cpu_counting: CpuCounting, device: str, kind: str) -> None:
     batches = _batches(kind)
-    ev = TensorEvaluator(**OPTIONS[kind])
+    ev = TensorEvaluator(cpu_counting=cpu_counting, **OPTIONS[kind])
     ref = segscore.Evaluator(**OPTIONS[kind])
     for p, t in batches:
         batch = ev.update(torch.from_numpy(p).to(device), torch.from_numpy(t).to(device))
@@ -84,25 +82,33 @@ def test_device_counts_equal_numpy_core(device: str, kind: str) -> None:
         np.testing.assert_array_equal(got.cells, want.cells)
 
 
-def test_merge_in_any_order_equals_one_pass() -> None:
+def test_merge_in_any_order_equals_one_pass(cpu_counting: CpuCounting) -> None:
     batches = _batches("multiclass", 4)
     parts = []
     for p, t in batches:
-        ev = TensorEvaluator(**OPTIONS["multiclass"])
+        ev = TensorEvaluator(cpu_counting=cpu_counting, **OPTIONS["multiclass"])
         ev.update(torch.from_numpy(p), torch.from_numpy(t))
         parts.append(ev)
-    one = TensorEvaluator(**OPTIONS["multiclass"])
+    one = TensorEvaluator(cpu_counting=cpu_counting, **OPTIONS["multiclass"])
     for p, t in batches:
         one.update(torch.from_numpy(p), torch.from_numpy(t))
-    merged = TensorEvaluator(**OPTIONS["multiclass"])
+    merged = TensorEvaluator(cpu_counting=cpu_counting, **OPTIONS["multiclass"])
     for part in parts:
         merged.merge(part)
     _same(one.counts, merged.counts)
-    backwards = TensorEvaluator(**OPTIONS["multiclass"])
+    other_way = TensorEvaluator(
+        cpu_counting="torch" if cpu_counting == "kernel" else "kernel", **OPTIONS["multiclass"]
+    )
+    for part in parts:  # counts made either way merge: they are the same counts
+        other_way.merge(part)
+    _same(one.counts, other_way.counts)
+    backwards = TensorEvaluator(cpu_counting=cpu_counting, **OPTIONS["multiclass"])
     for part in reversed(parts):
         backwards.merge(part)
     assert backwards.compute("iou").value == one.compute("iou").value
-    doubled = TensorEvaluator(**OPTIONS["multiclass"]).merge(one).merge(one)
+    doubled = (
+        TensorEvaluator(cpu_counting=cpu_counting, **OPTIONS["multiclass"]).merge(one).merge(one)
+    )
     assert doubled.n_images == 2 * one.n_images
     one.reset()
     assert one.n_images == 0
@@ -115,8 +121,8 @@ def _pair(shape=(2, 4, 4), dtype=torch.uint8, device="cpu"):  # type: ignore[no-
     )
 
 
-def test_errors_name_the_problem() -> None:
-    ev = TensorEvaluator()
+def test_errors_name_the_problem(cpu_counting: CpuCounting) -> None:
+    ev = TensorEvaluator(cpu_counting=cpu_counting)
     with pytest.raises(InputError, match=r"`pred` must be a torch tensor, got ndarray"):
         ev.update(np.zeros((1, 2, 2)), torch.zeros((1, 2, 2)))
     with pytest.raises(InputError, match=r"`pred` and `target` must be on the same device"):
@@ -143,48 +149,50 @@ def test_errors_name_the_problem() -> None:
     assert ev.n_images == 2
 
 
-def test_varying_sizes_and_changing_classes() -> None:
-    ev = TensorEvaluator(fixed_shape=False)
+def test_varying_sizes_and_changing_classes(cpu_counting: CpuCounting) -> None:
+    ev = TensorEvaluator(cpu_counting=cpu_counting, fixed_shape=False)
     ev.update(*_pair(shape=(1, 4, 4)))
     ev.update(*_pair(shape=(1, 3, 5)))
     assert ev.counts.total[:, 0].tolist() == [16, 15]
-    ml = TensorEvaluator(multilabel=True, fixed_shape=False)
+    ml = TensorEvaluator(cpu_counting=cpu_counting, multilabel=True, fixed_shape=False)
     ml.update(*_pair(shape=(1, 3, 4, 4)))
     with pytest.raises(
         InputError, match=r"every update must have the same number of classes, got 3 and then 2"
     ):
         ml.update(*_pair(shape=(1, 2, 4, 4)))
-    fixed = TensorEvaluator(multilabel=True)
+    fixed = TensorEvaluator(cpu_counting=cpu_counting, multilabel=True)
     fixed.update(*_pair(shape=(1, 3, 4, 4)))
     with pytest.raises(InputError, match=r"image shape .*\(3, 4, 4\) and then \(2, 4, 4\)"):
         fixed.update(*_pair(shape=(1, 2, 4, 4)))
 
 
-def test_merge_and_option_errors() -> None:
-    a = TensorEvaluator()
+def test_merge_and_option_errors(cpu_counting: CpuCounting) -> None:
+    a = TensorEvaluator(cpu_counting=cpu_counting)
     a.update(*_pair())
     with pytest.raises(InputError, match=r"accumulators to merge must have the same conventions"):
-        a.merge(TensorEvaluator(threshold=0.3))
+        a.merge(TensorEvaluator(cpu_counting=cpu_counting, threshold=0.3))
     with pytest.raises(InputError, match=r"`other` must be a TensorEvaluator, got Evaluator"):
         a.merge(segscore.Evaluator())  # type: ignore[arg-type]
-    b = TensorEvaluator()
+    b = TensorEvaluator(cpu_counting=cpu_counting)
     b.update(*_pair())
     b._guard.layout = dataclasses.replace(b._guard.layout, device=torch.device("meta"))
     with pytest.raises(InputError, match=r"same device, got cpu and meta"):
         a.merge(b)
-    c = TensorEvaluator()
+    c = TensorEvaluator(cpu_counting=cpu_counting)
     c.update(*_pair(dtype=torch.float32))  # thresholded: another counting spec
     with pytest.raises(InputError, match=r"same counting spec"):
         a.merge(c)
     assert a.n_images == 2  # failed merges added nothing
     with pytest.raises(InputError, match=r"the accumulator is empty"):
-        TensorEvaluator().compute()
+        TensorEvaluator(cpu_counting=cpu_counting).compute()
     with pytest.raises(InputError, match=r"`threshold` must"):
-        TensorEvaluator(threshold=1.5)
+        TensorEvaluator(cpu_counting=cpu_counting, threshold=1.5)
     with pytest.raises(InputError, match=r"`spatial_dims` must be 2 or 3, got 4"):
-        TensorEvaluator(spatial_dims=4)
+        TensorEvaluator(cpu_counting=cpu_counting, spatial_dims=4)
     with pytest.raises(InputError, match=r"`num_classes` must be None when `multilabel=True`"):
-        TensorEvaluator(num_classes=3, multilabel=True)
+        TensorEvaluator(cpu_counting=cpu_counting, num_classes=3, multilabel=True)
+    with pytest.raises(InputError, match=r"`cpu_counting` must be one of 'kernel', 'torch'"):
+        TensorEvaluator(cpu_counting="numpy")  # type: ignore[arg-type]
 
 
 def test_sync_counts_needs_a_process_group() -> None:

@@ -27,12 +27,18 @@ def _data(seed: int = 1) -> list[tuple[np.ndarray, np.ndarray]]:
     return out
 
 
+@pytest.mark.parametrize("cpu_counting", ["kernel", "torch"])
 @pytest.mark.parametrize("aggregation", ["pooled", "images_then_classes", "per_image_micro"])
-def test_score_carries_the_core_cells_and_conventions(aggregation: str) -> None:
+def test_score_carries_the_core_cells_and_conventions(aggregation: str, cpu_counting: str) -> None:
     # counts and values against the one-shot core: tests/metrics/test_accumulators.py
     data = _data()
     m = SegscoreMetric(
-        "dice", aggregation=aggregation, num_classes=3, ignore_index=255, include_background=False
+        "dice",
+        aggregation=aggregation,
+        num_classes=3,
+        ignore_index=255,
+        include_background=False,
+        cpu_counting=cpu_counting,
     )
     for p, t in data:
         m.update(torch.from_numpy(p), torch.from_numpy(t))
@@ -75,6 +81,8 @@ def test_errors() -> None:
         SegscoreMetric(aggregation="mean")  # type: ignore[arg-type]
     with pytest.raises(InputError, match=r"`threshold` must"):
         SegscoreMetric(threshold=0.0)
+    with pytest.raises(InputError, match=r"`cpu_counting` must be one of 'kernel', 'torch'"):
+        SegscoreMetric(cpu_counting="cuda")  # type: ignore[arg-type]
     m = SegscoreMetric()
     m.update(torch.zeros((1, 4, 4), dtype=torch.uint8), torch.zeros((1, 4, 4), dtype=torch.uint8))
     with pytest.raises(InputError, match=r"every update must have the same dtypes"):

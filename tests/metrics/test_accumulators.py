@@ -2,11 +2,12 @@
 
 One list of batches per input kind (binary masks, label maps with an ignore label, multilabel
 stacks; batches of 1 to 4 images) goes through each accumulator: :class:`segscore.Evaluator`
-(update, and the merge of two halves in both orders), ``TensorEvaluator`` (CPU tensors through the
-numpy kernel and through the device path), the torchmetrics adapter ``SegscoreMetric``, and the
-Dask backend (one ``.npy`` file per image, matched by :func:`segscore.io.pairs.match_cases`). Each
-must give int64 counts equal to one :func:`segscore.confusion` on the concatenated batches, and the
-same :func:`segscore.score` values to the bit. Backend-specific behaviour (devices, process groups,
+(update, and the merge of two halves in both orders), ``TensorEvaluator`` and the torchmetrics
+adapter ``SegscoreMetric`` (each with ``cpu_counting="kernel"``, CPU tensors through the compiled
+kernel, and ``"torch"``, the device path that CUDA tensors take), and the Dask backend (one
+``.npy`` file per image, matched by :func:`segscore.io.pairs.match_cases`). Each must give int64
+counts equal to one :func:`segscore.confusion` on the concatenated batches, and the same
+:func:`segscore.score` values to the bit. Backend-specific behaviour (devices, process groups,
 errors, files) is tested next to each backend.
 """
 
@@ -85,14 +86,12 @@ def _run_merge(first_half_first: bool) -> Callable[..., Run]:
     return run
 
 
-def _run_tensor_evaluator(cpu_via_numpy: bool) -> Callable[..., Run]:
-    def run(batches, options, _tmp, monkeypatch) -> Run:
+def _run_tensor_evaluator(cpu_counting: str) -> Callable[..., Run]:
+    def run(batches, options, _tmp) -> Run:
         torch = pytest.importorskip("torch")
         from segscore.integrations.torch import TensorEvaluator
-        from segscore.metrics import _torch_counts
 
-        monkeypatch.setattr(_torch_counts, "_CPU_VIA_NUMPY", cpu_via_numpy)
-        ev = TensorEvaluator(**options)
+        ev = TensorEvaluator(**options, cpu_counting=cpu_counting)
         for pred, target in batches:
             ev.update(torch.from_numpy(pred), torch.from_numpy(target))
         return ev.counts, lambda m, a: ev.compute(m, aggregation=a).value
@@ -100,13 +99,13 @@ def _run_tensor_evaluator(cpu_via_numpy: bool) -> Callable[..., Run]:
     return run
 
 
-def _run_segscore_metric(batches, options, _tmp) -> Run:
+def _run_segscore_metric(batches, options, _tmp, cpu_counting: str) -> Run:
     torch = pytest.importorskip("torch")
     pytest.importorskip("torchmetrics")
     from segscore.integrations.torchmetrics import SegscoreMetric
 
     def fill(metric: str = "iou", aggregation: str = "images_then_classes") -> Any:
-        m = SegscoreMetric(metric, aggregation=aggregation, **options)
+        m = SegscoreMetric(metric, aggregation=aggregation, cpu_counting=cpu_counting, **options)
         for pred, target in batches:
             m.update(torch.from_numpy(pred), torch.from_numpy(target))
         return m
@@ -157,9 +156,10 @@ BACKENDS = [
     "evaluator",
     "evaluator merge a+b",
     "evaluator merge b+a",
-    "tensor evaluator numpy view",
-    "tensor evaluator device path",
-    "torchmetrics",
+    "tensor evaluator cpu_counting=kernel",
+    "tensor evaluator cpu_counting=torch",
+    "torchmetrics cpu_counting=kernel",
+    "torchmetrics cpu_counting=torch",
     "dask",
 ]
 
@@ -171,10 +171,10 @@ def _run(backend: str, kind: str, request: pytest.FixtureRequest, tmp_path: Path
     if backend.startswith("evaluator merge"):
         return _run_merge(backend.endswith("a+b"))(batches, options, tmp_path)
     if backend.startswith("tensor evaluator"):
-        run = _run_tensor_evaluator(backend.endswith("numpy view"))
-        return run(batches, options, tmp_path, request.getfixturevalue("monkeypatch"))
-    if backend == "torchmetrics":
-        return _run_segscore_metric(batches, options, tmp_path)
+        run = _run_tensor_evaluator(backend.rpartition("=")[2])
+        return run(batches, options, tmp_path)
+    if backend.startswith("torchmetrics"):
+        return _run_segscore_metric(batches, options, tmp_path, backend.rpartition("=")[2])
     return _run_dask(batches, options, tmp_path, request.getfixturevalue("scheduler"))
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from segscore import CountingSpec, Counts, InputError, confusion, confusion_matrix
-from segscore.metrics.counts import confusion_matrix_reference
+from segscore.metrics._reference import confusion_matrix_reference
 
 from ._inputs import Case, all_cases, as_label_maps, ids
 from ._peers import (

@@ -180,7 +180,7 @@ def test_background_rule_is_the_counting_options_rule():
 
 
 def test_float_predictions_are_thresholded_as_confusion_does():
-    from segscore.metrics.counts import confusion
+    from segscore.metrics.counting import confusion
 
     rng = np.random.default_rng(2)
     prob = rng.random((10, 10))
@@ -282,7 +282,7 @@ def test_policy_validation_errors(kwargs, message):
 
 
 def test_policy_values_and_overlap_refusal():
-    from segscore.metrics.counts import confusion
+    from segscore.metrics.counting import confusion
     from segscore.metrics.overlap import iou
     from segscore.metrics.reduce import score
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
-from unittest import mock
 
 import numpy as np
 import pytest
@@ -13,7 +13,10 @@ from hypothesis.extra import numpy as hnp
 
 import segscore
 from segscore.metrics import _kernel
-from segscore.metrics.counts import _binary_counts_reference, confusion_matrix_reference
+from segscore.metrics._kernel import DEFAULT_KERNEL, KernelSettings
+from segscore.metrics._reference import binary_counts_reference, confusion_matrix_reference
+from segscore.metrics.counts import count_arrays
+from segscore.metrics.options import CountingOptions
 
 needs_compiled = pytest.mark.skipif(
     not _kernel.HAVE_COMPILED, reason="the compiled kernel is not built"
@@ -99,30 +102,31 @@ def test_mixed_dtypes(pdtype: Any, tdtype: Any) -> None:
 
 @needs_compiled
 @pytest.mark.parametrize("chunk", [1, 7, 64, 100, 1000])
-def test_flush_every_chunk(monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+def test_flush_every_chunk(chunk: int) -> None:
     """The uint32 histograms are flushed to int64 every `chunk` pixels: any chunk gives the same."""
-    monkeypatch.setattr(_kernel, "_CHUNK", chunk)
+    kernel = KernelSettings(chunk=chunk)
     rng = np.random.default_rng(chunk)
     for dtype in (np.uint8, np.int32):
         p, t = _labels(rng, (3, 20000), 4, dtype, 255, structured=True)
         np.testing.assert_array_equal(
-            _kernel.confusion_matrix(p, t, 4, 255), _reference(p, t, 4, 255)
+            _kernel.confusion_matrix(p, t, 4, 255, kernel=kernel), _reference(p, t, 4, 255)
         )
 
 
 @needs_compiled
-def test_threads_split_rows(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_kernel, "_THREAD_MIN_BYTES", 0)
-    monkeypatch.setattr(_kernel, "_MAX_THREADS", 3)
+def test_threads_split_rows() -> None:
+    kernel = KernelSettings(threads=3, thread_min_bytes=0)
     rng = np.random.default_rng(1)
     for rows in (1, 2, 3, 7, 10):
         p, t = _labels(rng, (rows, 9000), 6, np.uint8, 255, structured=True)
         np.testing.assert_array_equal(
-            _kernel.confusion_matrix(p, t, 6, 255), _reference(p, t, 6, 255)
+            _kernel.confusion_matrix(p, t, 6, 255, kernel=kernel), _reference(p, t, 6, 255)
         )
         pb, tb = p > 2, t > 2
         for got, want in zip(
-            _kernel.binary_counts(pb, tb), _binary_counts_reference(pb, tb), strict=True
+            _kernel.binary_counts(pb, tb, kernel=kernel),
+            binary_counts_reference(pb, tb),
+            strict=True,
         ):
             np.testing.assert_array_equal(got, want)
 
@@ -139,7 +143,7 @@ def test_non_contiguous_inputs() -> None:
         )
         pb, tb = p > 1, t > 1
         for got, want in zip(
-            _kernel.binary_counts(pb, tb), _binary_counts_reference(pb, tb), strict=True
+            _kernel.binary_counts(pb, tb), binary_counts_reference(pb, tb), strict=True
         ):
             np.testing.assert_array_equal(got, want)
 
@@ -161,26 +165,57 @@ def test_binary_counts_equal_reference(cols: int, pdtype: Any, tdtype: Any, high
     p = (rng.random((3, cols)) < 0.4).astype(pdtype) * np.array(high).astype(pdtype)
     t = (rng.random((3, cols)) < 0.6).astype(tdtype) * np.array(high).astype(tdtype)
     got = _kernel.binary_counts(p, t)
-    for g, w in zip(got, _binary_counts_reference(p, t), strict=True):
+    for g, w in zip(got, binary_counts_reference(p, t), strict=True):
         assert g.dtype == np.int64
         np.testing.assert_array_equal(g, w)
 
 
-def test_reference_fallback_when_forced(monkeypatch: pytest.MonkeyPatch) -> None:
-    """With the compiled path switched off, results still equal the reference (and compiled)."""
+def test_reference_fallback_when_chosen() -> None:
+    """With the compiled path not chosen, results still equal the reference (and compiled)."""
+    slow = KernelSettings(compiled=False)
+    assert not slow.uses_compiled
     rng = np.random.default_rng(3)
     p, t = _labels(rng, (4, 1000), 7, np.uint8, 255, structured=True)
     pb, tb = p > 3, t > 3
     fast_m = _kernel.confusion_matrix(p, t, 7, 255)
     fast_b = _kernel.binary_counts(pb, tb)
     fast_c = segscore.confusion(p, t, num_classes=7, ignore_index=255)
-    monkeypatch.setattr(_kernel, "_USE_COMPILED", False)
-    np.testing.assert_array_equal(_kernel.confusion_matrix(p, t, 7, 255), fast_m)
-    for g, w in zip(_kernel.binary_counts(pb, tb), fast_b, strict=True):
+    np.testing.assert_array_equal(_kernel.confusion_matrix(p, t, 7, 255, kernel=slow), fast_m)
+    for g, w in zip(_kernel.binary_counts(pb, tb, kernel=slow), fast_b, strict=True):
         np.testing.assert_array_equal(g, w)
-    slow_c = segscore.confusion(p, t, num_classes=7, ignore_index=255)
+    assert _kernel.binary_counts_checked(pb, tb, kernel=slow) is None
+    assert _kernel.uint8_mask_values(p, kernel=slow) is None
+    assert not _kernel.validates_labels(p, t, 7, 255, kernel=slow)
+    options = CountingOptions.checked(num_classes=7, ignore_index=255)
+    slow_c = count_arrays(p, t, options, kernel=slow)
+    slow_b = count_arrays(pb.astype(np.uint8), tb.astype(np.uint8), CountingOptions(), kernel=slow)
+    fast_b_c = segscore.confusion(pb.astype(np.uint8), tb.astype(np.uint8))
     for name in ("tp", "fp", "fn", "tn"):
         np.testing.assert_array_equal(getattr(slow_c, name), getattr(fast_c, name))
+        np.testing.assert_array_equal(getattr(slow_b, name), getattr(fast_b_c, name))
+    with pytest.raises(segscore.InputError, match="`target` has labels"):
+        count_arrays(p, np.full_like(t, 9), options, kernel=slow)
+    with pytest.raises(segscore.InputError, match="`pred` must be a binary mask"):
+        count_arrays(p, t, CountingOptions(), kernel=slow)
+
+
+def test_kernel_settings_are_checked_and_frozen() -> None:
+    assert KernelSettings() == DEFAULT_KERNEL
+    assert DEFAULT_KERNEL.compiled is _kernel.HAVE_COMPILED
+    assert 1 <= DEFAULT_KERNEL.threads <= 8
+    assert DEFAULT_KERNEL.threads_for(DEFAULT_KERNEL.thread_min_bytes - 1) == 1
+    assert DEFAULT_KERNEL.threads_for(DEFAULT_KERNEL.thread_min_bytes) == DEFAULT_KERNEL.threads
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        DEFAULT_KERNEL.threads = 1  # type: ignore[misc]
+    for bad, match in [
+        ({"compiled": 1}, "`compiled` must be a bool, got 1."),
+        ({"threads": 0}, "`threads` must be an integer >= 1, got 0."),
+        ({"thread_min_bytes": -1}, "`thread_min_bytes` must be an integer >= 0, got -1."),
+        ({"chunk": 2**32}, r"`chunk` must lie in \[1, 2\*\*32 - 1\], got 4294967296."),
+        ({"chunk": 1.5}, "`chunk` must be an integer >= 1, got 1.5."),
+    ]:
+        with pytest.raises(segscore.InputError, match=match):
+            KernelSettings(**bad)
 
 
 @needs_compiled
@@ -245,7 +280,7 @@ def test_property_equals_reference(data: Any, dtype: Any, c: int, with_ignore: b
     np.testing.assert_array_equal(
         _kernel.confusion_matrix(p, t, c, ignore), _reference(p, t, c, ignore)
     )
-    for g, w in zip(_kernel.binary_counts(p, t), _binary_counts_reference(p, t), strict=True):
+    for g, w in zip(_kernel.binary_counts(p, t), binary_counts_reference(p, t), strict=True):
         np.testing.assert_array_equal(g, w)
 
 
@@ -282,13 +317,10 @@ def test_binary_counts_checked_equals_reference_and_numpy_values(  # type: ignor
     rng = np.random.default_rng(seed)
     p = rng.choice(np.array(pvalues, np.uint8), (rows, cols))
     t = rng.choice(np.array(tvalues, np.uint8), (rows, cols))
-    with (
-        mock.patch.object(_kernel, "_MAX_THREADS", 2 if threads else 1),
-        mock.patch.object(_kernel, "_THREAD_MIN_BYTES", 0),
-    ):
-        got = _kernel.binary_counts_checked(p, t)
+    kernel = KernelSettings(threads=2 if threads else 1, thread_min_bytes=0)
+    got = _kernel.binary_counts_checked(p, t, kernel=kernel)
     assert got is not None
-    for g, w in zip(got[:3], _binary_counts_reference(p, t), strict=True):
+    for g, w in zip(got[:3], binary_counts_reference(p, t), strict=True):
         np.testing.assert_array_equal(g, w)
     assert got[3:] == (_value_code(p), _value_code(t))
 
@@ -354,11 +386,9 @@ def _random_pair(
 
 
 @pytest.fixture(params=[1, 2, 3], ids=lambda n: f"{n}threads")
-def threads(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+def kernel(request: pytest.FixtureRequest) -> KernelSettings:
     """Run with 1, 2 and 3 threads whatever the input size (rows shared between threads)."""
-    monkeypatch.setattr(_kernel, "_THREAD_MIN_BYTES", 0)
-    monkeypatch.setattr(_kernel, "_MAX_THREADS", request.param)
-    return int(request.param)
+    return KernelSettings(threads=request.param, thread_min_bytes=0)
 
 
 @needs_compiled
@@ -382,27 +412,29 @@ def threads(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
 )
 @pytest.mark.parametrize("with_ignore", [True, False])
 def test_random_labels_equal_reference(
-    threads: int, dtype: Any, c: int, cols: int, with_ignore: bool
+    kernel: KernelSettings, dtype: Any, c: int, cols: int, with_ignore: bool
 ) -> None:
-    rng = np.random.default_rng([c, cols, threads])
+    rng = np.random.default_rng([c, cols, kernel.threads])
     ignore = _ignore_for(dtype, c) if with_ignore else None
     high = min(c, int(np.iinfo(dtype).max) + 1)  # int8 labels reach classes up to 127 only
     p, t = _random_pair(rng, (3, cols), high, dtype, ignore)
     np.testing.assert_array_equal(
-        _kernel.confusion_matrix(p, t, c, ignore), _reference(p, t, c, ignore)
+        _kernel.confusion_matrix(p, t, c, ignore, kernel=kernel), _reference(p, t, c, ignore)
     )
 
 
 @needs_compiled
 @pytest.mark.parametrize("cols", [2117, 4096, 4097, 6000, 20011])
 @pytest.mark.parametrize("structured", [False, True])
-def test_odd_row_lengths_and_shared_rows(threads: int, cols: int, structured: bool) -> None:
-    rng = np.random.default_rng([cols, threads, structured])
+def test_odd_row_lengths_and_shared_rows(
+    kernel: KernelSettings, cols: int, structured: bool
+) -> None:
+    rng = np.random.default_rng([cols, kernel.threads, structured])
     for rows in (1, 2, 5):
         for dtype in (np.uint8, np.int32):
             p, t = _labels(rng, (rows, cols), 21, dtype, 255, structured)
             np.testing.assert_array_equal(
-                _kernel.confusion_matrix(p, t, 21, 255), _reference(p, t, 21, 255)
+                _kernel.confusion_matrix(p, t, 21, 255, kernel=kernel), _reference(p, t, 21, 255)
             )
 
 
@@ -411,18 +443,16 @@ def test_odd_row_lengths_and_shared_rows(threads: int, cols: int, structured: bo
     ("chunk", "c"),  # a flush costs (C + 2)**2 bins: no chunk of 1 pixel with 150 classes
     [(1, 21), (63, 21), (64, 21), (65, 21), (1000, 21), (4099, 21), (63, 150), (4099, 150)],
 )
-def test_flush_every_chunk_random_labels(
-    monkeypatch: pytest.MonkeyPatch, threads: int, chunk: int, c: int
-) -> None:
-    monkeypatch.setattr(_kernel, "_CHUNK", chunk)
-    rng = np.random.default_rng([chunk, c, threads])
+def test_flush_every_chunk_random_labels(kernel: KernelSettings, chunk: int, c: int) -> None:
+    kernel = dataclasses.replace(kernel, chunk=chunk)
+    rng = np.random.default_rng([chunk, c, kernel.threads])
     cols = 50000 if c > 30 else 9000
     for dtype in (np.uint8, np.int16):
         p, t = _random_pair(rng, (2, cols), c, dtype, 255)
         p[:, 100:300] = 3  # a few uniform blocks too
         t[:, 100:300] = 3
         np.testing.assert_array_equal(
-            _kernel.confusion_matrix(p, t, c, 255), _reference(p, t, c, 255)
+            _kernel.confusion_matrix(p, t, c, 255, kernel=kernel), _reference(p, t, c, 255)
         )
 
 
@@ -431,12 +461,12 @@ def test_flush_every_chunk_random_labels(
 @pytest.mark.parametrize("where", ["target", "pred"])
 @pytest.mark.parametrize("c", [5, 40])
 def test_an_invalid_label_anywhere_is_reported(
-    threads: int, dtype: Any, where: str, c: int
+    kernel: KernelSettings, dtype: Any, where: str, c: int
 ) -> None:
     """One invalid label, at any position of a 64-pixel block, in the tail of a row, in a block of
     equal pixels or in a row shared by two threads, is reported (the caller words the error)."""
     cols = 64 * 70 + 13  # long enough for the histograms, with a tail
-    rng = np.random.default_rng([c, threads])
+    rng = np.random.default_rng([c, kernel.threads])
     base_p, base_t = _random_pair(rng, (3, cols), c, dtype, 100)
     base_p[:, 640:768] = 1  # two blocks of one (target, prediction) pair
     base_t[:, 640:768] = 1
@@ -446,11 +476,11 @@ def test_an_invalid_label_anywhere_is_reported(
     for (row, col), value in zip(positions, bad * 4, strict=False):
         p, t = base_p.copy(), base_t.copy()
         (t if where == "target" else p)[row, col] = value
-        assert _kernel.confusion_matrix(p, t, c, 100) is None, (row, col, value)
-    assert _kernel.confusion_matrix(base_p, base_t, c, 100) is not None
+        assert _kernel.confusion_matrix(p, t, c, 100, kernel=kernel) is None, (row, col, value)
+    assert _kernel.confusion_matrix(base_p, base_t, c, 100, kernel=kernel) is not None
     p, t = base_p.copy(), base_t.copy()
     (t if where == "target" else p)[1, 640:704] = c  # a whole block of one invalid label
-    assert _kernel.confusion_matrix(p, t, c, 100) is None
+    assert _kernel.confusion_matrix(p, t, c, 100, kernel=kernel) is None
 
 
 @needs_compiled
@@ -472,7 +502,7 @@ def test_int8_labels_ignore_and_many_classes() -> None:
 
 @needs_compiled
 @pytest.mark.parametrize("dtype", [np.uint8, np.int16, np.int32, np.int64])
-def test_unaligned_and_non_contiguous_inputs(threads: int, dtype: Any) -> None:
+def test_unaligned_and_non_contiguous_inputs(kernel: KernelSettings, dtype: Any) -> None:
     rng = np.random.default_rng(np.dtype(dtype).itemsize)
     rows, cols, c = 3, 5001, 21
     p, t = _random_pair(rng, (rows, cols), c, dtype, 255)
@@ -485,24 +515,23 @@ def test_unaligned_and_non_contiguous_inputs(threads: int, dtype: Any) -> None:
         unaligned.append(view)
     assert np.dtype(dtype).itemsize == 1 or not unaligned[0].flags.aligned
     want = _reference(p, t, c, 255)
-    np.testing.assert_array_equal(_kernel.confusion_matrix(*unaligned, c, 255), want)
+    np.testing.assert_array_equal(_kernel.confusion_matrix(*unaligned, c, 255, kernel=kernel), want)
     strided = [np.repeat(a, 2, axis=1)[:, ::2] for a in (p, t)]
     assert not strided[0].flags.c_contiguous
-    np.testing.assert_array_equal(_kernel.confusion_matrix(*strided, c, 255), want)
+    np.testing.assert_array_equal(_kernel.confusion_matrix(*strided, c, 255, kernel=kernel), want)
     tp = np.asfortranarray(p.T).T.copy(order="F")
     assert not tp.flags.c_contiguous
-    np.testing.assert_array_equal(_kernel.confusion_matrix(tp, t, c, 255), want)
+    np.testing.assert_array_equal(_kernel.confusion_matrix(tp, t, c, 255, kernel=kernel), want)
 
 
 @needs_compiled
-def test_more_threads_than_pixels(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_kernel, "_THREAD_MIN_BYTES", 0)
-    monkeypatch.setattr(_kernel, "_MAX_THREADS", 8)
+def test_more_threads_than_pixels() -> None:
+    kernel = KernelSettings(threads=8, thread_min_bytes=0)
     for shape in ((1, 1), (1, 3), (2, 2), (3, 0)):
         p = np.ones(shape, np.uint8)
         t = np.zeros(shape, np.uint8)
         np.testing.assert_array_equal(
-            _kernel.confusion_matrix(p, t, 2, 255), _reference(p, t, 2, 255)
+            _kernel.confusion_matrix(p, t, 2, 255, kernel=kernel), _reference(p, t, 2, 255)
         )
 
 

@@ -7,11 +7,8 @@ import pytest
 
 import segscore
 from segscore.errors import InputError
-from segscore.metrics.counts import (
-    MATRIX_MAX_CLASSES,
-    _counts_from_matrix,
-    confusion_matrix_reference,
-)
+from segscore.metrics._reference import confusion_matrix_reference
+from segscore.metrics.counts import MATRIX_MAX_CLASSES, _counts_from_matrix
 
 
 @pytest.mark.parametrize("ignore", [None, -1])

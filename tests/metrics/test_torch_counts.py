@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -10,18 +13,29 @@ from segscore.errors import InputError
 
 torch = pytest.importorskip("torch")
 
+from segscore.metrics._torch_counts import confusion_torch  # noqa: E402
+from segscore.metrics.options import resolve_options  # noqa: E402
+
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 FIELDS = ("tp", "fp", "fn", "tn")
 
 
-@pytest.fixture(autouse=True, params=["numpy view", "device path"])
-def cpu_counting(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run every test twice on CPU: CPU tensors go through the numpy kernel by default; the
-    torch device path (what CUDA tensors take) is checked on CPU by switching that off."""
-    from segscore.metrics import _torch_counts
+Count = Callable[..., segscore.Counts]
 
-    monkeypatch.setattr(_torch_counts, "_CPU_VIA_NUMPY", request.param == "numpy view")
-    return str(request.param)
+
+@pytest.fixture(params=["kernel", "torch"], ids=lambda c: f"cpu_counting={c}")
+def count(request: pytest.FixtureRequest) -> Count:
+    """Count tensors like ``segscore.confusion``, CPU tensors both ways: by the compiled kernel on
+    zero-copy views (``segscore.confusion`` itself, its default) and by torch operations, the
+    device path that CUDA tensors take, checked here on CPU."""
+    if request.param == "kernel":
+        return segscore.confusion
+
+    def by_torch(pred: Any, target: Any, **kwargs: Any) -> segscore.Counts:
+        options = resolve_options(None, **kwargs)
+        return confusion_torch(pred, target, options, cpu_counting="torch")
+
+    return by_torch
 
 
 def _same(a: segscore.Counts, b: segscore.Counts) -> None:
@@ -33,14 +47,16 @@ def _same(a: segscore.Counts, b: segscore.Counts) -> None:
 
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("shape", [(16, 16), (3, 16, 16), (2, 5, 8, 8)])
-def test_multiclass_with_ignore_matches_numpy(device: str, shape: tuple[int, ...]) -> None:
+def test_multiclass_with_ignore_matches_numpy(
+    count: Count, device: str, shape: tuple[int, ...]
+) -> None:
     rng = np.random.default_rng(len(shape))
     p = rng.integers(0, 4, shape).astype(np.uint8)
     t = rng.integers(0, 4, shape).astype(np.uint8)
     t.reshape(-1)[::7] = 255
     p.reshape(-1)[::11] = 255
     want = segscore.confusion(p, t, num_classes=4, ignore_index=255)
-    got = segscore.confusion(
+    got = count(
         torch.from_numpy(p).to(device),
         torch.from_numpy(t).to(device),
         num_classes=4,
@@ -51,7 +67,7 @@ def test_multiclass_with_ignore_matches_numpy(device: str, shape: tuple[int, ...
 
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("dtype", ["bool", "uint8_255", "float32"])
-def test_binary_matches_numpy(device: str, dtype: str) -> None:
+def test_binary_matches_numpy(count: Count, device: str, dtype: str) -> None:
     rng = np.random.default_rng(7)
     prob = rng.random((4, 9, 13)).astype(np.float32)
     t = rng.random((4, 9, 13)) > 0.6
@@ -62,19 +78,17 @@ def test_binary_matches_numpy(device: str, dtype: str) -> None:
     else:
         p = prob
     want = segscore.confusion(p, t, threshold=0.3)
-    got = segscore.confusion(
-        torch.from_numpy(p).to(device), torch.from_numpy(t).to(device), threshold=0.3
-    )
+    got = count(torch.from_numpy(p).to(device), torch.from_numpy(t).to(device), threshold=0.3)
     _same(want, got)
 
 
-def test_multilabel_matches_numpy() -> None:
+def test_multilabel_matches_numpy(count: Count) -> None:
     rng = np.random.default_rng(3)
     p = rng.random((2, 3, 6, 6))
     t = (rng.random((2, 3, 6, 6)) > 0.5).astype(np.int64)
     _same(
         segscore.confusion(p, t, multilabel=True),
-        segscore.confusion(torch.from_numpy(p), torch.from_numpy(t), multilabel=True),
+        count(torch.from_numpy(p), torch.from_numpy(t), multilabel=True),
     )
 
 
@@ -102,29 +116,29 @@ def test_multilabel_matches_numpy() -> None:
         ),
     ],
 )
-def test_bad_tensors_raise_input_error(pred, target, kwargs, match) -> None:  # type: ignore[no-untyped-def]
+def test_bad_tensors_raise_input_error(count: Count, pred, target, kwargs, match) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(InputError, match=match):
-        segscore.confusion(pred, target, **kwargs)
+        count(pred, target, **kwargs)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
-def test_tensors_on_different_devices_raise() -> None:
+def test_tensors_on_different_devices_raise(count: Count) -> None:
     with pytest.raises(InputError, match="same device"):
-        segscore.confusion(torch.zeros(4, 4).cuda(), torch.zeros(4, 4))
+        count(torch.zeros(4, 4).cuda(), torch.zeros(4, 4))
 
 
-def test_dtypes_numpy_lacks_take_the_device_path() -> None:
+def test_dtypes_numpy_lacks_take_the_device_path(count: Count) -> None:
     # bfloat16 has no numpy twin: counted by torch, equal to the float32 counts of the same values.
     rng = np.random.default_rng(5)
     prob = torch.from_numpy(rng.random((3, 8, 8)).astype(np.float32)).to(torch.bfloat16)
     t = torch.from_numpy(rng.random((3, 8, 8)) > 0.5)
     want = segscore.confusion(prob.float().numpy(), t.numpy())
-    _same(want, segscore.confusion(prob, t))
+    _same(want, count(prob, t))
 
 
-def test_cpu_tensors_keep_their_gradients_untouched() -> None:
+def test_cpu_tensors_keep_their_gradients_untouched(count: Count) -> None:
     p = torch.rand(2, 6, 6, requires_grad=True)
     t = torch.rand(2, 6, 6) > 0.5
-    got = segscore.confusion(p, t)
+    got = count(p, t)
     _same(segscore.confusion(p.detach().numpy(), t.numpy()), got)
     assert p.requires_grad

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from segscore import Counts, confusion
-from segscore.metrics.counts import confusion_matrix_reference
+from segscore.metrics._reference import confusion_matrix_reference
 
 from ._strategies import binary_masks, label_maps, reference_counts
 

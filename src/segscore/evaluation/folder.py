@@ -40,7 +40,7 @@ from segscore.evaluation.settings import EvaluationSettings, make_settings
 from segscore.evaluation.summary import metric_scores, per_case_rows, summarize
 from segscore.io.pairs import Case, CaseSet, match_cases
 from segscore.io.results import remove_stale_temporaries
-from segscore.metrics.counts import confusion
+from segscore.metrics.counting import confusion
 from segscore.metrics.empty import EmptyPolicy
 from segscore.metrics.options import CountingOptions
 from segscore.metrics.reduce import Score

@@ -25,7 +25,8 @@ from segscore.io.arrays import (
     geometry_mismatch,
 )
 from segscore.io.pairs import Case, read_case
-from segscore.metrics.counts import CountingSpec, Counts, confusion
+from segscore.metrics.counting import confusion
+from segscore.metrics.counts import CountingSpec, Counts
 from segscore.metrics.empty import EmptyPolicy
 
 __all__ = [

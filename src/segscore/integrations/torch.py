@@ -16,8 +16,9 @@ from typing import Any
 
 import torch
 
-from segscore._types import Aggregation
+from segscore._types import CPU_COUNTINGS, Aggregation, CpuCounting
 from segscore._validation import (
+    check_option,
     fail,
     fail_changed,
     fail_merge,
@@ -44,9 +45,13 @@ class _Layout:
 class _UpdateGuard:
     """Checks that the updates of an accumulator agree; shared with the torchmetrics adapter."""
 
-    def __init__(self, options: CountingOptions, fixed_shape: bool) -> None:
+    def __init__(
+        self, options: CountingOptions, fixed_shape: bool, cpu_counting: CpuCounting
+    ) -> None:
+        check_option("cpu_counting", cpu_counting, CPU_COUNTINGS)
         self.options = options
         self.fixed_shape = fixed_shape
+        self.cpu_counting: CpuCounting = cpu_counting
         self.layout: _Layout | None = None
         self.spec: CountingSpec | None = None
 
@@ -85,7 +90,7 @@ class _UpdateGuard:
                     first.image_shape,
                     layout.image_shape,
                 )
-        counts = count_torch(pred, target, self.options)
+        counts = count_torch(pred, target, self.options, cpu_counting=self.cpu_counting)
         if self.spec is not None and counts.spec.num_classes != self.spec.num_classes:
             fail_changed("number of classes", self.spec.num_classes, counts.spec.num_classes)
         return counts, layout
@@ -108,6 +113,9 @@ class TensorEvaluator:
     fixed_shape : bool, default True
         Every update must have the same image shape (a changed shape usually means a wrong axis
         order). Set False for datasets of varying image sizes.
+    cpu_counting : {'kernel', 'torch'}, default 'kernel'
+        How CPU tensors are counted: by the compiled kernel on zero-copy views, or by torch
+        operations as CUDA tensors are. The counts are the same; the kernel is much faster.
 
     Attributes
     ----------
@@ -119,7 +127,7 @@ class TensorEvaluator:
     Raises
     ------
     InputError
-        On invalid options; in ``update`` on a non-tensor, a batch on another device, with other
+        On invalid options or ``cpu_counting``; in ``update`` on a non-tensor, a batch on another device, with other
         dtypes or (with ``fixed_shape``) another image shape than the first batch, a changed number
         of classes, and every error of :func:`segscore.confusion`; in ``merge`` on accumulators with
         other options or another device. A rejected batch leaves the accumulator unchanged.
@@ -151,6 +159,7 @@ class TensorEvaluator:
         multilabel: bool = False,
         spatial_dims: int | None = None,
         fixed_shape: bool = True,
+        cpu_counting: CpuCounting = "kernel",
     ) -> None:
         self._options = resolve_options(
             options,
@@ -160,7 +169,7 @@ class TensorEvaluator:
             multilabel=multilabel,
             spatial_dims=spatial_dims,
         )
-        self._guard = _UpdateGuard(self._options, fixed_shape)
+        self._guard = _UpdateGuard(self._options, fixed_shape, cpu_counting)
         # Rows live in one (4, capacity, C) int64 buffer on the device that grows geometrically:
         # one long-lived allocation instead of one per batch (no heap fragmentation on CPU).
         self._buffer: torch.Tensor | None = None

@@ -16,7 +16,7 @@ import torch
 from torchmetrics import Metric
 from torchmetrics.utilities.data import dim_zero_cat
 
-from segscore._types import Aggregation
+from segscore._types import Aggregation, CpuCounting
 from segscore._validation import check_option, fail, fail_changed
 from segscore.integrations.torch import _UpdateGuard
 from segscore.metrics.counts import CountingSpec, Counts
@@ -51,6 +51,9 @@ class SegscoreMetric(Metric):
     fixed_shape : bool, default True
         Every update must have the image shape of the first (see
         :class:`~segscore.integrations.torch.TensorEvaluator`).
+    cpu_counting : {'kernel', 'torch'}, default 'kernel'
+        How CPU tensors are counted: by the compiled kernel on zero-copy views, or by torch
+        operations as CUDA tensors are. The counts are the same; the kernel is much faster.
     **kwargs
         Passed to ``torchmetrics.Metric`` (``sync_on_compute``, ``process_group``, ...).
 
@@ -65,7 +68,7 @@ class SegscoreMetric(Metric):
     Raises
     ------
     InputError
-        On invalid options; in ``update`` as :class:`~segscore.integrations.torch.TensorEvaluator`;
+        On invalid options or ``cpu_counting``; in ``update`` as :class:`~segscore.integrations.torch.TensorEvaluator`;
         in ``compute`` when nothing was counted or the processes disagree on the number of classes
         or on the input kind.
 
@@ -105,6 +108,7 @@ class SegscoreMetric(Metric):
         multilabel: bool = False,
         spatial_dims: int | None = None,
         fixed_shape: bool = True,
+        cpu_counting: CpuCounting = "kernel",
         **kwargs: Any,
     ) -> None:
         spec = get_metric(metric, kind="overlap")
@@ -117,13 +121,14 @@ class SegscoreMetric(Metric):
             multilabel=multilabel,
             spatial_dims=spatial_dims,
         )
+        guard = _UpdateGuard(options, fixed_shape, cpu_counting)
         super().__init__(**kwargs)
         self.metric_name = spec.name
         self.aggregation: Aggregation = aggregation
         self.empty = empty
         self.include_background = include_background
         self._options = options
-        self._guard = _UpdateGuard(options, fixed_shape)
+        self._guard = guard
         # Make the placeholder of a process without updates int64 (see Notes).
         self.set_dtype(torch.int64)
         for name in (*_FIELDS, "meta"):

@@ -24,7 +24,8 @@ from segscore.metrics.boundary import (
     surface_distances,
 )
 from segscore.metrics.conventions import Conventions
-from segscore.metrics.counts import CountingSpec, Counts, confusion, confusion_matrix
+from segscore.metrics.counting import confusion, confusion_matrix
+from segscore.metrics.counts import CountingSpec, Counts
 from segscore.metrics.empty import EmptyCase, EmptyPolicy
 from segscore.metrics.evaluator import Evaluator
 from segscore.metrics.instance import (

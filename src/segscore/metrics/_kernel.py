@@ -2,28 +2,37 @@
 
 Both functions take 2-D arrays ``(rows, pixels)`` that :func:`segscore.confusion` has already
 validated, and return exact int64 counts equal to the reference
-(:func:`~segscore.metrics.counts.confusion_matrix_reference` and
-``_binary_counts_reference``) on every input. Non-contiguous (or, for labels wider than a byte,
+(:func:`~segscore.metrics._reference.confusion_matrix_reference` and
+:func:`~segscore.metrics._reference.binary_counts_reference`) on every input. Non-contiguous (or, for labels wider than a byte,
 misaligned) inputs are copied once to aligned C order.
 
 The compiled extension ``segscore.metrics._ckernel`` is optional (built when a C compiler is
-present at install time); :data:`HAVE_COMPILED` says whether it is in use. Dtypes it does not
+present at install time); :data:`HAVE_COMPILED` says whether it is built. Dtypes it does not
 handle (uint64 label maps, labels or an ignore index beyond int64) go to the reference.
+
+How the kernels run (compiled or reference, threads, flush interval) is a
+:class:`KernelSettings` passed down as ``kernel=``, :data:`DEFAULT_KERNEL` unless given: there
+is no module switch to flip.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 from segscore._types import IntArray
+from segscore._validation import check_int, fail_must
+from segscore.metrics._reference import binary_counts_reference, confusion_matrix_reference
 
 __all__ = [
+    "DEFAULT_KERNEL",
     "HAVE_COMPILED",
+    "KernelSettings",
     "binary_counts",
     "binary_counts_checked",
     "confusion_matrix",
@@ -37,17 +46,65 @@ except ImportError:  # pragma: no cover - depends on the build
     _ck = None
 
 HAVE_COMPILED = _ck is not None
-"""True when the compiled kernel is built and used."""
+"""True when the compiled kernel is built."""
 
-_USE_COMPILED = HAVE_COMPILED
-"""Switch used by the tests to force the reference path."""
+_CPU_THREADS = 1 if _ck is None else max(1, min(8, int(_ck.cpu_count())))
 
-_MAX_THREADS = 1 if _ck is None else max(1, min(8, int(_ck.cpu_count())))
-_THREAD_MIN_BYTES = 1 << 23
-"""Below about 8 MB of input a second thread costs more than it saves."""
 
-_CHUNK = (1 << 32) - 1
-"""Pixels counted in uint32 before a flush to int64 (tests lower it to exercise the flush)."""
+@dataclass(frozen=True, slots=True)
+class KernelSettings:
+    """How the counting kernels run: an immutable choice passed down, never a module switch.
+
+    Attributes
+    ----------
+    compiled : bool, default HAVE_COMPILED
+        Use the compiled kernel where it is built; False counts with the numpy reference
+        (:mod:`segscore.metrics._reference`), as an install without a C compiler does.
+    threads : int, default the online CPUs, at most 8
+        Threads of a compiled pass over at least ``thread_min_bytes`` of input.
+    thread_min_bytes : int, default 8 MiB
+        Below about 8 MB of input a second thread costs more than it saves: one thread.
+    chunk : int, default 2**32 - 1
+        Pixels counted in uint32 before a flush to int64, in [1, 2**32 - 1] (the tests lower it
+        to exercise the flush).
+
+    Examples
+    --------
+    >>> KernelSettings(compiled=False).uses_compiled
+    False
+    >>> KernelSettings(threads=2, thread_min_bytes=0).threads_for(100)
+    2
+    >>> KernelSettings(chunk=2**32)
+    Traceback (most recent call last):
+    ...
+    segscore.errors.InputError: `chunk` must lie in [1, 2**32 - 1], got 4294967296.
+    """
+
+    compiled: bool = HAVE_COMPILED
+    threads: int = _CPU_THREADS
+    thread_min_bytes: int = 1 << 23
+    chunk: int = (1 << 32) - 1
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.compiled, bool):
+            fail_must("compiled", "be a bool", repr(self.compiled))
+        check_int("threads", self.threads, low=1)
+        check_int("thread_min_bytes", self.thread_min_bytes, low=0)
+        if not (check_int("chunk", self.chunk, low=1) <= (1 << 32) - 1):
+            fail_must("chunk", "lie in [1, 2**32 - 1]", self.chunk)
+
+    @property
+    def uses_compiled(self) -> bool:
+        """Whether the compiled kernel runs: chosen (``compiled``) and built."""
+        return self.compiled and _ck is not None
+
+    def threads_for(self, nbytes: int) -> int:
+        """Threads of a compiled pass over ``nbytes`` of input."""
+        return self.threads if nbytes >= self.thread_min_bytes else 1
+
+
+DEFAULT_KERNEL = KernelSettings()
+"""The settings every counting function uses unless given others."""
 
 _MAX_CLASSES = 30_000
 
@@ -66,22 +123,18 @@ if os.name == "nt":  # pragma: no cover - C long is 32 bits on Windows
     _LABEL_CODES[np.dtype(np.intc)] = 4
 
 
-def _threads(nbytes: int) -> int:
-    return _MAX_THREADS if nbytes >= _THREAD_MIN_BYTES else 1
-
-
-def binary_counts(pred: Any, target: Any) -> tuple[IntArray, IntArray, IntArray]:
+def binary_counts(
+    pred: Any, target: Any, *, kernel: KernelSettings = DEFAULT_KERNEL
+) -> tuple[IntArray, IntArray, IntArray]:
     """Return per-row ``(tp, predicted, support)`` of binary masks (nonzero is foreground)."""
-    if not _USE_COMPILED or _ck is None:
-        from segscore.metrics.counts import _binary_counts_reference
-
-        return _binary_counts_reference(pred, target)
-    out, _ = _binary_pass(pred, target, check=False)
+    if not kernel.uses_compiled:
+        return binary_counts_reference(pred, target)
+    out, _ = _binary_pass(pred, target, kernel, check=False)
     return out[0], out[1], out[2]
 
 
 def binary_counts_checked(
-    pred: Any, target: Any
+    pred: Any, target: Any, *, kernel: KernelSettings = DEFAULT_KERNEL
 ) -> tuple[IntArray, IntArray, IntArray, int, int] | None:
     """:func:`binary_counts` that also checks the byte values of both masks in the same pass.
 
@@ -90,50 +143,56 @@ def binary_counts_checked(
     caller words the error); None when the compiled kernel is not in use. For uint8 masks this
     replaces a separate validation pass over each mask.
     """
-    if not _USE_COMPILED or _ck is None:
+    if not kernel.uses_compiled:
         return None
-    out, (pc, tc) = _binary_pass(pred, target, check=True)
+    out, (pc, tc) = _binary_pass(pred, target, kernel, check=True)
     return out[0], out[1], out[2], pc, tc
 
 
-def _binary_pass(pred: Any, target: Any, *, check: bool) -> tuple[IntArray, tuple[int, int]]:
+def _binary_pass(
+    pred: Any, target: Any, kernel: KernelSettings, *, check: bool
+) -> tuple[IntArray, tuple[int, int]]:
     """One compiled pass: ``(3, rows)`` counts, and the value codes when ``check`` (else 0, 0)."""
     assert _ck is not None
     p = _as_bytes(pred)
     t = _as_bytes(target)
     rows, cols = p.shape
     out = np.empty((3, rows), dtype=np.int64)
-    codes = _ck.binary_counts(p, t, rows, cols, out, _threads(2 * p.size), check)
+    codes = _ck.binary_counts(p, t, rows, cols, out, kernel.threads_for(2 * p.size), check)
     return out, (0, 0) if codes is None else (int(codes[0]), int(codes[1]))
 
 
-def nearest_offsets(grid: Any, sources: Any, offsets: Any) -> IntArray | None:
+def nearest_offsets(
+    grid: Any, sources: Any, offsets: Any, *, kernel: KernelSettings = DEFAULT_KERNEL
+) -> IntArray | None:
     """For each source index, the index of the first offset whose target byte of ``grid`` is set.
 
     ``grid`` is a C-contiguous 1-byte array (read flat), ``sources`` and ``offsets`` int64 linear
     indices, ``offsets`` sorted by length; -1 where no offset hits. Every ``source + offset`` must
     lie inside the grid (the caller pads it; checked). None when the compiled kernel is not in use.
     """
-    if not _USE_COMPILED or _ck is None:
+    if not kernel.uses_compiled:
         return None
+    assert _ck is not None
     g = np.ascontiguousarray(grid)
     if g.dtype.itemsize != 1:
         raise ValueError(f"`grid` must be a 1-byte array, got dtype {g.dtype}")
     src = np.ascontiguousarray(sources, dtype=np.int64)
     off = np.ascontiguousarray(offsets, dtype=np.int64)
     out = np.empty(src.shape, dtype=np.int64)
-    threads = _MAX_THREADS if src.size >= 1 << 16 else 1  # below that, threads cost more
+    threads = kernel.threads if src.size >= 1 << 16 else 1  # below that, threads cost more
     _ck.nearest_offsets(g.reshape(-1), src, off, out, threads)
     return out
 
 
-def uint8_mask_values(mask: Any) -> int | None:
+def uint8_mask_values(mask: Any, *, kernel: KernelSettings = DEFAULT_KERNEL) -> int | None:
     """For a C-contiguous uint8 mask: 0 when its values lie in {0, 1}, 1 in {0, 255}, 2 otherwise.
 
-    None when the compiled kernel is not built (the caller then scans with numpy).
+    None when the compiled kernel is not in use (the caller then scans with numpy).
     """
-    if _ck is None or not _USE_COMPILED:
+    if not kernel.uses_compiled:
         return None
+    assert _ck is not None
     a = np.asarray(mask)
     if a.dtype != np.uint8 or not a.flags.c_contiguous:
         return None
@@ -148,17 +207,26 @@ def _as_bytes(mask: Any) -> np.ndarray[Any, Any]:
     return np.ascontiguousarray(a)
 
 
-def validates_labels(pred: Any, target: Any, num_classes: int, ignore_index: int | None) -> bool:
+def validates_labels(
+    pred: Any,
+    target: Any,
+    num_classes: int,
+    ignore_index: int | None,
+    *,
+    kernel: KernelSettings = DEFAULT_KERNEL,
+) -> bool:
     """Whether :func:`confusion_matrix` will check the label ranges itself (compiled path)."""
-    return (
-        _ck is not None
-        and _label_codes(np.asarray(pred), np.asarray(target), num_classes, ignore_index)
-        is not None
-    )
+    p, t = np.asarray(pred), np.asarray(target)
+    return _label_codes(p, t, num_classes, ignore_index, kernel) is not None
 
 
 def confusion_matrix(
-    pred: Any, target: Any, num_classes: int, ignore_index: int | None
+    pred: Any,
+    target: Any,
+    num_classes: int,
+    ignore_index: int | None,
+    *,
+    kernel: KernelSettings = DEFAULT_KERNEL,
 ) -> IntArray | None:
     """Return per-row confusion matrices of shape ``(rows, C, C + 1)`` (see the reference).
 
@@ -168,10 +236,8 @@ def confusion_matrix(
     """
     p = np.asarray(pred)
     t = np.asarray(target)
-    codes = _label_codes(p, t, num_classes, ignore_index)
+    codes = _label_codes(p, t, num_classes, ignore_index, kernel)
     if codes is None or _ck is None:
-        from segscore.metrics.counts import confusion_matrix_reference
-
         return confusion_matrix_reference(
             pred, target, num_classes=num_classes, ignore_index=ignore_index
         )
@@ -194,17 +260,21 @@ def confusion_matrix(
         ignore,
         ignore_index is not None,
         out,
-        _threads(nbytes),
-        _CHUNK,
+        kernel.threads_for(nbytes),
+        kernel.chunk,
     )
     return None if invalid else out
 
 
 def _label_codes(
-    p: np.ndarray[Any, Any], t: np.ndarray[Any, Any], num_classes: int, ignore_index: int | None
+    p: np.ndarray[Any, Any],
+    t: np.ndarray[Any, Any],
+    num_classes: int,
+    ignore_index: int | None,
+    kernel: KernelSettings,
 ) -> tuple[int, int] | None:
     """Return the kernel's dtype codes of ``(pred, target)``, or None to use the reference."""
-    if not _USE_COMPILED or p.ndim != 2 or p.shape != t.shape:
+    if not kernel.uses_compiled or p.ndim != 2 or p.shape != t.shape:
         return None
     if not 1 <= num_classes <= _MAX_CLASSES:
         return None

@@ -7,7 +7,11 @@ validation come back to the host. The rules and messages are those of the numpy 
 CPU tensors whose dtype numpy shares are counted by the numpy path on a zero-copy view (the
 compiled kernel): torch's CPU bincount is single-threaded and needs several int64 temporaries,
 so 200 label maps of 512x512 took 7.5 s that way against 14 ms. The device path below serves
-CUDA (and CPU when ``_CPU_VIA_NUMPY`` is switched off, which the tests do to check it equal).
+CUDA, and CPU tensors when the caller passes ``cpu_counting="torch"`` (the tests do, to check
+it equal on machines without CUDA).
+
+This module imports :mod:`segscore.metrics.counts`, never :mod:`segscore.metrics.counting`
+(which imports it when a tensor arrives).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from segscore._types import CpuCounting
 from segscore._validation import (
     check_finite_probabilities,
     check_not_empty,
@@ -36,9 +41,6 @@ from segscore.metrics.counts import (
 from segscore.metrics.options import CountingOptions
 
 __all__ = ["TensorCounts", "confusion_torch", "count_torch"]
-
-_CPU_VIA_NUMPY = True
-"""Count CPU tensors with the numpy path (tests switch it off to check the device path on CPU)."""
 
 _NUMPY_DTYPES = {
     torch.bool,
@@ -138,16 +140,19 @@ def _check_pair(pred: Any, target: Any) -> None:
         )
 
 
-def _count(pred: Any, target: Any, options: CountingOptions) -> Counts | TensorCounts:
+def _count(
+    pred: Any, target: Any, options: CountingOptions, *, cpu_counting: CpuCounting = "kernel"
+) -> Counts | TensorCounts:
     """Count a pair of tensors: numpy ``Counts`` from the numpy path, else ``TensorCounts``.
 
-    CPU tensors of a dtype numpy shares are counted by :func:`segscore.confusion` on zero-copy
-    views (the compiled kernel); others (CUDA, bfloat16, ``_CPU_VIA_NUMPY`` off) on their device.
+    With ``cpu_counting="kernel"``, CPU tensors of a dtype numpy shares are counted by the numpy
+    engine on zero-copy views (the compiled kernel); others (CUDA, bfloat16, or every tensor with
+    ``cpu_counting="torch"``) by torch operations on their device.
     """
     _check_pair(pred, target)
     pred, target = pred.detach(), target.detach()  # counting never needs their gradients
     if (
-        _CPU_VIA_NUMPY
+        cpu_counting == "kernel"
         and pred.device.type == "cpu"
         and pred.dtype in _NUMPY_DTYPES
         and target.dtype in _NUMPY_DTYPES
@@ -156,15 +161,19 @@ def _count(pred: Any, target: Any, options: CountingOptions) -> Counts | TensorC
     return _count_on_device(pred, target, options)
 
 
-def confusion_torch(pred: Any, target: Any, options: CountingOptions) -> Counts:
+def confusion_torch(
+    pred: Any, target: Any, options: CountingOptions, *, cpu_counting: CpuCounting = "kernel"
+) -> Counts:
     """Count like :func:`segscore.confusion` on torch tensors; the counts as numpy ``Counts``."""
-    counted = _count(pred, target, options)
+    counted = _count(pred, target, options, cpu_counting=cpu_counting)
     return counted if isinstance(counted, Counts) else counted.to_counts()
 
 
-def count_torch(pred: Any, target: Any, options: CountingOptions) -> TensorCounts:
+def count_torch(
+    pred: Any, target: Any, options: CountingOptions, *, cpu_counting: CpuCounting = "kernel"
+) -> TensorCounts:
     """Count like :func:`segscore.confusion`; the counts stay on the tensors' device (int64)."""
-    counted = _count(pred, target, options)
+    counted = _count(pred, target, options, cpu_counting=cpu_counting)
     if isinstance(counted, TensorCounts):
         return counted
     assert counted.spec is not None

@@ -5,10 +5,16 @@ Every overlap metric of segscore is a formula in four counts per (image, class):
 once, exactly, in int64, and every score and every aggregation is computed from them without
 touching the masks again.
 
+This module holds the result types (:class:`Counts`, :class:`CountingSpec`), the input checks and
+the numpy counting engine (:func:`count_arrays`, :func:`confusion_matrix_arrays`). The public
+entry points :func:`~segscore.metrics.counting.confusion` and
+:func:`~segscore.metrics.counting.confusion_matrix` live in :mod:`segscore.metrics.counting`,
+which also routes torch tensors to :mod:`segscore.metrics._torch_counts`.
+
 Two counting paths exist and must agree exactly on every input:
 
-- the *reference*, :func:`confusion_matrix_reference` and :func:`_binary_counts_reference`: the
-  obviously-right ``np.bincount`` confusion matrix and ``np.count_nonzero``;
+- the *reference*, :mod:`segscore.metrics._reference`: the obviously-right ``np.bincount``
+  confusion matrix and ``np.count_nonzero``;
 - the *fast path*, :mod:`segscore.metrics._kernel`: one fused pass over the data in compiled code
   where the extension was built, otherwise the reference.
 """
@@ -32,14 +38,16 @@ from segscore._validation import (
     fail_binary_values,
     fail_labels,
 )
-from segscore.metrics.options import BINARY_FOREGROUND, CountingOptions, resolve_options
+from segscore.metrics import _kernel
+from segscore.metrics._kernel import DEFAULT_KERNEL, KernelSettings
+from segscore.metrics.options import BINARY_FOREGROUND, CountingOptions
 
 __all__ = [
+    "MATRIX_MAX_CLASSES",
     "CountingSpec",
     "Counts",
-    "confusion",
-    "confusion_matrix",
-    "confusion_matrix_reference",
+    "confusion_matrix_arrays",
+    "count_arrays",
 ]
 
 Mode = Literal["binary", "multiclass", "multilabel"]
@@ -100,7 +108,8 @@ class CountingSpec:
 class Counts:
     """Confusion counts ``tp, fp, fn, tn`` per image and class, exact int64.
 
-    Fields are int64 arrays of one shape: ``(N, C)`` as returned by :func:`confusion` (one row per
+    Fields are int64 arrays of one shape: ``(N, C)`` as returned by
+    :func:`~segscore.metrics.counting.confusion` (one row per
     image, one column per class), ``(C,)`` after ``sum(axis=0)`` (pooled over images), or ``()``.
 
     Attributes
@@ -247,7 +256,7 @@ class Counts:
     def concat(parts: Sequence[Counts]) -> Counts:
         """Stack the rows (images) of several ``(N_i, C)`` counts into one ``(sum N_i, C)``.
 
-        The result equals :func:`confusion` on the concatenated data, row for row.
+        The result equals :func:`~segscore.metrics.counting.confusion` on the concatenated data, row for row.
 
         Raises
         ------
@@ -344,10 +353,6 @@ def _as_array(name: str, x: Any) -> np.ndarray[Any, Any]:
         fail(f"`{name}` must be an array of one shape, got {type(x).__name__} ({exc}).")
 
 
-def _is_tensor(x: object) -> bool:
-    return type(x).__module__.split(".", 1)[0] == "torch"
-
-
 def _batch_shape(
     name: str, shape: tuple[int, ...], spatial_dims: int | None, channel_axis: bool
 ) -> tuple[int, ...]:
@@ -370,7 +375,14 @@ def _batch_shape(
     return shape if len(shape) == spatial + extra + 1 else (1, *shape)
 
 
-def _as_binary(name: str, array: np.ndarray[Any, Any], threshold: float, is_target: bool) -> Any:
+def _as_binary(
+    name: str,
+    array: np.ndarray[Any, Any],
+    threshold: float,
+    is_target: bool,
+    *,
+    kernel: KernelSettings = DEFAULT_KERNEL,
+) -> Any:
     """Validate a binary mask and return it as an array whose nonzero pixels are foreground.
 
     The checks read the data as few times as possible: a max (and a min for signed or float
@@ -393,9 +405,7 @@ def _as_binary(name: str, array: np.ndarray[Any, Any], threshold: float, is_targ
         check_finite_probabilities(name, low, high, 0)
         return array >= threshold
     if kind in "iu":
-        from segscore.metrics import _kernel
-
-        fused = _kernel.uint8_mask_values(array)  # one compiled pass for uint8 masks
+        fused = _kernel.uint8_mask_values(array, kernel=kernel)  # one compiled pass for uint8 masks
         if fused is not None and fused < 2:
             return array
         high = int(array.max())
@@ -410,16 +420,6 @@ def _as_binary(name: str, array: np.ndarray[Any, Any], threshold: float, is_targ
                 fail_binary_values(name, np.unique(array))
         return array
     fail(f"`{name}` must be a bool, integer or float array, got dtype {array.dtype}.")
-
-
-def _binary_counts_reference(pred: Any, target: Any) -> tuple[IntArray, IntArray, IntArray]:
-    """Per-row ``(tp, predicted, support)`` of 2-D arrays ``(rows, pixels)``: the obvious way."""
-    p = pred != 0
-    t = target != 0
-    tp = np.count_nonzero(p & t, axis=1).astype(np.int64)
-    predicted = np.count_nonzero(p, axis=1).astype(np.int64)
-    support = np.count_nonzero(t, axis=1).astype(np.int64)
-    return tp, predicted, support
 
 
 def _check_labels(
@@ -466,44 +466,6 @@ def _check_labels(
             fail_labels(name, bad, num_classes, ignore_index)
 
 
-def confusion_matrix_reference(
-    pred: Any, target: Any, *, num_classes: int, ignore_index: int | None = None
-) -> IntArray:
-    """Per-image confusion matrices by ``np.bincount``: the reference every fast path must equal.
-
-    Parameters
-    ----------
-    pred, target : ndarray of int, shape (N, *S)
-        Label maps, already validated; the first axis indexes images.
-    num_classes : int
-        Number of classes ``C``.
-    ignore_index : int, optional
-        Target label whose pixels are dropped. A prediction equal to it on a counted pixel goes to
-        the extra last column ("no class").
-
-    Returns
-    -------
-    ndarray of int64, shape (N, C, C + 1)
-        ``m[n, t, p]`` is the number of pixels of image ``n`` with target ``t`` and prediction ``p``;
-        column ``C`` counts predictions of the ignore label.
-
-    Examples
-    --------
-    >>> confusion_matrix_reference(np.array([[0, 1, 1]]), np.array([[0, 1, 0]]), num_classes=2)
-    array([[[1, 1, 0],
-            [0, 1, 0]]])
-    """
-    n = pred.shape[0]
-    c = num_classes
-    t = np.asarray(target, dtype=np.int64).reshape(n, -1)
-    p = np.asarray(pred, dtype=np.int64).reshape(n, -1)
-    p = np.where((p < 0) | (p >= c), c, p)  # only the ignore label remains out of range here
-    rows = np.broadcast_to(np.arange(n, dtype=np.int64)[:, None], t.shape)
-    keep = np.ones(t.shape, dtype=bool) if ignore_index is None else t != ignore_index
-    keys = (rows[keep] * c + t[keep]) * (c + 1) + p[keep]
-    return np.bincount(keys, minlength=n * c * (c + 1)).astype(np.int64).reshape(n, c, c + 1)
-
-
 def _counts_from_matrix(matrix: IntArray, spec: CountingSpec) -> Counts:
     c = matrix.shape[1]
     tp = np.diagonal(matrix[:, :, :c], axis1=1, axis2=2).astype(np.int64)
@@ -520,6 +482,7 @@ def _prepare(
     options: CountingOptions,
     *,
     defer_uint8: bool = False,
+    kernel: KernelSettings = DEFAULT_KERNEL,
 ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], CountingSpec]:
     """Validate the arguments and return ``(pred, target)`` shaped ``(rows, pixels)`` and the spec.
 
@@ -544,18 +507,19 @@ def _prepare(
         if defer_uint8 and p.dtype == np.uint8 and t.dtype == np.uint8:
             pb, tb = p, t  # two uint8 masks: their values are checked in the counting pass
         else:
-            pb = _as_binary("pred", p, threshold, is_target=False)
-            tb = _as_binary("target", t, threshold, is_target=True)
+            pb = _as_binary("pred", p, threshold, is_target=False, kernel=kernel)
+            tb = _as_binary("target", t, threshold, is_target=True, kernel=kernel)
         pb, tb = pb.reshape(rows, -1), tb.reshape(rows, -1)
         used_threshold = threshold if p.dtype.kind == "f" else None
         return pb, tb, CountingSpec(mode, n_cols, used_threshold, None)
     c = num_classes
-    from segscore.metrics import _kernel
-
     # The compiled kernel range-checks labels during its counting pass; then only the dtypes are
     # checked here, and the values are scanned only to word an error (see _count_matrix).
     p2, t2 = p.reshape(shape[0], -1), t.reshape(shape[0], -1)
-    scan = not (_uses_matrix(p2.shape[1], c) and _kernel.validates_labels(p2, t2, c, ignore_index))
+    scan = not (
+        _uses_matrix(p2.shape[1], c)
+        and _kernel.validates_labels(p2, t2, c, ignore_index, kernel=kernel)
+    )
     _check_labels("pred", p, c, ignore_index, scan=scan)
     _check_labels("target", t, c, ignore_index, scan=scan)
     return p2, t2, CountingSpec("multiclass", c, None, ignore_index)
@@ -563,13 +527,14 @@ def _prepare(
 
 MATRIX_MAX_CLASSES = 1024
 """Above this many classes the C × C matrix costs more memory than it is worth: per-class counts
-are made directly (:func:`_counts_many_classes`), and :func:`confusion_matrix` is refused."""
+are made directly (:func:`_counts_many_classes`), and
+:func:`~segscore.metrics.counting.confusion_matrix` is refused."""
 
 _MATRIX_SMALL_CLASSES = 64
 
 
 def _uses_matrix(pixels: int, num_classes: int) -> bool:
-    """Whether :func:`confusion` counts label maps through the per-image confusion matrix.
+    """Whether :func:`count_arrays` counts label maps through the per-image confusion matrix.
 
     The matrix pass is the fastest for few classes, but its work and memory per image grow with
     C²: 1,000 images of 6 pixels with 700 classes would fill 3.9 GB of matrices. It is used only
@@ -606,28 +571,26 @@ def _counts_many_classes(p: Any, t: Any, spec: CountingSpec) -> Counts:
     return Counts._made(tp, fp, fn, total - tp - fp - fn, spec)
 
 
-def _count_binary(p: Any, t: Any, threshold: float) -> tuple[IntArray, IntArray, IntArray]:
+def _count_binary(
+    p: Any, t: Any, threshold: float, kernel: KernelSettings
+) -> tuple[IntArray, IntArray, IntArray]:
     """Count binary rows; two uint8 masks left unchecked by ``_prepare`` are checked in the pass."""
-    from segscore.metrics import _kernel
-
     if not (p.dtype == np.uint8 and t.dtype == np.uint8):  # `_prepare` has checked both
-        return _kernel.binary_counts(p, t)
-    counted = _kernel.binary_counts_checked(p, t)
+        return _kernel.binary_counts(p, t, kernel=kernel)
+    counted = _kernel.binary_counts_checked(p, t, kernel=kernel)
     if counted is None:  # no compiled kernel: `_prepare` has checked both
-        return _kernel.binary_counts(p, t)
+        return _kernel.binary_counts(p, t, kernel=kernel)
     tp, predicted, support, pred_code, target_code = counted
     if pred_code == 2 or target_code == 2:  # scan to word the error (the kernel saw a bad byte)
-        _as_binary("pred", p, threshold, is_target=False)
-        _as_binary("target", t, threshold, is_target=True)
+        _as_binary("pred", p, threshold, is_target=False, kernel=kernel)
+        _as_binary("target", t, threshold, is_target=True, kernel=kernel)
         raise AssertionError("the counting kernel reported mask values that the scan did not find")
     return tp, predicted, support
 
 
-def _count_matrix(p: Any, t: Any, spec: CountingSpec) -> IntArray:
+def _count_matrix(p: Any, t: Any, spec: CountingSpec, kernel: KernelSettings) -> IntArray:
     """Count label maps; when the kernel finds an invalid label, scan the values to word the error."""
-    from segscore.metrics import _kernel
-
-    matrix = _kernel.confusion_matrix(p, t, spec.num_classes, spec.ignore_index)
+    matrix = _kernel.confusion_matrix(p, t, spec.num_classes, spec.ignore_index, kernel=kernel)
     if matrix is None:
         _check_labels("pred", p, spec.num_classes, spec.ignore_index)
         _check_labels("target", t, spec.num_classes, spec.ignore_index)
@@ -637,102 +600,28 @@ def _count_matrix(p: Any, t: Any, spec: CountingSpec) -> IntArray:
     return matrix
 
 
-def confusion(
-    pred: Any,
-    target: Any,
-    *,
-    options: CountingOptions | None = None,
-    num_classes: int | None = None,
-    threshold: float = 0.5,
-    ignore_index: int | None = None,
-    multilabel: bool = False,
-    spatial_dims: int | None = None,
+def count_arrays(
+    pred: Any, target: Any, options: CountingOptions, *, kernel: KernelSettings = DEFAULT_KERNEL
 ) -> Counts:
-    """Count ``tp, fp, fn, tn`` per image and class in one exact pass.
+    """Count numpy arrays: :func:`~segscore.metrics.counting.confusion` without the tensor dispatch.
 
-    Parameters
-    ----------
-    pred : array_like or torch.Tensor, shape (N, *S) or (*S)
-        Prediction. Binary mode (``num_classes=None``): bool, integers {0, 1} or {0, 255}, or float
-        probabilities thresholded at ``threshold``. Multiclass: integer label map. Multilabel:
-        shape (N, C, *S) or (C, *S) of probabilities or {0, 1}.
-    target : array_like or torch.Tensor, same shape as ``pred``
-        Ground truth: binary masks (bool, {0, 1}, {0, 255}) or integer label maps.
-    options : CountingOptions, optional
-        Every counting option in one object (:mod:`segscore.metrics.options`); the keyword
-        arguments below build the same object and must not be given with it.
-    num_classes : int, optional
-        Number of classes ``C`` of label maps. None means binary masks (``C = 1``).
-    threshold : float, default 0.5
-        For float predictions, a pixel is foreground when ``p >= threshold``. Must lie in (0, 1).
-    ignore_index : int, optional
-        Target label (outside ``[0, C)``, e.g. 255) whose pixels are excluded from every count, whatever
-        the prediction there. A prediction equal to it on a counted pixel is "no class": a false
-        negative for the target's class and a false positive for none.
-    multilabel : bool, default False
-        Inputs hold one binary mask per class on axis 1 (axis 0 for a single image).
-    spatial_dims : {2, 3}, optional
-        Number of spatial axes. By default a 2-D array is one image, 3-D is a batch of 2-D images
-        (N, H, W) and 4-D a batch of volumes (N, D, H, W); set 3 to pass one volume (D, H, W).
-
-    Returns
-    -------
-    Counts
-        int64 fields of shape (N, C), one row per image and one column per class.
-
-    Raises
-    ------
-    InputError
-        On a shape mismatch, a wrong number of axes, an empty array, labels out of range, negative
-        labels, non-binary values in a binary mask, NaN, infinite or out-of-[0, 1] probabilities, a
-        threshold outside (0, 1), or a label dtype too small for ``num_classes``.
-
-    Notes
-    -----
-    For class ``k`` of image ``n``: ``tp`` = pixels with target k and prediction k; ``fp`` = prediction
-    k, target another class; ``fn`` = target k, prediction another class (or the ignore label);
-    ``tn`` = the rest of the counted pixels. ``tp + fp + fn + tn`` is the number of pixels whose
-    target is not ``ignore_index``. Counting is exact in int64 at any size.
-
-    Examples
-    --------
-    >>> c = confusion(np.array([[0, 1, 1]]), np.array([[0, 1, 0]]), num_classes=2)
-    >>> c.tp, c.fp, c.fn, c.tn
-    (array([[1, 1]]), array([[0, 1]]), array([[1, 0]]), array([[1, 1]]))
-    >>> confusion(np.array([[0.2, 0.7], [0.5, 0.1]]), np.array([[0, 1], [0, 0]])).fp
-    array([[1]])
+    ``options`` are already checked (:class:`~segscore.metrics.options.CountingOptions`); the
+    arrays are validated here. ``kernel`` says how the counting kernels run
+    (:class:`~segscore.metrics._kernel.KernelSettings`); the counts are the same under any.
     """
-    opts = resolve_options(
-        options,
-        num_classes=num_classes,
-        threshold=threshold,
-        ignore_index=ignore_index,
-        multilabel=multilabel,
-        spatial_dims=spatial_dims,
-    )
-    if _is_tensor(pred) or _is_tensor(target):
-        from segscore.metrics import _torch_counts
-
-        return _torch_counts.confusion_torch(pred, target, opts)
-    return count_arrays(pred, target, opts)
-
-
-def count_arrays(pred: Any, target: Any, options: CountingOptions) -> Counts:
-    """Count numpy arrays (:func:`confusion` without the tensor dispatch; options checked)."""
-    from segscore.metrics import _kernel
-
     threshold = options.threshold
     p, t, spec = _prepare(
         pred,
         target,
         options,
-        defer_uint8=_kernel.HAVE_COMPILED and _kernel._USE_COMPILED,
+        defer_uint8=kernel.uses_compiled,
+        kernel=kernel,
     )
     if spec.mode == "multiclass":
         if not _uses_matrix(p.shape[1], spec.num_classes):
             return _counts_many_classes(p, t, spec)
-        return _counts_from_matrix(_count_matrix(p, t, spec), spec)
-    tp, predicted, support = _count_binary(p, t, threshold)
+        return _counts_from_matrix(_count_matrix(p, t, spec, kernel), spec)
+    tp, predicted, support = _count_binary(p, t, threshold, kernel)
     n_pix = np.int64(p.shape[1])
     cols = spec.num_classes
     tp, predicted, support = (a.reshape(-1, cols) for a in (tp, predicted, support))
@@ -742,47 +631,14 @@ def count_arrays(pred: Any, target: Any, options: CountingOptions) -> Counts:
     return Counts._made(tp, fp, fn, tn, spec)
 
 
-def confusion_matrix(
-    pred: Any,
-    target: Any,
-    *,
-    num_classes: int,
-    ignore_index: int | None = None,
-    spatial_dims: int | None = None,
+def confusion_matrix_arrays(
+    pred: Any, target: Any, options: CountingOptions, *, kernel: KernelSettings = DEFAULT_KERNEL
 ) -> IntArray:
-    """Per-image ``C × C`` confusion matrices of label maps (rows: target, columns: prediction).
+    """Per-image ``C × C`` matrices of numpy label maps (``options.num_classes`` set, checked).
 
-    Parameters
-    ----------
-    pred, target : array_like of int, shape (N, *S) or (*S)
-        Label maps, as for :func:`confusion`.
-    num_classes : int
-        Number of classes ``C``.
-    ignore_index : int, optional
-        Target label excluded from the counts (outside ``[0, C)``).
-    spatial_dims : {2, 3}, optional
-        As for :func:`confusion`.
-
-    Returns
-    -------
-    ndarray of int64, shape (N, C, C)
-        ``m[n, t, p]``: pixels of image ``n`` with target ``t`` and prediction ``p``. Pixels predicted
-        as the ignore label are in no column (they are false negatives in :func:`confusion`).
-
-    Examples
-    --------
-    >>> confusion_matrix(np.array([[0, 1, 1]]), np.array([[0, 1, 0]]), num_classes=2)
-    array([[[1, 1],
-            [0, 1]]])
+    The engine of :func:`~segscore.metrics.counting.confusion_matrix`; the arrays are validated
+    here, ``kernel`` as for :func:`count_arrays`.
     """
-    if isinstance(num_classes, int) and num_classes > MATRIX_MAX_CLASSES:
-        fail(
-            f"`num_classes` must be at most {MATRIX_MAX_CLASSES} for a confusion matrix, got "
-            f"{num_classes}; use confusion() for per-class counts."
-        )
-    opts = CountingOptions.checked(
-        num_classes=num_classes, ignore_index=ignore_index, spatial_dims=spatial_dims
-    )
-    p, t, spec = _prepare(pred, target, opts)
-    matrix = _count_matrix(p, t, spec)
+    p, t, spec = _prepare(pred, target, options, kernel=kernel)
+    matrix = _count_matrix(p, t, spec, kernel)
     return np.ascontiguousarray(matrix[:, :, : spec.num_classes])

@@ -14,7 +14,8 @@ import numpy as np
 
 from segscore._types import Aggregation
 from segscore._validation import fail
-from segscore.metrics.counts import CountingSpec, Counts, confusion
+from segscore.metrics.counting import confusion
+from segscore.metrics.counts import CountingSpec, Counts
 from segscore.metrics.empty import EmptyPolicy
 from segscore.metrics.options import CountingOptions, resolve_options
 from segscore.metrics.reduce import Score, score

@@ -4,7 +4,7 @@
 number of classes, the probability threshold, the ignore label, multilabel stacks, the number of
 spatial axes (and so the batch axis), whether the background class enters class means, and the
 class names. The same object, with the same defaults, is accepted by
-:func:`~segscore.metrics.counts.confusion`, :func:`~segscore.distance_metrics`,
+:func:`~segscore.metrics.counting.confusion`, :func:`~segscore.distance_metrics`,
 :class:`~segscore.Evaluator`, the torch accumulator, the torchmetrics adapter and folder
 evaluation; keyword arguments such as ``num_classes=21`` build the same object.
 

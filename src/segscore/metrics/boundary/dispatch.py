@@ -194,7 +194,7 @@ def distance_metrics(
     pred, target : array_like, shape (*S) or (N, *S)
         Binary masks (bool, {0, 1}, {0, 255}; float predictions are thresholded at
         ``threshold``) or, with ``num_classes``, integer label maps. The layout rule of
-        :func:`~segscore.metrics.counts.confusion`: a 2-D array is one image, a 3-D array a batch
+        :func:`~segscore.metrics.counting.confusion`: a 2-D array is one image, a 3-D array a batch
         of 2-D images (N, H, W) unless ``spatial_dims=3`` (one volume), a 4-D array a batch of
         volumes.
     metrics : sequence of str, default ('hd95', 'assd', 'nsd@1.0')

@@ -148,7 +148,7 @@ def surface_distances(
     pred, target : array_like, shape (H, W), (D, H, W) with ``spatial_dims=3``, or (1, *S)
         One case: binary masks (bool, {0, 1} or {0, 255}; float predictions are thresholded) or,
         with ``num_classes``, integer label maps. The layout rule is
-        :func:`~segscore.metrics.counts.confusion`'s: a 3-D array is a batch of 2-D images unless
+        :func:`~segscore.metrics.counting.confusion`'s: a 3-D array is a batch of 2-D images unless
         ``spatial_dims=3``; a batch of more than one case is refused (use
         :func:`distance_metrics`).
     spacing : float or sequence of float, optional

@@ -1,7 +1,7 @@
 """Input handling of the boundary metrics: ``pred`` and ``target`` to per-case, per-class masks.
 
 The arrays are read by the one set of counting options (:mod:`segscore.metrics.options`) and the
-same checks as :func:`~segscore.metrics.counts.confusion`: the same layout rule (a 3-D array is a
+same checks as :func:`~segscore.metrics.counting.confusion`: the same layout rule (a 3-D array is a
 batch of 2-D images unless ``spatial_dims=3``), the same binary values and thresholding of float
 predictions, the same label checks, the same background rule. Spacing and the two ignore options
 are checked here once, for :func:`~segscore.metrics.boundary.distances.surface_distances`,

@@ -22,7 +22,8 @@ import numpy as np
 
 from segscore._types import IntArray
 from segscore._validation import check_int, check_same_shape, fail, fail_must
-from segscore.metrics.counts import _batch_shape, _is_tensor
+from segscore.metrics.counting import _is_tensor
+from segscore.metrics.counts import _batch_shape
 from segscore.metrics.options import CountingOptions
 
 __all__ = ["OverlapTable", "overlap_table"]
