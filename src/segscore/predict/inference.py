@@ -19,9 +19,8 @@ from numpy.typing import NDArray
 from torch import nn
 
 from segscore.errors import CheckpointError, InputError
-from segscore.model import activate
-from segscore.train.checkpoint import load_checkpoint, load_weights
-from segscore.train.run import CHECKPOINT_NAME
+from segscore.io.checkpoint import CHECKPOINT_NAME, load_checkpoint
+from segscore.model import activate, load_weights
 
 __all__ = ["CHECKPOINT_NAME", "LoadedRun", "load_run", "predict_probabilities"]
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from segscore.data.dataset import SegmentationDataset
 from segscore.errors import DatasetError, InputError
+from segscore.io.checkpoint import CHECKPOINT_NAME
 from segscore.train.config import TrainConfig
 
 __all__ = [
@@ -29,8 +30,6 @@ __all__ = [
     "load_training_data",
     "write_run_files",
 ]
-
-CHECKPOINT_NAME = "checkpoint.pt"
 
 TRACE_COLUMNS = (
     "epoch",
