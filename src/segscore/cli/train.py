@@ -235,7 +235,6 @@ def run(args: argparse.Namespace) -> int:
     console = make_console()
     data = load_training_data(config)
     train_set, val_set = data.split(config.val_fraction, rng=config.seed)
-    out.mkdir(parents=True, exist_ok=True)
     console.print(
         f"data {data.source or config.data}: {len(train_set)} training, {len(val_set)} validation "
         f"images; {config.epochs} epochs, batch {config.batch_size}, lr {config.lr:g}, "

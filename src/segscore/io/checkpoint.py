@@ -15,10 +15,10 @@ import pickle
 from pathlib import Path
 from typing import Any
 
-from segscore.errors import CheckpointError
+from segscore.errors import CheckpointError, InputError
 from segscore.io.results import atomic_open
 
-__all__ = ["CHECKPOINT_NAME", "FORMAT", "load_checkpoint", "save_checkpoint"]
+__all__ = ["CHECKPOINT_NAME", "FORMAT", "find_checkpoint", "load_checkpoint", "save_checkpoint"]
 
 FORMAT = "segscore-checkpoint/1"
 """The value of the ``"format"`` key of every checkpoint segscore writes."""
@@ -27,6 +27,40 @@ CHECKPOINT_NAME = "checkpoint.pt"
 """The checkpoint's file name in a run folder."""
 
 _KEYS = ("format", "model_spec", "model_state", "epoch")
+
+
+def find_checkpoint(run: str | os.PathLike[str]) -> tuple[Path, bool]:
+    """Locate the checkpoint of a run folder, or take a checkpoint file as given.
+
+    Returns
+    -------
+    (Path, bool)
+        The checkpoint file, and whether ``run`` was a run folder.
+
+    Raises
+    ------
+    InputError
+        If the folder does not exist or holds no checkpoint.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> run = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (run / CHECKPOINT_NAME).write_bytes(b"")
+    >>> find_checkpoint(run) == (run / CHECKPOINT_NAME, True)
+    True
+    """
+    p = Path(run)
+    if p.is_dir():
+        ckpt_path = p / CHECKPOINT_NAME
+        if not ckpt_path.is_file():
+            raise InputError(
+                f"`run` {str(p)!r} must be a run folder with {CHECKPOINT_NAME}, got none."
+            )
+        return ckpt_path, True
+    if p.is_file():
+        return p, False
+    raise InputError(f"`run` must be an existing run folder or checkpoint file, got {str(p)!r}.")
 
 
 def save_checkpoint(path: str | os.PathLike[str], payload: dict[str, Any]) -> Path:
