@@ -18,7 +18,14 @@ from typing import Any
 from segscore.errors import CheckpointError, InputError
 from segscore.io.results import atomic_open
 
-__all__ = ["CHECKPOINT_NAME", "FORMAT", "find_checkpoint", "load_checkpoint", "save_checkpoint"]
+__all__ = [
+    "CHECKPOINT_NAME",
+    "FORMAT",
+    "find_checkpoint",
+    "holds_checkpoint",
+    "load_checkpoint",
+    "save_checkpoint",
+]
 
 FORMAT = "segscore-checkpoint/1"
 """The value of the ``"format"`` key of every checkpoint segscore writes."""
@@ -27,6 +34,17 @@ CHECKPOINT_NAME = "checkpoint.pt"
 """The checkpoint's file name in a run folder."""
 
 _KEYS = ("format", "model_spec", "model_state", "epoch")
+
+
+def holds_checkpoint(run_dir: str | os.PathLike[str]) -> bool:
+    """Return whether ``run_dir`` already holds a checkpoint (a finished or interrupted run).
+
+    Examples
+    --------
+    >>> holds_checkpoint("no-such-run")
+    False
+    """
+    return (Path(run_dir) / CHECKPOINT_NAME).exists()
 
 
 def find_checkpoint(run: str | os.PathLike[str]) -> tuple[Path, bool]:
