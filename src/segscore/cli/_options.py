@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
-from pathlib import Path
 from typing import Any
 
 from segscore._validation import fail
 
-__all__ = ["FLAGS", "add_scoring_flags", "output_folder", "parse_empty", "settings_from_args"]
+__all__ = ["FLAGS", "add_scoring_flags", "parse_empty", "settings_from_args"]
 
 
 def parse_empty(text: str, option: str = "--empty") -> float:
@@ -26,24 +24,6 @@ def parse_empty(text: str, option: str = "--empty") -> float:
     if text in ("0", "1"):
         return float(text)
     fail(f"`{option}` must be one of 'nan', '0', '1', got {text!r}.")
-
-
-def output_folder(path: Path, option: str = "--out") -> Path:
-    """Check, before any work is done, that ``path`` is a folder or can be created as one.
-
-    Nothing is created here: a run that fails leaves no output folder behind.
-    """
-    if path.exists() and not path.is_dir():
-        fail(f"`{option}` must be a folder, got {str(path)!r} (a file).")
-    parent = path
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        fail(
-            f"`{option}` must be a folder that can be written, got {str(path)!r} "
-            f"({str(parent)!r} is not a writable folder)."
-        )
-    return path
 
 
 def add_scoring_flags(p: argparse.ArgumentParser, *, default_metrics: str) -> None:

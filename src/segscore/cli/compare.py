@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import math
 from pathlib import Path
 from typing import Any
@@ -35,28 +34,9 @@ def add_parser(subparsers: Any) -> None:
 
 
 def _per_case(folder: Path, metric: str) -> dict[str, float]:
-    path = folder / "per_case.csv"
-    if not path.is_file():
-        raise DatasetError(f"evaluation folder {str(folder)!r}: expected per_case.csv, not found.")
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        if reader.fieldnames is None or metric not in reader.fieldnames:
-            raise DatasetError(
-                f"file {str(path)!r}: expected a column {metric!r}, got {reader.fieldnames}."
-            )
-        values: dict[str, list[float]] = {}
-        for line, row in enumerate(reader, start=2):
-            if row.get("error"):
-                continue
-            text = row[metric]
-            try:
-                value = float(text) if text else math.nan
-            except ValueError:
-                raise DatasetError(
-                    f"file {str(path)!r} line {line}: column {metric!r} must hold a number, "
-                    f"got {text!r}."
-                ) from None
-            values.setdefault(row["case"], []).append(value)
+    from segscore.io.results import read_per_case_csv
+
+    values = read_per_case_csv(folder, metric)
     out = {}
     for case, vals in values.items():
         valid = [v for v in vals if not math.isnan(v)]

@@ -144,7 +144,6 @@ def run(args: argparse.Namespace) -> int:
     # 3 Model + training ------------------------------------------------------------------
     _rule(console, "3 Model")
     train_set, val_set = train_data.split(config.val_fraction, rng=config.seed)
-    out.mkdir(parents=True, exist_ok=True)
     console.print(f"  {describe_model(config, train_data.in_channels)}")
     console.print(
         f"  training: {len(train_set)} images, {len(val_set)} for validation, {config.epochs} epochs, "

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from segscore.cli._options import add_scoring_flags, output_folder, settings_from_args
+from segscore.cli._options import add_scoring_flags, settings_from_args
 
 __all__ = ["add_parser", "run"]
 
@@ -86,11 +86,12 @@ def run(args: argparse.Namespace) -> int:
     from segscore.evaluation.allocator import keep_freed_buffers
     from segscore.evaluation.folder import evaluate_folder
     from segscore.evaluation.outputs import write_outputs
+    from segscore.io.results import check_writable_folder
     from segscore.report.console import render_evaluation
 
     settings = settings_from_args(args)
     _check_backend(args)
-    output_folder(args.out)  # before any work: a bad --out fails at once
+    check_writable_folder(args.out, option="--out")  # before any work: a bad --out fails at once
     keep_freed_buffers()  # this process is ours: keep image buffers between cases (glibc)
     bar = _progress_bar(0)
     common: dict[str, Any] = {

@@ -6,9 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from segscore.errors import DatasetError, InputError
+from segscore.errors import InputError
 
-__all__ = ["add_parser", "list_images", "run"]
+__all__ = ["add_parser", "run"]
 
 
 def add_parser(subparsers: Any) -> None:
@@ -33,34 +33,6 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument("--batch-size", type=int, default=8, help="images per forward pass")
     p.set_defaults(func=run)
-
-
-def list_images(path: Path) -> list[Path]:
-    """List the image files of a folder (sorted), or the one file given.
-
-    Raises
-    ------
-    DatasetError
-        If the path does not exist or a folder holds no image file.
-    """
-    from segscore.io.images import IMAGE_SUFFIXES
-
-    if path.is_file():
-        return [path]
-    if not path.is_dir():
-        raise DatasetError(f"`IMAGES` must be an existing image file or folder, got {str(path)!r}.")
-    files = sorted(f for f in path.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES)
-    if not files:
-        raise DatasetError(
-            f"folder {str(path)!r} must hold image files ({', '.join(IMAGE_SUFFIXES)}), got none."
-        )
-    stems = [f.stem for f in files]
-    dups = sorted({s for s in stems if stems.count(s) > 1})
-    if dups:
-        raise DatasetError(
-            f"folder {str(path)!r} must not hold two images with one stem, got {dups[:5]}."
-        )
-    return files
 
 
 def load_input(path: Path, in_channels: int) -> Any:
@@ -88,14 +60,14 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from segscore.cli.train import make_console
-    from segscore.io.images import write_mask_png, write_probabilities
+    from segscore.io.images import list_input_images, write_mask_png, write_probabilities
     from segscore.predict.inference import load_run, predict_probabilities
     from segscore.predict.thresholds import to_mask
     from segscore.train.seeding import default_threads
 
     if args.batch_size < 1:
         raise InputError(f"`--batch-size` must be an integer >= 1, got {args.batch_size}.")
-    files = list_images(Path(args.images))
+    files = list_input_images(args.images, name="IMAGES")
     loaded = load_run(args.run_dir)
     threshold = loaded.threshold if args.threshold is None else args.threshold
     out = Path(args.out)

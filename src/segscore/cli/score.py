@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from segscore._validation import fail
-from segscore.cli._options import add_scoring_flags, output_folder, settings_from_args
+from segscore.cli._options import add_scoring_flags, settings_from_args
 
 __all__ = ["add_parser", "run"]
 
@@ -62,6 +62,7 @@ def _inputs(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
 def run(args: argparse.Namespace) -> int:
     """Score and print the summary; write the outputs when ``--out`` is given."""
     from segscore.evaluation.folder import evaluate_arrays, evaluate_folder
+    from segscore.io.results import check_writable_folder
     from segscore.report.console import accuracy_contrast, render_evaluation
 
     if args.no_background:
@@ -70,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         args.include_background = False
     settings = settings_from_args(args)
     if args.out is not None:
-        output_folder(args.out)
+        check_writable_folder(args.out, option="--out")
     pred, gt = _inputs(args)
     if pred is None or gt is None:
         from segscore.sample import sample_masks

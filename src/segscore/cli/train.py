@@ -197,8 +197,8 @@ def run(args: argparse.Namespace) -> int:
     from segscore.train.threads import default_threads, passive_openmp_waits
 
     passive_openmp_waits()  # before torch is imported
+    from segscore.io.checkpoint import holds_checkpoint, load_checkpoint
     from segscore.report.training import loss_chart
-    from segscore.train.checkpoint import load_checkpoint
     from segscore.train.config import TrainConfig
     from segscore.train.run import CHECKPOINT_NAME, load_config, load_training_data
 
@@ -220,7 +220,7 @@ def run(args: argparse.Namespace) -> int:
         config = saved.replace(epochs=explicit.get("epochs", saved.epochs))
         resume = load_checkpoint(out / CHECKPOINT_NAME)
     else:
-        if (out / CHECKPOINT_NAME).exists():
+        if holds_checkpoint(out):
             raise InputError(
                 f"`--out` {str(out)!r} already holds a run; use --resume to continue it "
                 "or choose another folder."
@@ -235,7 +235,6 @@ def run(args: argparse.Namespace) -> int:
     console = make_console()
     data = load_training_data(config)
     train_set, val_set = data.split(config.val_fraction, rng=config.seed)
-    out.mkdir(parents=True, exist_ok=True)
     console.print(
         f"data {data.source or config.data}: {len(train_set)} training, {len(val_set)} validation "
         f"images; {config.epochs} epochs, batch {config.batch_size}, lr {config.lr:g}, "

@@ -8,34 +8,20 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from segscore._validation import check_option, fail_file, fail_files
+from segscore._validation import check_option, fail_file
 from segscore.data.dataset import SegmentationDataset
 from segscore.data.normalize import to_unit_range
 from segscore.errors import DatasetError, InputError
 from segscore.io.images import (
-    IMAGE_SUFFIXES,
     MASK_LAYOUTS,
     OXFORD_PET_IGNORE,
     MaskLayout,
+    dataset_pairs,
     read_image,
     read_mask,
 )
 
 __all__ = ["load_folder"]
-
-
-def _listing(folder: Path) -> dict[str, Path]:
-    """Image files of a folder by stem; hidden files and other suffixes are skipped."""
-    by_stem: dict[str, list[Path]] = {}
-    for entry in sorted(folder.iterdir()):
-        if entry.name.startswith(".") or entry.suffix.lower() not in IMAGE_SUFFIXES:
-            continue
-        if entry.is_file():
-            by_stem.setdefault(entry.stem, []).append(entry)
-    repeated = [", ".join(p.name for p in paths) for paths in by_stem.values() if len(paths) > 1]
-    if repeated:
-        fail_files("files with the same stem", [f"({r})" for r in repeated], folder)
-    return {stem: paths[0] for stem, paths in by_stem.items()}
 
 
 def load_folder(
@@ -88,32 +74,11 @@ def load_folder(
     if layout == "oxford-pet" and ignore_index is None:
         ignore_index = OXFORD_PET_IGNORE
     folder = Path(root)
-    if not folder.is_dir():
-        fail_file(folder, "be a dataset folder holding images/ and masks/", "no such folder")
-    for sub in ("images", "masks"):
-        if not (folder / sub).is_dir():
-            found = sorted(p.name + ("/" if p.is_dir() else "") for p in folder.iterdir())
-            fail_file(folder / sub, "exist (a dataset folder holds images/ and masks/)", f"{found}")
-    images_by_stem = _listing(folder / "images")
-    masks_by_stem = _listing(folder / "masks")
-    lonely_images = sorted(set(images_by_stem) - set(masks_by_stem))
-    lonely_masks = sorted(set(masks_by_stem) - set(images_by_stem))
-    if lonely_images:
-        fail_files("image without mask", [images_by_stem[s].name for s in lonely_images], folder)
-    if lonely_masks:
-        fail_files("mask without image", [masks_by_stem[s].name for s in lonely_masks], folder)
-    if not images_by_stem:
-        fail_file(
-            folder,
-            f"hold at least one image/mask pair ({', '.join(IMAGE_SUFFIXES)})",
-            "none in images/ and masks/",
-        )
-
-    names = sorted(images_by_stem)
+    pairs = dataset_pairs(folder)
+    names = [name for name, _, _ in pairs]
     images: list[NDArray[np.float32]] = []
     masks: list[NDArray[np.int64]] = []
-    for name in names:
-        image_path, mask_path = images_by_stem[name], masks_by_stem[name]
+    for _, image_path, mask_path in pairs:
         raw = read_image(image_path)
         try:
             image = to_unit_range(raw)

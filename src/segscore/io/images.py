@@ -24,6 +24,7 @@ from segscore._validation import (
     check_option,
     fail,
     fail_file,
+    fail_files,
     show_values,
 )
 
@@ -35,6 +36,8 @@ __all__ = [
     "MASK_LAYOUTS",
     "OXFORD_PET_IGNORE",
     "MaskLayout",
+    "dataset_pairs",
+    "list_input_images",
     "read_image",
     "read_mask",
     "write_mask_png",
@@ -50,6 +53,120 @@ MASK_LAYOUTS: tuple[MaskLayout, ...] = ("binary", "multiclass", "oxford-pet")
 
 OXFORD_PET_IGNORE = 255
 """Mask value given to the "border" pixels of Oxford-IIIT Pet trimaps (left out of scoring)."""
+
+
+def _image_files(folder: Path) -> list[Path]:
+    """List the files of ``folder`` whose suffix is one of :data:`IMAGE_SUFFIXES`, sorted."""
+    return sorted(f for f in folder.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES and f.is_file())
+
+
+def _by_stem(folder: Path) -> dict[str, Path]:
+    """Image files of a folder by stem; hidden files and other suffixes are skipped."""
+    by_stem: dict[str, list[Path]] = {}
+    for entry in _image_files(folder):
+        if not entry.name.startswith("."):
+            by_stem.setdefault(entry.stem, []).append(entry)
+    repeated = [", ".join(p.name for p in paths) for paths in by_stem.values() if len(paths) > 1]
+    if repeated:
+        fail_files("files with the same stem", [f"({r})" for r in repeated], folder)
+    return {stem: paths[0] for stem, paths in by_stem.items()}
+
+
+def dataset_pairs(root: str | os.PathLike[str]) -> list[tuple[str, Path, Path]]:
+    """List the (name, image, mask) files of a dataset folder holding ``images/`` and ``masks/``.
+
+    Files are paired by stem; files whose suffix is not one of :data:`IMAGE_SUFFIXES` (in any
+    case), hidden files and folders are skipped. Nothing is read.
+
+    Returns
+    -------
+    list of (str, Path, Path)
+        Sorted by name.
+
+    Raises
+    ------
+    DatasetError
+        On a missing folder or subfolder, two files with the same stem, images without masks or
+        masks without images (all names listed), or no pair at all.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> (root / "images").mkdir(); (root / "masks").mkdir()
+    >>> for name in ("images/b.jpg", "images/a.PNG", "masks/a.png", "masks/b.png", "masks/.c.png"):
+    ...     _ = (root / name).write_bytes(b"")
+    >>> [(n, i.name, m.name) for n, i, m in dataset_pairs(root)]
+    [('a', 'a.PNG', 'a.png'), ('b', 'b.jpg', 'b.png')]
+    """
+    folder = Path(root)
+    if not folder.is_dir():
+        fail_file(folder, "be a dataset folder holding images/ and masks/", "no such folder")
+    for sub in ("images", "masks"):
+        if not (folder / sub).is_dir():
+            found = sorted(p.name + ("/" if p.is_dir() else "") for p in folder.iterdir())
+            fail_file(folder / sub, "exist (a dataset folder holds images/ and masks/)", f"{found}")
+    images_by_stem = _by_stem(folder / "images")
+    masks_by_stem = _by_stem(folder / "masks")
+    lonely_images = sorted(set(images_by_stem) - set(masks_by_stem))
+    lonely_masks = sorted(set(masks_by_stem) - set(images_by_stem))
+    if lonely_images:
+        fail_files("image without mask", [images_by_stem[s].name for s in lonely_images], folder)
+    if lonely_masks:
+        fail_files("mask without image", [masks_by_stem[s].name for s in lonely_masks], folder)
+    if not images_by_stem:
+        fail_file(
+            folder,
+            f"hold at least one image/mask pair ({', '.join(IMAGE_SUFFIXES)})",
+            "none in images/ and masks/",
+        )
+    return [(name, images_by_stem[name], masks_by_stem[name]) for name in sorted(images_by_stem)]
+
+
+def list_input_images(path: str | os.PathLike[str], *, name: str = "IMAGES") -> list[Path]:
+    """List the image files of a folder (sorted), or the one file given.
+
+    Parameters
+    ----------
+    path : path-like
+        An image file (returned as is) or a folder; its files whose suffix is one of
+        :data:`IMAGE_SUFFIXES` (in any case) are listed, subfolders are not searched.
+    name : str, default 'IMAGES'
+        How messages name the path (the command-line argument).
+
+    Raises
+    ------
+    DatasetError
+        If the path does not exist, or a folder holds no image file or two images with one stem.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> for file in ("b.png", "a.TIF", "notes.txt"):
+    ...     _ = (folder / file).write_bytes(b"")
+    >>> [f.name for f in list_input_images(folder)]
+    ['a.TIF', 'b.png']
+    """
+    from segscore.errors import DatasetError
+
+    path = Path(path)
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise DatasetError(f"`{name}` must be an existing image file or folder, got {str(path)!r}.")
+    files = _image_files(path)
+    if not files:
+        raise DatasetError(
+            f"folder {str(path)!r} must hold image files ({', '.join(IMAGE_SUFFIXES)}), got none."
+        )
+    stems = [f.stem for f in files]
+    dups = sorted({s for s in stems if stems.count(s) > 1})
+    if dups:
+        raise DatasetError(
+            f"folder {str(path)!r} must not hold two images with one stem, got {dups[:5]}."
+        )
+    return files
 
 
 def _require_pillow() -> None:

@@ -10,6 +10,7 @@ import contextlib
 import csv
 import io
 import json
+import math
 import os
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -18,12 +19,16 @@ from typing import IO, Any
 
 import numpy as np
 
-from segscore.errors import DatasetError
+from segscore._validation import fail
+from segscore.errors import DatasetError, InputError
 from segscore.metrics.conventions import jsonable
 
 __all__ = [
     "atomic_open",
     "atomic_write_bytes",
+    "check_writable_folder",
+    "read_json_object",
+    "read_per_case_csv",
     "read_training_trace",
     "remove_stale_temporaries",
     "to_jsonable",
@@ -166,3 +171,134 @@ def read_training_trace(run: str | os.PathLike[str]) -> list[dict[str, Any]]:
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise DatasetError(f"file {str(path)!r}: expected a list of epoch records.")
     return rows
+
+
+def read_json_object(
+    path: str | os.PathLike[str], *, what: str = "a JSON configuration", needed_by: str
+) -> dict[str, Any]:
+    """Read a JSON file that holds one object (a run's ``config.json``).
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+    what : str, default 'a JSON configuration'
+        What the file must be, for the message when it cannot be read or parsed.
+    needed_by : str
+        The option that needs the file, for the message when it is missing (``"--resume"``).
+
+    Raises
+    ------
+    InputError
+        If the file is missing, cannot be read or parsed, or holds another JSON value.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "config.json"
+    >>> _ = write_json(path, {"epochs": 3})
+    >>> read_json_object(path, needed_by="--resume")
+    {'epochs': 3}
+    >>> read_json_object("no-such-run/config.json", needed_by="--resume")
+    Traceback (most recent call last):
+    ...
+    segscore.errors.InputError: `--resume` needs 'no-such-run/config.json', which does not exist.
+    """
+    where = Path(path)
+    if not where.is_file():
+        raise InputError(f"`{needed_by}` needs {str(where)!r}, which does not exist.")
+    try:
+        values = json.loads(where.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:  # ValueError: bad JSON, or bytes that are not UTF-8
+        raise InputError(f"{str(where)!r} must be {what}, got {exc}.") from None
+    if not isinstance(values, dict):
+        raise InputError(f"{str(where)!r} must hold a JSON object, got {type(values).__name__}.")
+    return values
+
+
+def read_per_case_csv(folder: str | os.PathLike[str], column: str) -> dict[str, list[float]]:
+    """Read one metric column of an evaluation folder's ``per_case.csv``, case by case.
+
+    Values are read as :func:`write_csv` writes them: ``NaN``, ``Infinity`` and ``-Infinity``
+    are the non-finite floats and an empty cell is NaN. The rows of failed cases (status
+    ``failed``, or an error message) hold no values and are skipped.
+
+    Returns
+    -------
+    dict of str to list of float
+        The values of every case (one per class row), in file order.
+
+    Raises
+    ------
+    DatasetError
+        If the folder holds no ``per_case.csv``, the file has no such column, or a cell is not
+        a number.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> rows = [{"case": "a", "iou": 0.5, "status": "ok"}, {"case": "a", "iou": float("inf")},
+    ...         {"case": "b", "status": "failed", "error": "unreadable"}, {"case": "c"}]
+    >>> _ = write_csv(folder / "per_case.csv", rows, ["case", "iou", "status", "error"])
+    >>> read_per_case_csv(folder, "iou")
+    {'a': [0.5, inf], 'c': [nan]}
+    """
+    path = Path(folder) / "per_case.csv"
+    if not path.is_file():
+        raise DatasetError(f"evaluation folder {str(folder)!r}: expected per_case.csv, not found.")
+    values: dict[str, list[float]] = {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        if reader.fieldnames is None or column not in reader.fieldnames:
+            raise DatasetError(
+                f"file {str(path)!r}: expected a column {column!r}, got {reader.fieldnames}."
+            )
+        for line, row in enumerate(reader, start=2):
+            if row.get("error") or row.get("status") == "failed":
+                continue
+            text = row[column]
+            try:
+                value = float(text) if text else math.nan
+            except ValueError:
+                raise DatasetError(
+                    f"file {str(path)!r} line {line}: column {column!r} must hold a number, "
+                    f"got {text!r}."
+                ) from None
+            values.setdefault(row["case"], []).append(value)
+    return values
+
+
+def check_writable_folder(path: str | os.PathLike[str], *, option: str = "--out") -> Path:
+    """Check, before any work is done, that ``path`` is a folder or can be created as one.
+
+    Nothing is created here: a run that fails leaves no output folder behind.
+
+    Raises
+    ------
+    InputError
+        If ``path`` is a file, or its nearest existing ancestor is not a writable folder.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> check_writable_folder(folder / "new" / "out") == folder / "new" / "out"
+    True
+    >>> check_writable_folder("/dev/null", option="--out")
+    Traceback (most recent call last):
+    ...
+    segscore.errors.InputError: `--out` must be a folder, got '/dev/null' (a file).
+    """
+    where = Path(path)
+    if where.exists() and not where.is_dir():
+        fail(f"`{option}` must be a folder, got {str(where)!r} (a file).")
+    parent = where
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        fail(
+            f"`{option}` must be a folder that can be written, got {str(where)!r} "
+            f"({str(parent)!r} is not a writable folder)."
+        )
+    return where

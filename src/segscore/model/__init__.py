@@ -5,6 +5,7 @@ Importing this package imports torch; ``import segscore`` does not import it.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import torch
@@ -13,7 +14,7 @@ from torch import nn
 from segscore.errors import CheckpointError, InputError
 from segscore.model.unet import UNet, count_parameters
 
-__all__ = ["UNet", "activate", "build_model", "count_parameters", "model_spec"]
+__all__ = ["UNet", "activate", "build_model", "count_parameters", "load_weights", "model_spec"]
 
 
 def build_model(spec: dict[str, Any]) -> nn.Module:
@@ -95,3 +96,32 @@ def activate(model: nn.Module, logits: torch.Tensor) -> torch.Tensor:
     if int(model_spec(model)["out_channels"]) == 1:
         return torch.sigmoid(logits)
     return torch.softmax(logits, dim=1)
+
+
+def load_weights(model: nn.Module, state: dict[str, Any], *, path: str | os.PathLike[str]) -> None:
+    """Load a state dict into ``model``, or raise a :class:`CheckpointError` naming the mismatch.
+
+    ``path`` only names the checkpoint in the message; nothing is read here.
+    """
+    own = model.state_dict()
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    shapes = [
+        f"{k}: {tuple(state[k].shape)} in the file, {tuple(own[k].shape)} in the model"
+        for k in own
+        if k in state and isinstance(state[k], torch.Tensor) and state[k].shape != own[k].shape
+    ]
+    problems = []
+    if missing:
+        problems.append(f"{len(missing)} missing tensors (first {missing[0]!r})")
+    if unexpected:
+        problems.append(f"{len(unexpected)} unexpected tensors (first {unexpected[0]!r})")
+    if shapes:
+        problems.append(f"{len(shapes)} shape mismatches (first {shapes[0]})")
+    if problems:
+        raise CheckpointError(
+            f"checkpoint {str(path)!r} does not fit the model {type(model).__name__}: "
+            + "; ".join(problems)
+            + "."
+        )
+    model.load_state_dict(state)

@@ -7,7 +7,6 @@ consecutive images of the same size are batched.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,9 +18,9 @@ from numpy.typing import NDArray
 from torch import nn
 
 from segscore.errors import CheckpointError, InputError
-from segscore.model import activate
-from segscore.train.checkpoint import load_checkpoint, load_weights
-from segscore.train.run import CHECKPOINT_NAME
+from segscore.io.checkpoint import CHECKPOINT_NAME, find_checkpoint, load_checkpoint
+from segscore.io.results import read_json_object
+from segscore.model import activate, load_weights
 
 __all__ = ["CHECKPOINT_NAME", "LoadedRun", "load_run", "predict_probabilities"]
 
@@ -72,19 +71,7 @@ def load_run(run: str | os.PathLike[str]) -> LoadedRun:
     """
     from segscore.model import build_model
 
-    p = Path(run)
-    if p.is_dir():
-        ckpt_path = p / CHECKPOINT_NAME
-        if not ckpt_path.is_file():
-            raise InputError(
-                f"`run` {str(p)!r} must be a run folder with {CHECKPOINT_NAME}, got none."
-            )
-    elif p.is_file():
-        ckpt_path = p
-    else:
-        raise InputError(
-            f"`run` must be an existing run folder or checkpoint file, got {str(p)!r}."
-        )
+    ckpt_path, folder = find_checkpoint(run)
     ckpt = load_checkpoint(ckpt_path)
     spec = ckpt["model_spec"]
     if not isinstance(spec, dict):
@@ -100,10 +87,9 @@ def load_run(run: str | os.PathLike[str]) -> LoadedRun:
     model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     model.eval()
     config: dict[str, Any] = dict(ckpt.get("config") or {})
-    cfg_file = ckpt_path.parent / "config.json"
-    if p.is_dir() and cfg_file.is_file():
-        with contextlib.suppress(OSError, json.JSONDecodeError):
-            config = json.loads(cfg_file.read_text(encoding="utf-8"))
+    if folder:  # a missing or unreadable config.json: the copy inside the checkpoint
+        with contextlib.suppress(InputError):
+            config = read_json_object(ckpt_path.parent / "config.json", needed_by="run")
     return LoadedRun(model, ckpt, config, ckpt_path)
 
 

@@ -24,11 +24,11 @@ from torch import nn
 
 from segscore.data.dataset import SegmentationDataset
 from segscore.errors import CheckpointError
+from segscore.io.checkpoint import save_checkpoint
 from segscore.metrics import Counts
-from segscore.model import activate, model_spec
-from segscore.predict.evaluation import count_masks, evaluate_counts
-from segscore.predict.thresholds import to_mask
-from segscore.train.checkpoint import load_weights, save_checkpoint
+from segscore.metrics.mask_scores import count_masks, evaluate_counts
+from segscore.metrics.thresholds import to_mask
+from segscore.model import activate, load_weights, model_spec
 from segscore.train.config import TrainConfig
 from segscore.train.seeding import deterministic, make_generator
 
@@ -46,7 +46,7 @@ class EpochRecord:
 
     Training values come from the predictions made during the epoch (before each update), with the
     network in training mode; validation values from the network at the end of the epoch. IoU and
-    Dice are means of per-image values (:func:`~segscore.predict.evaluation.evaluate_counts`).
+    Dice are means of per-image values (:func:`~segscore.metrics.mask_scores.evaluate_counts`).
     Without validation data the ``val_*`` fields are NaN.
     """
 

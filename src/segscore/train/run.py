@@ -13,13 +13,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from segscore.data.dataset import SegmentationDataset
-from segscore.errors import DatasetError, InputError
+from segscore.errors import DatasetError
+from segscore.io.checkpoint import CHECKPOINT_NAME
 from segscore.train.config import TrainConfig
 
 __all__ = [
@@ -29,8 +29,6 @@ __all__ = [
     "load_training_data",
     "write_run_files",
 ]
-
-CHECKPOINT_NAME = "checkpoint.pt"
 
 TRACE_COLUMNS = (
     "epoch",
@@ -69,15 +67,9 @@ def load_config(run_dir: str | os.PathLike[str]) -> TrainConfig:
     InputError
         If the file is missing or not a valid configuration.
     """
-    path = Path(run_dir) / "config.json"
-    if not path.is_file():
-        raise InputError(f"`--resume` needs {str(path)!r}, which does not exist.")
-    try:
-        values = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(f"{str(path)!r} must be a JSON configuration, got {exc}.") from None
-    if not isinstance(values, dict):
-        raise InputError(f"{str(path)!r} must hold a JSON object, got {type(values).__name__}.")
+    from segscore.io.results import read_json_object
+
+    values = read_json_object(Path(run_dir) / "config.json", needed_by="--resume")
     return TrainConfig.from_dict(values)
 
 
