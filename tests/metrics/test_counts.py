@@ -334,3 +334,16 @@ def test_counts_match_monai_get_confusion_matrix(case):
 @pytest.mark.parametrize("case", CASES, ids=ids(CASES))
 def test_counts_match_smp_get_stats(case):
     np.testing.assert_array_equal(_stacked(segscore_counts(case)), _reference_confusion_smp(case))
+
+
+def test_cached_options_never_accept_a_value_of_another_type():
+    # Options built from keywords are cached; 1 == True and 2.0 == 2 must not share an entry.
+    from segscore.metrics.options import resolve_options
+
+    assert resolve_options(None, multilabel=True).multilabel is True
+    assert resolve_options(None, num_classes=2).num_classes == 2
+    with pytest.raises(InputError, match=r"`multilabel` must be True or False, got 1"):
+        resolve_options(None, multilabel=1)
+    with pytest.raises(InputError, match=r"`num_classes` must be an integer >= 1, got 2.0"):
+        resolve_options(None, num_classes=2.0)
+    assert resolve_options(None, num_classes=2) is resolve_options(None, num_classes=2)

@@ -195,6 +195,8 @@ class EmptyPolicy:
         ...
         segscore.errors.InputError: `target_empty` must be NaN or a finite number for the ratio metric 'iou' (inf and 'diagonal' are distances), got inf.
         """
+        if self.both_empty is None and self.target_empty is None and self.prediction_empty is None:
+            return self  # the common case, checked on every call of every overlap metric
         which = "a ratio metric" if metric is None else f"the ratio metric {metric!r}"
         for name in _OVERRIDES:
             value = getattr(self, name)
@@ -231,6 +233,8 @@ def as_empty_policy(empty: float | EmptyPolicy, metric: str | None = None) -> Em
     """
     if isinstance(empty, EmptyPolicy):
         return empty.check_ratio(metric)
+    if type(empty) is float and math.isnan(empty):
+        return DEFAULT_EMPTY  # the default value of every `empty=` argument
     return EmptyPolicy(zero_division=_zero_division("empty", empty))
 
 

@@ -23,6 +23,7 @@ The rules, written once:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -216,7 +217,11 @@ class CountingOptions:
         if unknown:
             fail(f"`options` must use the fields {', '.join(_FIELDS)}, got {unknown!r}.")
         full = {f: values.get(f, getattr(DEFAULT_OPTIONS, f)) for f in _FIELDS}
-        return cls(**_check(full, names or {}))
+        checked = _check(full, names or {})
+        made = object.__new__(cls)  # the values are checked: no second check in __post_init__
+        for key, value in checked.items():
+            object.__setattr__(made, key, value)
+        return made
 
     @property
     def mode(self) -> Mode:
@@ -292,7 +297,7 @@ def resolve_options(options: CountingOptions | None, **keywords: Any) -> Countin
     segscore.errors.InputError: `num_classes` must not be given with `options` (set it in the options), got num_classes=5 with options.num_classes=4.
     """
     if options is None:
-        return CountingOptions.checked(**keywords)
+        return _from_keywords(tuple(sorted(keywords.items())))
     if not isinstance(options, CountingOptions):
         fail(f"`options` must be CountingOptions, got {type(options).__name__}.")
     for key, value in keywords.items():
@@ -308,3 +313,24 @@ def resolve_options(options: CountingOptions | None, **keywords: Any) -> Countin
                 f"{key}={value!r} with options.{key}={getattr(options, key)!r}."
             )
     return options
+
+
+@functools.lru_cache(maxsize=256)
+def _cached(items: tuple[tuple[str, type, Any], ...]) -> CountingOptions:
+    return CountingOptions.checked(**{key: value for key, _, value in items})
+
+
+def _from_keywords(items: tuple[tuple[str, Any], ...]) -> CountingOptions:
+    """Options from keyword arguments, cached (they are immutable): a call costs a dict lookup.
+
+    Values that cannot be a cache key (unhashable) or whose checks fail are built uncached, so
+    the error is raised every time.
+    """
+    try:
+        hash(items)
+    except TypeError:
+        return CountingOptions.checked(**dict(items))
+    if any(type(v) is float and v != v for _, v in items):  # NaN keys never hit: build directly
+        return CountingOptions.checked(**dict(items))
+    # The type is part of the key: 1 == True and 2.0 == 2 must not share an entry (both invalid).
+    return _cached(tuple((key, type(value), value) for key, value in items))
