@@ -267,6 +267,11 @@ def summarize(
             **describe_values(_per_case(s)),
             "pooled": None,
             "per_class": {str(k): float(v) for k, v in zip(s.class_ids, s.per_class, strict=True)},
+            "class_names": (
+                None
+                if conv.class_names is None
+                else {str(k): n for k, n in zip(s.class_ids, conv.class_names, strict=True)}
+            ),
             "class_mean": (
                 float(np.nanmean(s.per_class)) if np.any(~np.isnan(s.per_class)) else math.nan
             ),
