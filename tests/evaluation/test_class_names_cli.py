@@ -88,7 +88,9 @@ def test_voc_colour_masks_with_names_everywhere(voc_folders, tmp_path: Path, cap
     assert iou["value"] == pytest.approx(segscore.score(counts, "iou").value, rel=1e-15)
     options = summary["conventions"]["options"]
     assert (options["num_classes"], options["ignore_index"]) == (21, 255)
-    assert ">aeroplane<" in (out / "report.html").read_text(encoding="utf-8")
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert ">aeroplane<" in html
+    assert html.count('<figure class="case">') == 3  # colour masks get overlays too
 
 
 def test_unknown_colour_is_one_line_exit_2_nothing_lost(

@@ -5,8 +5,9 @@ One schema for every metric family (``summary.json``, schema version :data:`SCHE
 - ``metrics[name]``: ``kind``, ``higher_is_better``, ``unit``, the aggregated ``value`` and its
   ``aggregation``, statistics of the per-case values (``mean``, ``median``, ``std``, ``min``,
   ``max``), ``n_cases``, ``n_valid``, ``n_nan``, ``n_inf``, ``n_excluded``, ``per_class`` (class id
-  -> value), ``pooled`` (overlap metrics: the dataset-pooled value), ``ci95``, ``empty_cases``
-  and the metric's ``conventions`` record.
+  -> value), ``class_names`` (class id -> name, the same keys; null without names), ``pooled``
+  (overlap metrics: the dataset-pooled value), ``ci95``, ``empty_cases`` and the metric's
+  ``conventions`` record.
 - ``inputs``: what was scored (``n_cases`` scored, ``n_failed``, a content ``hash``...);
   ``failed``: the cases that could not be scored, each with its error; ``unmatched``.
 
