@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from segscore._validation import fail
@@ -37,9 +36,7 @@ def parse_class_names(
     if text in LABEL_SETS:
         return None, text
     path = Path(text)
-    if path.suffix.lower() in CLASS_NAME_SUFFIXES or (os.sep in text and path.exists()):
-        return read_class_names(path), None
-    if path.is_file():
+    if path.suffix.lower() in CLASS_NAME_SUFFIXES or path.is_file():
         return read_class_names(path), None
     names = tuple(n.strip() for n in text.split(","))
     if not all(names):
