@@ -41,6 +41,20 @@ def add_scoring_flags(p: argparse.ArgumentParser, *, default_metrics: str) -> No
         "binary masks always score their foreground",
     )
     p.add_argument("--multilabel", action="store_true", help="stacks hold one mask per class")
+    p.add_argument(
+        "--class-names",
+        default=None,
+        metavar="NAMES|FILE|SET",
+        help="class names: road,sidewalk,... or a .json/.yaml/.txt file, or a label set "
+        "(voc, cityscapes, ade20k: also sets --num-classes and --ignore-index 255)",
+    )
+    p.add_argument(
+        "--palette",
+        default=None,
+        metavar="voc|cityscapes|FILE",
+        help="read RGB masks as class colours (FILE: .json or .csv of id -> r,g,b); "
+        "an unknown colour is an error",
+    )
     p.add_argument("--spatial-dims", type=int, default=None, choices=(2, 3), help="2 or 3")
     p.add_argument("--threshold", type=float, default=0.5, help="for probability maps (0.5)")
     p.add_argument(
@@ -85,6 +99,7 @@ FLAGS = {
     "spatial_dims": "--spatial-dims",
     "include_background": "--include-background",
     "class_names": "--class-names",
+    "palette": "--palette",
     "metrics": "--metrics",
     "aggregation": "--aggregation",
     "empty": "--empty",
@@ -100,18 +115,23 @@ FLAGS = {
 
 def settings_from_args(args: argparse.Namespace) -> Any:
     """Build the evaluation settings from the flags (every option conflict is found here)."""
-    from segscore.evaluation.settings import make_settings
+    from segscore.cli._classes import parse_class_names
+    from segscore.evaluation.settings import label_set_options, make_settings
     from segscore.metrics.options import CountingOptions
 
-    options = CountingOptions.checked(
-        FLAGS,
-        num_classes=args.num_classes,
-        threshold=args.threshold,
-        ignore_index=args.ignore_index,
-        multilabel=args.multilabel,
-        spatial_dims=args.spatial_dims,
-        include_background=args.include_background,
-    )
+    values = {
+        "num_classes": args.num_classes,
+        "threshold": args.threshold,
+        "ignore_index": args.ignore_index,
+        "multilabel": args.multilabel,
+        "spatial_dims": args.spatial_dims,
+        "include_background": args.include_background,
+    }
+    names, label_set = parse_class_names(getattr(args, "class_names", None))
+    if label_set is not None:
+        options = label_set_options(label_set, names=FLAGS, **values)
+    else:
+        options = CountingOptions.checked(FLAGS, class_names=names, **values)
     return make_settings(
         options=options,
         metrics=args.metrics,
@@ -123,5 +143,6 @@ def settings_from_args(args: argparse.Namespace) -> Any:
         seed=args.seed,
         max_pixels=args.max_pixels,
         check_geometry=not args.allow_geometry_mismatch,
+        palette=getattr(args, "palette", None),
         names=FLAGS,
     )

@@ -111,6 +111,7 @@ def runner_options(settings: EvaluationSettings) -> EvaluateOptions:
         distance_background=opts.background,
         check_geometry=settings.check_geometry,
         distance_empty=settings.empty,
+        palette=settings.palette,
     )
 
 

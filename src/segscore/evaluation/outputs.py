@@ -64,6 +64,7 @@ def write_outputs(
             run=None if run is None else Path(run),
             title=title or f"segscore report: {inputs.get('pred')} vs {inputs.get('gt')}",
             case_values=case_values,
+            palette=result.settings.palette,
         ):
             written.append(folder / "report.html")
     discard_journal(folder)  # last: the run finished

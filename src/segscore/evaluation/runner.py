@@ -25,6 +25,7 @@ from segscore.io.arrays import (
     geometry_mismatch,
 )
 from segscore.io.pairs import Case, read_case
+from segscore.io.palette import Palette
 from segscore.metrics.counting import confusion
 from segscore.metrics.counts import CountingSpec, Counts
 from segscore.metrics.empty import EmptyPolicy
@@ -61,6 +62,7 @@ class EvaluateOptions:
     distance_background: bool = False
     check_geometry: bool = True
     distance_empty: EmptyPolicy | None = None
+    palette: Palette | None = None
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,7 @@ def _sweep_counts(prob: np.ndarray[Any, Any], target: np.ndarray[Any, Any]) -> I
 
 def score_case(case: Case, options: EvaluateOptions) -> CaseResult:
     """Read and count one case; raise DatasetError naming the files on bad input."""
-    pred, target, digest = read_case(case, max_pixels=options.max_pixels)
+    pred, target, digest = read_case(case, max_pixels=options.max_pixels, palette=options.palette)
     p, t = pred.array, target.array
     if case.index is not None:
         p, t = p[case.index], t[case.index]
@@ -462,7 +464,7 @@ def evaluate_stack(case: Case, options: EvaluateOptions) -> Evaluation | None:
     stacked = {case.pred.suffix.lower(), case.target.suffix.lower()} <= {".npy", ".npz"}
     if not case.stacked or case.index is not None or not stacked:
         return None
-    pred, target, digest = read_case(case, max_pixels=options.max_pixels)
+    pred, target, digest = read_case(case, max_pixels=options.max_pixels, palette=options.palette)
     p, t = pred.array, target.array
     if p.shape != t.shape:
         raise DatasetError(

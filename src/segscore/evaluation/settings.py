@@ -2,7 +2,7 @@
 
 :class:`EvaluationSettings` gathers the counting options (:class:`~segscore.CountingOptions`),
 the metrics (parsed by the one registry), the aggregation rule, the empty-mask policy, the preset,
-the spacing and the bootstrap. :func:`make_settings` builds and checks it once, so that an option
+the spacing, the bootstrap and the palette of colour masks. :func:`make_settings` builds and checks it once, so that an option
 conflict is found before the first file is opened; its ``names`` argument words errors with the
 command line's flags (``--num-classes``) instead of the API's arguments (``num_classes``).
 
@@ -10,25 +10,42 @@ Per metric, :meth:`EvaluationSettings.empty_for` and :meth:`EvaluationSettings.a
 say which policy and rule apply: an explicit choice first, then the preset's rule for that metric,
 then segscore's default. Metrics that do not pool over images (boundary metrics) take the
 per-image rule closest to a pooled one (``images_then_classes``), and their conventions say so.
+
+:func:`label_set_options` builds the counting options of a built-in label set
+(:mod:`segscore.data.label_sets`: ``voc``, ``cityscapes``, ``ade20k``): its class names, its
+number of classes and its ignore label, unless given; a given value that contradicts the set is an
+error naming both.
 """
 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from segscore._types import Aggregation
 from segscore._validation import check_int, check_option, fail
+from segscore.data.label_sets import get_label_set
 from segscore.io.arrays import MAX_PIXELS_DEFAULT
+from segscore.io.palette import Palette, read_palette
 from segscore.metrics.empty import EmptyPolicy, as_empty_policy
 from segscore.metrics.options import CountingOptions
 from segscore.metrics.presets import Preset, get_preset
 from segscore.metrics.reduce import AGGREGATIONS, CELL_AGGREGATIONS, DEFAULT_AGGREGATION
 from segscore.metrics.registry import MetricSpec, parse_metrics
 
-__all__ = ["DEFAULT_AGGREGATION", "EvaluationSettings", "make_settings"]
+__all__ = [
+    "DEFAULT_AGGREGATION",
+    "PALETTES",
+    "EvaluationSettings",
+    "label_set_options",
+    "make_settings",
+]
+
+PALETTES = ("voc", "cityscapes")
+"""Built-in palettes of colour masks (the label sets whose colours are one per class)."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +72,8 @@ class EvaluationSettings:
         Largest image decoded (a guard against decompression bombs).
     check_geometry : bool
         Refuse pairs whose files declare different spacing, orientation or origin.
+    palette : Palette or None
+        Colours of RGB masks and their class ids (None: colour images are refused).
     """
 
     options: CountingOptions = field(default_factory=CountingOptions)
@@ -67,6 +86,7 @@ class EvaluationSettings:
     seed: int = 0
     max_pixels: int = MAX_PIXELS_DEFAULT
     check_geometry: bool = True
+    palette: Palette | None = None
 
     @property
     def overlap_metrics(self) -> tuple[MetricSpec, ...]:
@@ -109,6 +129,7 @@ class EvaluationSettings:
             "bootstrap": self.bootstrap,
             "seed": self.seed,
             "check_geometry": self.check_geometry,
+            "palette": None if self.palette is None else self.palette.name,
         }
 
 
@@ -134,6 +155,89 @@ def _spacing(value: object, name: str) -> tuple[float, ...] | None:
     return numbers
 
 
+def label_set_options(
+    label_set: str,
+    *,
+    names: Mapping[str, str] | None = None,
+    **values: Any,
+) -> CountingOptions:
+    """Return the counting options of a built-in label set (class names, classes, ignore label).
+
+    Parameters
+    ----------
+    label_set : str
+        One of :data:`segscore.data.label_sets.LABEL_SETS`.
+    names : mapping of str to str, optional
+        How to name the arguments in error messages (the CLI passes its flags).
+    **values
+        Other fields of :class:`~segscore.CountingOptions`. ``num_classes`` and ``ignore_index``
+        default to the set's; ``ignore_index`` may be set to another label outside the classes.
+
+    Raises
+    ------
+    InputError
+        On an unknown set, ``class_names`` given too, a ``num_classes`` other than the set's,
+        or ``multilabel``: the message names both arguments.
+
+    Examples
+    --------
+    >>> opts = label_set_options("voc")
+    >>> opts.num_classes, opts.ignore_index, opts.class_names[15]
+    (21, 255, 'person')
+    >>> label_set_options("voc", num_classes=5)
+    Traceback (most recent call last):
+    ...
+    segscore.errors.InputError: `num_classes` must be 21 with `class_names='voc'` (the label set's classes), got 5.
+    """
+    names = dict(names or {})
+
+    def name(key: str) -> str:
+        return names.get(key, key)
+
+    flag = name("class_names")
+    given = f"`{flag} {label_set}`" if flag.startswith("-") else f"`{flag}={label_set!r}`"
+    chosen = get_label_set(label_set, argument=flag)
+    if values.get("class_names") is not None:
+        fail(f"`{flag}` must be one label set or a list of names, got both.")
+    c = values.get("num_classes")
+    if c is not None and c != chosen.num_classes:
+        fail(
+            f"`{name('num_classes')}` must be {chosen.num_classes} with {given} (the label set's "
+            f"classes), got {c!r}."
+        )
+    if values.get("multilabel"):
+        fail(f"`{name('multilabel')}` must not be set with {given} (label maps), got True.")
+    full = dict(values)
+    full["num_classes"] = chosen.num_classes
+    full["class_names"] = chosen.class_names
+    if full.get("ignore_index") is None:
+        full["ignore_index"] = chosen.ignore_index
+    return CountingOptions.checked(names, **full)
+
+
+def _palette(value: object, name: str) -> Palette | None:
+    """Return the palette of a built-in name (:data:`PALETTES`), a file path, or a Palette."""
+    if value is None or isinstance(value, Palette):
+        return value
+    if isinstance(value, str) and value in PALETTES:
+        chosen = get_label_set(value)
+        return Palette(
+            value,
+            colours=chosen.colours + chosen.ignore_colours,
+            ids=tuple(range(chosen.num_classes))
+            + (chosen.ignore_index,) * len(chosen.ignore_colours),
+        )
+    if isinstance(value, (str, os.PathLike)):
+        path = os.fspath(value)
+        if not os.path.splitext(path)[1] and not os.path.exists(path):
+            fail(
+                f"`{name}` must be one of {', '.join(map(repr, PALETTES))} or a .json/.csv "
+                f"file, got {path!r}."
+            )
+        return read_palette(path)
+    fail(f"`{name}` must be a palette name, a file or a Palette, got {type(value).__name__}.")
+
+
 def make_settings(
     *,
     options: CountingOptions | None = None,
@@ -146,6 +250,7 @@ def make_settings(
     seed: int = 0,
     max_pixels: int | None = None,
     check_geometry: bool = True,
+    palette: str | os.PathLike[str] | Palette | None = None,
     names: Mapping[str, str] | None = None,
 ) -> EvaluationSettings:
     """Build and check the settings of an evaluation (every conflict is found here).
@@ -171,6 +276,10 @@ def make_settings(
         Largest image decoded.
     check_geometry : bool, default True
         Refuse pairs whose files declare different geometries.
+    palette : str, path-like or Palette, optional
+        Read RGB masks as colours of classes: ``'voc'``, ``'cityscapes'`` (:data:`PALETTES`),
+        a JSON/CSV file (:func:`~segscore.io.palette.read_palette`) or a
+        :class:`~segscore.io.palette.Palette`.
     names : mapping of str to str, optional
         How to name the arguments in error messages (the CLI passes its flags).
 
@@ -226,4 +335,5 @@ def make_settings(
             else check_int(name("max_pixels"), max_pixels, low=1)
         ),
         check_geometry=bool(check_geometry),
+        palette=_palette(palette, name("palette")),
     )

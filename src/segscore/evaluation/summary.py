@@ -5,8 +5,9 @@ One schema for every metric family (``summary.json``, schema version :data:`SCHE
 - ``metrics[name]``: ``kind``, ``higher_is_better``, ``unit``, the aggregated ``value`` and its
   ``aggregation``, statistics of the per-case values (``mean``, ``median``, ``std``, ``min``,
   ``max``), ``n_cases``, ``n_valid``, ``n_nan``, ``n_inf``, ``n_excluded``, ``per_class`` (class id
-  -> value), ``pooled`` (overlap metrics: the dataset-pooled value), ``ci95``, ``empty_cases``
-  and the metric's ``conventions`` record.
+  -> value), ``class_names`` (class id -> name, the same keys; null without names), ``pooled``
+  (overlap metrics: the dataset-pooled value), ``ci95``, ``empty_cases`` and the metric's
+  ``conventions`` record.
 - ``inputs``: what was scored (``n_cases`` scored, ``n_failed``, a content ``hash``...);
   ``failed``: the cases that could not be scored, each with its error; ``unmatched``.
 
@@ -267,6 +268,11 @@ def summarize(
             **describe_values(_per_case(s)),
             "pooled": None,
             "per_class": {str(k): float(v) for k, v in zip(s.class_ids, s.per_class, strict=True)},
+            "class_names": (
+                None
+                if conv.class_names is None
+                else {str(k): n for k, n in zip(s.class_ids, conv.class_names, strict=True)}
+            ),
             "class_mean": (
                 float(np.nanmean(s.per_class)) if np.any(~np.isnan(s.per_class)) else math.nan
             ),

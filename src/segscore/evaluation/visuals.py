@@ -14,6 +14,7 @@ from segscore.evaluation.runner import Evaluation
 from segscore.io.arrays import read_array
 from segscore.io.images import read_image
 from segscore.io.pairs import Case
+from segscore.io.palette import Palette
 from segscore.io.results import read_training_trace
 from segscore.metrics.options import CountingOptions
 
@@ -68,6 +69,7 @@ def _visuals(
     scores: dict[str, float],
     cases: dict[str, Case],
     options: CountingOptions,
+    palette: Palette | None = None,
 ) -> list[Any]:
     from segscore.report.html import CaseVisual
 
@@ -77,8 +79,8 @@ def _visuals(
         if case is None:
             continue
         try:
-            pred = read_array(case.pred).array
-            target = read_array(case.target).array
+            pred = read_array(case.pred, palette=palette).array
+            target = read_array(case.target, palette=palette).array
         except DatasetError:
             continue
         if pred.ndim != 2 or pred.shape != target.shape:
@@ -117,6 +119,7 @@ def write_html_report(
     run: Path | None = None,
     title: str = "segscore report",
     case_values: dict[str, Any] | None = None,
+    palette: Palette | None = None,
 ) -> bool:
     """Render and write ``report.html``; return False when the report renderer is unavailable."""
     try:
@@ -132,8 +135,8 @@ def write_html_report(
     html = render_report(
         summary,
         rows,
-        worst=_visuals(worst_names, scores, by_name, options),
-        best=_visuals(best_names, scores, by_name, options),
+        worst=_visuals(worst_names, scores, by_name, options, palette),
+        best=_visuals(best_names, scores, by_name, options, palette),
         threshold_curve=summary.get("threshold_sweep"),
         training_trace=None if run is None else read_training_trace(run),
         title=title,

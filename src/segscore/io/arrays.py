@@ -32,6 +32,7 @@ from typing import IO, Any
 import numpy as np
 
 from segscore.errors import DatasetError
+from segscore.io.palette import Palette
 
 __all__ = [
     "MASK_SUFFIXES",
@@ -54,6 +55,8 @@ For ``.npy``, ``.npz`` and NIfTI files the limit applies to the number of array 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PILLOW_MODES = ("1", "L", "P", "I", "F", "I;16", "I;16L", "I;16B", "I;16N")
 """Single-channel Pillow modes read as masks; every other mode has colour or alpha channels."""
+_COLOUR_MODES = ("RGB", "RGBA")
+"""Pillow modes decoded through a palette (colour masks), when one is given."""
 _NPY_KINDS = "biuf"
 """dtype kinds accepted from .npy/.npz/NIfTI: bool, signed and unsigned integers, floats."""
 
@@ -156,7 +159,7 @@ def _decode_png_fast(
 
 
 def _decode_pillow(
-    path: str | os.PathLike[str], data: bytes, max_pixels: int
+    path: str | os.PathLike[str], data: bytes, max_pixels: int, palette: Palette | None = None
 ) -> np.ndarray[Any, Any]:
     try:
         from PIL import Image, UnidentifiedImageError
@@ -184,11 +187,15 @@ def _decode_pillow(
                             "would be read); save volumes as NIfTI or .npy",
                         )
                     mode = img.mode
-                    if mode not in _PILLOW_MODES:
+                    colour = palette is not None and mode in _COLOUR_MODES
+                    if mode not in _PILLOW_MODES and not colour:
+                        hint = (
+                            "" if mode not in _COLOUR_MODES else " (colour masks: pass a palette)"
+                        )
                         raise _bad(
                             path,
                             f"expected a single-channel mask (grayscale, label or palette), "
-                            f"got a {mode} image",
+                            f"got a {mode} image{hint}",
                         )
                     # A palette image gives its stored indices (the labels), not colours.
                     img.load()
@@ -203,6 +210,9 @@ def _decode_pillow(
         raise _bad(path, "cannot be decoded as an image (out of memory)") from exc
     except Exception as exc:  # Pillow raises many types on hostile files
         raise _bad(path, f"cannot be decoded as an image ({_describe(exc)})") from exc
+    if colour:
+        assert palette is not None
+        return palette.decode(array, path)
     if array.ndim != 2:
         raise _bad(path, f"expected a single-channel mask, got pixels of shape {array.shape}")
     if mode == "1":
@@ -380,18 +390,26 @@ def _decode_nifti(
 
 
 def decode_array(
-    path: str | os.PathLike[str], data: bytes, *, max_pixels: int = MAX_PIXELS_DEFAULT
+    path: str | os.PathLike[str],
+    data: bytes,
+    *,
+    max_pixels: int = MAX_PIXELS_DEFAULT,
+    palette: Palette | None = None,
 ) -> LoadedArray:
     """Decode the bytes ``data`` of the file ``path`` (the suffix picks the format).
 
-    The file is not opened again: ``data`` is all that is decoded.
+    The file is not opened again: ``data`` is all that is decoded. With a ``palette``, RGB(A)
+    images are colour masks: each colour becomes its class id
+    (:meth:`~segscore.io.palette.Palette.decode`); single-channel images (grayscale, label and
+    palette PNGs) and arrays are read as without one.
 
     Raises
     ------
     DatasetError
         On an unknown suffix, an empty, truncated, corrupt or oversized file (more than
         ``max_pixels`` pixels or array elements declared), a multi-channel image, or an array
-        that is not bool, integer or float (object, string, structured dtypes are refused).
+        that is not bool, integer or float (object, string, structured dtypes are refused), or a
+        colour that is not in ``palette``.
 
     Examples
     --------
@@ -420,11 +438,14 @@ def decode_array(
         fast = _decode_png_fast(path, data, max_pixels)
         if fast is not None:
             return LoadedArray(fast)
-    return LoadedArray(_decode_pillow(path, data, max_pixels))
+    return LoadedArray(_decode_pillow(path, data, max_pixels, palette))
 
 
 def read_array(
-    path: str | os.PathLike[str], *, max_pixels: int = MAX_PIXELS_DEFAULT
+    path: str | os.PathLike[str],
+    *,
+    max_pixels: int = MAX_PIXELS_DEFAULT,
+    palette: Palette | None = None,
 ) -> LoadedArray:
     """Read a mask, label map or probability map file as stored.
 
@@ -434,6 +455,8 @@ def read_array(
         A ``.png``, ``.tif``/``.tiff``, ``.bmp``, ``.npy``, ``.npz`` or ``.nii``/``.nii.gz`` file.
     max_pixels : int, optional
         Images declaring more pixels are refused (decompression-bomb guard).
+    palette : Palette, optional
+        Decode RGB(A) colour masks to class ids (see :func:`decode_array`).
 
     Returns
     -------
@@ -459,7 +482,7 @@ def read_array(
         raise _bad(path, "not found") from exc
     except OSError as exc:
         raise _bad(path, f"cannot be read ({exc.strerror or exc})") from exc
-    return decode_array(path, data, max_pixels=max_pixels)
+    return decode_array(path, data, max_pixels=max_pixels, palette=palette)
 
 
 def describe_geometry(loaded: LoadedArray) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from segscore.errors import DatasetError
 from segscore.io.arrays import MASK_SUFFIXES, LoadedArray, decode_array, split_suffix
+from segscore.io.palette import Palette
 
 __all__ = ["Case", "CaseSet", "case_digest", "list_mask_files", "match_cases", "read_case"]
 
@@ -54,11 +55,14 @@ class CaseSet:
     unmatched_target: list[str] = field(default_factory=list)
 
 
-def read_case(case: Case, *, max_pixels: int) -> tuple[LoadedArray, LoadedArray, str]:
+def read_case(
+    case: Case, *, max_pixels: int, palette: Palette | None = None
+) -> tuple[LoadedArray, LoadedArray, str]:
     """Read and decode the two files of a case; return them and the digest of their bytes.
 
     Each file is read once: its bytes are hashed and decoded (see
-    :func:`~segscore.io.arrays.decode_array`). The digest is the one :func:`case_digest` gives.
+    :func:`~segscore.io.arrays.decode_array`; ``palette`` decodes RGB colour masks). The digest
+    is the one :func:`case_digest` gives.
 
     Raises
     ------
@@ -88,7 +92,7 @@ def read_case(case: Case, *, max_pixels: int) -> tuple[LoadedArray, LoadedArray,
                 f"file {str(path)!r}: cannot be read ({exc.strerror or exc})"
             ) from exc
         digest.update(hashlib.sha256(data).digest())
-        loaded.append(decode_array(path, data, max_pixels=max_pixels))
+        loaded.append(decode_array(path, data, max_pixels=max_pixels, palette=palette))
     return loaded[0], loaded[1], digest.hexdigest()
 
 

@@ -73,6 +73,33 @@ def _stat(x: Any) -> str:
     return f"{value:.4f}"
 
 
+MAX_CLASS_ROWS = 30
+"""Per-class lines printed at most (summary.json and per_case.csv hold every class)."""
+
+
+def _per_class_table(summary: dict[str, Any]) -> str | None:
+    """Return one line per class (id, name, each metric's class value) when classes are named."""
+    metrics = {
+        m: s for m, s in summary["metrics"].items() if s.get("class_names") and s.get("per_class")
+    }
+    if not metrics:
+        return None
+    names: dict[str, str] = {}
+    for s in metrics.values():
+        for k, n in s["class_names"].items():
+            names.setdefault(k, n)
+    ids = sorted(names, key=int)
+    rows = [
+        [k, names[k], *(_stat(s["per_class"].get(k)) for s in metrics.values())]
+        for k in ids[:MAX_CLASS_ROWS]
+    ]
+    more = len(ids) - MAX_CLASS_ROWS
+    title = "per class" + (
+        f" (first {MAX_CLASS_ROWS}; {more} more in summary.json)" if more > 0 else ""
+    )
+    return render_table(["class", "name", *metrics], rows, title=title, width=140)
+
+
 def render_evaluation(summary: dict[str, Any], *, title: str | None = None) -> str:
     """Return the summary of an evaluation as a table, its conventions and its problems.
 
@@ -121,6 +148,9 @@ def render_evaluation(summary: dict[str, Any], *, title: str | None = None) -> s
         f"inputs={str(inputs.get('hash', ''))[:19]}"
     )
     lines = [table, line]
+    per_class = _per_class_table(summary)
+    if per_class:
+        lines.append(per_class)
     sweep = summary.get("threshold_sweep")
     if sweep:
         lines.append(

@@ -316,7 +316,8 @@ def _per_class(summary: Mapping[str, object], metrics: Sequence[str]) -> str:
         per_class = _map(_map(stats.get(metric)).get("per_class"))
         if len(per_class) < 2:
             continue
-        labels = [str(k) for k in per_class]
+        names = _map(_map(stats.get(metric)).get("class_names"))
+        labels = [str(names.get(k, k)) for k in per_class]
         values = [_num(v) for v in per_class.values()]
         bounded = all(not math.isfinite(v) or 0 <= v <= 1 for v in values)
         name = _metric_name(metric)
