@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import ndimage
 
 from segscore._validation import check_int
 from segscore.data.dataset import SegmentationDataset
@@ -64,6 +63,8 @@ def _blob(
 def _one_image(
     rng: np.random.Generator, size: int
 ) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
+    from scipy import ndimage  # on use: importing segscore.data must stay light (label sets)
+
     scale = size / 128.0
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
 
