@@ -35,7 +35,10 @@ def test_train_synthetic_writes_run(tmp_path, capsys, tiny):
     assert (run / "trace.csv").read_text().startswith("epoch,train_loss,train_accuracy")
     state = torch.load(run / "checkpoint.pt", weights_only=True)
     assert state["epoch"] == 1
-    assert json.loads((run / "config.json").read_text())["threads"] == 1
+    config = json.loads((run / "config.json").read_text())
+    assert config["threads"] == 1
+    assert config["arch"] == "unet"
+    assert "encoder" not in config  # issue #14: write only what the run used
     assert trace["threads"] == 1
 
 

@@ -185,8 +185,23 @@ class TrainConfig:
         return cls(data=data, **(DATA_DEFAULTS.get(data, {}) | options))
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the configuration as a JSON-friendly dict."""
-        return dataclasses.asdict(self)
+        """Return the configuration as a JSON-friendly dict: only what the run uses.
+
+        The ``encoder`` of ``smp:`` architectures is left out for the built-in U-Net, which has
+        none (a ``config.json`` must not say ``"encoder": "resnet18"`` for a run that used no
+        encoder); :meth:`from_dict` gives the field its default back.
+
+        Examples
+        --------
+        >>> "encoder" in TrainConfig(data="synthetic").to_dict()
+        False
+        >>> TrainConfig(data="x", arch="smp:Unet", encoder="resnet34").to_dict()["encoder"]
+        'resnet34'
+        """
+        values = dataclasses.asdict(self)
+        if not self.arch.startswith("smp:"):
+            values.pop("encoder")
+        return values
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
