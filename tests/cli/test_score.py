@@ -58,6 +58,7 @@ def test_same_flags_and_numbers_as_evaluate_including_boundary_metrics(tmp_path:
     sb = json.loads((b / "summary.json").read_text())
     for metric in ("iou", "dice", "hd95"):
         assert sa["metrics"][metric] == sb["metrics"][metric]
+    assert sa["conventions"]["boundary"] == sb["conventions"]["boundary"]  # one record for both
     assert _rows(a / "per_case.csv") == _rows(b / "per_case.csv")
 
 

@@ -228,3 +228,17 @@ def test_one_layout_rule_for_both_families_through_the_cli(tmp_path: Path) -> No
     volume = segscore.distance_metrics(pred, target, ["hd95"], spatial_dims=3)["hd95"]
     summary = json.loads((tmp_path / "o2" / "summary.json").read_text(encoding="utf-8"))
     assert summary["metrics"]["hd95"]["value"] == pytest.approx(float(volume[0, 0]), rel=1e-15)
+
+
+def test_arrays_and_files_record_the_same_boundary_conventions(tmp_path: Path) -> None:
+    from segscore.evaluation import evaluate_arrays, evaluate_folder
+
+    pred, target, _ = sample_masks(4, 24, seed=8)
+    np.save(tmp_path / "p.npy", pred)
+    np.save(tmp_path / "t.npy", target)
+    kwargs = {"metrics": "iou,hd95,asd", "preset": "monai"}
+    files = evaluate_folder(tmp_path / "p.npy", tmp_path / "t.npy", jobs=1, **kwargs)
+    arrays = evaluate_arrays(pred, target, **kwargs)
+    assert arrays.summary["conventions"]["boundary"] == files.summary["conventions"]["boundary"]
+    assert set(arrays.summary["conventions"]["boundary"]["empty"]) == {"hd95", "asd"}
+    assert arrays.summary["metrics"]["asd"] == files.summary["metrics"]["asd"]

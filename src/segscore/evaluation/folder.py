@@ -33,6 +33,8 @@ from segscore.evaluation.runner import (
     EvaluateOptions,
     Evaluation,
     assemble,
+    distance_columns,
+    distance_record,
     evaluate_stack,
     iter_results,
 )
@@ -412,15 +414,7 @@ def _with_array_distances(
         spacing=settings.spacing,
         empty=settings.empty,
     )
-    values: dict[str, Any] = {}
-    for name, array in found.values.items():
-        if array.ndim == 3:  # 'asd': both directions
-            values[f"{name}_pred_to_target"] = array[:, :, 0]
-            values[f"{name}_target_to_pred"] = array[:, :, 1]
-        else:
-            values[name] = array
-    evaluation.distances = values
+    evaluation.distances = distance_columns(found)
     evaluation.distance_classes = tuple(found.class_ids)
-    first = next(iter(found.conventions.values()))
-    evaluation.distance_conventions = first.as_dict().get("boundary")
+    evaluation.distance_conventions = distance_record(found)  # the same record as for files
     return evaluation

@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,12 +30,17 @@ from segscore.metrics.counting import confusion
 from segscore.metrics.counts import CountingSpec, Counts
 from segscore.metrics.empty import EmptyPolicy
 
+if TYPE_CHECKING:  # the boundary engine (scipy) is imported only when distances are asked for
+    from segscore.metrics.boundary import DistanceResult
+
 __all__ = [
     "SWEEP_THRESHOLDS",
     "CaseResult",
     "EvaluateOptions",
     "Evaluation",
     "assemble",
+    "distance_columns",
+    "distance_record",
     "evaluate",
     "evaluate_stack",
     "iter_results",
@@ -183,7 +188,6 @@ def _with_distances(
     from dataclasses import replace
 
     from segscore.metrics.boundary import distance_metrics
-    from segscore.metrics.conventions import jsonable
     from segscore.metrics.options import CountingOptions
 
     if options.multilabel:
@@ -208,25 +212,38 @@ def _with_distances(
         )
     except InputError as exc:
         raise DatasetError(f"case {case.name!r} ({str(case.pred)!r}): {exc}") from exc
+    columns = distance_columns(found)
+    return replace(
+        result,
+        distances={name: values[0] for name, values in columns.items()},  # the one case
+        distance_classes=found.class_ids,
+        distance_conventions=distance_record(found),
+    )
+
+
+def distance_columns(found: DistanceResult) -> dict[str, FloatArray]:
+    """Per boundary metric the (N, C) values; ``asd`` as two columns, one per direction."""
     values: dict[str, FloatArray] = {}
     for name, array in found.values.items():
-        row = array[0]  # the one case
-        if row.ndim == 2:  # 'asd': both directions
-            values[f"{name}_pred_to_target"] = np.asarray(row[:, 0], dtype=np.float64)
-            values[f"{name}_target_to_pred"] = np.asarray(row[:, 1], dtype=np.float64)
+        if array.ndim == 3:  # 'asd': both directions
+            values[f"{name}_pred_to_target"] = np.asarray(array[:, :, 0], dtype=np.float64)
+            values[f"{name}_target_to_pred"] = np.asarray(array[:, :, 1], dtype=np.float64)
         else:
-            values[name] = np.asarray(row, dtype=np.float64)
+            values[name] = np.asarray(array, dtype=np.float64)
+    return values
+
+
+def distance_record(found: DistanceResult) -> dict[str, Any]:
+    """Return the boundary conventions of a result as one JSON-ready record (empty per metric)."""
+    from segscore.metrics.conventions import jsonable
+
     first = next(iter(found.conventions.values()))
     record = dict(first.as_dict())
     record.pop("metric")
     record.update(record.pop("boundary") or {})
     record["empty"] = {name: c.empty for name, c in found.conventions.items()}
-    return replace(
-        result,
-        distances=values,
-        distance_classes=found.class_ids,
-        distance_conventions=jsonable(record),
-    )
+    result: dict[str, Any] = jsonable(record)
+    return result
 
 
 def _score_or_record(case: Case, options: EvaluateOptions, keep_going: bool) -> CaseResult:
