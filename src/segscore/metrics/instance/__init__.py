@@ -6,10 +6,20 @@
 - :mod:`.matching`: :func:`match_instances`, one-to-one matching as named conventions
   (``matching``, ``criterion``, ``comparison``; exact thresholds);
 - :mod:`.metrics`: :func:`instance_scores`, F1, precision, recall, the DSB2018 score and its
-  sweep, PQ, SQ, RQ, AJI and AJI+, aggregated and with the empty cases of every family.
+  sweep, PQ, SQ, RQ, AJI and AJI+, aggregated and with the empty cases of every family;
+- :mod:`.coco`: :func:`coco_scores`, COCO mask AP and AR (pycocotools' definition) from the
+  same tables and one detection score per predicted object;
+- :mod:`.detection_scores`: :func:`object_scores`, those scores from a probability map.
 """
 
+from segscore.metrics.instance.coco import (
+    CocoEvaluation,
+    coco_evaluate,
+    coco_score_tables,
+    coco_scores,
+)
 from segscore.metrics.instance.components import label_components
+from segscore.metrics.instance.detection_scores import object_scores
 from segscore.metrics.instance.matching import Matching, match, match_instances
 from segscore.metrics.instance.metrics import (
     InstanceCounts,
@@ -21,15 +31,20 @@ from segscore.metrics.instance.metrics import (
 from segscore.metrics.instance.table import OverlapTable, overlap_table
 
 __all__ = [
+    "CocoEvaluation",
     "InstanceCounts",
     "Matching",
     "OverlapTable",
     "aggregated_jaccard",
+    "coco_evaluate",
+    "coco_score_tables",
+    "coco_scores",
     "instance_counts",
     "instance_scores",
     "label_components",
     "match",
     "match_instances",
+    "object_scores",
     "overlap_table",
     "score_tables",
 ]

@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 
 from segscore._types import Aggregation, FloatArray, IntArray
-from segscore._validation import check_option, fail
+from segscore._validation import check_option, fail, fail_must
 from segscore.metrics.conventions import Conventions
 from segscore.metrics.empty import (
     EmptyPolicy,
@@ -389,6 +389,13 @@ def score_tables(
     for spec in specs:
         if spec.kind != "instance":
             get_metric(spec.name, kind="instance")
+        if spec.base in ("ap", "ar"):  # COCO: scored by instance.coco.coco_scores
+            fail_must(
+                "scores",
+                f"be given for the COCO metric {spec.name!r} (one detection score per predicted "
+                "object): score it with `coco_scores(pred, target, scores, metrics)`",
+                "none",
+            )
     check_option("aggregation", aggregation, AGGREGATIONS)
     thresholds: dict[Fraction, None] = {}
     for spec in specs:
