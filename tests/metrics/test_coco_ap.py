@@ -29,9 +29,8 @@ from segscore.metrics.instance.coco import (
     COCO_IOU_THRESHOLDS,
     PYCOCOTOOLS_STRICT_RECALL_POINTS,
     coco_evaluate,
-    coco_score_tables,
-    coco_scores,
 )
+from segscore.metrics.instance.coco_metrics import coco_score_tables, coco_scores
 
 from ._instances import batch, perturb
 

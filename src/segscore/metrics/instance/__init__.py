@@ -7,17 +7,14 @@
   (``matching``, ``criterion``, ``comparison``; exact thresholds);
 - :mod:`.metrics`: :func:`instance_scores`, F1, precision, recall, the DSB2018 score and its
   sweep, PQ, SQ, RQ, AJI and AJI+, aggregated and with the empty cases of every family;
-- :mod:`.coco`: :func:`coco_scores`, COCO mask AP and AR (pycocotools' definition) from the
-  same tables and one detection score per predicted object;
+- :mod:`.coco`: :func:`coco_evaluate`, COCO mask AP and AR (pycocotools' definition) from the
+  same tables and one detection score per predicted object; :mod:`.coco_metrics`:
+  :func:`coco_scores`, its registry names (``ap``, ``ap@0.5``, ``ar100``...) as scores;
 - :mod:`.detection_scores`: :func:`object_scores`, those scores from a probability map.
 """
 
-from segscore.metrics.instance.coco import (
-    CocoEvaluation,
-    coco_evaluate,
-    coco_score_tables,
-    coco_scores,
-)
+from segscore.metrics.instance.coco import CocoEvaluation, coco_evaluate
+from segscore.metrics.instance.coco_metrics import coco_score_tables, coco_scores
 from segscore.metrics.instance.components import label_components
 from segscore.metrics.instance.detection_scores import object_scores
 from segscore.metrics.instance.matching import Matching, match, match_instances
