@@ -106,6 +106,7 @@ def coco_score_tables(
     max_det = check_int("max_detections", max_detections, low=1)
     check_option("aggregation", aggregation, AGGREGATIONS)
     check_option("recall_rule", recall_rule, RECALL_RULES)
+    policies = {spec.name: as_empty_policy(empty, spec.name) for spec in specs}
     thresholds = sorted({t for spec in specs for t in _spec_thresholds(spec)})
     n_dets = max(_spec_detections(spec, max_det) for spec in specs)
     images = _prepare(tables, scores, crowd, thresholds, n_dets)
@@ -128,7 +129,7 @@ def coco_score_tables(
 
     out: dict[str, Score] = {}
     for spec in specs:
-        policy = as_empty_policy(empty, spec.name)
+        policy = policies[spec.name]
         area = _AREAS.index(str(spec.params.get("area", "all")))
         dets = _spec_detections(spec, max_det)
         spec_ts = _spec_thresholds(spec)
@@ -146,7 +147,7 @@ def coco_score_tables(
             policy,
             aggregation,
             preset=preset,
-            instance=_record(spec_ts, dets, spec, recall_rule, crowd is not None),
+            instance=_record(spec_ts, dets, spec, recall_rule, crowd is not None, pooled),
         )
         if not pooled:
             out[spec.name] = score_values(cells[:, None], conventions, empty_cases=case_counts)
@@ -177,7 +178,12 @@ def _apply(values: FloatArray, cases: tuple[Any, Any, Any], policy: EmptyPolicy)
 
 
 def _record(
-    thresholds: Sequence[Fraction], dets: int, spec: MetricSpec, rule: str, crowd: bool
+    thresholds: Sequence[Fraction],
+    dets: int,
+    spec: MetricSpec,
+    rule: str,
+    crowd: bool,
+    pooled: bool,
 ) -> dict[str, Any]:
     area = str(spec.params.get("area", "all"))
     return {
@@ -192,7 +198,11 @@ def _record(
         "recall_points": N_RECALL_POINTS,
         "recall_rule": rule,
         "crowd": crowd,
-        "pooling": "detections of all images ranked together",
+        "pooling": (
+            "detections of all images ranked together (COCO)"
+            if pooled
+            else "each image's own value, then the mean over images"
+        ),
     }
 
 
