@@ -32,6 +32,7 @@ from segscore.metrics.empty import EmptyPolicy
 
 if TYPE_CHECKING:  # the boundary engine (scipy) is imported only when distances are asked for
     from segscore.metrics.boundary import DistanceResult
+    from segscore.metrics.instance.table import OverlapTable
 
 __all__ = [
     "SWEEP_THRESHOLDS",
@@ -68,6 +69,8 @@ class EvaluateOptions:
     check_geometry: bool = True
     distance_empty: EmptyPolicy | None = None
     palette: Palette | None = None
+    instances: str | None = None  # 'labels' or 'components': keep each case's overlap table
+    connectivity: str = "face"
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ class CaseResult:
     distances: dict[str, FloatArray] | None = None  # metric -> (C_d,) per distance class
     distance_classes: tuple[int, ...] = ()
     distance_conventions: dict[str, Any] | None = None
+    objects: OverlapTable | None = None  # the exact overlap table of the case's objects
 
 
 @dataclass
@@ -97,6 +101,7 @@ class Evaluation:
     distances: dict[str, FloatArray] | None = None  # metric -> (N, C_d)
     distance_classes: tuple[int, ...] = ()
     distance_conventions: dict[str, Any] | None = None
+    objects: list[OverlapTable] | None = None  # one overlap table per case (object metrics)
 
 
 def _sweep_counts(prob: np.ndarray[Any, Any], target: np.ndarray[Any, Any]) -> IntArray:
@@ -137,7 +142,10 @@ def score_case(case: Case, options: EvaluateOptions) -> CaseResult:
             f"case {case.name!r}: prediction {str(case.pred)!r} has shape {p.shape} but ground truth "
             f"{str(case.target)!r} has shape {t.shape}."
         )
+    objects = None
     try:
+        if options.instances is not None:
+            objects, p, t = case_objects(p, t, options)
         counts = confusion(
             p,
             t,
@@ -152,8 +160,11 @@ def score_case(case: Case, options: EvaluateOptions) -> CaseResult:
             ),
         )
     except InputError as exc:
+        hint = ""
+        if options.instances == "components" and "binary mask" in str(exc):
+            hint = " (`--instances components` reads masks; for instance label maps use labels)"
         raise DatasetError(
-            f"case {case.name!r} ({str(case.pred)!r} vs {str(case.target)!r}): {exc}"
+            f"case {case.name!r} ({str(case.pred)!r} vs {str(case.target)!r}): {exc}{hint}"
         ) from exc
     if counts.n_images != 1:
         raise DatasetError(
@@ -170,10 +181,47 @@ def score_case(case: Case, options: EvaluateOptions) -> CaseResult:
     ):
         sweep = _sweep_counts(p, t)
     spacing = target.spacing or pred.spacing
-    result = CaseResult(case.name, counts, digest, sweep=sweep, spacing=spacing)
+    result = CaseResult(case.name, counts, digest, sweep=sweep, spacing=spacing, objects=objects)
     if options.distance_metrics:
         result = _with_distances(result, case, p, t, spacing, options)
     return result
+
+
+def case_objects(
+    p: np.ndarray[Any, Any], t: np.ndarray[Any, Any], options: EvaluateOptions
+) -> tuple[OverlapTable, np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Return the overlap table of one case's objects and the masks its pixel metrics score.
+
+    ``'labels'``: the arrays are instance label maps; the pixel metrics score their foreground
+    (id > 0; the target's ignore id stays ignored). ``'components'``: the arrays are masks (a
+    probability map is thresholded first, ``p >= threshold``); each connected region is an
+    object, and the pixel metrics score the masks as they are. Raises InputError on bad input.
+    """
+    from segscore.metrics.instance.components import label_components
+    from segscore.metrics.instance.table import overlap_table
+
+    ignore = options.ignore_index
+    dims = p.ndim
+    if options.instances == "labels":
+        tables = overlap_table(p, t, spatial_dims=dims, ignore_index=ignore)
+        pixel_p = (p != 0).astype(np.uint8)
+        pixel_t: np.ndarray[Any, Any] = (t != 0).astype(np.uint8)
+        if ignore is not None:
+            pixel_t = np.where(t == ignore, ignore, pixel_t).astype(np.int64)
+        return tables[0], pixel_p, pixel_t
+    mask_p = p >= options.threshold if p.dtype.kind == "f" else p
+    if mask_p.dtype.kind == "f":  # pragma: no cover - kept for clarity
+        raise InputError("a probability map must be thresholded first.")
+    kept_t = t if ignore is None else np.where(t == ignore, 0, t)
+    conn = options.connectivity
+    obj_p = label_components(mask_p, connectivity=conn, spatial_dims=dims)  # type: ignore[arg-type]
+    obj_t = label_components(kept_t, connectivity=conn, spatial_dims=dims)  # type: ignore[arg-type]
+    sentinel = None
+    if ignore is not None:
+        sentinel = int(obj_t.max()) + 1
+        obj_t[t == ignore] = sentinel
+    tables = overlap_table(obj_p, obj_t, spatial_dims=dims, ignore_index=sentinel)
+    return tables[0], p, t
 
 
 def _with_distances(
@@ -289,6 +337,7 @@ def _pack(results: list[CaseResult]) -> list[CaseResult] | _PackedBatch:
             or c.spec != first.spec
             or r.sweep is not None
             or r.distances is not None
+            or r.objects is not None
             or r.error is not None
         ):
             return results
@@ -424,6 +473,7 @@ def assemble(
     parts: list[Counts] = []
     sweeps: list[IntArray] = []
     distance_rows: list[CaseResult] = []
+    objects: list[OverlapTable] = []
     failures: list[tuple[str, str]] = []
     digest = hashlib.sha256()
     spec: CountingSpec | None = None
@@ -452,6 +502,8 @@ def assemble(
             sweeps.append(result.sweep)
         if result.distances is not None:
             distance_rows.append(result)
+        if result.objects is not None:
+            objects.append(result.objects)
     if not parts:
         detail = f" (first failure: {failures[0][1]})" if failures else ""
         raise DatasetError(f"no case could be scored{detail}.")
@@ -460,6 +512,10 @@ def assemble(
         counts = Counts(counts.tp, counts.fp, counts.fn, counts.tn, spec)
     sweep = np.stack(sweeps) if sweeps and len(sweeps) == len(parts) else None
     evaluation = Evaluation(names, counts, failures, sweep, digest.hexdigest())
+    if objects:
+        if len(objects) != len(parts):  # pragma: no cover - every case of a run has objects
+            raise DatasetError("some cases have objects and others not; this is a bug.")
+        evaluation.objects = objects
     return _add_distances(evaluation, distance_rows)
 
 
@@ -476,6 +532,13 @@ def _add_distances(evaluation: Evaluation, rows: Sequence[CaseResult]) -> Evalua
     return evaluation
 
 
+def _images(
+    p: np.ndarray[Any, Any], t: np.ndarray[Any, Any], batched: bool
+) -> list[tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]]:
+    """Return the (prediction, target) pairs of a stack (the pair itself if not batched)."""
+    return list(zip(p, t, strict=True)) if batched else [(p, t)]
+
+
 def evaluate_stack(case: Case, options: EvaluateOptions) -> Evaluation | None:
     """Count two stacked arrays (N, ...) in one vectorised pass; None if not a stack pair."""
     stacked = {case.pred.suffix.lower(), case.target.suffix.lower()} <= {".npy", ".npz"}
@@ -488,7 +551,15 @@ def evaluate_stack(case: Case, options: EvaluateOptions) -> Evaluation | None:
             f"prediction {str(case.pred)!r} has shape {p.shape} but ground truth "
             f"{str(case.target)!r} has shape {t.shape}."
         )
+    dims = options.spatial_dims
+    batched = p.ndim >= 3 if dims is None else p.ndim == dims + 1
+    objects = None
     try:
+        if options.instances is not None:
+            parts = [case_objects(pi, ti, options) for pi, ti in _images(p, t, batched)]
+            objects = [table for table, _, _ in parts]
+            stack = np.stack if batched else (lambda xs: xs[0])
+            p, t = stack([x for _, x, _ in parts]), stack([y for _, _, y in parts])
         counts = confusion(
             p,
             t,
@@ -513,12 +584,10 @@ def evaluate_stack(case: Case, options: EvaluateOptions) -> Evaluation | None:
         rows_p = p.reshape(n, -1)
         rows_t = t.reshape(n, -1)
         sweep = np.stack([_sweep_counts(rows_p[i], rows_t[i]) for i in range(n)])
-    evaluation = Evaluation(names, counts, [], sweep, digest)
+    evaluation = Evaluation(names, counts, [], sweep, digest, objects=objects)
     if not options.distance_metrics:
         return evaluation
-    dims = options.spatial_dims
-    batched = p.ndim >= 3 if dims is None else p.ndim == dims + 1
-    pairs = list(zip(p, t, strict=True)) if batched else [(p, t)]
+    pairs = _images(p, t, batched)
     results = [
         _with_distances(CaseResult(name, None, ""), case, pi, ti, target.spacing, options)
         for name, (pi, ti) in zip(names, pairs, strict=True)

@@ -205,6 +205,19 @@ def _unit_threshold(text: str) -> bool:
     return 0 < float(text) <= 1
 
 
+def _fail_threshold(raw: str, argument: str) -> None:
+    """Raise when ``raw`` is an instance metric whose matching threshold is outside (0, 1]."""
+    key = raw.strip().lower()
+    base, _, rest = key.partition("@")
+    if base not in _INSTANCE_AT or not rest:
+        return
+    for part in rest.split(":"):
+        if re.fullmatch(_NUMBER, part) and not _unit_threshold(part):
+            fail(
+                f"`{argument}` must give {base} a matching threshold in (0, 1], got {raw.strip()!r}."
+            )
+
+
 def _parse(key: str) -> MetricSpec | None:
     """Parse a parameterised name; None when it is not one."""
     match = re.fullmatch(r"fbeta@" + _NUMBER, key)
@@ -326,6 +339,7 @@ def parse_metrics(
             continue
         spec = _parse_or_none(raw)
         if spec is None:
+            _fail_threshold(raw, argument)
             fail(f"`{argument}` must name metrics of the registry ({describe()}), got {raw!r}.")
         out.setdefault(spec.name, spec)
     if not out:

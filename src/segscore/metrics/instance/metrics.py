@@ -268,7 +268,8 @@ def _threshold_of(spec: MetricSpec) -> Fraction:
     return read_threshold(spec.params.get("threshold", "0.5"))
 
 
-def _thresholds_of(spec: MetricSpec) -> tuple[Fraction, ...]:
+def thresholds_of(spec: MetricSpec) -> tuple[Fraction, ...]:
+    """Return the exact matching thresholds an instance metric needs (none for AJI)."""
     if "low" in spec.params:
         p = spec.params
         return threshold_range(p["low"], p["high"], p.get("step", "0.05"))
@@ -329,7 +330,7 @@ def _score(
             np.atleast_1d(aji[0].sum()), np.atleast_1d(aji[1].sum()), pooled_cases, policy
         )[0]
     else:
-        cols = [counts.column(t) for t in _thresholds_of(spec)]
+        cols = [counts.column(t) for t in thresholds_of(spec)]
         tp, fp, fn, s = (getattr(counts, f)[:, cols] for f in ("tp", "fp", "fn", "score_sum"))
         if spec.unit == "count":
             chosen = {"tp": tp, "fp": fp, "fn": fn}[spec.base][:, 0]
@@ -392,7 +393,7 @@ def score_tables(
     check_option("aggregation", aggregation, AGGREGATIONS)
     thresholds: dict[Fraction, None] = {}
     for spec in specs:
-        for t in _thresholds_of(spec):
+        for t in thresholds_of(spec):
             thresholds[t] = None
     ts = tuple(thresholds) or (Fraction(1, 2),)
     counts = instance_counts(
@@ -411,7 +412,7 @@ def score_tables(
         if spec.base in ("aji", "aji+"):
             record = {"variant": "kumar" if spec.base == "aji" else "one_to_one (aji+)"}
         else:
-            record["thresholds"] = [str(t) for t in _thresholds_of(spec)]
+            record["thresholds"] = [str(t) for t in thresholds_of(spec)]
         conventions = Conventions(
             spec.name,
             "instance",
