@@ -6,10 +6,12 @@
 - :mod:`.matching`: :func:`match_instances`, one-to-one matching as named conventions
   (``matching``, ``criterion``, ``comparison``; exact thresholds);
 - :mod:`.metrics`: :func:`instance_scores`, F1, precision, recall, the DSB2018 score and its
-  sweep, PQ, SQ, RQ, AJI and AJI+, aggregated and with the empty cases of every family.
+  sweep, PQ, SQ, RQ, AJI and AJI+, aggregated and with the empty cases of every family;
+- :mod:`.evaluator`: :class:`InstanceEvaluator`, the streaming accumulator (exact merges).
 """
 
 from segscore.metrics.instance.components import label_components
+from segscore.metrics.instance.evaluator import InstanceEvaluator
 from segscore.metrics.instance.matching import Matching, match, match_instances
 from segscore.metrics.instance.metrics import (
     InstanceCounts,
@@ -22,6 +24,7 @@ from segscore.metrics.instance.table import OverlapTable, overlap_table
 
 __all__ = [
     "InstanceCounts",
+    "InstanceEvaluator",
     "Matching",
     "OverlapTable",
     "aggregated_jaccard",

@@ -41,7 +41,7 @@ per-image values (StarDist ``by_image=True``, DSB2018, cellpose, panoptica).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -77,6 +77,7 @@ __all__ = [
     "aggregated_jaccard",
     "instance_counts",
     "instance_scores",
+    "score_counts",
     "score_tables",
 ]
 
@@ -401,6 +402,24 @@ def score_tables(
     )
     need_aji = {s.base for s in specs} & {"aji", "aji+"}
     aji = {b: aggregated_jaccard(tables, one_to_one=b == "aji+") for b in need_aji}
+    return score_counts(counts, aji, specs, aggregation=aggregation, empty=empty, preset=preset)
+
+
+def score_counts(
+    counts: InstanceCounts,
+    aji: Mapping[str, tuple[IntArray, IntArray]],
+    specs: Sequence[MetricSpec],
+    *,
+    aggregation: Aggregation = DEFAULT_AGGREGATION,
+    empty: float | EmptyPolicy = math.nan,
+    preset: str | None = None,
+) -> dict[str, Score]:
+    """Score instance metrics from exact per-image counts (the last step of :func:`score_tables`).
+
+    ``counts`` must hold every threshold the metrics need, and ``aji`` the per-image numerator
+    and denominator of ``'aji'`` / ``'aji+'`` when asked for (:func:`aggregated_jaccard`).
+    """
+    matching, criterion, comparison = counts.matching, counts.criterion, counts.comparison
     out: dict[str, Score] = {}
     for spec in specs:
         policy = as_empty_policy(empty, spec.name) if spec.unit == "ratio" else EmptyPolicy()
