@@ -15,15 +15,28 @@ object metrics, at the threshold of the first object metric that has one (0.5 ot
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from segscore.evaluation.runner import Evaluation
 from segscore.evaluation.settings import EvaluationSettings
+from segscore.metrics.reduce import Score
 
-__all__ = ["OBJECT_COLUMNS", "matching_threshold", "per_object_rows"]
+if TYPE_CHECKING:
+    from segscore.metrics.instance.table import OverlapTable
+
+__all__ = [
+    "OBJECT_COLUMNS",
+    "Merges",
+    "matching_threshold",
+    "merges",
+    "object_contrast",
+    "per_object_rows",
+]
 
 OBJECT_COLUMNS = (
     "case",
@@ -40,6 +53,74 @@ OBJECT_COLUMNS = (
     "threshold",
 )
 """The columns of ``per_object.csv``, in order."""
+
+
+@dataclass(frozen=True)
+class Merges:
+    """Merged and split objects of one case (exact counts; see :func:`merges`)."""
+
+    merged_predictions: int  # predicted objects covering most of two or more target objects
+    merged_targets: int  # the target objects inside them
+    split_targets: int  # target objects most of two or more predicted objects lie in
+
+
+def merges(table: OverlapTable) -> Merges:
+    """Count merges and splits in one overlap table.
+
+    A predicted object *merges* the target objects of which it covers more than half; it is a
+    merge when there are two or more. A target object is *split* when more than half of each of
+    two or more predicted objects lies inside it. Both are decided in integers.
+
+    Examples
+    --------
+    >>> from segscore.metrics.instance.table import overlap_table
+    >>> t = overlap_table(np.array([[1, 1, 1, 1, 0, 5, 6]]), np.array([[7, 7, 9, 9, 0, 3, 3]]))[0]
+    >>> merges(t)
+    Merges(merged_predictions=1, merged_targets=2, split_targets=1)
+    """
+    inter = table.pair_intersection
+    covers = 2 * inter > table.pair_target_area  # the prediction holds most of the target
+    inside = 2 * inter > table.pair_pred_area  # most of the prediction lies in the target
+    per_pred = np.bincount(table.pair_pred[covers], minlength=table.n_pred)
+    per_target = np.bincount(table.pair_target[inside], minlength=table.n_target)
+    merged = per_pred >= 2
+    return Merges(int(merged.sum()), int(per_pred[merged].sum()), int((per_target >= 2).sum()))
+
+
+def object_contrast(
+    scores: Mapping[str, Score], names: Sequence[str], tables: Sequence[OverlapTable] | None
+) -> str | None:
+    """Return a sentence about the case where pixel IoU most overstates the object score.
+
+    The object score is the first of ``f1@T``, ``dsb@...``, ``pq`` that was scored; the
+    sentence names the case's merged and missed objects (:func:`merges`). None without both
+    scores or when the gap is small (<= 0.1).
+    """
+    if "iou" not in scores or tables is None:
+        return None
+    chosen = next((m for m in scores if m.split("@")[0] in ("f1", "dsb", "pq")), None)
+    if chosen is None:
+        return None
+    iou = scores["iou"].per_image
+    obj = scores[chosen].per_image
+    gap = np.where(np.isnan(iou) | np.isnan(obj), -np.inf, iou - obj)
+    i = int(np.argmax(gap))
+    if not np.isfinite(gap[i]) or gap[i] <= 0.1:
+        return None
+    found = merges(tables[i])
+    detail = [
+        f"{found.merged_predictions} predicted object(s) merging {found.merged_targets} "
+        "target objects"
+        if found.merged_predictions
+        else "",
+        f"{found.split_targets} target object(s) split" if found.split_targets else "",
+    ]
+    said = "; ".join(d for d in detail if d)
+    return (
+        f"{names[i]}: pixel IoU {iou[i]:.3f} but object {chosen} {obj[i]:.3f}"
+        + (f" ({said})" if said else "")
+        + " - object scores show what pixel IoU hides."
+    )
 
 
 def matching_threshold(settings: EvaluationSettings) -> Fraction:
