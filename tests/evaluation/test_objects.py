@@ -299,3 +299,18 @@ def test_cli_says_what_pixel_iou_hides(tmp_path, capsys) -> None:  # type: ignor
         "pixel IoU 1.000 but object f1@0.5 0.111 (4 predicted object(s) merging 12 target "
         "objects) - object scores show what pixel IoU hides." in out
     )
+
+
+def test_bootstrap_intervals_for_every_metric_with_case_values(folders) -> None:  # type: ignore[no-untyped-def]
+    pred_dir, gt_dir, _, _ = folders
+    r = evaluate_folder(
+        pred_dir, gt_dir, metrics="iou,hd95,f1@0.5,aji", instances="labels", bootstrap=300, jobs=1
+    )
+    for name in ("iou", "hd95", "f1@0.5", "aji"):
+        entry = r.summary["metrics"][name]
+        low, high = entry["ci95"]
+        assert low <= entry["value"] <= high, name
+    for name in ("f1@0.5", "aji"):  # object metrics: the pooled value's interval too
+        low, high = r.summary["metrics"][name]["ci95_pooled"]
+        assert low <= r.summary["metrics"][name]["pooled"] <= high
+    assert r.summary["metrics"]["hd95"]["ci95_pooled"] is None

@@ -198,6 +198,47 @@ def _object_scores(
     return found
 
 
+def _value_intervals(
+    evaluation: Evaluation, settings: EvaluationSettings, spec: MetricSpec, s: Score
+) -> tuple[list[float] | None, list[float] | None]:
+    """Bootstrap intervals of a boundary or object metric (object metrics: pooled too)."""
+    from segscore.metrics.bootstrap import bootstrap_statistic, bootstrap_values
+
+    common: dict[str, Any] = {"n_resamples": settings.bootstrap, "rng": settings.seed}
+    rule = s.conventions.aggregation
+    per_case = None
+    if rule not in ("pooled", "pooled_micro"):
+        per_case = list(bootstrap_values(s.cells, aggregation=rule, **common))  # type: ignore[arg-type]
+    if spec.kind != "instance" or evaluation.objects is None or settings.instances is None:
+        return per_case, None
+    from segscore.metrics.instance.metrics import (
+        aggregated_jaccard,
+        instance_counts,
+        score_counts,
+        thresholds_of,
+    )
+
+    chosen = settings.instances
+    counts = instance_counts(
+        evaluation.objects,
+        thresholds=thresholds_of(spec) or (0.5,),
+        matching=chosen.matching,  # type: ignore[arg-type]
+        criterion=chosen.criterion,  # type: ignore[arg-type]
+        comparison=chosen.comparison,  # type: ignore[arg-type]
+    )
+    aji = {}
+    if spec.base in ("aji", "aji+"):
+        aji[spec.base] = aggregated_jaccard(evaluation.objects, one_to_one=spec.base == "aji+")
+    policy = settings.empty_for(spec)
+
+    def pooled(rows: np.ndarray[Any, Any]) -> float:
+        taken = {k: (num[rows], den[rows]) for k, (num, den) in aji.items()}
+        found = score_counts(counts.take(rows), taken, [spec], aggregation="pooled", empty=policy)
+        return found[spec.name].value
+
+    return per_case, list(bootstrap_statistic(counts.n_images, pooled, **common))
+
+
 def per_case_rows(
     evaluation: Evaluation, scores: dict[str, Score], options: CountingOptions
 ) -> tuple[list[dict[str, Any]], list[str]]:
@@ -331,6 +372,8 @@ def summarize(
         }
         if spec.kind == "instance":
             entry["pooled"] = pooled_objects[m].value
+        if spec.kind != "overlap" and settings.bootstrap > 0:
+            entry["ci95"], entry["ci95_pooled"] = _value_intervals(evaluation, settings, spec, s)
         if spec.kind == "overlap":
             pooled = score(
                 evaluation.counts,

@@ -133,6 +133,17 @@ class InstanceCounts:
         except ValueError:
             fail(f"`threshold` must be one of the counted thresholds, got {threshold}.")
 
+    def take(self, rows: Any) -> InstanceCounts:
+        """Return the counts of the given image rows (repetitions allowed: bootstrap draws)."""
+        index = np.asarray(rows, dtype=np.int64)
+        return InstanceCounts(
+            self.thresholds,
+            matching=self.matching,
+            criterion=self.criterion,
+            comparison=self.comparison,
+            **{f: getattr(self, f)[index] for f in _ROW_FIELDS},
+        )
+
     @staticmethod
     def concat(parts: Sequence[InstanceCounts]) -> InstanceCounts:
         """Join the rows of counts made with the same thresholds and conventions (exact)."""
