@@ -157,6 +157,16 @@ METRICS: dict[str, MetricSpec] = {
         _overlap("mcc", overlap.matthews_corrcoef, "MCC", bounds=(-1.0, 1.0)),
         _overlap("f2", partial(overlap.fbeta, beta=2.0), "F2"),
         _overlap("f0.5", partial(overlap.fbeta, beta=0.5), "F0.5"),
+        _overlap("vs", overlap.volume_similarity, "Volumetric similarity"),
+        MetricSpec(
+            "ravd",
+            "overlap",
+            higher_is_better=False,
+            bounds=(0.0, _INF),
+            base="ravd",
+            fn=partial(overlap.relative_volume_difference, absolute=True),
+            label="|RVD|",
+        ),
         _distance("hd", "hd", "HD"),
         _distance("hd95", "hd", "HD95", percentile=95.0),
         _distance("asd", "asd", "ASD"),
@@ -296,7 +306,7 @@ def get_metric(name: str, *, kind: MetricKind | None = None) -> MetricSpec:
     >>> get_metric("hd101")
     Traceback (most recent call last):
     ...
-    segscore.errors.InputError: `metric` must be one of 'iou', 'dice', 'precision', 'recall', 'specificity', 'accuracy', 'balanced_accuracy', 'mcc', 'f2', 'f0.5', 'hd', 'hd95', 'asd', 'assd', 'masd', 'pq', 'sq', 'rq', 'aji', 'aji+', 'fbeta@B', 'hdP (0 <= P <= 100)', 'nsd@T', 'biou@W{px,mm,diag}', 'f1@T', 'precision@T', 'recall@T', 'dsb@T', 'dsb@A:B', 'pq@T', 'sq@T', 'rq@T', 'tp@T', 'fp@T', 'fn@T', got 'hd101'.
+    segscore.errors.InputError: `metric` must be one of 'iou', 'dice', 'precision', 'recall', 'specificity', 'accuracy', 'balanced_accuracy', 'mcc', 'f2', 'f0.5', 'vs', 'ravd', 'hd', 'hd95', 'asd', 'assd', 'masd', 'pq', 'sq', 'rq', 'aji', 'aji+', 'fbeta@B', 'hdP (0 <= P <= 100)', 'nsd@T', 'biou@W{px,mm,diag}', 'f1@T', 'precision@T', 'recall@T', 'dsb@T', 'dsb@A:B', 'pq@T', 'sq@T', 'rq@T', 'tp@T', 'fp@T', 'fn@T', got 'hd101'.
     """
     spec: MetricSpec | None = None
     if isinstance(name, str):
@@ -330,7 +340,7 @@ def parse_metrics(
     >>> parse_metrics("iou,hd96.5x", argument="--metrics")
     Traceback (most recent call last):
     ...
-    segscore.errors.InputError: `--metrics` must name metrics of the registry (overlap: iou, dice, precision, recall, specificity, accuracy, balanced_accuracy, mcc, f2, f0.5, fbeta@B; boundary: hd, hd95, hdP, asd, assd, masd, nsd@T, biou@W{px,mm,diag}; instance: f1@T, precision@T, recall@T, dsb@T, dsb@A:B, pq, sq, rq, aji, aji+, tp@T, fp@T, fn@T), got 'hd96.5x'.
+    segscore.errors.InputError: `--metrics` must name metrics of the registry (overlap: iou, dice, precision, recall, specificity, accuracy, balanced_accuracy, mcc, f2, f0.5, vs, ravd, fbeta@B; boundary: hd, hd95, hdP, asd, assd, masd, nsd@T, biou@W{px,mm,diag}; instance: f1@T, precision@T, recall@T, dsb@T, dsb@A:B, pq, sq, rq, aji, aji+, tp@T, fp@T, fn@T), got 'hd96.5x'.
     """
     items: Sequence[str] = names.split(",") if isinstance(names, str) else list(names)
     out: dict[str, MetricSpec] = {}
