@@ -85,6 +85,7 @@ def test_labels_equal_stardist(folders, aggregation) -> None:  # type: ignore[no
         "matching": "optimal",
         "criterion": "iou",
         "comparison": ">=",
+        "pair_distances": [],
     }
 
 
@@ -314,3 +315,57 @@ def test_bootstrap_intervals_for_every_metric_with_case_values(folders) -> None:
         low, high = r.summary["metrics"][name]["ci95_pooled"]
         assert low <= r.summary["metrics"][name]["pooled"] <= high
     assert r.summary["metrics"]["hd95"]["ci95_pooled"] is None
+
+
+def test_object_distances_per_matched_pair(folders, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """--object-distances: each matched pair's HD95 and ASSD, as the boundary engine gives them
+    on the two objects' full-size masks (and the same through the journal and for stacks)."""
+    import segscore
+
+    pred_dir, gt_dir, pred, target = folders
+    out = tmp_path / "out"
+    code = main(
+        ["evaluate", "--pred", str(pred_dir), "--gt", str(gt_dir), "--out", str(out),
+         "--instances", "labels", "--object-distances", "hd95,assd", "--spacing", "0.5,1.0",
+         "--no-report", "--jobs", "1"]
+    )  # fmt: skip
+    assert code == 0
+    rows = _read_csv(out / "per_object.csv")
+    assert list(rows[0])[8:10] == ["hd95", "assd"]
+    checked = 0
+    for row in rows:
+        if row["object"] != "target" or row["status"] != "matched":
+            assert row["hd95"] == "" or row["status"] == "matched"
+            continue
+        i = int(row["case"][4:])
+        a, b = int(row["partner"]), int(row["id"])
+        full = segscore.distance_metrics(
+            pred[i] == a, target[i] == b, ["hd95", "assd"], spacing=(0.5, 1.0)
+        )
+        assert float(row["hd95"]) == full.values["hd95"][0, 0]
+        assert float(row["assd"]) == full.values["assd"][0, 0]
+        checked += 1
+    assert checked > 10
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["conventions"]["instances"]["pair_distances"] == ["hd95", "assd"]
+    np.save(tmp_path / "p.npy", pred)
+    np.save(tmp_path / "t.npy", target)
+    stacked = evaluate_folder(
+        tmp_path / "p.npy", tmp_path / "t.npy", metrics="f1@0.5", instances="labels",
+        object_distances="hd95,assd", spacing=(0.5, 1.0),
+    )  # fmt: skip
+    rows_stacked, _ = stacked.object_rows()
+    assert [r["hd95"] for r in rows_stacked] == [
+        "" if r["hd95"] == "" else float(r["hd95"]) for r in rows
+    ]
+
+
+def test_object_distances_bad_input(folders, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    pred_dir, gt_dir, _, _ = folders
+    base = ["evaluate", "--pred", str(pred_dir), "--gt", str(gt_dir), "--out", str(tmp_path / "o")]
+    assert main([*base, "--object-distances", "hd95"]) == 2
+    assert "`--object-distances` needs `--instances`" in capsys.readouterr().err
+    assert main([*base, "--instances", "labels", "--object-distances", "asd"]) == 2
+    assert "`--object-distances` must name symmetric boundary metrics" in capsys.readouterr().err
+    assert main([*base, "--instances", "labels", "--object-distances", "iou"]) == 2
+    assert "got 'iou'" in capsys.readouterr().err

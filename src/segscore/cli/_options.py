@@ -119,6 +119,12 @@ def add_scoring_flags(p: argparse.ArgumentParser, *, default_metrics: str) -> No
         metavar=">=|>",
         help="the threshold test (default >=; MONAI and torchmetrics use >)",
     )
+    objects.add_argument(
+        "--object-distances",
+        default="",
+        metavar="METRICS",
+        help="boundary metrics of every matched pair of objects, e.g. hd95,assd (per_object.csv)",
+    )
     p.add_argument(
         "--allow-geometry-mismatch",
         action="store_true",
@@ -149,6 +155,7 @@ FLAGS = {
     "matching": "--matching",
     "criterion": "--criterion",
     "comparison": "--comparison",
+    "object_distances": "--object-distances",
     "options": "options",
 }
 """Argument names as the command line spells them, for error messages."""
@@ -190,5 +197,6 @@ def settings_from_args(args: argparse.Namespace) -> Any:
         matching=args.matching,
         criterion=args.criterion,
         comparison=args.comparison,
+        object_distances=args.object_distances,
         names=FLAGS,
     )

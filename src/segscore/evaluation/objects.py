@@ -174,7 +174,10 @@ def per_object_rows(
     t = matching_threshold(settings)
     shown = str(float(t)) if Fraction(str(float(t))) == t else str(t)  # 0.5, not 1/2
     rows: list[dict[str, Any]] = []
-    for name, table in zip(evaluation.names, evaluation.objects, strict=True):
+    extra = list(chosen.distances)
+    columns = [*OBJECT_COLUMNS[:8], *extra, *OBJECT_COLUMNS[8:]]
+    per_case = evaluation.object_distances or [{}] * len(evaluation.objects)
+    for name, table, found in zip(evaluation.names, evaluation.objects, per_case, strict=True):
         m = match(
             table,
             threshold=t,
@@ -196,12 +199,18 @@ def per_object_rows(
             n = int(ids.size)
             partner = np.full(n, -1, dtype=np.int64)
             pair_of = np.full(n, -1, dtype=np.int64)
+            rank_of = np.full(n, -1, dtype=np.int64)  # position among the matches
             partner[own[m.pairs]] = other[m.pairs]
             pair_of[own[m.pairs]] = m.pairs
+            rank_of[own[m.pairs]] = np.arange(m.tp)
             best, best_iou, overlaps = _best(own, iou, other, n)
             for k in range(n):
                 matched = partner[k] >= 0
                 pair = int(pair_of[k])
+                distances = {
+                    metric: float(found[metric][rank_of[k]]) if matched and found else ""
+                    for metric in extra
+                }
                 rows.append(
                     {
                         "case": name,
@@ -212,10 +221,11 @@ def per_object_rows(
                         "partner": int(other_ids[partner[k]]) if matched else "",
                         "iou": float(iou[pair]) if matched else "",
                         "dice": float(dice[pair]) if matched else "",
+                        **distances,
                         "best_partner": int(other_ids[best[k]]) if best[k] >= 0 else "",
                         "best_iou": float(best_iou[k]),
                         "n_overlapping": int(overlaps[k]),
                         "threshold": shown,
                     }
                 )
-    return rows, list(OBJECT_COLUMNS)
+    return rows, columns

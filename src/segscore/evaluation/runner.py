@@ -19,6 +19,7 @@ import numpy as np
 from segscore._types import FloatArray, IntArray
 from segscore.errors import DatasetError, InputError
 from segscore.evaluation.allocator import keep_freed_buffers
+from segscore.evaluation.instances import case_objects
 from segscore.io.arrays import (
     MAX_PIXELS_DEFAULT,
     describe_geometry,
@@ -40,6 +41,7 @@ __all__ = [
     "EvaluateOptions",
     "Evaluation",
     "assemble",
+    "case_objects",
     "distance_columns",
     "distance_record",
     "evaluate",
@@ -71,6 +73,11 @@ class EvaluateOptions:
     palette: Palette | None = None
     instances: str | None = None  # 'labels' or 'components': keep each case's overlap table
     connectivity: str = "face"
+    matching: str = "optimal"  # the per-object matching (object distances are per matched pair)
+    criterion: str = "iou"
+    comparison: str = ">="
+    object_threshold: str = "1/2"
+    object_distances: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,7 @@ class CaseResult:
     distance_classes: tuple[int, ...] = ()
     distance_conventions: dict[str, Any] | None = None
     objects: OverlapTable | None = None  # the exact overlap table of the case's objects
+    object_distances: dict[str, FloatArray] | None = None  # metric -> (M,) per matched pair
 
 
 @dataclass
@@ -102,6 +110,7 @@ class Evaluation:
     distance_classes: tuple[int, ...] = ()
     distance_conventions: dict[str, Any] | None = None
     objects: list[OverlapTable] | None = None  # one overlap table per case (object metrics)
+    object_distances: list[dict[str, FloatArray]] | None = None  # per case, per matched pair
 
 
 def _sweep_counts(prob: np.ndarray[Any, Any], target: np.ndarray[Any, Any]) -> IntArray:
@@ -142,10 +151,12 @@ def score_case(case: Case, options: EvaluateOptions) -> CaseResult:
             f"case {case.name!r}: prediction {str(case.pred)!r} has shape {p.shape} but ground truth "
             f"{str(case.target)!r} has shape {t.shape}."
         )
-    objects = None
+    objects = object_distances = None
+    spacing = target.spacing or pred.spacing
     try:
         if options.instances is not None:
-            objects, p, t = case_objects(p, t, options)
+            made = case_objects(p, t, options, spacing=options.spacing or spacing)
+            objects, object_distances, p, t = made.table, made.distances, made.pred, made.target
         counts = confusion(
             p,
             t,
@@ -180,48 +191,18 @@ def score_case(case: Case, options: EvaluateOptions) -> CaseResult:
         and not options.multilabel
     ):
         sweep = _sweep_counts(p, t)
-    spacing = target.spacing or pred.spacing
-    result = CaseResult(case.name, counts, digest, sweep=sweep, spacing=spacing, objects=objects)
+    result = CaseResult(
+        case.name,
+        counts,
+        digest,
+        sweep=sweep,
+        spacing=spacing,
+        objects=objects,
+        object_distances=object_distances,
+    )
     if options.distance_metrics:
         result = _with_distances(result, case, p, t, spacing, options)
     return result
-
-
-def case_objects(
-    p: np.ndarray[Any, Any], t: np.ndarray[Any, Any], options: EvaluateOptions
-) -> tuple[OverlapTable, np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-    """Return the overlap table of one case's objects and the masks its pixel metrics score.
-
-    ``'labels'``: the arrays are instance label maps; the pixel metrics score their foreground
-    (id > 0; the target's ignore id stays ignored). ``'components'``: the arrays are masks (a
-    probability map is thresholded first, ``p >= threshold``); each connected region is an
-    object, and the pixel metrics score the masks as they are. Raises InputError on bad input.
-    """
-    from segscore.metrics.instance.components import label_components
-    from segscore.metrics.instance.table import overlap_table
-
-    ignore = options.ignore_index
-    dims = p.ndim
-    if options.instances == "labels":
-        tables = overlap_table(p, t, spatial_dims=dims, ignore_index=ignore)
-        pixel_p = (p != 0).astype(np.uint8)
-        pixel_t: np.ndarray[Any, Any] = (t != 0).astype(np.uint8)
-        if ignore is not None:
-            pixel_t = np.where(t == ignore, ignore, pixel_t).astype(np.int64)
-        return tables[0], pixel_p, pixel_t
-    mask_p = p >= options.threshold if p.dtype.kind == "f" else p
-    if mask_p.dtype.kind == "f":  # pragma: no cover - kept for clarity
-        raise InputError("a probability map must be thresholded first.")
-    kept_t = t if ignore is None else np.where(t == ignore, 0, t)
-    conn = options.connectivity
-    obj_p = label_components(mask_p, connectivity=conn, spatial_dims=dims)  # type: ignore[arg-type]
-    obj_t = label_components(kept_t, connectivity=conn, spatial_dims=dims)  # type: ignore[arg-type]
-    sentinel = None
-    if ignore is not None:
-        sentinel = int(obj_t.max()) + 1
-        obj_t[t == ignore] = sentinel
-    tables = overlap_table(obj_p, obj_t, spatial_dims=dims, ignore_index=sentinel)
-    return tables[0], p, t
 
 
 def _with_distances(
@@ -338,6 +319,7 @@ def _pack(results: list[CaseResult]) -> list[CaseResult] | _PackedBatch:
             or r.sweep is not None
             or r.distances is not None
             or r.objects is not None
+            or r.object_distances is not None
             or r.error is not None
         ):
             return results
@@ -474,6 +456,7 @@ def assemble(
     sweeps: list[IntArray] = []
     distance_rows: list[CaseResult] = []
     objects: list[OverlapTable] = []
+    pair_distances: list[dict[str, FloatArray]] = []
     failures: list[tuple[str, str]] = []
     digest = hashlib.sha256()
     spec: CountingSpec | None = None
@@ -504,6 +487,8 @@ def assemble(
             distance_rows.append(result)
         if result.objects is not None:
             objects.append(result.objects)
+        if result.object_distances is not None:
+            pair_distances.append(result.object_distances)
     if not parts:
         detail = f" (first failure: {failures[0][1]})" if failures else ""
         raise DatasetError(f"no case could be scored{detail}.")
@@ -516,6 +501,8 @@ def assemble(
         if len(objects) != len(parts):  # pragma: no cover - every case of a run has objects
             raise DatasetError("some cases have objects and others not; this is a bug.")
         evaluation.objects = objects
+        if pair_distances:
+            evaluation.object_distances = pair_distances
     return _add_distances(evaluation, distance_rows)
 
 
@@ -553,13 +540,18 @@ def evaluate_stack(case: Case, options: EvaluateOptions) -> Evaluation | None:
         )
     dims = options.spatial_dims
     batched = p.ndim >= 3 if dims is None else p.ndim == dims + 1
-    objects = None
+    objects = pair_distances = None
     try:
         if options.instances is not None:
-            parts = [case_objects(pi, ti, options) for pi, ti in _images(p, t, batched)]
-            objects = [table for table, _, _ in parts]
+            parts = [
+                case_objects(pi, ti, options, spacing=options.spacing or target.spacing)
+                for pi, ti in _images(p, t, batched)
+            ]
+            objects = [part.table for part in parts]
+            if options.object_distances:
+                pair_distances = [part.distances or {} for part in parts]
             stack = np.stack if batched else (lambda xs: xs[0])
-            p, t = stack([x for _, x, _ in parts]), stack([y for _, _, y in parts])
+            p, t = stack([x.pred for x in parts]), stack([x.target for x in parts])
         counts = confusion(
             p,
             t,
@@ -584,7 +576,9 @@ def evaluate_stack(case: Case, options: EvaluateOptions) -> Evaluation | None:
         rows_p = p.reshape(n, -1)
         rows_t = t.reshape(n, -1)
         sweep = np.stack([_sweep_counts(rows_p[i], rows_t[i]) for i in range(n)])
-    evaluation = Evaluation(names, counts, [], sweep, digest, objects=objects)
+    evaluation = Evaluation(
+        names, counts, [], sweep, digest, objects=objects, object_distances=pair_distances
+    )
     if not options.distance_metrics:
         return evaluation
     pairs = _images(p, t, batched)

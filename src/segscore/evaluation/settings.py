@@ -71,6 +71,8 @@ class InstanceSettings:
         Neighbours of a component (``'components'`` only).
     matching, criterion, comparison : str
         The conventions of :func:`segscore.match_instances`.
+    distances : tuple of str
+        Boundary metrics of every matched pair, written to ``per_object.csv``.
     """
 
     mode: str = "labels"
@@ -78,6 +80,7 @@ class InstanceSettings:
     matching: str = "optimal"
     criterion: str = "iou"
     comparison: str = ">="
+    distances: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """Return the settings as a JSON-ready dict."""
@@ -87,6 +90,7 @@ class InstanceSettings:
             "matching": self.matching,
             "criterion": self.criterion,
             "comparison": self.comparison,
+            "pair_distances": list(self.distances),
         }
 
 
@@ -307,6 +311,7 @@ def make_settings(
     matching: str = "optimal",
     criterion: str = "iou",
     comparison: str = ">=",
+    object_distances: str | Iterable[str] = (),
     names: Mapping[str, str] | None = None,
 ) -> EvaluationSettings:
     """Build and check the settings of an evaluation (every conflict is found here).
@@ -342,6 +347,9 @@ def make_settings(
         ``metrics``, :data:`DEFAULT_INSTANCE_METRICS` are added.
     connectivity, matching, criterion, comparison : str
         How components are made and objects matched (:class:`InstanceSettings`).
+    object_distances : str or iterable of str, optional
+        Boundary metrics of every matched pair of objects (``'hd95,assd'``), in
+        ``per_object.csv``.
     names : mapping of str to str, optional
         How to name the arguments in error messages (the CLI passes its flags).
 
@@ -391,6 +399,7 @@ def make_settings(
         matching=matching,
         criterion=criterion,
         comparison=comparison,
+        distances=object_distances,
         name=name,
     )
     boundary = [m for m in specs if m.kind == "boundary"]
@@ -428,6 +437,7 @@ def _instance_settings(
     matching: str,
     criterion: str,
     comparison: str,
+    distances: str | Iterable[str],
     name: Callable[[str], str],
 ) -> tuple[tuple[MetricSpec, ...], InstanceSettings | None]:
     """Check the object options against the metrics and the counting options."""
@@ -441,6 +451,12 @@ def _instance_settings(
     from segscore.metrics.instance.metrics import thresholds_of
 
     wanted = [m for m in specs if m.kind == "instance"]
+    pair_metrics = _pair_metrics(distances, name("object_distances"))
+    if instances is None and pair_metrics:
+        fail(
+            f"`{name('object_distances')}` needs `{name('instances')}` 'labels' or 'components' "
+            f"(distances of matched objects), got {', '.join(pair_metrics)} without objects."
+        )
     if instances is None:
         if wanted:
             fail(
@@ -469,5 +485,21 @@ def _instance_settings(
         wanted = [m for m in specs if m.kind == "instance"]
     thresholds = [t for m in wanted for t in thresholds_of(m)]
     check_matching(matching, criterion, comparison, thresholds)
-    chosen = InstanceSettings(instances, connectivity, matching, criterion, comparison)
+    chosen = InstanceSettings(
+        instances, connectivity, matching, criterion, comparison, pair_metrics
+    )
     return specs, chosen
+
+
+def _pair_metrics(value: str | Iterable[str], argument: str) -> tuple[str, ...]:
+    """Parse the boundary metrics of matched pairs (symmetric ones: 'asd' has two directions)."""
+    if not value:
+        return ()
+    specs = parse_metrics(value, argument=argument)
+    for spec in specs:
+        if spec.kind != "boundary" or spec.name == "asd":
+            fail(
+                f"`{argument}` must name symmetric boundary metrics (hd, hd95, hdP, assd, masd, "
+                f"nsd@T, biou@W), got {spec.name!r}."
+            )
+    return tuple(s.name for s in specs)
