@@ -20,6 +20,7 @@ PUBLIC = [
     "Evaluator",
     "InputError",
     "InstanceCounts",
+    "InstanceEvaluator",
     "METRICS",
     "Matching",
     "OverlapTable",

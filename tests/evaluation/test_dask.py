@@ -66,6 +66,8 @@ def _assert_same(a: Evaluation, b: Evaluation) -> None:
         np.testing.assert_array_equal(v, (b.distances or {})[k])
     assert a.distance_classes == b.distance_classes
     assert repr(a.distance_conventions) == repr(b.distance_conventions)
+    assert (a.objects is None) == (b.objects is None)
+    assert (a.objects or []) == (b.objects or [])
 
 
 def _write(evaluation: Evaluation, out: Path) -> tuple[bytes, bytes]:
@@ -93,6 +95,18 @@ def test_equals_evaluate_exactly_and_writes_the_same_files(scheduler: str, tmp_p
     assert want.distances
     # No timing fields in these outputs: the files are identical byte for byte.
     assert _write(want, tmp_path / "a") == _write(got, tmp_path / "b")
+
+
+def test_object_tables_equal_evaluate(scheduler: str, tmp_path: Path) -> None:
+    """Object metrics on Dask: each case's exact overlap table comes back unchanged."""
+    pred, gt = _folders(tmp_path / "data", 11)
+    cases = match_cases(pred, gt).cases
+    options = EvaluateOptions(instances="components", connectivity="full")
+    want = evaluate(cases, options, jobs=1)
+    got = evaluate_dask(cases, options, scheduler=scheduler, partitions=4)
+    _assert_same(want, got)
+    assert want.objects is not None
+    assert sum(t.n_target for t in want.objects) > 11
 
 
 def test_local_cluster_keep_going_records_failures_in_order(tmp_path: Path) -> None:

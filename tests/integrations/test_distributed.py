@@ -34,6 +34,17 @@ def _data() -> tuple[np.ndarray, np.ndarray]:
     return p, t
 
 
+def _objects() -> tuple[np.ndarray, np.ndarray]:
+    """Instance label maps: components of random masks, the prediction a shifted copy."""
+    rng = np.random.default_rng(12)
+    t = segscore.label_components(rng.random((sum(SHARES), 16, 18)) < 0.4)
+    p = segscore.label_components(np.roll(t > 0, 1, axis=2) & (rng.random(t.shape) < 0.95))
+    return p, t
+
+
+OBJECT_METRICS = ["f1@0.5", "dsb@0.5:0.95", "pq", "aji", "aji+"]
+
+
 def _share(rank: int) -> slice:
     start = sum(SHARES[:rank])
     return slice(start, start + SHARES[rank])
@@ -45,7 +56,7 @@ def _worker(rank: int, port: int, out: str) -> None:
     from segscore.errors import InputError
     from segscore.integrations.distributed import sync_counts
     from segscore.integrations.torch import TensorEvaluator
-    from segscore.integrations.torchmetrics import SegscoreMetric
+    from segscore.integrations.torchmetrics import SegscoreMetric, SegscoreObjectMetric
 
     dist.init_process_group(
         "gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=WORLD
@@ -78,6 +89,15 @@ def _worker(rank: int, port: int, out: str) -> None:
         if rank == 0:
             lonely.update(torch.from_numpy(p), torch.from_numpy(t))
         result["lonely_counts"] = lonely.counts
+
+        op, ot = _objects()
+        op, ot = op[_share(rank)], ot[_share(rank)]
+        objects = SegscoreObjectMetric("pq", metrics=OBJECT_METRICS, aggregation="pooled")
+        for i in range(len(op)):
+            objects.update(torch.from_numpy(op[i : i + 1]), torch.from_numpy(ot[i : i + 1]))
+        result["object_value"] = float(objects.compute())
+        result["object_scores"] = {k: v.per_image for k, v in objects.scores.items()}
+        result["object_pooled"] = {k: v.value for k, v in objects.scores.items()}
 
         width = 3 if rank == 0 else 4
         try:
@@ -126,6 +146,12 @@ def test_two_gloo_processes_sync_exactly(tmp_path: Path, monkeypatch: pytest.Mon
         assert repr(result["metric_score"].conventions) == repr(
             want_score.conventions
         )  # NaN inside
+        op, ot = _objects()
+        ref = segscore.instance_scores(op, ot, OBJECT_METRICS, aggregation="pooled")
+        assert result["object_value"] == ref["pq"].value
+        for k, v in ref.items():
+            assert result["object_pooled"][k] == v.value, k
+            np.testing.assert_array_equal(result["object_scores"][k], v.per_image)
         assert result["error"] == (
             "every rank must have the same number of classes, got [3, 4] (in rank order)."
         )

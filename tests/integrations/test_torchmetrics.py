@@ -93,3 +93,36 @@ def test_errors() -> None:
         )
     assert m.counts.n_images == 1
     assert math.isnan(float(m.compute()))  # both masks empty: NaN under the default policy
+
+
+def test_object_metric_equals_the_core_over_updates() -> None:
+    from segscore.integrations.torchmetrics import SegscoreObjectMetric
+
+    rng = np.random.default_rng(5)
+    t = segscore.label_components(rng.random((5, 20, 20)) < 0.45)
+    p = segscore.label_components(np.roll(t > 0, 1, axis=1))
+    names = ["f1@0.5", "precision@0.75", "dsb@0.5:0.95", "pq", "sq", "aji", "aji+"]
+    for aggregation in ("pooled", "images_then_classes"):
+        m = SegscoreObjectMetric("aji", metrics=names, aggregation=aggregation, empty=0.0)
+        for lo, hi in ((0, 2), (2, 3), (3, 5)):
+            m.update(torch.from_numpy(p[lo:hi]), torch.from_numpy(t[lo:hi]))
+        want = segscore.instance_scores(p, t, names, aggregation=aggregation, empty=0.0)
+        assert float(m.compute()) == want["aji"].value
+        for name, s in m.scores.items():
+            assert s.value == want[name].value, name
+            np.testing.assert_array_equal(s.per_image, want[name].per_image)
+            assert s.conventions == want[name].conventions
+
+
+def test_object_metric_bad_input() -> None:
+    from segscore.integrations.torchmetrics import SegscoreObjectMetric
+
+    with pytest.raises(InputError, match=r"must name instance metrics .* got 'iou'"):
+        SegscoreObjectMetric("iou")
+    with pytest.raises(InputError, match=r"`metric` must be one of `metrics` \(f1@0.5\), got 'pq'"):
+        SegscoreObjectMetric("pq", metrics=["f1@0.5"])
+    m = SegscoreObjectMetric()
+    with pytest.raises(InputError, match=r"the accumulator is empty"):
+        _ = m.scores
+    with pytest.raises(InputError, match=r"integer instance ids"):
+        m.update(torch.zeros(1, 4, 4), torch.zeros(1, 4, 4, dtype=torch.int64))

@@ -8,7 +8,12 @@ from scipy import stats
 
 import segscore
 from segscore.errors import InputError
-from segscore.metrics.bootstrap import bootstrap_ci, paired_comparison
+from segscore.metrics.bootstrap import (
+    bootstrap_ci,
+    bootstrap_statistic,
+    bootstrap_values,
+    paired_comparison,
+)
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +93,48 @@ def test_paired_comparison_against_scipy() -> None:
     same = paired_comparison(a, a)
     assert same.mean_difference == 0
     assert np.isnan(same.wilcoxon_p)
+
+
+def test_values_of_boundary_metrics_match_scipy() -> None:
+    """Per-case distances (HD95 here) bootstrap as scipy does their mean."""
+    rng = np.random.default_rng(4)
+    target = rng.random((60, 20, 20)) > 0.7
+    pred = target ^ (rng.random((60, 20, 20)) < rng.uniform(0.02, 0.2, (60, 1, 1)))
+    values = segscore.distance_metrics(pred, target, ["hd95"]).values["hd95"][:, 0]
+    ref = stats.bootstrap(
+        (values,), np.mean, n_resamples=4000, method="percentile", random_state=0
+    ).confidence_interval
+    low, high = bootstrap_values(values, n_resamples=4000, rng=2)
+    width = ref.high - ref.low
+    assert abs(low - ref.low) < 0.1 * width
+    assert abs(high - ref.high) < 0.1 * width
+
+
+def test_statistic_of_pooled_object_counts_matches_scipy() -> None:
+    from tests.metrics._instances import batch
+
+    pred, target = batch(8, n_images=40, shape=(32, 32), n=6)
+    found = segscore.instance_scores(pred, target, ["tp@0.5", "fp@0.5", "fn@0.5"])
+    tp, fp, fn = (found[m].per_image for m in ("tp@0.5", "fp@0.5", "fn@0.5"))
+
+    def pooled_f1(i: np.ndarray) -> float:
+        return float(2 * tp[i].sum() / (2 * tp[i].sum() + fp[i].sum() + fn[i].sum()))
+
+    idx = np.arange(40)
+    ref = stats.bootstrap(
+        (idx,), pooled_f1, n_resamples=2000, method="percentile", random_state=0, vectorized=False
+    ).confidence_interval
+    low, high = bootstrap_statistic(40, pooled_f1, n_resamples=2000, rng=5)
+    width = ref.high - ref.low
+    assert abs(low - ref.low) < 0.12 * width
+    assert abs(high - ref.high) < 0.12 * width
+
+
+def test_values_bad_input_and_infinities() -> None:
+    with pytest.raises(InputError, match=r"pooled rules need counts"):
+        bootstrap_values(np.ones(3), aggregation="pooled")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match=r"`cells` must have shape"):
+        bootstrap_values(np.ones((0, 2)))
+    _, high = bootstrap_values(np.array([1.0, np.inf] * 10), n_resamples=200, rng=0)
+    assert high == np.inf
+    assert bootstrap_values(np.array([np.nan, np.nan])) == (pytest.approx(np.nan, nan_ok=True),) * 2

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from segscore import EmptyPolicy, InputError, get_metric, instance_scores, overlap_table
+from segscore.metrics.instance import InstanceEvaluator
 from segscore.metrics.instance.coco import (
     COCO_AREA_RANGES,
     COCO_IOU_THRESHOLDS,
@@ -570,6 +571,8 @@ def test_bad_input():
         r"\(one detection score per predicted object\).*, got none\.",
     ):
         instance_scores(pred, target, ["f1@0.5", "ap@0.5"])
+    with pytest.raises(InputError, match=r"`scores` must be given for the COCO metric 'ar100'"):
+        InstanceEvaluator(["f1@0.5", "ar100"])  # refused when built, before any image
     with pytest.raises(
         InputError,
         match=r"`crowd\[0\]` must name target objects of the image, "

@@ -26,10 +26,13 @@ def test_names_and_families():
         "mcc",
         "f2",
         "f0.5",
+        "vs",
+        "ravd",
     ]
     assert boundary == ["hd", "hd95", "asd", "assd", "masd"]
     assert METRICS["mcc"].bounds == (-1.0, 1.0)
-    assert all(METRICS[n].higher_is_better and METRICS[n].unit == "ratio" for n in overlap)
+    assert all(METRICS[n].unit == "ratio" for n in overlap)
+    assert [n for n in overlap if not METRICS[n].higher_is_better] == ["ravd"]
     assert not any(METRICS[n].higher_is_better for n in boundary)
     assert all(METRICS[n].unit == "distance" and METRICS[n].needs_spacing for n in boundary)
 

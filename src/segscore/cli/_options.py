@@ -83,6 +83,48 @@ def add_scoring_flags(p: argparse.ArgumentParser, *, default_metrics: str) -> No
     p.add_argument("--bootstrap", type=int, default=0, help="N percentile bootstrap resamples")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     p.add_argument("--max-pixels", type=int, default=None, help="refuse larger images (bomb guard)")
+    objects = p.add_argument_group(
+        "objects", "score objects too: instance label maps, or connected components of masks"
+    )
+    objects.add_argument(
+        "--instances",
+        default=None,
+        metavar="labels|components",
+        help="labels: files are instance label maps (0 = background; pixel metrics score "
+        "id > 0); components: objects are the masks' connected components. Adds "
+        "f1@0.5,precision@0.5,recall@0.5,pq,aji unless --metrics names object metrics; "
+        "writes per_object.csv",
+    )
+    objects.add_argument(
+        "--connectivity",
+        default="face",
+        metavar="face|full",
+        help="components: neighbours through faces (4/6, default) or also edges and corners (8/26)",
+    )
+    objects.add_argument(
+        "--matching",
+        default="optimal",
+        metavar="optimal|greedy|unique",
+        help="one-to-one matching (default optimal: most matches, then largest IoU sum)",
+    )
+    objects.add_argument(
+        "--criterion",
+        default="iou",
+        metavar="iou|dice|iop|iot",
+        help="the score a match must reach (default iou)",
+    )
+    objects.add_argument(
+        "--comparison",
+        default=">=",
+        metavar=">=|>",
+        help="the threshold test (default >=; MONAI and torchmetrics use >)",
+    )
+    objects.add_argument(
+        "--object-distances",
+        default="",
+        metavar="METRICS",
+        help="boundary metrics of every matched pair of objects, e.g. hd95,assd (per_object.csv)",
+    )
     p.add_argument(
         "--allow-geometry-mismatch",
         action="store_true",
@@ -108,6 +150,12 @@ FLAGS = {
     "bootstrap": "--bootstrap",
     "seed": "--seed",
     "max_pixels": "--max-pixels",
+    "instances": "--instances",
+    "connectivity": "--connectivity",
+    "matching": "--matching",
+    "criterion": "--criterion",
+    "comparison": "--comparison",
+    "object_distances": "--object-distances",
     "options": "options",
 }
 """Argument names as the command line spells them, for error messages."""
@@ -144,5 +192,11 @@ def settings_from_args(args: argparse.Namespace) -> Any:
         max_pixels=args.max_pixels,
         check_geometry=not args.allow_geometry_mismatch,
         palette=getattr(args, "palette", None),
+        instances=args.instances,
+        connectivity=args.connectivity,
+        matching=args.matching,
+        criterion=args.criterion,
+        comparison=args.comparison,
+        object_distances=args.object_distances,
         names=FLAGS,
     )

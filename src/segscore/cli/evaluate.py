@@ -126,6 +126,14 @@ def run(args: argparse.Namespace) -> int:
         print(note, file=sys.stderr)
     written = write_outputs(result, args.out, report=not args.no_report, run=args.run)
     print(render_evaluation(result.summary))
+    if result.evaluation.objects is not None:
+        from segscore.evaluation.objects import object_contrast
+
+        contrast = object_contrast(
+            result.scores, result.evaluation.names, result.evaluation.objects
+        )
+        if contrast:
+            print(contrast)
     print(f"wrote {', '.join(str(p) for p in written)}")
     if result.failures:
         print(

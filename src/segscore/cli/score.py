@@ -92,9 +92,15 @@ def run(args: argparse.Namespace) -> int:
     for note in result.notes:
         print(note, file=sys.stderr)
     print(render_evaluation(result.summary, title=title))
-    contrast = accuracy_contrast(result.scores, result.evaluation.names)
-    if contrast:
-        print(contrast)
+    from segscore.evaluation.objects import object_contrast
+
+    names = result.evaluation.names
+    for contrast in (
+        accuracy_contrast(result.scores, names),
+        object_contrast(result.scores, names, result.evaluation.objects),
+    ):
+        if contrast:
+            print(contrast)
     if args.out is not None:
         from segscore.evaluation.outputs import write_outputs
 

@@ -33,6 +33,7 @@ from segscore.evaluation.runner import (
     EvaluateOptions,
     Evaluation,
     assemble,
+    case_objects,
     distance_columns,
     distance_record,
     evaluate_stack,
@@ -55,7 +56,7 @@ __all__ = [
     "runner_options",
 ]
 
-OUTPUT_NAMES = ("per_case.csv", "summary.json", "report.html")
+OUTPUT_NAMES = ("per_case.csv", "per_object.csv", "summary.json", "report.html")
 """The only files :func:`write_outputs` writes into the output folder (plus the journal)."""
 
 
@@ -95,6 +96,15 @@ class FolderEvaluation:
         """Cases that could not be scored, with their errors."""
         return self.evaluation.failures
 
+    def object_rows(self) -> tuple[list[dict[str, Any]], list[str]]:
+        """Return the rows of ``per_object.csv`` and its columns (none without objects).
+
+        See :func:`~segscore.evaluation.objects.per_object_rows`.
+        """
+        from segscore.evaluation.objects import per_object_rows
+
+        return per_object_rows(self.evaluation, self.settings)
+
 
 def runner_options(settings: EvaluationSettings) -> EvaluateOptions:
     """Return what every worker needs to score one case (and what the journal records)."""
@@ -114,7 +124,26 @@ def runner_options(settings: EvaluationSettings) -> EvaluateOptions:
         check_geometry=settings.check_geometry,
         distance_empty=settings.empty,
         palette=settings.palette,
+        **_object_options(settings),
     )
+
+
+def _object_options(settings: EvaluationSettings) -> dict[str, Any]:
+    """Return the object fields of the runner's options (per-object matching, pair distances)."""
+    chosen = settings.instances
+    if chosen is None:
+        return {}
+    from segscore.evaluation.objects import matching_threshold
+
+    return {
+        "instances": chosen.mode,
+        "connectivity": chosen.connectivity,
+        "matching": chosen.matching,
+        "criterion": chosen.criterion,
+        "comparison": chosen.comparison,
+        "object_threshold": str(matching_threshold(settings)),
+        "object_distances": chosen.distances,
+    }
 
 
 def _shown(names: Sequence[str]) -> str:
@@ -211,6 +240,12 @@ def evaluate_folder(
     spacing: object = None,
     bootstrap: int = 0,
     seed: int = 0,
+    instances: str | None = None,
+    connectivity: str = "face",
+    matching: str = "optimal",
+    criterion: str = "iou",
+    comparison: str = ">=",
+    object_distances: str | Iterable[str] = (),
     pred_suffix: str = "",
     gt_suffix: str = "",
     images: str | os.PathLike[str] | None = None,
@@ -234,6 +269,9 @@ def evaluate_folder(
         :func:`~segscore.evaluation.settings.make_settings`); not with those arguments.
     options, metrics, preset, aggregation, empty, spacing, bootstrap, seed
         As for :func:`~segscore.evaluation.settings.make_settings`.
+    instances, connectivity, matching, criterion, comparison, object_distances
+        Object metrics, as for :func:`~segscore.evaluation.settings.make_settings`
+        (``per_object.csv``: :meth:`FolderEvaluation.object_rows`).
     pred_suffix, gt_suffix : str
         Stripped from file stems before matching (``'_pred'``).
     images : path, optional
@@ -276,6 +314,12 @@ def evaluate_folder(
             spacing=spacing,
             bootstrap=bootstrap,
             seed=seed,
+            instances=instances,
+            connectivity=connectivity,
+            matching=matching,
+            criterion=criterion,
+            comparison=comparison,
+            object_distances=object_distances,
         )
     found = match_cases(
         Path(pred),
@@ -380,6 +424,9 @@ def evaluate_arrays(
         fail(
             f"`settings` must not be given with {', '.join(sorted(kwargs))}: pass one or the other."
         )
+    objects = pair_distances = None
+    if settings.instances is not None:
+        objects, pair_distances, pred, target = _array_objects(pred, target, settings)
     counts = confusion(pred, target, options=settings.options)
     n = counts.n_images
     if names is None:
@@ -390,13 +437,40 @@ def evaluate_arrays(
     for array in (pred, target):
         data = np.ascontiguousarray(np.asarray(array))
         digest.update(str((data.dtype.str, data.shape)).encode() + data.tobytes())
-    evaluation = Evaluation(list(names), counts, [], None, digest.hexdigest())
+    evaluation = Evaluation(
+        list(names),
+        counts,
+        [],
+        None,
+        digest.hexdigest(),
+        objects=objects,
+        object_distances=pair_distances,
+    )
     if settings.boundary_metrics:
         evaluation = _with_array_distances(evaluation, pred, target, settings)
     scores = metric_scores(evaluation, settings)
     rows, columns = per_case_rows(evaluation, scores, settings.options)
     summary = summarize(evaluation, settings, scores, inputs=dict(inputs or {}))
     return FolderEvaluation(settings, CaseSet([]), evaluation, scores, summary, rows, columns)
+
+
+def _array_objects(
+    pred: Any, target: Any, settings: EvaluationSettings
+) -> tuple[Any, Any, Any, Any]:
+    """Return the overlap tables of in-memory cases and the arrays their pixel metrics score."""
+    from segscore.metrics.counts import _batch_shape
+
+    p, t = np.asarray(pred), np.asarray(target)
+    if p.shape != t.shape:
+        fail(f"`pred` and `target` must have the same shape, got {p.shape} and {t.shape}.")
+    shape = _batch_shape("pred", p.shape, settings.options.spatial_dims, channel_axis=False)
+    options = runner_options(settings)
+    pairs = zip(p.reshape(shape), t.reshape(shape), strict=True)
+    parts = [case_objects(pi, ti, options, spacing=settings.spacing) for pi, ti in pairs]
+    pixels_p = np.stack([x.pred for x in parts]).reshape(p.shape)
+    pixels_t = np.stack([x.target for x in parts]).reshape(t.shape)
+    distances = [x.distances or {} for x in parts] if options.object_distances else None
+    return [x.table for x in parts], distances, pixels_p, pixels_t
 
 
 def _with_array_distances(

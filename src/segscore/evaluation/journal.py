@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -38,6 +38,9 @@ from segscore.io.journal import JsonLog, normalized, remove_file
 from segscore.io.pairs import Case, case_digest
 from segscore.metrics.conventions import jsonable
 from segscore.metrics.counts import CountingSpec, Counts
+
+if TYPE_CHECKING:
+    from segscore.metrics.instance.table import OverlapTable
 
 __all__ = ["JOURNAL_NAME", "Journal", "discard_journal"]
 
@@ -88,6 +91,10 @@ def _encode(result: CaseResult, case: Case) -> dict[str, Any]:
         else {k: v.tolist() for k, v in result.distances.items()},
         "distance_classes": list(result.distance_classes),
         "distance_conventions": result.distance_conventions,
+        "objects": None if result.objects is None else result.objects.as_record(),
+        "object_distances": None
+        if result.object_distances is None
+        else {k: v.tolist() for k, v in result.object_distances.items()},
     }
 
 
@@ -107,7 +114,20 @@ def _decode(entry: dict[str, Any]) -> CaseResult:
         else {k: np.asarray(v, dtype=np.float64) for k, v in distances.items()},
         distance_classes=tuple(int(k) for k in entry["distance_classes"]),
         distance_conventions=entry["distance_conventions"],
+        objects=_objects(entry.get("objects")),
+        object_distances=None
+        if entry.get("object_distances") is None
+        else {k: np.asarray(v, dtype=np.float64) for k, v in entry["object_distances"].items()},
     )
+
+
+def _objects(record: dict[str, Any] | None) -> OverlapTable | None:
+    """Return a case's overlap table from its journal entry (None: no objects were scored)."""
+    if record is None:
+        return None
+    from segscore.metrics.instance.table import OverlapTable
+
+    return OverlapTable.from_record(record)
 
 
 def _differences(old: dict[str, Any], new: dict[str, Any]) -> str:

@@ -1,4 +1,6 @@
-"""Write a folder evaluation's outputs: ``per_case.csv``, ``summary.json``, ``report.html``.
+"""Write a folder evaluation's outputs: per-case, per-object, summary and report files.
+
+``per_case.csv``, ``per_object.csv`` (with object metrics), ``summary.json``, ``report.html``.
 
 Every file is written atomically (a temporary, then a rename), so a reader never sees half a
 file and an interrupted write leaves the previous one. The journal of the run, kept in the same
@@ -51,6 +53,9 @@ def write_outputs(
         write_csv(folder / "per_case.csv", result.rows, result.columns),
         write_json(folder / "summary.json", result.summary),
     ]
+    object_rows, object_columns = result.object_rows()
+    if result.evaluation.objects is not None:
+        written.insert(1, write_csv(folder / "per_object.csv", object_rows, object_columns))
     if report:
         inputs = result.summary.get("inputs", {})
         case_values = {name: s.per_image for name, s in result.scores.items()}

@@ -19,6 +19,7 @@ import numpy as np
 from segscore._types import FloatArray, IntArray
 from segscore.errors import DatasetError, InputError
 from segscore.evaluation.allocator import keep_freed_buffers
+from segscore.evaluation.instances import case_objects
 from segscore.io.arrays import (
     MAX_PIXELS_DEFAULT,
     describe_geometry,
@@ -32,6 +33,7 @@ from segscore.metrics.empty import EmptyPolicy
 
 if TYPE_CHECKING:  # the boundary engine (scipy) is imported only when distances are asked for
     from segscore.metrics.boundary import DistanceResult
+    from segscore.metrics.instance.table import OverlapTable
 
 __all__ = [
     "SWEEP_THRESHOLDS",
@@ -39,6 +41,7 @@ __all__ = [
     "EvaluateOptions",
     "Evaluation",
     "assemble",
+    "case_objects",
     "distance_columns",
     "distance_record",
     "evaluate",
@@ -68,6 +71,13 @@ class EvaluateOptions:
     check_geometry: bool = True
     distance_empty: EmptyPolicy | None = None
     palette: Palette | None = None
+    instances: str | None = None  # 'labels' or 'components': keep each case's overlap table
+    connectivity: str = "face"
+    matching: str = "optimal"  # the per-object matching (object distances are per matched pair)
+    criterion: str = "iou"
+    comparison: str = ">="
+    object_threshold: str = "1/2"
+    object_distances: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -83,6 +93,8 @@ class CaseResult:
     distances: dict[str, FloatArray] | None = None  # metric -> (C_d,) per distance class
     distance_classes: tuple[int, ...] = ()
     distance_conventions: dict[str, Any] | None = None
+    objects: OverlapTable | None = None  # the exact overlap table of the case's objects
+    object_distances: dict[str, FloatArray] | None = None  # metric -> (M,) per matched pair
 
 
 @dataclass
@@ -97,6 +109,8 @@ class Evaluation:
     distances: dict[str, FloatArray] | None = None  # metric -> (N, C_d)
     distance_classes: tuple[int, ...] = ()
     distance_conventions: dict[str, Any] | None = None
+    objects: list[OverlapTable] | None = None  # one overlap table per case (object metrics)
+    object_distances: list[dict[str, FloatArray]] | None = None  # per case, per matched pair
 
 
 def _sweep_counts(prob: np.ndarray[Any, Any], target: np.ndarray[Any, Any]) -> IntArray:
@@ -137,7 +151,12 @@ def score_case(case: Case, options: EvaluateOptions) -> CaseResult:
             f"case {case.name!r}: prediction {str(case.pred)!r} has shape {p.shape} but ground truth "
             f"{str(case.target)!r} has shape {t.shape}."
         )
+    objects = object_distances = None
+    spacing = target.spacing or pred.spacing
     try:
+        if options.instances is not None:
+            made = case_objects(p, t, options, spacing=options.spacing or spacing)
+            objects, object_distances, p, t = made.table, made.distances, made.pred, made.target
         counts = confusion(
             p,
             t,
@@ -152,8 +171,11 @@ def score_case(case: Case, options: EvaluateOptions) -> CaseResult:
             ),
         )
     except InputError as exc:
+        hint = ""
+        if options.instances == "components" and "binary mask" in str(exc):
+            hint = " (`--instances components` reads masks; for instance label maps use labels)"
         raise DatasetError(
-            f"case {case.name!r} ({str(case.pred)!r} vs {str(case.target)!r}): {exc}"
+            f"case {case.name!r} ({str(case.pred)!r} vs {str(case.target)!r}): {exc}{hint}"
         ) from exc
     if counts.n_images != 1:
         raise DatasetError(
@@ -169,8 +191,15 @@ def score_case(case: Case, options: EvaluateOptions) -> CaseResult:
         and not options.multilabel
     ):
         sweep = _sweep_counts(p, t)
-    spacing = target.spacing or pred.spacing
-    result = CaseResult(case.name, counts, digest, sweep=sweep, spacing=spacing)
+    result = CaseResult(
+        case.name,
+        counts,
+        digest,
+        sweep=sweep,
+        spacing=spacing,
+        objects=objects,
+        object_distances=object_distances,
+    )
     if options.distance_metrics:
         result = _with_distances(result, case, p, t, spacing, options)
     return result
@@ -289,6 +318,8 @@ def _pack(results: list[CaseResult]) -> list[CaseResult] | _PackedBatch:
             or c.spec != first.spec
             or r.sweep is not None
             or r.distances is not None
+            or r.objects is not None
+            or r.object_distances is not None
             or r.error is not None
         ):
             return results
@@ -424,6 +455,8 @@ def assemble(
     parts: list[Counts] = []
     sweeps: list[IntArray] = []
     distance_rows: list[CaseResult] = []
+    objects: list[OverlapTable] = []
+    pair_distances: list[dict[str, FloatArray]] = []
     failures: list[tuple[str, str]] = []
     digest = hashlib.sha256()
     spec: CountingSpec | None = None
@@ -452,6 +485,10 @@ def assemble(
             sweeps.append(result.sweep)
         if result.distances is not None:
             distance_rows.append(result)
+        if result.objects is not None:
+            objects.append(result.objects)
+        if result.object_distances is not None:
+            pair_distances.append(result.object_distances)
     if not parts:
         detail = f" (first failure: {failures[0][1]})" if failures else ""
         raise DatasetError(f"no case could be scored{detail}.")
@@ -460,6 +497,12 @@ def assemble(
         counts = Counts(counts.tp, counts.fp, counts.fn, counts.tn, spec)
     sweep = np.stack(sweeps) if sweeps and len(sweeps) == len(parts) else None
     evaluation = Evaluation(names, counts, failures, sweep, digest.hexdigest())
+    if objects:
+        if len(objects) != len(parts):  # pragma: no cover - every case of a run has objects
+            raise DatasetError("some cases have objects and others not; this is a bug.")
+        evaluation.objects = objects
+        if pair_distances:
+            evaluation.object_distances = pair_distances
     return _add_distances(evaluation, distance_rows)
 
 
@@ -476,6 +519,13 @@ def _add_distances(evaluation: Evaluation, rows: Sequence[CaseResult]) -> Evalua
     return evaluation
 
 
+def _images(
+    p: np.ndarray[Any, Any], t: np.ndarray[Any, Any], batched: bool
+) -> list[tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]]:
+    """Return the (prediction, target) pairs of a stack (the pair itself if not batched)."""
+    return list(zip(p, t, strict=True)) if batched else [(p, t)]
+
+
 def evaluate_stack(case: Case, options: EvaluateOptions) -> Evaluation | None:
     """Count two stacked arrays (N, ...) in one vectorised pass; None if not a stack pair."""
     stacked = {case.pred.suffix.lower(), case.target.suffix.lower()} <= {".npy", ".npz"}
@@ -488,7 +538,20 @@ def evaluate_stack(case: Case, options: EvaluateOptions) -> Evaluation | None:
             f"prediction {str(case.pred)!r} has shape {p.shape} but ground truth "
             f"{str(case.target)!r} has shape {t.shape}."
         )
+    dims = options.spatial_dims
+    batched = p.ndim >= 3 if dims is None else p.ndim == dims + 1
+    objects = pair_distances = None
     try:
+        if options.instances is not None:
+            parts = [
+                case_objects(pi, ti, options, spacing=options.spacing or target.spacing)
+                for pi, ti in _images(p, t, batched)
+            ]
+            objects = [part.table for part in parts]
+            if options.object_distances:
+                pair_distances = [part.distances or {} for part in parts]
+            stack = np.stack if batched else (lambda xs: xs[0])
+            p, t = stack([x.pred for x in parts]), stack([x.target for x in parts])
         counts = confusion(
             p,
             t,
@@ -513,12 +576,12 @@ def evaluate_stack(case: Case, options: EvaluateOptions) -> Evaluation | None:
         rows_p = p.reshape(n, -1)
         rows_t = t.reshape(n, -1)
         sweep = np.stack([_sweep_counts(rows_p[i], rows_t[i]) for i in range(n)])
-    evaluation = Evaluation(names, counts, [], sweep, digest)
+    evaluation = Evaluation(
+        names, counts, [], sweep, digest, objects=objects, object_distances=pair_distances
+    )
     if not options.distance_metrics:
         return evaluation
-    dims = options.spatial_dims
-    batched = p.ndim >= 3 if dims is None else p.ndim == dims + 1
-    pairs = list(zip(p, t, strict=True)) if batched else [(p, t)]
+    pairs = _images(p, t, batched)
     results = [
         _with_distances(CaseResult(name, None, ""), case, pi, ti, target.spacing, options)
         for name, (pi, ti) in zip(names, pairs, strict=True)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,14 +38,60 @@ from segscore.metrics.registry import MetricSpec, parse_metrics
 
 __all__ = [
     "DEFAULT_AGGREGATION",
+    "INSTANCE_MODES",
     "PALETTES",
     "EvaluationSettings",
+    "InstanceSettings",
     "label_set_options",
     "make_settings",
 ]
 
 PALETTES = ("voc", "cityscapes")
 """Built-in palettes of colour masks (the label sets whose colours are one per class)."""
+
+INSTANCE_MODES = ("labels", "components")
+"""How files become objects: instance label maps as they are, or connected components of masks."""
+
+DEFAULT_INSTANCE_METRICS = ("f1@0.5", "precision@0.5", "recall@0.5", "pq", "aji")
+"""The object metrics scored when objects are asked for (``--instances``) without naming any."""
+
+
+@dataclass(frozen=True)
+class InstanceSettings:
+    """How objects are made and matched (the object half of the conventions).
+
+    Attributes
+    ----------
+    mode : {'labels', 'components'}
+        ``'labels'``: the files are instance label maps (0 = background, any integer ids); pixel
+        metrics score their foreground (id > 0) as a binary mask. ``'components'``: the files are
+        binary masks (or probabilities, thresholded first); objects are their connected
+        components.
+    connectivity : {'face', 'full'}
+        Neighbours of a component (``'components'`` only).
+    matching, criterion, comparison : str
+        The conventions of :func:`segscore.match_instances`.
+    distances : tuple of str
+        Boundary metrics of every matched pair, written to ``per_object.csv``.
+    """
+
+    mode: str = "labels"
+    connectivity: str = "face"
+    matching: str = "optimal"
+    criterion: str = "iou"
+    comparison: str = ">="
+    distances: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the settings as a JSON-ready dict."""
+        return {
+            "mode": self.mode,
+            "connectivity": self.connectivity if self.mode == "components" else None,
+            "matching": self.matching,
+            "criterion": self.criterion,
+            "comparison": self.comparison,
+            "pair_distances": list(self.distances),
+        }
 
 
 @dataclass(frozen=True)
@@ -74,6 +120,8 @@ class EvaluationSettings:
         Refuse pairs whose files declare different spacing, orientation or origin.
     palette : Palette or None
         Colours of RGB masks and their class ids (None: colour images are refused).
+    instances : InstanceSettings or None
+        How objects are made and matched (None: no object metrics).
     """
 
     options: CountingOptions = field(default_factory=CountingOptions)
@@ -87,6 +135,7 @@ class EvaluationSettings:
     max_pixels: int = MAX_PIXELS_DEFAULT
     check_geometry: bool = True
     palette: Palette | None = None
+    instances: InstanceSettings | None = None
 
     @property
     def overlap_metrics(self) -> tuple[MetricSpec, ...]:
@@ -98,11 +147,16 @@ class EvaluationSettings:
         """The metrics made from surfaces."""
         return tuple(m for m in self.metrics if m.kind == "boundary")
 
+    @property
+    def instance_metrics(self) -> tuple[MetricSpec, ...]:
+        """The metrics made from matched objects."""
+        return tuple(m for m in self.metrics if m.kind == "instance")
+
     def empty_for(self, spec: MetricSpec) -> EmptyPolicy:
         """Return the empty policy of a metric: explicit, else the preset's, else the default."""
         if self.empty is not None:
             return self.empty
-        if self.preset is not None:
+        if self.preset is not None and spec.kind != "instance":
             return self.preset.empty_for(spec)
         return EmptyPolicy()
 
@@ -111,9 +165,9 @@ class EvaluationSettings:
         rule: Aggregation = DEFAULT_AGGREGATION
         if self.aggregation is not None:
             rule = self.aggregation
-        elif self.preset is not None:
+        elif self.preset is not None and spec.kind != "instance":
             rule = self.preset.overlap_kwargs(spec.name)["aggregation"]
-        if spec.kind != "overlap" and rule not in CELL_AGGREGATIONS:
+        if spec.kind == "boundary" and rule not in CELL_AGGREGATIONS:
             return DEFAULT_AGGREGATION
         return rule
 
@@ -130,6 +184,7 @@ class EvaluationSettings:
             "seed": self.seed,
             "check_geometry": self.check_geometry,
             "palette": None if self.palette is None else self.palette.name,
+            "instances": None if self.instances is None else self.instances.as_dict(),
         }
 
 
@@ -251,6 +306,12 @@ def make_settings(
     max_pixels: int | None = None,
     check_geometry: bool = True,
     palette: str | os.PathLike[str] | Palette | None = None,
+    instances: str | None = None,
+    connectivity: str = "face",
+    matching: str = "optimal",
+    criterion: str = "iou",
+    comparison: str = ">=",
+    object_distances: str | Iterable[str] = (),
     names: Mapping[str, str] | None = None,
 ) -> EvaluationSettings:
     """Build and check the settings of an evaluation (every conflict is found here).
@@ -280,6 +341,15 @@ def make_settings(
         Read RGB masks as colours of classes: ``'voc'``, ``'cityscapes'`` (:data:`PALETTES`),
         a JSON/CSV file (:func:`~segscore.io.palette.read_palette`) or a
         :class:`~segscore.io.palette.Palette`.
+    instances : {'labels', 'components'}, optional
+        Score objects too (:class:`InstanceSettings`): the files are instance label maps, or
+        masks whose connected components are the objects. Without instance metrics in
+        ``metrics``, :data:`DEFAULT_INSTANCE_METRICS` are added.
+    connectivity, matching, criterion, comparison : str
+        How components are made and objects matched (:class:`InstanceSettings`).
+    object_distances : str or iterable of str, optional
+        Boundary metrics of every matched pair of objects (``'hd95,assd'``), in
+        ``per_object.csv``.
     names : mapping of str to str, optional
         How to name the arguments in error messages (the CLI passes its flags).
 
@@ -297,6 +367,13 @@ def make_settings(
     Traceback (most recent call last):
     ...
     segscore.errors.InputError: `--bootstrap` must be an integer >= 0, got -1.
+    >>> s = make_settings(metrics="iou", instances="components")
+    >>> [m.name for m in s.metrics], s.instances.matching
+    (['iou', 'f1@0.5', 'precision@0.5', 'recall@0.5', 'pq', 'aji'], 'optimal')
+    >>> make_settings(metrics="iou,pq")
+    Traceback (most recent call last):
+    ...
+    segscore.errors.InputError: `instances` must be 'labels' or 'components' to score object metrics (pq), got None.
     """
     names = dict(names or {})
 
@@ -314,6 +391,17 @@ def make_settings(
     if opts.include_background is None:
         background = True if chosen is None else chosen.include_background
         opts = opts.replace(include_background=background)
+    specs, objects = _instance_settings(
+        specs,
+        opts,
+        instances,
+        connectivity=connectivity,
+        matching=matching,
+        criterion=criterion,
+        comparison=comparison,
+        distances=object_distances,
+        name=name,
+    )
     boundary = [m for m in specs if m.kind == "boundary"]
     if boundary and opts.multilabel:
         fail(
@@ -336,4 +424,82 @@ def make_settings(
         ),
         check_geometry=bool(check_geometry),
         palette=_palette(palette, name("palette")),
+        instances=objects,
     )
+
+
+def _instance_settings(
+    specs: tuple[MetricSpec, ...],
+    opts: CountingOptions,
+    instances: str | None,
+    *,
+    connectivity: str,
+    matching: str,
+    criterion: str,
+    comparison: str,
+    distances: str | Iterable[str],
+    name: Callable[[str], str],
+) -> tuple[tuple[MetricSpec, ...], InstanceSettings | None]:
+    """Check the object options against the metrics and the counting options."""
+    from segscore.metrics.instance.components import CONNECTIVITIES
+    from segscore.metrics.instance.matching import (
+        COMPARISONS,
+        CRITERIA,
+        MATCHINGS,
+        check_matching,
+    )
+    from segscore.metrics.instance.metrics import thresholds_of
+
+    wanted = [m for m in specs if m.kind == "instance"]
+    pair_metrics = _pair_metrics(distances, name("object_distances"))
+    if instances is None and pair_metrics:
+        fail(
+            f"`{name('object_distances')}` needs `{name('instances')}` 'labels' or 'components' "
+            f"(distances of matched objects), got {', '.join(pair_metrics)} without objects."
+        )
+    if instances is None:
+        if wanted:
+            fail(
+                f"`{name('instances')}` must be 'labels' or 'components' to score object metrics "
+                f"({', '.join(m.name for m in wanted)}), got None."
+            )
+        return specs, None
+    check_option(name("instances"), instances, INSTANCE_MODES)
+    check_option(name("connectivity"), connectivity, CONNECTIVITIES)
+    check_option(name("matching"), matching, MATCHINGS)
+    check_option(name("criterion"), criterion, CRITERIA)
+    check_option(name("comparison"), comparison, COMPARISONS)
+    if opts.multilabel:
+        fail(
+            f"`{name('multilabel')}` must not be set with `{name('instances')}` (objects are "
+            "read from one label map per case), got True."
+        )
+    if opts.num_classes is not None and opts.num_classes > 2:
+        fail(
+            f"`{name('num_classes')}` must be 2 or unset with `{name('instances')}` (objects "
+            "of one class; pixel metrics score their foreground), got "
+            f"{opts.num_classes}."
+        )
+    if not wanted:
+        specs = specs + parse_metrics(DEFAULT_INSTANCE_METRICS)
+        wanted = [m for m in specs if m.kind == "instance"]
+    thresholds = [t for m in wanted for t in thresholds_of(m)]
+    check_matching(matching, criterion, comparison, thresholds)
+    chosen = InstanceSettings(
+        instances, connectivity, matching, criterion, comparison, pair_metrics
+    )
+    return specs, chosen
+
+
+def _pair_metrics(value: str | Iterable[str], argument: str) -> tuple[str, ...]:
+    """Parse the boundary metrics of matched pairs (symmetric ones: 'asd' has two directions)."""
+    if not value:
+        return ()
+    specs = parse_metrics(value, argument=argument)
+    for spec in specs:
+        if spec.kind != "boundary" or spec.name == "asd":
+            fail(
+                f"`{argument}` must name symmetric boundary metrics (hd, hd95, hdP, assd, masd, "
+                f"nsd@T, biou@W), got {spec.name!r}."
+            )
+    return tuple(s.name for s in specs)

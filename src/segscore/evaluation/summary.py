@@ -31,6 +31,7 @@ import numpy as np
 
 from segscore._types import FloatArray
 from segscore._version import __version__
+from segscore.errors import DatasetError
 from segscore.evaluation.runner import SWEEP_THRESHOLDS, Evaluation
 from segscore.evaluation.settings import DEFAULT_AGGREGATION, EvaluationSettings
 from segscore.metrics.bootstrap import bootstrap_ci
@@ -117,9 +118,13 @@ def metric_scores(evaluation: Evaluation, settings: EvaluationSettings) -> dict[
     out: dict[str, Score] = {}
     preset = None if settings.preset is None else settings.preset.name
     counts = evaluation.counts
+    objects = _object_scores(evaluation, settings)
     for spec in settings.metrics:
         policy = settings.empty_for(spec)
         rule = settings.aggregation_for(spec)
+        if spec.kind == "instance":
+            out[spec.name] = objects[spec.name]
+            continue
         if spec.kind == "overlap":
             out[spec.name] = score(
                 counts,
@@ -155,6 +160,83 @@ def metric_scores(evaluation: Evaluation, settings: EvaluationSettings) -> dict[
             empty_cases=_boundary_empty_cases(counts, columns),
         )
     return out
+
+
+def _object_scores(
+    evaluation: Evaluation, settings: EvaluationSettings, *, aggregation: str | None = None
+) -> dict[str, Score]:
+    """Score the object metrics from the cases' overlap tables (one matching per rule/policy).
+
+    ``aggregation`` overrides the settings' rule (the summary's ``pooled`` entry).
+    """
+    specs = settings.instance_metrics
+    if not specs:
+        return {}
+    if evaluation.objects is None or settings.instances is None:
+        raise DatasetError("object metrics were asked for but no case has objects; this is a bug.")
+    from segscore.metrics.instance.metrics import score_tables
+
+    groups: dict[tuple[str, str], list[MetricSpec]] = {}
+    for spec in specs:
+        key = (aggregation or settings.aggregation_for(spec), repr(settings.empty_for(spec)))
+        groups.setdefault(key, []).append(spec)
+    found: dict[str, Score] = {}
+    chosen = settings.instances
+    for members in groups.values():
+        found.update(
+            score_tables(
+                evaluation.objects,
+                [m.name for m in members],
+                aggregation=aggregation or settings.aggregation_for(members[0]),  # type: ignore[arg-type]
+                matching=chosen.matching,  # type: ignore[arg-type]
+                criterion=chosen.criterion,  # type: ignore[arg-type]
+                comparison=chosen.comparison,  # type: ignore[arg-type]
+                empty=settings.empty_for(members[0]),
+                preset=None if settings.preset is None else settings.preset.name,
+            )
+        )
+    return found
+
+
+def _value_intervals(
+    evaluation: Evaluation, settings: EvaluationSettings, spec: MetricSpec, s: Score
+) -> tuple[list[float] | None, list[float] | None]:
+    """Bootstrap intervals of a boundary or object metric (object metrics: pooled too)."""
+    from segscore.metrics.bootstrap import bootstrap_statistic, bootstrap_values
+
+    common: dict[str, Any] = {"n_resamples": settings.bootstrap, "rng": settings.seed}
+    rule = s.conventions.aggregation
+    per_case = None
+    if rule not in ("pooled", "pooled_micro"):
+        per_case = list(bootstrap_values(s.cells, aggregation=rule, **common))  # type: ignore[arg-type]
+    if spec.kind != "instance" or evaluation.objects is None or settings.instances is None:
+        return per_case, None
+    from segscore.metrics.instance.metrics import (
+        aggregated_jaccard,
+        instance_counts,
+        score_counts,
+        thresholds_of,
+    )
+
+    chosen = settings.instances
+    counts = instance_counts(
+        evaluation.objects,
+        thresholds=thresholds_of(spec) or (0.5,),
+        matching=chosen.matching,  # type: ignore[arg-type]
+        criterion=chosen.criterion,  # type: ignore[arg-type]
+        comparison=chosen.comparison,  # type: ignore[arg-type]
+    )
+    aji = {}
+    if spec.base in ("aji", "aji+"):
+        aji[spec.base] = aggregated_jaccard(evaluation.objects, one_to_one=spec.base == "aji+")
+    policy = settings.empty_for(spec)
+
+    def pooled(rows: np.ndarray[Any, Any]) -> float:
+        taken = {k: (num[rows], den[rows]) for k, (num, den) in aji.items()}
+        found = score_counts(counts.take(rows), taken, [spec], aggregation="pooled", empty=policy)
+        return found[spec.name].value
+
+    return per_case, list(bootstrap_statistic(counts.n_images, pooled, **common))
 
 
 def per_case_rows(
@@ -255,6 +337,7 @@ def summarize(
 ) -> dict[str, Any]:
     """Build the summary record written to ``summary.json`` (schema in the module docstring)."""
     scores = metric_scores(evaluation, settings) if scores is None else scores
+    pooled_objects = _object_scores(evaluation, settings, aggregation="pooled")
     out_metrics: dict[str, Any] = {}
     for m, s in scores.items():
         spec = next(x for x in settings.metrics if x.name == m)
@@ -287,6 +370,10 @@ def summarize(
             "ci95_pooled": None,
             "conventions": conv.as_dict(),
         }
+        if spec.kind == "instance":
+            entry["pooled"] = pooled_objects[m].value
+        if spec.kind != "overlap" and settings.bootstrap > 0:
+            entry["ci95"], entry["ci95_pooled"] = _value_intervals(evaluation, settings, spec, s)
         if spec.kind == "overlap":
             pooled = score(
                 evaluation.counts,
@@ -319,6 +406,7 @@ def summarize(
         "include_background": settings.options.background,
         "segscore_version": __version__,
         "boundary": evaluation.distance_conventions,
+        "instances": None if settings.instances is None else settings.instances.as_dict(),
         "bootstrap": (
             {
                 "method": "percentile",

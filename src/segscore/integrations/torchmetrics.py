@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import numpy as np
 import torch
 from torchmetrics import Metric
 from torchmetrics.utilities.data import dim_zero_cat
@@ -25,7 +26,7 @@ from segscore.metrics.options import CountingOptions, resolve_options
 from segscore.metrics.reduce import AGGREGATIONS, Score, score
 from segscore.metrics.registry import get_metric
 
-__all__ = ["SegscoreMetric"]
+__all__ = ["SegscoreMetric", "SegscoreObjectMetric"]
 
 _FIELDS = ("tp", "fp", "fn", "tn")
 _T = TypeVar("_T")
@@ -215,3 +216,176 @@ class SegscoreMetric(Metric):
     def counts(self) -> Counts:
         """All processes' per-image rows on the host (a collective when distributed)."""
         return self._gathered(self._counts)
+
+
+_OBJECT_ROWS = ("tp", "fp", "fn", "score_bits")  # (n, T) per update, flattened
+_OBJECT_IMAGES = ("n_pred", "n_target", "aji_num", "aji_den", "aji1_num", "aji1_den")  # (n,)
+
+
+class SegscoreObjectMetric(Metric):
+    """Exact object-level score (F1, PQ, AJI, ...) as a torchmetrics ``Metric``.
+
+    Each batch is matched on the host by :class:`~segscore.metrics.instance.InstanceEvaluator`
+    and reduced to exact per-image rows: matched, unmatched predicted and unmatched target objects
+    per threshold (int64), objects per image, the aggregated Jaccard numerator and denominator
+    (int64), and each image's sum of matched scores per threshold, a float64 kept as its 64 bits
+    in an int64 state so that syncing moves it unchanged. States are reduced by concatenation,
+    so ``compute`` scores the whole dataset's rows as on one process.
+
+    Parameters
+    ----------
+    metric : str, default 'f1@0.5'
+        The instance metric ``compute`` returns.
+    metrics : iterable of str, optional
+        Every instance metric :attr:`scores` can give (default: ``metric`` alone).
+    aggregation : str, default 'images_then_classes'
+        ``'pooled'`` sums counts over images; per-image rules average per-image values.
+    empty : float or EmptyPolicy, default NaN
+        Empty policy of the ratio metrics.
+    matching, criterion, comparison, components, options, spatial_dims, ignore_index
+        As for :class:`~segscore.metrics.instance.InstanceEvaluator`.
+    **kwargs
+        Passed to ``torchmetrics.Metric``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> m = SegscoreObjectMetric("f1@0.5", metrics=["f1@0.5", "aji"], aggregation="pooled")
+    >>> m.update(torch.tensor([[[1, 1, 0, 2]]]), torch.tensor([[[3, 3, 3, 0]]]))
+    >>> m.update(torch.tensor([[[0, 0, 0, 0]]]), torch.tensor([[[0, 4, 4, 0]]]))
+    >>> m.compute()
+    tensor(0.5000, dtype=torch.float64)
+    >>> round(m.scores["aji"].value, 4)
+    0.3333
+    """
+
+    is_differentiable = False
+    full_state_update = False
+
+    def __init__(
+        self,
+        metric: str = "f1@0.5",
+        *,
+        metrics: list[str] | tuple[str, ...] | None = None,
+        aggregation: Aggregation = "images_then_classes",
+        empty: float | EmptyPolicy = math.nan,
+        matching: str = "optimal",
+        criterion: str = "iou",
+        comparison: str = ">=",
+        components: str | None = None,
+        options: CountingOptions | None = None,
+        spatial_dims: int | None = None,
+        ignore_index: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        from segscore.metrics.instance.evaluator import InstanceEvaluator
+
+        names = [metric] if metrics is None else list(metrics)
+        evaluator = InstanceEvaluator(
+            names,
+            matching=matching,  # type: ignore[arg-type]
+            criterion=criterion,  # type: ignore[arg-type]
+            comparison=comparison,  # type: ignore[arg-type]
+            components=components,
+            options=options,
+            spatial_dims=spatial_dims,
+            ignore_index=ignore_index,
+        )
+        chosen = get_metric(metric, kind="instance").name
+        if chosen not in evaluator.metrics:
+            fail(
+                f"`metric` must be one of `metrics` ({', '.join(evaluator.metrics)}), got {metric!r}."
+            )
+        check_option("aggregation", aggregation, AGGREGATIONS)
+        super().__init__(**kwargs)
+        self.metric_name = chosen
+        self.aggregation: Aggregation = aggregation
+        self.empty = empty
+        self._evaluator = evaluator
+        self.set_dtype(torch.int64)
+        for name in (*_OBJECT_ROWS, *_OBJECT_IMAGES):
+            self.add_state(name, default=[], dist_reduce_fx="cat")
+
+    def update(self, pred: torch.Tensor, target: torch.Tensor) -> None:
+        """Match one batch (on the host) and append its exact rows to the states."""
+        evaluator = self._evaluator
+        evaluator.reset()
+        counts = evaluator.update(pred, target)
+        device = pred.device if isinstance(pred, torch.Tensor) else torch.device("cpu")
+        n = counts.n_images
+        aji = evaluator._aji
+        zeros = np.zeros(n, np.int64)
+        values = {
+            "tp": counts.tp,
+            "fp": counts.fp,
+            "fn": counts.fn,
+            "score_bits": np.ascontiguousarray(counts.score_sum, dtype=np.float64).view(np.int64),
+            "n_pred": counts.n_pred,
+            "n_target": counts.n_target,
+            "aji_num": aji["aji"][0][0] if "aji" in aji else zeros,
+            "aji_den": aji["aji"][0][1] if "aji" in aji else zeros,
+            "aji1_num": aji["aji+"][0][0] if "aji+" in aji else zeros,
+            "aji1_den": aji["aji+"][0][1] if "aji+" in aji else zeros,
+        }
+        for name, value in values.items():
+            state = getattr(self, name)
+            assert isinstance(state, list), "update called on synced states"
+            state.append(
+                torch.from_numpy(np.ascontiguousarray(value, np.int64).reshape(-1)).to(device)
+            )
+        evaluator.reset()
+
+    def _flat(self, name: str) -> np.ndarray[Any, Any]:
+        value = getattr(self, name)
+        parts = value if isinstance(value, list) else [value]
+        if not parts:
+            return np.zeros(0, np.int64)
+        return np.asarray(dim_zero_cat(parts).to(torch.int64).cpu().numpy())
+
+    def _scores_now(self) -> dict[str, Score]:
+        from segscore.metrics.instance.metrics import InstanceCounts, score_counts
+
+        evaluator = self._evaluator
+        n_pred = self._flat("n_pred")
+        if n_pred.size == 0:
+            fail(
+                "the accumulator is empty: call `update` with at least one batch before `compute`."
+            )
+        t = len(evaluator._thresholds)
+        rows = {name: self._flat(name).reshape(-1, t) for name in _OBJECT_ROWS}
+        matching, criterion, comparison = evaluator._conventions
+        counts = InstanceCounts(
+            evaluator._thresholds,
+            rows["tp"],
+            rows["fp"],
+            rows["fn"],
+            np.ascontiguousarray(rows["score_bits"]).view(np.float64),
+            n_pred,
+            self._flat("n_target"),
+            matching,
+            criterion,
+            comparison,
+        )
+        aji = {
+            kind: (self._flat(f"{prefix}_num"), self._flat(f"{prefix}_den"))
+            for kind, prefix in (("aji", "aji"), ("aji+", "aji1"))
+            if kind in evaluator._aji_kinds
+        }
+        return score_counts(
+            counts, aji, evaluator._specs, aggregation=self.aggregation, empty=self.empty
+        )
+
+    def compute(self) -> torch.Tensor:
+        """Return ``metric`` over all processes' rows (float64 tensor)."""
+        return torch.tensor(self._scores_now()[self.metric_name].value, dtype=torch.float64)
+
+    def _gathered(self, fn: Callable[[], _T]) -> _T:
+        if self._is_synced or not self.sync_on_compute:
+            return fn()
+        with self.sync_context(dist_sync_fn=self.dist_sync_fn):
+            return fn()
+
+    @property
+    def scores(self) -> dict[str, Score]:
+        """Every metric's full :class:`~segscore.Score` (a collective when distributed)."""
+        return self._gathered(self._scores_now)

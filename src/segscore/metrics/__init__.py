@@ -30,6 +30,7 @@ from segscore.metrics.empty import EmptyCase, EmptyPolicy
 from segscore.metrics.evaluator import Evaluator
 from segscore.metrics.instance import (
     InstanceCounts,
+    InstanceEvaluator,
     Matching,
     OverlapTable,
     instance_scores,
@@ -69,6 +70,7 @@ __all__ = [
     "EmptyPolicy",
     "Evaluator",
     "InstanceCounts",
+    "InstanceEvaluator",
     "Matching",
     "OverlapTable",
     "Preset",

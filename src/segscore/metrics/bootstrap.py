@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,13 @@ from segscore.metrics.counts import Counts
 from segscore.metrics.empty import EmptyPolicy
 from segscore.metrics.reduce import score
 
-__all__ = ["PairedComparison", "bootstrap_ci", "paired_comparison"]
+__all__ = [
+    "PairedComparison",
+    "bootstrap_ci",
+    "bootstrap_statistic",
+    "bootstrap_values",
+    "paired_comparison",
+]
 
 
 def _generator(rng: np.random.Generator | int | None) -> np.random.Generator:
@@ -151,6 +158,118 @@ def _resample(
     if aggregation == "per_image_per_class":
         return _nanmean(sampled.reshape(sampled.shape[0], -1), axis=1)
     fail(f"`aggregation` {aggregation!r} has no bootstrap rule.")
+
+
+def _interval(stats: FloatArray, level: float) -> tuple[float, float]:
+    """Return the percentile interval of resampled statistics (NaN left out; NaN if < 2 remain)."""
+    valid = stats[~np.isnan(stats)]
+    if valid.size < 2:
+        return math.nan, math.nan
+    alpha = (1.0 - level) / 2.0
+    q = [100 * alpha, 100 * (1 - alpha)]
+    below, above = np.percentile(valid, q, method="lower"), np.percentile(valid, q, method="higher")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # inf - inf while interpolating
+        linear = np.percentile(valid, q)
+    # between two equal neighbours (two infinities too) the endpoint is that value
+    low, high = np.where(below == above, below, linear)
+    return float(low), float(high)
+
+
+def bootstrap_values(
+    cells: FloatArray,
+    *,
+    aggregation: Aggregation = "images_then_classes",
+    n_resamples: int = 1000,
+    confidence: float = 0.95,
+    rng: np.random.Generator | int | None = None,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of the aggregate of per-(case, class) values.
+
+    For metrics that are values, not counts (boundary distances, per-image object scores):
+    cases are resampled with replacement and each resample is aggregated as
+    :func:`segscore.metrics.reduce.score_values` aggregates (NaN cells skipped). Infinite values
+    (a distance to an empty surface) make the resamples that draw them infinite, and so the
+    endpoints when they are frequent enough.
+
+    Parameters
+    ----------
+    cells : array_like of float, shape (N,) or (N, C)
+        One row per case.
+    aggregation : {'images_then_classes', 'classes_then_images', 'per_image_per_class'}
+        How a resample is reduced (the pooled rules need counts: :func:`bootstrap_ci`).
+    n_resamples, confidence, rng
+        As for :func:`bootstrap_ci`.
+
+    Examples
+    --------
+    >>> values = np.array([1.0, 2.0, 3.0, 4.0, 10.0])
+    >>> low, high = bootstrap_values(values, n_resamples=500, rng=0)
+    >>> bool(low < values.mean() < high)
+    True
+    """
+    b = check_int("n_resamples", n_resamples, low=1)
+    level = check_number(
+        "confidence", confidence, low=0, high=1, low_inclusive=False, high_inclusive=False
+    )
+    values = _floats("cells", cells)
+    if values.ndim == 1:
+        values = values[:, None]
+    if values.ndim != 2 or values.shape[0] == 0:
+        fail(f"`cells` must have shape (N,) or (N, C) with N >= 1, got {values.shape}.")
+    rules = ("images_then_classes", "classes_then_images", "per_image_per_class")
+    if aggregation not in rules:
+        fail(
+            f"`aggregation` must be one of {', '.join(map(repr, rules))} for values (pooled "
+            f"rules need counts: bootstrap_ci), got {aggregation!r}."
+        )
+    gen = _generator(rng)
+    n = values.shape[0]
+    per_image = _nanmean(values, axis=1)
+    stats = np.empty(b, dtype=np.float64)
+    chunk = max(1, min(b, 2_000_000 // max(1, values.size)))
+    for start in range(0, b, chunk):
+        idx = gen.integers(0, n, size=(min(b, start + chunk) - start, n))
+        if aggregation == "classes_then_images":
+            stats[start : start + idx.shape[0]] = _nanmean(per_image[idx], axis=1)
+        elif aggregation == "images_then_classes":
+            stats[start : start + idx.shape[0]] = _nanmean(_nanmean(values[idx], axis=1), axis=1)
+        else:
+            flat = values[idx].reshape(idx.shape[0], -1)
+            stats[start : start + idx.shape[0]] = _nanmean(flat, axis=1)
+    return _interval(stats, level)
+
+
+def bootstrap_statistic(
+    n: int,
+    statistic: Callable[[np.ndarray[Any, np.dtype[np.int64]]], float],
+    *,
+    n_resamples: int = 1000,
+    confidence: float = 0.95,
+    rng: np.random.Generator | int | None = None,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of any statistic of ``n`` cases, given the drawn rows.
+
+    ``statistic(rows)`` gets the case indices of one resample (with repetitions) and returns its
+    value: e.g. a pooled object score of the resampled per-image counts.
+
+    Examples
+    --------
+    >>> x = np.arange(20.0)
+    >>> low, high = bootstrap_statistic(20, lambda rows: float(x[rows].mean()), rng=0)
+    >>> bool(low < 9.5 < high)
+    True
+    """
+    b = check_int("n_resamples", n_resamples, low=1)
+    level = check_number(
+        "confidence", confidence, low=0, high=1, low_inclusive=False, high_inclusive=False
+    )
+    count = check_int("n", n, low=1)
+    gen = _generator(rng)
+    stats = np.array(
+        [statistic(gen.integers(0, count, size=count)) for _ in range(b)], dtype=np.float64
+    )
+    return _interval(stats, level)
 
 
 def _floats(name: str, values: Any) -> FloatArray:

@@ -28,7 +28,9 @@ __all__ = [
     "pixel_accuracy",
     "precision",
     "recall",
+    "relative_volume_difference",
     "specificity",
+    "volume_similarity",
 ]
 
 AVERAGES: tuple[Average, ...] = ("none", "micro", "macro", "weighted")
@@ -338,6 +340,75 @@ def fbeta(
         empty,
         lambda c: ((1 + b2) * _f64(c.tp), (1 + b2) * _f64(c.tp) + b2 * _f64(c.fn) + _f64(c.fp)),
     )
+
+
+def volume_similarity(
+    counts: Counts, *, average: Average = "none", empty: float | EmptyPolicy = math.nan
+) -> FloatArray:
+    """Volumetric similarity (Taha and Hanbury 2015): how alike the two volumes are, in [0, 1].
+
+    Notes
+    -----
+    ``VS = 1 - |fn - fp| / (2 tp + fp + fn) = 1 - ||P| - |G|| / (|P| + |G|)``, 1 when the
+    volumes are equal wherever they lie (it ignores where: a volume score, not an overlap).
+    SimpleITK's ``LabelOverlapMeasuresImageFilter.GetVolumeSimilarity`` (and seg-metrics' ``vs``)
+    is the signed ``2 (|P| - |G|) / (|P| + |G|)``: ``VS = 1 - |that| / 2``. The denominator is
+    zero only when both masks are empty.
+
+    Examples
+    --------
+    >>> from segscore import confusion
+    >>> volume_similarity(confusion(np.array([[1, 1, 0, 0]]), np.array([[0, 0, 1, 1]])))
+    array([[1.]])
+    >>> volume_similarity(confusion(np.array([[1, 1, 1, 0]]), np.array([[1, 0, 0, 0]])))
+    array([[0.5]])
+    """
+    return _metric(
+        counts,
+        average,
+        empty,
+        lambda c: (
+            2 * _f64(c.tp) + _f64(c.fp) + _f64(c.fn) - np.abs(_f64(c.fn) - _f64(c.fp)),
+            2 * _f64(c.tp) + _f64(c.fp) + _f64(c.fn),
+        ),
+    )
+
+
+def relative_volume_difference(
+    counts: Counts,
+    *,
+    absolute: bool = False,
+    average: Average = "none",
+    empty: float | EmptyPolicy = math.nan,
+) -> FloatArray:
+    """Relative volume difference ``(|P| - |G|) / |G|``: over- (> 0) or under-segmentation (< 0).
+
+    Parameters
+    ----------
+    absolute : bool, default False
+        Return ``|RVD|`` (``'ravd'``; lower is better) instead of the signed value (``'rvd'``;
+        0 is best).
+
+    Notes
+    -----
+    ``RVD = (fp - fn) / (tp + fn)``, MedPy's ``ravd(result, reference)``. The denominator is the
+    target volume: zero when the target is empty (``target_empty`` and ``both_empty`` cases of
+    the empty policy). Like VS it ignores where the volumes lie.
+
+    Examples
+    --------
+    >>> from segscore import confusion
+    >>> relative_volume_difference(confusion(np.array([[1, 1, 1, 0]]), np.array([[1, 1, 0, 0]])))
+    array([[0.5]])
+    >>> relative_volume_difference(confusion(np.array([[1, 0, 0, 0]]), np.array([[1, 1, 0, 0]])))
+    array([[-0.5]])
+    """
+
+    def formula(c: Counts) -> tuple[FloatArray, FloatArray]:
+        diff = _f64(c.fp) - _f64(c.fn)
+        return (np.abs(diff) if absolute else diff), _f64(c.tp) + _f64(c.fn)
+
+    return _metric(counts, average, empty, formula)
 
 
 def matthews_corrcoef(

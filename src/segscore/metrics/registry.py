@@ -163,6 +163,16 @@ METRICS: dict[str, MetricSpec] = {
         _overlap("mcc", overlap.matthews_corrcoef, "MCC", bounds=(-1.0, 1.0)),
         _overlap("f2", partial(overlap.fbeta, beta=2.0), "F2"),
         _overlap("f0.5", partial(overlap.fbeta, beta=0.5), "F0.5"),
+        _overlap("vs", overlap.volume_similarity, "Volumetric similarity"),
+        MetricSpec(
+            "ravd",
+            "overlap",
+            higher_is_better=False,
+            bounds=(0.0, _INF),
+            base="ravd",
+            fn=partial(overlap.relative_volume_difference, absolute=True),
+            label="|RVD|",
+        ),
         _distance("hd", "hd", "HD"),
         _distance("hd95", "hd", "HD95", percentile=95.0),
         _distance("asd", "asd", "ASD"),
@@ -219,6 +229,19 @@ _INSTANCE_AT = ("f1", "precision", "recall", "dsb", "pq", "sq", "rq", "tp", "fp"
 
 def _unit_threshold(text: str) -> bool:
     return 0 < float(text) <= 1
+
+
+def _fail_threshold(raw: str, argument: str) -> None:
+    """Raise when ``raw`` is an instance metric whose matching threshold is outside (0, 1]."""
+    key = raw.strip().lower()
+    base, _, rest = key.partition("@")
+    if base not in _INSTANCE_AT or not rest:
+        return
+    for part in rest.split(":"):
+        if re.fullmatch(_NUMBER, part) and not _unit_threshold(part):
+            fail(
+                f"`{argument}` must give {base} a matching threshold in (0, 1], got {raw.strip()!r}."
+            )
 
 
 _COCO_NAME = re.compile(
@@ -333,7 +356,7 @@ def get_metric(name: str, *, kind: MetricKind | None = None) -> MetricSpec:
     >>> get_metric("hd101")
     Traceback (most recent call last):
     ...
-    segscore.errors.InputError: `metric` must be one of 'iou', 'dice', 'precision', 'recall', 'specificity', 'accuracy', 'balanced_accuracy', 'mcc', 'f2', 'f0.5', 'hd', 'hd95', 'asd', 'assd', 'masd', 'pq', 'sq', 'rq', 'aji', 'aji+', 'fbeta@B', 'hdP (0 <= P <= 100)', 'nsd@T', 'biou@W{px,mm,diag}', 'f1@T', 'precision@T', 'recall@T', 'dsb@T', 'dsb@A:B', 'pq@T', 'sq@T', 'rq@T', 'tp@T', 'fp@T', 'fn@T', 'ap', 'ap@T', 'ap@A:B', 'ap_{small,medium,large}', 'ar', 'arN', 'ar_{small,medium,large}', got 'hd101'.
+    segscore.errors.InputError: `metric` must be one of 'iou', 'dice', 'precision', 'recall', 'specificity', 'accuracy', 'balanced_accuracy', 'mcc', 'f2', 'f0.5', 'vs', 'ravd', 'hd', 'hd95', 'asd', 'assd', 'masd', 'pq', 'sq', 'rq', 'aji', 'aji+', 'fbeta@B', 'hdP (0 <= P <= 100)', 'nsd@T', 'biou@W{px,mm,diag}', 'f1@T', 'precision@T', 'recall@T', 'dsb@T', 'dsb@A:B', 'pq@T', 'sq@T', 'rq@T', 'tp@T', 'fp@T', 'fn@T', 'ap', 'ap@T', 'ap@A:B', 'ap_{small,medium,large}', 'ar', 'arN', 'ar_{small,medium,large}', got 'hd101'.
     """
     spec: MetricSpec | None = None
     if isinstance(name, str):
@@ -367,7 +390,7 @@ def parse_metrics(
     >>> parse_metrics("iou,hd96.5x", argument="--metrics")
     Traceback (most recent call last):
     ...
-    segscore.errors.InputError: `--metrics` must name metrics of the registry (overlap: iou, dice, precision, recall, specificity, accuracy, balanced_accuracy, mcc, f2, f0.5, fbeta@B; boundary: hd, hd95, hdP, asd, assd, masd, nsd@T, biou@W{px,mm,diag}; instance: f1@T, precision@T, recall@T, dsb@T, dsb@A:B, pq, sq, rq, aji, aji+, tp@T, fp@T, fn@T, ap, ap@T, ap@A:B, ap_{small,medium,large}, ar, arN, ar_{small,medium,large}), got 'hd96.5x'.
+    segscore.errors.InputError: `--metrics` must name metrics of the registry (overlap: iou, dice, precision, recall, specificity, accuracy, balanced_accuracy, mcc, f2, f0.5, vs, ravd, fbeta@B; boundary: hd, hd95, hdP, asd, assd, masd, nsd@T, biou@W{px,mm,diag}; instance: f1@T, precision@T, recall@T, dsb@T, dsb@A:B, pq, sq, rq, aji, aji+, tp@T, fp@T, fn@T, ap, ap@T, ap@A:B, ap_{small,medium,large}, ar, arN, ar_{small,medium,large}), got 'hd96.5x'.
     """
     items: Sequence[str] = names.split(",") if isinstance(names, str) else list(names)
     out: dict[str, MetricSpec] = {}
@@ -376,6 +399,7 @@ def parse_metrics(
             continue
         spec = _parse_or_none(raw)
         if spec is None:
+            _fail_threshold(raw, argument)
             fail(f"`{argument}` must name metrics of the registry ({describe()}), got {raw!r}.")
         out.setdefault(spec.name, spec)
     if not out:

@@ -147,6 +147,15 @@ def render_evaluation(summary: dict[str, Any], *, title: str | None = None) -> s
         f"preset={conv.get('preset')} segscore={conv.get('segscore_version')} "
         f"inputs={str(inputs.get('hash', ''))[:19]}"
     )
+    objects = conv.get("instances")
+    if objects:
+        made = objects["mode"]
+        if made == "components":
+            made += f" ({objects['connectivity']} connectivity)"
+        line += (
+            f"\nobjects: {made}, matching={objects['matching']} "
+            f"{objects['criterion']} {objects['comparison']} threshold, per_object.csv"
+        )
     lines = [table, line]
     per_class = _per_class_table(summary)
     if per_class:

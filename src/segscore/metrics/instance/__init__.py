@@ -10,13 +10,15 @@
 - :mod:`.coco`: :func:`coco_evaluate`, COCO mask AP and AR (pycocotools' definition) from the
   same tables and one detection score per predicted object; :mod:`.coco_metrics`:
   :func:`coco_scores`, its registry names (``ap``, ``ap@0.5``, ``ar100``...) as scores;
-- :mod:`.detection_scores`: :func:`object_scores`, those scores from a probability map.
+- :mod:`.detection_scores`: :func:`object_scores`, those scores from a probability map;
+- :mod:`.evaluator`: :class:`InstanceEvaluator`, the streaming accumulator (exact merges).
 """
 
 from segscore.metrics.instance.coco import CocoEvaluation, coco_evaluate
 from segscore.metrics.instance.coco_metrics import coco_score_tables, coco_scores
 from segscore.metrics.instance.components import label_components
 from segscore.metrics.instance.detection_scores import object_scores
+from segscore.metrics.instance.evaluator import InstanceEvaluator
 from segscore.metrics.instance.matching import Matching, match, match_instances
 from segscore.metrics.instance.metrics import (
     InstanceCounts,
@@ -30,6 +32,7 @@ from segscore.metrics.instance.table import OverlapTable, overlap_table
 __all__ = [
     "CocoEvaluation",
     "InstanceCounts",
+    "InstanceEvaluator",
     "Matching",
     "OverlapTable",
     "aggregated_jaccard",

@@ -41,7 +41,7 @@ per-image values (StarDist ``by_image=True``, DSB2018, cellpose, panoptica).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -77,6 +77,7 @@ __all__ = [
     "aggregated_jaccard",
     "instance_counts",
     "instance_scores",
+    "score_counts",
     "score_tables",
 ]
 
@@ -131,6 +132,17 @@ class InstanceCounts:
             return self.thresholds.index(threshold)
         except ValueError:
             fail(f"`threshold` must be one of the counted thresholds, got {threshold}.")
+
+    def take(self, rows: Any) -> InstanceCounts:
+        """Return the counts of the given image rows (repetitions allowed: bootstrap draws)."""
+        index = np.asarray(rows, dtype=np.int64)
+        return InstanceCounts(
+            self.thresholds,
+            matching=self.matching,
+            criterion=self.criterion,
+            comparison=self.comparison,
+            **{f: getattr(self, f)[index] for f in _ROW_FIELDS},
+        )
 
     @staticmethod
     def concat(parts: Sequence[InstanceCounts]) -> InstanceCounts:
@@ -268,7 +280,24 @@ def _threshold_of(spec: MetricSpec) -> Fraction:
     return read_threshold(spec.params.get("threshold", "0.5"))
 
 
-def _thresholds_of(spec: MetricSpec) -> tuple[Fraction, ...]:
+def _refuse_coco(spec: MetricSpec) -> None:
+    """COCO's ``ap``/``ar`` need detection scores: they are scored by ``coco_scores``."""
+    if spec.base in ("ap", "ar"):
+        fail_must(
+            "scores",
+            f"be given for the COCO metric {spec.name!r} (one detection score per predicted "
+            "object): score it with `coco_scores(pred, target, scores, metrics)`",
+            "none",
+        )
+
+
+def thresholds_of(spec: MetricSpec) -> tuple[Fraction, ...]:
+    """Return the exact matching thresholds an instance metric needs (none for AJI).
+
+    A COCO name (``ap``, ``ar``...) is refused here, so that every path that matches without
+    scores (``score_tables``, ``InstanceEvaluator``, folder evaluation) says so before it starts.
+    """
+    _refuse_coco(spec)
     if "low" in spec.params:
         p = spec.params
         return threshold_range(p["low"], p["high"], p.get("step", "0.05"))
@@ -329,7 +358,7 @@ def _score(
             np.atleast_1d(aji[0].sum()), np.atleast_1d(aji[1].sum()), pooled_cases, policy
         )[0]
     else:
-        cols = [counts.column(t) for t in _thresholds_of(spec)]
+        cols = [counts.column(t) for t in thresholds_of(spec)]
         tp, fp, fn, s = (getattr(counts, f)[:, cols] for f in ("tp", "fp", "fn", "score_sum"))
         if spec.unit == "count":
             chosen = {"tp": tp, "fp": fp, "fn": fn}[spec.base][:, 0]
@@ -389,17 +418,11 @@ def score_tables(
     for spec in specs:
         if spec.kind != "instance":
             get_metric(spec.name, kind="instance")
-        if spec.base in ("ap", "ar"):  # COCO: scored by instance.coco.coco_scores
-            fail_must(
-                "scores",
-                f"be given for the COCO metric {spec.name!r} (one detection score per predicted "
-                "object): score it with `coco_scores(pred, target, scores, metrics)`",
-                "none",
-            )
+        _refuse_coco(spec)
     check_option("aggregation", aggregation, AGGREGATIONS)
     thresholds: dict[Fraction, None] = {}
     for spec in specs:
-        for t in _thresholds_of(spec):
+        for t in thresholds_of(spec):
             thresholds[t] = None
     ts = tuple(thresholds) or (Fraction(1, 2),)
     counts = instance_counts(
@@ -407,6 +430,24 @@ def score_tables(
     )
     need_aji = {s.base for s in specs} & {"aji", "aji+"}
     aji = {b: aggregated_jaccard(tables, one_to_one=b == "aji+") for b in need_aji}
+    return score_counts(counts, aji, specs, aggregation=aggregation, empty=empty, preset=preset)
+
+
+def score_counts(
+    counts: InstanceCounts,
+    aji: Mapping[str, tuple[IntArray, IntArray]],
+    specs: Sequence[MetricSpec],
+    *,
+    aggregation: Aggregation = DEFAULT_AGGREGATION,
+    empty: float | EmptyPolicy = math.nan,
+    preset: str | None = None,
+) -> dict[str, Score]:
+    """Score instance metrics from exact per-image counts (the last step of :func:`score_tables`).
+
+    ``counts`` must hold every threshold the metrics need, and ``aji`` the per-image numerator
+    and denominator of ``'aji'`` / ``'aji+'`` when asked for (:func:`aggregated_jaccard`).
+    """
+    matching, criterion, comparison = counts.matching, counts.criterion, counts.comparison
     out: dict[str, Score] = {}
     for spec in specs:
         policy = as_empty_policy(empty, spec.name) if spec.unit == "ratio" else EmptyPolicy()
@@ -418,7 +459,7 @@ def score_tables(
         if spec.base in ("aji", "aji+"):
             record = {"variant": "kumar" if spec.base == "aji" else "one_to_one (aji+)"}
         else:
-            record["thresholds"] = [str(t) for t in _thresholds_of(spec)]
+            record["thresholds"] = [str(t) for t in thresholds_of(spec)]
         conventions = Conventions(
             spec.name,
             "instance",

@@ -14,7 +14,7 @@ background.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +31,16 @@ __all__ = ["OverlapTable", "overlap_table"]
 IdArray = np.ndarray[Any, np.dtype[np.integer[Any]]]
 
 _INT64_MAX = 2**63 - 1
+
+_ARRAY_FIELDS = (
+    "pred_ids",
+    "pred_areas",
+    "target_ids",
+    "target_areas",
+    "pair_pred",
+    "pair_target",
+    "pair_intersection",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +108,38 @@ class OverlapTable:
     def pair_union(self) -> IntArray:
         """Pixels in either object of each pair."""
         return self.pair_pred_area + self.pair_target_area - self.pair_intersection
+
+    def as_record(self) -> dict[str, Any]:
+        """Return the table as plain lists (JSON-ready, exact); :meth:`from_record` reads it.
+
+        Examples
+        --------
+        >>> t = overlap_table(np.array([[0, 7, 7, 9]]), np.array([[5, 5, 5, 0]]))[0]
+        >>> OverlapTable.from_record(t.as_record()) == t
+        True
+        """
+        return {
+            "id_dtype": self.pred_ids.dtype.str,
+            **{name: getattr(self, name).tolist() for name in _ARRAY_FIELDS},
+            "n_pixels": self.n_pixels,
+        }
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> OverlapTable:
+        """Return the table of :meth:`as_record`'s record."""
+        ids = np.dtype(record["id_dtype"])
+        arrays = {
+            name: np.asarray(record[name], dtype=ids if name.endswith("_ids") else np.int64)
+            for name in _ARRAY_FIELDS
+        }
+        return cls(**arrays, n_pixels=int(record["n_pixels"]))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, OverlapTable):
+            return NotImplemented
+        return self.n_pixels == other.n_pixels and all(
+            np.array_equal(getattr(self, f), getattr(other, f)) for f in _ARRAY_FIELDS
+        )
 
     def swapped(self) -> OverlapTable:
         """Return the table with the roles of prediction and target exchanged."""

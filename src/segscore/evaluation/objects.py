@@ -1,0 +1,231 @@
+"""One row per object: ``per_object.csv``, what each ground-truth and predicted object became.
+
+For every case, each target object and each predicted object gets a row: its id and size, whether
+it was matched at the run's matching threshold (``status``: ``matched``, ``missed`` for a target
+object, ``false_positive`` for a predicted one), its partner and the pair's IoU and Dice, and,
+matched or not, the object of the other side it overlaps most (``best_partner``, ``best_iou``) and
+how many it overlaps (``n_overlapping``). A predicted object that overlaps two or more target
+objects by most of their area is a merge; a target object with two or more overlapping predicted
+objects is split: ``n_overlapping`` shows both without a second pass over the pixels.
+
+The rows are computed from the exact overlap tables of the cases
+(:class:`~segscore.metrics.instance.table.OverlapTable`) and the same matching conventions as the
+object metrics, at the threshold of the first object metric that has one (0.5 otherwise).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from segscore.evaluation.runner import Evaluation
+from segscore.evaluation.settings import EvaluationSettings
+from segscore.metrics.reduce import Score
+
+if TYPE_CHECKING:
+    from segscore.metrics.instance.table import OverlapTable
+
+__all__ = [
+    "OBJECT_COLUMNS",
+    "Merges",
+    "matching_threshold",
+    "merges",
+    "object_contrast",
+    "per_object_rows",
+]
+
+OBJECT_COLUMNS = (
+    "case",
+    "object",
+    "id",
+    "size",
+    "status",
+    "partner",
+    "iou",
+    "dice",
+    "best_partner",
+    "best_iou",
+    "n_overlapping",
+    "threshold",
+)
+"""The columns of ``per_object.csv``, in order."""
+
+
+@dataclass(frozen=True)
+class Merges:
+    """Merged and split objects of one case (exact counts; see :func:`merges`)."""
+
+    merged_predictions: int  # predicted objects covering most of two or more target objects
+    merged_targets: int  # the target objects inside them
+    split_targets: int  # target objects most of two or more predicted objects lie in
+
+
+def merges(table: OverlapTable) -> Merges:
+    """Count merges and splits in one overlap table.
+
+    A predicted object *merges* the target objects of which it covers more than half; it is a
+    merge when there are two or more. A target object is *split* when more than half of each of
+    two or more predicted objects lies inside it. Both are decided in integers.
+
+    Examples
+    --------
+    >>> from segscore.metrics.instance.table import overlap_table
+    >>> t = overlap_table(np.array([[1, 1, 1, 1, 0, 5, 6]]), np.array([[7, 7, 9, 9, 0, 3, 3]]))[0]
+    >>> merges(t)
+    Merges(merged_predictions=1, merged_targets=2, split_targets=1)
+    """
+    inter = table.pair_intersection
+    covers = 2 * inter > table.pair_target_area  # the prediction holds most of the target
+    inside = 2 * inter > table.pair_pred_area  # most of the prediction lies in the target
+    per_pred = np.bincount(table.pair_pred[covers], minlength=table.n_pred)
+    per_target = np.bincount(table.pair_target[inside], minlength=table.n_target)
+    merged = per_pred >= 2
+    return Merges(int(merged.sum()), int(per_pred[merged].sum()), int((per_target >= 2).sum()))
+
+
+def object_contrast(
+    scores: Mapping[str, Score], names: Sequence[str], tables: Sequence[OverlapTable] | None
+) -> str | None:
+    """Return a sentence about the case where pixel IoU most overstates the object score.
+
+    The object score is the first of ``f1@T``, ``dsb@...``, ``pq`` that was scored; the
+    sentence names the case's merged and missed objects (:func:`merges`). None without both
+    scores or when the gap is small (<= 0.1).
+    """
+    if "iou" not in scores or tables is None:
+        return None
+    chosen = next((m for m in scores if m.split("@")[0] in ("f1", "dsb", "pq")), None)
+    if chosen is None:
+        return None
+    iou = scores["iou"].per_image
+    obj = scores[chosen].per_image
+    gap = np.where(np.isnan(iou) | np.isnan(obj), -np.inf, iou - obj)
+    i = int(np.argmax(gap))
+    if not np.isfinite(gap[i]) or gap[i] <= 0.1:
+        return None
+    found = merges(tables[i])
+    detail = [
+        f"{found.merged_predictions} predicted object(s) merging {found.merged_targets} "
+        "target objects"
+        if found.merged_predictions
+        else "",
+        f"{found.split_targets} target object(s) split" if found.split_targets else "",
+    ]
+    said = "; ".join(d for d in detail if d)
+    return (
+        f"{names[i]}: pixel IoU {iou[i]:.3f} but object {chosen} {obj[i]:.3f}"
+        + (f" ({said})" if said else "")
+        + " - object scores show what pixel IoU hides."
+    )
+
+
+def matching_threshold(settings: EvaluationSettings) -> Fraction:
+    """Return the threshold of the per-object rows: the first object metric's, else 1/2."""
+    from segscore.metrics.instance.metrics import thresholds_of
+
+    for spec in settings.instance_metrics:
+        found = thresholds_of(spec)
+        if found:
+            return found[0]
+    return Fraction(1, 2)
+
+
+def _best(
+    index: np.ndarray[Any, Any], iou: np.ndarray[Any, Any], other: np.ndarray[Any, Any], n: int
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Per object ``0..n-1``: the partner of largest IoU (-1: none), that IoU, the overlaps."""
+    best = np.full(n, -1, dtype=np.int64)
+    best_iou = np.zeros(n, dtype=np.float64)
+    if index.size:
+        # sort by object, then IoU descending: the first pair of each object is its best
+        order = np.lexsort((-iou, index))
+        first = np.ones(order.size, dtype=bool)
+        first[1:] = index[order][1:] != index[order][:-1]
+        chosen = order[first]
+        best[index[chosen]] = other[chosen]
+        best_iou[index[chosen]] = iou[chosen]
+    return best, best_iou, np.bincount(index, minlength=n)
+
+
+def per_object_rows(
+    evaluation: Evaluation, settings: EvaluationSettings
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Return the rows of ``per_object.csv`` and its columns (module docstring).
+
+    Examples
+    --------
+    >>> from segscore.evaluation import evaluate_arrays
+    >>> pred = np.array([[1, 1, 1, 1, 0, 5]])             # one object over two, one false positive
+    >>> target = np.array([[7, 7, 9, 9, 0, 0]])
+    >>> r = evaluate_arrays(pred, target, metrics="f1@0.5", instances="labels")
+    >>> rows, _ = per_object_rows(r.evaluation, r.settings)
+    >>> [(row["object"], row["id"], row["status"], row["n_overlapping"]) for row in rows]
+    [('target', 7, 'matched', 1), ('target', 9, 'missed', 1), ('prediction', 1, 'matched', 2), ('prediction', 5, 'false_positive', 0)]
+    """
+    from segscore.metrics.instance.matching import match
+
+    if evaluation.objects is None or settings.instances is None:
+        return [], list(OBJECT_COLUMNS)
+    chosen = settings.instances
+    t = matching_threshold(settings)
+    shown = str(float(t)) if Fraction(str(float(t))) == t else str(t)  # 0.5, not 1/2
+    rows: list[dict[str, Any]] = []
+    extra = list(chosen.distances)
+    columns = [*OBJECT_COLUMNS[:8], *extra, *OBJECT_COLUMNS[8:]]
+    per_case = evaluation.object_distances or [{}] * len(evaluation.objects)
+    for name, table, found in zip(evaluation.names, evaluation.objects, per_case, strict=True):
+        m = match(
+            table,
+            threshold=t,
+            matching=chosen.matching,  # type: ignore[arg-type]
+            criterion=chosen.criterion,  # type: ignore[arg-type]
+            comparison=chosen.comparison,  # type: ignore[arg-type]
+        )
+        inter = table.pair_intersection
+        union = table.pair_union
+        iou = inter / np.maximum(union, 1)
+        dice = 2 * inter / np.maximum(table.pair_pred_area + table.pair_target_area, 1)
+        sides = (
+            ("target", table.target_ids, table.target_areas, table.pair_target, table.pair_pred,
+             table.pred_ids, "missed"),
+            ("prediction", table.pred_ids, table.pred_areas, table.pair_pred, table.pair_target,
+             table.target_ids, "false_positive"),
+        )  # fmt: skip
+        for role, ids, areas, own, other, other_ids, unmatched in sides:
+            n = int(ids.size)
+            partner = np.full(n, -1, dtype=np.int64)
+            pair_of = np.full(n, -1, dtype=np.int64)
+            rank_of = np.full(n, -1, dtype=np.int64)  # position among the matches
+            partner[own[m.pairs]] = other[m.pairs]
+            pair_of[own[m.pairs]] = m.pairs
+            rank_of[own[m.pairs]] = np.arange(m.tp)
+            best, best_iou, overlaps = _best(own, iou, other, n)
+            for k in range(n):
+                matched = partner[k] >= 0
+                pair = int(pair_of[k])
+                distances = {
+                    metric: float(found[metric][rank_of[k]]) if matched and found else ""
+                    for metric in extra
+                }
+                rows.append(
+                    {
+                        "case": name,
+                        "object": role,
+                        "id": int(ids[k]),
+                        "size": int(areas[k]),
+                        "status": "matched" if matched else unmatched,
+                        "partner": int(other_ids[partner[k]]) if matched else "",
+                        "iou": float(iou[pair]) if matched else "",
+                        "dice": float(dice[pair]) if matched else "",
+                        **distances,
+                        "best_partner": int(other_ids[best[k]]) if best[k] >= 0 else "",
+                        "best_iou": float(best_iou[k]),
+                        "n_overlapping": int(overlaps[k]),
+                        "threshold": shown,
+                    }
+                )
+    return rows, columns
