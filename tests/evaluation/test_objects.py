@@ -86,6 +86,7 @@ def test_labels_equal_stardist(folders, aggregation) -> None:  # type: ignore[no
         "criterion": "iou",
         "comparison": ">=",
         "pair_distances": [],
+        "max_detections": 100,
     }
 
 
@@ -369,3 +370,45 @@ def test_object_distances_bad_input(folders, tmp_path, capsys) -> None:  # type:
     assert "`--object-distances` must name symmetric boundary metrics" in capsys.readouterr().err
     assert main([*base, "--instances", "labels", "--object-distances", "iou"]) == 2
     assert "got 'iou'" in capsys.readouterr().err
+
+
+def test_coco_from_probability_maps(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """COCO AP of components of probability maps, each object scored by its mean probability:
+    the folder run equals coco_scores on the same objects and scores (pycocotools-checked)."""
+    import segscore
+    from segscore.metrics.instance import coco_scores, object_scores
+
+    rng = np.random.default_rng(9)
+    target = (rng.random((4, 40, 40)) < 0.3).astype(np.uint8)
+    prob = np.clip(np.roll(target, 1, axis=2) * 0.7 + rng.random(target.shape) * 0.4, 0, 1)
+    prob = prob.astype(np.float32)
+    (tmp_path / "p").mkdir()
+    (tmp_path / "g").mkdir()
+    for i in range(4):
+        np.save(tmp_path / "p" / f"c{i}.npy", prob[i])
+        np.save(tmp_path / "g" / f"c{i}.npy", target[i])
+    names = "iou,ap,ap@0.5,ar100"
+    r = evaluate_folder(
+        tmp_path / "p", tmp_path / "g", metrics=names, instances="components", jobs=1,
+        max_detections=100,
+    )  # fmt: skip
+    labels_p = segscore.label_components(prob >= 0.5)
+    labels_t = segscore.label_components(target)
+    scores = object_scores(prob, labels_p)
+    ref = coco_scores(labels_p, labels_t, scores, ["ap", "ap@0.5", "ar100"], max_detections=100)
+    for name in ("ap", "ap@0.5", "ar100"):
+        assert r.scores[name].value == ref[name].value
+        assert r.summary["metrics"][name]["kind"] == "instance"
+    # masks carry no scores: refused with a message naming the cause
+    code = main(
+        ["evaluate", "--pred", str(tmp_path / "g"), "--gt", str(tmp_path / "g"), "--out",
+         str(tmp_path / "o"), "--instances", "components", "--metrics", "ap"]
+    )  # fmt: skip
+    assert code == 2
+    assert "need detection scores, but the predictions are masks" in capsys.readouterr().err
+    code = main(
+        ["evaluate", "--pred", str(tmp_path / "p"), "--gt", str(tmp_path / "g"), "--out",
+         str(tmp_path / "o"), "--instances", "labels", "--metrics", "ap"]
+    )  # fmt: skip
+    assert code == 2
+    assert "COCO metrics (ap) need detection scores" in capsys.readouterr().err

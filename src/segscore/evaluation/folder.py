@@ -143,7 +143,7 @@ def _object_options(settings: EvaluationSettings) -> dict[str, Any]:
         "comparison": chosen.comparison,
         "object_threshold": str(matching_threshold(settings)),
         "object_distances": chosen.distances,
-    }
+    }  # COCO's max_detections is applied when scoring, from the settings
 
 
 def _shown(names: Sequence[str]) -> str:
@@ -246,6 +246,7 @@ def evaluate_folder(
     criterion: str = "iou",
     comparison: str = ">=",
     object_distances: str | Iterable[str] = (),
+    max_detections: int = 100,
     pred_suffix: str = "",
     gt_suffix: str = "",
     images: str | os.PathLike[str] | None = None,
@@ -269,7 +270,7 @@ def evaluate_folder(
         :func:`~segscore.evaluation.settings.make_settings`); not with those arguments.
     options, metrics, preset, aggregation, empty, spacing, bootstrap, seed
         As for :func:`~segscore.evaluation.settings.make_settings`.
-    instances, connectivity, matching, criterion, comparison, object_distances
+    instances, connectivity, matching, criterion, comparison, object_distances, max_detections
         Object metrics, as for :func:`~segscore.evaluation.settings.make_settings`
         (``per_object.csv``: :meth:`FolderEvaluation.object_rows`).
     pred_suffix, gt_suffix : str
@@ -320,6 +321,7 @@ def evaluate_folder(
             criterion=criterion,
             comparison=comparison,
             object_distances=object_distances,
+            max_detections=max_detections,
         )
     found = match_cases(
         Path(pred),
@@ -424,9 +426,11 @@ def evaluate_arrays(
         fail(
             f"`settings` must not be given with {', '.join(sorted(kwargs))}: pass one or the other."
         )
-    objects = pair_distances = None
+    objects = pair_distances = object_scores = None
     if settings.instances is not None:
-        objects, pair_distances, pred, target = _array_objects(pred, target, settings)
+        objects, (pair_distances, object_scores), pred, target = _array_objects(
+            pred, target, settings
+        )
     counts = confusion(pred, target, options=settings.options)
     n = counts.n_images
     if names is None:
@@ -445,6 +449,7 @@ def evaluate_arrays(
         digest.hexdigest(),
         objects=objects,
         object_distances=pair_distances,
+        object_scores=object_scores,
     )
     if settings.boundary_metrics:
         evaluation = _with_array_distances(evaluation, pred, target, settings)
@@ -470,7 +475,8 @@ def _array_objects(
     pixels_p = np.stack([x.pred for x in parts]).reshape(p.shape)
     pixels_t = np.stack([x.target for x in parts]).reshape(t.shape)
     distances = [x.distances or {} for x in parts] if options.object_distances else None
-    return [x.table for x in parts], distances, pixels_p, pixels_t
+    scores = [x.scores for x in parts] if all(x.scores is not None for x in parts) else None
+    return [x.table for x in parts], (distances, scores), pixels_p, pixels_t
 
 
 def _with_array_distances(

@@ -3,7 +3,8 @@
 ``'labels'``: the files are instance label maps; the pixel metrics score their foreground (id > 0;
 the target's ignore id stays ignored). ``'components'``: the files are masks (a probability map is
 thresholded first, ``p >= threshold``); each connected region is an object and the pixel metrics
-score the masks as they are. With ``object_distances``, the matched pairs at the per-object
+score the masks as they are; a probability map's objects carry a detection score, their mean
+probability (COCO metrics). With ``object_distances``, the matched pairs at the per-object
 threshold are scored by the boundary engine on crops
 (:func:`segscore.metrics.instance.pairs.pair_distances`), in the order of the matching's pairs.
 """
@@ -32,6 +33,7 @@ class CaseObjects:
     pred: np.ndarray[Any, Any]
     target: np.ndarray[Any, Any]
     distances: dict[str, FloatArray] | None = None
+    scores: FloatArray | None = None  # per predicted object (table order): mean probability
 
 
 def case_objects(
@@ -66,7 +68,12 @@ def case_objects(
         obj_t[t == ignore] = sentinel
     table = overlap_table(obj_p, obj_t, spatial_dims=dims, ignore_index=sentinel)[0]
     distances = _distances(obj_p, obj_t, table, options, spacing, sentinel)
-    return CaseObjects(table, p, t, distances)
+    scores = None
+    if p.dtype.kind == "f":
+        from segscore.metrics.instance.detection_scores import object_scores
+
+        scores = object_scores(p, obj_p, spatial_dims=dims)[0]
+    return CaseObjects(table, p, t, distances, scores)
 
 
 def _distances(

@@ -95,6 +95,7 @@ def _encode(result: CaseResult, case: Case) -> dict[str, Any]:
         "object_distances": None
         if result.object_distances is None
         else {k: v.tolist() for k, v in result.object_distances.items()},
+        "object_scores": None if result.object_scores is None else result.object_scores.tolist(),
     }
 
 

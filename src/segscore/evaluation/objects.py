@@ -128,6 +128,8 @@ def matching_threshold(settings: EvaluationSettings) -> Fraction:
     from segscore.metrics.instance.metrics import thresholds_of
 
     for spec in settings.instance_metrics:
+        if spec.base in ("ap", "ar"):
+            continue  # COCO matches by score, at its own thresholds
         found = thresholds_of(spec)
         if found:
             return found[0]

@@ -95,6 +95,7 @@ class CaseResult:
     distance_conventions: dict[str, Any] | None = None
     objects: OverlapTable | None = None  # the exact overlap table of the case's objects
     object_distances: dict[str, FloatArray] | None = None  # metric -> (M,) per matched pair
+    object_scores: FloatArray | None = None  # detection score of each predicted object
 
 
 @dataclass
@@ -111,6 +112,7 @@ class Evaluation:
     distance_conventions: dict[str, Any] | None = None
     objects: list[OverlapTable] | None = None  # one overlap table per case (object metrics)
     object_distances: list[dict[str, FloatArray]] | None = None  # per case, per matched pair
+    object_scores: list[FloatArray] | None = None  # per case: each predicted object's score
 
 
 def _sweep_counts(prob: np.ndarray[Any, Any], target: np.ndarray[Any, Any]) -> IntArray:
@@ -151,12 +153,13 @@ def score_case(case: Case, options: EvaluateOptions) -> CaseResult:
             f"case {case.name!r}: prediction {str(case.pred)!r} has shape {p.shape} but ground truth "
             f"{str(case.target)!r} has shape {t.shape}."
         )
-    objects = object_distances = None
+    objects = object_distances = object_scores = None
     spacing = target.spacing or pred.spacing
     try:
         if options.instances is not None:
             made = case_objects(p, t, options, spacing=options.spacing or spacing)
-            objects, object_distances, p, t = made.table, made.distances, made.pred, made.target
+            objects, object_distances, object_scores = made.table, made.distances, made.scores
+            p, t = made.pred, made.target
         counts = confusion(
             p,
             t,
@@ -199,6 +202,7 @@ def score_case(case: Case, options: EvaluateOptions) -> CaseResult:
         spacing=spacing,
         objects=objects,
         object_distances=object_distances,
+        object_scores=object_scores,
     )
     if options.distance_metrics:
         result = _with_distances(result, case, p, t, spacing, options)
@@ -320,6 +324,7 @@ def _pack(results: list[CaseResult]) -> list[CaseResult] | _PackedBatch:
             or r.distances is not None
             or r.objects is not None
             or r.object_distances is not None
+            or r.object_scores is not None
             or r.error is not None
         ):
             return results
@@ -457,6 +462,7 @@ def assemble(
     distance_rows: list[CaseResult] = []
     objects: list[OverlapTable] = []
     pair_distances: list[dict[str, FloatArray]] = []
+    scores: list[FloatArray] = []
     failures: list[tuple[str, str]] = []
     digest = hashlib.sha256()
     spec: CountingSpec | None = None
@@ -489,6 +495,8 @@ def assemble(
             objects.append(result.objects)
         if result.object_distances is not None:
             pair_distances.append(result.object_distances)
+        if result.object_scores is not None:
+            scores.append(result.object_scores)
     if not parts:
         detail = f" (first failure: {failures[0][1]})" if failures else ""
         raise DatasetError(f"no case could be scored{detail}.")
@@ -503,6 +511,8 @@ def assemble(
         evaluation.objects = objects
         if pair_distances:
             evaluation.object_distances = pair_distances
+        if scores and len(scores) == len(objects):
+            evaluation.object_scores = scores
     return _add_distances(evaluation, distance_rows)
 
 
@@ -540,7 +550,7 @@ def evaluate_stack(case: Case, options: EvaluateOptions) -> Evaluation | None:
         )
     dims = options.spatial_dims
     batched = p.ndim >= 3 if dims is None else p.ndim == dims + 1
-    objects = pair_distances = None
+    objects = pair_distances = object_scores = None
     try:
         if options.instances is not None:
             parts = [
@@ -550,6 +560,8 @@ def evaluate_stack(case: Case, options: EvaluateOptions) -> Evaluation | None:
             objects = [part.table for part in parts]
             if options.object_distances:
                 pair_distances = [part.distances or {} for part in parts]
+            if all(part.scores is not None for part in parts):
+                object_scores = [part.scores for part in parts]
             stack = np.stack if batched else (lambda xs: xs[0])
             p, t = stack([x.pred for x in parts]), stack([x.target for x in parts])
         counts = confusion(
@@ -577,7 +589,14 @@ def evaluate_stack(case: Case, options: EvaluateOptions) -> Evaluation | None:
         rows_t = t.reshape(n, -1)
         sweep = np.stack([_sweep_counts(rows_p[i], rows_t[i]) for i in range(n)])
     evaluation = Evaluation(
-        names, counts, [], sweep, digest, objects=objects, object_distances=pair_distances
+        names,
+        counts,
+        [],
+        sweep,
+        digest,
+        objects=objects,
+        object_distances=pair_distances,
+        object_scores=object_scores,  # type: ignore[arg-type]
     )
     if not options.distance_metrics:
         return evaluation

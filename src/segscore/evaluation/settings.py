@@ -73,6 +73,9 @@ class InstanceSettings:
         The conventions of :func:`segscore.match_instances`.
     distances : tuple of str
         Boundary metrics of every matched pair, written to ``per_object.csv``.
+    max_detections : int
+        COCO metrics: detections kept per image (COCO's 100 by default; crowded images need
+        more).
     """
 
     mode: str = "labels"
@@ -81,6 +84,12 @@ class InstanceSettings:
     criterion: str = "iou"
     comparison: str = ">="
     distances: tuple[str, ...] = ()
+    max_detections: int = 100
+
+    @property
+    def needs_scores(self) -> bool:
+        """Whether detection scores are kept (COCO metrics: components of probability maps)."""
+        return self.mode == "components"
 
     def as_dict(self) -> dict[str, Any]:
         """Return the settings as a JSON-ready dict."""
@@ -91,6 +100,7 @@ class InstanceSettings:
             "criterion": self.criterion,
             "comparison": self.comparison,
             "pair_distances": list(self.distances),
+            "max_detections": self.max_detections,
         }
 
 
@@ -165,6 +175,8 @@ class EvaluationSettings:
         rule: Aggregation = DEFAULT_AGGREGATION
         if self.aggregation is not None:
             rule = self.aggregation
+        elif spec.base in ("ap", "ar"):
+            rule = "pooled"  # COCO ranks the detections of all images together
         elif self.preset is not None and spec.kind != "instance":
             rule = self.preset.overlap_kwargs(spec.name)["aggregation"]
         if spec.kind == "boundary" and rule not in CELL_AGGREGATIONS:
@@ -312,6 +324,7 @@ def make_settings(
     criterion: str = "iou",
     comparison: str = ">=",
     object_distances: str | Iterable[str] = (),
+    max_detections: int = 100,
     names: Mapping[str, str] | None = None,
 ) -> EvaluationSettings:
     """Build and check the settings of an evaluation (every conflict is found here).
@@ -350,6 +363,8 @@ def make_settings(
     object_distances : str or iterable of str, optional
         Boundary metrics of every matched pair of objects (``'hd95,assd'``), in
         ``per_object.csv``.
+    max_detections : int, default 100
+        COCO metrics (``ap``, ``ar``...): detections kept per image.
     names : mapping of str to str, optional
         How to name the arguments in error messages (the CLI passes its flags).
 
@@ -400,6 +415,7 @@ def make_settings(
         criterion=criterion,
         comparison=comparison,
         distances=object_distances,
+        max_detections=max_detections,
         name=name,
     )
     boundary = [m for m in specs if m.kind == "boundary"]
@@ -438,6 +454,7 @@ def _instance_settings(
     criterion: str,
     comparison: str,
     distances: str | Iterable[str],
+    max_detections: int,
     name: Callable[[str], str],
 ) -> tuple[tuple[MetricSpec, ...], InstanceSettings | None]:
     """Check the object options against the metrics and the counting options."""
@@ -483,10 +500,23 @@ def _instance_settings(
     if not wanted:
         specs = specs + parse_metrics(DEFAULT_INSTANCE_METRICS)
         wanted = [m for m in specs if m.kind == "instance"]
-    thresholds = [t for m in wanted for t in thresholds_of(m)]
+    coco = [m for m in wanted if m.base in ("ap", "ar")]
+    if coco and instances != "components":
+        fail(
+            f"`{name('metrics')}` COCO metrics ({', '.join(m.name for m in coco)}) need detection "
+            f"scores: use `{name('instances')} components` on probability maps (the score of an "
+            f"object is its mean probability), got `{name('instances')} {instances}`."
+        )
+    thresholds = [t for m in wanted if m not in coco for t in thresholds_of(m)]
     check_matching(matching, criterion, comparison, thresholds)
     chosen = InstanceSettings(
-        instances, connectivity, matching, criterion, comparison, pair_metrics
+        instances,
+        connectivity,
+        matching,
+        criterion,
+        comparison,
+        pair_metrics,
+        check_int(name("max_detections"), max_detections, low=1),
     )
     return specs, chosen
 
