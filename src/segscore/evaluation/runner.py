@@ -45,6 +45,7 @@ __all__ = [
     "evaluate",
     "evaluate_stack",
     "iter_results",
+    "object_label_maps",
 ]
 
 SWEEP_THRESHOLDS = tuple(round(0.01 * k, 2) for k in range(1, 100))
@@ -187,6 +188,37 @@ def score_case(case: Case, options: EvaluateOptions) -> CaseResult:
     return result
 
 
+def object_label_maps(
+    p: np.ndarray[Any, Any], t: np.ndarray[Any, Any], options: EvaluateOptions
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], int | None]:
+    """Return the label maps whose objects a case's overlap table counts, and the ignore id.
+
+    ``'labels'``: the arrays themselves and the target's ignore id. ``'components'``: the
+    connected components of the masks (a probability map is thresholded first, ``p >=
+    threshold``), with ``options.connectivity``; the target's ignored pixels get an id of their
+    own (returned) so that they stay ignored. The report draws the objects from these maps: their
+    ids are the table's. Raises InputError on bad input.
+    """
+    from segscore.metrics.instance.components import label_components
+
+    ignore = options.ignore_index
+    if options.instances == "labels":
+        return p, t, ignore
+    mask_p = p >= options.threshold if p.dtype.kind == "f" else p
+    if mask_p.dtype.kind == "f":  # pragma: no cover - kept for clarity
+        raise InputError("a probability map must be thresholded first.")
+    kept_t = t if ignore is None else np.where(t == ignore, 0, t)
+    conn = options.connectivity
+    dims = p.ndim
+    obj_p = label_components(mask_p, connectivity=conn, spatial_dims=dims)  # type: ignore[arg-type]
+    obj_t = label_components(kept_t, connectivity=conn, spatial_dims=dims)  # type: ignore[arg-type]
+    sentinel = None
+    if ignore is not None:
+        sentinel = int(obj_t.max()) + 1
+        obj_t[t == ignore] = sentinel
+    return obj_p, obj_t, sentinel
+
+
 def case_objects(
     p: np.ndarray[Any, Any], t: np.ndarray[Any, Any], options: EvaluateOptions
 ) -> tuple[OverlapTable, np.ndarray[Any, Any], np.ndarray[Any, Any]]:
@@ -195,32 +227,20 @@ def case_objects(
     ``'labels'``: the arrays are instance label maps; the pixel metrics score their foreground
     (id > 0; the target's ignore id stays ignored). ``'components'``: the arrays are masks (a
     probability map is thresholded first, ``p >= threshold``); each connected region is an
-    object, and the pixel metrics score the masks as they are. Raises InputError on bad input.
+    object, and the pixel metrics score the masks as they are (:func:`object_label_maps`).
+    Raises InputError on bad input.
     """
-    from segscore.metrics.instance.components import label_components
     from segscore.metrics.instance.table import overlap_table
 
-    ignore = options.ignore_index
-    dims = p.ndim
+    obj_p, obj_t, ignore_id = object_label_maps(p, t, options)
+    tables = overlap_table(obj_p, obj_t, spatial_dims=p.ndim, ignore_index=ignore_id)
     if options.instances == "labels":
-        tables = overlap_table(p, t, spatial_dims=dims, ignore_index=ignore)
+        ignore = options.ignore_index
         pixel_p = (p != 0).astype(np.uint8)
         pixel_t: np.ndarray[Any, Any] = (t != 0).astype(np.uint8)
         if ignore is not None:
             pixel_t = np.where(t == ignore, ignore, pixel_t).astype(np.int64)
         return tables[0], pixel_p, pixel_t
-    mask_p = p >= options.threshold if p.dtype.kind == "f" else p
-    if mask_p.dtype.kind == "f":  # pragma: no cover - kept for clarity
-        raise InputError("a probability map must be thresholded first.")
-    kept_t = t if ignore is None else np.where(t == ignore, 0, t)
-    conn = options.connectivity
-    obj_p = label_components(mask_p, connectivity=conn, spatial_dims=dims)  # type: ignore[arg-type]
-    obj_t = label_components(kept_t, connectivity=conn, spatial_dims=dims)  # type: ignore[arg-type]
-    sentinel = None
-    if ignore is not None:
-        sentinel = int(obj_t.max()) + 1
-        obj_t[t == ignore] = sentinel
-    tables = overlap_table(obj_p, obj_t, spatial_dims=dims, ignore_index=sentinel)
     return tables[0], p, t
 
 
