@@ -19,7 +19,7 @@ import numpy as np
 from segscore._types import FloatArray, IntArray
 from segscore.errors import DatasetError, InputError
 from segscore.evaluation.allocator import keep_freed_buffers
-from segscore.evaluation.instances import case_objects
+from segscore.evaluation.instances import case_objects, object_label_maps
 from segscore.io.arrays import (
     MAX_PIXELS_DEFAULT,
     describe_geometry,
@@ -47,6 +47,7 @@ __all__ = [
     "evaluate",
     "evaluate_stack",
     "iter_results",
+    "object_label_maps",
 ]
 
 SWEEP_THRESHOLDS = tuple(round(0.01 * k, 2) for k in range(1, 100))
