@@ -232,6 +232,10 @@ def test_multiclass_folder_train_and_predict(tmp_path, capsys, tiny):
     assert main(args) == 2
     err = capsys.readouterr().err.strip()
     assert err == "error: `--instances` applies to binary runs, got a run with 3 classes."
+    args = ["trace", str(run), str(root / "images" / "m0.png"), "--mask-layout", "instances"]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "error: `--mask-layout` applies to binary runs, got a run with 3 classes."
 
 
 def test_instance_label_map_folder_trains_on_foreground(tmp_path, capsys, tiny):
