@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from segscore._validation import check_number
+from segscore.errors import InputError
 
 __all__ = ["add_parser", "run", "trace_stages"]
 
@@ -26,6 +27,13 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("run_dir", metavar="RUN", help="run folder written by `segscore train`")
     p.add_argument("image", metavar="IMAGE", help="image file")
     p.add_argument("--mask", default=None, help="true mask of the image (for IoU and Dice)")
+    p.add_argument(
+        "--mask-layout",
+        choices=("binary", "instances"),
+        default=None,
+        help="binary runs: read --mask as {0, 1}/{0, 255} or as an instance label map, scored on "
+        "its foreground id > 0 (default: the run's layout)",
+    )
     p.add_argument("--out", default=None, metavar="PNG", help="write the stage picture here")
     p.add_argument("--threshold", type=float, default=None, help="default: the run's threshold")
     p.set_defaults(func=run)
@@ -76,11 +84,18 @@ def run(args: argparse.Namespace) -> int:
     threshold = loaded.threshold if args.threshold is None else float(args.threshold)
     image = load_input(path, loaded.in_channels)
     truth = None
+    n_classes = loaded.config.get("num_classes")
+    if args.mask_layout is not None and n_classes is not None:
+        raise InputError(
+            f"`--mask-layout` applies to binary runs, got a run with {n_classes} classes."
+        )
     if args.mask is not None:
-        n_classes = loaded.config.get("num_classes")
+        layout = args.mask_layout
+        if layout is None:
+            layout = "instances" if loaded.config.get("layout") == "instances" else "binary"
         truth = read_mask(
             args.mask,
-            layout="multiclass" if n_classes is not None else "binary",
+            layout="multiclass" if n_classes is not None else layout,
             num_classes=n_classes,
         )
         if truth.shape != image.shape[1:]:
