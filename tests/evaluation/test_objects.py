@@ -254,33 +254,6 @@ def test_cli_float_ids_name_the_file(tmp_path, capsys) -> None:  # type: ignore[
     assert "integer instance ids" in err
 
 
-def test_merges_equal_brute_force() -> None:
-    from segscore.evaluation.objects import merges
-    from segscore.metrics.instance.table import overlap_table
-
-    pred, target = batch(5, n_images=6, shape=(40, 40), n=10)
-    for p, t in zip(pred, target, strict=True):
-        merged_p = merged_t = split = 0
-        for k in (k for k in np.unique(p) if k):
-            covered = [
-                j for j in np.unique(t) if j and 2 * ((p == k) & (t == j)).sum() > (t == j).sum()
-            ]
-            if len(covered) >= 2:
-                merged_p += 1
-                merged_t += len(covered)
-        for j in (j for j in np.unique(t) if j):
-            inside = [
-                k for k in np.unique(p) if k and 2 * ((p == k) & (t == j)).sum() > (p == k).sum()
-            ]
-            split += len(inside) >= 2
-        got = merges(overlap_table(p, t)[0])
-        assert (got.merged_predictions, got.merged_targets, got.split_targets) == (
-            merged_p,
-            merged_t,
-            split,
-        )
-
-
 def test_cli_says_what_pixel_iou_hides(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     """Touching nuclei merged by the prediction: pixel IoU high, object F1 low, said in words."""
     target = np.zeros((1, 32, 64), np.int32)

@@ -1,4 +1,4 @@
-"""pixels_and_objects and count_merged, against brute force over dense masks."""
+"""pixels_and_objects against brute force over dense masks (merges: tests/metrics/test_instance_merges.py)."""
 
 from __future__ import annotations
 
@@ -6,47 +6,10 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 
 import segscore
 from segscore.errors import InputError
-from segscore.predict.object_scores import count_merged, pixels_and_objects
-
-
-def _reference_count_merged(pred: np.ndarray, target: np.ndarray, min_cover: float) -> int:
-    """Pixel masks, one pair at a time: written without the overlap table."""
-    pred_ids = [int(i) for i in np.unique(pred) if i != 0]
-    target_ids = [int(i) for i in np.unique(target) if i != 0]
-
-    def covers(p: int, g: int) -> bool:
-        inter = int(((pred == p) & (target == g)).sum())
-        area = int((target == g).sum())
-        return inter > 0 if min_cover == 0 else inter >= min_cover * area
-
-    merged = 0
-    for g in target_ids:
-        best, best_iou = None, Fraction(0)
-        for p in pred_ids:
-            inter = int(((pred == p) & (target == g)).sum())
-            union = int(((pred == p) | (target == g)).sum())
-            if inter and Fraction(inter, union) > best_iou:
-                best, best_iou = p, Fraction(inter, union)
-        if best is not None and sum(covers(best, h) for h in target_ids) >= 2:
-            merged += 1
-    return merged
-
-
-label_maps = arrays(np.int64, (5, 6), elements=st.integers(0, 4))
-
-
-@given(pred=label_maps, target=label_maps, min_cover=st.sampled_from([0.0, 0.25, 0.5, 1.0]))
-def test_count_merged_brute_force(pred: np.ndarray, target: np.ndarray, min_cover: float) -> None:
-    table = segscore.overlap_table(pred, target)[0]
-    assert count_merged(table, min_cover=min_cover) == _reference_count_merged(
-        pred, target, min_cover
-    )
+from segscore.predict.object_scores import pixels_and_objects
 
 
 def test_merge_hidden_by_pixel_iou() -> None:
@@ -90,7 +53,6 @@ def test_composes_segscore_scores() -> None:
     ("kwargs", "message"),
     [
         ({"threshold": 0}, "threshold"),
-        ({"min_cover": 1.5}, "`min_cover` must be a number in"),
         ({"aggregation": "mean"}, "`aggregation` must be one of"),
     ],
 )

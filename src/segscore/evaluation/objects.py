@@ -22,7 +22,6 @@ every target object's size and matched IoU.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +29,7 @@ import numpy as np
 
 from segscore.evaluation.runner import Evaluation
 from segscore.evaluation.settings import EvaluationSettings
+from segscore.metrics.instance.merges import Merges, merges
 from segscore.metrics.reduce import Score
 
 if TYPE_CHECKING:
@@ -64,38 +64,6 @@ OBJECT_COLUMNS = (
     "threshold",
 )
 """The columns of ``per_object.csv``, in order."""
-
-
-@dataclass(frozen=True)
-class Merges:
-    """Merged and split objects of one case (exact counts; see :func:`merges`)."""
-
-    merged_predictions: int  # predicted objects covering most of two or more target objects
-    merged_targets: int  # the target objects inside them
-    split_targets: int  # target objects most of two or more predicted objects lie in
-
-
-def merges(table: OverlapTable) -> Merges:
-    """Count merges and splits in one overlap table.
-
-    A predicted object *merges* the target objects of which it covers more than half; it is a
-    merge when there are two or more. A target object is *split* when more than half of each of
-    two or more predicted objects lies inside it. Both are decided in integers.
-
-    Examples
-    --------
-    >>> from segscore.metrics.instance.table import overlap_table
-    >>> t = overlap_table(np.array([[1, 1, 1, 1, 0, 5, 6]]), np.array([[7, 7, 9, 9, 0, 3, 3]]))[0]
-    >>> merges(t)
-    Merges(merged_predictions=1, merged_targets=2, split_targets=1)
-    """
-    inter = table.pair_intersection
-    covers = 2 * inter > table.pair_target_area  # the prediction holds most of the target
-    inside = 2 * inter > table.pair_pred_area  # most of the prediction lies in the target
-    per_pred = np.bincount(table.pair_pred[covers], minlength=table.n_pred)
-    per_target = np.bincount(table.pair_target[inside], minlength=table.n_target)
-    merged = per_pred >= 2
-    return Merges(int(merged.sum()), int(per_pred[merged].sum()), int((per_target >= 2).sum()))
 
 
 def object_contrast(

@@ -15,13 +15,12 @@ from typing import Any
 import numpy as np
 
 from segscore._types import Aggregation
-from segscore._validation import check_number
 from segscore.metrics import confusion, instance_scores, overlap_table, score
 from segscore.metrics.instance.matching import read_threshold
-from segscore.metrics.instance.table import OverlapTable
+from segscore.metrics.instance.merges import merges
 from segscore.metrics.reduce import DEFAULT_AGGREGATION, Score
 
-__all__ = ["PixelsAndObjects", "count_merged", "pixels_and_objects"]
+__all__ = ["PixelsAndObjects", "pixels_and_objects"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +40,9 @@ class PixelsAndObjects:
     tp, fp, fn : int
         Matched pairs, unmatched predictions and unmatched targets over all images.
     n_merged : int
-        Target objects that a merged prediction swallowed (:func:`count_merged`).
+        Target objects inside merged predictions: predictions that cover more than half of
+        each of two or more target objects (:func:`segscore.metrics.instance.merges.merges`,
+        the one definition used by ``evaluate`` and the report too).
     """
 
     pixel_iou: Score
@@ -55,66 +56,12 @@ class PixelsAndObjects:
     n_merged: int
 
 
-def count_merged(table: OverlapTable, *, min_cover: float = 0.5) -> int:
-    """Count the target objects whose best-matching prediction also covers another target.
-
-    Parameters
-    ----------
-    table : OverlapTable
-        The overlaps of one image (:func:`segscore.overlap_table`).
-    min_cover : float, default 0.5
-        A prediction covers a target object when it holds at least this fraction of the
-        object's pixels; 0 means at least one pixel.
-
-    Returns
-    -------
-    int
-        The number of target objects ``g`` whose best-matching prediction (the one of highest
-        IoU with ``g``; ties to the lower id) covers at least two target objects. Target
-        objects that no prediction touches are not counted.
-
-    Examples
-    --------
-    >>> from segscore import overlap_table
-    >>> target = np.array([[1, 1, 2, 2, 0, 3]])
-    >>> pred = np.array([[5, 5, 5, 5, 0, 6]])       # 5 merges targets 1 and 2
-    >>> count_merged(overlap_table(pred, target)[0])
-    2
-    >>> pred = np.array([[5, 5, 5, 0, 0, 6]])       # 5 holds half of target 2
-    >>> count_merged(overlap_table(pred, target)[0]), count_merged(
-    ...     overlap_table(pred, target)[0], min_cover=0.75)
-    (2, 0)
-    """
-    cover = check_number("min_cover", min_cover, low=0, high=1)
-    if table.n_pairs == 0:
-        return 0
-    inter = table.pair_intersection
-    union = table.pred_areas[table.pair_pred] + table.target_areas[table.pair_target] - inter
-    target_area = table.target_areas[table.pair_target]
-    covers = inter > 0 if cover == 0 else inter >= cover * target_area
-    n_covered = np.bincount(table.pair_pred[covers], minlength=table.n_pred)
-    # best prediction of each target: highest IoU (compared exactly), then the lower index
-    order = sorted(
-        range(table.n_pairs),
-        key=lambda k: (
-            int(table.pair_target[k]),
-            -Fraction(int(inter[k]), int(union[k])),
-            int(table.pair_pred[k]),
-        ),
-    )
-    best: dict[int, int] = {}
-    for k in order:
-        best.setdefault(int(table.pair_target[k]), int(table.pair_pred[k]))
-    return sum(1 for p in best.values() if n_covered[p] >= 2)
-
-
 def pixels_and_objects(
     pred: Any,
     target: Any,
     *,
     threshold: float | str = 0.5,
     aggregation: Aggregation = DEFAULT_AGGREGATION,
-    min_cover: float = 0.5,
 ) -> PixelsAndObjects:
     """Score instance predictions by pixel IoU and object F1, side by side.
 
@@ -129,8 +76,6 @@ def pixels_and_objects(
         ``f1@T`` (:func:`segscore.metrics.instance.matching.read_threshold`).
     aggregation : str, default 'images_then_classes'
         For both scores: the mean of per-image values, or ``'pooled'`` (counts summed first).
-    min_cover : float, default 0.5
-        See :func:`count_merged`.
 
     Returns
     -------
@@ -139,8 +84,7 @@ def pixels_and_objects(
     Raises
     ------
     InputError
-        On bad label maps or shapes, a threshold outside (0, 1], an unknown aggregation or
-        ``min_cover`` outside [0, 1].
+        On bad label maps or shapes, a threshold outside (0, 1] or an unknown aggregation.
 
     Examples
     --------
@@ -151,7 +95,6 @@ def pixels_and_objects(
     (1.0, 0.6666666666666666, (1, 0, 1), 2)
     """
     t = read_threshold(threshold)
-    check_number("min_cover", min_cover, low=0, high=1)
     p, g = np.asarray(pred), np.asarray(target)
     name = str(threshold).strip()
     objects = instance_scores(
@@ -177,5 +120,5 @@ def pixels_and_objects(
         tp=total(names[1]),
         fp=total(names[2]),
         fn=total(names[3]),
-        n_merged=sum(count_merged(tb, min_cover=min_cover) for tb in tables),
+        n_merged=sum(merges(tb).merged_targets for tb in tables),
     )
