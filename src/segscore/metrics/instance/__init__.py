@@ -6,10 +6,12 @@
 - :mod:`.matching`: :func:`match_instances`, one-to-one matching as named conventions
   (``matching``, ``criterion``, ``comparison``; exact thresholds);
 - :mod:`.metrics`: :func:`instance_scores`, F1, precision, recall, the DSB2018 score and its
-  sweep, PQ, SQ, RQ, AJI and AJI+, aggregated and with the empty cases of every family.
+  sweep, PQ, SQ, RQ, AJI and AJI+, aggregated and with the empty cases of every family;
+- :mod:`.lesion`: :func:`lesion_scores`, BraTS 2023 lesion-wise Dice and HD95 from masks.
 """
 
 from segscore.metrics.instance.components import label_components
+from segscore.metrics.instance.lesion import LesionTable, lesion_scores, lesion_tables
 from segscore.metrics.instance.matching import Matching, match, match_instances
 from segscore.metrics.instance.metrics import (
     InstanceCounts,
@@ -22,12 +24,15 @@ from segscore.metrics.instance.table import OverlapTable, overlap_table
 
 __all__ = [
     "InstanceCounts",
+    "LesionTable",
     "Matching",
     "OverlapTable",
     "aggregated_jaccard",
     "instance_counts",
     "instance_scores",
     "label_components",
+    "lesion_scores",
+    "lesion_tables",
     "match",
     "match_instances",
     "overlap_table",
