@@ -69,8 +69,10 @@ def test_equals_panoptica_without_dilation(seed, spacing):
     ref = panoptica_lesions(pred, target, spacing)
     kw = {"dilation": 0, "min_volume": 0, "surface": "voxel", "rule": "pooled"}
     t = lesion_tables(pred, target, spacing=spacing, spatial_dims=3, **kw)[0][0]
-    mine = sorted(zip(np.where(t.n_matched > 0, t.target_voxels, 0).tolist(), t.dice.tolist()))
-    theirs = sorted(zip(ref.voxels, ref.dice))
+    mine = sorted(
+        zip(np.where(t.n_matched > 0, t.target_voxels, 0).tolist(), t.dice.tolist(), strict=False)
+    )
+    theirs = sorted(zip(ref.voxels, ref.dice, strict=False))
     assert [v for v, _ in mine] == [v for v, _ in theirs]
     np.testing.assert_allclose([d for _, d in mine], [d for _, d in theirs], rtol=1e-12)
     s = lesion_scores(pred, target, "lesion_dice", spacing=spacing, spatial_dims=3, **kw)
@@ -86,7 +88,8 @@ def test_a_prediction_touching_two_lesions_matches_both():
     pred = np.zeros_like(target)
     pred[3:6, 3:6, 2:17] = True  # a bar through both
     t = lesion_tables(pred, target, dilation=0, min_volume=0, spatial_dims=3)[0][0]
-    assert t.n_matched.tolist() == [1, 1] and t.n_fp == 0
+    assert t.n_matched.tolist() == [1, 1]
+    assert t.n_fp == 0
     ref = brats_lesions(pred, target, (1.0,) * 3, 0, 0)
     s = lesion_scores(pred, target, "lesion_dice", dilation=0, min_volume=0, spatial_dims=3)
     assert s["lesion_dice"].value == pytest.approx(ref.scores()[0], rel=1e-12)
@@ -117,7 +120,8 @@ def test_hand_example_and_volume_threshold():
     assert s["lesion_dice"].value == 0.75 / 3
     assert [s[m].value for m in ("lesion_tp", "lesion_fp", "lesion_fn")] == [1, 1, 1]
     s = lesion_scores(pred, target, ALL, dilation=0, min_volume=9)  # 9 <= 9: dropped
-    assert s["lesion_dice"].value == 0.75 / 2 and s["lesion_fn"].value == 0
+    assert s["lesion_dice"].value == 0.75 / 2
+    assert s["lesion_fn"].value == 0
     s = lesion_scores(pred, target, "lesion_dice", dilation=0, min_volume=9, spacing=(1.0, 1.5))
     assert s["lesion_dice"].value == 0.75 / 3  # 13.5 > 9 in spacing units
 
@@ -139,8 +143,10 @@ def test_empty_cases():
     s = lesion_scores(
         pred, target, ["lesion_dice", "lesion_hd95"], min_volume=0, dilation=0, empty=math.nan
     )
-    assert math.isnan(s["lesion_dice"].per_image[0]) and s["lesion_dice"].value == 0.0
-    assert s["lesion_hd95"].value == 374.0 and s["lesion_hd95"].n_nan == 1
+    assert math.isnan(s["lesion_dice"].per_image[0])
+    assert s["lesion_dice"].value == 0.0
+    assert s["lesion_hd95"].value == 374.0
+    assert s["lesion_hd95"].n_nan == 1
     policy = EmptyPolicy(both_empty=0.5, target_empty=0.25)
     s = lesion_scores(pred, target, "lesion_dice", min_volume=0, dilation=0, empty=policy)
     np.testing.assert_array_equal(s["lesion_dice"].per_image, [0.5, 0.25, 0.0, 0.0])
@@ -148,7 +154,8 @@ def test_empty_cases():
     assert grown["lesion_hd95"].per_image[3] == pytest.approx(math.sqrt(18))
     # every target lesion dropped and no false positive: both_empty, BraTS' Dice 1
     s = lesion_scores(one, one, "lesion_dice", min_volume=10)
-    assert s["lesion_dice"].value == 1.0 and s["lesion_dice"].empty_cases["both_empty"] == 1
+    assert s["lesion_dice"].value == 1.0
+    assert s["lesion_dice"].empty_cases["both_empty"] == 1
 
 
 def test_label_maps_batches_and_aggregation():
@@ -163,7 +170,8 @@ def test_label_maps_batches_and_aggregation():
                 pred[n, y : y + 2, x + int(rng.integers(0, 2)) : x + 3] = c
     kw = {"dilation": 1, "min_volume": 0}
     s = lesion_scores(pred, target, ["lesion_dice", "lesion_hd95"], num_classes=3, **kw)
-    assert s["lesion_dice"].class_ids == (1, 2) and s["lesion_dice"].cells.shape == (2, 2)
+    assert s["lesion_dice"].class_ids == (1, 2)
+    assert s["lesion_dice"].cells.shape == (2, 2)
     for n in range(2):
         for k, c in enumerate((1, 2)):
             one = lesion_scores(pred[n] == c, target[n] == c, ["lesion_dice"], **kw)

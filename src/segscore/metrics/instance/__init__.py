@@ -7,7 +7,9 @@
   (``matching``, ``criterion``, ``comparison``; exact thresholds);
 - :mod:`.metrics`: :func:`instance_scores`, F1, precision, recall, the DSB2018 score and its
   sweep, PQ, SQ, RQ, AJI and AJI+, aggregated and with the empty cases of every family;
-- :mod:`.lesion`: :func:`lesion_scores`, BraTS 2023 lesion-wise Dice and HD95 from masks.
+- :mod:`.lesion`: :func:`lesion_scores`, BraTS 2023 lesion-wise Dice and HD95 from masks;
+- :mod:`.panoptic`: :func:`panoptic_scores`, PQ, SQ and RQ per class of (class map, instance
+  map) pairs with things, stuffs and void.
 """
 
 from segscore.metrics.instance.components import label_components
@@ -20,6 +22,7 @@ from segscore.metrics.instance.metrics import (
     instance_scores,
     score_tables,
 )
+from segscore.metrics.instance.panoptic import panoptic_scores
 from segscore.metrics.instance.table import OverlapTable, overlap_table
 
 __all__ = [
@@ -36,5 +39,6 @@ __all__ = [
     "match",
     "match_instances",
     "overlap_table",
+    "panoptic_scores",
     "score_tables",
 ]
