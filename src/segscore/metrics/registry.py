@@ -28,6 +28,10 @@ ap, ap@T, ap@A:B  instance  COCO mask AP (needs detection scores) over 0.5:0.05:
                             ``_large``: COCO's size ranges (``ap_small``)
 ar, arN           instance  COCO mask AR with ``max_detections`` / N detections per    ratio
                             image; ``@T``, ``@A:B`` and size suffixes as for ``ap``
+lesion_dice,      instance  BraTS 2023 lesion-wise Dice and HD95 (from masks, by        ratio,
+lesion_hd95                 :func:`~segscore.metrics.instance.lesion.lesion_scores`)    distance
+lesion_tp, _fp,   instance  BraTS' lesion counts (``Num_TP``, ``Num_FP``, ``Num_FN``)  count
+_fn
 ================  ========  =========================================================  ==========
 
 Instance metrics are computed by :mod:`segscore.metrics.instance` (its ``metrics`` module
@@ -136,6 +140,20 @@ def _instance(
     )
 
 
+def _lesion(name: str, unit: Unit, label: str, higher: bool, **params: float | str) -> MetricSpec:
+    return MetricSpec(
+        name,
+        "instance",
+        higher_is_better=higher,
+        unit=unit,
+        needs_spacing=unit == "distance",
+        bounds=(0.0, 1.0) if unit == "ratio" else (0.0, _INF),
+        base=name,
+        params=params,
+        label=label,
+    )
+
+
 def _distance(name: str, base: str, label: str = "", **params: float | str) -> MetricSpec:
     return MetricSpec(
         name,
@@ -183,6 +201,11 @@ METRICS: dict[str, MetricSpec] = {
         _instance("rq", "rq", threshold=0.5),
         _instance("aji", "aji"),
         _instance("aji+", "aji+"),
+        _lesion("lesion_dice", "ratio", "Lesion-wise Dice", True),
+        _lesion("lesion_hd95", "distance", "Lesion-wise HD95", False, percentile=95.0),
+        _lesion("lesion_tp", "count", "Lesion TP", True),
+        _lesion("lesion_fp", "count", "Lesion FP", False),
+        _lesion("lesion_fn", "count", "Lesion FN", False),
     )
 }
 """Metrics with a fixed name. Parameterised names (``fbeta@B``, ``hdP``, ``nsd@T``,
@@ -356,7 +379,7 @@ def get_metric(name: str, *, kind: MetricKind | None = None) -> MetricSpec:
     >>> get_metric("hd101")
     Traceback (most recent call last):
     ...
-    segscore.errors.InputError: `metric` must be one of 'iou', 'dice', 'precision', 'recall', 'specificity', 'accuracy', 'balanced_accuracy', 'mcc', 'f2', 'f0.5', 'vs', 'ravd', 'hd', 'hd95', 'asd', 'assd', 'masd', 'pq', 'sq', 'rq', 'aji', 'aji+', 'fbeta@B', 'hdP (0 <= P <= 100)', 'nsd@T', 'biou@W{px,mm,diag}', 'f1@T', 'precision@T', 'recall@T', 'dsb@T', 'dsb@A:B', 'pq@T', 'sq@T', 'rq@T', 'tp@T', 'fp@T', 'fn@T', 'ap', 'ap@T', 'ap@A:B', 'ap_{small,medium,large}', 'ar', 'arN', 'ar_{small,medium,large}', got 'hd101'.
+    segscore.errors.InputError: `metric` must be one of 'iou', 'dice', 'precision', 'recall', 'specificity', 'accuracy', 'balanced_accuracy', 'mcc', 'f2', 'f0.5', 'vs', 'ravd', 'hd', 'hd95', 'asd', 'assd', 'masd', 'pq', 'sq', 'rq', 'aji', 'aji+', 'lesion_dice', 'lesion_hd95', 'lesion_tp', 'lesion_fp', 'lesion_fn', 'fbeta@B', 'hdP (0 <= P <= 100)', 'nsd@T', 'biou@W{px,mm,diag}', 'f1@T', 'precision@T', 'recall@T', 'dsb@T', 'dsb@A:B', 'pq@T', 'sq@T', 'rq@T', 'tp@T', 'fp@T', 'fn@T', 'ap', 'ap@T', 'ap@A:B', 'ap_{small,medium,large}', 'ar', 'arN', 'ar_{small,medium,large}', got 'hd101'.
     """
     spec: MetricSpec | None = None
     if isinstance(name, str):
@@ -390,7 +413,7 @@ def parse_metrics(
     >>> parse_metrics("iou,hd96.5x", argument="--metrics")
     Traceback (most recent call last):
     ...
-    segscore.errors.InputError: `--metrics` must name metrics of the registry (overlap: iou, dice, precision, recall, specificity, accuracy, balanced_accuracy, mcc, f2, f0.5, vs, ravd, fbeta@B; boundary: hd, hd95, hdP, asd, assd, masd, nsd@T, biou@W{px,mm,diag}; instance: f1@T, precision@T, recall@T, dsb@T, dsb@A:B, pq, sq, rq, aji, aji+, tp@T, fp@T, fn@T, ap, ap@T, ap@A:B, ap_{small,medium,large}, ar, arN, ar_{small,medium,large}), got 'hd96.5x'.
+    segscore.errors.InputError: `--metrics` must name metrics of the registry (overlap: iou, dice, precision, recall, specificity, accuracy, balanced_accuracy, mcc, f2, f0.5, vs, ravd, fbeta@B; boundary: hd, hd95, hdP, asd, assd, masd, nsd@T, biou@W{px,mm,diag}; instance: f1@T, precision@T, recall@T, dsb@T, dsb@A:B, pq, sq, rq, aji, aji+, lesion_dice, lesion_hd95, lesion_tp, lesion_fp, lesion_fn, tp@T, fp@T, fn@T, ap, ap@T, ap@A:B, ap_{small,medium,large}, ar, arN, ar_{small,medium,large}), got 'hd96.5x'.
     """
     items: Sequence[str] = names.split(",") if isinstance(names, str) else list(names)
     out: dict[str, MetricSpec] = {}

@@ -12,6 +12,9 @@
   :func:`coco_scores`, its registry names (``ap``, ``ap@0.5``, ``ar100``...) as scores;
 - :mod:`.detection_scores`: :func:`object_scores`, those scores from a probability map;
 - :mod:`.evaluator`: :class:`InstanceEvaluator`, the streaming accumulator (exact merges).
+- :mod:`.lesion`: :func:`lesion_scores`, BraTS 2023 lesion-wise Dice and HD95 from masks;
+- :mod:`.panoptic`: :func:`panoptic_scores`, PQ, SQ and RQ per class of (class map, instance
+  map) pairs with things, stuffs and void.
 """
 
 from segscore.metrics.instance.coco import CocoEvaluation, coco_evaluate
@@ -19,6 +22,7 @@ from segscore.metrics.instance.coco_metrics import coco_score_tables, coco_score
 from segscore.metrics.instance.components import label_components
 from segscore.metrics.instance.detection_scores import object_scores
 from segscore.metrics.instance.evaluator import InstanceEvaluator
+from segscore.metrics.instance.lesion import LesionTable, lesion_scores, lesion_tables
 from segscore.metrics.instance.matching import Matching, match, match_instances
 from segscore.metrics.instance.metrics import (
     InstanceCounts,
@@ -27,12 +31,14 @@ from segscore.metrics.instance.metrics import (
     instance_scores,
     score_tables,
 )
+from segscore.metrics.instance.panoptic import panoptic_scores
 from segscore.metrics.instance.table import OverlapTable, overlap_table
 
 __all__ = [
     "CocoEvaluation",
     "InstanceCounts",
     "InstanceEvaluator",
+    "LesionTable",
     "Matching",
     "OverlapTable",
     "aggregated_jaccard",
@@ -42,9 +48,12 @@ __all__ = [
     "instance_counts",
     "instance_scores",
     "label_components",
+    "lesion_scores",
+    "lesion_tables",
     "match",
     "match_instances",
     "object_scores",
     "overlap_table",
+    "panoptic_scores",
     "score_tables",
 ]

@@ -419,6 +419,11 @@ def score_tables(
         if spec.kind != "instance":
             get_metric(spec.name, kind="instance")
         _refuse_coco(spec)
+        if spec.base.startswith("lesion_"):
+            fail(
+                f"`metrics` must name metrics of overlap tables here, got {spec.name!r}: lesion "
+                "metrics are computed from masks by lesion_scores(pred, target, ...)."
+            )
     check_option("aggregation", aggregation, AGGREGATIONS)
     thresholds: dict[Fraction, None] = {}
     for spec in specs:
