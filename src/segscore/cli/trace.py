@@ -9,7 +9,7 @@ from typing import Any
 from segscore._validation import check_number
 from segscore.errors import InputError
 
-__all__ = ["add_parser", "run", "trace_stages"]
+__all__ = ["add_parser", "run", "trace_lines", "trace_stages"]
 
 
 def add_parser(subparsers: Any) -> None:
@@ -62,6 +62,35 @@ def trace_stages(model: Any, image: Any, threshold: float) -> list[tuple[str, An
     return [*stages, (name, probs), (step, mask)]
 
 
+def trace_lines(
+    stages: list[tuple[str, Any]],
+    truth: Any = None,
+    *,
+    against: str = "the true mask",
+    num_classes: int | None = None,
+    ignore_index: int | None = None,
+) -> list[str]:
+    """Return the prediction trace as text: one line per stage, then the scores.
+
+    Each stage gives its shape, dtype, min, max and mean; with the true mask ``truth``, a last
+    line gives IoU, Dice and pixel accuracy of the last stage (the mask) against it.
+    """
+    from segscore.predict.evaluation import evaluate_masks
+    from segscore.report.training import stage_lines
+
+    lines = stage_lines(stages)
+    if truth is not None:
+        ev = evaluate_masks(
+            [stages[-1][1]], [truth], num_classes=num_classes, ignore_index=ignore_index
+        )
+        width = max(11, *(len(name) + 1 for name, _ in stages))
+        lines.append(
+            f"{'scores':<{width}} IoU {ev.iou.value:.4f}  Dice {ev.dice.value:.4f}  "
+            f"pixel accuracy {ev.accuracy.value:.4f} (against {against})"
+        )
+    return lines
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``segscore trace``."""
     import numpy as np
@@ -70,9 +99,8 @@ def run(args: argparse.Namespace) -> int:
     from segscore.cli.train import make_console
     from segscore.io.images import read_image, read_mask
     from segscore.model import model_spec
-    from segscore.predict.evaluation import evaluate_masks
     from segscore.predict.inference import load_run
-    from segscore.report.training import stage_lines, stages_picture
+    from segscore.report.training import stages_picture
 
     if args.threshold is not None:
         check_number(
@@ -110,20 +138,17 @@ def run(args: argparse.Namespace) -> int:
     console.print(
         f"trace of {path.name} through {loaded.path} ({model_spec(loaded.model)['arch']})"
     )
-    for line in stage_lines(stages):
-        console.print("  " + line)
+    against = None if args.mask is None else Path(args.mask).name
+    lines = trace_lines(
+        stages,
+        truth,
+        against=str(against),
+        num_classes=loaded.config.get("num_classes"),
+        ignore_index=loaded.config.get("ignore_index"),
+    )
+    for line in lines:
+        console.print("  " + line, markup=False)
     if truth is not None:
-        ev = evaluate_masks(
-            [stages[-1][1]],
-            [truth],
-            num_classes=loaded.config.get("num_classes"),
-            ignore_index=loaded.config.get("ignore_index"),
-        )
-        width = max(11, *(len(name) + 1 for name, _ in stages))
-        console.print(
-            f"  {'scores':<{width}} IoU {ev.iou.value:.4f}  Dice {ev.dice.value:.4f}  "
-            f"pixel accuracy {ev.accuracy.value:.4f} (against {Path(args.mask).name})"
-        )
         stages.append(("true mask", np.asarray(truth)))
     if args.out is not None:
         import io
