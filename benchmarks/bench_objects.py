@@ -5,7 +5,7 @@ Usage::
 
     python -m benchmarks.bench_objects [--images 100] [--repeat 5] [--peers-repeat 3]
         [--slow-images 2] [--peer-budget 20] [--only a,b,d,stardist,...] [--json OUT]
-        [--memory | --memory-only] [--memory-peers stardist,cellpose]
+        [--memory | --memory-only] [--memory-peers stardist,cellpose] [--torch-threads N]
 
 W5 (:mod:`benchmarks.objects_data`, CONVENTIONS-objects.md): 100 uint16 label maps 512x512 with
 100-200 touching ellipses each, ids random in 1..60000; the prediction is a perturbed copy with
@@ -16,17 +16,19 @@ arrays; conversion to its input (cellpose's relabelling to 1..n, torch tensors) 
 
 Before timing, the outputs are checked against segscore's exact counts: StarDist and cellpose
 (optimal matching, IoU >= t) per image at all 10 thresholds, panoptica at 0.5, MONAI per image and
-torchmetrics pooled against segscore with ``comparison='>'`` (their rule). The floor is one read of
-both label maps (``np.count_nonzero`` of each). Times are medians of repeats; a peer whose first
-run predicts more than ``--peer-budget`` seconds for the whole workload is timed on
-``--slow-images`` images and scaled linearly (marked ``*``). ``--memory`` adds the 5,000-object
-figure: peak memory of ``instance_scores(..., ['f1@0.5', 'pq', 'aji'])`` on one 2048x2048 image
-(tracemalloc peak and peak-RSS growth, each in a fresh process) against the two label maps' size.
+torchmetrics pooled against segscore with ``comparison='>'`` (their rule). The floor is one read
+of both label maps (``np.count_nonzero`` of each). Times are medians of repeats; a peer whose
+warm run on one image predicts more than ``--peer-budget`` seconds for the whole workload is
+timed on ``--slow-images`` images and scaled linearly (marked ``*``). ``--memory`` adds the
+5,000-object figure: peak memory of ``instance_scores(..., ['f1@0.5', 'pq', 'aji'])`` on one
+2048x2048 image (tracemalloc peak and peak-RSS growth, each in a fresh process) against the size
+of the two label maps (:mod:`benchmarks.objects_memory`).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import sys
@@ -71,11 +73,11 @@ def _median_time(fn: Callable[[], object], repeat: int) -> tuple[float, Any]:
 
 def bench(c: peers.Contender, pred: Array, target: Array, args: argparse.Namespace) -> Timing:
     n = pred.shape[0]
-    n_probe = min(2, n)
-    state = c.prepare(pred[:n_probe], target[:n_probe])
+    state = c.prepare(pred[:1], target[:1])
     c.run(state)  # warm-up: lazy imports, JIT compilation, allocator
+    # the probe: one image decides whether a peer is timed on all images or on a few, scaled
     probe, _ = _median_time(lambda: c.run(state), 1)
-    subset = c.peer and probe * n / n_probe > args.peer_budget
+    subset = c.peer and probe * n > args.peer_budget
     m = min(args.slow_images, n) if subset else n
     start = time.perf_counter()
     state = c.prepare(pred[:m], target[:m])
@@ -253,8 +255,19 @@ def main(argv: list[str] | None = None) -> int:
         help="also measure these on the 5,000-object image (stardist,cellpose)",
     )
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
+    parser.add_argument(
+        "--torch-threads",
+        type=int,
+        default=None,
+        help="torch.set_num_threads for MONAI/torchmetrics",
+    )
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
+    if args.torch_threads is not None:
+        with contextlib.suppress(ImportError):
+            import torch
+
+            torch.set_num_threads(args.torch_threads)
     info = machine()
     print(f"Machine: {info}", flush=True)
     report: dict[str, Any] = {"machine": info, "args": {k: str(v) for k, v in vars(args).items()}}
