@@ -190,3 +190,25 @@ def test_options_conflict():
         overlap_table(z, z, options=CountingOptions(), spatial_dims=3)
     with pytest.raises(InputError, match=r"`ignore_index` must be an integer >= 0"):
         overlap_table(z, z, ignore_index=-1)
+
+
+@pytest.mark.parametrize(
+    "dtype", [np.bool_, np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32, np.int64]
+)
+@pytest.mark.parametrize("ignore", [None, 3])
+def test_compiled_pair_counter_equals_numpy(dtype, ignore) -> None:  # type: ignore[no-untyped-def]
+    from segscore.metrics._kernel import HAVE_COMPILED, KernelSettings
+
+    if not HAVE_COMPILED:
+        pytest.skip("the compiled kernel is not built")
+    rng = np.random.default_rng(7)
+    high = 2 if dtype is np.bool_ else min(int(np.iinfo(dtype).max), 90)
+    for shape in ((37, 41), (3, 16, 16)):
+        noise = rng.integers(0, high, shape).astype(dtype)  # short runs
+        blocks = np.kron(rng.integers(0, high, (4, 4)), np.ones((10, 10), int)).astype(dtype)
+        for pred, target in ((noise, noise[::-1].copy()), (blocks, np.roll(blocks, 3, axis=-1))):
+            got = overlap_table(pred, target, ignore_index=ignore)
+            want = overlap_table(
+                pred, target, ignore_index=ignore, kernel=KernelSettings(compiled=False)
+            )
+            assert got == want

@@ -22,6 +22,7 @@ import numpy as np
 
 from segscore._types import IntArray
 from segscore._validation import check_int, check_same_shape, fail, fail_must
+from segscore.metrics._kernel import DEFAULT_KERNEL, KernelSettings, pair_counts
 from segscore.metrics.counting import _is_tensor
 from segscore.metrics.counts import _batch_shape
 from segscore.metrics.options import CountingOptions
@@ -297,7 +298,38 @@ def _pixel_pairs(
     return _Pairs(uniq, counts, width, n)
 
 
-def _pairs(p: np.ndarray[Any, Any], t: np.ndarray[Any, Any], ignore: int | None) -> _Pairs:
+def _compiled_pairs(
+    p: np.ndarray[Any, Any], t: np.ndarray[Any, Any], ignore: int | None, kernel: KernelSettings
+) -> _Pairs | None:
+    """Count the pairs in one pass of the compiled kernel (a hash table of the pairs seen)."""
+    found = pair_counts(p, t, ignore, kernel=kernel)
+    if found is None:
+        return None
+    pred_ids, target_ids, counts, n = found
+    p_max = int(pred_ids.max()) if pred_ids.size else 0
+    t_max = int(target_ids.max()) if target_ids.size else 0
+    pred_values: Any = None
+    target_values: Any = None
+    if (p_max + 1) * (t_max + 1) - 1 <= _INT64_MAX:
+        width = t_max + 1
+        keys = pred_ids.astype(np.int64) * width + target_ids.astype(np.int64)
+    else:  # ids too large to combine: codes 0..n-1 per side (0 stays 0)
+        pred_values, p_code = np.unique(pred_ids, return_inverse=True)
+        target_values, t_code = np.unique(target_ids, return_inverse=True)
+        pred_values = pred_values.astype(p.dtype)
+        target_values = target_values.astype(t.dtype)
+        width = int(target_values.size)
+        keys = p_code.astype(np.int64).ravel() * width + t_code.astype(np.int64).ravel()
+    order = np.argsort(keys)
+    return _Pairs(keys[order], counts[order], width, n, pred_values, target_values)
+
+
+def _pairs(
+    p: np.ndarray[Any, Any], t: np.ndarray[Any, Any], ignore: int | None, kernel: KernelSettings
+) -> _Pairs:
+    compiled = _compiled_pairs(p, t, ignore, kernel)
+    if compiled is not None:
+        return compiled
     change = _changes(p, t)
     # Label maps are made of runs (an object spans many neighbouring pixels): counting a few
     # runs per row is much cheaper than sorting a key per pixel. Where runs are short (noise),
@@ -311,9 +343,12 @@ def _pairs(p: np.ndarray[Any, Any], t: np.ndarray[Any, Any], ignore: int | None)
 
 
 def _image_table(
-    p: np.ndarray[Any, Any], t: np.ndarray[Any, Any], ignore: int | None
+    p: np.ndarray[Any, Any],
+    t: np.ndarray[Any, Any],
+    ignore: int | None,
+    kernel: KernelSettings = DEFAULT_KERNEL,
 ) -> OverlapTable:
-    pairs = _pairs(p.ravel(), t.ravel(), ignore)
+    pairs = _pairs(p.ravel(), t.ravel(), ignore, kernel)
     uniq, inter, width = pairs.keys, pairs.counts, pairs.width
     pred_values, target_values = pairs.pred_values, pairs.target_values
     key_pred = uniq // width
@@ -365,6 +400,7 @@ def overlap_table(
     options: CountingOptions | None = None,
     spatial_dims: int | None = None,
     ignore_index: int | None = None,
+    kernel: KernelSettings = DEFAULT_KERNEL,
 ) -> tuple[OverlapTable, ...]:
     """Return the exact, sparse overlap table of each image of a batch of instance label maps.
 
@@ -383,6 +419,9 @@ def overlap_table(
     ignore_index : int, optional
         A target id whose pixels are left out of every count (area, intersection, union), as if
         they were not in the image. Predicted objects keep their other pixels.
+    kernel : KernelSettings, optional
+        Whether the compiled pair counter is used (default: when built); the numpy path gives
+        the same tables.
 
     Returns
     -------
@@ -397,7 +436,10 @@ def overlap_table(
 
     Notes
     -----
-    Label maps are made of runs: neighbouring pixels (in memory order) with the same
+    With the compiled kernel (ids of up to 64 bits, signed or unsigned up to 32 bits, int64), one
+    pass over each image adds every run of equal (prediction, target) pairs to a hash table of
+    the pairs seen: no key per pixel, no sort of the pixels, memory O(pairs). Otherwise (numpy):
+    label maps are made of runs: neighbouring pixels (in memory order) with the same
     (prediction, target) pair. Two ``!=`` passes over each image find where runs start, and
     the table is counted from one int64 key ``pred * (max(target) + 1) + target`` per run
     (sorted once, run lengths summed per key), so the work per pixel is a few comparisons and
@@ -424,7 +466,7 @@ def overlap_table(
     shape = _batch_shape("pred", p.shape, dims, channel_axis=False)
     p = p.reshape(shape)
     t = t.reshape(shape)
-    return tuple(_image_table(p[i], t[i], ignore) for i in range(shape[0]))
+    return tuple(_image_table(p[i], t[i], ignore, kernel) for i in range(shape[0]))
 
 
 def concat_tables(parts: Sequence[Sequence[OverlapTable]]) -> tuple[OverlapTable, ...]:
