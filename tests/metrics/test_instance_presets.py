@@ -414,3 +414,30 @@ def test_coco_recall_without_targets():
     assert math.isnan(
         instance_scores(pred, target, "recall@0.5", preset="coco")["recall@0.5"].value
     )
+
+
+def test_score_counts_takes_the_preset_and_checks_the_counts():
+    from segscore.metrics.instance import InstanceEvaluator
+    from segscore.metrics.instance.metrics import instance_counts, score_counts
+    from segscore.metrics.registry import parse_metrics
+
+    pred, target = mixed_batch(3)
+    tables = overlap_table(pred, target)
+    specs = parse_metrics("pq,f1@0.5")
+    direct = instance_scores(pred, target, ["pq", "f1@0.5"], preset="stardist")
+    counted = score_counts(instance_counts(tables), {}, specs, preset="stardist")
+    assert counted["pq"].value == direct["pq"].value
+    assert counted["pq"].conventions == direct["pq"].conventions
+    with pytest.raises(InputError, match=r"`comparison` must agree with preset='stardist'"):
+        score_counts(instance_counts(tables, comparison=">"), {}, specs, preset="stardist")
+    with pytest.raises(
+        InputError, match=r"`aji` must hold the per-image numerator .*'aji_cellpose'"
+    ):
+        score_counts(instance_counts(tables), {}, parse_metrics("aji_cellpose"))
+    ev = InstanceEvaluator(["aji_cellpose"])  # the streaming accumulator knows every AJI
+    ev.update(pred[:4], target[:4])
+    ev.update(pred[4:], target[4:])
+    np.testing.assert_array_equal(
+        ev.compute("aji_cellpose").per_image,
+        instance_scores(pred, target, "aji_cellpose")["aji_cellpose"].per_image,
+    )
