@@ -451,7 +451,7 @@ def panoptica_evaluate(
 
 
 # -- pycocotools -----------------------------------------------------------------------------------
-def coco_evaluate(preds: np.ndarray, targets: np.ndarray) -> Any:
+def pycocotools_evaluate(preds: np.ndarray, targets: np.ndarray) -> Any:
     """``COCOeval(iouType='segm')`` on label maps: one category, every object one annotation.
 
     Every detection has score 1 (label maps carry none: COCO's stable sort keeps them in id

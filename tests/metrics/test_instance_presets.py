@@ -24,8 +24,8 @@ from segscore.metrics.registry import get_metric
 from ._instances import compact_ids, mixed_batch, tie_image
 from ._peers import (
     cellpose_metrics,
-    coco_evaluate,
     panoptica_evaluate,
+    pycocotools_evaluate,
     stardist_matching,
 )
 
@@ -393,7 +393,7 @@ COCO_T = [f"{t:.2f}" for t in np.linspace(0.5, 0.95, 10)]
 @pytest.mark.parametrize("seed", [0, 1])
 def test_coco_recall_and_matches(seed):
     pred, target = mixed_batch(seed)
-    ev = coco_evaluate(pred, target)
+    ev = pycocotools_evaluate(pred, target)
     names = [f"{m}@{t}" for t in COCO_T for m in ("recall", "tp")]
     ours = instance_scores(pred, target, names, preset="coco")
     for j, t in enumerate(COCO_T):
@@ -409,7 +409,7 @@ def test_coco_recall_without_targets():
     # COCO writes -1 where recall is undefined (no target in the whole set); segscore NaN
     pred, _ = mixed_batch(2)
     target = np.zeros_like(pred)
-    ev = coco_evaluate(pred, target)
+    ev = pycocotools_evaluate(pred, target)
     assert ev.eval["recall"][0, 0, 0, 0] == -1
     assert math.isnan(
         instance_scores(pred, target, "recall@0.5", preset="coco")["recall@0.5"].value

@@ -402,7 +402,8 @@ _COCO_OBJECTS = InstanceConventions(
     "exact ties. Its thresholds np.linspace(.5, .95, 10) include 0.8999999999999999, the same "
     "as 0.9 for every IoU of a pixel grid. Undefined values are -1 in COCO (no target: "
     "recall; no detection: precision), NaN here; loadRes([]) raises IndexError when no "
-    "image has a detection. AP/AR over scores are not in this preset.",
+    "image has a detection. AP and AR over detection scores are coco_scores "
+    "(segscore.metrics.instance.coco_metrics), which matches by score as COCO does.",
 )
 
 
