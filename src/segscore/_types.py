@@ -9,8 +9,12 @@ from numpy.typing import NDArray
 
 __all__ = [
     "ASSD_VARIANTS",
+    "COMPARISONS",
+    "CONNECTIVITIES",
     "CPU_COUNTINGS",
+    "CRITERIA",
     "INTERPOLATIONS",
+    "MATCHINGS",
     "PERCENTILE_RULES",
     "SURFACE_MODELS",
     "Aggregation",
@@ -18,9 +22,13 @@ __all__ = [
     "Average",
     "BoolArray",
     "BoundaryMetric",
+    "Comparison",
+    "Connectivity",
     "CpuCounting",
+    "Criterion",
     "FloatArray",
     "IntArray",
+    "MatchingRule",
     "PercentileRule",
     "SurfaceModel",
     "WidthUnit",
@@ -90,3 +98,20 @@ INTERPOLATIONS = (
     "median_unbiased",
     "normal_unbiased",
 )
+
+# Instance-metric options (see :mod:`segscore.metrics.instance.matching` and
+# :mod:`segscore.metrics.instance.components` for what each value means).
+
+MatchingRule = Literal["optimal", "greedy", "unique"]
+"""One-to-one matching: most matches then largest score sum, greedy by score, or unique pairs."""
+Criterion = Literal["iou", "dice", "iop", "iot"]
+"""The pair score a threshold is applied to."""
+Comparison = Literal[">=", ">"]
+"""Whether a pair scoring exactly the threshold matches."""
+Connectivity = Literal["face", "full"]
+"""Connected components through faces only, or through faces, edges and corners."""
+
+MATCHINGS: tuple[MatchingRule, ...] = ("optimal", "greedy", "unique")
+CRITERIA: tuple[Criterion, ...] = ("iou", "dice", "iop", "iot")
+COMPARISONS: tuple[Comparison, ...] = (">=", ">")
+CONNECTIVITIES: tuple[Connectivity, ...] = ("face", "full")

@@ -54,3 +54,40 @@ def batch(seed: int, n_images: int = 4, shape: tuple[int, ...] = (64, 64), n: in
     targets = [random_instances(rng, shape, n) for _ in range(n_images)]
     preds = [perturb(rng, t) for t in targets]
     return np.stack(preds), np.stack(targets)
+
+
+def tie_image(shape: tuple[int, int] = (40, 40)) -> tuple[np.ndarray, np.ndarray]:
+    """(pred, target) with exact ties: a prediction covering two targets at IoU 1/2 each, an
+    exact match, a pair at IoU exactly 3/4 and one at exactly 7/10 (ids not consecutive)."""
+    pred = np.zeros(shape, np.int64)
+    target = np.zeros(shape, np.int64)
+    target[2:6, 2:6], target[2:6, 6:10] = 20, 30
+    pred[2:6, 2:10] = 11
+    target[20:25, 20:25] = pred[20:25, 20:25] = 4000  # the same id on both sides
+    target[30:34, 2:10], pred[30:34, 2:8] = 7, 900
+    target[36, 0:10], pred[36, 0:7] = 5, 6
+    return pred, target
+
+
+def mixed_batch(
+    seed: int, n_random: int = 3, shape: tuple[int, int] = (40, 40)
+) -> tuple[np.ndarray, np.ndarray]:
+    """Random images, the tie image, then the three empty cases: both empty, target empty
+    (one predicted object), prediction empty (one target object)."""
+    preds, targets = batch(seed, n_images=n_random, shape=shape)
+    tie_p, tie_t = tie_image(shape)
+    blob = np.zeros(shape, np.int64)
+    blob[5:9, 5:9] = 77
+    zero = np.zeros(shape, np.int64)
+    return (
+        np.concatenate([preds, tie_p[None], zero[None], blob[None], zero[None]]),
+        np.concatenate([targets, tie_t[None], zero[None], zero[None], blob[None]]),
+    )
+
+
+def compact_ids(labels: np.ndarray, step: int = 7) -> np.ndarray:
+    """The same objects with small non-consecutive ids (0, then step + 3, 2 * step + 3, ...)."""
+    values, inverse = np.unique(labels, return_inverse=True)
+    new = np.arange(values.size) * step + 3
+    new[values == 0] = 0
+    return new[inverse].reshape(labels.shape)

@@ -347,3 +347,147 @@ def stardist_matching() -> Any:
     if module is None:
         pytest.skip("stardist is not installed")
     return module
+
+
+# -- cellpose --------------------------------------------------------------------------------------
+@functools.cache
+def _load_cellpose_metrics() -> Any:
+    """``cellpose/metrics.py`` loaded by path, its ``from . import utils`` given a stub package.
+
+    Installed with ``--no-deps``: ``import cellpose.metrics`` fails (fastremap, fill_voids and the
+    rest of cellpose's requirements are absent). ``metrics.py`` uses ``utils`` only in
+    ``boundary_scores``; ``average_precision`` and ``aggregated_jaccard_index`` run unmodified.
+    """
+    import sys
+    import types
+
+    spec = importlib.util.find_spec("cellpose")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = pathlib.Path(next(iter(spec.submodule_search_locations))) / "metrics.py"
+    package = types.ModuleType("_cellpose_stub")
+    package.__path__ = []  # a package, so that the relative import resolves
+    package.utils = types.ModuleType("_cellpose_stub.utils")  # type: ignore[attr-defined]
+    stubs = {"_cellpose_stub": package, "_cellpose_stub.utils": package.utils}  # type: ignore[attr-defined]
+    saved = {name: sys.modules.get(name) for name in stubs}
+    sys.modules.update(stubs)
+    try:
+        module_spec = importlib.util.spec_from_file_location("_cellpose_stub.metrics", path)
+        assert module_spec is not None
+        assert module_spec.loader is not None
+        module = importlib.util.module_from_spec(module_spec)
+        module_spec.loader.exec_module(module)
+    finally:
+        for name, old in saved.items():
+            if old is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = old
+    return module
+
+
+def cellpose_metrics() -> Any:
+    module = _load_cellpose_metrics()
+    if module is None:
+        pytest.skip("cellpose is not installed")
+    return module
+
+
+# -- panoptica -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PanopticaCase:
+    """The numbers of one ``PanopticaResult`` (``prec``/``rec`` None where panoptica raises)."""
+
+    tp: int
+    fp: int
+    fn: int
+    rq: float
+    sq: float
+    pq: float
+    prec: float | None
+    rec: float | None
+
+
+def panoptica_evaluate(
+    pred: np.ndarray, target: np.ndarray, *, semantic: bool = False, threshold: float = 0.5
+) -> PanopticaCase:
+    """panoptica 2.1.7's default pipeline on one case: NaiveThresholdMatching (IoU >= t).
+
+    ``semantic=True`` gives it binary masks and lets its connected components make the objects
+    (scipy 4-connectivity in 2-D, cc3d 26-connectivity in 3-D).
+    """
+    panoptica = pytest.importorskip("panoptica")
+    from panoptica.instance_approximator import ConnectedComponentsInstanceApproximator
+    from panoptica.metrics import Metric
+    from panoptica.utils.citation_reminder import disable_citation_reminder
+
+    disable_citation_reminder()
+    kind = panoptica.InputType.SEMANTIC if semantic else panoptica.InputType.UNMATCHED_INSTANCE
+    evaluator = panoptica.Panoptica_Evaluator(
+        expected_input=kind,
+        instance_approximator=ConnectedComponentsInstanceApproximator() if semantic else None,
+        instance_matcher=panoptica.NaiveThresholdMatching(matching_threshold=threshold),
+        instance_metrics=[Metric.IOU],
+        global_metrics=[],
+    )
+    result = evaluator.evaluate(pred, target, verbose=False)["ungrouped"]
+
+    def value(name: str) -> float | None:
+        try:
+            return float(getattr(result, name))
+        except ZeroDivisionError:
+            return None
+
+    return PanopticaCase(
+        int(result.tp),
+        int(result.fp),
+        int(result.fn),
+        float(result.rq),
+        float(result.sq),
+        float(result.pq),
+        value("prec"),
+        value("rec"),
+    )
+
+
+# -- pycocotools -----------------------------------------------------------------------------------
+def pycocotools_evaluate(preds: np.ndarray, targets: np.ndarray) -> Any:
+    """``COCOeval(iouType='segm')`` on label maps: one category, every object one annotation.
+
+    Every detection has score 1 (label maps carry none: COCO's stable sort keeps them in id
+    order), area range 'all' only, maxDets large enough for every object. Returns the evaluated
+    ``COCOeval`` (``evalImgs`` hold the matches per image, ``eval['recall']`` the pooled recall).
+    """
+    pytest.importorskip("pycocotools")
+    import contextlib
+    import io
+
+    from pycocotools import mask as mask_utils
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    images, gts, dts = [], [], []
+    for n, (p, t) in enumerate(zip(preds, targets, strict=True)):
+        images.append({"id": n, "height": p.shape[0], "width": p.shape[1]})
+        for out, labels in ((gts, t), (dts, p)):
+            for k in np.unique(labels[labels > 0]).tolist():
+                rle = mask_utils.encode(np.asfortranarray(labels == k, dtype=np.uint8))
+                rle["counts"] = rle["counts"].decode("ascii")
+                item = {"image_id": n, "category_id": 1, "segmentation": rle, "object": int(k)}
+                if out is gts:
+                    item.update(id=len(gts) + 1, iscrowd=0, area=float((labels == k).sum()))
+                else:
+                    item["score"] = 1.0
+                out.append(item)
+    with contextlib.redirect_stdout(io.StringIO()):
+        ground = COCO()
+        ground.dataset = {"images": images, "annotations": gts, "categories": [{"id": 1}]}
+        ground.createIndex()
+        result = ground.loadRes(dts)
+        ev = COCOeval(ground, result, iouType="segm")
+        ev.params.areaRng = [ev.params.areaRng[0]]
+        ev.params.areaRngLbl = ["all"]
+        ev.params.maxDets = [10_000]
+        ev.evaluate()
+        ev.accumulate()
+    return ev

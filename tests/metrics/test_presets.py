@@ -19,10 +19,17 @@ from segscore.metrics.registry import get_metric
 from ._peers import smp_functional
 
 NAMES = ["monai", "medpy", "deepmind", "metrics-reloaded", "torchmetrics", "mmseg", "nnunet", "smp"]
+OBJECTS_ONLY = [
+    "stardist",
+    "panoptica",
+    "cellpose",
+    "coco",
+]  # tests/metrics/test_instance_presets.py
 
 
 def test_names_and_aliases():
-    assert list(PRESETS) == NAMES
+    assert list(PRESETS) == NAMES + OBJECTS_ONLY
+    assert [n for n, p in PRESETS.items() if p.has_overlap] == NAMES
     assert get_preset("MR") is PRESETS["metrics-reloaded"]
     assert get_preset("hf") is PRESETS["mmseg"]
     assert isinstance(get_preset("smp"), Preset)

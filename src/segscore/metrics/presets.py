@@ -10,6 +10,15 @@ family default (``empty`` for overlap metrics, ``boundary_empty`` for boundary m
 ``overlap_kwargs()`` feeds :func:`segscore.score`, ``distance_kwargs()`` and ``empty_for()``
 feed :func:`~segscore.metrics.boundary.distance_metrics`.
 
+Object-level (instance) conventions live in the same preset, as an :class:`InstanceConventions`
+in ``Preset.instance``: the matching rule, criterion and threshold comparison, the aggregation over
+images, one :class:`~segscore.metrics.empty.EmptyPolicy` per instance metric, the library's AJI
+variant and the connectivity of its connected components. They feed
+:func:`~segscore.metrics.instance.instance_scores` (``preset=name``). Libraries of objects only
+(``stardist``, ``panoptica``, ``cellpose``, ``coco``) carry segscore's pixel defaults with
+``has_overlap=False`` and ``has_distance=False``; pixel libraries without object metrics have
+``instance=None``.
+
 The full table, with the peer function each row reproduces and the tests that check it, is in
 ``docs/conventions.md``. Libraries without distance metrics (``mmseg``, ``nnunet``, ``smp``)
 carry segscore's distance defaults and ``has_distance=False``.
@@ -22,12 +31,27 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from segscore._types import Aggregation, AssdVariant, BoundaryMetric, PercentileRule, SurfaceModel
-from segscore._validation import fail
+from segscore._types import (
+    COMPARISONS,
+    CONNECTIVITIES,
+    CRITERIA,
+    MATCHINGS,
+    Aggregation,
+    AssdVariant,
+    BoundaryMetric,
+    Comparison,
+    Connectivity,
+    Criterion,
+    MatchingRule,
+    PercentileRule,
+    SurfaceModel,
+)
+from segscore._validation import check_option, fail
 from segscore.metrics.empty import EmptyPolicy, lookup_policy
+from segscore.metrics.reduce import AGGREGATIONS, DEFAULT_AGGREGATION
 from segscore.metrics.registry import MetricSpec, _parse_or_none
 
-__all__ = ["PRESETS", "Preset", "get_preset"]
+__all__ = ["PRESETS", "InstanceConventions", "Preset", "get_preset"]
 
 NAN = math.nan
 INF = math.inf
@@ -38,6 +62,94 @@ _DISTANCES = ("hd", "asd", "assd", "masd")
 def _distances(policy: EmptyPolicy) -> dict[str, EmptyPolicy]:
     """Return the same policy for every distance metric (the base names hd, asd, assd, masd)."""
     return dict.fromkeys(_DISTANCES, policy)
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceConventions:
+    """The object-level conventions of one library (the ``instance`` part of a :class:`Preset`).
+
+    Attributes
+    ----------
+    library : str
+        The functions (and version) whose numbers these conventions reproduce.
+    matching : {'optimal', 'greedy', 'unique'}
+        Matching rule (:mod:`segscore.metrics.instance.matching`).
+    comparison : {'>=', '>'}
+        Whether a pair scoring exactly the threshold matches.
+    aggregation : str
+        ``'pooled'`` (counts summed over images first) or a per-image rule (the mean of the
+        per-image values), in the names of :data:`segscore.metrics.reduce.AGGREGATIONS`.
+    criterion : {'iou', 'dice', 'iop', 'iot'}, default 'iou'
+        The pair score the threshold applies to.
+    empty : EmptyPolicy
+        The policy of every instance ratio metric without its own.
+    metric_empty : dict of str to EmptyPolicy
+        Per-metric policies, keyed by exact name (``'sq@0.5'``) or base name (``'sq'``).
+    aji : str or None
+        The registry name of the library's aggregated Jaccard index (``'aji_cellpose'``), or
+        None when it has none.
+    connectivity_2d, connectivity_3d : {'face', 'full'} or None
+        The connectivity of the library's connected components (masks to objects) in 2-D and
+        3-D; None when it labels no components.
+    notes : str
+        What the preset does not reproduce.
+
+    Examples
+    --------
+    >>> from segscore.metrics.registry import get_metric
+    >>> c = get_preset("panoptica").instance
+    >>> c.matching, c.comparison, c.empty_for(get_metric("sq")).zero_division
+    ('greedy', '>=', 0.0)
+    >>> c.connectivity_for(2), c.connectivity_for(3)
+    ('face', 'full')
+    """
+
+    library: str
+    matching: MatchingRule
+    comparison: Comparison
+    aggregation: Aggregation
+    criterion: Criterion = "iou"
+    empty: EmptyPolicy = field(default_factory=EmptyPolicy)
+    metric_empty: Mapping[str, EmptyPolicy] = field(default_factory=dict)
+    aji: str | None = None
+    connectivity_2d: Connectivity | None = None
+    connectivity_3d: Connectivity | None = None
+    notes: str = ""
+
+    def __post_init__(self) -> None:
+        check_option("matching", self.matching, MATCHINGS)
+        check_option("comparison", self.comparison, COMPARISONS)
+        check_option("criterion", self.criterion, CRITERIA)
+        check_option("aggregation", self.aggregation, AGGREGATIONS)
+        for name in ("connectivity_2d", "connectivity_3d"):
+            value = getattr(self, name)
+            if value is not None:
+                check_option(name, value, CONNECTIVITIES)
+
+    def empty_for(self, spec: MetricSpec) -> EmptyPolicy:
+        """Return the empty policy of an instance metric (exact name, base name, default)."""
+        found = lookup_policy(self.metric_empty, spec.name, spec.base, False)
+        return self.empty if found is None else found
+
+    def connectivity_for(self, spatial_dims: int) -> Connectivity | None:
+        """Return the connectivity of the library's components in 2-D or 3-D (None: none)."""
+        return self.connectivity_3d if spatial_dims >= 3 else self.connectivity_2d
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return every convention as a JSON-friendly dict."""
+        return {
+            "library": self.library,
+            "matching": self.matching,
+            "criterion": self.criterion,
+            "comparison": self.comparison,
+            "aggregation": self.aggregation,
+            "empty": self.empty.as_dict(),
+            "metric_empty": {k: v.as_dict() for k, v in self.metric_empty.items()},
+            "aji": self.aji,
+            "connectivity_2d": self.connectivity_2d,
+            "connectivity_3d": self.connectivity_3d,
+            "notes": self.notes,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +181,11 @@ class Preset:
         Boundary conventions (:mod:`segscore.metrics.boundary`).
     has_distance : bool
         Whether the library defines boundary metrics at all.
+    has_overlap : bool
+        Whether the library defines pixel overlap metrics at all (False: the overlap fields
+        hold segscore's defaults).
+    instance : InstanceConventions or None
+        The object-level conventions, for libraries with instance metrics.
     notes : str
         Quirks the preset cannot reproduce.
 
@@ -80,6 +197,9 @@ class Preset:
     >>> from segscore.metrics.registry import get_metric
     >>> get_preset("monai").empty_for(get_metric("hd95")).target_empty
     nan
+    >>> p = get_preset("stardist")
+    >>> p.has_overlap, p.has_distance, p.instance.matching, p.empty_for(get_metric("pq")).zero_division
+    (False, False, 'optimal', 0.0)
     """
 
     name: str
@@ -98,6 +218,8 @@ class Preset:
     metric_empty: Mapping[str, EmptyPolicy] = field(default_factory=dict)
     metric_aggregation: Mapping[str, Aggregation] = field(default_factory=dict)
     notes: str = ""
+    has_overlap: bool = True
+    instance: InstanceConventions | None = None
 
     def aggregation_for(self, metric: str) -> Aggregation:
         """Return the aggregation rule of a metric (its own rule, else the preset's).
@@ -118,6 +240,9 @@ class Preset:
     def empty_for(self, spec: MetricSpec) -> EmptyPolicy:
         """Return the empty policy of a metric (exact name, ``'hdP'``, base name, family default).
 
+        Instance metrics take the policy of :attr:`instance` (NaN by default when the library
+        has no object-level conventions).
+
         Examples
         --------
         >>> from segscore.metrics.registry import get_metric
@@ -125,6 +250,8 @@ class Preset:
         >>> dm.empty_for(get_metric("hd99")).both_empty, dm.empty_for(get_metric("hd")).both_empty
         (inf, None)
         """
+        if spec.kind == "instance":
+            return EmptyPolicy() if self.instance is None else self.instance.empty_for(spec)
         found = lookup_policy(
             self.metric_empty,
             spec.name,
@@ -176,8 +303,123 @@ class Preset:
             "boundary_empty": self.boundary_empty.as_dict(),
             "boundary_metric": self.boundary_metric,
             "has_distance": self.has_distance,
+            "has_overlap": self.has_overlap,
+            "instance": None if self.instance is None else self.instance.as_dict(),
             "notes": self.notes,
         }
+
+
+_ZERO = EmptyPolicy(zero_division=0.0)
+
+_MONAI_OBJECTS = InstanceConventions(
+    "MONAI 1.6 (compute_panoptic_quality; PanopticQualityMetric, reduction='mean_batch')",
+    matching="unique",
+    comparison=">",
+    aggregation="pooled",
+    empty=_ZERO,
+    notes="MONAI adds smooth_numerator=1e-6 to every denominator: its values are segscore's "
+    "exact ratios times ~(1 - 1e-6 / denominator) (identical objects give 0.999999), and "
+    "0 where segscore divides 0 by 0. Its 'mean_batch' averages the counts of the images "
+    "(the pooled ratio). Below IoU 0.5 MONAI matches by the largest IoU sum (Hungarian), "
+    "then keeps pairs > t: no segscore rule ('unique' refuses thresholds < 0.5; 'optimal' "
+    "maximises the number of matches first). IoU in float32.",
+)
+
+_TORCHMETRICS_OBJECTS = InstanceConventions(
+    "torchmetrics 1.9 (detection.PanopticQuality, functional panoptic_quality; the thing "
+    "class's row with return_per_class=True)",
+    matching="unique",
+    comparison=">",
+    aggregation="pooled",
+    empty=_ZERO,
+    notes="The threshold is fixed at 0.5 (pq, sq, rq only). torchmetrics averages PQ over "
+    "categories, background included when it is declared a stuff: read the thing row "
+    "(return_per_class=True), which is segscore's number; its average over categories skips "
+    "categories without any segment, where segscore's per-class value is 0.",
+)
+
+_STARDIST_OBJECTS = InstanceConventions(
+    "StarDist 0.9.2 (stardist.matching.matching, matching_dataset with by_image=False)",
+    matching="optimal",
+    comparison=">=",
+    aggregation="pooled",
+    empty=_ZERO,
+    notes="Every empty case gives 0 (precision, recall, f1, accuracy = dsb, "
+    "mean_matched_score = sq, panoptic_quality = pq). matching_dataset(by_image=True) is "
+    "the per-image mean: pass aggregation='images_then_classes', matching='optimal', "
+    "empty=0.0 without the preset. Among matchings of the most pairs StarDist prefers the "
+    "largest IoU sum of every assigned pair, passing or not; segscore that of the matched "
+    "pairs: below IoU 0.5 the matched pairs (so sq and pq, never the counts) can differ. "
+    "IoU and threshold in float32.",
+)
+
+_PANOPTICA_OBJECTS = InstanceConventions(
+    "panoptica 2.1.7 (Panoptica_Evaluator, InputType.UNMATCHED_INSTANCE or SEMANTIC with "
+    "ConnectedComponentsInstanceApproximator, NaiveThresholdMatching; cases averaged by "
+    "Panoptica_Statistic)",
+    matching="greedy",
+    comparison=">=",
+    aggregation=DEFAULT_AGGREGATION,
+    empty=EmptyPolicy(),
+    # its edge-case handler: IoU-based sq is 0 whenever tp == 0, NaN without any instance
+    metric_empty={"sq": EmptyPolicy(zero_division=0.0, both_empty=NAN)},
+    connectivity_2d="face",
+    connectivity_3d="full",
+    notes="prec (precision) and rec (recall) raise ZeroDivisionError when their denominator "
+    "is 0; segscore gives NaN. panoptica down-casts labels to the smallest unsigned dtype, "
+    "then max(label) + 1 wraps to 0 when an id equals its maximum (255, 65535): such cases "
+    "are silently wrong there (TP lost), right here. Its mean over cases is np.average "
+    "(a NaN case makes the mean NaN); segscore skips NaN cases and counts them. "
+    "strict_threshold=True is comparison '>'; MaxBipartiteMatching maximises the IoU sum "
+    "and MaximizeMergeMatching merges predictions: neither is reproduced.",
+)
+
+_CELLPOSE_OBJECTS = InstanceConventions(
+    "cellpose 4.2.1.1 (cellpose.metrics.average_precision, aggregated_jaccard_index)",
+    matching="optimal",
+    comparison=">=",
+    aggregation=DEFAULT_AGGREGATION,
+    empty=EmptyPolicy(),
+    aji="aji_cellpose",
+    notes="Its 'ap' is TP / (TP + FP + FN) per image and threshold (segscore's dsb@T); it "
+    "returns per-image arrays, averaged here over images (NaN skipped; np.mean would give "
+    "NaN). Thresholds are compared as given in float64: np.arange spellings "
+    "(0.6000000000000001) lose exact ties there, not here (thresholds are read as "
+    "decimals). It needs ids 1..n in practice (a dense (max id + 1)^2 matrix) and raises on "
+    "uint16 id 65535 (max() + 1 wraps).",
+)
+
+_COCO_OBJECTS = InstanceConventions(
+    "pycocotools 2.0.11 (COCOeval iouType='segm': evaluateImg matching; recall "
+    "eval['recall'] with area 'all')",
+    matching="greedy",
+    comparison=">=",
+    aggregation="pooled",
+    empty=EmptyPolicy(),
+    notes="COCO matches detections in decreasing score order, each taking its best unmatched "
+    "target (ties: the last); label maps carry no scores, so segscore's greedy (by decreasing "
+    "IoU) stands in: the same counts at thresholds >= 0.5, where matches are unique up to "
+    "exact ties. Its thresholds np.linspace(.5, .95, 10) include 0.8999999999999999, the same "
+    "as 0.9 for every IoU of a pixel grid. Undefined values are -1 in COCO (no target: "
+    "recall; no detection: precision), NaN here; loadRes([]) raises IndexError when no "
+    "image has a detection. AP and AR over detection scores are coco_scores "
+    "(segscore.metrics.instance.coco_metrics), which matches by score as COCO does.",
+)
+
+
+def _objects_only(name: str, instance: InstanceConventions) -> Preset:
+    """Return the preset of a library of object metrics only (pixel fields: segscore defaults)."""
+    return Preset(
+        name,
+        instance.library,
+        aggregation=DEFAULT_AGGREGATION,
+        empty=EmptyPolicy(),
+        include_background=True,
+        has_distance=False,
+        has_overlap=False,
+        instance=instance,
+        notes="Object-level conventions only (Preset.instance); no pixel metrics.",
+    )
 
 
 PRESETS: dict[str, Preset] = {
@@ -201,6 +443,7 @@ PRESETS: dict[str, Preset] = {
             notes="MONAI's aggregate gives 0 when every value is NaN; segscore gives NaN. "
             "MONAI distances are float32 (agreement to ~1e-7 relative). percentile=0 means max "
             "in MONAI (`if not percentile`).",
+            instance=_MONAI_OBJECTS,
         ),
         Preset(
             "medpy",
@@ -270,6 +513,7 @@ PRESETS: dict[str, Preset] = {
             "every image; segscore reports NaN there (excluded and counted), and the means agree. "
             "torchmetrics has only the maximum HD, 2-D only; it raises when both masks are "
             "empty and misplaces distances on non-square crops (z[i * h + j]).",
+            instance=_TORCHMETRICS_OBJECTS,
         ),
         Preset(
             "mmseg",
@@ -301,6 +545,10 @@ PRESETS: dict[str, Preset] = {
             notes="SMP's other reductions: 'micro' = pooled_micro (NaN on zero division), "
             "'macro' = pooled, 'macro-imagewise' = images_then_classes.",
         ),
+        _objects_only("stardist", _STARDIST_OBJECTS),
+        _objects_only("panoptica", _PANOPTICA_OBJECTS),
+        _objects_only("cellpose", _CELLPOSE_OBJECTS),
+        _objects_only("coco", _COCO_OBJECTS),
     )
 }
 """Every preset by name (``docs/conventions.md`` has the table)."""
@@ -314,6 +562,7 @@ _ALIASES = {
     "mmsegmentation": "mmseg",
     "surface-distance": "deepmind",
     "segmentation_models_pytorch": "smp",
+    "pycocotools": "coco",
 }
 
 
@@ -327,7 +576,7 @@ def get_preset(name: str) -> Preset:
     >>> get_preset("sklearn")
     Traceback (most recent call last):
     ...
-    segscore.errors.InputError: `preset` must be one of 'monai', 'medpy', 'deepmind', 'metrics-reloaded', 'torchmetrics', 'mmseg', 'nnunet', 'smp', got 'sklearn'.
+    segscore.errors.InputError: `preset` must be one of 'monai', 'medpy', 'deepmind', 'metrics-reloaded', 'torchmetrics', 'mmseg', 'nnunet', 'smp', 'stardist', 'panoptica', 'cellpose', 'coco', got 'sklearn'.
     """
     key = name.lower() if isinstance(name, str) else name
     key = _ALIASES.get(key, key) if isinstance(key, str) else key

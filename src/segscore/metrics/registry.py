@@ -21,7 +21,8 @@ f1@T, precision   instance  object F1, precision, recall at matching threshold T
 dsb@T, dsb@A:B    instance  DSB2018 score tp / (tp + fp + fn); its mean over A:0.05:B  ratio
 pq, sq, rq        instance  panoptic, segmentation, recognition quality (T = 0.5, or    ratio
                             ``pq@T``)
-aji, aji+         instance  aggregated Jaccard index (Kumar), one-to-one (AJI+)        ratio
+aji, aji+,        instance  aggregated Jaccard index (Kumar), one-to-one (AJI+),      ratio
+aji_cellpose                cellpose's variant (union of all foreground)
 tp@T, fp@T, fn@T  instance  matched, unmatched predicted, unmatched target objects     count
 ap, ap@T, ap@A:B  instance  COCO mask AP (needs detection scores) over 0.5:0.05:0.95,  ratio
                             at T, or over A:0.05:B; ``_small``, ``_medium``,
@@ -122,7 +123,14 @@ def _overlap(
 _INF = float("inf")
 
 
-_INSTANCE_LABELS = {"pq": "PQ", "sq": "SQ", "rq": "RQ", "aji": "AJI", "aji+": "AJI+"}
+_INSTANCE_LABELS = {
+    "pq": "PQ",
+    "sq": "SQ",
+    "rq": "RQ",
+    "aji": "AJI",
+    "aji+": "AJI+",
+    "aji_cellpose": "AJI (cellpose)",
+}
 
 
 def _instance(
@@ -201,6 +209,7 @@ METRICS: dict[str, MetricSpec] = {
         _instance("rq", "rq", threshold=0.5),
         _instance("aji", "aji"),
         _instance("aji+", "aji+"),
+        _instance("aji_cellpose", "aji_cellpose"),
         _lesion("lesion_dice", "ratio", "Lesion-wise Dice", True),
         _lesion("lesion_hd95", "distance", "Lesion-wise HD95", False, percentile=95.0),
         _lesion("lesion_tp", "count", "Lesion TP", True),
@@ -379,7 +388,7 @@ def get_metric(name: str, *, kind: MetricKind | None = None) -> MetricSpec:
     >>> get_metric("hd101")
     Traceback (most recent call last):
     ...
-    segscore.errors.InputError: `metric` must be one of 'iou', 'dice', 'precision', 'recall', 'specificity', 'accuracy', 'balanced_accuracy', 'mcc', 'f2', 'f0.5', 'vs', 'ravd', 'hd', 'hd95', 'asd', 'assd', 'masd', 'pq', 'sq', 'rq', 'aji', 'aji+', 'lesion_dice', 'lesion_hd95', 'lesion_tp', 'lesion_fp', 'lesion_fn', 'fbeta@B', 'hdP (0 <= P <= 100)', 'nsd@T', 'biou@W{px,mm,diag}', 'f1@T', 'precision@T', 'recall@T', 'dsb@T', 'dsb@A:B', 'pq@T', 'sq@T', 'rq@T', 'tp@T', 'fp@T', 'fn@T', 'ap', 'ap@T', 'ap@A:B', 'ap_{small,medium,large}', 'ar', 'arN', 'ar_{small,medium,large}', got 'hd101'.
+    segscore.errors.InputError: `metric` must be one of 'iou', 'dice', 'precision', 'recall', 'specificity', 'accuracy', 'balanced_accuracy', 'mcc', 'f2', 'f0.5', 'vs', 'ravd', 'hd', 'hd95', 'asd', 'assd', 'masd', 'pq', 'sq', 'rq', 'aji', 'aji+', 'aji_cellpose', 'lesion_dice', 'lesion_hd95', 'lesion_tp', 'lesion_fp', 'lesion_fn', 'fbeta@B', 'hdP (0 <= P <= 100)', 'nsd@T', 'biou@W{px,mm,diag}', 'f1@T', 'precision@T', 'recall@T', 'dsb@T', 'dsb@A:B', 'pq@T', 'sq@T', 'rq@T', 'tp@T', 'fp@T', 'fn@T', 'ap', 'ap@T', 'ap@A:B', 'ap_{small,medium,large}', 'ar', 'arN', 'ar_{small,medium,large}', got 'hd101'.
     """
     spec: MetricSpec | None = None
     if isinstance(name, str):
@@ -413,7 +422,7 @@ def parse_metrics(
     >>> parse_metrics("iou,hd96.5x", argument="--metrics")
     Traceback (most recent call last):
     ...
-    segscore.errors.InputError: `--metrics` must name metrics of the registry (overlap: iou, dice, precision, recall, specificity, accuracy, balanced_accuracy, mcc, f2, f0.5, vs, ravd, fbeta@B; boundary: hd, hd95, hdP, asd, assd, masd, nsd@T, biou@W{px,mm,diag}; instance: f1@T, precision@T, recall@T, dsb@T, dsb@A:B, pq, sq, rq, aji, aji+, lesion_dice, lesion_hd95, lesion_tp, lesion_fp, lesion_fn, tp@T, fp@T, fn@T, ap, ap@T, ap@A:B, ap_{small,medium,large}, ar, arN, ar_{small,medium,large}), got 'hd96.5x'.
+    segscore.errors.InputError: `--metrics` must name metrics of the registry (overlap: iou, dice, precision, recall, specificity, accuracy, balanced_accuracy, mcc, f2, f0.5, vs, ravd, fbeta@B; boundary: hd, hd95, hdP, asd, assd, masd, nsd@T, biou@W{px,mm,diag}; instance: f1@T, precision@T, recall@T, dsb@T, dsb@A:B, pq, sq, rq, aji, aji+, aji_cellpose, lesion_dice, lesion_hd95, lesion_tp, lesion_fp, lesion_fn, tp@T, fp@T, fn@T, ap, ap@T, ap@A:B, ap_{small,medium,large}, ar, arN, ar_{small,medium,large}), got 'hd96.5x'.
     """
     items: Sequence[str] = names.split(",") if isinstance(names, str) else list(names)
     out: dict[str, MetricSpec] = {}

@@ -5,8 +5,10 @@
 - :mod:`.components`: :func:`label_components`, masks to objects by connected components;
 - :mod:`.matching`: :func:`match_instances`, one-to-one matching as named conventions
   (``matching``, ``criterion``, ``comparison``; exact thresholds);
+- :mod:`.aji`: :func:`aggregated_jaccard`, the aggregated Jaccard index (Kumar, AJI+, cellpose's);
 - :mod:`.metrics`: :func:`instance_scores`, F1, precision, recall, the DSB2018 score and its
-  sweep, PQ, SQ, RQ, AJI and AJI+, aggregated and with the empty cases of every family;
+  sweep, PQ, SQ, RQ and the AJIs, aggregated, with the empty cases of every family and the
+  conventions of a preset (``preset='stardist'``...);
 - :mod:`.coco`: :func:`coco_evaluate`, COCO mask AP and AR (pycocotools' definition) from the
   same tables and one detection score per predicted object; :mod:`.coco_metrics`:
   :func:`coco_scores`, its registry names (``ap``, ``ap@0.5``, ``ar100``...) as scores;
@@ -17,6 +19,7 @@
   map) pairs with things, stuffs and void.
 """
 
+from segscore.metrics.instance.aji import aggregated_jaccard
 from segscore.metrics.instance.coco import CocoEvaluation, coco_evaluate
 from segscore.metrics.instance.coco_metrics import coco_score_tables, coco_scores
 from segscore.metrics.instance.components import label_components
@@ -26,7 +29,6 @@ from segscore.metrics.instance.lesion import LesionTable, lesion_scores, lesion_
 from segscore.metrics.instance.matching import Matching, match, match_instances
 from segscore.metrics.instance.metrics import (
     InstanceCounts,
-    aggregated_jaccard,
     instance_counts,
     instance_scores,
     score_tables,

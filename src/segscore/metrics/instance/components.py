@@ -18,16 +18,14 @@ from typing import Any, Literal
 
 import numpy as np
 
-from segscore._types import IntArray
+from segscore._types import CONNECTIVITIES, Connectivity, IntArray
 from segscore._validation import check_option, fail_must
 from segscore.metrics.counts import _batch_shape
 from segscore.metrics.instance.table import _as_ids
 from segscore.metrics.options import CountingOptions
 
-__all__ = ["BACKENDS", "CONNECTIVITIES", "label_components"]
+__all__ = ["BACKENDS", "CONNECTIVITIES", "Connectivity", "label_components"]
 
-Connectivity = Literal["face", "full"]
-CONNECTIVITIES: tuple[Connectivity, ...] = ("face", "full")
 Backend = Literal["auto", "scipy", "cc3d"]
 BACKENDS: tuple[Backend, ...] = ("auto", "scipy", "cc3d")
 

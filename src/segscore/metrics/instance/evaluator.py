@@ -18,16 +18,12 @@ from typing import Any
 
 import numpy as np
 
-from segscore._types import Aggregation, IntArray
+from segscore._types import Aggregation, Comparison, Criterion, IntArray, MatchingRule
 from segscore._validation import check_option, fail
 from segscore.metrics.empty import EmptyPolicy
+from segscore.metrics.instance.aji import AJI_METRICS
 from segscore.metrics.instance.components import CONNECTIVITIES, label_components
-from segscore.metrics.instance.matching import (
-    Comparison,
-    Criterion,
-    MatchingRule,
-    check_matching,
-)
+from segscore.metrics.instance.matching import check_matching
 from segscore.metrics.instance.metrics import (
     InstanceCounts,
     aggregated_jaccard,
@@ -100,7 +96,7 @@ class InstanceEvaluator:
         self._components = components
         self._layout = {"options": options, "spatial_dims": spatial_dims}
         self._ignore_index = ignore_index
-        self._aji_kinds = tuple(sorted({s.base for s in specs} & {"aji", "aji+"}))
+        self._aji_kinds = tuple(sorted({s.base for s in specs} & set(AJI_METRICS)))
         self.reset()
 
     def reset(self) -> None:
@@ -141,7 +137,7 @@ class InstanceEvaluator:
             criterion=criterion,
             comparison=comparison,
         )
-        aji = {k: aggregated_jaccard(tables, one_to_one=k == "aji+") for k in self._aji_kinds}
+        aji = {k: aggregated_jaccard(tables, variant=AJI_METRICS[k]) for k in self._aji_kinds}
         self._parts.append(counts)
         for k, v in aji.items():
             self._aji[k].append(v)

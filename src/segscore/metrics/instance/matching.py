@@ -30,11 +30,20 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
-from segscore._types import FloatArray, IntArray
+from segscore._types import (
+    COMPARISONS,
+    CRITERIA,
+    MATCHINGS,
+    Comparison,
+    Criterion,
+    FloatArray,
+    IntArray,
+    MatchingRule,
+)
 from segscore._validation import check_option, fail, fail_must
 from segscore.metrics.instance.table import OverlapTable, overlap_table
 from segscore.metrics.options import CountingOptions
@@ -43,19 +52,15 @@ __all__ = [
     "COMPARISONS",
     "CRITERIA",
     "MATCHINGS",
+    "Comparison",
+    "Criterion",
     "Matching",
+    "MatchingRule",
     "match",
     "match_instances",
     "read_threshold",
     "threshold_range",
 ]
-
-MatchingRule = Literal["optimal", "greedy", "unique"]
-Criterion = Literal["iou", "dice", "iop", "iot"]
-Comparison = Literal[">=", ">"]
-MATCHINGS: tuple[MatchingRule, ...] = ("optimal", "greedy", "unique")
-CRITERIA: tuple[Criterion, ...] = ("iou", "dice", "iop", "iot")
-COMPARISONS: tuple[Comparison, ...] = (">=", ">")
 
 Threshold = float | str | Fraction
 
@@ -232,13 +237,20 @@ class Matching:
 
 
 def _resolve_optimal(
-    table: OverlapTable, cand: IntArray, scores: FloatArray, *, count_first: bool = True
+    table: OverlapTable,
+    cand: IntArray,
+    scores: FloatArray,
+    *,
+    count_first: bool = True,
+    counted: Any = None,
 ) -> IntArray:
     """Among candidate pairs, the most matches, then the largest score sum.
 
     The Hungarian algorithm runs on each connected component of the candidate graph with more
     than one pair, so its cost matrices stay small. ``count_first=False`` maximises the score sum
-    alone (AJI+). Returns indices into ``cand``, sorted.
+    alone (AJI+). ``counted`` (booleans, one per candidate) counts only those pairs as matches,
+    the score sum still running over every assigned pair (cellpose's AJI assignment). Returns
+    indices into ``cand``, sorted.
     """
     # scipy is imported here: `import segscore` (and the CLI's start) stays free of it.
     from scipy.optimize import linear_sum_assignment
@@ -263,7 +275,11 @@ def _resolve_optimal(
         weight = np.zeros((rows.size, cols.size))
         # count first (1 per match), then the score sum (< 1/2 in all) as the tie-breaker
         gain = scores[group] / (2 * n)
-        weight[r_idx, c_idx] = 1.0 + gain if count_first else np.maximum(scores[group], 1e-300)
+        if not count_first:
+            weight[r_idx, c_idx] = np.maximum(scores[group], 1e-300)
+        else:
+            base = 1.0 if counted is None else np.asarray(counted)[group].astype(np.float64)
+            weight[r_idx, c_idx] = base + np.maximum(gain, 1e-300)
         ri, ci = linear_sum_assignment(weight, maximize=True)
         chosen = weight[ri, ci] > 0
         lookup = np.full((rows.size, cols.size), -1, dtype=np.int64)

@@ -23,10 +23,15 @@ name               formula (per image, or pooled)      both_empty  target_e.   p
                    (tp + fp / 2 + fn / 2)
 ``aji``            sum I / sum U (Kumar 2017)          NaN         0           0
 ``aji+``           the same, one-to-one (HoVer-Net)    NaN         0           0
+``aji_cellpose``   cellpose's: U = all foreground      NaN         0           0           cellpose
 =================  ==================================  ==========  ==========  ==========  ==========
 
 NaN is the policy's ``zero_division`` (default NaN: excluded from means and counted); StarDist
-gives 0 in every empty case (``EmptyPolicy(zero_division=0)``). ``pq``, ``sq`` and ``rq`` use the
+gives 0 in every empty case (``EmptyPolicy(zero_division=0)``). A preset
+(:class:`~segscore.metrics.presets.InstanceConventions`: ``preset='stardist'``, ``'panoptica'``,
+``'cellpose'``, ``'coco'``, ``'monai'``, ``'torchmetrics'``) sets the policy of each metric, the
+matching conventions and the aggregation of its library (``docs/conventions.md``, Objects). The
+AJI variants are defined in :mod:`segscore.metrics.instance.aji`. ``pq``, ``sq`` and ``rq`` use the
 threshold 0.5 unless named ``pq@T``. Matched scores are those of the matching ``criterion``
 (IoU by default), each the correctly rounded ratio of two exact integers, summed with
 :func:`math.fsum` (the sum does not depend on the order of the images).
@@ -48,28 +53,32 @@ from typing import Any
 
 import numpy as np
 
-from segscore._types import Aggregation, FloatArray, IntArray
-from segscore._validation import check_option, fail, fail_must
+from segscore._types import (
+    Aggregation,
+    Comparison,
+    Criterion,
+    FloatArray,
+    IntArray,
+    MatchingRule,
+)
+from segscore._validation import fail, fail_must
 from segscore.metrics.conventions import Conventions
 from segscore.metrics.empty import (
     EmptyPolicy,
     apply_policy,
-    as_empty_policy,
     empty_cases,
 )
+from segscore.metrics.instance.aji import AJI_METRICS, aggregated_jaccard
 from segscore.metrics.instance.matching import (
-    Comparison,
-    Criterion,
-    MatchingRule,
-    _resolve_optimal,
     check_matching,
     match_sweep,
     read_threshold,
     threshold_range,
 )
+from segscore.metrics.instance.settings import POOLED, ChosenConventions, choose_conventions
 from segscore.metrics.instance.table import OverlapTable, overlap_table
 from segscore.metrics.options import BINARY_FOREGROUND, CountingOptions
-from segscore.metrics.reduce import AGGREGATIONS, DEFAULT_AGGREGATION, Score, score_values
+from segscore.metrics.reduce import Score, score_values
 from segscore.metrics.registry import MetricSpec, get_metric
 
 __all__ = [
@@ -80,8 +89,6 @@ __all__ = [
     "score_counts",
     "score_tables",
 ]
-
-_POOLED = ("pooled", "pooled_micro")
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,54 +232,6 @@ def instance_counts(
     )
 
 
-def aggregated_jaccard(
-    tables: Sequence[OverlapTable], *, one_to_one: bool = False
-) -> tuple[IntArray, IntArray]:
-    """Return the exact numerator and denominator of the aggregated Jaccard index per image.
-
-    Kumar et al. (2017): each target object takes the prediction of largest IoU with it (a
-    prediction may serve several targets; ties go to the smallest prediction id); the
-    intersections are summed into ``I``, the unions into ``U``, and the areas of targets
-    without any overlap and of predictions never taken are added to ``U``. ``one_to_one=True``
-    is AJI+ (Graham et al. 2019, HoVer-Net): the pairs are a one-to-one assignment of maximum
-    IoU sum instead. AJI = I / U.
-
-    Returns
-    -------
-    intersection, union : ndarray of int64, shape (N,)
-
-    Examples
-    --------
-    >>> from segscore.metrics.instance import overlap_table
-    >>> tables = overlap_table(np.array([[1, 1, 1, 1]]), np.array([[2, 2, 3, 3]]))
-    >>> aggregated_jaccard(tables), aggregated_jaccard(tables, one_to_one=True)
-    ((array([4]), array([8])), (array([2]), array([6])))
-    """
-    inter = np.zeros(len(tables), np.int64)
-    union = np.zeros(len(tables), np.int64)
-    for i, t in enumerate(tables):
-        iou = t.pair_intersection / np.maximum(t.pair_union, 1)
-        if one_to_one:
-            chosen = _resolve_optimal(t, np.arange(t.n_pairs), iou, count_first=False)
-        else:
-            # pairs sorted by target, then decreasing IoU, then prediction: first of each target
-            order = np.lexsort((t.pair_pred, -iou, t.pair_target))
-            first = np.ones(order.size, bool)
-            first[1:] = t.pair_target[order][1:] != t.pair_target[order][:-1]
-            chosen = order[first]
-        used_pred = np.zeros(t.n_pred, bool)
-        used_pred[t.pair_pred[chosen]] = True
-        used_target = np.zeros(t.n_target, bool)
-        used_target[t.pair_target[chosen]] = True
-        inter[i] = int(t.pair_intersection[chosen].sum())
-        union[i] = (
-            int(t.pair_union[chosen].sum())
-            + int(t.target_areas[~used_target].sum())
-            + int(t.pred_areas[~used_pred].sum())
-        )
-    return inter, union
-
-
 # -- scores -----------------------------------------------------------------------------------------
 
 
@@ -301,7 +260,7 @@ def thresholds_of(spec: MetricSpec) -> tuple[Fraction, ...]:
     if "low" in spec.params:
         p = spec.params
         return threshold_range(p["low"], p["high"], p.get("step", "0.05"))
-    if spec.base in ("aji", "aji+"):
+    if spec.base in AJI_METRICS:
         return ()
     return (_threshold_of(spec),)
 
@@ -349,9 +308,9 @@ def _score(
     zeros = np.zeros(n, np.int64)
     cases = (zeros, counts.n_pred, counts.n_target)
     case_counts = {c.value: int(w.sum()) for c, w in empty_cases(*cases).items()}
-    pooled = aggregation in _POOLED
+    pooled = aggregation in POOLED
     pooled_cases = tuple(np.atleast_1d(_pooled_sum(c)) for c in cases)
-    if spec.base == "aji" or spec.base == "aji+":
+    if spec.base in AJI_METRICS:
         assert aji is not None
         cells = _fraction(aji[0], aji[1], cases, policy)
         value = _fraction(
@@ -404,11 +363,11 @@ def score_tables(
     tables: Sequence[OverlapTable],
     metrics: str | Iterable[str] = ("f1@0.5",),
     *,
-    aggregation: Aggregation = DEFAULT_AGGREGATION,
-    matching: MatchingRule = "optimal",
-    criterion: Criterion = "iou",
-    comparison: Comparison = ">=",
-    empty: float | EmptyPolicy = math.nan,
+    aggregation: Aggregation | None = None,
+    matching: MatchingRule | None = None,
+    criterion: Criterion | None = None,
+    comparison: Comparison | None = None,
+    empty: float | EmptyPolicy | None = None,
     preset: str | None = None,
 ) -> dict[str, Score]:
     """Score overlap tables by instance metrics of the registry (see :func:`instance_scores`)."""
@@ -424,18 +383,30 @@ def score_tables(
                 f"`metrics` must name metrics of overlap tables here, got {spec.name!r}: lesion "
                 "metrics are computed from masks by lesion_scores(pred, target, ...)."
             )
-    check_option("aggregation", aggregation, AGGREGATIONS)
+    chosen = choose_conventions(
+        specs,
+        preset,
+        empty,
+        aggregation=aggregation,
+        matching=matching,
+        criterion=criterion,
+        comparison=comparison,
+    )
     thresholds: dict[Fraction, None] = {}
     for spec in specs:
         for t in thresholds_of(spec):
             thresholds[t] = None
     ts = tuple(thresholds) or (Fraction(1, 2),)
     counts = instance_counts(
-        tables, thresholds=ts, matching=matching, criterion=criterion, comparison=comparison
+        tables,
+        thresholds=ts,
+        matching=chosen.matching,  # type: ignore[arg-type]
+        criterion=chosen.criterion,  # type: ignore[arg-type]
+        comparison=chosen.comparison,  # type: ignore[arg-type]
     )
-    need_aji = {s.base for s in specs} & {"aji", "aji+"}
-    aji = {b: aggregated_jaccard(tables, one_to_one=b == "aji+") for b in need_aji}
-    return score_counts(counts, aji, specs, aggregation=aggregation, empty=empty, preset=preset)
+    need_aji = {s.base for s in specs} & set(AJI_METRICS)
+    aji = {b: aggregated_jaccard(tables, variant=AJI_METRICS[b]) for b in need_aji}
+    return _score_chosen(counts, aji, specs, chosen)
 
 
 def score_counts(
@@ -443,26 +414,52 @@ def score_counts(
     aji: Mapping[str, tuple[IntArray, IntArray]],
     specs: Sequence[MetricSpec],
     *,
-    aggregation: Aggregation = DEFAULT_AGGREGATION,
-    empty: float | EmptyPolicy = math.nan,
+    aggregation: Aggregation | None = None,
+    empty: float | EmptyPolicy | None = None,
     preset: str | None = None,
 ) -> dict[str, Score]:
     """Score instance metrics from exact per-image counts (the last step of :func:`score_tables`).
 
     ``counts`` must hold every threshold the metrics need, and ``aji`` the per-image numerator
-    and denominator of ``'aji'`` / ``'aji+'`` when asked for (:func:`aggregated_jaccard`).
+    and denominator of ``'aji'`` / ``'aji+'`` / ``'aji_cellpose'`` when asked for
+    (:func:`aggregated_jaccard`). ``aggregation``, ``empty`` and ``preset`` as in
+    :func:`instance_scores`; counts matched under other conventions than the preset's are an
+    error.
     """
-    matching, criterion, comparison = counts.matching, counts.criterion, counts.comparison
+    chosen = choose_conventions(
+        specs,
+        preset,
+        empty,
+        aggregation=aggregation,
+        matching=counts.matching,
+        criterion=counts.criterion,
+        comparison=counts.comparison,
+    )
+    return _score_chosen(counts, aji, specs, chosen)
+
+
+def _score_chosen(
+    counts: InstanceCounts,
+    aji: Mapping[str, tuple[IntArray, IntArray]],
+    specs: Sequence[MetricSpec],
+    chosen: ChosenConventions,
+) -> dict[str, Score]:
     out: dict[str, Score] = {}
     for spec in specs:
-        policy = as_empty_policy(empty, spec.name) if spec.unit == "ratio" else EmptyPolicy()
+        if spec.base in AJI_METRICS and spec.base not in aji:
+            fail(
+                f"`aji` must hold the per-image numerator and denominator of {spec.base!r} "
+                f"(aggregated_jaccard(tables, variant={AJI_METRICS[spec.base]!r})), got "
+                f"{sorted(aji)}."
+            )
+        policy = chosen.policies[spec.name]
         record: dict[str, Any] = {
-            "matching": matching,
-            "criterion": criterion,
-            "comparison": comparison,
+            "matching": chosen.matching,
+            "criterion": chosen.criterion,
+            "comparison": chosen.comparison,
         }
-        if spec.base in ("aji", "aji+"):
-            record = {"variant": "kumar" if spec.base == "aji" else "one_to_one (aji+)"}
+        if spec.base in AJI_METRICS:
+            record = {"variant": AJI_METRICS[spec.base]}
         else:
             record["thresholds"] = [str(t) for t in thresholds_of(spec)]
         conventions = Conventions(
@@ -473,11 +470,13 @@ def score_counts(
             (BINARY_FOREGROUND,),
             None,
             policy,
-            aggregation,
-            preset=preset,
+            chosen.aggregation,
+            preset=chosen.preset,
             instance=record,
         )
-        out[spec.name] = _score(spec, counts, aji.get(spec.base), aggregation, policy, conventions)
+        out[spec.name] = _score(
+            spec, counts, aji.get(spec.base), chosen.aggregation, policy, conventions
+        )
     return out
 
 
@@ -486,14 +485,15 @@ def instance_scores(
     target: Any,
     metrics: str | Iterable[str] = ("f1@0.5",),
     *,
-    aggregation: Aggregation = DEFAULT_AGGREGATION,
-    matching: MatchingRule = "optimal",
-    criterion: Criterion = "iou",
-    comparison: Comparison = ">=",
-    empty: float | EmptyPolicy = math.nan,
+    aggregation: Aggregation | None = None,
+    matching: MatchingRule | None = None,
+    criterion: Criterion | None = None,
+    comparison: Comparison | None = None,
+    empty: float | EmptyPolicy | None = None,
     options: CountingOptions | None = None,
     spatial_dims: int | None = None,
     ignore_index: int | None = None,
+    preset: str | None = None,
 ) -> dict[str, Score]:
     """Score instance label maps by object-level metrics, from one overlap table per image.
 
@@ -504,28 +504,40 @@ def instance_scores(
         :func:`~segscore.metrics.instance.table.overlap_table`).
     metrics : str or iterable of str, default ('f1@0.5',)
         Instance metrics of the registry: ``f1@T``, ``precision@T``, ``recall@T``, ``dsb@T``,
-        ``dsb@A:B``, ``pq``, ``sq``, ``rq`` (``@T`` optional), ``aji``, ``aji+``, ``tp@T``,
-        ``fp@T``, ``fn@T`` (module docstring). Every threshold is matched once.
-    aggregation : str, default 'images_then_classes'
+        ``dsb@A:B``, ``pq``, ``sq``, ``rq`` (``@T`` optional), ``aji``, ``aji+``,
+        ``aji_cellpose``, ``tp@T``, ``fp@T``, ``fn@T`` (module docstring). Every threshold is
+        matched once.
+    aggregation : str, optional
         ``'pooled'`` sums counts over images first; every per-image rule averages the
-        per-image values (:mod:`segscore.metrics.reduce`'s names).
-    matching, criterion, comparison
-        The conventions of :mod:`segscore.metrics.instance.matching`.
-    empty : float or EmptyPolicy, default NaN
-        The empty policy of the ratio metrics (module docstring).
+        per-image values (:mod:`segscore.metrics.reduce`'s names). Default: the preset's, else
+        ``'images_then_classes'``.
+    matching, criterion, comparison : str, optional
+        The conventions of :mod:`segscore.metrics.instance.matching`. Default: the preset's,
+        else ``'optimal'``, ``'iou'``, ``'>='``.
+    empty : float or EmptyPolicy, optional
+        The empty policy of the ratio metrics (module docstring). Default: the preset's per
+        metric, else NaN.
     options, spatial_dims, ignore_index
         As in :func:`~segscore.metrics.instance.table.overlap_table`.
+    preset : str, optional
+        A preset with object-level conventions (:data:`segscore.metrics.presets.PRESETS`:
+        ``'stardist'``, ``'panoptica'``, ``'cellpose'``, ``'coco'``, ``'monai'``,
+        ``'torchmetrics'``); it fills every option left unset. An option set to another value
+        than the preset's is an error (a per-image aggregation agrees with any other per-image
+        rule).
 
     Returns
     -------
     dict of str to Score
         One :class:`~segscore.metrics.reduce.Score` per metric (``per_image`` holds the values
-        of every image; ``conventions.instance`` the matching conventions).
+        of every image; ``conventions.instance`` the matching conventions,
+        ``conventions.preset`` the preset).
 
     Raises
     ------
     InputError
-        On bad ids or shapes, an unknown or non-instance metric, or contradictory options.
+        On bad ids or shapes, an unknown or non-instance metric, contradictory options, a
+        preset without object-level conventions, or an option that contradicts the preset.
 
     Examples
     --------
@@ -538,6 +550,17 @@ def instance_scores(
     0.5
     >>> s["tp@0.5"].per_image, s["f1@0.5"].empty_cases["prediction_empty"]
     (array([1., 0.]), 1)
+
+    A tie at IoU exactly 1/2 matches under StarDist's ``>=`` and not under MONAI's ``>``:
+
+    >>> pred, target = np.array([[1, 1, 1, 1]]), np.array([[2, 2, 3, 3]])
+    >>> [instance_scores(pred, target, "tp@0.5", preset=p)["tp@0.5"].value
+    ...  for p in ("stardist", "monai")]
+    [1.0, 0.0]
+    >>> instance_scores(pred, target, "pq", preset="monai", matching="optimal")
+    Traceback (most recent call last):
+    ...
+    segscore.errors.InputError: `matching` must agree with preset='monai' (matching='unique') or be left unset, got 'optimal'.
     """
     tables = overlap_table(
         pred, target, options=options, spatial_dims=spatial_dims, ignore_index=ignore_index
@@ -550,4 +573,5 @@ def instance_scores(
         criterion=criterion,
         comparison=comparison,
         empty=empty,
+        preset=preset,
     )

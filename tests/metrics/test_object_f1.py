@@ -1,17 +1,122 @@
-"""Instance scores on the one vocabulary: registry names, aggregation, empty cases, sweeps."""
+"""Object detection scores: ``f1@T``, ``precision@T``, ``recall@T``, ``dsb@T`` and ``dsb@A:B``
+(and the counts ``tp@T``, ``fp@T``, ``fn@T`` they are made of), on the one vocabulary: registry
+names, aggregation, empty cases, sweeps; against :func:`_reference_object_f1`, a brute force on
+dense masks with exact fractions and Kuhn's augmenting paths (no overlap table, no Hungarian
+algorithm). StarDist's ``matching`` is the peer reference (test_instance_matching.py,
+test_instance_presets.py)."""
 
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from segscore import METRICS, EmptyPolicy, InputError, get_metric, instance_scores, overlap_table
 from segscore.metrics.instance.metrics import InstanceCounts, instance_counts, score_tables
 from segscore.metrics.registry import describe, parse_metrics
 
-from ._instances import batch
+from ._instances import batch, tie_image
+
+
+def _objects(labels: np.ndarray) -> list[np.ndarray]:
+    return [labels == k for k in np.unique(labels) if k != 0]
+
+
+def _max_matching(edges: list[list[int]], n_right: int) -> int:
+    """Size of a maximum matching of a bipartite graph (Kuhn's augmenting paths)."""
+    partner = [-1] * n_right
+
+    def augment(u: int, seen: set[int]) -> bool:
+        for v in edges[u]:
+            if v not in seen:
+                seen.add(v)
+                if partner[v] == -1 or augment(partner[v], seen):
+                    partner[v] = u
+                    return True
+        return False
+
+    return sum(augment(u, set()) for u in range(len(edges)))
+
+
+def _reference_object_f1(pred, target, threshold, comparison=">="):
+    """(tp, fp, fn, precision, recall, f1, dsb) of one image; NaN for 0/0.
+
+    A pair matches when its IoU, an exact fraction of pixel counts, passes the threshold; tp is
+    the size of a maximum one-to-one matching of the passing pairs (the most matches: every
+    matching rule gives this at thresholds >= 0.5, where passing pairs form disjoint stars).
+    """
+    t = Fraction(threshold)
+    p_objs, g_objs = _objects(pred), _objects(target)
+    edges = []
+    for p in p_objs:
+        row = []
+        for j, g in enumerate(g_objs):
+            inter = int((p & g).sum())
+            if inter:
+                iou = Fraction(inter, int((p | g).sum()))
+                if iou > t or (comparison == ">=" and iou == t):
+                    row.append(j)
+        edges.append(row)
+    tp = _max_matching(edges, len(g_objs))
+    fp, fn = len(p_objs) - tp, len(g_objs) - tp
+
+    def ratio(a, b):
+        return a / b if b else math.nan
+
+    return (
+        tp,
+        fp,
+        fn,
+        ratio(tp, tp + fp),
+        ratio(tp, tp + fn),
+        ratio(2 * tp, 2 * tp + fp + fn),
+        ratio(tp, tp + fp + fn),
+    )
+
+
+F1_NAMES = ("tp", "fp", "fn", "precision", "recall", "f1", "dsb")
+
+
+def _ours(pred, target, threshold, **kwargs):
+    s = instance_scores(pred, target, [f"{m}@{threshold}" for m in F1_NAMES], **kwargs)
+    return [s[f"{m}@{threshold}"].per_image for m in F1_NAMES]
+
+
+@pytest.mark.parametrize("threshold", ["0.5", "0.6", "0.75", "0.9", "1"])
+@pytest.mark.parametrize("comparison", [">=", ">"])
+def test_equals_the_reference(threshold, comparison):
+    pred, target = batch(4, n_images=3, shape=(40, 40))
+    tie_p, tie_t = tie_image()
+    pred, target = np.concatenate([pred, tie_p[None]]), np.concatenate([target, tie_t[None]])
+    ours = _ours(pred, target, threshold, comparison=comparison)
+    for i in range(pred.shape[0]):
+        ref = _reference_object_f1(pred[i], target[i], threshold, comparison)
+        np.testing.assert_allclose([o[i] for o in ours], ref, rtol=1e-15, atol=0)
+
+
+small_maps = arrays(np.int64, (5, 6), elements=st.integers(0, 4))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    pred=small_maps,
+    target=small_maps,
+    threshold=st.sampled_from(["0.5", "0.6", "0.75", "1"]),
+    comparison=st.sampled_from([">=", ">"]),
+)
+def test_properties(pred, target, threshold, comparison):
+    ours = [o[0] for o in _ours(pred, target, threshold, comparison=comparison)]
+    ref = _reference_object_f1(pred, target, threshold, comparison)
+    np.testing.assert_allclose(ours, ref, rtol=1e-15, atol=0)
+    # precision(p, t) == recall(t, p): guards the argument order
+    swapped = [o[0] for o in _ours(target, pred, threshold, comparison=comparison)]
+    np.testing.assert_array_equal(ours[3], swapped[4])
+    assert ours[5] == swapped[5] or (math.isnan(ours[5]) and math.isnan(swapped[5]))
 
 
 @pytest.mark.parametrize(
@@ -42,6 +147,7 @@ def test_registry_lists_and_refuses():
         "rq",
         "aji",
         "aji+",
+        "aji_cellpose",
         "lesion_dice",
         "lesion_hd95",
         "lesion_tp",
@@ -49,7 +155,8 @@ def test_registry_lists_and_refuses():
         "lesion_fn",
     ]
     assert (
-        "instance: f1@T, precision@T, recall@T, dsb@T, dsb@A:B, pq, sq, rq, aji, aji+" in describe()
+        "instance: f1@T, precision@T, recall@T, dsb@T, dsb@A:B, pq, sq, rq, aji, aji+, "
+        "aji_cellpose" in describe()
     )
     assert get_metric("precision").kind == "overlap"  # the pixel metric keeps its name
     for bad in ("f1@1.5", "f1@0", "dsb@0.9:0.5"):
