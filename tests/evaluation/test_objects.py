@@ -385,3 +385,30 @@ def test_coco_from_probability_maps(tmp_path, capsys) -> None:  # type: ignore[n
     )  # fmt: skip
     assert code == 2
     assert "COCO metrics (ap) need detection scores" in capsys.readouterr().err
+
+
+def test_object_presets_in_folder_evaluation(folders, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """--preset stardist: StarDist's pooled, empty-is-0 numbers without any other flag; an object
+    option that contradicts a preset is refused; pixel metrics of an object-only preset keep
+    segscore's conventions and say so (no preset in their record)."""
+    sm = stardist_matching()
+    if sm is None:
+        pytest.skip("stardist is not installed")
+    pred_dir, gt_dir, pred, target = folders
+    r = evaluate_folder(
+        pred_dir, gt_dir, metrics="iou,f1@0.5,pq", instances="labels", preset="stardist", jobs=1
+    )
+    ref = sm.matching_dataset(list(target), list(pred), thresh=0.5)  # pooled by default
+    assert r.scores["f1@0.5"].value == pytest.approx(ref.f1, rel=2e-6)
+    assert r.scores["pq"].value == pytest.approx(ref.panoptic_quality, rel=2e-6)
+    assert r.scores["f1@0.5"].conventions.preset == "stardist"
+    assert r.scores["iou"].conventions.preset is None
+    out = tmp_path / "o"
+    code = main(
+        ["evaluate", "--pred", str(pred_dir), "--gt", str(gt_dir), "--out", str(out),
+         "--instances", "labels", "--preset", "monai", "--matching", "optimal"]
+    )  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "`--matching` must agree with `--preset monai` (matching 'unique')" in err
+    assert not out.exists()

@@ -66,7 +66,9 @@ def add_scoring_flags(p: argparse.ArgumentParser, *, default_metrics: str) -> No
         "--preset",
         default=None,
         help="reproduce a library's conventions: monai, medpy, deepmind, metrics-reloaded, "
-        "torchmetrics, mmseg, nnunet, smp (explicit options override it)",
+        "torchmetrics, mmseg, nnunet, smp (pixels; explicit options override it); for objects "
+        "stardist, cellpose, panoptica, coco, monai, torchmetrics (an object option that "
+        "contradicts it is an error)",
     )
     p.add_argument(
         "--aggregation",
@@ -97,27 +99,28 @@ def add_scoring_flags(p: argparse.ArgumentParser, *, default_metrics: str) -> No
     )
     objects.add_argument(
         "--connectivity",
-        default="face",
+        default=None,
         metavar="face|full",
         help="components: neighbours through faces (4/6, default) or also edges and corners (8/26)",
     )
     objects.add_argument(
         "--matching",
-        default="optimal",
+        default=None,
         metavar="optimal|greedy|unique",
-        help="one-to-one matching (default optimal: most matches, then largest IoU sum)",
+        help="one-to-one matching (default: the preset's, else optimal: most matches, then "
+        "largest IoU sum)",
     )
     objects.add_argument(
         "--criterion",
-        default="iou",
+        default=None,
         metavar="iou|dice|iop|iot",
-        help="the score a match must reach (default iou)",
+        help="the score a match must reach (default: the preset's, else iou)",
     )
     objects.add_argument(
         "--comparison",
-        default=">=",
+        default=None,
         metavar=">=|>",
-        help="the threshold test (default >=; MONAI and torchmetrics use >)",
+        help="the threshold test (default: the preset's, else >=; MONAI and torchmetrics use >)",
     )
     objects.add_argument(
         "--object-distances",

@@ -166,19 +166,43 @@ class EvaluationSettings:
         """Return the empty policy of a metric: explicit, else the preset's, else the default."""
         if self.empty is not None:
             return self.empty
-        if self.preset is not None and spec.kind != "instance":
-            return self.preset.empty_for(spec)
+        preset = self.preset_for(spec)
+        if preset is not None and spec.kind == "instance":
+            assert preset.instance is not None
+            return preset.instance.empty_for(spec)
+        if preset is not None:
+            return preset.empty_for(spec)
         return EmptyPolicy()
+
+    def preset_for(self, spec: MetricSpec) -> Preset | None:
+        """Return the preset if it has conventions for the metric's family, else None.
+
+        An object-only preset (``stardist``...) leaves pixel and boundary metrics at segscore's
+        defaults, and a pixel preset without object conventions leaves object metrics so; the
+        metric's conventions record then names no preset.
+        """
+        p = self.preset
+        if p is None:
+            return None
+        if spec.kind == "instance":
+            return p if p.instance is not None else None
+        if spec.kind == "boundary":
+            return p if p.has_distance or p.has_overlap else None
+        return p if p.has_overlap else None
 
     def aggregation_for(self, spec: MetricSpec) -> Aggregation:
         """Return the aggregation rule of a metric (per-image rules for metrics that do not pool)."""
         rule: Aggregation = DEFAULT_AGGREGATION
+        preset = self.preset_for(spec)
         if self.aggregation is not None:
             rule = self.aggregation
         elif spec.base in ("ap", "ar"):
             rule = "pooled"  # COCO ranks the detections of all images together
-        elif self.preset is not None and spec.kind != "instance":
-            rule = self.preset.overlap_kwargs(spec.name)["aggregation"]
+        elif preset is not None and spec.kind == "instance":
+            assert preset.instance is not None
+            rule = preset.instance.aggregation
+        elif preset is not None:
+            rule = preset.overlap_kwargs(spec.name)["aggregation"]
         if spec.kind == "boundary" and rule not in CELL_AGGREGATIONS:
             return DEFAULT_AGGREGATION
         return rule
@@ -319,10 +343,10 @@ def make_settings(
     check_geometry: bool = True,
     palette: str | os.PathLike[str] | Palette | None = None,
     instances: str | None = None,
-    connectivity: str = "face",
-    matching: str = "optimal",
-    criterion: str = "iou",
-    comparison: str = ">=",
+    connectivity: str | None = None,
+    matching: str | None = None,
+    criterion: str | None = None,
+    comparison: str | None = None,
     object_distances: str | Iterable[str] = (),
     max_detections: int = 100,
     names: Mapping[str, str] | None = None,
@@ -358,8 +382,10 @@ def make_settings(
         Score objects too (:class:`InstanceSettings`): the files are instance label maps, or
         masks whose connected components are the objects. Without instance metrics in
         ``metrics``, :data:`DEFAULT_INSTANCE_METRICS` are added.
-    connectivity, matching, criterion, comparison : str
-        How components are made and objects matched (:class:`InstanceSettings`).
+    connectivity, matching, criterion, comparison : str, optional
+        How components are made and objects matched (:class:`InstanceSettings`); unset: the
+        preset's object conventions, else ``'face'``, ``'optimal'``, ``'iou'``, ``'>='``. An
+        explicit value that contradicts the preset is an error.
     object_distances : str or iterable of str, optional
         Boundary metrics of every matched pair of objects (``'hd95,assd'``), in
         ``per_object.csv``.
@@ -416,6 +442,8 @@ def make_settings(
         comparison=comparison,
         distances=object_distances,
         max_detections=max_detections,
+        preset=chosen,
+        aggregation=aggregation,
         name=name,
     )
     boundary = [m for m in specs if m.kind == "boundary"]
@@ -449,12 +477,14 @@ def _instance_settings(
     opts: CountingOptions,
     instances: str | None,
     *,
-    connectivity: str,
-    matching: str,
-    criterion: str,
-    comparison: str,
+    connectivity: str | None,
+    matching: str | None,
+    criterion: str | None,
+    comparison: str | None,
     distances: str | Iterable[str],
     max_detections: int,
+    preset: Preset | None,
+    aggregation: str | None,
     name: Callable[[str], str],
 ) -> tuple[tuple[MetricSpec, ...], InstanceSettings | None]:
     """Check the object options against the metrics and the counting options."""
@@ -482,10 +512,14 @@ def _instance_settings(
             )
         return specs, None
     check_option(name("instances"), instances, INSTANCE_MODES)
-    check_option(name("connectivity"), connectivity, CONNECTIVITIES)
-    check_option(name("matching"), matching, MATCHINGS)
-    check_option(name("criterion"), criterion, CRITERIA)
-    check_option(name("comparison"), comparison, COMPARISONS)
+    for key, value, allowed in (
+        ("connectivity", connectivity, CONNECTIVITIES),
+        ("matching", matching, MATCHINGS),
+        ("criterion", criterion, CRITERIA),
+        ("comparison", comparison, COMPARISONS),
+    ):
+        if value is not None:
+            check_option(name(key), value, allowed)
     if opts.multilabel:
         fail(
             f"`{name('multilabel')}` must not be set with `{name('instances')}` (objects are "
@@ -507,6 +541,30 @@ def _instance_settings(
             f"scores: use `{name('instances')} components` on probability maps (the score of an "
             f"object is its mean probability), got `{name('instances')} {instances}`."
         )
+    conventions = preset.instance if preset is not None else None
+    if conventions is not None:
+        given = {"matching": matching, "criterion": criterion, "comparison": comparison}
+        for key, value in given.items():
+            fixed = getattr(conventions, key)
+            if value is not None and value != fixed:
+                fail(
+                    f"`{name(key)}` must agree with `{name('preset')} {preset.name}` "  # type: ignore[union-attr]
+                    f"({key} {fixed!r}) or be left unset, got {value!r}."
+                )
+        matching, criterion, comparison = (getattr(conventions, k) for k in given)
+        if aggregation is not None and (aggregation in ("pooled", "pooled_micro")) != (
+            conventions.aggregation in ("pooled", "pooled_micro")
+        ):
+            fail(
+                f"`{name('aggregation')}` must agree with `{name('preset')} {preset.name}` "  # type: ignore[union-attr]
+                f"for object metrics ({conventions.aggregation!r}) or be left unset, got "
+                f"{aggregation!r}."
+            )
+    matching = matching or "optimal"
+    criterion = criterion or "iou"
+    comparison = comparison or ">="
+    if connectivity is None:
+        connectivity = "face"
     thresholds = [t for m in wanted if m not in coco for t in thresholds_of(m)]
     check_matching(matching, criterion, comparison, thresholds)
     chosen = InstanceSettings(

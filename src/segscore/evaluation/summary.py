@@ -39,6 +39,7 @@ from segscore.metrics.conventions import Conventions
 from segscore.metrics.counts import Counts
 from segscore.metrics.empty import EmptyCase, empty_cases
 from segscore.metrics.options import CountingOptions
+from segscore.metrics.presets import Preset
 from segscore.metrics.reduce import Score, score, score_values
 from segscore.metrics.registry import MetricSpec
 
@@ -116,7 +117,6 @@ def _boundary_empty_cases(counts: Counts, columns: Sequence[int]) -> dict[str, i
 def metric_scores(evaluation: Evaluation, settings: EvaluationSettings) -> dict[str, Score]:
     """Return the :class:`~segscore.Score` of every metric of ``settings``, in their order."""
     out: dict[str, Score] = {}
-    preset = None if settings.preset is None else settings.preset.name
     counts = evaluation.counts
     objects = _object_scores(evaluation, settings)
     for spec in settings.metrics:
@@ -132,7 +132,7 @@ def metric_scores(evaluation: Evaluation, settings: EvaluationSettings) -> dict[
                 aggregation=rule,
                 empty=policy,
                 options=settings.options,
-                preset=preset,
+                preset=_name(settings.preset_for(spec)),
             )
             continue
         class_ids = tuple(evaluation.distance_classes)
@@ -152,7 +152,7 @@ def metric_scores(evaluation: Evaluation, settings: EvaluationSettings) -> dict[
             empty=policy,
             aggregation=rule,
             boundary=evaluation.distance_conventions,
-            preset=preset,
+            preset=_name(settings.preset_for(spec)),
         )
         out[spec.name] = score_values(
             _distance_cells(evaluation, spec),
@@ -160,6 +160,10 @@ def metric_scores(evaluation: Evaluation, settings: EvaluationSettings) -> dict[
             empty_cases=_boundary_empty_cases(counts, columns),
         )
     return out
+
+
+def _name(preset: Preset | None) -> str | None:
+    return None if preset is None else preset.name
 
 
 def _object_scores(
@@ -196,7 +200,7 @@ def _object_scores(
                 criterion=chosen.criterion,  # type: ignore[arg-type]
                 comparison=chosen.comparison,  # type: ignore[arg-type]
                 empty=settings.empty_for(members[0]),
-                preset=None if settings.preset is None else settings.preset.name,
+                preset=_name(settings.preset_for(members[0])),
             )
         )
     return found
@@ -228,7 +232,7 @@ def _coco_scores(
                 max_detections=settings.instances.max_detections,
                 aggregation=aggregation or settings.aggregation_for(spec),  # type: ignore[arg-type]
                 empty=settings.empty_for(spec),
-                preset=None if settings.preset is None else settings.preset.name,
+                preset=_name(settings.preset_for(spec)),
             )
         )
     return found
@@ -252,6 +256,7 @@ def _value_intervals(
         or settings.instances is None
     ):
         return per_case, None
+    from segscore.metrics.instance.aji import AJI_METRICS
     from segscore.metrics.instance.metrics import (
         aggregated_jaccard,
         instance_counts,
@@ -268,8 +273,8 @@ def _value_intervals(
         comparison=chosen.comparison,  # type: ignore[arg-type]
     )
     aji = {}
-    if spec.base in ("aji", "aji+"):
-        aji[spec.base] = aggregated_jaccard(evaluation.objects, one_to_one=spec.base == "aji+")
+    if spec.base in AJI_METRICS:
+        aji[spec.base] = aggregated_jaccard(evaluation.objects, variant=AJI_METRICS[spec.base])
     policy = settings.empty_for(spec)
 
     def pooled(rows: np.ndarray[Any, Any]) -> float:

@@ -219,7 +219,12 @@ class SegscoreMetric(Metric):
 
 
 _OBJECT_ROWS = ("tp", "fp", "fn", "score_bits")  # (n, T) per update, flattened
-_OBJECT_IMAGES = ("n_pred", "n_target", "aji_num", "aji_den", "aji1_num", "aji1_den")  # (n,)
+_AJI_STATES = {"aji": "aji", "aji+": "aji1", "aji_cellpose": "ajic"}  # metric -> state prefix
+_OBJECT_IMAGES = (
+    "n_pred",
+    "n_target",
+    *(f"{prefix}_{part}" for prefix in _AJI_STATES.values() for part in ("num", "den")),
+)  # (n,) per update
 
 
 class SegscoreObjectMetric(Metric):
@@ -322,10 +327,11 @@ class SegscoreObjectMetric(Metric):
             "score_bits": np.ascontiguousarray(counts.score_sum, dtype=np.float64).view(np.int64),
             "n_pred": counts.n_pred,
             "n_target": counts.n_target,
-            "aji_num": aji["aji"][0][0] if "aji" in aji else zeros,
-            "aji_den": aji["aji"][0][1] if "aji" in aji else zeros,
-            "aji1_num": aji["aji+"][0][0] if "aji+" in aji else zeros,
-            "aji1_den": aji["aji+"][0][1] if "aji+" in aji else zeros,
+            **{
+                f"{prefix}_{part}": aji[kind][0][k] if kind in aji else zeros
+                for kind, prefix in _AJI_STATES.items()
+                for k, part in enumerate(("num", "den"))
+            },
         }
         for name, value in values.items():
             state = getattr(self, name)
@@ -368,7 +374,7 @@ class SegscoreObjectMetric(Metric):
         )
         aji = {
             kind: (self._flat(f"{prefix}_num"), self._flat(f"{prefix}_den"))
-            for kind, prefix in (("aji", "aji"), ("aji+", "aji1"))
+            for kind, prefix in _AJI_STATES.items()
             if kind in evaluator._aji_kinds
         }
         return score_counts(
