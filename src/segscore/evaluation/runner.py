@@ -7,7 +7,6 @@ flat whatever the number of cases: masks are never kept.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -19,12 +18,13 @@ import numpy as np
 from segscore._types import FloatArray, IntArray
 from segscore.errors import DatasetError, InputError
 from segscore.evaluation.allocator import keep_freed_buffers
+from segscore.evaluation.thresholds import SWEEP_THRESHOLDS, sweep_counts
 from segscore.io.arrays import (
     MAX_PIXELS_DEFAULT,
     describe_geometry,
     geometry_mismatch,
 )
-from segscore.io.pairs import Case, read_case
+from segscore.io.pairs import Case, names_digest, read_case
 from segscore.io.palette import Palette
 from segscore.metrics.counting import confusion
 from segscore.metrics.counts import CountingSpec, Counts
@@ -46,9 +46,6 @@ __all__ = [
     "evaluate_stack",
     "iter_results",
 ]
-
-SWEEP_THRESHOLDS = tuple(round(0.01 * k, 2) for k in range(1, 100))
-"""Thresholds of the sweep for probability predictions: 0.01, 0.02, ..., 0.99."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +76,8 @@ class CaseResult:
 
     name: str
     counts: Counts | None
-    digest: str
+    digest: str  # SHA-256 over the digests of both files
+    target_digest: str = ""  # SHA-256 of the ground-truth file alone
     error: str | None = None
     sweep: IntArray | None = None  # (T, 4): tp, fp, fn, tn per sweep threshold
     spacing: tuple[float, ...] | None = None
@@ -102,28 +100,14 @@ class Evaluation:
     distance_classes: tuple[int, ...] = ()
     distance_conventions: dict[str, Any] | None = None
     objects: list[OverlapTable] | None = None  # one overlap table per case (object metrics)
-
-
-def _sweep_counts(prob: np.ndarray[Any, Any], target: np.ndarray[Any, Any]) -> IntArray:
-    """Exact tp, fp, fn, tn at every sweep threshold, compared in the probability's dtype."""
-    thresholds = np.asarray(SWEEP_THRESHOLDS, dtype=prob.dtype)
-    fg = target.reshape(-1) != 0
-    # Number of thresholds <= p: the pixel is foreground at thresholds[k] for k < index.
-    index = np.searchsorted(thresholds, prob.reshape(-1), side="right")
-    t = len(thresholds)
-    pos = np.bincount(index[fg], minlength=t + 1)
-    neg = np.bincount(index[~fg], minlength=t + 1)
-    # foreground at threshold k: pixels with index > k.
-    tp = np.cumsum(pos[::-1])[::-1][1:]
-    fp = np.cumsum(neg[::-1])[::-1][1:]
-    n_pos, n_neg = int(fg.sum()), int(fg.size - fg.sum())
-    out = np.stack([tp, fp, n_pos - tp, n_neg - fp], axis=1).astype(np.int64)
-    return out
+    target_hash: str = ""  # like input_hash, over case names and ground-truth digests only
 
 
 def score_case(case: Case, options: EvaluateOptions) -> CaseResult:
     """Read and count one case; raise DatasetError naming the files on bad input."""
-    pred, target, digest = read_case(case, max_pixels=options.max_pixels, palette=options.palette)
+    pred, target, digest, target_digest = read_case(
+        case, max_pixels=options.max_pixels, palette=options.palette
+    )
     p, t = pred.array, target.array
     if case.index is not None:
         p, t = p[case.index], t[case.index]
@@ -179,9 +163,11 @@ def score_case(case: Case, options: EvaluateOptions) -> CaseResult:
         and options.num_classes is None
         and not options.multilabel
     ):
-        sweep = _sweep_counts(p, t)
+        sweep = sweep_counts(p, t)
     spacing = target.spacing or pred.spacing
-    result = CaseResult(case.name, counts, digest, sweep=sweep, spacing=spacing, objects=objects)
+    result = CaseResult(
+        case.name, counts, digest, target_digest, sweep=sweep, spacing=spacing, objects=objects
+    )
     if options.distance_metrics:
         result = _with_distances(result, case, p, t, spacing, options)
     return result
@@ -318,7 +304,7 @@ class _PackedBatch:
     """
 
     names: list[str]
-    digests: list[str]
+    digests: list[tuple[str, str]]  # both files', the ground truth's
     spacings: list[tuple[float, ...] | None]
     block: IntArray  # (m, 4, C): tp, fp, fn, tn of each case
     spec: CountingSpec | None
@@ -348,7 +334,7 @@ def _pack(results: list[CaseResult]) -> list[CaseResult] | _PackedBatch:
         block[i, 0], block[i, 1], block[i, 2], block[i, 3] = c.tp[0], c.fp[0], c.fn[0], c.tn[0]
     return _PackedBatch(
         [r.name for r in results],
-        [r.digest for r in results],
+        [(r.digest, r.target_digest) for r in results],
         [r.spacing for r in results],
         block,
         first.spec,
@@ -365,9 +351,10 @@ def _unpack(batch: list[CaseResult] | _PackedBatch) -> list[CaseResult]:
             name,
             Counts._made(b[i, 0], b[i, 1], b[i, 2], b[i, 3], batch.spec),
             digest,
+            target_digest,
             spacing=spacing,
         )
-        for i, (name, digest, spacing) in enumerate(
+        for i, (name, (digest, target_digest), spacing) in enumerate(
             zip(batch.names, batch.digests, batch.spacings, strict=True)
         )
     ]
@@ -475,7 +462,8 @@ def assemble(
     distance_rows: list[CaseResult] = []
     objects: list[OverlapTable] = []
     failures: list[tuple[str, str]] = []
-    digest = hashlib.sha256()
+    digests: list[str] = []
+    target_digests: list[str] = []
     spec: CountingSpec | None = None
     for result in results:
         if progress is not None:
@@ -497,7 +485,8 @@ def assemble(
         spec = result.counts.spec
         names.append(result.name)
         parts.append(result.counts)
-        digest.update(result.name.encode("utf-8") + b"\0" + result.digest.encode("ascii"))
+        digests.append(result.digest)
+        target_digests.append(result.target_digest)
         if result.sweep is not None:
             sweeps.append(result.sweep)
         if result.distances is not None:
@@ -511,7 +500,8 @@ def assemble(
     if spec is not None and counts.spec is None:
         counts = Counts(counts.tp, counts.fp, counts.fn, counts.tn, spec)
     sweep = np.stack(sweeps) if sweeps and len(sweeps) == len(parts) else None
-    evaluation = Evaluation(names, counts, failures, sweep, digest.hexdigest())
+    evaluation = Evaluation(names, counts, failures, sweep, names_digest(names, digests))
+    evaluation.target_hash = names_digest(names, target_digests)
     if objects:
         if len(objects) != len(parts):  # pragma: no cover - every case of a run has objects
             raise DatasetError("some cases have objects and others not; this is a bug.")
@@ -544,7 +534,9 @@ def evaluate_stack(case: Case, options: EvaluateOptions) -> Evaluation | None:
     stacked = {case.pred.suffix.lower(), case.target.suffix.lower()} <= {".npy", ".npz"}
     if not case.stacked or case.index is not None or not stacked:
         return None
-    pred, target, digest = read_case(case, max_pixels=options.max_pixels, palette=options.palette)
+    pred, target, digest, target_digest = read_case(
+        case, max_pixels=options.max_pixels, palette=options.palette
+    )
     p, t = pred.array, target.array
     if p.shape != t.shape:
         raise DatasetError(
@@ -583,8 +575,9 @@ def evaluate_stack(case: Case, options: EvaluateOptions) -> Evaluation | None:
     ):
         rows_p = p.reshape(n, -1)
         rows_t = t.reshape(n, -1)
-        sweep = np.stack([_sweep_counts(rows_p[i], rows_t[i]) for i in range(n)])
+        sweep = np.stack([sweep_counts(rows_p[i], rows_t[i]) for i in range(n)])
     evaluation = Evaluation(names, counts, [], sweep, digest, objects=objects)
+    evaluation.target_hash = names_digest(names, [target_digest] * n)  # one file: every case
     if not options.distance_metrics:
         return evaluation
     pairs = _images(p, t, batched)
