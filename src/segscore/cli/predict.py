@@ -29,6 +29,14 @@ def add_parser(subparsers: Any) -> None:
         "--threshold", type=float, default=None, help="mask threshold (default: the run's, 0.5)"
     )
     p.add_argument(
+        "--threshold-from",
+        default=None,
+        metavar="EVAL_RUN",
+        help="use the threshold chosen on a validation set: EVAL_RUN's summary.json "
+        "threshold_sweep.best_threshold (segscore evaluate on probability maps); not with "
+        "--threshold",
+    )
+    p.add_argument(
         "--save-probs", choices=("npy", "tiff"), default=None, help="also write probability maps"
     )
     p.add_argument("--batch-size", type=int, default=8, help="images per forward pass")
@@ -67,6 +75,16 @@ def run(args: argparse.Namespace) -> int:
 
     if args.batch_size < 1:
         raise InputError(f"`--batch-size` must be an integer >= 1, got {args.batch_size}.")
+    source = ""
+    if args.threshold_from is not None:
+        from segscore.evaluation.thresholds import threshold_from_run
+
+        if args.threshold is not None:
+            raise InputError(
+                f"`--threshold` must not be combined with `--threshold-from`, got {args.threshold}."
+            )
+        chosen = threshold_from_run(args.threshold_from, option="--threshold-from")
+        args.threshold, source = chosen.threshold, f" (chosen on {chosen.source})"
     files = list_input_images(args.images, name="IMAGES")
     loaded = load_run(args.run_dir)
     threshold = loaded.threshold if args.threshold is None else args.threshold
@@ -77,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
     probs = predict_probabilities(loaded.model, images, batch_size=args.batch_size)
     if args.threshold is not None and probs and probs[0].shape[0] > 1:
         raise InputError(
-            f"`--threshold` applies to binary runs, got a run with {probs[0].shape[0]} classes "
+            f"`{'--threshold-from' if source else '--threshold'}` applies to binary runs, got a "
+            f"run with {probs[0].shape[0]} classes "
             "(its masks are the arg-max over the class probabilities)."
         )
     for f, p in zip(files, probs, strict=True):
@@ -92,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
         "" if args.save_probs is None else f" and {args.save_probs} probabilities (in probs/)"
     )
     console.print(
-        f"predicted {len(files)} image(s) with {loaded.path} at threshold {threshold:g}; "
+        f"predicted {len(files)} image(s) with {loaded.path} at threshold {threshold:g}{source}; "
         f"wrote {what} to {out}"
     )
     return 0
