@@ -155,6 +155,9 @@ def test_other_conventions_are_refused_naming_the_field(  # type: ignore[no-unty
     assert field in record["forced"][0]
     assert record["checks"]["conventions"].startswith("differ at ")
     assert "Compared with --force" in (out / "compare.html").read_text(encoding="utf-8")
+    argv = ["compare", str(runs["a"]), str(tmp_path / "b2"), "--force", "--table", "md"]
+    assert main(argv) == 0
+    assert "Compared with --force: 1 check(s) overridden" in capsys.readouterr().out
 
 
 def test_a_case_missing_in_b_is_refused_then_dropped_and_counted(  # type: ignore[no-untyped-def]

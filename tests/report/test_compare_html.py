@@ -136,3 +136,18 @@ def test_nothing_overflows_in_chromium(chromium: Chromium, tmp_path: Path, width
     assert 'data-page="fits"' in dom.stdout
     assert 'data-wide="none"' in dom.stdout
     assert 'data-decoded="6"' in dom.stdout
+
+
+def test_a_large_run_draws_a_sample_of_its_cases() -> None:
+    n = 5000
+    names = [f"c{i}" for i in range(n)]
+    a = np.linspace(0, 1, n)
+    b = a.copy()
+    b[1234] = 1.0 - a[1234]  # the case that changed most is always drawn
+    record = _record()
+    record["metrics"] = {"iou": record["metrics"]["iou"]}
+    doc = render_comparison(record, {"iou": (names, a, b)})
+    assert doc.count('class="point') == 2000
+    assert "c1234: (" in doc
+    assert "2,000 of 5,000 cases drawn, evenly spaced." in doc
+    assert len(doc) < 1_000_000

@@ -131,6 +131,17 @@ def read_run(folder: str | os.PathLike[str], *, role: str = "A") -> EvaluationRu
     DatasetError
         If the folder, its ``summary.json`` or ``per_case.csv`` is missing or unreadable, or
         the summary is not a segscore summary with metrics.
+
+    Examples
+    --------
+    >>> from segscore.evaluation import evaluate_arrays, write_outputs
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "run"
+    >>> target = np.zeros((2, 4, 4), bool); target[:, 1:3, 1:3] = True
+    >>> _ = write_outputs(evaluate_arrays(target, target, metrics="iou"), out, report=False)
+    >>> run = read_run(out, role="B")
+    >>> run.label == f"B ({str(out)!r})", run.cases, run.values["iou"]
+    (True, ['case-0000', 'case-0001'], {'case-0000': 1.0, 'case-0001': 1.0})
     """
     import json
 

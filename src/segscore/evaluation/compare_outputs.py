@@ -69,6 +69,18 @@ def changed_visuals(
     """Read the ``top`` cases whose ``metric`` changed most; return them and what was not drawn.
 
     Never raises on missing or unreadable files: each problem becomes a note.
+
+    Examples
+    --------
+    >>> from segscore.evaluation import compare_runs, evaluate_arrays, write_outputs
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> target = np.zeros((2, 4, 4), bool); target[:, 1:3, 1:3] = True
+    >>> for run, pred in (("a", np.roll(target, 1, axis=2)), ("b", target)):
+    ...     _ = write_outputs(evaluate_arrays(pred, target, metrics="iou"), root / run, report=False)
+    >>> visuals, notes = changed_visuals(compare_runs(root / "a", root / "b"), "iou", top=2)
+    >>> visuals, notes[0].endswith("records no prediction and ground-truth folders.")
+    ([], True)
     """
     m = comparison.metrics[metric]
     chosen = [m.cases[i] for i in m.changed_most(top)]
@@ -143,6 +155,18 @@ def write_comparison(
     -------
     list of Path
         The files written, each atomically.
+
+    Examples
+    --------
+    >>> from segscore.evaluation import compare_runs, evaluate_arrays, write_outputs
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> target = np.zeros((2, 4, 4), bool); target[:, 1:3, 1:3] = True
+    >>> for run, pred in (("a", np.roll(target, 1, axis=2)), ("b", target)):
+    ...     _ = write_outputs(evaluate_arrays(pred, target, metrics="iou"), root / run, report=False)
+    >>> written = write_comparison(compare_runs(root / "a", root / "b"), root / "c")
+    >>> [p.name for p in written]
+    ['compare.json', 'compare.csv', 'compare.html']
     """
     folder = Path(out)
     record = comparison.as_record(top)

@@ -26,7 +26,10 @@ from numpy.typing import ArrayLike, NDArray
 from segscore.report import svg
 from segscore.report.overlay import PRED_COLOR, TARGET_COLOR, overlay_data_uri
 
-__all__ = ["PairVisual", "render_comparison"]
+__all__ = ["MAX_POINTS", "PairVisual", "render_comparison"]
+
+MAX_POINTS = 2000
+"""Cases drawn at most in a paired plot (evenly spaced, and always the one that changed most)."""
 
 
 @dataclass(frozen=True)
@@ -214,11 +217,18 @@ def _plots(
             d = b - a
         finite = np.isfinite(d)
         top = int(np.argmax(np.where(finite, np.abs(d), -1.0))) if finite.any() else None
+        shown = np.arange(a.size)
+        sampled = ""
+        if a.size > MAX_POINTS:  # an SVG of every point of a large run would weigh megabytes
+            shown = np.unique(
+                np.r_[np.linspace(0, a.size - 1, MAX_POINTS - 1).astype(int), top or 0]
+            )
+            sampled = f" {shown.size:,} of {a.size:,} cases drawn, evenly spaced."
         scatter = svg.scatter(
-            a,
-            b,
-            names=list(cases),
-            highlight=top,
+            a[shown],
+            b[shown],
+            names=[str(cases[int(i)]) for i in shown],
+            highlight=None if top is None else int(np.searchsorted(shown, top)),
             x_range=(low, high),
             y_range=(low, high),
             title=f"{label}: B against A, per case",
@@ -238,6 +248,7 @@ def _plots(
         figures.append(
             f'<h3>{_e(label)} {_arrow(m)}</h3><div class="charts">'
             f'<figure class="chart-box">{scatter}<figcaption>Above the dashed line: {above}.'
+            f"{sampled}"
             f'</figcaption></figure><figure class="chart-box">{hist}</figure></div>'
         )
     if not figures:

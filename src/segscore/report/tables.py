@@ -266,11 +266,14 @@ def comparison_table(record: Mapping[str, object]) -> Table:
                 int(_float(m.get("n_paired"))) if m.get("n_paired") is not None else "",
             )
         )
-    notes = (
+    notes: tuple[str, ...] = (
         "A, B: means over the paired cases; B − A: their mean paired difference.",
         "[95% CI]: percentile bootstrap over cases; p: Wilcoxon signed-rank test.",
         "Better: the run favoured when the interval excludes 0, else –; ↑/↓: higher/lower is better.",
     )
+    forced = record.get("forced")
+    if isinstance(forced, list) and forced:  # a comparison that a check refused: say so
+        notes += (f"Compared with --force: {len(forced)} check(s) overridden (see compare.json).",)
     header = ("Metric", "A", "B", "B − A [95% CI]", "p", "Better", "n")
     keys = ("metric", "a", "b", "difference", "p", "better", "n")
     return Table(header, tuple(body), notes, keys)
