@@ -564,11 +564,11 @@ def compare_runs(
     differences = _conventions_differences(run_a, run_b, chosen, kinds)
     checks["conventions"] = "equal" if not differences else f"differ at {differences[0][0]}"
     if differences:
-        path, va, vb = differences[0]
+        path, in_a_value, in_b_value = differences[0]
         more = f" (and {len(differences) - 1} more field(s))" if len(differences) > 1 else ""
         refuse(
             f"runs {run_a.label} and {run_b.label} must be scored under the same conventions, "
-            f"got {path} = {_short(va)} in A and {_short(vb)} in B{more}",
+            f"got {path} = {_short(in_a_value)} in A and {_short(in_b_value)} in B{more}",
             "score one run again with the other's options",
         )
     versions = [r.summary.get("segscore_version") for r in (run_a, run_b)]
