@@ -1,14 +1,20 @@
 """Cut the DSB2018 nuclei sample into the built-in "nuclei" dataset of segscore.
 
-Reads ``img2d.tif`` and ``mask2d.tif`` (512×512 uint16) from the shared data folder and writes 16
-tiles of 128×128 (a 4×4 grid, no overlap) to ``src/segscore/data/builtin/nuclei``:
+Reads ``img2d.tif`` and ``mask2d.tif`` (512×512 uint16; the mask gives every nucleus its own id)
+from the shared data folder and writes 16 tiles of 128×128 (a 4×4 grid, no overlap) to
+``src/segscore/data/builtin/nuclei``:
 
 - ``images/nuclei_RC.png``: 8-bit gray PNG. The uint16 source values lie in 0–235, so they are
   stored *unchanged* as uint8 (lossless). ``to_unit_range`` then scales them by the declared 8-bit
   range, value / 255: the tiles keep the source's absolute intensities. (Kept as 16-bit, the
   declared range 0–65535 would squash them to at most 0.0036.)
-- ``masks/nuclei_RC.png``: 8-bit {0, 255}, foreground = instance label > 0.
-- ``SOURCE.md`` (attribution) and ``LICENSE-stardist.txt`` (the licence text, copied).
+- ``masks/nuclei_RC.png``: 16-bit gray instance label map, 0 = background. The source ids are
+  renumbered ``1..n`` per tile, in the order in which the nuclei first appear in a row-by-row
+  scan of the tile; a nucleus cut by the tile border keeps one id for the part inside the tile
+  (even when that part falls apart into pieces). The foreground (id > 0) is exactly the
+  source's ``mask > 0``.
+- ``SOURCE.md`` (attribution, how the tiles were cut) and ``LICENSE-stardist.txt`` (the licence
+  text, copied).
 
 Run once from the repository root; the outputs are committed and the package never reads the
 shared folder:
@@ -23,7 +29,9 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 from PIL import Image
+from scipy import ndimage
 
 TILE = 128
 OUT = Path(__file__).resolve().parents[1] / "src" / "segscore" / "data" / "builtin" / "nuclei"
@@ -37,8 +45,17 @@ Tile `nuclei_RC` covers rows `128*R` to `128*R+127` and columns `128*C` to `128*
 
 - `images/*.png`: 8-bit gray. The source image is uint16 with values 0–{vmax}; they are stored
   unchanged as uint8 (lossless), so segscore scales them by the declared 8-bit range (value / 255).
-- `masks/*.png`: 8-bit, 0 = background, 255 = nucleus (source instance label > 0).
-  Foreground: {fg:.1%} of all pixels.
+- `masks/*.png`: 16-bit gray **instance label maps**: 0 = background, one id per nucleus. The
+  source's ids ({n_source} nuclei, ids up to {max_source}) are renumbered `1..n` per tile, in the
+  order in which the nuclei first appear in a row-by-row scan of the tile. A nucleus cut by a
+  tile border keeps one id for its part inside each tile ({n_cut} nuclei cross a border; in
+  {n_pieces} tile such a part falls apart into separate pieces and still has one id).
+  {n_objects} objects in the 16 tiles, {min_per_tile}–{max_per_tile} per tile, {n_touching} of
+  which touch another object (4-neighbours). The foreground (id > 0) is exactly the source's
+  `mask > 0`: {fg:.1%} of all pixels.
+- Reading: `segscore.data.load_dataset("nuclei")` gives the binary foreground as `masks` (what
+  training and pixel scores use) and the ids as `instances`; `segscore.io.read_instances`
+  reads one file's ids, `segscore.io.read_mask(path, layout="instances")` its foreground.
 
 ## Origin and attribution
 
@@ -51,6 +68,32 @@ The two source files (`img2d.tif`, `mask2d.tif`) are those shipped inside the Py
 `stardist==0.9.2` as `stardist/data/images/`. The stardist package is distributed under the
 BSD-3-Clause licence, whose text is copied in `LICENSE-stardist.txt` next to this file.
 """
+
+
+def renumber_scan_order(labels: NDArray[np.integer]) -> NDArray[np.uint16]:
+    """Give the objects of a label map the ids ``1..n`` in order of first appearance (row scan)."""
+    flat = labels.ravel()
+    ids, first = np.unique(flat, return_index=True)
+    keep = ids != 0
+    ids, first = ids[keep], first[keep]
+    order = ids[np.argsort(first)]
+    lut = np.zeros(int(labels.max()) + 1, np.uint16)
+    lut[order] = np.arange(1, order.size + 1, dtype=np.uint16)
+    out: NDArray[np.uint16] = lut[labels]
+    return out
+
+
+def touching(labels: NDArray[np.integer]) -> int:
+    """Count the objects that share a 4-neighbour edge with another object."""
+    ids: set[int] = set()
+    for a, b in (
+        (labels[1:, :], labels[:-1, :]),
+        (labels[:, 1:], labels[:, :-1]),
+    ):
+        edge = (a != b) & (a > 0) & (b > 0)
+        ids.update(np.unique(a[edge]).tolist())
+        ids.update(np.unique(b[edge]).tolist())
+    return len(ids)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     for sub in ("images", "masks"):
         shutil.rmtree(OUT / sub, ignore_errors=True)
         (OUT / sub).mkdir(parents=True)
+    per_tile: list[int] = []
+    n_touching = n_pieces = 0
     for r in range(4):
         for c in range(4):
             window = np.s_[r * TILE : (r + 1) * TILE, c * TILE : (c + 1) * TILE]
@@ -73,12 +118,41 @@ def main(argv: list[str] | None = None) -> int:
             Image.fromarray(image[window].astype(np.uint8)).save(
                 OUT / "images" / name, optimize=True
             )
-            mask = (labels[window] > 0).astype(np.uint8) * np.uint8(255)
-            Image.fromarray(mask).save(OUT / "masks" / name, optimize=True)
+            tile = renumber_scan_order(labels[window])
+            assert np.array_equal(tile > 0, labels[window] > 0)
+            n = int(tile.max())
+            assert np.array_equal(np.unique(tile), np.arange(n + 1))
+            per_tile.append(n)
+            n_touching += touching(tile)
+            pieces = [ndimage.label(tile == i)[1] for i in range(1, n + 1)]
+            n_pieces += any(k > 1 for k in pieces)
+            Image.fromarray(tile).save(OUT / "masks" / name, optimize=True)  # mode I;16
+    source_ids = np.unique(labels[labels > 0])
+    tiles_per_id = np.zeros(int(source_ids.max()) + 1, np.int64)
+    for r in range(4):
+        for c in range(4):
+            window = np.s_[r * TILE : (r + 1) * TILE, c * TILE : (c + 1) * TILE]
+            tiles_per_id[np.unique(labels[window])] += 1
+    n_cut = int((tiles_per_id[source_ids] > 1).sum())  # nuclei that cross a tile border
     fg = float((labels > 0).mean())
-    (OUT / "SOURCE.md").write_text(SOURCE_MD.format(vmax=vmax, fg=fg), encoding="utf-8")
+    text = SOURCE_MD.format(
+        vmax=vmax,
+        fg=fg,
+        n_source=int(source_ids.size),
+        max_source=int(source_ids.max()),
+        n_objects=sum(per_tile),
+        min_per_tile=min(per_tile),
+        max_per_tile=max(per_tile),
+        n_touching=n_touching,
+        n_cut=n_cut,
+        n_pieces=n_pieces,
+    )
+    (OUT / "SOURCE.md").write_text(text, encoding="utf-8")
     shutil.copyfile(args.source / "STARDIST-LICENSE.txt", OUT / "LICENSE-stardist.txt")
-    print(f"wrote 16 tiles to {OUT} (values 0–{vmax}, foreground {fg:.1%})")
+    print(
+        f"wrote 16 tiles to {OUT} (values 0–{vmax}, foreground {fg:.1%}, "
+        f"{sum(per_tile)} objects, {n_touching} touching)"
+    )
     return 0
 
 

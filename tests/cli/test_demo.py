@@ -2,6 +2,27 @@ import csv
 import json
 
 from segscore.cli import main
+from segscore.cli.demo import DEMO_DEFAULTS
+
+
+def _trace_shapes(size: int) -> list[tuple[str, str]]:
+    """The stages of the demo's prediction trace, in order, with the shapes they must have."""
+    b, depth = DEMO_DEFAULTS["base_channels"], DEMO_DEFAULTS["depth"]
+    stages = [("input", f"(1, {size}, {size}) float32"), ("padded", f"(1, {size}, {size})")]
+    for i in range(depth):
+        side = size // 2**i
+        stages.append((f"encoder {i + 1}", f"({b * 2**i}, {side}, {side}) float32"))
+    bottom = size // 2**depth
+    stages.append(("bottleneck", f"({b * 2**depth}, {bottom}, {bottom}) float32"))
+    for i in reversed(range(depth)):
+        side = size // 2**i
+        stages.append((f"decoder {i + 1}", f"({b * 2**i}, {side}, {side}) float32"))
+    stages += [
+        ("logits", f"(1, {size}, {size}) float32"),
+        ("sigmoid", f"(1, {size}, {size}) float32"),
+        ("threshold 0.5", f"({size}, {size}) uint8"),
+    ]
+    return stages
 
 
 def test_demo_small(tmp_path, capsys):
@@ -30,6 +51,26 @@ def test_demo_small(tmp_path, capsys):
     assert "epoch | train loss" in text
     assert "overlap scores show what pixel accuracy hides" in text
     assert "segscore 0." in text
+    # The prediction trace of one held-out image, layer by layer, as `segscore trace` prints it.
+    trace = text.split("Prediction trace of synthetic_000 (held out)")[1].splitlines()[1:]
+    expected = _trace_shapes(32)
+    for (name, shape), line in zip(expected, trace, strict=False):
+        assert line.split()[: len(name.split())] == name.split(), (name, line)
+        assert f"shape {shape}" in line, (name, line)
+        assert " range [" in line
+        assert " mean " in line
+    sigmoid = next(line for line in trace if line.split()[0] == "sigmoid")
+    low, high = (float(v) for v in sigmoid.split("range [")[1].split("]")[0].split(", "))
+    assert 0 <= low <= high <= 1
+    scores = trace[len(expected)]
+    assert scores.split()[:2] == ["scores", "IoU"]
+    assert "Dice" in scores
+    for name in ("stages.png", "stages.csv", "trace.csv"):
+        assert f"{out / name}" in text
+    with (out / "stages.csv").open() as f:
+        stage_rows = list(csv.DictReader(f))
+    assert [r["stage"] for r in stage_rows] == [name for name, _ in expected]
+    assert stage_rows[-1]["shape"] == "32x32"
     with (out / "per_case.csv").open() as f:  # the same outputs as `segscore evaluate`
         rows = list(csv.DictReader(f))
     assert len(rows) == 6
@@ -43,7 +84,14 @@ def test_demo_small(tmp_path, capsys):
     assert summary["metrics"]["iou"]["aggregation"] == "images_then_classes"  # as evaluate
     assert (out / "report.html").is_file()
     assert len(list((out / "masks").glob("*.png"))) == 6
-    for name in ("checkpoint.pt", "trace.json", "trace.csv", "config.json", "stages.png"):
+    for name in (
+        "checkpoint.pt",
+        "trace.json",
+        "trace.csv",
+        "config.json",
+        "stages.png",
+        "stages.csv",
+    ):
         assert (out / name).is_file()
 
 

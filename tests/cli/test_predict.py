@@ -156,3 +156,73 @@ def test_threshold_from_a_validation_run(run_dir, images, tmp_path, capsys):
     assert main([*base, "--out", str(tmp_path / "c"), "--threshold-from", str(run_dir)]) == 2
     assert "config.json records the threshold it was given" in _error(capsys)
     assert not (tmp_path / "c").exists()
+
+
+# --- --instances: objects from the masks -------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["components", "watershed"])
+def test_instances_written_beside_masks(run_dir, images, tmp_path, capsys, method):
+    from segscore.io import read_instances
+    from segscore.predict.objects import mask_to_objects
+
+    out = tmp_path / "pred"
+    args = ["predict", str(run_dir), str(images), "--out", str(out), "--instances", method]
+    assert main(args) == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "deep.png",
+        "instances",
+        "odd.png",
+        "rgb.png",
+    ]
+    assert sorted(p.name for p in (out / "instances").iterdir()) == [
+        "deep.png",
+        "odd.png",
+        "rgb.png",
+    ]
+    total = 0
+    for stem in ("deep", "odd", "rgb"):
+        with Image.open(out / "instances" / f"{stem}.png") as img:
+            assert img.mode == "I;16"
+        objects = read_instances(out / "instances" / f"{stem}.png")
+        mask = _read(out / f"{stem}.png")
+        np.testing.assert_array_equal(objects, mask_to_objects(mask, method=method))
+        np.testing.assert_array_equal(objects > 0, mask == 1)
+        total += int(objects.max())
+    assert f"{total} objects by {method} (in instances/)" in capsys.readouterr().out
+
+
+def test_instances_min_size_and_min_distance(run_dir, images, tmp_path):
+    from segscore.io import read_instances
+    from segscore.predict.objects import mask_to_objects
+
+    out = tmp_path / "pred"
+    args = ["predict", str(run_dir), str(images / "odd.png"), "--out", str(out)]
+    args += ["--instances", "watershed", "--min-size", "5", "--min-distance", "6"]
+    assert main(args) == 0
+    expected = mask_to_objects(
+        _read(out / "odd.png"), method="watershed", min_size=5, min_distance=6
+    )
+    np.testing.assert_array_equal(read_instances(out / "instances" / "odd.png"), expected)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--instances", "blobs"], "argument --instances: invalid choice: 'blobs'"),
+        (["--min-size", "3"], "`--min-size` applies only with `--instances`, got --min-size 3."),
+        (
+            ["--instances", "components", "--min-distance", "2"],
+            "`--min-distance` applies only to `--instances watershed`, got --instances components.",
+        ),
+        (
+            ["--instances", "watershed", "--min-size", "-1"],
+            "`--min-size` must be an integer >= 0, got -1.",
+        ),
+    ],
+)
+def test_instances_bad_options(run_dir, images, tmp_path, capsys, extra, message):
+    out = tmp_path / "pred"
+    assert main(["predict", str(run_dir), str(images), "--out", str(out), *extra]) == 2
+    assert message in _error(capsys)
+    assert not out.exists()  # refused before anything is predicted or written

@@ -66,3 +66,20 @@ def test_trace_of_a_folder_says_it_is_a_folder(run_dir, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "must be an existing image file, got a folder" in err
+
+
+def test_trace_instance_label_map_mask(run_dir, pair, tmp_path, capsys):
+    from segscore.io import write_instances
+
+    image, mask = pair
+    with Image.open(mask) as img:
+        foreground = np.asarray(img) > 0
+    ids = np.where(foreground, np.arange(foreground.size).reshape(foreground.shape) % 300 + 1, 0)
+    write_instances(tmp_path / "ids.png", ids)
+    assert main(["trace", str(run_dir), str(image), "--mask", str(mask)]) == 0
+    binary_scores = capsys.readouterr().out.splitlines()[-1].split("(against")[0]
+    args = ["trace", str(run_dir), str(image), "--mask", str(tmp_path / "ids.png")]
+    assert main(args) == 2  # a label map is not read as a binary mask unasked
+    assert "for label maps use layout" in capsys.readouterr().err
+    assert main([*args, "--mask-layout", "instances"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].split("(against")[0] == binary_scores

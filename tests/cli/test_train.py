@@ -218,6 +218,43 @@ def test_multiclass_folder_train_and_predict(tmp_path, capsys, tiny):
     assert np.load(pred / "probs" / "m0.npy").shape == (3, 24, 28)
     with Image.open(pred / "m0.png") as img:
         assert set(np.unique(np.asarray(img))) <= {0, 1, 2}
+    # objects are made from binary masks only
+    other = tmp_path / "pred2"
+    args = [
+        "predict",
+        str(run),
+        str(root / "images"),
+        "--out",
+        str(other),
+        "--instances",
+        "components",
+    ]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "error: `--instances` applies to binary runs, got a run with 3 classes."
+    args = ["trace", str(run), str(root / "images" / "m0.png"), "--mask-layout", "instances"]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "error: `--mask-layout` applies to binary runs, got a run with 3 classes."
+
+
+def test_instance_label_map_folder_trains_on_foreground(tmp_path, capsys, tiny):
+    from segscore.io import write_instances
+
+    root = tmp_path / "data"
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        Image.fromarray(rng.integers(0, 256, (24, 28), dtype=np.uint8)).save(
+            root / "images" / f"m{i}.png"
+        )
+        write_instances(root / "masks" / f"m{i}.png", rng.integers(0, 300, (24, 28)))
+    run = tmp_path / "run"
+    assert main(["train", str(root), "--out", str(run), *tiny[4:]]) == 2  # binary: refused
+    assert "for label maps use layout" in capsys.readouterr().err
+    assert main(["train", str(root), "--out", str(run), "--layout", "instances", *tiny[4:]]) == 0
+    assert json.loads((run / "config.json").read_text())["layout"] == "instances"
 
 
 def test_smp_architecture_without_the_extra(tmp_path, capsys):

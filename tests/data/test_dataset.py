@@ -65,3 +65,33 @@ def test_frozen() -> None:
     ds = make_synthetic(2, 16)
     with pytest.raises(AttributeError):
         ds.num_classes = 3  # type: ignore[misc]
+
+
+def test_instances_carried_by_subset_and_split() -> None:
+    ds = _tiny(6)
+    ids = [m * (i + 1) for i, m in enumerate(ds.masks)]  # one object per foreground image
+    with_ids = SegmentationDataset(ds.images, ds.masks, ds.names, None, instances=ids)
+    sub = with_ids.subset([3, 1])
+    assert sub.instances is not None
+    assert sub.instances[0] is ids[3]
+    assert sub.instances[1] is ids[1]
+    train, val = with_ids.split(0.5, rng=0)
+    for part in (train, val):
+        assert part.instances is not None
+        for name, labels in zip(part.names, part.instances, strict=True):
+            assert labels is ids[ds.names.index(name)]
+    assert ds.subset([0]).instances is None
+
+
+def test_instances_validation_errors() -> None:
+    image, mask = np.zeros((1, 2, 2), np.float32), np.array([[0, 1], [1, 1]])
+    ids = np.array([[0, 2], [2, 5]])
+    SegmentationDataset([image], [mask], ["a"], None, instances=[ids])  # fine
+    with pytest.raises(InputError, match="one label map per case, got 2 for 1 cases"):
+        SegmentationDataset([image], [mask], ["a"], None, instances=[ids, ids])
+    with pytest.raises(InputError, match=r"instances of case 'a' must cover .* got shape \(1, 2\)"):
+        SegmentationDataset([image], [mask], ["a"], None, instances=[ids[:1]])
+    with pytest.raises(InputError, match=r"instances of case 'a' must cover .* got other pixels"):
+        SegmentationDataset([image], [mask], ["a"], None, instances=[ids * (ids != 5)])
+    with pytest.raises(InputError, match="`instances` must be None for a dataset with classes"):
+        SegmentationDataset([image], [mask], ["a"], 3, instances=[ids])

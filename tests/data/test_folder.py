@@ -223,3 +223,41 @@ def test_load_dataset_synthetic() -> None:
     ds = load_dataset("synthetic", n=3, size=32, seed=2)
     assert ds.source == "synthetic(n=3,size=32,seed=2)"
     assert len(load_dataset("synthetic", n=None, size=16)) == 100
+
+
+# --- instance label maps ------------------------------------------------------------------------
+
+
+def test_instances_layout_keeps_ids_and_binarises_masks(tmp_path: Path) -> None:
+    from segscore.io import write_instances
+
+    root = _folder(tmp_path)
+    labels = {"a": np.array([[0, 7, 7], [300, 0, 1]]), "b": np.zeros((2, 3), np.int64)}
+    for stem, ids in labels.items():
+        Image.fromarray(np.zeros((2, 3), np.uint8)).save(root / "images" / f"{stem}.png")
+        write_instances(root / "masks" / f"{stem}.png", ids)
+    ds = load_folder(root, layout="instances")
+    assert ds.instances is not None
+    assert ds.num_classes is None
+    for stem, ids, mask, got in zip(ds.names, ds.instances, ds.masks, "ab", strict=True):
+        assert stem == got
+        np.testing.assert_array_equal(ids, labels[stem])
+        np.testing.assert_array_equal(mask, (labels[stem] > 0).astype(np.int64))
+    assert load_dataset(root, layout="instances").instances is not None
+    # read as binary, the same files are refused rather than silently thresholded
+    with pytest.raises(DatasetError, match="for label maps use layout 'multiclass'"):
+        load_folder(root)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"num_classes": 3}, "`num_classes` must be None for layout 'instances', got 3"),
+        ({"ignore_index": 9}, "`ignore_index` must be None for layout 'instances', got 9"),
+    ],
+)
+def test_instances_layout_option_errors(
+    tmp_path: Path, kwargs: dict[str, object], message: str
+) -> None:
+    with pytest.raises(InputError, match=message):
+        load_folder(tmp_path / "missing", layout="instances", **kwargs)  # type: ignore[arg-type]

@@ -85,6 +85,8 @@ def test_labels_equal_stardist(folders, aggregation) -> None:  # type: ignore[no
         "matching": "optimal",
         "criterion": "iou",
         "comparison": ">=",
+        "pair_distances": [],
+        "max_detections": 100,
     }
 
 
@@ -252,33 +254,6 @@ def test_cli_float_ids_name_the_file(tmp_path, capsys) -> None:  # type: ignore[
     assert "integer instance ids" in err
 
 
-def test_merges_equal_brute_force() -> None:
-    from segscore.evaluation.objects import merges
-    from segscore.metrics.instance.table import overlap_table
-
-    pred, target = batch(5, n_images=6, shape=(40, 40), n=10)
-    for p, t in zip(pred, target, strict=True):
-        merged_p = merged_t = split = 0
-        for k in (k for k in np.unique(p) if k):
-            covered = [
-                j for j in np.unique(t) if j and 2 * ((p == k) & (t == j)).sum() > (t == j).sum()
-            ]
-            if len(covered) >= 2:
-                merged_p += 1
-                merged_t += len(covered)
-        for j in (j for j in np.unique(t) if j):
-            inside = [
-                k for k in np.unique(p) if k and 2 * ((p == k) & (t == j)).sum() > (p == k).sum()
-            ]
-            split += len(inside) >= 2
-        got = merges(overlap_table(p, t)[0])
-        assert (got.merged_predictions, got.merged_targets, got.split_targets) == (
-            merged_p,
-            merged_t,
-            split,
-        )
-
-
 def test_cli_says_what_pixel_iou_hides(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     """Touching nuclei merged by the prediction: pixel IoU high, object F1 low, said in words."""
     target = np.zeros((1, 32, 64), np.int32)
@@ -314,3 +289,99 @@ def test_bootstrap_intervals_for_every_metric_with_case_values(folders) -> None:
         low, high = r.summary["metrics"][name]["ci95_pooled"]
         assert low <= r.summary["metrics"][name]["pooled"] <= high
     assert r.summary["metrics"]["hd95"]["ci95_pooled"] is None
+
+
+def test_object_distances_per_matched_pair(folders, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """--object-distances: each matched pair's HD95 and ASSD, as the boundary engine gives them
+    on the two objects' full-size masks (and the same through the journal and for stacks)."""
+    import segscore
+
+    pred_dir, gt_dir, pred, target = folders
+    out = tmp_path / "out"
+    code = main(
+        ["evaluate", "--pred", str(pred_dir), "--gt", str(gt_dir), "--out", str(out),
+         "--instances", "labels", "--object-distances", "hd95,assd", "--spacing", "0.5,1.0",
+         "--no-report", "--jobs", "1"]
+    )  # fmt: skip
+    assert code == 0
+    rows = _read_csv(out / "per_object.csv")
+    assert list(rows[0])[8:10] == ["hd95", "assd"]
+    checked = 0
+    for row in rows:
+        if row["object"] != "target" or row["status"] != "matched":
+            assert row["hd95"] == "" or row["status"] == "matched"
+            continue
+        i = int(row["case"][4:])
+        a, b = int(row["partner"]), int(row["id"])
+        full = segscore.distance_metrics(
+            pred[i] == a, target[i] == b, ["hd95", "assd"], spacing=(0.5, 1.0)
+        )
+        assert float(row["hd95"]) == full.values["hd95"][0, 0]
+        assert float(row["assd"]) == full.values["assd"][0, 0]
+        checked += 1
+    assert checked > 10
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["conventions"]["instances"]["pair_distances"] == ["hd95", "assd"]
+    np.save(tmp_path / "p.npy", pred)
+    np.save(tmp_path / "t.npy", target)
+    stacked = evaluate_folder(
+        tmp_path / "p.npy", tmp_path / "t.npy", metrics="f1@0.5", instances="labels",
+        object_distances="hd95,assd", spacing=(0.5, 1.0),
+    )  # fmt: skip
+    rows_stacked, _ = stacked.object_rows()
+    assert [r["hd95"] for r in rows_stacked] == [
+        "" if r["hd95"] == "" else float(r["hd95"]) for r in rows
+    ]
+
+
+def test_object_distances_bad_input(folders, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    pred_dir, gt_dir, _, _ = folders
+    base = ["evaluate", "--pred", str(pred_dir), "--gt", str(gt_dir), "--out", str(tmp_path / "o")]
+    assert main([*base, "--object-distances", "hd95"]) == 2
+    assert "`--object-distances` needs `--instances`" in capsys.readouterr().err
+    assert main([*base, "--instances", "labels", "--object-distances", "asd"]) == 2
+    assert "`--object-distances` must name symmetric boundary metrics" in capsys.readouterr().err
+    assert main([*base, "--instances", "labels", "--object-distances", "iou"]) == 2
+    assert "got 'iou'" in capsys.readouterr().err
+
+
+def test_coco_from_probability_maps(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """COCO AP of components of probability maps, each object scored by its mean probability:
+    the folder run equals coco_scores on the same objects and scores (pycocotools-checked)."""
+    import segscore
+    from segscore.metrics.instance import coco_scores, object_scores
+
+    rng = np.random.default_rng(9)
+    target = (rng.random((4, 40, 40)) < 0.3).astype(np.uint8)
+    prob = np.clip(np.roll(target, 1, axis=2) * 0.7 + rng.random(target.shape) * 0.4, 0, 1)
+    prob = prob.astype(np.float32)
+    (tmp_path / "p").mkdir()
+    (tmp_path / "g").mkdir()
+    for i in range(4):
+        np.save(tmp_path / "p" / f"c{i}.npy", prob[i])
+        np.save(tmp_path / "g" / f"c{i}.npy", target[i])
+    names = "iou,ap,ap@0.5,ar100"
+    r = evaluate_folder(
+        tmp_path / "p", tmp_path / "g", metrics=names, instances="components", jobs=1,
+        max_detections=100,
+    )  # fmt: skip
+    labels_p = segscore.label_components(prob >= 0.5)
+    labels_t = segscore.label_components(target)
+    scores = object_scores(prob, labels_p)
+    ref = coco_scores(labels_p, labels_t, scores, ["ap", "ap@0.5", "ar100"], max_detections=100)
+    for name in ("ap", "ap@0.5", "ar100"):
+        assert r.scores[name].value == ref[name].value
+        assert r.summary["metrics"][name]["kind"] == "instance"
+    # masks carry no scores: refused with a message naming the cause
+    code = main(
+        ["evaluate", "--pred", str(tmp_path / "g"), "--gt", str(tmp_path / "g"), "--out",
+         str(tmp_path / "o"), "--instances", "components", "--metrics", "ap"]
+    )  # fmt: skip
+    assert code == 2
+    assert "need detection scores, but the predictions are masks" in capsys.readouterr().err
+    code = main(
+        ["evaluate", "--pred", str(tmp_path / "p"), "--gt", str(tmp_path / "g"), "--out",
+         str(tmp_path / "o"), "--instances", "labels", "--metrics", "ap"]
+    )  # fmt: skip
+    assert code == 2
+    assert "COCO metrics (ap) need detection scores" in capsys.readouterr().err

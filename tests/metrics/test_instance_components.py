@@ -38,3 +38,22 @@ def test_errors():
         label_components(np.zeros((2, 2), int), connectivity="corner")  # type: ignore[arg-type]
     with pytest.raises(InputError, match=r"`mask` must hold integer instance ids"):
         label_components(np.zeros((2, 2)))
+
+
+@pytest.mark.parametrize("connectivity", ["face", "full"])
+@pytest.mark.parametrize("shape", [(3, 40, 50), (2, 14, 15, 16)])
+def test_cc3d_backend_gives_scipys_labels(connectivity, shape):
+    """cc3d (optional accelerator) is renumbered to scipy's order: the very same labels."""
+    pytest.importorskip("cc3d")
+    rng = np.random.default_rng(len(shape))
+    for density in (0.2, 0.45, 0.6):
+        masks = (rng.random(shape) < density) * rng.integers(1, 3, shape)  # two classes
+        dims = len(shape) - 1
+        a = label_components(masks, connectivity=connectivity, spatial_dims=dims, backend="scipy")
+        b = label_components(masks, connectivity=connectivity, spatial_dims=dims, backend="cc3d")
+        np.testing.assert_array_equal(a, b)
+
+
+def test_backend_errors():
+    with pytest.raises(InputError, match=r"`backend` must be one of 'auto', 'scipy', 'cc3d'"):
+        label_components(np.zeros((2, 2), int), backend="skimage")  # type: ignore[arg-type]

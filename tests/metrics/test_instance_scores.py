@@ -42,6 +42,11 @@ def test_registry_lists_and_refuses():
         "rq",
         "aji",
         "aji+",
+        "lesion_dice",
+        "lesion_hd95",
+        "lesion_tp",
+        "lesion_fp",
+        "lesion_fn",
     ]
     assert (
         "instance: f1@T, precision@T, recall@T, dsb@T, dsb@A:B, pq, sq, rq, aji, aji+" in describe()
@@ -52,6 +57,8 @@ def test_registry_lists_and_refuses():
             get_metric(bad)
     with pytest.raises(InputError, match=r"must be an instance metric here, got 'iou'"):
         instance_scores(np.zeros((2, 2), int), np.zeros((2, 2), int), "iou")
+    with pytest.raises(InputError, match=r"got 'lesion_dice': lesion metrics are computed from"):
+        instance_scores(np.zeros((2, 2), int), np.zeros((2, 2), int), "lesion_dice")
     assert [s.name for s in parse_metrics("f1@0.5,dsb@0.5:0.95,pq,aji")] == [
         "f1@0.5",
         "dsb@0.5:0.95",

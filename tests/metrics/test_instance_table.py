@@ -90,6 +90,32 @@ def test_ids_up_to_the_dtype_maximum(dtype, ids):
     assert _as_dicts(t) == _reference_table(pred, target)
 
 
+@pytest.mark.parametrize("layout", ["runs", "noise"])
+@pytest.mark.parametrize(
+    ("dtype", "ids"),
+    [
+        (np.uint16, (7, 60000, 65535)),
+        (np.int64, (2**31 - 1, 2**31 - 9, 5)),  # keys near 2**62: exact, no float rounding
+        (np.uint64, (2**31 - 1, 2**31 - 9, 5)),  # the same in uint64 (uint64 + int64 is float)
+        (np.uint64, (3, 2**63 + 5, 2**64 - 1)),  # too large to combine: relabelled first
+    ],
+)
+@pytest.mark.parametrize("ignore", [None, "an id"])
+def test_run_and_per_pixel_counting_equal_brute_force(layout, dtype, ids, ignore):
+    # Label maps are counted from their runs; maps without runs (noise) from one key per pixel.
+    rng = np.random.default_rng(len(ids) + (layout == "noise"))
+    pool = np.array((0, *ids), dtype=dtype)
+    shape = (6, 40) if layout == "noise" else (6, 5)
+    pred, target = rng.choice(pool, shape), rng.choice(pool[::-1], shape)
+    if layout == "runs":  # runs of 8 equal pixels along the rows
+        pred, target = pred.repeat(8, axis=1), target.repeat(8, axis=1)
+    ignore_id = None if ignore is None else int(ids[1])
+    t = overlap_table(pred, target, ignore_index=ignore_id)[0]
+    assert _as_dicts(t) == _reference_table(pred, target, ignore_id)
+    kept = pred.size if ignore_id is None else int((target != ignore_id).sum())
+    assert t.n_pixels == kept
+
+
 def test_non_consecutive_ids_and_bool_masks():
     pred = np.array([[0, 40000, 40000, 9]])
     target = np.array([[12, 12, 0, 9]])
@@ -164,3 +190,25 @@ def test_options_conflict():
         overlap_table(z, z, options=CountingOptions(), spatial_dims=3)
     with pytest.raises(InputError, match=r"`ignore_index` must be an integer >= 0"):
         overlap_table(z, z, ignore_index=-1)
+
+
+@pytest.mark.parametrize(
+    "dtype", [np.bool_, np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32, np.int64]
+)
+@pytest.mark.parametrize("ignore", [None, 3])
+def test_compiled_pair_counter_equals_numpy(dtype, ignore) -> None:  # type: ignore[no-untyped-def]
+    from segscore.metrics._kernel import HAVE_COMPILED, KernelSettings
+
+    if not HAVE_COMPILED:
+        pytest.skip("the compiled kernel is not built")
+    rng = np.random.default_rng(7)
+    high = 2 if dtype is np.bool_ else min(int(np.iinfo(dtype).max), 90)
+    for shape in ((37, 41), (3, 16, 16)):
+        noise = rng.integers(0, high, shape).astype(dtype)  # short runs
+        blocks = np.kron(rng.integers(0, high, (4, 4)), np.ones((10, 10), int)).astype(dtype)
+        for pred, target in ((noise, noise[::-1].copy()), (blocks, np.roll(blocks, 3, axis=-1))):
+            got = overlap_table(pred, target, ignore_index=ignore)
+            want = overlap_table(
+                pred, target, ignore_index=ignore, kernel=KernelSettings(compiled=False)
+            )
+            assert got == want

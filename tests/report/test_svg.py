@@ -93,6 +93,46 @@ def test_scatter_one_point_per_finite_pair_and_highlight() -> None:
     assert "a" in texts(root)  # the highlighted point is named
 
 
+def test_scatter_colours_legend_and_log_axis() -> None:
+    sizes = [3, 40, 500, 7000, 0]  # 0 cannot be drawn on a log axis
+    colours = ["#009E73", "#D55E00", "#009E73", "#009E73", "#D55E00"]
+    text = svg.scatter(
+        sizes,
+        [0.9, 0.0, 0.7, 0.8, 0.0],
+        names=list("abcde"),
+        x_range=(1, 1e4),
+        colors=colours,
+        legend={"matched": "#009E73", "missed": "#D55E00"},
+        x_scale="log",
+        diagonal=False,
+    )
+    root = parse(text)
+    points = marks(root, "circle", "point")
+    assert [p.get("fill") for p in points] == colours[:4]
+    tips = ["".join(p.itertext()) for p in points]
+    assert tips == ["a: (3, 0.9)", "b: (40, 0)", "c: (500, 0.7)", "d: (7000, 0.8)"]  # data units
+    xs = [float(p.get("cx", "nan")) for p in points]
+    left, right = svg._ML, 420 - svg._MR
+    expected = [left + np.log10(v) / 4 * (right - left) for v in sizes[:4]]
+    assert xs == pytest.approx(expected, abs=0.01)
+    assert {"1", "10", "10²", "10³", "10⁴", "matched", "missed"} <= set(texts(root))
+    linear = parse(svg.scatter([0.5], [0.5], colors=["#000000"]))
+    assert marks(linear, "circle", "point")[0].get("fill") == "#000000"
+
+
+def test_line_chart_points_carry_their_values() -> None:
+    root = parse(svg.line_chart([0.5, 0.55, 0.95], {"F1": [0.81234, 0.5, 0.0]}))
+    dots = [el for el in root.iter(f"{NS}circle")]
+    assert ["".join(d.itertext()) for d in dots] == [
+        "F1: (0.5, 0.8123)",
+        "F1: (0.55, 0.5)",
+        "F1: (0.95, 0)",
+    ]
+    ticks = [t for t in texts(root) if t[:1].isdigit()]
+    assert "0.5" in ticks  # the x axis starts at the data, not at 0
+    assert "0.9" in ticks
+
+
 def test_line_chart_one_path_per_series_with_gaps() -> None:
     series = {"IoU": [0.5, 0.7, np.nan, 0.8], "Dice": [0.6, 0.8, 0.85, 0.9]}
     root = parse(svg.line_chart([0.1, 0.3, 0.5, 0.7], series, marker_x=0.5, marker_label="best"))
@@ -140,6 +180,15 @@ def test_nice_ticks_cover_the_range() -> None:
         (lambda: svg.scatter([0.1], [0.1], names=[]), r"`names` must hold one name per point"),
         (lambda: svg.scatter([0.1], [0.1], highlight=3), r"`highlight` must be an index"),
         (lambda: svg.line_chart([1, 2], {"a": [1]}), r"`series\['a'\]` must have 2 values"),
+        (
+            lambda: svg.scatter([1], [1], colors=[]),
+            r"`colors` must hold one colour per point \(1\)",
+        ),
+        (lambda: svg.scatter([1], [1], x_scale="ln"), r"`x_scale` must be one of 'linear', 'log'"),
+        (
+            lambda: svg.scatter([1], [1], x_scale="log"),
+            r"`x_range` must be positive and increasing on a log scale, got \(0\.0, 1\.0\)",
+        ),
     ],
 )
 def test_errors(call: object, message: str) -> None:

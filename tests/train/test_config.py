@@ -67,3 +67,9 @@ def test_data_defaults_for_nuclei_and_explicit_options_win():
     cfg = TrainConfig.for_data("nuclei", epochs=3, batch_size=2)
     assert (cfg.epochs, cfg.batch_size) == (3, 2)
     assert TrainConfig.for_data("some/folder") == TrainConfig(data="some/folder")
+
+
+def test_instances_layout_accepted_without_classes():
+    assert TrainConfig(data="some/folder", layout="instances").layout == "instances"
+    with pytest.raises(InputError, match="`num_classes` must be None with layout 'instances'"):
+        TrainConfig(data="some/folder", layout="instances", num_classes=3)

@@ -21,7 +21,7 @@ from segscore.errors import Interrupted, SegscoreError
 
 __all__ = ["main"]
 
-SUBCOMMANDS = ("demo", "score", "evaluate", "compare", "train", "predict", "trace")
+SUBCOMMANDS = ("demo", "score", "evaluate", "compare", "explain", "train", "predict", "trace")
 
 EPILOG = """exit codes:
   0   success

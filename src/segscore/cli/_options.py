@@ -121,6 +121,19 @@ def add_scoring_flags(p: argparse.ArgumentParser, *, default_metrics: str) -> No
         metavar=">=|>",
         help="the threshold test (default >=; MONAI and torchmetrics use >)",
     )
+    objects.add_argument(
+        "--object-distances",
+        default="",
+        metavar="METRICS",
+        help="boundary metrics of every matched pair of objects, e.g. hd95,assd (per_object.csv)",
+    )
+    objects.add_argument(
+        "--max-detections",
+        type=int,
+        default=100,
+        help="COCO metrics (ap, ar...; components of probability maps, scored by their mean "
+        "probability): detections kept per image (COCO's 100; crowded images need more)",
+    )
     p.add_argument(
         "--allow-geometry-mismatch",
         action="store_true",
@@ -151,6 +164,8 @@ FLAGS = {
     "matching": "--matching",
     "criterion": "--criterion",
     "comparison": "--comparison",
+    "object_distances": "--object-distances",
+    "max_detections": "--max-detections",
     "options": "options",
 }
 """Argument names as the command line spells them, for error messages."""
@@ -193,5 +208,7 @@ def settings_from_args(args: argparse.Namespace) -> Any:
         matching=args.matching,
         criterion=args.criterion,
         comparison=args.comparison,
+        object_distances=args.object_distances,
+        max_detections=args.max_detections,
         names=FLAGS,
     )

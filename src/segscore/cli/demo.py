@@ -36,8 +36,10 @@ def add_parser(subparsers: Any) -> None:
         description=(
             "Generate a training set and 100 held-out test images (different seeds), train a "
             "U-Net, predict the test masks and score every image: 100 IoU and 100 Dice scores with "
-            "pixel accuracy beside them. Prints each stage; writes per_image.csv, summary.json, "
-            "the trace, the checkpoint and the predicted masks into --out."
+            "pixel accuracy beside them. Prints each stage and the prediction trace of one "
+            "held-out image (every layer: shape and value range); writes per_case.csv, "
+            "summary.json, report.html, the training trace (trace.csv), the layer-by-layer "
+            "trace (stages.png, stages.csv), the checkpoint and the predicted masks into --out."
         ),
     )
     p.add_argument("--out", default="segscore-demo", metavar="DIR", help="output folder")
@@ -71,14 +73,20 @@ def run(args: argparse.Namespace) -> int:
 
     from segscore import __version__
     from segscore._validation import check_int
-    from segscore.cli.trace import trace_stages
+    from segscore.cli.trace import trace_lines, trace_stages
     from segscore.cli.train import describe_model, make_console, train_with_progress
     from segscore.data import make_synthetic, to_unit_range
     from segscore.io.images import write_mask_png
-    from segscore.io.results import atomic_write_bytes
+    from segscore.io.results import atomic_write_bytes, write_csv
     from segscore.predict.inference import predict_probabilities
     from segscore.predict.thresholds import to_mask
-    from segscore.report.training import describe_array, loss_chart, stages_picture
+    from segscore.report.training import (
+        STAGE_COLUMNS,
+        describe_array,
+        loss_chart,
+        stage_records,
+        stages_picture,
+    )
     from segscore.train.config import TrainConfig
 
     for name in ("epochs", "n_train", "n_test"):
@@ -208,12 +216,24 @@ def run(args: argparse.Namespace) -> int:
         f"nan (excluded, {metrics['iou']['n_nan']} images), aggregation {conv.aggregation!r} "
         f"(as every command), segscore {conv.version}"
     )
+    # The prediction trace of one held-out image: the code of `segscore trace` ----------------
+    _rule(console, f"Prediction trace of {test.names[0]} (held out), layer by layer")
     stages = trace_stages(model, img0, config.threshold)
+    for line in trace_lines(stages, mask0, against=f"the true mask of {test.names[0]}"):
+        console.print("  " + line, markup=False)
     import io as _io
 
     buffer = _io.BytesIO()
     stages_picture([*stages, ("true mask", mask0)]).save(buffer, format="PNG")
     atomic_write_bytes(out / "stages.png", buffer.getvalue())
+    write_csv(out / "stages.csv", stage_records(stages), STAGE_COLUMNS)
+    for line in (
+        f"layer by layer: {out / 'stages.png'} (one panel per stage), {out / 'stages.csv'} "
+        "(these lines)",
+        f"per epoch: {out / 'trace.csv'}, {out / 'trace.json'} (the training trace)",
+        f"again for any image: segscore trace {out} IMAGE --mask MASK --out stages.png",
+    ):
+        console.print("  " + line, markup=False)
     elapsed = time.perf_counter() - t_start
     result.summary["demo"] = {
         "accuracy_hides": {"name": test.names[k], "accuracy": acc[k], "iou": iou[k]},
@@ -226,7 +246,7 @@ def run(args: argparse.Namespace) -> int:
     write_outputs(result, out, run=out, title="segscore demo: held-out synthetic images")
     console.print(
         f"\nwrote {out}/: per_case.csv ({n} rows), summary.json, report.html, trace.json, "
-        f"trace.csv, checkpoint.pt, config.json, stages.png, masks/ ({len(masks)} PNG) in "
-        f"{elapsed:.1f} s"
+        f"trace.csv, checkpoint.pt, config.json, stages.png, stages.csv, masks/ "
+        f"({len(masks)} PNG) in {elapsed:.1f} s"
     )
     return 0

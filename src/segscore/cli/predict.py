@@ -1,4 +1,9 @@
-"""``segscore predict RUN IMAGES --out PRED``: probabilities, then masks at the threshold."""
+"""``segscore predict RUN IMAGES --out PRED``: probabilities, masks at the threshold, objects.
+
+With ``--instances components|watershed`` each binary mask is also turned into objects
+(:func:`segscore.predict.objects.mask_to_objects`) and written as a 16-bit instance label map to
+``PRED/instances/<stem>.png``.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from segscore.errors import InputError
+from segscore.predict.objects import DEFAULT_MIN_DISTANCE, OBJECT_METHODS
 
 __all__ = ["add_parser", "run"]
 
@@ -19,7 +25,11 @@ def add_parser(subparsers: Any) -> None:
         description=(
             "Run the network of RUN on IMAGES (a folder or one file) and write one mask PNG per "
             "input into PRED, with the input's stem ({0, 1}, or class labels). Probability maps "
-            "go to PRED/probs/ with --save-probs (binary: (H, W); classes: (K, H, W))."
+            "go to PRED/probs/ with --save-probs (binary: (H, W); classes: (K, H, W)). With "
+            "--instances (binary runs), each mask is also split into objects, written as 16-bit "
+            "instance label maps (0 = background, objects 1..n) to PRED/instances/: "
+            "'components' makes each connected region one object; 'watershed' splits touching "
+            "objects at their necks (a watershed on the distance transform of the mask)."
         ),
     )
     p.add_argument("run_dir", metavar="RUN", help="run folder written by `segscore train`")
@@ -40,7 +50,42 @@ def add_parser(subparsers: Any) -> None:
         "--save-probs", choices=("npy", "tiff"), default=None, help="also write probability maps"
     )
     p.add_argument("--batch-size", type=int, default=8, help="images per forward pass")
+    p.add_argument(
+        "--instances",
+        choices=OBJECT_METHODS,
+        default=None,
+        help="also write instance label maps (16-bit PNG) to PRED/instances/",
+    )
+    p.add_argument(
+        "--min-size",
+        type=int,
+        default=None,
+        help="with --instances: remove objects of fewer pixels (default 0: keep all)",
+    )
+    p.add_argument(
+        "--min-distance",
+        type=int,
+        default=None,
+        help=f"with --instances watershed: pixels between seeds (default {DEFAULT_MIN_DISTANCE})",
+    )
     p.set_defaults(func=run)
+
+
+def check_object_options(args: argparse.Namespace) -> None:
+    """Refuse object options that do not apply, before any image is read or predicted."""
+    if args.instances is None:
+        for flag, value in (("--min-size", args.min_size), ("--min-distance", args.min_distance)):
+            if value is not None:
+                raise InputError(f"`{flag}` applies only with `--instances`, got {flag} {value}.")
+        return
+    if args.min_distance is not None and args.instances != "watershed":
+        raise InputError(
+            "`--min-distance` applies only to `--instances watershed`, "
+            f"got --instances {args.instances}."
+        )
+    for flag, value in (("--min-size", args.min_size), ("--min-distance", args.min_distance)):
+        if value is not None and value < 0:
+            raise InputError(f"`{flag}` must be an integer >= 0, got {value}.")
 
 
 def load_input(path: Path, in_channels: int) -> Any:
@@ -69,7 +114,9 @@ def run(args: argparse.Namespace) -> int:
 
     from segscore.cli.train import make_console
     from segscore.io.images import list_input_images, write_mask_png, write_probabilities
+    from segscore.io.instances import write_instances
     from segscore.predict.inference import load_run, predict_probabilities
+    from segscore.predict.objects import mask_to_objects
     from segscore.predict.thresholds import to_mask
     from segscore.train.seeding import default_threads
 
@@ -85,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
             )
         chosen = threshold_from_run(args.threshold_from, option="--threshold-from")
         args.threshold, source = chosen.threshold, f" (chosen on {chosen.source})"
+    check_object_options(args)
     files = list_input_images(args.images, name="IMAGES")
     loaded = load_run(args.run_dir)
     threshold = loaded.threshold if args.threshold is None else args.threshold
@@ -93,14 +141,32 @@ def run(args: argparse.Namespace) -> int:
     torch.set_num_threads(default_threads())
     images = [load_input(f, loaded.in_channels) for f in files]
     probs = predict_probabilities(loaded.model, images, batch_size=args.batch_size)
-    if args.threshold is not None and probs and probs[0].shape[0] > 1:
+    n_classes = int(probs[0].shape[0]) if probs else 1
+    if args.threshold is not None and n_classes > 1:
         raise InputError(
             f"`{'--threshold-from' if source else '--threshold'}` applies to binary runs, got a "
-            f"run with {probs[0].shape[0]} classes "
+            f"run with {n_classes} classes "
             "(its masks are the arg-max over the class probabilities)."
         )
+    if args.instances is not None and n_classes > 1:
+        raise InputError(
+            f"`--instances` applies to binary runs, got a run with {n_classes} classes."
+        )
+    n_objects = 0
     for f, p in zip(files, probs, strict=True):
-        write_mask_png(out / f"{f.stem}.png", to_mask(p, threshold=threshold))
+        mask = to_mask(p, threshold=threshold)
+        write_mask_png(out / f"{f.stem}.png", mask)
+        if args.instances is not None:
+            objects = mask_to_objects(
+                mask,
+                method=args.instances,
+                min_size=0 if args.min_size is None else args.min_size,
+                min_distance=args.min_distance,
+            )
+            # In their own folder, like probs/: `segscore evaluate --pred PRED` keeps one file
+            # per stem, and `--pred PRED/instances` finds the label maps.
+            write_instances(out / "instances" / f"{f.stem}.png", objects)
+            n_objects += int(objects.max())
         if args.save_probs is not None:
             # In their own folder, so that `segscore evaluate --pred PRED` sees one file per stem
             # and `--pred PRED/probs` scores the probabilities (with the threshold sweep).
@@ -110,6 +176,8 @@ def run(args: argparse.Namespace) -> int:
     what = "masks" + (
         "" if args.save_probs is None else f" and {args.save_probs} probabilities (in probs/)"
     )
+    if args.instances is not None:
+        what += f" and {n_objects} objects by {args.instances} (in instances/)"
     console.print(
         f"predicted {len(files)} image(s) with {loaded.path} at threshold {threshold:g}{source}; "
         f"wrote {what} to {out}"

@@ -76,7 +76,10 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--threshold", type=float, default=None, help="mask threshold (default 0.5)")
     p.add_argument(
-        "--layout", choices=("binary", "multiclass", "oxford-pet"), default=None, help="mask layout"
+        "--layout",
+        choices=("binary", "multiclass", "oxford-pet", "instances"),
+        default=None,
+        help="mask layout (instances: label maps, trained on their foreground id > 0)",
     )
     p.add_argument("--num-classes", type=int, default=None, help="classes of multiclass masks")
     p.add_argument("--ignore-index", type=int, default=None, help="mask label to ignore")

@@ -4,7 +4,9 @@ Three sources, one entry point, :func:`load_dataset`:
 
 - ``"synthetic"``: generated on the fly by :func:`make_synthetic` (the embedded default).
 - ``"nuclei"``: 16 real 128×128 tiles of a DSB2018 fluorescence image shipped with the package
-  (``data/builtin/nuclei``; see its SOURCE.md for attribution and licence).
+  (``data/builtin/nuclei``; see its SOURCE.md for attribution and licence). Its masks are
+  instance label maps (one id per nucleus): the dataset's ``masks`` are their foreground and
+  its ``instances`` the ids.
 - any other value: a folder with ``images/`` and ``masks/``, see :func:`load_folder`.
 """
 
@@ -53,8 +55,9 @@ def load_dataset(
         ``"synthetic"``, ``"nuclei"``, or the path of a folder with ``images/`` and ``masks/``.
         A ``str`` equal to a built-in name selects the built-in; write ``"./nuclei"`` (or pass a
         ``Path``) for a folder of that name.
-    layout : {"binary", "multiclass", "oxford-pet"}, optional
-        How a folder's masks are read (:func:`segscore.io.read_mask`); built-ins are binary.
+    layout : {"binary", "multiclass", "oxford-pet", "instances"}, optional
+        How a folder's masks are read (:func:`segscore.io.read_mask`; ``"instances"``: label
+        maps, see :func:`load_folder`); built-ins take the default.
     num_classes, ignore_index : int, optional
         For folders only, see :func:`load_folder`.
     n, size : int, optional
@@ -66,6 +69,9 @@ def load_dataset(
     Returns
     -------
     SegmentationDataset
+        Binary masks for ``"synthetic"`` and ``"nuclei"``. ``"nuclei"`` also carries
+        ``instances``: one label map per tile, ids ``1..n`` per tile, each nucleus cut by the
+        tile border keeping one id.
 
     Raises
     ------
@@ -83,6 +89,8 @@ def load_dataset(
     >>> nuclei = load_dataset("nuclei")
     >>> len(nuclei), nuclei.images[0].shape, nuclei.source
     (16, (1, 128, 128), 'nuclei')
+    >>> int(nuclei.instances[0].max()), bool(np.array_equal(nuclei.instances[0] > 0, nuclei.masks[0]))
+    (12, True)
     """
     check_option("layout", layout, MASK_LAYOUTS)
     builtin = spec if isinstance(spec, str) and spec in BUILTIN_DATASETS else None
@@ -102,7 +110,7 @@ def load_dataset(
     if builtin == "synthetic":
         return make_synthetic(100 if n is None else n, 128 if size is None else size, seed=seed)
     if builtin == "nuclei":
-        ds = load_folder(_BUILTIN_DIR / "nuclei")
+        ds = load_folder(_BUILTIN_DIR / "nuclei", layout="instances")
         return SegmentationDataset(
             images=ds.images,
             masks=ds.masks,
@@ -110,5 +118,6 @@ def load_dataset(
             num_classes=None,
             ignore_index=None,
             source="nuclei",
+            instances=ds.instances,
         )
     return load_folder(spec, layout=layout, num_classes=num_classes, ignore_index=ignore_index)

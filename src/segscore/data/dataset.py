@@ -39,11 +39,17 @@ class SegmentationDataset:
         Mask value of pixels to leave out of training and scoring.
     source : str, optional
         Where the data came from, e.g. ``"synthetic(n=100,size=128,seed=0)"`` or ``"folder:/path"``.
+    instances : list of ndarray of int64, each shape (H, W), optional
+        Instance label maps of a binary dataset, one per case: one id per object, 0 =
+        background, and ``masks[i] == (instances[i] > 0)``. None when the source has no
+        objects (the built-in ``"nuclei"`` and folders read with ``layout="instances"`` have
+        them). Pixel work (training, pixel scores) uses ``masks``; object scores use these.
 
     Raises
     ------
     InputError
-        If the three lists differ in length, names repeat, or an image and its mask differ in size.
+        If the lists differ in length, names repeat, an image and its mask differ in size, or
+        ``instances`` is given for a dataset with classes or does not match the masks.
 
     Examples
     --------
@@ -65,6 +71,7 @@ class SegmentationDataset:
     num_classes: int | None
     ignore_index: int | None = None
     source: str = field(default="")
+    instances: list[NDArray[np.int64]] | None = None
 
     def __post_init__(self) -> None:
         n = len(self.images)
@@ -81,6 +88,27 @@ class SegmentationDataset:
                 fail(
                     f"image and mask of case {name!r} must have shapes (C, H, W) and (H, W), "
                     f"got {image.shape} and {mask.shape}."
+                )
+        if self.instances is not None:
+            self._check_instances(self.instances)
+
+    def _check_instances(self, instances: list[NDArray[np.int64]]) -> None:
+        if self.num_classes is not None:
+            fail(
+                "`instances` must be None for a dataset with classes, "
+                f"got instances with num_classes={self.num_classes}."
+            )
+        if len(instances) != len(self.masks):
+            fail(
+                "`instances` must hold one label map per case, "
+                f"got {len(instances)} for {len(self.masks)} cases."
+            )
+        for ids, mask, name in zip(instances, self.masks, self.names, strict=True):
+            if ids.shape != mask.shape or not np.array_equal(ids > 0, mask == 1):
+                found = f"shape {ids.shape}" if ids.shape != mask.shape else "other pixels"
+                fail(
+                    f"the instances of case {name!r} must cover exactly its mask's foreground "
+                    f"(instances > 0 == mask), got {found}."
                 )
 
     def __len__(self) -> int:
@@ -108,6 +136,7 @@ class SegmentationDataset:
             num_classes=self.num_classes,
             ignore_index=self.ignore_index,
             source=self.source,
+            instances=None if self.instances is None else [self.instances[i] for i in idx],
         )
 
     def split(

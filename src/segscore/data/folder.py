@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from segscore._validation import check_option, fail_file
+from segscore._validation import check_option, fail, fail_file
 from segscore.data.dataset import SegmentationDataset
 from segscore.data.normalize import to_unit_range
 from segscore.errors import DatasetError, InputError
@@ -20,6 +20,7 @@ from segscore.io.images import (
     read_image,
     read_mask,
 )
+from segscore.io.instances import read_instances
 
 __all__ = ["load_folder"]
 
@@ -42,6 +43,9 @@ def load_folder(
     layout, num_classes, ignore_index
         How masks are read, see :func:`segscore.io.read_mask`. For ``"oxford-pet"`` the border
         value ``ignore_index`` defaults to 255 and the dataset's ``ignore_index`` is set to it.
+        For ``"instances"`` the masks are instance label maps (any ids, 0 = background): the
+        dataset's ``masks`` are their binary foreground (id > 0) and its ``instances`` the ids
+        as stored (:func:`segscore.io.read_instances`).
 
     Returns
     -------
@@ -67,10 +71,19 @@ def load_folder(
     >>> Image.fromarray(np.full((4, 4), 200, np.uint8)).save(root / "images" / "a.jpg")
     >>> Image.fromarray(np.eye(4, dtype=np.uint8) * 255).save(root / "masks" / "a.png")
     >>> ds = load_folder(root)
-    >>> ds.names, ds.images[0].shape, int(ds.masks[0].sum())
-    (['a'], (1, 4, 4), 4)
+    >>> ds.names, ds.images[0].shape, int(ds.masks[0].sum()), ds.instances
+    (['a'], (1, 4, 4), 4, None)
+    >>> from segscore.io import write_instances
+    >>> write_instances(root / "masks" / "a.png", np.array([[0, 0, 3, 3]] * 2 + [[5, 0, 0, 0]] * 2))
+    >>> ds = load_folder(root, layout="instances")
+    >>> ds.masks[0].tolist()[::3], ds.instances[0].tolist()[::3]
+    ([[0, 0, 1, 1], [1, 0, 0, 0]], [[0, 0, 3, 3], [5, 0, 0, 0]])
     """
     check_option("layout", layout, MASK_LAYOUTS)
+    if layout == "instances":  # before any file is read
+        for option, value in (("num_classes", num_classes), ("ignore_index", ignore_index)):
+            if value is not None:
+                fail(f"`{option}` must be None for layout 'instances', got {value!r}.")
     if layout == "oxford-pet" and ignore_index is None:
         ignore_index = OXFORD_PET_IGNORE
     folder = Path(root)
@@ -78,6 +91,7 @@ def load_folder(
     names = [name for name, _, _ in pairs]
     images: list[NDArray[np.float32]] = []
     masks: list[NDArray[np.int64]] = []
+    instances: list[NDArray[np.int64]] = []
     for _, image_path, mask_path in pairs:
         raw = read_image(image_path)
         try:
@@ -86,9 +100,14 @@ def load_folder(
             raise
         except InputError as exc:
             raise DatasetError(f"{str(image_path)!r}: {exc}") from None
-        mask = read_mask(
-            mask_path, layout=layout, num_classes=num_classes, ignore_index=ignore_index
-        )
+        if layout == "instances":
+            ids = read_instances(mask_path)
+            mask = (ids > 0).astype(np.int64)  # pixel work sees the foreground, explicitly
+            instances.append(ids)
+        else:
+            mask = read_mask(
+                mask_path, layout=layout, num_classes=num_classes, ignore_index=ignore_index
+            )
         if mask.shape != image.shape[1:]:
             fail_file(
                 mask_path,
@@ -106,4 +125,5 @@ def load_folder(
         num_classes=num_classes,
         ignore_index=ignore_index,
         source=f"folder:{folder}",
+        instances=instances if layout == "instances" else None,
     )

@@ -124,9 +124,26 @@ def runner_options(settings: EvaluationSettings) -> EvaluateOptions:
         check_geometry=settings.check_geometry,
         distance_empty=settings.empty,
         palette=settings.palette,
-        instances=None if settings.instances is None else settings.instances.mode,
-        connectivity="face" if settings.instances is None else settings.instances.connectivity,
+        **_object_options(settings),
     )
+
+
+def _object_options(settings: EvaluationSettings) -> dict[str, Any]:
+    """Return the object fields of the runner's options (per-object matching, pair distances)."""
+    chosen = settings.instances
+    if chosen is None:
+        return {}
+    from segscore.evaluation.objects import matching_threshold
+
+    return {
+        "instances": chosen.mode,
+        "connectivity": chosen.connectivity,
+        "matching": chosen.matching,
+        "criterion": chosen.criterion,
+        "comparison": chosen.comparison,
+        "object_threshold": str(matching_threshold(settings)),
+        "object_distances": chosen.distances,
+    }  # COCO's max_detections is applied when scoring, from the settings
 
 
 def _shown(names: Sequence[str]) -> str:
@@ -228,6 +245,8 @@ def evaluate_folder(
     matching: str = "optimal",
     criterion: str = "iou",
     comparison: str = ">=",
+    object_distances: str | Iterable[str] = (),
+    max_detections: int = 100,
     pred_suffix: str = "",
     gt_suffix: str = "",
     images: str | os.PathLike[str] | None = None,
@@ -252,7 +271,7 @@ def evaluate_folder(
         :func:`~segscore.evaluation.settings.make_settings`); not with those arguments.
     options, metrics, preset, aggregation, empty, spacing, bootstrap, seed
         As for :func:`~segscore.evaluation.settings.make_settings`.
-    instances, connectivity, matching, criterion, comparison
+    instances, connectivity, matching, criterion, comparison, object_distances, max_detections
         Object metrics, as for :func:`~segscore.evaluation.settings.make_settings`
         (``per_object.csv``: :meth:`FolderEvaluation.object_rows`).
     pred_suffix, gt_suffix : str
@@ -307,6 +326,8 @@ def evaluate_folder(
             matching=matching,
             criterion=criterion,
             comparison=comparison,
+            object_distances=object_distances,
+            max_detections=max_detections,
         )
     found = match_cases(
         Path(pred),
@@ -415,9 +436,12 @@ def evaluate_arrays(
         fail(
             f"`settings` must not be given with {', '.join(sorted(kwargs))}: pass one or the other."
         )
-    objects, given_target = None, target  # the ground truth as given (object ids included)
+    objects = pair_distances = object_scores = None
+    given_target = target  # the ground truth as given (object ids included), for its hash
     if settings.instances is not None:
-        objects, pred, target = _array_objects(pred, target, settings)
+        objects, (pair_distances, object_scores), pred, target = _array_objects(
+            pred, target, settings
+        )
     counts = confusion(pred, target, options=settings.options)
     n = counts.n_images
     if names is None:
@@ -428,7 +452,16 @@ def evaluate_arrays(
     for array in (pred, target):
         data = np.ascontiguousarray(np.asarray(array))
         digest.update(str((data.dtype.str, data.shape)).encode() + data.tobytes())
-    evaluation = Evaluation(list(names), counts, [], None, digest.hexdigest(), objects=objects)
+    evaluation = Evaluation(
+        list(names),
+        counts,
+        [],
+        None,
+        digest.hexdigest(),
+        objects=objects,
+        object_distances=pair_distances,
+        object_scores=object_scores,
+    )
     evaluation.target_hash = _target_hash(given_target, names)
     if settings.boundary_metrics:
         evaluation = _with_array_distances(evaluation, pred, target, settings)
@@ -446,7 +479,9 @@ def _target_hash(target: Any, names: Sequence[str]) -> str:
     return names_digest(names, [hashlib.sha256(layout + row.tobytes()).hexdigest() for row in rows])
 
 
-def _array_objects(pred: Any, target: Any, settings: EvaluationSettings) -> tuple[Any, Any, Any]:
+def _array_objects(
+    pred: Any, target: Any, settings: EvaluationSettings
+) -> tuple[Any, Any, Any, Any]:
     """Return the overlap tables of in-memory cases and the arrays their pixel metrics score."""
     from segscore.metrics.counts import _batch_shape
 
@@ -456,10 +491,12 @@ def _array_objects(pred: Any, target: Any, settings: EvaluationSettings) -> tupl
     shape = _batch_shape("pred", p.shape, settings.options.spatial_dims, channel_axis=False)
     options = runner_options(settings)
     pairs = zip(p.reshape(shape), t.reshape(shape), strict=True)
-    parts = [case_objects(pi, ti, options) for pi, ti in pairs]
-    pixels_p = np.stack([x for _, x, _ in parts]).reshape(p.shape)
-    pixels_t = np.stack([y for _, _, y in parts]).reshape(t.shape)
-    return [table for table, _, _ in parts], pixels_p, pixels_t
+    parts = [case_objects(pi, ti, options, spacing=settings.spacing) for pi, ti in pairs]
+    pixels_p = np.stack([x.pred for x in parts]).reshape(p.shape)
+    pixels_t = np.stack([x.target for x in parts]).reshape(t.shape)
+    distances = [x.distances or {} for x in parts] if options.object_distances else None
+    scores = [x.scores for x in parts] if all(x.scores is not None for x in parts) else None
+    return [x.table for x in parts], (distances, scores), pixels_p, pixels_t
 
 
 def _with_array_distances(

@@ -95,6 +95,10 @@ def _encode(result: CaseResult, case: Case) -> dict[str, Any]:
         "distance_classes": list(result.distance_classes),
         "distance_conventions": result.distance_conventions,
         "objects": None if result.objects is None else result.objects.as_record(),
+        "object_distances": None
+        if result.object_distances is None
+        else {k: v.tolist() for k, v in result.object_distances.items()},
+        "object_scores": None if result.object_scores is None else result.object_scores.tolist(),
     }
 
 
@@ -116,6 +120,9 @@ def _decode(entry: dict[str, Any]) -> CaseResult:
         distance_classes=tuple(int(k) for k in entry["distance_classes"]),
         distance_conventions=entry["distance_conventions"],
         objects=_objects(entry.get("objects")),
+        object_distances=None
+        if entry.get("object_distances") is None
+        else {k: np.asarray(v, dtype=np.float64) for k, v in entry["object_distances"].items()},
     )
 
 

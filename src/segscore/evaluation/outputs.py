@@ -70,6 +70,7 @@ def write_outputs(
             title=title or f"segscore report: {inputs.get('pred')} vs {inputs.get('gt')}",
             case_values=case_values,
             palette=result.settings.palette,
+            settings=result.settings,
         ):
             written.append(folder / "report.html")
     discard_journal(folder)  # last: the run finished

@@ -18,7 +18,8 @@ import numpy as np
 from segscore._types import FloatArray, IntArray
 from segscore.errors import DatasetError, InputError
 from segscore.evaluation.allocator import keep_freed_buffers
-from segscore.evaluation.thresholds import SWEEP_THRESHOLDS, sweep_counts
+from segscore.evaluation.instances import case_objects, object_label_maps
+from segscore.evaluation.thresholds import sweep_counts
 from segscore.io.arrays import (
     MAX_PIXELS_DEFAULT,
     describe_geometry,
@@ -35,16 +36,17 @@ if TYPE_CHECKING:  # the boundary engine (scipy) is imported only when distances
     from segscore.metrics.instance.table import OverlapTable
 
 __all__ = [
-    "SWEEP_THRESHOLDS",
     "CaseResult",
     "EvaluateOptions",
     "Evaluation",
     "assemble",
+    "case_objects",
     "distance_columns",
     "distance_record",
     "evaluate",
     "evaluate_stack",
     "iter_results",
+    "object_label_maps",
 ]
 
 
@@ -68,6 +70,11 @@ class EvaluateOptions:
     palette: Palette | None = None
     instances: str | None = None  # 'labels' or 'components': keep each case's overlap table
     connectivity: str = "face"
+    matching: str = "optimal"  # the per-object matching (object distances are per matched pair)
+    criterion: str = "iou"
+    comparison: str = ">="
+    object_threshold: str = "1/2"
+    object_distances: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,8 @@ class CaseResult:
     distance_classes: tuple[int, ...] = ()
     distance_conventions: dict[str, Any] | None = None
     objects: OverlapTable | None = None  # the exact overlap table of the case's objects
+    object_distances: dict[str, FloatArray] | None = None  # metric -> (M,) per matched pair
+    object_scores: FloatArray | None = None  # detection score of each predicted object
 
 
 @dataclass
@@ -100,6 +109,8 @@ class Evaluation:
     distance_classes: tuple[int, ...] = ()
     distance_conventions: dict[str, Any] | None = None
     objects: list[OverlapTable] | None = None  # one overlap table per case (object metrics)
+    object_distances: list[dict[str, FloatArray]] | None = None  # per case, per matched pair
+    object_scores: list[FloatArray] | None = None  # per case: each predicted object's score
     target_hash: str = ""  # like input_hash, over case names and ground-truth digests only
 
 
@@ -126,10 +137,13 @@ def score_case(case: Case, options: EvaluateOptions) -> CaseResult:
             f"case {case.name!r}: prediction {str(case.pred)!r} has shape {p.shape} but ground truth "
             f"{str(case.target)!r} has shape {t.shape}."
         )
-    objects = None
+    objects = object_distances = object_scores = None
+    spacing = target.spacing or pred.spacing
     try:
         if options.instances is not None:
-            objects, p, t = case_objects(p, t, options)
+            made = case_objects(p, t, options, spacing=options.spacing or spacing)
+            objects, object_distances, object_scores = made.table, made.distances, made.scores
+            p, t = made.pred, made.target
         counts = confusion(
             p,
             t,
@@ -164,50 +178,20 @@ def score_case(case: Case, options: EvaluateOptions) -> CaseResult:
         and not options.multilabel
     ):
         sweep = sweep_counts(p, t)
-    spacing = target.spacing or pred.spacing
     result = CaseResult(
-        case.name, counts, digest, target_digest, sweep=sweep, spacing=spacing, objects=objects
+        case.name,
+        counts,
+        digest,
+        target_digest,
+        sweep=sweep,
+        spacing=spacing,
+        objects=objects,
+        object_distances=object_distances,
+        object_scores=object_scores,
     )
     if options.distance_metrics:
         result = _with_distances(result, case, p, t, spacing, options)
     return result
-
-
-def case_objects(
-    p: np.ndarray[Any, Any], t: np.ndarray[Any, Any], options: EvaluateOptions
-) -> tuple[OverlapTable, np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-    """Return the overlap table of one case's objects and the masks its pixel metrics score.
-
-    ``'labels'``: the arrays are instance label maps; the pixel metrics score their foreground
-    (id > 0; the target's ignore id stays ignored). ``'components'``: the arrays are masks (a
-    probability map is thresholded first, ``p >= threshold``); each connected region is an
-    object, and the pixel metrics score the masks as they are. Raises InputError on bad input.
-    """
-    from segscore.metrics.instance.components import label_components
-    from segscore.metrics.instance.table import overlap_table
-
-    ignore = options.ignore_index
-    dims = p.ndim
-    if options.instances == "labels":
-        tables = overlap_table(p, t, spatial_dims=dims, ignore_index=ignore)
-        pixel_p = (p != 0).astype(np.uint8)
-        pixel_t: np.ndarray[Any, Any] = (t != 0).astype(np.uint8)
-        if ignore is not None:
-            pixel_t = np.where(t == ignore, ignore, pixel_t).astype(np.int64)
-        return tables[0], pixel_p, pixel_t
-    mask_p = p >= options.threshold if p.dtype.kind == "f" else p
-    if mask_p.dtype.kind == "f":  # pragma: no cover - kept for clarity
-        raise InputError("a probability map must be thresholded first.")
-    kept_t = t if ignore is None else np.where(t == ignore, 0, t)
-    conn = options.connectivity
-    obj_p = label_components(mask_p, connectivity=conn, spatial_dims=dims)  # type: ignore[arg-type]
-    obj_t = label_components(kept_t, connectivity=conn, spatial_dims=dims)  # type: ignore[arg-type]
-    sentinel = None
-    if ignore is not None:
-        sentinel = int(obj_t.max()) + 1
-        obj_t[t == ignore] = sentinel
-    tables = overlap_table(obj_p, obj_t, spatial_dims=dims, ignore_index=sentinel)
-    return tables[0], p, t
 
 
 def _with_distances(
@@ -324,6 +308,8 @@ def _pack(results: list[CaseResult]) -> list[CaseResult] | _PackedBatch:
             or r.sweep is not None
             or r.distances is not None
             or r.objects is not None
+            or r.object_distances is not None
+            or r.object_scores is not None
             or r.error is not None
         ):
             return results
@@ -461,9 +447,10 @@ def assemble(
     sweeps: list[IntArray] = []
     distance_rows: list[CaseResult] = []
     objects: list[OverlapTable] = []
+    pair_distances: list[dict[str, FloatArray]] = []
+    scores: list[FloatArray] = []
     failures: list[tuple[str, str]] = []
-    digests: list[str] = []
-    target_digests: list[str] = []
+    digests: list[tuple[str, str]] = []  # both files', the ground truth's
     spec: CountingSpec | None = None
     for result in results:
         if progress is not None:
@@ -485,14 +472,17 @@ def assemble(
         spec = result.counts.spec
         names.append(result.name)
         parts.append(result.counts)
-        digests.append(result.digest)
-        target_digests.append(result.target_digest)
+        digests.append((result.digest, result.target_digest))
         if result.sweep is not None:
             sweeps.append(result.sweep)
         if result.distances is not None:
             distance_rows.append(result)
         if result.objects is not None:
             objects.append(result.objects)
+        if result.object_distances is not None:
+            pair_distances.append(result.object_distances)
+        if result.object_scores is not None:
+            scores.append(result.object_scores)
     if not parts:
         detail = f" (first failure: {failures[0][1]})" if failures else ""
         raise DatasetError(f"no case could be scored{detail}.")
@@ -500,12 +490,16 @@ def assemble(
     if spec is not None and counts.spec is None:
         counts = Counts(counts.tp, counts.fp, counts.fn, counts.tn, spec)
     sweep = np.stack(sweeps) if sweeps and len(sweeps) == len(parts) else None
-    evaluation = Evaluation(names, counts, failures, sweep, names_digest(names, digests))
-    evaluation.target_hash = names_digest(names, target_digests)
+    both, target = (names_digest(names, list(column)) for column in zip(*digests, strict=True))
+    evaluation = Evaluation(names, counts, failures, sweep, both, target_hash=target)
     if objects:
         if len(objects) != len(parts):  # pragma: no cover - every case of a run has objects
             raise DatasetError("some cases have objects and others not; this is a bug.")
         evaluation.objects = objects
+        if pair_distances:
+            evaluation.object_distances = pair_distances
+        if scores and len(scores) == len(objects):
+            evaluation.object_scores = scores
     return _add_distances(evaluation, distance_rows)
 
 
@@ -545,13 +539,20 @@ def evaluate_stack(case: Case, options: EvaluateOptions) -> Evaluation | None:
         )
     dims = options.spatial_dims
     batched = p.ndim >= 3 if dims is None else p.ndim == dims + 1
-    objects = None
+    objects = pair_distances = object_scores = None
     try:
         if options.instances is not None:
-            parts = [case_objects(pi, ti, options) for pi, ti in _images(p, t, batched)]
-            objects = [table for table, _, _ in parts]
+            parts = [
+                case_objects(pi, ti, options, spacing=options.spacing or target.spacing)
+                for pi, ti in _images(p, t, batched)
+            ]
+            objects = [part.table for part in parts]
+            if options.object_distances:
+                pair_distances = [part.distances or {} for part in parts]
+            if all(part.scores is not None for part in parts):
+                object_scores = [part.scores for part in parts]
             stack = np.stack if batched else (lambda xs: xs[0])
-            p, t = stack([x for _, x, _ in parts]), stack([y for _, _, y in parts])
+            p, t = stack([x.pred for x in parts]), stack([x.target for x in parts])
         counts = confusion(
             p,
             t,
@@ -576,7 +577,16 @@ def evaluate_stack(case: Case, options: EvaluateOptions) -> Evaluation | None:
         rows_p = p.reshape(n, -1)
         rows_t = t.reshape(n, -1)
         sweep = np.stack([sweep_counts(rows_p[i], rows_t[i]) for i in range(n)])
-    evaluation = Evaluation(names, counts, [], sweep, digest, objects=objects)
+    evaluation = Evaluation(
+        names,
+        counts,
+        [],
+        sweep,
+        digest,
+        objects=objects,
+        object_distances=pair_distances,
+        object_scores=object_scores,  # type: ignore[arg-type]
+    )
     evaluation.target_hash = names_digest(names, [target_digest] * n)  # one file: every case
     if not options.distance_metrics:
         return evaluation

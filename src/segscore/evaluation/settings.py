@@ -71,6 +71,11 @@ class InstanceSettings:
         Neighbours of a component (``'components'`` only).
     matching, criterion, comparison : str
         The conventions of :func:`segscore.match_instances`.
+    distances : tuple of str
+        Boundary metrics of every matched pair, written to ``per_object.csv``.
+    max_detections : int
+        COCO metrics: detections kept per image (COCO's 100 by default; crowded images need
+        more).
     """
 
     mode: str = "labels"
@@ -78,6 +83,13 @@ class InstanceSettings:
     matching: str = "optimal"
     criterion: str = "iou"
     comparison: str = ">="
+    distances: tuple[str, ...] = ()
+    max_detections: int = 100
+
+    @property
+    def needs_scores(self) -> bool:
+        """Whether detection scores are kept (COCO metrics: components of probability maps)."""
+        return self.mode == "components"
 
     def as_dict(self) -> dict[str, Any]:
         """Return the settings as a JSON-ready dict."""
@@ -87,6 +99,8 @@ class InstanceSettings:
             "matching": self.matching,
             "criterion": self.criterion,
             "comparison": self.comparison,
+            "pair_distances": list(self.distances),
+            "max_detections": self.max_detections,
         }
 
 
@@ -161,6 +175,8 @@ class EvaluationSettings:
         rule: Aggregation = DEFAULT_AGGREGATION
         if self.aggregation is not None:
             rule = self.aggregation
+        elif spec.base in ("ap", "ar"):
+            rule = "pooled"  # COCO ranks the detections of all images together
         elif self.preset is not None and spec.kind != "instance":
             rule = self.preset.overlap_kwargs(spec.name)["aggregation"]
         if spec.kind == "boundary" and rule not in CELL_AGGREGATIONS:
@@ -307,6 +323,8 @@ def make_settings(
     matching: str = "optimal",
     criterion: str = "iou",
     comparison: str = ">=",
+    object_distances: str | Iterable[str] = (),
+    max_detections: int = 100,
     names: Mapping[str, str] | None = None,
 ) -> EvaluationSettings:
     """Build and check the settings of an evaluation (every conflict is found here).
@@ -342,6 +360,11 @@ def make_settings(
         ``metrics``, :data:`DEFAULT_INSTANCE_METRICS` are added.
     connectivity, matching, criterion, comparison : str
         How components are made and objects matched (:class:`InstanceSettings`).
+    object_distances : str or iterable of str, optional
+        Boundary metrics of every matched pair of objects (``'hd95,assd'``), in
+        ``per_object.csv``.
+    max_detections : int, default 100
+        COCO metrics (``ap``, ``ar``...): detections kept per image.
     names : mapping of str to str, optional
         How to name the arguments in error messages (the CLI passes its flags).
 
@@ -391,6 +414,8 @@ def make_settings(
         matching=matching,
         criterion=criterion,
         comparison=comparison,
+        distances=object_distances,
+        max_detections=max_detections,
         name=name,
     )
     boundary = [m for m in specs if m.kind == "boundary"]
@@ -428,6 +453,8 @@ def _instance_settings(
     matching: str,
     criterion: str,
     comparison: str,
+    distances: str | Iterable[str],
+    max_detections: int,
     name: Callable[[str], str],
 ) -> tuple[tuple[MetricSpec, ...], InstanceSettings | None]:
     """Check the object options against the metrics and the counting options."""
@@ -441,6 +468,12 @@ def _instance_settings(
     from segscore.metrics.instance.metrics import thresholds_of
 
     wanted = [m for m in specs if m.kind == "instance"]
+    pair_metrics = _pair_metrics(distances, name("object_distances"))
+    if instances is None and pair_metrics:
+        fail(
+            f"`{name('object_distances')}` needs `{name('instances')}` 'labels' or 'components' "
+            f"(distances of matched objects), got {', '.join(pair_metrics)} without objects."
+        )
     if instances is None:
         if wanted:
             fail(
@@ -467,7 +500,36 @@ def _instance_settings(
     if not wanted:
         specs = specs + parse_metrics(DEFAULT_INSTANCE_METRICS)
         wanted = [m for m in specs if m.kind == "instance"]
-    thresholds = [t for m in wanted for t in thresholds_of(m)]
+    coco = [m for m in wanted if m.base in ("ap", "ar")]
+    if coco and instances != "components":
+        fail(
+            f"`{name('metrics')}` COCO metrics ({', '.join(m.name for m in coco)}) need detection "
+            f"scores: use `{name('instances')} components` on probability maps (the score of an "
+            f"object is its mean probability), got `{name('instances')} {instances}`."
+        )
+    thresholds = [t for m in wanted if m not in coco for t in thresholds_of(m)]
     check_matching(matching, criterion, comparison, thresholds)
-    chosen = InstanceSettings(instances, connectivity, matching, criterion, comparison)
+    chosen = InstanceSettings(
+        instances,
+        connectivity,
+        matching,
+        criterion,
+        comparison,
+        pair_metrics,
+        check_int(name("max_detections"), max_detections, low=1),
+    )
     return specs, chosen
+
+
+def _pair_metrics(value: str | Iterable[str], argument: str) -> tuple[str, ...]:
+    """Parse the boundary metrics of matched pairs (symmetric ones: 'asd' has two directions)."""
+    if not value:
+        return ()
+    specs = parse_metrics(value, argument=argument)
+    for spec in specs:
+        if spec.kind != "boundary" or spec.name == "asd":
+            fail(
+                f"`{argument}` must name symmetric boundary metrics (hd, hd95, hdP, assd, masd, "
+                f"nsd@T, biou@W), got {spec.name!r}."
+            )
+    return tuple(s.name for s in specs)

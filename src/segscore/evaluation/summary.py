@@ -179,11 +179,15 @@ def _object_scores(
         raise DatasetError("object metrics were asked for but no case has objects; this is a bug.")
     from segscore.metrics.instance.metrics import score_tables
 
+    coco = [m for m in specs if m.base in ("ap", "ar")]
+    specs = tuple(m for m in specs if m not in coco)
+    found: dict[str, Score] = {}
+    if coco:
+        found.update(_coco_scores(evaluation, settings, coco, aggregation))
     groups: dict[tuple[str, str], list[MetricSpec]] = {}
     for spec in specs:
         key = (aggregation or settings.aggregation_for(spec), repr(settings.empty_for(spec)))
         groups.setdefault(key, []).append(spec)
-    found: dict[str, Score] = {}
     chosen = settings.instances
     for members in groups.values():
         found.update(
@@ -201,6 +205,38 @@ def _object_scores(
     return found
 
 
+def _coco_scores(
+    evaluation: Evaluation,
+    settings: EvaluationSettings,
+    specs: Sequence[MetricSpec],
+    aggregation: str | None,
+) -> dict[str, Score]:
+    """COCO metrics of components of probability maps (each object's mean probability)."""
+    from segscore.metrics.instance.coco_metrics import coco_score_tables
+
+    assert evaluation.objects is not None
+    assert settings.instances is not None
+    if evaluation.object_scores is None:
+        raise DatasetError(
+            f"COCO metrics ({', '.join(m.name for m in specs)}) need detection scores, but the "
+            "predictions are masks: give probability maps (float) with --instances components."
+        )
+    found: dict[str, Score] = {}
+    for spec in specs:
+        found.update(
+            coco_score_tables(
+                evaluation.objects,
+                evaluation.object_scores,
+                [spec.name],
+                max_detections=settings.instances.max_detections,
+                aggregation=aggregation or settings.aggregation_for(spec),  # type: ignore[arg-type]
+                empty=settings.empty_for(spec),
+                preset=None if settings.preset is None else settings.preset.name,
+            )
+        )
+    return found
+
+
 def _value_intervals(
     evaluation: Evaluation, settings: EvaluationSettings, spec: MetricSpec, s: Score
 ) -> tuple[list[float] | None, list[float] | None]:
@@ -212,7 +248,12 @@ def _value_intervals(
     per_case = None
     if rule not in ("pooled", "pooled_micro"):
         per_case = list(bootstrap_values(s.cells, aggregation=rule, **common))  # type: ignore[arg-type]
-    if spec.kind != "instance" or evaluation.objects is None or settings.instances is None:
+    if (
+        spec.kind != "instance"
+        or spec.base in ("ap", "ar")  # COCO: a pooled resample would redo every curve
+        or evaluation.objects is None
+        or settings.instances is None
+    ):
         return per_case, None
     from segscore.metrics.instance.metrics import (
         aggregated_jaccard,

@@ -9,30 +9,32 @@ from typing import Any
 
 import numpy as np
 
-from segscore.errors import DatasetError
+from segscore.errors import DatasetError, InputError
 from segscore.evaluation.runner import Evaluation
+from segscore.evaluation.settings import EvaluationSettings
 from segscore.io.arrays import read_array
 from segscore.io.images import read_image
 from segscore.io.pairs import Case
 from segscore.io.palette import Palette
 from segscore.io.results import read_training_trace
 from segscore.metrics.options import CountingOptions
+from segscore.metrics.registry import display_name
 
 __all__ = ["write_html_report"]
 
 N_SHOWN = 4
 
 
-def _case_iou(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
-    """Per case: the mean over classes of the IoU (or the first metric) in the rows."""
+def _case_iou(rows: Sequence[dict[str, Any]], metric: str | None = None) -> dict[str, float]:
+    """Per case: the mean over classes of ``metric``, else the IoU (or the first metric)."""
     per_case: dict[str, list[float]] = {}
     for row in rows:
         if row.get("error"):
             continue
-        key = (
-            "iou"
-            if "iou" in row
-            else next(k for k in row if k not in ("case", "class", "class_name"))
+        key = next(
+            k
+            for k in (metric, "iou", *row)
+            if k in row and k not in ("case", "class", "class_name")
         )
         value = float(row[key])
         per_case.setdefault(str(row["case"]), [])
@@ -70,9 +72,16 @@ def _visuals(
     cases: dict[str, Case],
     options: CountingOptions,
     palette: Palette | None = None,
+    objects: tuple[Evaluation, EvaluationSettings, str] | None = None,
 ) -> list[Any]:
+    from segscore.evaluation.objects import case_object_maps
     from segscore.report.html import CaseVisual
 
+    tables = (
+        {}
+        if objects is None
+        else dict(zip(objects[0].names, objects[0].objects or (), strict=True))
+    )
     out = []
     for name in names:
         case = cases.get(name)
@@ -88,6 +97,12 @@ def _visuals(
         image = _image(case.image)
         if image is not None and image.shape[:2] != pred.shape:
             image = None
+        drawn = None
+        if objects is not None and name in tables:  # each object in the colour of its fate
+            try:
+                drawn = case_object_maps(pred, target, tables[name], objects[1])
+            except InputError:  # the files changed since the run: draw the masks
+                drawn = None
         out.append(
             CaseVisual(
                 name=name,
@@ -95,6 +110,8 @@ def _visuals(
                 pred=_foreground(pred, options),
                 score=scores[name],
                 image=image,
+                objects=drawn,
+                score_name="IoU" if objects is None else display_name(objects[2]),
             )
         )
     return out
@@ -120,13 +137,26 @@ def write_html_report(
     title: str = "segscore report",
     case_values: dict[str, Any] | None = None,
     palette: Palette | None = None,
+    settings: EvaluationSettings | None = None,
 ) -> bool:
-    """Render and write ``report.html``; return False when the report renderer is unavailable."""
+    """Render and write ``report.html``; return False when the report renderer is unavailable.
+
+    With objects (``settings.instances``), the cases are ranked by the first object metric
+    that is a ratio (e.g. ``f1@0.5``), drawn object by object, and the objects section is added.
+    """
     try:
         from segscore.report.html import render_report, write_report
     except ImportError:  # pragma: no cover - the renderer ships with segscore
         return False
-    scores = _case_iou(rows)
+    objects, report = None, None
+    if settings is not None and settings.instances is not None and evaluation.objects:
+        from segscore.evaluation.objects import object_report
+
+        ranked_by = [m.name for m in settings.instance_metrics if m.unit == "ratio"]
+        if ranked_by:
+            objects = (evaluation, settings, ranked_by[0])
+        report = object_report(evaluation, settings)
+    scores = _case_iou(rows, None if objects is None else objects[2])
     rows = [_with_accuracy(row) for row in rows]
     ranked = sorted((v, k) for k, v in scores.items() if not math.isnan(v))
     worst_names = [k for _, k in ranked[:N_SHOWN]]
@@ -135,12 +165,13 @@ def write_html_report(
     html = render_report(
         summary,
         rows,
-        worst=_visuals(worst_names, scores, by_name, options, palette),
-        best=_visuals(best_names, scores, by_name, options, palette),
+        worst=_visuals(worst_names, scores, by_name, options, palette, objects),
+        best=_visuals(best_names, scores, by_name, options, palette, objects),
         threshold_curve=summary.get("threshold_sweep"),
         training_trace=None if run is None else read_training_trace(run),
         title=title,
         case_values=case_values,
+        objects=report,
     )
     write_report(path, html)
     return True

@@ -15,6 +15,7 @@ from segscore.io.images import (
     write_mask_png,
     write_probabilities,
 )
+from segscore.io.instances import read_instances, write_instances
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -22,7 +23,9 @@ __all__ = [
     "OXFORD_PET_IGNORE",
     "MaskLayout",
     "read_image",
+    "read_instances",
     "read_mask",
+    "write_instances",
     "write_mask_png",
     "write_probabilities",
 ]

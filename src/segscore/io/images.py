@@ -47,8 +47,8 @@ __all__ = [
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 """File name endings read as images or masks (compared in lower case)."""
 
-MaskLayout = Literal["binary", "multiclass", "oxford-pet"]
-MASK_LAYOUTS: tuple[MaskLayout, ...] = ("binary", "multiclass", "oxford-pet")
+MaskLayout = Literal["binary", "multiclass", "oxford-pet", "instances"]
+MASK_LAYOUTS: tuple[MaskLayout, ...] = ("binary", "multiclass", "oxford-pet", "instances")
 """How mask values are read, see :func:`read_mask`."""
 
 OXFORD_PET_IGNORE = 255
@@ -259,6 +259,28 @@ def read_image(path: str | os.PathLike[str]) -> NDArray[np.generic]:
     return _pixels(_open(file), file)
 
 
+def _single_channel(file: Path) -> NDArray[np.generic]:
+    """Raw values of a one-channel mask file (palette PNGs give their indices), checked."""
+    _require_pillow()
+    img = _open(file)
+    raw = np.asarray(img) if img.mode == "P" else _pixels(img, file)
+    if raw.ndim != 2:
+        fail_file(
+            file,
+            "be a single-channel mask (gray or palette)",
+            f"a {img.mode} image of shape {raw.shape}",
+        )
+    if np.issubdtype(raw.dtype, np.floating) and not np.array_equal(raw, np.round(raw)):
+        fail_file(file, "hold integer mask values", f"a {raw.dtype} image with fractions")
+    return raw
+
+
+def _check_ids(file: Path, raw: NDArray[np.generic]) -> None:
+    """Refuse negative values in an instance label map (only float TIFFs can hold them)."""
+    if raw.size and float(raw.min()) < 0:
+        fail_file(file, "hold object ids >= 0 (0 = background)", f"minimum {float(raw.min())}")
+
+
 def read_mask(
     path: str | os.PathLike[str],
     *,
@@ -273,18 +295,21 @@ def read_mask(
     path : str or os.PathLike
         A single-channel PNG (8- or 16-bit gray, or palette), TIFF or BMP. A palette PNG gives
         its palette *indices*, not its colours. RGB masks are refused.
-    layout : {"binary", "multiclass", "oxford-pet"}, optional
+    layout : {"binary", "multiclass", "oxford-pet", "instances"}, optional
         ``"binary"``: values {0, 1} or {0, 255}; 255 becomes 1. ``"multiclass"``: labels in
         ``[0, num_classes)``, kept as they are. ``"oxford-pet"``: an Oxford-IIIT Pet trimap,
         1 = pet, 2 = background, 3 = border; read as pet 1, background 0 and border
         ``ignore_index`` (default 255, :data:`OXFORD_PET_IGNORE`), since the border band is
-        ambiguous and the benchmark leaves it out.
+        ambiguous and the benchmark leaves it out. ``"instances"``: an instance label map
+        (any ids >= 0, one per object, 0 = background; :func:`segscore.io.read_instances`),
+        read as its binary foreground: 1 where the id is > 0.
     num_classes : int, optional
         Required for ``"multiclass"`` (at least 2); not allowed otherwise.
     ignore_index : int, optional
         A further value allowed in the file and kept (``"binary"``, ``"multiclass"``), or the
         value of border pixels (``"oxford-pet"``). For ``"binary"`` it must not be 0 or 1, and
-        ``ignore_index=255`` means 255 is "ignore" rather than foreground.
+        ``ignore_index=255`` means 255 is "ignore" rather than foreground. Not allowed with
+        ``"instances"`` (every id > 0 is an object).
 
     Returns
     -------
@@ -309,6 +334,8 @@ def read_mask(
     >>> Image.fromarray(np.array([[1, 2, 3]], dtype=np.uint8)).save(path)
     >>> read_mask(path, layout="oxford-pet")
     array([[  1,   0, 255]])
+    >>> read_mask(path, layout="instances")
+    array([[1, 1, 1]])
     """
     check_option("layout", layout, MASK_LAYOUTS)
     if layout == "multiclass":
@@ -328,19 +355,16 @@ def read_mask(
             )
         if layout == "oxford-pet" and ignore_index in (0, 1):
             fail(f"`ignore_index` must not be 0 or 1 for layout 'oxford-pet', got {ignore_index}.")
+        if layout == "instances":
+            fail(f"`ignore_index` must be None for layout 'instances', got {ignore_index}.")
 
-    _require_pillow()
     file = Path(path)
-    img = _open(file)
-    raw = np.asarray(img) if img.mode == "P" else _pixels(img, file)
-    if raw.ndim != 2:
-        fail_file(
-            file,
-            "be a single-channel mask (gray or palette)",
-            f"a {img.mode} image of shape {raw.shape}",
-        )
-    if np.issubdtype(raw.dtype, np.floating) and not np.array_equal(raw, np.round(raw)):
-        fail_file(file, "hold integer mask values", f"a {raw.dtype} image with fractions")
+    raw = _single_channel(file)
+    if layout == "instances":
+        _check_ids(file, raw)
+        ids = raw.astype(np.int64)
+        foreground: NDArray[np.int64] = (ids > 0).astype(np.int64)  # every object id, explicitly
+        return foreground
     values = np.unique(raw).astype(np.int64)
     mask = raw.astype(np.int64)
     if layout == "binary":

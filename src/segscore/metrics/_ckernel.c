@@ -884,6 +884,254 @@ static PyObject *py_mask_values(PyObject *self, PyObject *args) {
     return PyLong_FromLong(ones ? 0 : (m == 0 ? 1 : 2));
 }
 
+/* ------------------------------------------------------------------------------------------- */
+/* Overlap pairs of instance label maps                                                         */
+/* ------------------------------------------------------------------------------------------- */
+
+/* pair_counts(pred, target, n, ptype, ttype, ignore, has_ignore) -> (bytes, counted)
+ * The distinct (prediction id, target id) pairs of n pixels and the pixels of each, as a bytes
+ * object of uint64 triplets (pred, target, count) in no particular order, and the number of
+ * pixels counted (those whose target is not the ignore id). One pass: a run of equal pairs (an
+ * object spans neighbouring pixels) is added once to an open-addressing hash table of the pairs
+ * seen, which grows at half load; its size is the number of pairs, not of pixels. Ids are read
+ * as uint64 (the caller checked that they are >= 0). */
+typedef struct {
+    uint64_t *p, *t;
+    int64_t *c;
+    size_t cap, used;
+    size_t last;        /* slot of the last pair added (valid while `generation` is unchanged) */
+    size_t generation;  /* bumped when the table grows (slots move) */
+    /* the most recently added pairs and their slots: runs along a row alternate between a few
+     * pairs (background, an object, background...), so most adds skip the hash probe */
+    uint64_t mru_p[4], mru_t[4];
+    size_t mru_slot[4], mru_gen[4];
+    unsigned mru_next;
+} pair_table;
+
+static inline size_t pair_hash(uint64_t p, uint64_t t, size_t mask) {
+    uint64_t h = p * 0x9E3779B97F4A7C15ULL ^ (t + 0x632BE59BD9B4E019ULL + (p << 6) + (p >> 2));
+    h ^= h >> 31;
+    h *= 0xBF58476D1CE4E5B9ULL;
+    h ^= h >> 29;
+    return (size_t)h & mask;
+}
+
+static int pair_table_init(pair_table *tb, size_t cap) {
+    tb->cap = cap;
+    tb->used = 0;
+    tb->last = 0;
+    tb->generation = 1;
+    tb->mru_next = 0;
+    for (int k = 0; k < 4; k++) tb->mru_gen[k] = 0;
+    tb->p = (uint64_t *)malloc(cap * sizeof(uint64_t));
+    tb->t = (uint64_t *)malloc(cap * sizeof(uint64_t));
+    tb->c = (int64_t *)calloc(cap, sizeof(int64_t));
+    return tb->p && tb->t && tb->c ? 0 : -1;
+}
+
+static void pair_table_free(pair_table *tb) {
+    free(tb->p);
+    free(tb->t);
+    free(tb->c);
+}
+
+static int pair_table_add(pair_table *tb, uint64_t p, uint64_t t, int64_t n);
+
+static int pair_table_grow(pair_table *tb) {
+    pair_table big;
+    if (pair_table_init(&big, tb->cap * 2) < 0) {
+        pair_table_free(&big);
+        return -1;
+    }
+    for (size_t i = 0; i < tb->cap; i++)
+        if (tb->c[i] > 0) pair_table_add(&big, tb->p[i], tb->t[i], tb->c[i]);
+    size_t generation = tb->generation + 1;
+    pair_table_free(tb);
+    *tb = big;
+    tb->generation = generation + 1;  /* every cached slot is stale */
+    return 0;
+}
+
+/* Add `n` pixels to the pair (p, t): through the cache of recent pairs, else the hash table. */
+static inline int pair_table_add_cached(pair_table *tb, uint64_t p, uint64_t t, int64_t n) {
+    for (int k = 0; k < 4; k++) {
+        if (tb->mru_gen[k] == tb->generation && tb->mru_p[k] == p && tb->mru_t[k] == t) {
+            tb->c[tb->mru_slot[k]] += n;
+            return 0;
+        }
+    }
+    if (pair_table_add(tb, p, t, n) < 0) return -1;
+    unsigned k = tb->mru_next++ & 3u;
+    tb->mru_p[k] = p;
+    tb->mru_t[k] = t;
+    tb->mru_slot[k] = tb->last;
+    tb->mru_gen[k] = tb->generation;
+    return 0;
+}
+
+static int pair_table_add(pair_table *tb, uint64_t p, uint64_t t, int64_t n) {
+    size_t mask = tb->cap - 1, i = pair_hash(p, t, mask);
+    while (tb->c[i] > 0) {
+        if (tb->p[i] == p && tb->t[i] == t) {
+            tb->c[i] += n;
+            tb->last = i;
+            return 0;
+        }
+        i = (i + 1) & mask;
+    }
+    tb->p[i] = p;
+    tb->t[i] = t;
+    tb->c[i] = n;
+    tb->last = i;
+    tb->used++;
+    if (2 * tb->used > tb->cap) return pair_table_grow(tb);
+    return 0;
+}
+
+static inline uint64_t load_id(const void *buf, int type, Py_ssize_t i) {
+    switch (type) {
+        case T_I8: return (uint64_t)(int64_t)((const int8_t *)buf)[i];
+        case T_U8: return ((const uint8_t *)buf)[i];
+        case T_I16: return (uint64_t)(int64_t)((const int16_t *)buf)[i];
+        case T_U16: return ((const uint16_t *)buf)[i];
+        case T_I32: return (uint64_t)(int64_t)((const int32_t *)buf)[i];
+        case T_U32: return ((const uint32_t *)buf)[i];
+        default: return (uint64_t)((const int64_t *)buf)[i];
+    }
+}
+
+/* The pass for one pair of types: the switch above hoisted out of the pixel loop. Inside a run,
+ * blocks of 16 pixels are compared with the run's pair at once (a fixed-length loop the
+ * compiler turns into vector compares), then pixel by pixel up to the run's end. */
+#define PAIR_PASS(NAME, PT, TT)                                                                \
+    static int NAME(const void *pb, const void *tb_, Py_ssize_t n, int has_ignore,             \
+                    uint64_t ignore, pair_table *tb, int64_t *counted) {                       \
+        const PT *p = (const PT *)pb;                                                          \
+        const TT *t = (const TT *)tb_;                                                         \
+        if (n == 0) return 0;                                                                  \
+        PT cp = p[0];                                                                          \
+        TT ct = t[0];                                                                          \
+        int64_t run = 0, total = 0;                                                            \
+        Py_ssize_t i = 0;                                                                      \
+        for (;;) {                                                                             \
+            while (i + 16 <= n) {                                                              \
+                int same = 1;                                                                  \
+                for (int k = 0; k < 16; k++) same &= (p[i + k] == cp) & (t[i + k] == ct);     \
+                if (!same) break;                                                              \
+                i += 16;                                                                       \
+                run += 16;                                                                     \
+            }                                                                                  \
+            while (i < n && p[i] == cp && t[i] == ct) {                                        \
+                i++;                                                                           \
+                run++;                                                                         \
+            }                                                                                  \
+            uint64_t up = (uint64_t)(int64_t)cp, ut = (uint64_t)(int64_t)ct;                   \
+            if (!(has_ignore && ut == ignore)) {                                               \
+                if (pair_table_add_cached(tb, up, ut, run) < 0) return -1;                            \
+                total += run;                                                                  \
+            }                                                                                  \
+            if (i >= n) break;                                                                 \
+            cp = p[i];                                                                         \
+            ct = t[i];                                                                         \
+            run = 0;                                                                           \
+        }                                                                                      \
+        *counted = total;                                                                      \
+        return 0;                                                                              \
+    }
+
+PAIR_PASS(pairs_u8_u8, uint8_t, uint8_t)
+PAIR_PASS(pairs_u16_u16, uint16_t, uint16_t)
+PAIR_PASS(pairs_i32_i32, int32_t, int32_t)
+PAIR_PASS(pairs_i64_i64, int64_t, int64_t)
+
+static int pairs_any(const void *pb, int ptype, const void *tb_, int ttype, Py_ssize_t n,
+                     int has_ignore, uint64_t ignore, pair_table *tb, int64_t *counted) {
+    if (n == 0) return 0;
+    uint64_t cp = load_id(pb, ptype, 0), ct = load_id(tb_, ttype, 0);
+    int64_t run = 0, total = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint64_t vp = load_id(pb, ptype, i), vt = load_id(tb_, ttype, i);
+        if (vp == cp && vt == ct) {
+            run++;
+            continue;
+        }
+        if (!(has_ignore && ct == ignore)) {
+            if (pair_table_add_cached(tb, cp, ct, run) < 0) return -1;
+            total += run;
+        }
+        cp = vp;
+        ct = vt;
+        run = 1;
+    }
+    if (!(has_ignore && ct == ignore)) {
+        if (pair_table_add_cached(tb, cp, ct, run) < 0) return -1;
+        total += run;
+    }
+    *counted = total;
+    return 0;
+}
+
+static PyObject *py_pair_counts(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *po, *to;
+    Py_ssize_t n;
+    int ptype, ttype, has_ignore;
+    unsigned long long ignore;
+    if (!PyArg_ParseTuple(args, "OOniiKp", &po, &to, &n, &ptype, &ttype, &ignore, &has_ignore))
+        return NULL;
+    if (ptype < 0 || ptype >= N_TYPES || ttype < 0 || ttype >= N_TYPES || n < 0) {
+        PyErr_SetString(PyExc_ValueError, "`ptype`, `ttype` or `n` is out of range.");
+        return NULL;
+    }
+    Py_buffer pv, tv;
+    if (get_buffer(po, &pv, 0, n * type_size[ptype], "pred") < 0) return NULL;
+    if (get_buffer(to, &tv, 0, n * type_size[ttype], "target") < 0) {
+        PyBuffer_Release(&pv);
+        return NULL;
+    }
+    pair_table tb;
+    int64_t counted = 0;
+    int failed = pair_table_init(&tb, 1024) < 0;
+    if (!failed) {
+        Py_BEGIN_ALLOW_THREADS
+        if (ptype == T_U8 && ttype == T_U8)
+            failed = pairs_u8_u8(pv.buf, tv.buf, n, has_ignore, ignore, &tb, &counted) < 0;
+        else if (ptype == T_U16 && ttype == T_U16)
+            failed = pairs_u16_u16(pv.buf, tv.buf, n, has_ignore, ignore, &tb, &counted) < 0;
+        else if (ptype == T_I32 && ttype == T_I32)
+            failed = pairs_i32_i32(pv.buf, tv.buf, n, has_ignore, ignore, &tb, &counted) < 0;
+        else if (ptype == T_I64 && ttype == T_I64)
+            failed = pairs_i64_i64(pv.buf, tv.buf, n, has_ignore, ignore, &tb, &counted) < 0;
+        else
+            failed = pairs_any(pv.buf, ptype, tv.buf, ttype, n, has_ignore, ignore, &tb,
+                               &counted) < 0;
+        Py_END_ALLOW_THREADS
+    }
+    PyBuffer_Release(&pv);
+    PyBuffer_Release(&tv);
+    if (failed) {
+        pair_table_free(&tb);
+        return PyErr_NoMemory();
+    }
+    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(tb.used * 3 * sizeof(uint64_t)));
+    if (out == NULL) {
+        pair_table_free(&tb);
+        return NULL;
+    }
+    uint64_t *o = (uint64_t *)PyBytes_AS_STRING(out);
+    size_t k = 0;
+    for (size_t i = 0; i < tb.cap; i++) {
+        if (tb.c[i] > 0) {
+            o[3 * k] = tb.p[i];
+            o[3 * k + 1] = tb.t[i];
+            o[3 * k + 2] = (uint64_t)tb.c[i];
+            k++;
+        }
+    }
+    pair_table_free(&tb);
+    return Py_BuildValue("(NL)", out, (long long)counted);
+}
+
 static PyMethodDef methods[] = {
     {"mask_values", py_mask_values, METH_VARARGS,
      "mask_values(buffer) -> 0 for bytes in {0, 1}, 1 for {0, 255}, 2 otherwise."},
@@ -896,6 +1144,9 @@ static PyMethodDef methods[] = {
     {"nearest_offsets", py_nearest_offsets, METH_VARARGS,
      "nearest_offsets(grid, sources, offsets, out, nthreads): per source, the index of the "
      "first offset landing on a nonzero byte of grid, or -1."},
+    {"pair_counts", py_pair_counts, METH_VARARGS,
+     "pair_counts(pred, target, n, ptype, ttype, ignore, has_ignore) -> (bytes of uint64 "
+     "(pred, target, count) triplets, pixels counted): the overlap pairs of label maps."},
     {"cpu_count", py_cpu_count, METH_NOARGS, "Online CPUs (1 where threads are not built)."},
     {NULL, NULL, 0, NULL},
 };

@@ -37,6 +37,7 @@ __all__ = [
     "binary_counts_checked",
     "confusion_matrix",
     "nearest_offsets",
+    "pair_counts",
 ]
 
 _ck: ModuleType | None
@@ -183,6 +184,33 @@ def nearest_offsets(
     threads = kernel.threads if src.size >= 1 << 16 else 1  # below that, threads cost more
     _ck.nearest_offsets(g.reshape(-1), src, off, out, threads)
     return out
+
+
+def pair_counts(
+    pred: Any, target: Any, ignore: int | None, *, kernel: KernelSettings = DEFAULT_KERNEL
+) -> tuple[Any, Any, IntArray, int] | None:
+    """Return the distinct (prediction, target) id pairs of two label maps, pixels of each.
+
+    Returns ``(pred_ids, target_ids, counts, counted)`` (uint64, uint64, int64, in no particular
+    order; pixels whose target is ``ignore`` left out) from one pass of the compiled kernel, or
+    None when it is not in use or a dtype is not one it reads (uint64: the caller sorts). Ids
+    must be >= 0 (checked by the caller).
+    """
+    if not kernel.uses_compiled:
+        return None
+    assert _ck is not None
+    p = np.ascontiguousarray(pred).reshape(-1)
+    t = np.ascontiguousarray(target).reshape(-1)
+    ptype = _LABEL_CODES.get(p.dtype)
+    ttype = _LABEL_CODES.get(t.dtype)
+    if ptype is None or ttype is None or p.size != t.size:
+        return None
+    if ignore is not None and not 0 <= ignore < 2**63:
+        return None
+    raw, counted = _ck.pair_counts(p, t, p.size, ptype, ttype, ignore or 0, ignore is not None)
+    triplets = np.frombuffer(raw, dtype=np.uint64).reshape(-1, 3)
+    counts = triplets[:, 2].astype(np.int64)
+    return triplets[:, 0], triplets[:, 1], counts, int(counted)
 
 
 def uint8_mask_values(mask: Any, *, kernel: KernelSettings = DEFAULT_KERNEL) -> int | None:

@@ -23,10 +23,20 @@ pq, sq, rq        instance  panoptic, segmentation, recognition quality (T = 0.5
                             ``pq@T``)
 aji, aji+         instance  aggregated Jaccard index (Kumar), one-to-one (AJI+)        ratio
 tp@T, fp@T, fn@T  instance  matched, unmatched predicted, unmatched target objects     count
+ap, ap@T, ap@A:B  instance  COCO mask AP (needs detection scores) over 0.5:0.05:0.95,  ratio
+                            at T, or over A:0.05:B; ``_small``, ``_medium``,
+                            ``_large``: COCO's size ranges (``ap_small``)
+ar, arN           instance  COCO mask AR with ``max_detections`` / N detections per    ratio
+                            image; ``@T``, ``@A:B`` and size suffixes as for ``ap``
+lesion_dice,      instance  BraTS 2023 lesion-wise Dice and HD95 (from masks, by        ratio,
+lesion_hd95                 :func:`~segscore.metrics.instance.lesion.lesion_scores`)    distance
+lesion_tp, _fp,   instance  BraTS' lesion counts (``Num_TP``, ``Num_FP``, ``Num_FN``)  count
+_fn
 ================  ========  =========================================================  ==========
 
 Instance metrics are computed by :mod:`segscore.metrics.instance` (its ``metrics`` module
-gives the formulas and empty cases).
+gives the formulas and empty cases; its ``coco`` module the COCO metrics, scored by
+``coco_scores`` because they need a score per predicted object).
 """
 
 from __future__ import annotations
@@ -130,6 +140,20 @@ def _instance(
     )
 
 
+def _lesion(name: str, unit: Unit, label: str, higher: bool, **params: float | str) -> MetricSpec:
+    return MetricSpec(
+        name,
+        "instance",
+        higher_is_better=higher,
+        unit=unit,
+        needs_spacing=unit == "distance",
+        bounds=(0.0, 1.0) if unit == "ratio" else (0.0, _INF),
+        base=name,
+        params=params,
+        label=label,
+    )
+
+
 def _distance(name: str, base: str, label: str = "", **params: float | str) -> MetricSpec:
     return MetricSpec(
         name,
@@ -177,6 +201,11 @@ METRICS: dict[str, MetricSpec] = {
         _instance("rq", "rq", threshold=0.5),
         _instance("aji", "aji"),
         _instance("aji+", "aji+"),
+        _lesion("lesion_dice", "ratio", "Lesion-wise Dice", True),
+        _lesion("lesion_hd95", "distance", "Lesion-wise HD95", False, percentile=95.0),
+        _lesion("lesion_tp", "count", "Lesion TP", True),
+        _lesion("lesion_fp", "count", "Lesion FP", False),
+        _lesion("lesion_fn", "count", "Lesion FN", False),
     )
 }
 """Metrics with a fixed name. Parameterised names (``fbeta@B``, ``hdP``, ``nsd@T``,
@@ -191,6 +220,15 @@ ALIASES = {
 }
 
 _NUMBER = r"(\d+(?:\.\d*)?|\.\d+)"
+_COCO_PATTERNS = (
+    "ap",
+    "ap@T",
+    "ap@A:B",
+    "ap_{small,medium,large}",
+    "ar",
+    "arN",
+    "ar_{small,medium,large}",
+)
 _PATTERNS = (
     "fbeta@B",
     "hdP (0 <= P <= 100)",
@@ -207,6 +245,7 @@ _PATTERNS = (
     "tp@T",
     "fp@T",
     "fn@T",
+    *_COCO_PATTERNS,
 )
 _INSTANCE_AT = ("f1", "precision", "recall", "dsb", "pq", "sq", "rq", "tp", "fp", "fn")
 
@@ -228,8 +267,42 @@ def _fail_threshold(raw: str, argument: str) -> None:
             )
 
 
+_COCO_NAME = re.compile(
+    r"(ap|ar)(\d+)?(?:@" + _NUMBER + r"(?::" + _NUMBER + r"(?::" + _NUMBER + r")?)?)?"
+    r"(?:_(small|medium|large))?"
+)
+
+
+def _parse_coco(key: str) -> MetricSpec | None:
+    """Parse a COCO name (:mod:`segscore.metrics.instance.coco`); None when it is not one."""
+    match = _COCO_NAME.fullmatch(key)
+    if match is None:
+        return None
+    base, dets, low, high, step, area = match.groups()
+    if (base == "ap" and dets is not None) or (dets is not None and int(dets) < 1):
+        return None
+    numbers = [g for g in (low, high, step) if g is not None]
+    if not all(_unit_threshold(g) for g in numbers) or (high and float(low) > float(high)):
+        return None
+    params: dict[str, float | str] = {"area": area or "all"}
+    label = base.upper() + (dets or "")
+    if high is not None:
+        params.update(low=float(low), high=float(high), step=float(step or 0.05))
+        label += f"@[{float(low):g}:{float(high):g}]"
+    elif low is not None:
+        params["threshold"] = float(low)
+        label += f"@{float(low):g}"
+    if dets is not None:
+        params["max_detections"] = float(dets)
+    label += f" ({area})" if area else ""
+    return MetricSpec(key, "instance", base=base, params=params, label=label)
+
+
 def _parse(key: str) -> MetricSpec | None:
     """Parse a parameterised name; None when it is not one."""
+    coco = _parse_coco(key)
+    if coco is not None:
+        return coco
     match = re.fullmatch(r"fbeta@" + _NUMBER, key)
     if match and float(match.group(1)) > 0:
         beta = float(match.group(1))
@@ -306,7 +379,7 @@ def get_metric(name: str, *, kind: MetricKind | None = None) -> MetricSpec:
     >>> get_metric("hd101")
     Traceback (most recent call last):
     ...
-    segscore.errors.InputError: `metric` must be one of 'iou', 'dice', 'precision', 'recall', 'specificity', 'accuracy', 'balanced_accuracy', 'mcc', 'f2', 'f0.5', 'vs', 'ravd', 'hd', 'hd95', 'asd', 'assd', 'masd', 'pq', 'sq', 'rq', 'aji', 'aji+', 'fbeta@B', 'hdP (0 <= P <= 100)', 'nsd@T', 'biou@W{px,mm,diag}', 'f1@T', 'precision@T', 'recall@T', 'dsb@T', 'dsb@A:B', 'pq@T', 'sq@T', 'rq@T', 'tp@T', 'fp@T', 'fn@T', got 'hd101'.
+    segscore.errors.InputError: `metric` must be one of 'iou', 'dice', 'precision', 'recall', 'specificity', 'accuracy', 'balanced_accuracy', 'mcc', 'f2', 'f0.5', 'vs', 'ravd', 'hd', 'hd95', 'asd', 'assd', 'masd', 'pq', 'sq', 'rq', 'aji', 'aji+', 'lesion_dice', 'lesion_hd95', 'lesion_tp', 'lesion_fp', 'lesion_fn', 'fbeta@B', 'hdP (0 <= P <= 100)', 'nsd@T', 'biou@W{px,mm,diag}', 'f1@T', 'precision@T', 'recall@T', 'dsb@T', 'dsb@A:B', 'pq@T', 'sq@T', 'rq@T', 'tp@T', 'fp@T', 'fn@T', 'ap', 'ap@T', 'ap@A:B', 'ap_{small,medium,large}', 'ar', 'arN', 'ar_{small,medium,large}', got 'hd101'.
     """
     spec: MetricSpec | None = None
     if isinstance(name, str):
@@ -340,7 +413,7 @@ def parse_metrics(
     >>> parse_metrics("iou,hd96.5x", argument="--metrics")
     Traceback (most recent call last):
     ...
-    segscore.errors.InputError: `--metrics` must name metrics of the registry (overlap: iou, dice, precision, recall, specificity, accuracy, balanced_accuracy, mcc, f2, f0.5, vs, ravd, fbeta@B; boundary: hd, hd95, hdP, asd, assd, masd, nsd@T, biou@W{px,mm,diag}; instance: f1@T, precision@T, recall@T, dsb@T, dsb@A:B, pq, sq, rq, aji, aji+, tp@T, fp@T, fn@T), got 'hd96.5x'.
+    segscore.errors.InputError: `--metrics` must name metrics of the registry (overlap: iou, dice, precision, recall, specificity, accuracy, balanced_accuracy, mcc, f2, f0.5, vs, ravd, fbeta@B; boundary: hd, hd95, hdP, asd, assd, masd, nsd@T, biou@W{px,mm,diag}; instance: f1@T, precision@T, recall@T, dsb@T, dsb@A:B, pq, sq, rq, aji, aji+, lesion_dice, lesion_hd95, lesion_tp, lesion_fp, lesion_fn, tp@T, fp@T, fn@T, ap, ap@T, ap@A:B, ap_{small,medium,large}, ar, arN, ar_{small,medium,large}), got 'hd96.5x'.
     """
     items: Sequence[str] = names.split(",") if isinstance(names, str) else list(names)
     out: dict[str, MetricSpec] = {}
@@ -392,5 +465,6 @@ def describe() -> str:
         "tp@T",
         "fp@T",
         "fn@T",
+        *_COCO_PATTERNS,
     ]
     return "; ".join(f"{kind}: {', '.join(names)}" for kind, names in families.items())

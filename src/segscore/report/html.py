@@ -27,7 +27,15 @@ from numpy.typing import ArrayLike, NDArray
 from segscore.io.results import atomic_write_bytes
 from segscore.metrics.registry import display_name
 from segscore.report import svg
-from segscore.report.overlay import PRED_COLOR, TARGET_COLOR, overlay_data_uri
+from segscore.report.objects import ObjectReport, object_legend, object_section
+from segscore.report.overlay import (
+    PRED_COLOR,
+    TARGET_COLOR,
+    CaseObjects,
+    object_overlay_rgb,
+    overlay_data_uri,
+    rgb_data_uri,
+)
 
 __all__ = ["CaseVisual", "render_report", "write_report"]
 
@@ -58,6 +66,11 @@ class CaseVisual:
         IoU of this case (NaN allowed), written in the caption.
     image : ndarray of float, shape (H, W) or (H, W, 3), optional
         The input image in [0, 1]; without it the ground truth is drawn in gray.
+    objects : CaseObjects, optional
+        The case's objects and their fate: drawn instead of the mask contours, one colour per
+        fate (:func:`~segscore.report.overlay.object_overlay_rgb`).
+    score_name : str, optional
+        What ``score`` is (default ``'IoU'``), e.g. ``'F1@0.5'``; escaped.
 
     Examples
     --------
@@ -70,6 +83,8 @@ class CaseVisual:
     pred: NDArray[np.bool_]
     score: float
     image: NDArray[np.floating] | None = None
+    objects: CaseObjects | None = None
+    score_name: str = "IoU"
 
 
 # --------------------------------------------------------------------------------------------
@@ -401,17 +416,23 @@ def _legend() -> str:
 def _figures(visuals: Sequence[CaseVisual]) -> str:
     figures = []
     for v in visuals:
-        uri = overlay_data_uri(v.target, v.pred, v.image)
         score = _plain(v.score)
-        alt = (
-            f"Overlay of case {v.name}: ground truth contour in blue, prediction contour in "
-            f"orange, IoU {score}."
-        )
+        if v.objects is None:
+            uri = overlay_data_uri(v.target, v.pred, v.image)
+            drawn = "ground truth contour in blue, prediction contour in orange"
+        else:
+            uri = rgb_data_uri(object_overlay_rgb(v.objects, v.image))
+            drawn = (
+                "matched objects in green, missed target objects in vermillion, false-positive "
+                "predictions in purple"
+            )
+        alt = f"Overlay of case {v.name}: {drawn}, {v.score_name} {score}."
         figures.append(
             f'<figure class="case"><img src="{uri}" alt="{_e(alt)}" '
             f'width="{256}" height="{256}" loading="eager">'
             f'<figcaption><span class="case-name" title="{_e(v.name)}">{_e(v.name)}</span>'
-            f'<span class="case-score">IoU {_fmt(v.score, 3)}</span></figcaption></figure>'
+            f'<span class="case-score">{_e(v.score_name)} {_fmt(v.score, 3)}</span>'
+            "</figcaption></figure>"
         )
     return f'<div class="cases">{"".join(figures)}</div>'
 
@@ -419,13 +440,26 @@ def _figures(visuals: Sequence[CaseVisual]) -> str:
 def _cases(worst: Sequence[CaseVisual], best: Sequence[CaseVisual]) -> str:
     if not worst and not best:
         return ""
-    body = _legend()
+    shown = [*worst, *best]
+    body = object_legend() if any(v.objects is not None for v in shown) else ""
+    body += _legend() if any(v.objects is None for v in shown) else ""  # masks drawn
     if worst:
         body += f"<h3>Worst {len(worst)}</h3>{_figures(worst)}"
     if best:
         body += f"<h3>Best {len(best)}</h3>{_figures(best)}"
-    lede = "Cases ranked by IoU. Look at the worst ones before trusting the mean."
+    lede = (
+        f"Cases ranked by {_e(shown[0].score_name)}. Look at the worst ones before trusting "
+        "the mean."
+    )
     return _section("cases", "Worst and best cases", lede, body)
+
+
+def _objects(report: ObjectReport | None, summary: Mapping[str, object]) -> str:
+    if report is None:
+        return ""
+    pooled = _num(_map(_map(summary.get("metrics")).get("iou")).get("pooled"))
+    lede, body = object_section(report, pixel_iou=pooled if math.isfinite(pooled) else None)
+    return _section("objects", "Objects", lede, body)
 
 
 def _threshold(curve: Mapping[str, object] | None) -> str:
@@ -650,6 +684,10 @@ color:var(--muted);margin:0 0 .5rem}
 .swatch{display:inline-block;width:22px;height:5px;border-radius:2px;margin-left:10px}
 .legend .swatch:first-child{margin-left:0}
 .swatch-gray{height:12px;width:14px;background:#9e9e9e;border:1px solid #bbb}
+.swatch-object{height:12px;width:14px;border:2px solid}
+.legend-item{display:inline-flex;align-items:center;gap:6px;margin-right:8px}
+.legend-item .swatch{margin-left:0}
+.legend-note{font-size:.8rem}
 .cases{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:16px}
 .case{margin:0}
 .case img{display:block;width:100%;height:auto;border-radius:8px;border:1px solid var(--line);
@@ -700,6 +738,7 @@ def render_report(
     training_trace: Sequence[Mapping[str, object]] | None = None,
     title: str = "segscore report",
     case_values: Mapping[str, ArrayLike] | None = None,
+    objects: ObjectReport | None = None,
 ) -> str:
     """Render an evaluation as one self-contained HTML document.
 
@@ -728,6 +767,10 @@ def render_report(
     case_values : mapping of str to array_like, optional
         Per metric, the value of every scored case (the values the summary's statistics and
         counts are made of); the histograms show them. Default: the rows' values.
+    objects : ObjectReport, optional
+        The object results of an instance run (``evaluate --instances``): adds the objects
+        section (F1 against the IoU threshold, object size against matched IoU, merges and
+        splits; :func:`~segscore.report.objects.object_section`).
 
     Returns
     -------
@@ -744,8 +787,8 @@ def render_report(
     -----
     The sections are: key figures, the summary table, score distributions (a histogram per
     metric of the per-row values), per-class bars (when there is more than one class), the
-    pixel accuracy vs IoU scatter with the case of largest gap named, worst and best cases,
-    the threshold curve, training curves, unmatched and failed cases and the full conventions
+    pixel accuracy vs IoU scatter with the case of largest gap named, the objects (with
+    ``objects``), worst and best cases, the threshold curve, training curves, unmatched and failed cases and the full conventions
     record. A section without data is left out (the summary table, problems and conventions
     are always there).
 
@@ -771,6 +814,7 @@ def render_report(
         ("distributions", "Distributions", _distributions(rows, metrics, case_values)),
         ("classes", "Per class", _per_class(summary, metrics)),
         ("contrast", "Accuracy vs IoU", _contrast(rows)),
+        ("objects", "Objects", _objects(objects, summary)),
         ("cases", "Worst & best", _cases(list(worst), list(best))),
         ("threshold", "Threshold", _threshold(threshold_curve)),
         ("training", "Training", _training(training_trace)),

@@ -17,11 +17,12 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from segscore._validation import fail
+from segscore._validation import check_option, fail
 
 __all__ = ["PALETTE", "bar_chart", "histogram", "line_chart", "nice_ticks", "scatter"]
 
@@ -51,9 +52,18 @@ def _label(x: float) -> str:
     """Tick label: short and exact enough."""
     if x == 0:
         return "0"
+    if float(x).is_integer() and abs(x) < 1e6:  # counts and sizes in full: 7000, not 7e+03
+        return str(int(x))
     if abs(x) >= 1000 or abs(x) < 0.001:
         return f"{x:.2g}"
     return f"{x:.4g}"
+
+
+def _power_of_ten(e: int) -> str:
+    """``10**e`` as a short tick label: 1, 10, 10², 10⁻³."""
+    if e in (0, 1):
+        return "1" if e == 0 else "10"
+    return "10" + str(e).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
 
 
 def _floats(name: str, values: ArrayLike) -> np.ndarray:
@@ -128,6 +138,10 @@ class _Frame:
     def y(self, v: float) -> float:
         span = self.y1 - self.y0 or 1.0
         return self.bottom - (v - self.y0) / span * (self.bottom - self.top)
+
+    def legend_at(self, k: int) -> tuple[float, float]:
+        """Where legend entry ``k`` goes: three to a row, above the plot."""
+        return self.left + (k % 3) * (self.right - self.left) / 3, _MT + 4 + 16 * (k // 3)
 
     def grid(
         self,
@@ -403,6 +417,9 @@ def scatter(
     y_label: str = "",
     color: str = PALETTE[0],
     highlight_color: str = PALETTE[3],
+    colors: Sequence[str] | None = None,
+    legend: Mapping[str, str] | None = None,
+    x_scale: Literal["linear", "log"] = "linear",
     width: float = 420,
     height: float = 320,
 ) -> str:
@@ -424,6 +441,13 @@ def scatter(
         Texts (escaped).
     color, highlight_color : str, optional
         Point colours.
+    colors : sequence of str, optional
+        One colour per point (escaped), instead of ``color``.
+    legend : mapping of str to str, optional
+        Label to colour, drawn as a legend above the plot (escaped).
+    x_scale : {'linear', 'log'}, optional
+        ``'log'``: a base-10 x axis with a tick per power of ten (``x <= 0`` is left out);
+        ``x_range`` is then in data units and must be positive.
     width, height : float, optional
         Size of the viewBox in CSS pixels.
 
@@ -435,7 +459,8 @@ def scatter(
     Raises
     ------
     InputError
-        If ``x``, ``y`` and ``names`` differ in length, or ``highlight`` is out of range.
+        If ``x``, ``y``, ``names`` and ``colors`` differ in length, ``highlight`` is out of
+        range, or a log scale has a range that is not positive.
 
     Examples
     --------
@@ -450,10 +475,32 @@ def scatter(
         fail(f"`names` must hold one name per point ({xa.size}), got {len(names)}.")
     if highlight is not None and not 0 <= highlight < xa.size:
         fail(f"`highlight` must be an index in [0, {xa.size}), got {highlight!r}.")
+    if colors is not None and len(colors) != xa.size:
+        fail(f"`colors` must hold one colour per point ({xa.size}), got {len(colors)}.")
+    check_option("x_scale", x_scale, ("linear", "log"))
+    shown_x = xa  # what the tooltips say; xa becomes the plotted coordinate
+    x_ticks = nice_ticks(*x_range, 5)
+    x_tick_labels = None
+    if x_scale == "log":
+        if not 0 < x_range[0] < x_range[1]:
+            fail(f"`x_range` must be positive and increasing on a log scale, got {x_range!r}.")
+        xa = np.log10(np.where(xa > 0, xa, np.nan))  # x <= 0 is left out, as NaN is
+        x_range = (math.log10(x_range[0]), math.log10(x_range[1]))
+        x_ticks = [float(e) for e in range(math.ceil(x_range[0]), math.floor(x_range[1]) + 1)]
+        x_tick_labels = [_power_of_ten(int(e)) for e in x_ticks]
     ok = np.isfinite(xa) & np.isfinite(ya)
     frame = _Frame(width, height, x_range, y_range)
+    if legend:
+        frame.top = _MT + 8 + 16 * math.ceil(len(legend) / 3)
     parts = _open(width, height, title, f"{int(ok.sum())} points")
-    parts += frame.grid(nice_ticks(*x_range, 5), nice_ticks(*y_range, 5), x_label, y_label)
+    parts += frame.grid(x_ticks, nice_ticks(*y_range, 5), x_label, y_label, x_tick_labels)
+    for k, (name, colour) in enumerate((legend or {}).items()):
+        lx, ly = frame.legend_at(k)
+        parts.append(
+            f'<g class="legend"><circle cx="{_n(lx + 5)}" cy="{_n(ly)}" r="4" '
+            f'fill="{_e(colour)}"/><text x="{_n(lx + 14)}" y="{_n(ly + 4)}" font-size="11" '
+            f'fill="{_INK}">{_e(name)}</text></g>'
+        )
     if diagonal:
         lo, hi = max(x_range[0], y_range[0]), min(x_range[1], y_range[1])
         parts.append(
@@ -466,16 +513,17 @@ def scatter(
         if i == highlight:
             continue
         tip = f"{names[i]}: " if names is not None else ""
-        tip += f"({_label(float(xa[i]))}, {_label(float(ya[i]))})"
+        tip += f"({_label(float(shown_x[i]))}, {_label(float(ya[i]))})"
+        own = f' fill="{_e(colors[i])}" stroke="{_e(colors[i])}"' if colors is not None else ""
         parts.append(
             f'<circle class="point" cx="{_n(frame.x(float(xa[i])))}" '
-            f'cy="{_n(frame.y(float(ya[i])))}" r="3.5"><title>{_e(tip)}</title></circle>'
+            f'cy="{_n(frame.y(float(ya[i])))}" r="3.5"{own}><title>{_e(tip)}</title></circle>'
         )
     parts.append("</g>")
     if highlight is not None and ok[highlight]:
         hx, hy = frame.x(float(xa[highlight])), frame.y(float(ya[highlight]))
         name = names[highlight] if names is not None else f"point {highlight}"
-        tip = f"{name}: ({_label(float(xa[highlight]))}, {_label(float(ya[highlight]))})"
+        tip = f"{name}: ({_label(float(shown_x[highlight]))}, {_label(float(ya[highlight]))})"
         anchor, dx = ("end", -8) if hx > (frame.left + frame.right) / 2 else ("start", 8)
         dy = -10.0 if hy - 10 > frame.top + 8 else 16.0
         shown = name if len(name) <= 28 else name[:27] + "…"
@@ -548,9 +596,9 @@ def line_chart(
         if vals.size != xa.size:
             fail(f"`series[{key!r}]` must have {xa.size} values like `x`, got {vals.size}.")
     x_fin = xa[np.isfinite(xa)]
-    x_ticks = nice_ticks(float(x_fin.min(initial=0.0)), float(x_fin.max(initial=1.0)), 6)
     x_lo = float(x_fin.min()) if x_fin.size else 0.0
     x_hi = float(x_fin.max()) if x_fin.size else 1.0
+    x_ticks = nice_ticks(x_lo, x_hi, 6)  # of the data's range (``initial=0`` widened it to 0)
     x_ticks = [t for t in x_ticks if x_lo - 1e-9 <= t <= x_hi + 1e-9] or [x_lo, x_hi]
     if y_range is None:
         all_y = np.concatenate([v[np.isfinite(v)] for v in ys.values()] or [np.zeros(0)])
@@ -598,12 +646,12 @@ def line_chart(
         if xa.size <= 40:
             for xi, yi in zip(xa, v, strict=True):
                 if math.isfinite(xi) and math.isfinite(yi):
+                    tip = f"{name}: ({_label(xi)}, {_label(yi)})"
                     parts.append(
                         f'<circle cx="{_n(frame.x(xi))}" cy="{_n(frame.y(yi))}" r="2.2" '
-                        f'fill="{colour}"/>'
+                        f'fill="{colour}"><title>{_e(tip)}</title></circle>'
                     )
-        lx = frame.left + (k % 3) * (frame.right - frame.left) / 3
-        ly = _MT + 4 + 16 * (k // 3)
+        lx, ly = frame.legend_at(k)
         parts.append(
             f'<g class="legend"><line x1="{_n(lx)}" x2="{_n(lx + 18)}" y1="{_n(ly)}" '
             f'y2="{_n(ly)}" stroke="{colour}" stroke-width="2.5"{dash}/>'

@@ -14,10 +14,13 @@ from numpy.typing import NDArray
 
 __all__ = [
     "EPOCH_HEADER",
+    "STAGE_COLUMNS",
+    "array_stats",
     "describe_array",
     "epoch_row",
     "loss_chart",
     "stage_lines",
+    "stage_records",
     "stages_picture",
 ]
 
@@ -70,33 +73,75 @@ def loss_chart(losses: Sequence[float], *, width: int = 40, label: str = "loss")
     return "\n".join(lines)
 
 
-def describe_array(array: Any) -> str:
-    """Shape, dtype and value range of an array or tensor, in one short string.
+def _numpy(array: Any) -> NDArray[Any]:
+    return array.detach().cpu().numpy() if hasattr(array, "detach") else np.asarray(array)
+
+
+def array_stats(array: Any) -> dict[str, Any]:
+    """Shape, dtype and the min, max and mean of an array or tensor (None when it is empty).
+
+    Examples
+    --------
+    >>> array_stats(np.array([[0.25, 1.0]], dtype=np.float32))
+    {'shape': (1, 2), 'dtype': 'float32', 'min': 0.25, 'max': 1.0, 'mean': 0.625}
+    """
+    a = _numpy(array)
+    empty = a.size == 0
+    return {
+        "shape": tuple(int(s) for s in a.shape),
+        "dtype": str(a.dtype),
+        "min": None if empty else float(a.min()),
+        "max": None if empty else float(a.max()),
+        "mean": None if empty else float(a.mean(dtype=np.float64)),
+    }
+
+
+def describe_array(array: Any, *, mean: bool = False) -> str:
+    """Shape, dtype and value range of an array or tensor (and its mean), in one short string.
 
     Examples
     --------
     >>> describe_array(np.array([[0.25, 1.0]], dtype=np.float32))
     'shape (1, 2) float32 range [0.25, 1]'
+    >>> describe_array(np.array([[0.25, 1.0]], dtype=np.float32), mean=True)
+    'shape (1, 2) float32 range [0.25, 1] mean 0.625'
     """
-    a = array.detach().cpu().numpy() if hasattr(array, "detach") else np.asarray(array)
-    if a.size == 0:
-        return f"shape {tuple(a.shape)} {a.dtype} (empty)"
-    return (
-        f"shape {tuple(int(s) for s in a.shape)} {a.dtype} range "
-        f"[{float(a.min()):.4g}, {float(a.max()):.4g}]"
-    )
+    st = array_stats(array)
+    if st["min"] is None:
+        return f"shape {st['shape']} {st['dtype']} (empty)"
+    text = f"shape {st['shape']} {st['dtype']} range [{st['min']:.4g}, {st['max']:.4g}]"
+    return f"{text} mean {st['mean']:.4g}" if mean else text
 
 
 def stage_lines(stages: Sequence[tuple[str, Any]]) -> list[str]:
-    """One line per stage: ``name: shape dtype range``.
+    """One line per stage: ``name: shape dtype range [min, max] mean``.
 
     Examples
     --------
     >>> stage_lines([("input", np.zeros((1, 2, 2), np.float32))])
-    ['input       shape (1, 2, 2) float32 range [0, 0]']
+    ['input       shape (1, 2, 2) float32 range [0, 0] mean 0']
     """
     width = max(11, *(len(name) + 1 for name, _ in stages))
-    return [f"{name:<{width}} {describe_array(a)}" for name, a in stages]
+    return [f"{name:<{width}} {describe_array(a, mean=True)}" for name, a in stages]
+
+
+STAGE_COLUMNS = ("stage", "shape", "dtype", "min", "max", "mean")
+"""The columns of :func:`stage_records` (the demo's ``stages.csv``)."""
+
+
+def stage_records(stages: Sequence[tuple[str, Any]]) -> list[dict[str, Any]]:
+    """One record per stage with the columns of :data:`STAGE_COLUMNS` (shape as ``'1x8x8'``).
+
+    Examples
+    --------
+    >>> stage_records([("logits", np.array([[-1.0, 3.0]]))])
+    [{'stage': 'logits', 'shape': '1x2', 'dtype': 'float64', 'min': -1.0, 'max': 3.0, 'mean': 1.0}]
+    """
+    records = []
+    for name, a in stages:
+        st = array_stats(a)
+        records.append({**st, "stage": name, "shape": "x".join(str(n) for n in st["shape"])})
+    return [{k: r[k] for k in STAGE_COLUMNS} for r in records]
 
 
 def _panel(a: NDArray[Any], side: int) -> NDArray[np.uint8]:
@@ -127,7 +172,7 @@ def stages_picture(stages: Sequence[tuple[str, Any]], *, side: int = 128) -> Any
     canvas = Image.new("L", (n * side + (n + 1) * gap, side + title + gap), color=255)
     draw = ImageDraw.Draw(canvas)
     for k, (name, a) in enumerate(stages):
-        arr = a.detach().cpu().numpy() if hasattr(a, "detach") else np.asarray(a)
+        arr = _numpy(a)
         x0 = gap + k * (side + gap)
         canvas.paste(Image.fromarray(_panel(arr, side)), (x0, title))
         shape = "x".join(str(int(s)) for s in arr.shape)

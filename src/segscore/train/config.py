@@ -17,7 +17,7 @@ from segscore.train.threads import default_threads
 
 __all__ = ["DATA_DEFAULTS", "Layout", "TrainConfig"]
 
-Layout = Literal["binary", "multiclass", "oxford-pet"]
+Layout = Literal["binary", "multiclass", "oxford-pet", "instances"]
 
 _ARCHS = ("unet",)
 
@@ -41,9 +41,9 @@ class TrainConfig:
     ----------
     data : str
         ``"synthetic"``, ``"nuclei"`` or a folder path.
-    layout : {'binary', 'multiclass', 'oxford-pet'}, default 'binary'
+    layout : {'binary', 'multiclass', 'oxford-pet', 'instances'}, default 'binary'
         Mask layout of a folder (:func:`segscore.io.images.read_mask`); multiclass needs
-        ``num_classes``.
+        ``num_classes``; instance label maps train on their foreground (id > 0).
     num_classes : int or None
         Number of classes of a multiclass dataset; None for binary masks.
     ignore_index : int or None
@@ -111,7 +111,7 @@ class TrainConfig:
     threads: int = field(default_factory=default_threads)
 
     def __post_init__(self) -> None:
-        check_option("layout", self.layout, ("binary", "multiclass", "oxford-pet"))
+        check_option("layout", self.layout, ("binary", "multiclass", "oxford-pet", "instances"))
         check_option("schedule", self.schedule, ("cosine", "constant"))
         for name, low in (
             ("epochs", 1),

@@ -7,11 +7,22 @@
   (``matching``, ``criterion``, ``comparison``; exact thresholds);
 - :mod:`.metrics`: :func:`instance_scores`, F1, precision, recall, the DSB2018 score and its
   sweep, PQ, SQ, RQ, AJI and AJI+, aggregated and with the empty cases of every family;
+- :mod:`.coco`: :func:`coco_evaluate`, COCO mask AP and AR (pycocotools' definition) from the
+  same tables and one detection score per predicted object; :mod:`.coco_metrics`:
+  :func:`coco_scores`, its registry names (``ap``, ``ap@0.5``, ``ar100``...) as scores;
+- :mod:`.detection_scores`: :func:`object_scores`, those scores from a probability map;
 - :mod:`.evaluator`: :class:`InstanceEvaluator`, the streaming accumulator (exact merges).
+- :mod:`.lesion`: :func:`lesion_scores`, BraTS 2023 lesion-wise Dice and HD95 from masks;
+- :mod:`.panoptic`: :func:`panoptic_scores`, PQ, SQ and RQ per class of (class map, instance
+  map) pairs with things, stuffs and void.
 """
 
+from segscore.metrics.instance.coco import CocoEvaluation, coco_evaluate
+from segscore.metrics.instance.coco_metrics import coco_score_tables, coco_scores
 from segscore.metrics.instance.components import label_components
+from segscore.metrics.instance.detection_scores import object_scores
 from segscore.metrics.instance.evaluator import InstanceEvaluator
+from segscore.metrics.instance.lesion import LesionTable, lesion_scores, lesion_tables
 from segscore.metrics.instance.matching import Matching, match, match_instances
 from segscore.metrics.instance.metrics import (
     InstanceCounts,
@@ -20,19 +31,29 @@ from segscore.metrics.instance.metrics import (
     instance_scores,
     score_tables,
 )
+from segscore.metrics.instance.panoptic import panoptic_scores
 from segscore.metrics.instance.table import OverlapTable, overlap_table
 
 __all__ = [
+    "CocoEvaluation",
     "InstanceCounts",
     "InstanceEvaluator",
+    "LesionTable",
     "Matching",
     "OverlapTable",
     "aggregated_jaccard",
+    "coco_evaluate",
+    "coco_score_tables",
+    "coco_scores",
     "instance_counts",
     "instance_scores",
     "label_components",
+    "lesion_scores",
+    "lesion_tables",
     "match",
     "match_instances",
+    "object_scores",
     "overlap_table",
+    "panoptic_scores",
     "score_tables",
 ]

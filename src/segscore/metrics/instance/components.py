@@ -4,10 +4,16 @@ Each connected region of one class becomes one object. Two regions are connected
 faces only (``'face'``: 4-connectivity in 2-D, 6 in 3-D; scipy's default) or through faces,
 edges and corners (``'full'``: 8 in 2-D, 26 in 3-D; panoptica's cc3d in 3-D, MONAI).
 CONVENTIONS-objects §3 #9: on W6 the two give 217 and 220 predicted lesions.
+
+Labelling runs on scipy (``scipy.ndimage.label``), or on connected-components-3d (``cc3d``,
+an optional accelerator, ~5x faster on a 128³ volume) when it is installed. Both give the
+same labels: cc3d's are renumbered to scipy's order, the order in which each object's first
+pixel appears in a raster scan (tests/metrics/test_instance_components.py checks both).
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Any, Literal
 
 import numpy as np
@@ -18,10 +24,66 @@ from segscore.metrics.counts import _batch_shape
 from segscore.metrics.instance.table import _as_ids
 from segscore.metrics.options import CountingOptions
 
-__all__ = ["CONNECTIVITIES", "label_components"]
+__all__ = ["BACKENDS", "CONNECTIVITIES", "label_components"]
 
 Connectivity = Literal["face", "full"]
 CONNECTIVITIES: tuple[Connectivity, ...] = ("face", "full")
+Backend = Literal["auto", "scipy", "cc3d"]
+BACKENDS: tuple[Backend, ...] = ("auto", "scipy", "cc3d")
+
+
+def _cc3d() -> Any:
+    """Return the cc3d module, or None when it is not installed."""
+    try:
+        return importlib.import_module("cc3d")
+    except ImportError:
+        return None
+
+
+def _first_appearance(labels: np.ndarray[Any, Any], n: int) -> np.ndarray[Any, Any]:
+    """Renumber labels ``1..n`` in the raster order of each object's first pixel."""
+    flat = labels.reshape(-1)
+    values = flat[np.flatnonzero(flat)]
+    seen, index = np.unique(values, return_index=True)
+    order = np.argsort(index, kind="stable")
+    if np.array_equal(seen[order], np.arange(1, n + 1)):
+        return labels  # already in scipy's order (the common case)
+    lut = np.zeros(n + 1, dtype=labels.dtype)
+    lut[seen[order]] = np.arange(1, n + 1, dtype=labels.dtype)
+    return np.asarray(lut[labels])
+
+
+def _label_binary(
+    mask: np.ndarray[Any, Any],
+    connectivity: Connectivity,
+    backend: Backend = "auto",
+    *,
+    ordered: bool = True,
+) -> tuple[np.ndarray[Any, Any], int]:
+    """Label the connected components of one boolean image: (labels, n), in scipy's order.
+
+    The labels' dtype is the backend's (int32 for scipy, uint16/uint32 for cc3d).
+    ``ordered=False`` skips renumbering cc3d's labels (the same objects, another order).
+    """
+    ndim = mask.ndim
+    cc3d = None if backend == "scipy" else _cc3d()
+    if backend == "cc3d" and cc3d is None:
+        fail_must(
+            "backend", "name an installed library (pip install connected-components-3d)", "'cc3d'"
+        )
+    if cc3d is not None and ndim in (2, 3):
+        full = {2: 8, 3: 26}[ndim]
+        face = {2: 4, 3: 6}[ndim]
+        labels, n = cc3d.connected_components(
+            mask, connectivity=full if connectivity == "full" else face, return_N=True
+        )
+        n = int(n)
+        return (_first_appearance(labels, n) if ordered else labels), n
+    from scipy import ndimage  # not at import time: `import segscore` stays free of scipy
+
+    structure = ndimage.generate_binary_structure(ndim, 1 if connectivity == "face" else ndim)
+    labels, n = ndimage.label(mask, structure=structure)
+    return labels, int(n)
 
 
 def label_components(
@@ -30,6 +92,7 @@ def label_components(
     connectivity: Connectivity = "face",
     options: CountingOptions | None = None,
     spatial_dims: int | None = None,
+    backend: Backend = "auto",
 ) -> IntArray:
     """Turn binary or semantic masks into instance label maps by connected components.
 
@@ -46,6 +109,9 @@ def label_components(
         Its ``spatial_dims``.
     spatial_dims : {2, 3}, optional
         Number of spatial axes.
+    backend : {'auto', 'scipy', 'cc3d'}, default 'auto'
+        The labelling library: cc3d when installed (``'auto'``), else scipy. Both give the
+        same labels (module docstring).
 
     Returns
     -------
@@ -67,9 +133,8 @@ def label_components(
     array([[1, 0, 1],
            [0, 1, 0]])
     """
-    from scipy import ndimage  # not at import time: `import segscore` stays free of scipy
-
     check_option("connectivity", connectivity, CONNECTIVITIES)
+    check_option("backend", backend, BACKENDS)
     if options is not None and spatial_dims is not None and spatial_dims != options.spatial_dims:
         fail_must(
             "spatial_dims", "not be given with `options` (set it in the options)", spatial_dims
@@ -78,15 +143,13 @@ def label_components(
     a = _as_ids("mask", mask)
     shape = _batch_shape("mask", a.shape, dims, channel_axis=False)
     batch = a.reshape(shape)
-    ndim = len(shape) - 1
-    structure = ndimage.generate_binary_structure(ndim, 1 if connectivity == "face" else ndim)
     out = np.zeros(shape, np.int64)
     for i in range(shape[0]):
         image = batch[i]
         classes = np.unique(image)
         offset = 0
         for value in classes[classes != 0].tolist():
-            labels, n = ndimage.label(image == value, structure=structure)
+            labels, n = _label_binary(image == value, connectivity, backend)
             where = labels > 0
             out[i][where] = labels[where] + offset
             offset += n

@@ -329,6 +329,11 @@ def match(
     return _match(table, t, matching, criterion, comparison, _ratio(table, criterion))
 
 
+def _repeats(index: IntArray) -> bool:
+    """Whether an object index occurs twice (a counting pass: no sort)."""
+    return index.size > 1 and int(np.bincount(index).max()) > 1
+
+
 def _match(
     table: OverlapTable,
     t: Fraction,
@@ -340,18 +345,19 @@ def _match(
     num, den = ratio
     cand = np.flatnonzero(_passes(num, den, t, comparison))
     scores = num[cand] / den[cand]
-    p, g = table.pair_pred[cand], table.pair_target[cand]
-    conflict = np.unique(p).size < p.size or np.unique(g).size < g.size
+    conflict = _repeats(table.pair_pred[cand]) or _repeats(table.pair_target[cand])
     if conflict and matching == "optimal":
-        cand = cand[_resolve_optimal(table, cand, scores)]
+        keep = _resolve_optimal(table, cand, scores)
+        cand, scores = cand[keep], scores[keep]
     elif conflict and matching == "greedy":
-        cand = cand[_resolve_greedy(table, cand, scores)]
+        keep = _resolve_greedy(table, cand, scores)
+        cand, scores = cand[keep], scores[keep]
     elif conflict:  # pragma: no cover - check_matching makes unique matches one-to-one
         fail("`matching='unique'` found a pair that is not unique; this is a bug.")
     return Matching(
         table,
         cand.astype(np.int64),
-        np.asarray(num[cand] / den[cand], dtype=np.float64),
+        np.asarray(scores, dtype=np.float64),
         t,
         matching,
         criterion,

@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 
 from segscore._types import Aggregation, FloatArray, IntArray
-from segscore._validation import check_option, fail
+from segscore._validation import check_option, fail, fail_must
 from segscore.metrics.conventions import Conventions
 from segscore.metrics.empty import (
     EmptyPolicy,
@@ -280,8 +280,24 @@ def _threshold_of(spec: MetricSpec) -> Fraction:
     return read_threshold(spec.params.get("threshold", "0.5"))
 
 
+def _refuse_coco(spec: MetricSpec) -> None:
+    """COCO's ``ap``/``ar`` need detection scores: they are scored by ``coco_scores``."""
+    if spec.base in ("ap", "ar"):
+        fail_must(
+            "scores",
+            f"be given for the COCO metric {spec.name!r} (one detection score per predicted "
+            "object): score it with `coco_scores(pred, target, scores, metrics)`",
+            "none",
+        )
+
+
 def thresholds_of(spec: MetricSpec) -> tuple[Fraction, ...]:
-    """Return the exact matching thresholds an instance metric needs (none for AJI)."""
+    """Return the exact matching thresholds an instance metric needs (none for AJI).
+
+    A COCO name (``ap``, ``ar``...) is refused here, so that every path that matches without
+    scores (``score_tables``, ``InstanceEvaluator``, folder evaluation) says so before it starts.
+    """
+    _refuse_coco(spec)
     if "low" in spec.params:
         p = spec.params
         return threshold_range(p["low"], p["high"], p.get("step", "0.05"))
@@ -402,6 +418,12 @@ def score_tables(
     for spec in specs:
         if spec.kind != "instance":
             get_metric(spec.name, kind="instance")
+        _refuse_coco(spec)
+        if spec.base.startswith("lesion_"):
+            fail(
+                f"`metrics` must name metrics of overlap tables here, got {spec.name!r}: lesion "
+                "metrics are computed from masks by lesion_scores(pred, target, ...)."
+            )
     check_option("aggregation", aggregation, AGGREGATIONS)
     thresholds: dict[Fraction, None] = {}
     for spec in specs:

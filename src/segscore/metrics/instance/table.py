@@ -22,6 +22,7 @@ import numpy as np
 
 from segscore._types import IntArray
 from segscore._validation import check_int, check_same_shape, fail, fail_must
+from segscore.metrics._kernel import DEFAULT_KERNEL, KernelSettings, pair_counts
 from segscore.metrics.counting import _is_tensor
 from segscore.metrics.counts import _batch_shape
 from segscore.metrics.options import CountingOptions
@@ -193,42 +194,178 @@ def _resolve(
     return options.spatial_dims, options.ignore_index
 
 
-def _image_table(
-    p: np.ndarray[Any, Any], t: np.ndarray[Any, Any], ignore: int | None
-) -> OverlapTable:
-    p = p.ravel()
-    t = t.ravel()
+@dataclass(frozen=True, slots=True)
+class _Pairs:
+    """The distinct (prediction, target) keys of one image and their pixel counts."""
+
+    keys: IntArray  # sorted, pred * width + target (codes when ``*_values`` is given)
+    counts: IntArray
+    width: int
+    n_pixels: int
+    pred_values: Any = None  # id of each code, when ids were relabelled
+    target_values: Any = None
+
+
+def _changes(p: np.ndarray[Any, Any], t: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """Return the flags of the pixels that start a run of equal (prediction, target)."""
+    change = np.empty(p.size, dtype=bool)
+    change[:1] = True
+    np.not_equal(p[1:], p[:-1], out=change[1:])
+    change[1:] |= t[1:] != t[:-1]
+    return change
+
+
+def _unique_sorted(keys: np.ndarray[Any, Any]) -> IntArray:
+    """Positions where a new value starts in sorted ``keys``."""
+    first = np.empty(keys.size, dtype=bool)
+    first[:1] = True
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    return np.flatnonzero(first)
+
+
+def _sum_by_key(keys: IntArray, weights: IntArray) -> tuple[IntArray, IntArray]:
+    """Return the distinct ``keys`` (sorted) and the sum of ``weights`` (>= 0) of each."""
+    bits = max(1, int(weights.max(initial=0)).bit_length())
+    if keys.size and int(keys.max()) < 2 ** (63 - bits):
+        # one plain sort of (key, weight) packed in int64 (much faster than an argsort)
+        packed = keys << bits
+        packed |= weights
+        packed.sort()
+        keys = packed >> bits
+        weights = packed & ((1 << bits) - 1)
+    else:
+        order = np.argsort(keys, kind="stable")
+        keys, weights = keys[order], weights[order]
+    bounds = _unique_sorted(keys)
+    sums = np.add.reduceat(weights, bounds) if bounds.size else bounds
+    return keys[bounds], sums
+
+
+def _run_pairs(
+    p: np.ndarray[Any, Any], t: np.ndarray[Any, Any], change: Any, ignore: int | None
+) -> _Pairs:
+    """Count the pairs from the runs: one key per run, sorted once, lengths summed per key."""
+    starts = np.flatnonzero(change)
+    lengths = np.empty_like(starts)
+    np.subtract(starts[1:], starts[:-1], out=lengths[:-1])
+    lengths[-1:] = p.size - starts[-1:]
+    run_p = p[starts]
+    run_t = t[starts]
+    del starts
     if ignore is not None:
-        keep = t != ignore
+        keep = run_t != ignore  # the target is constant along a run
         if not keep.all():
-            p, t = p[keep], t[keep]
-    n = int(p.size)
-    p_max = int(p.max()) if n else 0
-    t_max = int(t.max()) if n else 0
-    # One pass: np.unique of combined int64 keys (the measured fastest numpy route; a compiled
-    # single pass with a hash table, like the counting kernel, would replace this sort).
+            run_p, run_t, lengths = run_p[keep], run_t[keep], lengths[keep]
+    p_max = int(run_p.max()) if run_p.size else 0
+    t_max = int(run_t.max()) if run_t.size else 0
+    pred_values: Any = None
+    target_values: Any = None
     if (p_max + 1) * (t_max + 1) - 1 <= _INT64_MAX:
         width = t_max + 1
-        keys = p.astype(np.int64) * width + t.astype(np.int64)
-        pred_values: Any = None
-        target_values: Any = None
+        keys = run_p.astype(np.int64)
+        keys *= width
+        # in int64 (uint64 + int64 would compute in float64): exact for ids that fit
+        np.add(keys, run_t, out=keys, dtype=np.int64, casting="unsafe")
     else:  # ids too large to combine: relabel each side to 0..n-1 first (0 stays 0)
-        pred_values, p_code = np.unique(p, return_inverse=True)
-        target_values, t_code = np.unique(t, return_inverse=True)
+        pred_values, p_code = np.unique(run_p, return_inverse=True)
+        target_values, t_code = np.unique(run_t, return_inverse=True)
         width = int(target_values.size)
         keys = p_code.astype(np.int64).ravel() * width + t_code.astype(np.int64).ravel()
-    uniq, inter = np.unique(keys, return_counts=True)
+    n = int(lengths.sum())
+    keys, counts = _sum_by_key(keys, lengths)
+    return _Pairs(keys, counts, width, n, pred_values, target_values)
+
+
+def _pixel_pairs(
+    p: np.ndarray[Any, Any], t: np.ndarray[Any, Any], width: int, ignore: int | None
+) -> _Pairs:
+    """Count the pairs from one key per pixel, sorted in place (for images without runs)."""
+    small = width < 2**32 and (int(p.max()) + 1) * width <= 2**32
+    dtype = np.uint32 if small else np.int64  # 4 bytes per pixel where the keys fit
+    keys = p.astype(dtype)
+    keys *= dtype(width)
+    np.add(keys, t, out=keys, dtype=dtype, casting="unsafe")  # ids >= 0 that fit: exact
+    keys.sort()
+    bounds = _unique_sorted(keys)
+    counts = np.diff(bounds, append=keys.size)
+    uniq = keys[bounds].astype(np.int64)
+    del keys
+    n = int(p.size)
+    if ignore is not None and ignore < width:
+        drop = uniq % width == ignore
+        n -= int(counts[drop].sum())
+        uniq, counts = uniq[~drop], counts[~drop]
+    return _Pairs(uniq, counts, width, n)
+
+
+def _compiled_pairs(
+    p: np.ndarray[Any, Any], t: np.ndarray[Any, Any], ignore: int | None, kernel: KernelSettings
+) -> _Pairs | None:
+    """Count the pairs in one pass of the compiled kernel (a hash table of the pairs seen)."""
+    found = pair_counts(p, t, ignore, kernel=kernel)
+    if found is None:
+        return None
+    pred_ids, target_ids, counts, n = found
+    p_max = int(pred_ids.max()) if pred_ids.size else 0
+    t_max = int(target_ids.max()) if target_ids.size else 0
+    pred_values: Any = None
+    target_values: Any = None
+    if (p_max + 1) * (t_max + 1) - 1 <= _INT64_MAX:
+        width = t_max + 1
+        keys = pred_ids.astype(np.int64) * width + target_ids.astype(np.int64)
+    else:  # ids too large to combine: codes 0..n-1 per side (0 stays 0)
+        pred_values, p_code = np.unique(pred_ids, return_inverse=True)
+        target_values, t_code = np.unique(target_ids, return_inverse=True)
+        pred_values = pred_values.astype(p.dtype)
+        target_values = target_values.astype(t.dtype)
+        width = int(target_values.size)
+        keys = p_code.astype(np.int64).ravel() * width + t_code.astype(np.int64).ravel()
+    order = np.argsort(keys)
+    return _Pairs(keys[order], counts[order], width, n, pred_values, target_values)
+
+
+def _pairs(
+    p: np.ndarray[Any, Any], t: np.ndarray[Any, Any], ignore: int | None, kernel: KernelSettings
+) -> _Pairs:
+    compiled = _compiled_pairs(p, t, ignore, kernel)
+    if compiled is not None:
+        return compiled
+    change = _changes(p, t)
+    # Label maps are made of runs (an object spans many neighbouring pixels): counting a few
+    # runs per row is much cheaper than sorting a key per pixel. Where runs are short (noise),
+    # one key per pixel sorted in place needs less memory.
+    if 4 * int(np.count_nonzero(change)) > p.size:
+        width = int(t.max()) + 1
+        if p.size and (int(p.max()) + 1) * width - 1 <= _INT64_MAX:
+            del change
+            return _pixel_pairs(p, t, width, ignore)
+    return _run_pairs(p, t, change, ignore)
+
+
+def _image_table(
+    p: np.ndarray[Any, Any],
+    t: np.ndarray[Any, Any],
+    ignore: int | None,
+    kernel: KernelSettings = DEFAULT_KERNEL,
+) -> OverlapTable:
+    pairs = _pairs(p.ravel(), t.ravel(), ignore, kernel)
+    uniq, inter, width = pairs.keys, pairs.counts, pairs.width
+    pred_values, target_values = pairs.pred_values, pairs.target_values
     key_pred = uniq // width
     key_target = uniq - key_pred * width
-    inter = inter.astype(np.int64)
-    # Areas: the rows of the table summed over the other side (background included).
-    p_key_ids, p_index = np.unique(key_pred, return_inverse=True)
-    p_areas = np.bincount(p_index.ravel(), weights=inter, minlength=p_key_ids.size)
+    # Areas: the rows of the table summed over the other side (background included). The keys
+    # are sorted by prediction, so each prediction's pairs are consecutive.
+    p_first = np.empty(key_pred.size, dtype=bool)
+    p_first[:1] = True
+    np.not_equal(key_pred[1:], key_pred[:-1], out=p_first[1:])
+    p_bounds = np.flatnonzero(p_first)
+    p_key_ids = key_pred[p_bounds]
+    p_index = np.cumsum(p_first) - 1
+    p_areas_i = np.add.reduceat(inter, p_bounds) if p_bounds.size else p_bounds
     t_key_ids, t_index = np.unique(key_target, return_inverse=True)
-    t_areas = np.bincount(t_index.ravel(), weights=inter, minlength=t_key_ids.size)
-    # bincount sums in float64: exact below 2**53 pixels per object.
-    p_areas_i = p_areas.astype(np.int64)
-    t_areas_i = t_areas.astype(np.int64)
+    t_index = t_index.ravel()
+    t_areas_i = np.zeros(t_key_ids.size, dtype=np.int64)
+    np.add.at(t_areas_i, t_index, inter)
 
     def ids(codes: IntArray, values: Any) -> IdArray:
         if values is None:
@@ -240,21 +377,19 @@ def _image_table(
     t_ids_all = ids(t_key_ids, target_values)
     p_fg = p_ids_all != 0
     t_fg = t_ids_all != 0
-    pair = (key_pred != 0) & (key_target != 0) if pred_values is None else None
-    if pair is None:
-        pair = (p_ids_all[p_index.ravel()] != 0) & (t_ids_all[t_index.ravel()] != 0)
+    pair = (p_ids_all[p_index] != 0) & (t_ids_all[t_index] != 0)
     # Indices into the foreground-only id arrays.
     p_shift = np.cumsum(p_fg) - 1
     t_shift = np.cumsum(t_fg) - 1
     return OverlapTable(
         pred_ids=p_ids_all[p_fg],
-        pred_areas=p_areas_i[p_fg],
+        pred_areas=np.asarray(p_areas_i[p_fg], dtype=np.int64),
         target_ids=t_ids_all[t_fg],
         target_areas=t_areas_i[t_fg],
-        pair_pred=p_shift[p_index.ravel()[pair]].astype(np.int64),
-        pair_target=t_shift[t_index.ravel()[pair]].astype(np.int64),
-        pair_intersection=inter[pair],
-        n_pixels=n,
+        pair_pred=p_shift[p_index[pair]].astype(np.int64),
+        pair_target=t_shift[t_index[pair]].astype(np.int64),
+        pair_intersection=np.asarray(inter[pair], dtype=np.int64),
+        n_pixels=pairs.n_pixels,
     )
 
 
@@ -265,6 +400,7 @@ def overlap_table(
     options: CountingOptions | None = None,
     spatial_dims: int | None = None,
     ignore_index: int | None = None,
+    kernel: KernelSettings = DEFAULT_KERNEL,
 ) -> tuple[OverlapTable, ...]:
     """Return the exact, sparse overlap table of each image of a batch of instance label maps.
 
@@ -283,6 +419,9 @@ def overlap_table(
     ignore_index : int, optional
         A target id whose pixels are left out of every count (area, intersection, union), as if
         they were not in the image. Predicted objects keep their other pixels.
+    kernel : KernelSettings, optional
+        Whether the compiled pair counter is used (default: when built); the numpy path gives
+        the same tables.
 
     Returns
     -------
@@ -297,9 +436,18 @@ def overlap_table(
 
     Notes
     -----
-    One ``np.unique`` over the int64 keys ``pred * (max(target) + 1) + target`` per image;
-    when the ids are so large that the key would overflow int64 (e.g. uint64 ids), each side is
-    first relabelled to ``0 .. n-1``. Memory: O(pixels) for the keys, O(pairs) for the table.
+    With the compiled kernel (ids of up to 64 bits, signed or unsigned up to 32 bits, int64), one
+    pass over each image adds every run of equal (prediction, target) pairs to a hash table of
+    the pairs seen: no key per pixel, no sort of the pixels, memory O(pairs). Otherwise (numpy):
+    label maps are made of runs: neighbouring pixels (in memory order) with the same
+    (prediction, target) pair. Two ``!=`` passes over each image find where runs start, and
+    the table is counted from one int64 key ``pred * (max(target) + 1) + target`` per run
+    (sorted once, run lengths summed per key), so the work per pixel is a few comparisons and
+    no per-pixel key is made. When more than a quarter of the pixels start a run (noise), one
+    key per pixel is sorted in place instead (uint32 when it fits). When the ids are so large
+    that the key would overflow int64 (e.g. uint64 ids), each side is first relabelled to
+    ``0 .. n-1``. Memory: about 2 bytes per pixel plus a few tens of bytes per run (a
+    sorted key of 4 or 8 bytes per pixel without runs), and O(pairs) for the table.
 
     Examples
     --------
@@ -318,7 +466,7 @@ def overlap_table(
     shape = _batch_shape("pred", p.shape, dims, channel_axis=False)
     p = p.reshape(shape)
     t = t.reshape(shape)
-    return tuple(_image_table(p[i], t[i], ignore) for i in range(shape[0]))
+    return tuple(_image_table(p[i], t[i], ignore, kernel) for i in range(shape[0]))
 
 
 def concat_tables(parts: Sequence[Sequence[OverlapTable]]) -> tuple[OverlapTable, ...]:

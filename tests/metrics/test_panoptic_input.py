@@ -1,0 +1,171 @@
+"""PQ, SQ and RQ of panoptic (class map, instance map) pairs, against torchmetrics and MONAI.
+
+- torchmetrics 1.9 ``panoptic_quality(..., return_sq_and_rq=True, return_per_class=True)`` on
+  (B, *S, 2) tensors (category, instance): one row per class, things then stuffs, pooled over the
+  batch. A target class outside ``things``/``stuffs`` is its void (CONVENTIONS-objects §3 #5);
+  predicted void needs ``allow_unknown_preds_category=True``. Its SQ of a class without a match
+  is 0 where segscore's is 0 / 0 (NaN).
+- MONAI ``compute_panoptic_quality(..., output_confusion_matrix=True)`` per thing class and
+  image, on that class's instance maps: the same tp, fp, fn, and IoU sums within its float32.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from segscore import InputError
+from segscore.metrics.instance import panoptic_scores
+
+from ._instances import perturb, random_instances
+from ._peers import F32, monai_metrics, torch, torchmetrics_segmentation
+
+THINGS, STUFFS, VOID = (1, 2), (0, 3), 255
+
+
+def panoptic_case(seed: int, n_images: int = 3, shape=(48, 48), void: bool = False):
+    """(pred_classes, pred_instances, target_classes, target_instances), int64 (N, *shape)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n_images):
+        ti = random_instances(rng, shape, 10)
+        pi = perturb(rng, ti)
+        ids = np.unique(ti[ti > 0])
+        cls_of = dict(zip(ids.tolist(), rng.choice(THINGS, ids.size).tolist(), strict=True))
+        stuff = np.where(np.indices(shape)[0] < shape[0] // 3, 3, 0)  # a band of stuff 3
+        lut = np.zeros(int(ti.max()) + 1, np.int64)
+        lut[ids] = [cls_of[i] for i in ids.tolist()]
+        tc = np.where(ti > 0, lut[ti], stuff)
+        pc = np.where(pi > 0, 0, np.roll(stuff, int(rng.integers(-3, 4)), axis=0))
+        for p in np.unique(pi[pi > 0]).tolist():  # the class of the target it covers most
+            under = tc[pi == p]
+            votes = np.bincount(under, minlength=4)[list(THINGS)]
+            pc[pi == p] = THINGS[int(votes.argmax())] if rng.random() > 0.15 else rng.choice(THINGS)
+        if void:
+            tc[shape[0] - 6 :, : shape[1] // 2] = VOID  # an unlabelled corner
+            pc[:4, -5:] = VOID  # and a region the model leaves open
+        out.append((pc, pi, tc, ti))
+    return tuple(np.stack(a).astype(np.int64) for a in zip(*out, strict=True))
+
+
+def _reference_torchmetrics(pc, pi, tc, ti, void: bool):  # float32 results
+    torchmetrics_segmentation()
+    from torchmetrics.functional.detection import panoptic_quality
+
+    def pan(c, i):
+        return torch().from_numpy(np.stack([c, i], axis=-1))
+
+    value = panoptic_quality(
+        pan(pc, pi), pan(tc, ti), things=set(THINGS), stuffs=set(STUFFS),
+        allow_unknown_preds_category=void, return_sq_and_rq=True, return_per_class=True,
+    )  # fmt: skip
+    return value.reshape(-1, 3).numpy().astype(np.float64)  # rows: classes, columns: pq, sq, rq
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("void", [False, True])
+def test_equals_torchmetrics_per_class(seed, void):
+    pc, pi, tc, ti = panoptic_case(seed, void=void)
+    s = panoptic_scores(pc, pi, tc, ti, things=THINGS, stuffs=STUFFS, void=VOID if void else None)
+    ref = _reference_torchmetrics(pc, pi, tc, ti, void)
+    assert s["pq"].class_ids == (1, 2, 0, 3)  # torchmetrics' order: things, then stuffs
+    np.testing.assert_allclose(s["pq"].per_class, ref[:, 0], **F32)
+    np.testing.assert_allclose(s["rq"].per_class, ref[:, 2], **F32)
+    np.testing.assert_allclose(np.nan_to_num(s["sq"].per_class, nan=0.0), ref[:, 1], **F32)
+
+
+def test_void_changes_unions_and_unmatched_segments():
+    """Thing 1 at 3 of 5 pixels of the target plus 2 void pixels: IoU 3/3 with void, 3/5 without;
+    a predicted segment mostly in void is no false positive."""
+    tc = np.array([[1, 1, 1, 9, 9, 0, 9, 9, 9]])
+    ti = np.array([[4, 4, 4, 0, 0, 0, 0, 0, 0]])
+    pc = np.array([[1, 1, 1, 1, 1, 0, 1, 1, 0]])
+    pi = np.array([[2, 2, 2, 2, 2, 0, 5, 5, 0]])
+    s = panoptic_scores(pc, pi, tc, ti, things=[1], stuffs=[0], void=9)
+    assert s["sq"].per_class[0] == 1.0
+    assert s["rq"].per_class[0] == 1.0
+    ref = _reference_torchmetrics_void_case(pc, pi, tc, ti)
+    np.testing.assert_allclose(s["pq"].per_class, ref, **F32)
+
+
+def _reference_torchmetrics_void_case(pc, pi, tc, ti):
+    torchmetrics_segmentation()
+    from torchmetrics.functional.detection import panoptic_quality
+
+    def pan(c, i):
+        return torch().from_numpy(np.stack([c, i], axis=-1))
+
+    value = panoptic_quality(
+        pan(pc, pi), pan(tc, ti), things={1}, stuffs={0}, return_per_class=True
+    )
+    return value.reshape(-1).numpy().astype(np.float64)
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_thing_counts_equal_monai_per_class_and_image(seed):
+    m = monai_metrics()
+    pc, pi, tc, ti = panoptic_case(seed)
+    s = panoptic_scores(
+        pc, pi, tc, ti, things=THINGS, stuffs=STUFFS, aggregation="per_image_per_class"
+    )
+    pooled = panoptic_scores(pc, pi, tc, ti, things=THINGS, stuffs=STUFFS)
+    totals = np.zeros((len(THINGS), 4))
+    for k, c in enumerate(THINGS):
+        for n in range(pc.shape[0]):
+            p = np.where(pc[n] == c, pi[n] + 1, 0)  # MONAI: 0 is background
+            t = np.where(tc[n] == c, ti[n] + 1, 0)
+            cm = m.compute_panoptic_quality(
+                torch().from_numpy(p), torch().from_numpy(t), output_confusion_matrix=True
+            ).numpy()
+            totals[k] += cm
+            pq = m.compute_panoptic_quality(torch().from_numpy(p), torch().from_numpy(t))
+            assert s["pq"].cells[n, k] == pytest.approx(float(pq), rel=1e-5, abs=1e-5)
+    tp, fp, fn, sums = totals.T
+    np.testing.assert_allclose(pooled["rq"].per_class[:2], tp / (tp + fp / 2 + fn / 2), rtol=1e-12)
+    np.testing.assert_allclose(pooled["sq"].per_class[:2], sums / tp, rtol=1e-5)
+
+
+def test_empty_classes_and_aggregation():
+    z = np.zeros((2, 1, 4), np.int64)  # two 1 x 4 images
+    tc = np.array([[[1, 1, 0, 0]], [[0, 0, 0, 0]]])
+    ti = np.array([[[5, 5, 0, 0]], [[0, 0, 0, 0]]])
+    s = panoptic_scores(tc, ti, tc, ti, things=[1, 2], stuffs=[0])  # class 2 never appears
+    assert math.isnan(s["pq"].per_class[1])
+    assert s["pq"].value == 1.0
+    assert s["pq"].n_excluded == 1
+    per_image = panoptic_scores(
+        z, z, tc, ti, things=[1], stuffs=[0], aggregation="per_image_per_class"
+    )
+    np.testing.assert_array_equal(per_image["pq"].cells, [[0.0, 0.0], [np.nan, 1.0]])
+    zero = panoptic_scores(tc, ti, tc, ti, things=[1, 2], stuffs=[0], empty=0.0)
+    assert zero["pq"].per_class[1] == 0.0
+
+
+def test_bad_input():
+    a = np.zeros((4, 4), np.int64)
+    kw = {"things": [1], "stuffs": [0]}
+    with pytest.raises(
+        InputError, match=r"`pred_instances` and `target_classes` must have the same shape"
+    ):
+        panoptic_scores(a, np.zeros((4, 5), np.int64), a, a, **kw)
+    two = a.copy()
+    two[0, :2], two[1, :2] = 1, 2
+    inst = np.full((4, 4), 7)
+    with pytest.raises(
+        InputError, match=r"`target_instances` must give each instance id of thing pixels one class"
+    ):
+        panoptic_scores(a, a, two, inst, things=[1, 2], stuffs=[0])
+    with pytest.raises(InputError, match=r"`pred_classes` must hold integer"):
+        panoptic_scores(a.astype(float), a, a, a, **kw)
+    with pytest.raises(InputError, match=r"`target_instances` must hold instance ids >= 0"):
+        panoptic_scores(a, a, a, a - 1, **kw)
+    with pytest.raises(InputError, match=r"`target_classes` has classes \[5\] that are neither"):
+        panoptic_scores(a, a, a + 5, a, **kw)
+    with pytest.raises(InputError, match=r"`things` and `stuffs` must not share class ids"):
+        panoptic_scores(a, a, a, a, things=[0, 1], stuffs=[0])
+    with pytest.raises(InputError, match=r"`void` must not be a thing or stuff class"):
+        panoptic_scores(a, a, a, a, void=0, **kw)
+    with pytest.raises(InputError, match=r"`metrics` must be one of 'pq', 'sq', 'rq'"):
+        panoptic_scores(a, a, a, a, metrics="f1", **kw)
