@@ -123,6 +123,41 @@ def test_checkpoint_of_other_architecture(run_dir, images, tmp_path, capsys):
     assert "missing tensors" in err
 
 
+def test_threshold_from_a_validation_run(run_dir, images, tmp_path, capsys):
+    # A validation run on probability maps: its sweep chooses the threshold.
+    rng = np.random.default_rng(3)
+    for folder in ("prob", "gt"):
+        (tmp_path / "val" / folder).mkdir(parents=True)
+    for i in range(4):
+        target = rng.random((16, 16)) > 0.5
+        prob = np.clip(target * 0.5 + rng.random((16, 16)) * 0.55, 0, 1).astype(np.float32)
+        Image.fromarray(prob, mode="F").save(tmp_path / "val" / "prob" / f"c{i}.tif")
+        Image.fromarray(target.astype(np.uint8) * 255).save(tmp_path / "val" / "gt" / f"c{i}.png")
+    evaluation = tmp_path / "val_run"
+    argv = ["evaluate", "--pred", str(tmp_path / "val" / "prob"), "--gt"]
+    argv += [str(tmp_path / "val" / "gt"), "--out", str(evaluation), "--no-report", "--jobs", "1"]
+    assert main(argv) == 0
+    import json
+
+    chosen = json.loads((evaluation / "summary.json").read_text())["threshold_sweep"]
+    chosen = chosen["best_threshold"]
+    capsys.readouterr()
+    base = ["predict", str(run_dir), str(images)]
+    assert main([*base, "--out", str(tmp_path / "a"), "--threshold-from", str(evaluation)]) == 0
+    assert f"at threshold {chosen:g} (chosen on {evaluation / 'summary.json'})" in (
+        capsys.readouterr().out
+    )
+    assert main([*base, "--out", str(tmp_path / "b"), "--threshold", str(chosen)]) == 0
+    for name in ("odd.png", "rgb.png", "deep.png"):
+        np.testing.assert_array_equal(_read(tmp_path / "a" / name), _read(tmp_path / "b" / name))
+    both = ["--threshold", "0.3", "--threshold-from", str(evaluation)]
+    assert main([*base, "--out", str(tmp_path / "c"), *both]) == 2
+    assert "`--threshold` must not be combined with `--threshold-from`" in _error(capsys)
+    assert main([*base, "--out", str(tmp_path / "c"), "--threshold-from", str(run_dir)]) == 2
+    assert "config.json records the threshold it was given" in _error(capsys)
+    assert not (tmp_path / "c").exists()
+
+
 # --- --instances: objects from the masks -------------------------------------------------------
 
 

@@ -345,7 +345,7 @@ def test_compare_two_evaluations(binary_folders, tmp_path: Path, capsys) -> None
         main(["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "c")])
         == 0
     )
-    record = json.loads((tmp_path / "c" / "compare.json").read_text())
+    record = json.loads((tmp_path / "c" / "compare.json").read_text())["metrics"]["iou"]
     ia = segscore.score(segscore.confusion(pred, target), "iou").per_image
     ib = segscore.score(segscore.confusion(better, target), "iou").per_image
     keep = ~(np.isnan(ia) | np.isnan(ib))
@@ -359,6 +359,9 @@ def test_compare_two_evaluations(binary_folders, tmp_path: Path, capsys) -> None
         float(wilcoxon(ib[keep] - ia[keep]).pvalue), rel=1e-12
     )
     assert record["ci95"][0] <= record["mean_difference"] <= record["ci95"][1]
+    # The overlays find the files again through the recorded folders and suffixes.
+    page = (tmp_path / "c" / "compare.html").read_text(encoding="utf-8")
+    assert page.count("data:image/png;base64,") == 3 * 10
     assert main(["compare", str(tmp_path / "a"), str(tmp_path / "nope")]) == 2
 
 

@@ -56,7 +56,9 @@ def add_scoring_flags(p: argparse.ArgumentParser, *, default_metrics: str) -> No
         "an unknown colour is an error",
     )
     p.add_argument("--spatial-dims", type=int, default=None, choices=(2, 3), help="2 or 3")
-    p.add_argument("--threshold", type=float, default=0.5, help="for probability maps (0.5)")
+    p.add_argument(
+        "--threshold", type=float, default=None, help="for probability maps (default 0.5)"
+    )
     p.add_argument(
         "--metrics",
         default=default_metrics,
@@ -177,10 +179,11 @@ def settings_from_args(args: argparse.Namespace) -> Any:
     from segscore.cli._classes import parse_class_names
     from segscore.evaluation.settings import label_set_options, make_settings
     from segscore.metrics.options import CountingOptions
+    from segscore.metrics.thresholds import DEFAULT_THRESHOLD
 
     values = {
         "num_classes": args.num_classes,
-        "threshold": args.threshold,
+        "threshold": DEFAULT_THRESHOLD if args.threshold is None else args.threshold,
         "ignore_index": args.ignore_index,
         "multilabel": args.multilabel,
         "spatial_dims": args.spatial_dims,

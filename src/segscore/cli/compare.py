@@ -1,4 +1,4 @@
-"""``segscore compare``: two evaluations of the same cases, case by case."""
+"""``segscore compare``: two evaluations of the same ground truth, case by case."""
 
 from __future__ import annotations
 
@@ -7,101 +7,138 @@ import math
 from pathlib import Path
 from typing import Any
 
-from segscore.errors import DatasetError
+from segscore.cli._tables import add_table_flags, check_table_flags, print_table
 
 __all__ = ["add_parser", "run"]
+
+FLAGS = {"a": "RUN_A", "b": "RUN_B", "force": "--force", "metrics": "--metrics"}
 
 
 def add_parser(subparsers: Any) -> None:
     """Register the ``compare`` subcommand."""
     p = subparsers.add_parser(
         "compare",
-        help="compare two evaluations of the same cases (differences, bootstrap CI, Wilcoxon)",
+        help="compare two evaluations of the same ground truth (differences, bootstrap CI, Wilcoxon)",
         description=(
-            "Read per_case.csv of two `segscore evaluate` output folders, pair the cases, and report "
-            "the mean difference B - A with a percentile bootstrap 95% CI, the Wilcoxon signed-rank "
-            "p-value, and the cases that changed most."
+            "Read summary.json and per_case.csv of two `segscore evaluate` output folders, check "
+            "that both scored the same cases and ground truth (inputs.gt_hash) under the same "
+            "conventions (refused otherwise, unless --force), and report per metric the paired "
+            "differences B - A: their mean with a percentile bootstrap 95% CI, the Wilcoxon "
+            "signed-rank p-value, which run is better (from the metric's direction: HD95 lower), "
+            "and the cases that changed most. --out writes compare.json, compare.csv and "
+            "compare.html (with overlays of those cases, read again from the runs' folders)."
         ),
     )
-    p.add_argument("run_a", type=Path, help="evaluation folder A (baseline)")
-    p.add_argument("run_b", type=Path, help="evaluation folder B")
-    p.add_argument("--metric", default="iou", help="metric column to compare (default iou)")
+    p.add_argument("run_a", type=Path, metavar="RUN_A", help="evaluation folder A (baseline)")
+    p.add_argument("run_b", type=Path, metavar="RUN_B", help="evaluation folder B")
+    p.add_argument(
+        "--metrics",
+        "--metric",
+        dest="metrics",
+        default=None,
+        help="comma-separated metrics to compare (default: every metric both runs have)",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="compare even if the cases, ground truth or conventions differ (said in every output; "
+        "cases in one run only are dropped and counted)",
+    )
     p.add_argument("--bootstrap", type=int, default=2000, help="resamples (default 2000)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     p.add_argument("--top", type=int, default=10, help="cases listed as changed most (default 10)")
-    p.add_argument("--out", type=Path, default=None, help="write compare.json and compare.csv here")
+    p.add_argument(
+        "--out", type=Path, default=None, help="write compare.json, compare.csv, compare.html here"
+    )
+    add_table_flags(p)
     p.set_defaults(func=run)
 
 
-def _per_case(folder: Path, metric: str) -> dict[str, float]:
-    from segscore.io.results import read_per_case_csv
+def _num(x: float, sign: bool = False) -> str:
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return ("+" if sign and x > 0 else "") + ("inf" if x > 0 else "-inf")
+    return f"{x:+.4f}" if sign else f"{x:.4f}"
 
-    values = read_per_case_csv(folder, metric)
-    out = {}
-    for case, vals in values.items():
-        valid = [v for v in vals if not math.isnan(v)]
-        out[case] = math.fsum(valid) / len(valid) if valid else math.nan
-    return out
+
+def _verdict(m: Any) -> str:
+    if m.better is not None:
+        return f"{m.better} better"
+    favoured = m.favours(m.result.mean_difference)
+    return "no difference" if favoured is None else f"unclear (CI has 0; leans {favoured})"
 
 
 def run(args: argparse.Namespace) -> int:
-    """Compare and print; write the tables when ``--out`` is given."""
-    import numpy as np
+    """Compare through the library, print, and write the outputs with ``--out``."""
+    from segscore._validation import check_int
+    from segscore.evaluation.compare import SIGN_CONVENTION, compare_runs
+    from segscore.io.results import check_writable_folder
+    from segscore.report.console import render_table
 
-    from segscore.io.results import write_csv, write_json
-    from segscore.metrics.bootstrap import paired_comparison
-
-    a = _per_case(args.run_a, args.metric)
-    b = _per_case(args.run_b, args.metric)
-    common = sorted(set(a) & set(b))
-    if not common:
-        raise DatasetError(
-            f"no case is in both {str(args.run_a)!r} and {str(args.run_b)!r}: compare evaluations "
-            "of the same cases."
-        )
-    va = np.asarray([a[c] for c in common])
-    vb = np.asarray([b[c] for c in common])
-    result = paired_comparison(va, vb, n_resamples=args.bootstrap, rng=args.seed)
-    with np.errstate(invalid="ignore"):  # inf - inf: left out below
-        diffs = vb - va
-    order = sorted(
-        (i for i in range(len(common)) if math.isfinite(diffs[i])), key=lambda i: -abs(diffs[i])
-    )
-    top = order[: max(0, args.top)]
-    print(
-        f"segscore compare ({args.metric}): {result.n} paired cases "
-        f"({len(set(a) ^ set(b))} not in both, {result.n_nonfinite} left out as NaN or infinite)"
-    )
-    print(
-        f"mean difference B - A = {result.mean_difference:+.4f}, 95% CI "
-        f"[{result.ci95[0]:+.4f}, {result.ci95[1]:+.4f}] (percentile bootstrap, "
-        f"{args.bootstrap} resamples, seed {args.seed}); Wilcoxon signed-rank p = {result.wilcoxon_p:.4g}"
-    )
-    for i in top:
-        print(f"  {common[i]}: {va[i]:.4f} -> {vb[i]:.4f} ({diffs[i]:+.4f})")
+    check_int("--bootstrap", args.bootstrap, low=1)
+    check_int("--top", args.top, low=0)
+    check_table_flags(args)
     if args.out is not None:
-        rows = [
-            {"case": c, "a": float(va[i]), "b": float(vb[i]), "difference": float(diffs[i])}
-            for i, c in enumerate(common)
-        ]
-        write_csv(args.out / "compare.csv", rows, ["case", "a", "b", "difference"])
-        write_json(
-            args.out / "compare.json",
-            {
-                "metric": args.metric,
-                "run_a": str(args.run_a),
-                "run_b": str(args.run_b),
-                "n_paired": result.n,
-                "n_nonfinite": result.n_nonfinite,
-                "mean_difference": result.mean_difference,
-                "ci95": list(result.ci95),
-                "wilcoxon_p": result.wilcoxon_p,
-                "bootstrap": {
-                    "method": "percentile",
-                    "resamples": args.bootstrap,
-                    "seed": args.seed,
-                },
-                "changed_most": [common[i] for i in top],
-            },
+        check_writable_folder(args.out, option="--out")
+    comparison = compare_runs(
+        args.run_a,
+        args.run_b,
+        metrics=args.metrics,
+        force=args.force,
+        n_resamples=args.bootstrap,
+        seed=args.seed,
+        names=FLAGS,
+    )
+    rows = []
+    for name, m in comparison.metrics.items():
+        r = m.result
+        rows.append(
+            [
+                f"{name} {'↑' if m.higher_is_better else '↓'}",
+                _num(float(m.a[m.finite].mean()) if r.n else math.nan),
+                _num(float(m.b[m.finite].mean()) if r.n else math.nan),
+                _num(r.mean_difference, sign=True),
+                f"[{_num(r.ci95[0], sign=True)}, {_num(r.ci95[1], sign=True)}]",
+                "nan" if math.isnan(r.wilcoxon_p) else f"{r.wilcoxon_p:.4g}",
+                str(r.n),
+                str(r.n_nonfinite),
+                _verdict(m),
+            ]
         )
+    dropped = len(comparison.only_a) + len(comparison.only_b)
+    title = f"segscore compare: {len(comparison.cases)} paired cases" + (
+        f", {dropped} dropped (in one run only)" if dropped else ""
+    )
+    header = ["metric", "A", "B", "B - A", "95% CI", "Wilcoxon p", "n", "non-finite", "verdict"]
+    print(render_table(header, rows, title=title, width=150))
+    print(
+        f"{SIGN_CONVENTION}; A, B: means over the pairs with two finite values; CI: percentile "
+        f"bootstrap over cases ({args.bootstrap} resamples, seed {args.seed})"
+    )
+    print("↑ higher is better, ↓ lower is better (the registry's direction of each metric)")
+    for reason in comparison.forced:
+        print(f"forced (--force): {reason}")
+    if dropped:
+        print(f"dropped {dropped} case(s) in one run only (listed in compare.json)")
+    for note in comparison.notes:
+        print(f"note: {note}")
+    for name, m in list(comparison.metrics.items())[:1]:  # every metric's: in compare.json
+        top = m.changed_most(args.top)
+        if not top:
+            continue
+        print(f"changed most ({name}; every metric's in compare.json):")
+        for i in top:
+            d = float(m.b[i] - m.a[i])
+            favoured = m.favours(d)
+            print(
+                f"  {m.cases[i]}: {_num(float(m.a[i]))} -> {_num(float(m.b[i]))} "
+                f"({_num(d, sign=True)}{', ' + favoured + ' better' if favoured else ''})"
+            )
+    tables = print_table(args, comparison=comparison.as_record(args.top))
+    if args.out is not None:
+        from segscore.evaluation.compare_outputs import write_comparison
+
+        written = write_comparison(comparison, args.out, top=args.top, tables=tables)
+        print(f"wrote {', '.join(str(p) for p in written)}")
     return 0

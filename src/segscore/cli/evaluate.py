@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from segscore.cli._options import add_scoring_flags, settings_from_args
+from segscore.cli._tables import add_table_flags, check_table_flags, print_table
 
 __all__ = ["add_parser", "run"]
 
@@ -31,6 +32,15 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--images", type=Path, default=None, help="input images for report overlays")
     p.add_argument("--strict", action="store_true", help="unmatched files are an error")
     add_scoring_flags(p, default_metrics="iou,dice")
+    p.add_argument(
+        "--threshold-from",
+        type=Path,
+        default=None,
+        metavar="RUN",
+        help="apply the threshold chosen on a validation run: RUN's summary.json "
+        "threshold_sweep.best_threshold (an evaluate run on probability maps); not with "
+        "--threshold. Recorded as conventions.threshold_source",
+    )
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
     p.add_argument(
         "--dask",
@@ -48,6 +58,7 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument("--run", type=Path, default=None, help="training run folder (report curves)")
     p.add_argument("--no-report", action="store_true", help="skip report.html")
+    add_table_flags(p)
     p.set_defaults(func=run)
 
 
@@ -86,10 +97,21 @@ def run(args: argparse.Namespace) -> int:
     from segscore.evaluation.allocator import keep_freed_buffers
     from segscore.evaluation.folder import evaluate_folder
     from segscore.evaluation.outputs import write_outputs
-    from segscore.io.results import check_writable_folder
+    from segscore.io.results import atomic_write_bytes, check_writable_folder
     from segscore.report.console import render_evaluation
 
+    source = None
+    if args.threshold_from is not None:
+        from segscore.evaluation.thresholds import threshold_from_run
+
+        if args.threshold is not None:
+            from segscore._validation import fail_must
+
+            fail_must("--threshold", "not be combined with `--threshold-from`", args.threshold)
+        chosen = threshold_from_run(args.threshold_from, option="--threshold-from")
+        args.threshold, source = chosen.threshold, chosen.as_dict()
     settings = settings_from_args(args)
+    check_table_flags(args)
     _check_backend(args)
     check_writable_folder(args.out, option="--out")  # before any work: a bad --out fails at once
     keep_freed_buffers()  # this process is ours: keep image buffers between cases (glibc)
@@ -105,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
         "journal_dir": args.out,
         "resume": args.resume,
         "dask": args.dask,
+        "threshold_source": source,
     }
     try:
         if bar is None:
@@ -126,6 +149,8 @@ def run(args: argparse.Namespace) -> int:
         print(note, file=sys.stderr)
     written = write_outputs(result, args.out, report=not args.no_report, run=args.run)
     print(render_evaluation(result.summary))
+    for name, text in print_table(args, summary=result.summary, rows=result.rows):
+        written.append(atomic_write_bytes(args.out / name, text.encode("utf-8")))
     if result.evaluation.objects is not None:
         from segscore.evaluation.objects import object_contrast
 

@@ -39,6 +39,14 @@ def add_parser(subparsers: Any) -> None:
         "--threshold", type=float, default=None, help="mask threshold (default: the run's, 0.5)"
     )
     p.add_argument(
+        "--threshold-from",
+        default=None,
+        metavar="EVAL_RUN",
+        help="use the threshold chosen on a validation set: EVAL_RUN's summary.json "
+        "threshold_sweep.best_threshold (segscore evaluate on probability maps); not with "
+        "--threshold",
+    )
+    p.add_argument(
         "--save-probs", choices=("npy", "tiff"), default=None, help="also write probability maps"
     )
     p.add_argument("--batch-size", type=int, default=8, help="images per forward pass")
@@ -114,6 +122,16 @@ def run(args: argparse.Namespace) -> int:
 
     if args.batch_size < 1:
         raise InputError(f"`--batch-size` must be an integer >= 1, got {args.batch_size}.")
+    source = ""
+    if args.threshold_from is not None:
+        from segscore.evaluation.thresholds import threshold_from_run
+
+        if args.threshold is not None:
+            raise InputError(
+                f"`--threshold` must not be combined with `--threshold-from`, got {args.threshold}."
+            )
+        chosen = threshold_from_run(args.threshold_from, option="--threshold-from")
+        args.threshold, source = chosen.threshold, f" (chosen on {chosen.source})"
     check_object_options(args)
     files = list_input_images(args.images, name="IMAGES")
     loaded = load_run(args.run_dir)
@@ -126,7 +144,8 @@ def run(args: argparse.Namespace) -> int:
     n_classes = int(probs[0].shape[0]) if probs else 1
     if args.threshold is not None and n_classes > 1:
         raise InputError(
-            f"`--threshold` applies to binary runs, got a run with {n_classes} classes "
+            f"`{'--threshold-from' if source else '--threshold'}` applies to binary runs, got a "
+            f"run with {n_classes} classes "
             "(its masks are the arg-max over the class probabilities)."
         )
     if args.instances is not None and n_classes > 1:
@@ -160,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
     if args.instances is not None:
         what += f" and {n_objects} objects by {args.instances} (in instances/)"
     console.print(
-        f"predicted {len(files)} image(s) with {loaded.path} at threshold {threshold:g}; "
+        f"predicted {len(files)} image(s) with {loaded.path} at threshold {threshold:g}{source}; "
         f"wrote {what} to {out}"
     )
     return 0

@@ -41,7 +41,7 @@ from segscore.evaluation.runner import (
 )
 from segscore.evaluation.settings import EvaluationSettings, make_settings
 from segscore.evaluation.summary import metric_scores, per_case_rows, summarize
-from segscore.io.pairs import Case, CaseSet, match_cases
+from segscore.io.pairs import Case, CaseSet, match_cases, names_digest
 from segscore.io.results import remove_stale_temporaries
 from segscore.metrics.counting import confusion
 from segscore.metrics.empty import EmptyPolicy
@@ -258,6 +258,7 @@ def evaluate_folder(
     dask: str | None = None,
     progress: Callable[[CaseResult], None] | None = None,
     inputs: dict[str, Any] | None = None,
+    threshold_source: dict[str, Any] | None = None,
 ) -> FolderEvaluation:
     """Score a folder (or stack) of predictions against ground truth.
 
@@ -292,7 +293,12 @@ def evaluate_folder(
     progress : callable, optional
         Called with each case's result as it arrives.
     inputs : dict, optional
-        Extra facts recorded in the summary's ``inputs``.
+        Extra facts recorded in the summary's ``inputs`` (which always records the folders, the
+        suffixes and the images folder, so that ``segscore compare`` can read the files again).
+    threshold_source : dict, optional
+        Where the threshold of ``settings`` was chosen
+        (:meth:`~segscore.evaluation.thresholds.ChosenThreshold.as_dict`), recorded as
+        ``conventions.threshold_source``.
 
     Returns
     -------
@@ -374,11 +380,15 @@ def evaluate_folder(
         inputs={
             "pred": str(pred),
             "gt": str(gt),
+            "pred_suffix": pred_suffix,
+            "gt_suffix": gt_suffix,
+            "images": None if images is None else str(images),
             "jobs": jobs or os.cpu_count(),
             **({"dask": dask} if dask is not None else {}),
             **(inputs or {}),
         },
         unmatched={"pred": found.unmatched_pred, "gt": found.unmatched_target},
+        threshold_source=threshold_source,
     )
     return FolderEvaluation(settings, found, evaluation, scores, summary, rows, columns, notes)
 
@@ -427,6 +437,7 @@ def evaluate_arrays(
             f"`settings` must not be given with {', '.join(sorted(kwargs))}: pass one or the other."
         )
     objects = pair_distances = object_scores = None
+    given_target = target  # the ground truth as given (object ids included), for its hash
     if settings.instances is not None:
         objects, (pair_distances, object_scores), pred, target = _array_objects(
             pred, target, settings
@@ -451,12 +462,21 @@ def evaluate_arrays(
         object_distances=pair_distances,
         object_scores=object_scores,
     )
+    evaluation.target_hash = _target_hash(given_target, names)
     if settings.boundary_metrics:
         evaluation = _with_array_distances(evaluation, pred, target, settings)
     scores = metric_scores(evaluation, settings)
     rows, columns = per_case_rows(evaluation, scores, settings.options)
     summary = summarize(evaluation, settings, scores, inputs=dict(inputs or {}))
     return FolderEvaluation(settings, CaseSet([]), evaluation, scores, summary, rows, columns)
+
+
+def _target_hash(target: Any, names: Sequence[str]) -> str:
+    """Hash the case names and each case's ground truth (its dtype, the shape, its bytes)."""
+    data = np.ascontiguousarray(np.asarray(target))
+    layout = str((data.dtype.str, data.shape)).encode()
+    rows = data.reshape(len(names), -1)
+    return names_digest(names, [hashlib.sha256(layout + row.tobytes()).hexdigest() for row in rows])
 
 
 def _array_objects(

@@ -2,7 +2,8 @@
 
 ``segscore evaluate`` appends every finished case to ``OUT/.segscore-journal.jsonl`` in batches
 (one JSON line per batch, flushed and fsync'd): its exact counts, threshold-sweep counts and
-boundary distances, and the SHA-256 digest of its two files. The first line records the options
+boundary distances, the SHA-256 digest of its two files and that of its ground truth alone (for
+``inputs.gt_hash``). The first line records the options
 that made them (every field of :class:`~segscore.evaluation.runner.EvaluateOptions`) and the
 segscore version.
 
@@ -10,7 +11,8 @@ segscore version.
 
 - other options or another segscore version: an error (exit 2) naming what differs; rerun
   without ``--resume`` to start over;
-- a case whose files changed (digest or file name differs) or that failed: scored again;
+- a case whose files changed (digest or file name differs) or that failed: scored again; so is
+  a case journaled without its ground-truth digest (by an earlier segscore);
 - a case no longer in the input: dropped;
 - a last line cut short by a kill: ignored and cut off; a corrupt line before it: an error.
 
@@ -79,6 +81,7 @@ def _encode(result: CaseResult, case: Case) -> dict[str, Any]:
         "pred": case.pred.name,
         "target": case.target.name,
         "digest": result.digest,
+        "target_digest": result.target_digest,
         "tp": counts.tp.tolist(),
         "fp": counts.fp.tolist(),
         "fn": counts.fn.tolist(),
@@ -108,6 +111,7 @@ def _decode(entry: dict[str, Any]) -> CaseResult:
         name=str(entry["name"]),
         counts=counts,
         digest=str(entry["digest"]),
+        target_digest=str(entry["target_digest"]),
         sweep=None if entry["sweep"] is None else np.asarray(entry["sweep"], dtype=np.int64),
         spacing=None if entry["spacing"] is None else tuple(float(s) for s in entry["spacing"]),
         distances=None
@@ -231,7 +235,7 @@ class Journal:
                 self.stale += 1
                 continue
             try:
-                same = case_digest(case) == entry.get("digest")
+                same = "target_digest" in entry and case_digest(case) == entry.get("digest")
                 result = _decode(entry) if same else None
             except OSError:  # unreadable now: score it again, which reports the error
                 result = None

@@ -7,7 +7,6 @@ flat whatever the number of cases: masks are never kept.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -20,12 +19,13 @@ from segscore._types import FloatArray, IntArray
 from segscore.errors import DatasetError, InputError
 from segscore.evaluation.allocator import keep_freed_buffers
 from segscore.evaluation.instances import case_objects, object_label_maps
+from segscore.evaluation.thresholds import sweep_counts
 from segscore.io.arrays import (
     MAX_PIXELS_DEFAULT,
     describe_geometry,
     geometry_mismatch,
 )
-from segscore.io.pairs import Case, read_case
+from segscore.io.pairs import Case, names_digest, read_case
 from segscore.io.palette import Palette
 from segscore.metrics.counting import confusion
 from segscore.metrics.counts import CountingSpec, Counts
@@ -36,7 +36,6 @@ if TYPE_CHECKING:  # the boundary engine (scipy) is imported only when distances
     from segscore.metrics.instance.table import OverlapTable
 
 __all__ = [
-    "SWEEP_THRESHOLDS",
     "CaseResult",
     "EvaluateOptions",
     "Evaluation",
@@ -49,9 +48,6 @@ __all__ = [
     "iter_results",
     "object_label_maps",
 ]
-
-SWEEP_THRESHOLDS = tuple(round(0.01 * k, 2) for k in range(1, 100))
-"""Thresholds of the sweep for probability predictions: 0.01, 0.02, ..., 0.99."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +83,8 @@ class CaseResult:
 
     name: str
     counts: Counts | None
-    digest: str
+    digest: str  # SHA-256 over the digests of both files
+    target_digest: str = ""  # SHA-256 of the ground-truth file alone
     error: str | None = None
     sweep: IntArray | None = None  # (T, 4): tp, fp, fn, tn per sweep threshold
     spacing: tuple[float, ...] | None = None
@@ -114,28 +111,14 @@ class Evaluation:
     objects: list[OverlapTable] | None = None  # one overlap table per case (object metrics)
     object_distances: list[dict[str, FloatArray]] | None = None  # per case, per matched pair
     object_scores: list[FloatArray] | None = None  # per case: each predicted object's score
-
-
-def _sweep_counts(prob: np.ndarray[Any, Any], target: np.ndarray[Any, Any]) -> IntArray:
-    """Exact tp, fp, fn, tn at every sweep threshold, compared in the probability's dtype."""
-    thresholds = np.asarray(SWEEP_THRESHOLDS, dtype=prob.dtype)
-    fg = target.reshape(-1) != 0
-    # Number of thresholds <= p: the pixel is foreground at thresholds[k] for k < index.
-    index = np.searchsorted(thresholds, prob.reshape(-1), side="right")
-    t = len(thresholds)
-    pos = np.bincount(index[fg], minlength=t + 1)
-    neg = np.bincount(index[~fg], minlength=t + 1)
-    # foreground at threshold k: pixels with index > k.
-    tp = np.cumsum(pos[::-1])[::-1][1:]
-    fp = np.cumsum(neg[::-1])[::-1][1:]
-    n_pos, n_neg = int(fg.sum()), int(fg.size - fg.sum())
-    out = np.stack([tp, fp, n_pos - tp, n_neg - fp], axis=1).astype(np.int64)
-    return out
+    target_hash: str = ""  # like input_hash, over case names and ground-truth digests only
 
 
 def score_case(case: Case, options: EvaluateOptions) -> CaseResult:
     """Read and count one case; raise DatasetError naming the files on bad input."""
-    pred, target, digest = read_case(case, max_pixels=options.max_pixels, palette=options.palette)
+    pred, target, digest, target_digest = read_case(
+        case, max_pixels=options.max_pixels, palette=options.palette
+    )
     p, t = pred.array, target.array
     if case.index is not None:
         p, t = p[case.index], t[case.index]
@@ -194,11 +177,12 @@ def score_case(case: Case, options: EvaluateOptions) -> CaseResult:
         and options.num_classes is None
         and not options.multilabel
     ):
-        sweep = _sweep_counts(p, t)
+        sweep = sweep_counts(p, t)
     result = CaseResult(
         case.name,
         counts,
         digest,
+        target_digest,
         sweep=sweep,
         spacing=spacing,
         objects=objects,
@@ -304,7 +288,7 @@ class _PackedBatch:
     """
 
     names: list[str]
-    digests: list[str]
+    digests: list[tuple[str, str]]  # both files', the ground truth's
     spacings: list[tuple[float, ...] | None]
     block: IntArray  # (m, 4, C): tp, fp, fn, tn of each case
     spec: CountingSpec | None
@@ -336,7 +320,7 @@ def _pack(results: list[CaseResult]) -> list[CaseResult] | _PackedBatch:
         block[i, 0], block[i, 1], block[i, 2], block[i, 3] = c.tp[0], c.fp[0], c.fn[0], c.tn[0]
     return _PackedBatch(
         [r.name for r in results],
-        [r.digest for r in results],
+        [(r.digest, r.target_digest) for r in results],
         [r.spacing for r in results],
         block,
         first.spec,
@@ -353,9 +337,10 @@ def _unpack(batch: list[CaseResult] | _PackedBatch) -> list[CaseResult]:
             name,
             Counts._made(b[i, 0], b[i, 1], b[i, 2], b[i, 3], batch.spec),
             digest,
+            target_digest,
             spacing=spacing,
         )
-        for i, (name, digest, spacing) in enumerate(
+        for i, (name, (digest, target_digest), spacing) in enumerate(
             zip(batch.names, batch.digests, batch.spacings, strict=True)
         )
     ]
@@ -465,7 +450,7 @@ def assemble(
     pair_distances: list[dict[str, FloatArray]] = []
     scores: list[FloatArray] = []
     failures: list[tuple[str, str]] = []
-    digest = hashlib.sha256()
+    digests: list[tuple[str, str]] = []  # both files', the ground truth's
     spec: CountingSpec | None = None
     for result in results:
         if progress is not None:
@@ -487,7 +472,7 @@ def assemble(
         spec = result.counts.spec
         names.append(result.name)
         parts.append(result.counts)
-        digest.update(result.name.encode("utf-8") + b"\0" + result.digest.encode("ascii"))
+        digests.append((result.digest, result.target_digest))
         if result.sweep is not None:
             sweeps.append(result.sweep)
         if result.distances is not None:
@@ -505,7 +490,8 @@ def assemble(
     if spec is not None and counts.spec is None:
         counts = Counts(counts.tp, counts.fp, counts.fn, counts.tn, spec)
     sweep = np.stack(sweeps) if sweeps and len(sweeps) == len(parts) else None
-    evaluation = Evaluation(names, counts, failures, sweep, digest.hexdigest())
+    both, target = (names_digest(names, list(column)) for column in zip(*digests, strict=True))
+    evaluation = Evaluation(names, counts, failures, sweep, both, target_hash=target)
     if objects:
         if len(objects) != len(parts):  # pragma: no cover - every case of a run has objects
             raise DatasetError("some cases have objects and others not; this is a bug.")
@@ -542,7 +528,9 @@ def evaluate_stack(case: Case, options: EvaluateOptions) -> Evaluation | None:
     stacked = {case.pred.suffix.lower(), case.target.suffix.lower()} <= {".npy", ".npz"}
     if not case.stacked or case.index is not None or not stacked:
         return None
-    pred, target, digest = read_case(case, max_pixels=options.max_pixels, palette=options.palette)
+    pred, target, digest, target_digest = read_case(
+        case, max_pixels=options.max_pixels, palette=options.palette
+    )
     p, t = pred.array, target.array
     if p.shape != t.shape:
         raise DatasetError(
@@ -588,7 +576,7 @@ def evaluate_stack(case: Case, options: EvaluateOptions) -> Evaluation | None:
     ):
         rows_p = p.reshape(n, -1)
         rows_t = t.reshape(n, -1)
-        sweep = np.stack([_sweep_counts(rows_p[i], rows_t[i]) for i in range(n)])
+        sweep = np.stack([sweep_counts(rows_p[i], rows_t[i]) for i in range(n)])
     evaluation = Evaluation(
         names,
         counts,
@@ -599,6 +587,7 @@ def evaluate_stack(case: Case, options: EvaluateOptions) -> Evaluation | None:
         object_distances=pair_distances,
         object_scores=object_scores,  # type: ignore[arg-type]
     )
+    evaluation.target_hash = names_digest(names, [target_digest] * n)  # one file: every case
     if not options.distance_metrics:
         return evaluation
     pairs = _images(p, t, batched)

@@ -8,7 +8,9 @@ One schema for every metric family (``summary.json``, schema version :data:`SCHE
   -> value), ``class_names`` (class id -> name, the same keys; null without names), ``pooled``
   (overlap metrics: the dataset-pooled value), ``ci95``, ``empty_cases`` and the metric's
   ``conventions`` record.
-- ``inputs``: what was scored (``n_cases`` scored, ``n_failed``, a content ``hash``...);
+- ``inputs``: what was scored (``n_cases`` scored, ``n_failed``, the content ``hash`` over the
+  case names and both files of every scored case, ``gt_hash`` over the names and the
+  ground-truth files alone: two runs with equal ``gt_hash`` scored the same ground truth);
   ``failed``: the cases that could not be scored, each with its error; ``unmatched``.
 
 How NaN and inf enter the statistics (the same cases for every statistic of a metric): a case's
@@ -32,8 +34,9 @@ import numpy as np
 from segscore._types import FloatArray
 from segscore._version import __version__
 from segscore.errors import DatasetError
-from segscore.evaluation.runner import SWEEP_THRESHOLDS, Evaluation
+from segscore.evaluation.runner import Evaluation
 from segscore.evaluation.settings import DEFAULT_AGGREGATION, EvaluationSettings
+from segscore.evaluation.thresholds import SWEEP_NOTE, SWEEP_THRESHOLDS
 from segscore.metrics.bootstrap import bootstrap_ci
 from segscore.metrics.conventions import Conventions
 from segscore.metrics.counts import Counts
@@ -337,7 +340,8 @@ def threshold_sweep(sweep: np.ndarray[Any, Any], settings: EvaluationSettings) -
     """IoU and Dice at every sweep threshold from exact counts (N, T, 4), and the best threshold.
 
     The best threshold is chosen on the evaluated cases themselves: an optimistic choice that
-    must not be reported as a held-out result.
+    must not be reported as a held-out result (the record's ``note`` says so and points to
+    ``--threshold-from``, :mod:`segscore.evaluation.thresholds`).
     """
     from segscore.metrics.registry import get_metric
 
@@ -364,7 +368,7 @@ def threshold_sweep(sweep: np.ndarray[Any, Any], settings: EvaluationSettings) -
         "best_metric": "iou",
         "best_threshold": SWEEP_THRESHOLDS[best],
         "best_value": float(values[best]),
-        "note": "chosen on the evaluated cases (optimistic); choose it on a validation set",
+        "note": SWEEP_NOTE,
     }
 
 
@@ -380,8 +384,14 @@ def summarize(
     *,
     inputs: dict[str, Any] | None = None,
     unmatched: dict[str, list[str]] | None = None,
+    threshold_source: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Build the summary record written to ``summary.json`` (schema in the module docstring)."""
+    """Build the summary record written to ``summary.json`` (schema in the module docstring).
+
+    ``threshold_source`` says where the threshold came from when it was chosen on another run
+    (:meth:`~segscore.evaluation.thresholds.ChosenThreshold.as_dict`); it is recorded as
+    ``conventions.threshold_source`` (null otherwise).
+    """
     scores = metric_scores(evaluation, settings) if scores is None else scores
     pooled_objects = _object_scores(evaluation, settings, aggregation="pooled")
     out_metrics: dict[str, Any] = {}
@@ -453,6 +463,7 @@ def summarize(
         "segscore_version": __version__,
         "boundary": evaluation.distance_conventions,
         "instances": None if settings.instances is None else settings.instances.as_dict(),
+        "threshold_source": threshold_source,
         "bootstrap": (
             {
                 "method": "percentile",
@@ -476,6 +487,7 @@ def summarize(
             "n_cases": len(evaluation.names),
             "n_failed": len(evaluation.failures),
             "hash": "sha256:" + evaluation.input_hash,
+            "gt_hash": "sha256:" + evaluation.target_hash,
         },
         "conventions": shared,
         "metrics": out_metrics,

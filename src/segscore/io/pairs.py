@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +17,15 @@ from segscore.errors import DatasetError
 from segscore.io.arrays import MASK_SUFFIXES, LoadedArray, decode_array, split_suffix
 from segscore.io.palette import Palette
 
-__all__ = ["Case", "CaseSet", "case_digest", "list_mask_files", "match_cases", "read_case"]
+__all__ = [
+    "Case",
+    "CaseSet",
+    "case_digest",
+    "list_mask_files",
+    "match_cases",
+    "names_digest",
+    "read_case",
+]
 
 
 @dataclass(frozen=True)
@@ -57,12 +66,14 @@ class CaseSet:
 
 def read_case(
     case: Case, *, max_pixels: int, palette: Palette | None = None
-) -> tuple[LoadedArray, LoadedArray, str]:
-    """Read and decode the two files of a case; return them and the digest of their bytes.
+) -> tuple[LoadedArray, LoadedArray, str, str]:
+    """Read and decode the two files of a case; return them and the digests of their bytes.
 
     Each file is read once: its bytes are hashed and decoded (see
-    :func:`~segscore.io.arrays.decode_array`; ``palette`` decodes RGB colour masks). The digest
-    is the one :func:`case_digest` gives.
+    :func:`~segscore.io.arrays.decode_array`; ``palette`` decodes RGB colour masks). The first
+    digest covers both files (the one :func:`case_digest` gives); the second is the SHA-256 of
+    the ground-truth file alone (hex), computed on the way: the hash of the ground truth is one
+    of the two hashes the first digest is made of, so it costs nothing more.
 
     Raises
     ------
@@ -77,12 +88,15 @@ def read_case(
     >>> np.save(root / "p.npy", np.eye(2, dtype=np.uint8))
     >>> np.save(root / "t.npy", np.ones((2, 2), dtype=np.uint8))
     >>> case = Case("a", root / "p.npy", root / "t.npy")
-    >>> pred, target, digest = read_case(case, max_pixels=100)
+    >>> pred, target, digest, target_digest = read_case(case, max_pixels=100)
     >>> pred.array.tolist(), digest == case_digest(case)
     ([[1, 0], [0, 1]], True)
+    >>> import hashlib; target_digest == hashlib.sha256((root / "t.npy").read_bytes()).hexdigest()
+    True
     """
     digest = hashlib.sha256()
     loaded = []
+    file_digest = b""
     for path in (case.pred, case.target):
         try:
             with open(path, "rb") as handle:  # not Path.read_bytes: its path handling costs
@@ -91,9 +105,10 @@ def read_case(
             raise DatasetError(
                 f"file {str(path)!r}: cannot be read ({exc.strerror or exc})"
             ) from exc
-        digest.update(hashlib.sha256(data).digest())
+        file_digest = hashlib.sha256(data).digest()  # the last one is the ground truth's
+        digest.update(file_digest)
         loaded.append(decode_array(path, data, max_pixels=max_pixels, palette=palette))
-    return loaded[0], loaded[1], digest.hexdigest()
+    return loaded[0], loaded[1], digest.hexdigest(), file_digest.hex()
 
 
 def case_digest(case: Case) -> str:
@@ -107,6 +122,26 @@ def case_digest(case: Case) -> str:
     digest = hashlib.sha256()
     for path in (case.pred, case.target):
         digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def names_digest(names: Sequence[str], digests: Sequence[str]) -> str:
+    """Return the SHA-256 (hex) over the cases' names and digests, in order.
+
+    The content hash of an evaluation: ``summary.json`` records it over both files of every case
+    (``inputs.hash``) and over the ground-truth files alone (``inputs.gt_hash``), so that two
+    evaluations of the same ground truth can be recognised whatever their predictions.
+
+    Examples
+    --------
+    >>> names_digest(["a", "b"], ["00", "ff"]) == names_digest(["a", "b"], ["00", "ff"])
+    True
+    >>> names_digest(["a"], ["00"]) == names_digest(["b"], ["00"])
+    False
+    """
+    digest = hashlib.sha256()
+    for name, value in zip(names, digests, strict=True):
+        digest.update(name.encode("utf-8") + b"\0" + value.encode("ascii"))
     return digest.hexdigest()
 
 

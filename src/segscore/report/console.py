@@ -162,8 +162,15 @@ def render_evaluation(summary: dict[str, Any], *, title: str | None = None) -> s
         lines.append(per_class)
     sweep = summary.get("threshold_sweep")
     if sweep:
+        note = sweep.get("note") or "chosen on these cases: optimistic"
         lines.append(
             f"threshold sweep: best {sweep['best_metric']} {sweep['best_value']:.4f} at "
-            f"threshold {sweep['best_threshold']:.2f} (chosen on these cases: optimistic)"
+            f"threshold {sweep['best_threshold']:.2f} ({note})"
+        )
+    source = summary["conventions"].get("threshold_source")
+    if source:
+        lines.append(
+            f"threshold {source['threshold']:g} chosen on {source['chosen_on']} "
+            f"(its best {source['metric']} there: {source['value_there']:.4f})"
         )
     return "\n".join(lines)

@@ -503,6 +503,8 @@ def _threshold(curve: Mapping[str, object] | None) -> str:
         if half and abs(best - 0.5) > 1e-9:
             at_half = ", ".join(f"{_e(k)} {_fmt(v[half[0]], 3)}" for k, v in series.items())
             text += f"<p>At the usual 0.5: {at_half}.</p>"
+        if curve.get("note"):  # the best threshold is optimistic on the evaluated cases
+            text += f'<p class="lede">The best threshold was {_e(curve["note"])}.</p>'
     body = f'<div class="split"><figure class="chart-box">{chart}</figure><div>{text}</div></div>'
     return _section("threshold", "Threshold", "", body)
 
