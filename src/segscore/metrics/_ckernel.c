@@ -1000,49 +1000,101 @@ static inline uint64_t load_id(const void *buf, int type, Py_ssize_t i) {
     }
 }
 
-/* The pass for one pair of types: the switch above hoisted out of the pixel loop. Inside a run,
- * blocks of 16 pixels are compared with the run's pair at once (a fixed-length loop the
- * compiler turns into vector compares), then pixel by pixel up to the run's end. */
-#define PAIR_PASS(NAME, PT, TT)                                                                \
+/* run_end_*: the first index >= i where (p, t) differs from (cp, ct), or n. With SSE2 (and a
+ * compiler with __builtin_ctz), 16 bytes of each map are compared at once and the first
+ * difference is found from the comparison's bit mask: no branch per pixel inside a run. */
+#if SEG_HAVE_SSE2 && defined(__GNUC__)
+#define SEG_RUN_SIMD 1
+static inline Py_ssize_t run_end_u8(const uint8_t *p, const uint8_t *t, Py_ssize_t i,
+                                    Py_ssize_t n, uint8_t cp, uint8_t ct) {
+    __m128i vp = _mm_set1_epi8((char)cp), vt = _mm_set1_epi8((char)ct);
+    for (; i + 16 <= n; i += 16) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(p + i));
+        __m128i b = _mm_loadu_si128((const __m128i *)(t + i));
+        int m = _mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, vp), _mm_cmpeq_epi8(b, vt)));
+        if (m != 0xFFFF) return i + __builtin_ctz((unsigned)~m & 0xFFFFu);
+    }
+    while (i < n && p[i] == cp && t[i] == ct) i++;
+    return i;
+}
+static inline Py_ssize_t run_end_u16(const uint16_t *p, const uint16_t *t, Py_ssize_t i,
+                                     Py_ssize_t n, uint16_t cp, uint16_t ct) {
+    __m128i vp = _mm_set1_epi16((short)cp), vt = _mm_set1_epi16((short)ct);
+    for (; i + 8 <= n; i += 8) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(p + i));
+        __m128i b = _mm_loadu_si128((const __m128i *)(t + i));
+        int m = _mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi16(a, vp), _mm_cmpeq_epi16(b, vt)));
+        if (m != 0xFFFF) return i + (__builtin_ctz((unsigned)~m & 0xFFFFu) >> 1);
+    }
+    while (i < n && p[i] == cp && t[i] == ct) i++;
+    return i;
+}
+static inline Py_ssize_t run_end_i32(const int32_t *p, const int32_t *t, Py_ssize_t i,
+                                     Py_ssize_t n, int32_t cp, int32_t ct) {
+    __m128i vp = _mm_set1_epi32(cp), vt = _mm_set1_epi32(ct);
+    for (; i + 4 <= n; i += 4) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(p + i));
+        __m128i b = _mm_loadu_si128((const __m128i *)(t + i));
+        int m = _mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi32(a, vp), _mm_cmpeq_epi32(b, vt)));
+        if (m != 0xFFFF) return i + (__builtin_ctz((unsigned)~m & 0xFFFFu) >> 2);
+    }
+    while (i < n && p[i] == cp && t[i] == ct) i++;
+    return i;
+}
+static inline Py_ssize_t run_end_i64(const int64_t *p, const int64_t *t, Py_ssize_t i,
+                                     Py_ssize_t n, int64_t cp, int64_t ct) {
+    __m128i vp = _mm_set1_epi64x(cp), vt = _mm_set1_epi64x(ct);
+    for (; i + 2 <= n; i += 2) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(p + i));
+        __m128i b = _mm_loadu_si128((const __m128i *)(t + i));
+        __m128i e = _mm_and_si128(_mm_cmpeq_epi32(a, vp), _mm_cmpeq_epi32(b, vt));
+        e = _mm_and_si128(e, _mm_shuffle_epi32(e, _MM_SHUFFLE(2, 3, 0, 1)));  /* both halves */
+        int m = _mm_movemask_epi8(e);
+        if (m != 0xFFFF) return i + (__builtin_ctz((unsigned)~m & 0xFFFFu) >> 3);
+    }
+    while (i < n && p[i] == cp && t[i] == ct) i++;
+    return i;
+}
+#else
+#define SEG_RUN_SIMD 0
+#define RUN_END_SCALAR(NAME, T)                                                                \
+    static inline Py_ssize_t NAME(const T *p, const T *t, Py_ssize_t i, Py_ssize_t n, T cp,   \
+                                  T ct) {                                                      \
+        while (i < n && p[i] == cp && t[i] == ct) i++;                                         \
+        return i;                                                                              \
+    }
+RUN_END_SCALAR(run_end_u8, uint8_t)
+RUN_END_SCALAR(run_end_u16, uint16_t)
+RUN_END_SCALAR(run_end_i32, int32_t)
+RUN_END_SCALAR(run_end_i64, int64_t)
+#endif
+
+/* The pass for one type (both maps of it): each run is found by run_end_* and added once. */
+#define PAIR_PASS(NAME, T, RUN_END)                                                            \
     static int NAME(const void *pb, const void *tb_, Py_ssize_t n, int has_ignore,             \
                     uint64_t ignore, pair_table *tb, int64_t *counted) {                       \
-        const PT *p = (const PT *)pb;                                                          \
-        const TT *t = (const TT *)tb_;                                                         \
-        if (n == 0) return 0;                                                                  \
-        PT cp = p[0];                                                                          \
-        TT ct = t[0];                                                                          \
-        int64_t run = 0, total = 0;                                                            \
+        const T *p = (const T *)pb;                                                            \
+        const T *t = (const T *)tb_;                                                           \
+        int64_t total = 0;                                                                     \
         Py_ssize_t i = 0;                                                                      \
-        for (;;) {                                                                             \
-            while (i + 16 <= n) {                                                              \
-                int same = 1;                                                                  \
-                for (int k = 0; k < 16; k++) same &= (p[i + k] == cp) & (t[i + k] == ct);     \
-                if (!same) break;                                                              \
-                i += 16;                                                                       \
-                run += 16;                                                                     \
-            }                                                                                  \
-            while (i < n && p[i] == cp && t[i] == ct) {                                        \
-                i++;                                                                           \
-                run++;                                                                         \
-            }                                                                                  \
+        while (i < n) {                                                                        \
+            T cp = p[i], ct = t[i];                                                            \
+            Py_ssize_t j = RUN_END(p, t, i + 1, n, cp, ct);                                    \
             uint64_t up = (uint64_t)(int64_t)cp, ut = (uint64_t)(int64_t)ct;                   \
             if (!(has_ignore && ut == ignore)) {                                               \
-                if (pair_table_add_cached(tb, up, ut, run) < 0) return -1;                            \
-                total += run;                                                                  \
+                if (pair_table_add_cached(tb, up, ut, (int64_t)(j - i)) < 0) return -1;        \
+                total += j - i;                                                                \
             }                                                                                  \
-            if (i >= n) break;                                                                 \
-            cp = p[i];                                                                         \
-            ct = t[i];                                                                         \
-            run = 0;                                                                           \
+            i = j;                                                                             \
         }                                                                                      \
         *counted = total;                                                                      \
         return 0;                                                                              \
     }
 
-PAIR_PASS(pairs_u8_u8, uint8_t, uint8_t)
-PAIR_PASS(pairs_u16_u16, uint16_t, uint16_t)
-PAIR_PASS(pairs_i32_i32, int32_t, int32_t)
-PAIR_PASS(pairs_i64_i64, int64_t, int64_t)
+PAIR_PASS(pairs_u8_u8, uint8_t, run_end_u8)
+PAIR_PASS(pairs_u16_u16, uint16_t, run_end_u16)
+PAIR_PASS(pairs_i32_i32, int32_t, run_end_i32)
+PAIR_PASS(pairs_i64_i64, int64_t, run_end_i64)
 
 static int pairs_any(const void *pb, int ptype, const void *tb_, int ttype, Py_ssize_t n,
                      int has_ignore, uint64_t ignore, pair_table *tb, int64_t *counted) {
