@@ -11,8 +11,10 @@ drawn masks when the explanation is built. Nothing here reads arguments or print
 is :mod:`segscore.cli.explain`.
 
 - :mod:`.base`: :class:`Topic` and :class:`Question` (text), :func:`substitute`;
-- :mod:`.overlap_topics`, :mod:`.boundary_topics`, :mod:`.instance_topics`: the topics;
-- :mod:`.overlap_example`, :mod:`.boundary_example`, :mod:`.instance_example`: the computed parts;
+- :mod:`.overlap_topics`, :mod:`.boundary_topics`, :mod:`.instance_topics`,
+  :mod:`.lesion_topics` (BraTS lesion-wise), :mod:`.coco_topics` (COCO AP, AR): the topics;
+- :mod:`.overlap_example`, :mod:`.boundary_example`, :mod:`.instance_example`,
+  :mod:`.lesion_example`, :mod:`.coco_example`: the computed parts;
 - :mod:`.run_case`: the case of a results folder; :mod:`.document`: :func:`explain`.
 """
 

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from segscore.metrics.registry import MetricSpec, get_metric
 from segscore.report.explain.base import Question, Topic, substitute
 from segscore.report.explain.boundary_example import boundary_conventions, boundary_example
+from segscore.report.explain.coco_example import coco_conventions, coco_example
 from segscore.report.explain.instance_example import instance_conventions, instance_example
+from segscore.report.explain.lesion_example import lesion_conventions, lesion_example
 from segscore.report.explain.overlap_example import beta_of, overlap_conventions, overlap_example
 from segscore.report.explain.run_case import RunCase, pick_case
 from segscore.report.explain.text import wrap
@@ -134,6 +136,12 @@ def explain(
     elif spec.kind == "boundary":
         example = boundary_example(spec)
         conventions = boundary_conventions(spec)
+    elif spec.base.startswith("lesion_"):
+        example = lesion_example(spec)
+        conventions = lesion_conventions(spec)
+    elif spec.base in ("ap", "ar"):
+        example = coco_example(spec)
+        conventions = coco_conventions(spec)
     else:
         example = instance_example(spec, topic.formula)
         conventions = instance_conventions(spec)

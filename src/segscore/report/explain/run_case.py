@@ -8,8 +8,12 @@ through :mod:`segscore.io.results`). The rules, in order:
   that accuracy hides what IoU shows;
 - object ratio metrics when pixel IoU was scored: the largest gap between pixel IoU and the
   metric, where objects are merged, split or missed while the pixels mostly agree;
-- otherwise the worst value: the lowest of a score, the largest of a distance (inf first), the
-  most unmatched objects for ``fp@T`` and ``fn@T``, the fewest matches for ``tp@T``.
+- ``lesion_dice`` when pixel Dice was scored: the largest gap between the two, where small
+  lesions are missed or stray blobs added while the large lesions keep pixel Dice high;
+- otherwise the worst value: the lowest of a score (COCO's ``ap``, ``ar``... included: they
+  rank detections, which pixel IoU knows nothing of), the largest of a distance (inf first),
+  the most unmatched objects for ``fp@T``, ``fn@T``, ``lesion_fp``, ``lesion_fn``, the fewest
+  matches for ``tp@T`` and ``lesion_tp``.
 
 Rows whose values are NaN are skipped; each row is one (case, class).
 """
@@ -95,14 +99,21 @@ def _contrast(spec: MetricSpec, scored: list[str]) -> str | None:
         if spec.base == "accuracy":
             return next((n for n in scored if _same(n, get_metric("iou"))), None)
         return next((n for n in scored if _same(n, get_metric("accuracy"))), None)
-    if spec.kind == "instance" and spec.unit == "ratio":
+    if spec.base == "lesion_dice":
+        return next((n for n in scored if _same(n, get_metric("dice"))), None)
+    if spec.kind == "instance" and spec.unit == "ratio" and not _own_rules(spec):
         return next((n for n in scored if _same(n, get_metric("iou"))), None)
     return None
 
 
+def _own_rules(spec: MetricSpec) -> bool:
+    """COCO metrics (ranked detections) and lesion metrics: no pixel-IoU contrast, own counts."""
+    return spec.base in ("ap", "ar") or spec.base.startswith("lesion_")
+
+
 def _worst_is_largest(spec: MetricSpec) -> bool:
-    if spec.kind == "instance" and spec.unit == "count":
-        return spec.base != "tp"
+    if spec.kind == "instance" and spec.unit == "count" and not _own_rules(spec):
+        return spec.base != "tp"  # tp@T, fp@T, fn@T are all registered higher-is-better
     return not spec.higher_is_better
 
 
@@ -193,7 +204,17 @@ def _by_gap(
     if best is None:
         return None
     _, case, k, v, o = best
-    if spec.kind == "instance":
+    if spec.base == "lesion_dice":
+        rule = f"the largest gap between pixel Dice and {label}"
+        why = (
+            "small lesions missed or stray blobs added, which pixel Dice barely counts and "
+            "each cost a whole lesion here."
+            if o > v
+            else "the lesions are found, but a large one is outlined loosely (pixel Dice "
+            "weighs it by its size, lesion-wise Dice as one lesion)."
+        )
+        text = f"pixel Dice {fmt(o)} and {label} {fmt(v)}: {why}"
+    elif spec.kind == "instance":
         rule = f"the largest gap between pixel IoU and {label}"
         why = (
             "objects merged, split or missed while the pixels mostly agree (per_object.csv "
