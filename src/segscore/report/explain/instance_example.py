@@ -81,7 +81,7 @@ def _threshold(spec: MetricSpec) -> Fraction:
 
 def _at(spec: MetricSpec, t: str) -> str:
     """Return the name of the same metric at matching threshold ``t`` (AJI has none)."""
-    if spec.base in ("aji", "aji+"):
+    if spec.base in ("aji", "aji+", "aji_cellpose"):
         return spec.name
     return f"{spec.base}@{t}"
 
@@ -135,12 +135,15 @@ def _aji_lines(spec: MetricSpec) -> list[str]:
     names = ", ".join(PRED_SYMBOLS[int(tab.pred_ids[k])] for k in unused) or "none"
     plus = _value(spec, INSTANCE_PRED, INSTANCE_TARGET, "aji+").value
     kumar = _value(spec, INSTANCE_PRED, INSTANCE_TARGET, "aji").value
+    cellpose = _value(spec, INSTANCE_PRED, INSTANCE_TARGET, "aji_cellpose").value
     return [
         "Kumar's pairing: each target object with the prediction of largest IoU (reuse allowed):",
         *("  " + line for line in table(["target", "prediction", "I", "U"], rows)),
         f"unused predictions (added to the union): {names}",
         f"AJI = {total_i} / {total_u} = {fmt(kumar)}   (segscore.instance_scores 'aji')",
         f"AJI+ (one-to-one pairs) = {fmt(plus)}   (segscore.instance_scores 'aji+')",
+        "cellpose's AJI (pairs matched at IoU 0.5, over the union of all foreground)",
+        f"  = {fmt(cellpose)}   (segscore.instance_scores 'aji_cellpose')",
     ]
 
 
@@ -184,7 +187,7 @@ def instance_example(spec: MetricSpec, formula: str) -> list[str]:
         ),
         "",
     ]
-    if spec.base in ("aji", "aji+"):
+    if spec.base in ("aji", "aji+", "aji_cellpose"):
         lines += _aji_lines(spec)
     else:
         pair_lines, m = _pairs(t)
@@ -220,7 +223,7 @@ def _components() -> list[str]:
 
 
 def _tie(spec: MetricSpec) -> list[str]:
-    if spec.base in ("aji", "aji+"):
+    if spec.base in ("aji", "aji+", "aji_cellpose"):
         return []
     name = _at(spec, "0.5")
     ge = _value(spec, _TIE_PRED, _TIE_TARGET, name, comparison=">=").value
@@ -237,7 +240,7 @@ def _tie(spec: MetricSpec) -> list[str]:
 
 
 def _matching(spec: MetricSpec) -> list[str]:
-    if spec.base in ("aji", "aji+"):
+    if spec.base in ("aji", "aji+", "aji_cellpose"):
         kumar = _value(spec, INSTANCE_PRED, INSTANCE_TARGET, "aji").value
         plus = _value(spec, INSTANCE_PRED, INSTANCE_TARGET, "aji+").value
         return wrap(

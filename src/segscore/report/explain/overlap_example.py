@@ -166,7 +166,9 @@ def _empty_table(spec: MetricSpec) -> list[str]:
     target = np.array([[_one_row(t)] for _, t in EMPTY_CASES.values()])
     counts = confusion(pred, target)  # four 1 x 4 images
     policies = [("segscore default", EmptyPolicy())]
-    policies += [(f"preset {name}", p.empty_for(spec)) for name, p in PRESETS.items()]
+    policies += [
+        (f"preset {name}", p.empty_for(spec)) for name, p in PRESETS.items() if p.has_overlap
+    ]
     policies.append(("zero_division=1", EmptyPolicy(zero_division=1.0)))
     rows = [
         [label, *(fmt(v) for v in cells(spec, counts, policy)[:, 0])] for label, policy in policies
@@ -193,7 +195,9 @@ def _aggregation(spec: MetricSpec) -> list[str]:
     counts = confusion(pred, target, num_classes=3)
     per_cell = cells(spec, counts)
     users = {
-        rule: sorted(n for n, p in PRESETS.items() if p.aggregation_for(spec.name) == rule)
+        rule: sorted(
+            n for n, p in PRESETS.items() if p.has_overlap and p.aggregation_for(spec.name) == rule
+        )
         for rule in AGGREGATIONS
     }
     rows = []

@@ -23,6 +23,7 @@ _INSTANCE_KEYS = {
     "precision": "object_precision",
     "recall": "object_recall",
     "aji+": "aji",
+    "aji_cellpose": "aji",
     "tp": "object_counts",
     "fp": "object_counts",
     "fn": "object_counts",
