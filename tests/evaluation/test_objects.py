@@ -369,8 +369,17 @@ def test_coco_from_probability_maps(tmp_path, capsys) -> None:  # type: ignore[n
     labels_t = segscore.label_components(target)
     scores = object_scores(prob, labels_p)
     ref = coco_scores(labels_p, labels_t, scores, ["ap", "ap@0.5", "ar100"], max_detections=100)
+    resumed = evaluate_folder(
+        tmp_path / "p", tmp_path / "g", metrics=names, instances="components", jobs=1,
+        journal_dir=tmp_path / "j",
+    )  # fmt: skip
+    resumed = evaluate_folder(
+        tmp_path / "p", tmp_path / "g", metrics=names, instances="components", jobs=1,
+        journal_dir=tmp_path / "j", resume=True,
+    )  # fmt: skip
     for name in ("ap", "ap@0.5", "ar100"):
         assert r.scores[name].value == ref[name].value
+        assert resumed.scores[name].value == ref[name].value  # scores kept by the journal
         assert r.summary["metrics"][name]["kind"] == "instance"
     # masks carry no scores: refused with a message naming the cause
     code = main(
@@ -412,3 +421,52 @@ def test_object_presets_in_folder_evaluation(folders, tmp_path, capsys) -> None:
     err = capsys.readouterr().err
     assert "`--matching` must agree with `--preset monai` (matching 'unique')" in err
     assert not out.exists()
+
+
+def test_lesion_metrics_in_folder_evaluation(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """lesion_dice/lesion_hd95 per case equal lesion_scores (checked against the BraTS 2023
+    procedure and panoptica) on the same volumes; through the journal too; refused with an
+    ignore label."""
+    from segscore.metrics.instance import lesion_scores
+
+    rng = np.random.default_rng(1)
+    (tmp_path / "p").mkdir()
+    (tmp_path / "g").mkdir()
+    preds, targets = [], []
+    z, y, x = np.ogrid[:24, :32, :32]
+    for i in range(3):
+        t = np.zeros((24, 32, 32), np.uint8)
+        p = np.zeros_like(t)
+        for k in range(4):
+            c = rng.integers(5, 20, 3)
+            ball = (z - c[0]) ** 2 + (y - c[1]) ** 2 + (x - c[2]) ** 2 <= int(rng.integers(9, 25))
+            t[ball] = 1
+            if k < 3:
+                p[np.roll(ball, 1, axis=2)] = 1
+        preds.append(p)
+        targets.append(t)
+        np.save(tmp_path / "p" / f"c{i}.npy", p)
+        np.save(tmp_path / "g" / f"c{i}.npy", t)
+    names = ["lesion_dice", "lesion_hd95", "lesion_fn"]
+    common = {"metrics": ["dice", *names], "instances": "components", "spacing": (2.0, 1.0, 1.0)}
+    r = evaluate_folder(
+        tmp_path / "p", tmp_path / "g", jobs=1, journal_dir=tmp_path / "o", **common
+    )
+    again = evaluate_folder(
+        tmp_path / "p", tmp_path / "g", jobs=1, journal_dir=tmp_path / "o", resume=True, **common
+    )
+    for i in range(3):
+        ref = lesion_scores(
+            preds[i] > 0, targets[i] > 0, names, spacing=(2.0, 1.0, 1.0), spatial_dims=3
+        )
+        for name in names:
+            assert r.scores[name].per_image[i] == ref[name].value, name
+            assert again.scores[name].per_image[i] == ref[name].value, name
+    assert r.summary["metrics"]["lesion_dice"]["pooled"] is None
+    code = main(
+        ["evaluate", "--pred", str(tmp_path / "p"), "--gt", str(tmp_path / "g"), "--out",
+         str(tmp_path / "x"), "--instances", "components", "--metrics", "lesion_dice",
+         "--num-classes", "2", "--ignore-index", "9"]
+    )  # fmt: skip
+    assert code == 2
+    assert "lesion metrics (lesion_dice) have no ignore label" in capsys.readouterr().err

@@ -143,6 +143,9 @@ def _object_options(settings: EvaluationSettings) -> dict[str, Any]:
         "comparison": chosen.comparison,
         "object_threshold": str(matching_threshold(settings)),
         "object_distances": chosen.distances,
+        "lesion_metrics": tuple(
+            m.name for m in settings.instance_metrics if m.base.startswith("lesion_")
+        ),
     }  # COCO's max_detections is applied when scoring, from the settings
 
 
@@ -437,9 +440,10 @@ def evaluate_arrays(
             f"`settings` must not be given with {', '.join(sorted(kwargs))}: pass one or the other."
         )
     objects = pair_distances = object_scores = None
+    lesions: list[Any] = []
     given_target = target  # the ground truth as given (object ids included), for its hash
     if settings.instances is not None:
-        objects, (pair_distances, object_scores), pred, target = _array_objects(
+        objects, (pair_distances, object_scores, lesions), pred, target = _array_objects(
             pred, target, settings
         )
     counts = confusion(pred, target, options=settings.options)
@@ -462,6 +466,12 @@ def evaluate_arrays(
         object_distances=pair_distances,
         object_scores=object_scores,
     )
+    if lesions:
+        evaluation.lesions = {
+            k: np.array([values[k] for values, _ in lesions], dtype=np.float64)
+            for k in lesions[0][0]
+        }
+        evaluation.lesion_conventions = lesions[0][1]
     evaluation.target_hash = _target_hash(given_target, names)
     if settings.boundary_metrics:
         evaluation = _with_array_distances(evaluation, pred, target, settings)
@@ -496,7 +506,8 @@ def _array_objects(
     pixels_t = np.stack([x.target for x in parts]).reshape(t.shape)
     distances = [x.distances or {} for x in parts] if options.object_distances else None
     scores = [x.scores for x in parts] if all(x.scores is not None for x in parts) else None
-    return [x.table for x in parts], (distances, scores), pixels_p, pixels_t
+    lesions = [x.lesions for x in parts if x.lesions is not None]
+    return [x.table for x in parts], (distances, scores, lesions), pixels_p, pixels_t
 
 
 def _with_array_distances(

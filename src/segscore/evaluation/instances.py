@@ -34,6 +34,7 @@ class MadeObjects:
     target: np.ndarray[Any, Any]
     distances: dict[str, FloatArray] | None = None
     scores: FloatArray | None = None  # per predicted object (table order): mean probability
+    lesions: tuple[dict[str, float], dict[str, Any]] | None = None  # values, conventions
 
 
 def case_objects(
@@ -49,19 +50,20 @@ def case_objects(
     obj_p, obj_t, ignore_id = object_label_maps(p, t, options)
     table = overlap_table(obj_p, obj_t, spatial_dims=p.ndim, ignore_index=ignore_id)[0]
     distances = _distances(obj_p, obj_t, table, options, spacing, ignore_id)
+    lesions = _lesions(p, t, options, spacing)
     if options.instances == "labels":
         ignore = options.ignore_index
         pixel_p = (p != 0).astype(np.uint8)
         pixel_t: np.ndarray[Any, Any] = (t != 0).astype(np.uint8)
         if ignore is not None:
             pixel_t = np.where(t == ignore, ignore, pixel_t).astype(np.int64)
-        return MadeObjects(table, pixel_p, pixel_t, distances)
+        return MadeObjects(table, pixel_p, pixel_t, distances, lesions=lesions)
     scores = None
     if p.dtype.kind == "f":
         from segscore.metrics.instance.detection_scores import object_scores
 
         scores = object_scores(p, obj_p, spatial_dims=p.ndim)[0]
-    return MadeObjects(table, p, t, distances, scores)
+    return MadeObjects(table, p, t, distances, scores, lesions)
 
 
 def object_label_maps(
@@ -91,6 +93,27 @@ def object_label_maps(
         sentinel = int(obj_t.max()) + 1
         obj_t[t == ignore] = sentinel
     return obj_p, obj_t, sentinel
+
+
+def _lesions(
+    p: np.ndarray[Any, Any],
+    t: np.ndarray[Any, Any],
+    options: EvaluateOptions,
+    spacing: tuple[float, ...] | None,
+) -> tuple[dict[str, float], dict[str, Any]] | None:
+    """BraTS 2023 lesion-wise values of one case, from its foregrounds (and their record)."""
+    if not options.lesion_metrics:
+        return None
+    from segscore.metrics.conventions import jsonable
+    from segscore.metrics.instance.lesion import lesion_scores
+
+    mask_p = p >= options.threshold if p.dtype.kind == "f" else p != 0
+    found = lesion_scores(
+        mask_p, t != 0, options.lesion_metrics, spacing=spacing, spatial_dims=p.ndim
+    )
+    values = {name: float(s.per_image[0]) for name, s in found.items()}
+    record = {name: jsonable(s.conventions.as_dict()) for name, s in found.items()}
+    return values, record
 
 
 def _distances(

@@ -99,6 +99,8 @@ def _encode(result: CaseResult, case: Case) -> dict[str, Any]:
         if result.object_distances is None
         else {k: v.tolist() for k, v in result.object_distances.items()},
         "object_scores": None if result.object_scores is None else result.object_scores.tolist(),
+        "lesions": result.lesions,
+        "lesion_conventions": result.lesion_conventions,
     }
 
 
@@ -123,6 +125,11 @@ def _decode(entry: dict[str, Any]) -> CaseResult:
         object_distances=None
         if entry.get("object_distances") is None
         else {k: np.asarray(v, dtype=np.float64) for k, v in entry["object_distances"].items()},
+        object_scores=None
+        if entry.get("object_scores") is None
+        else np.asarray(entry["object_scores"], dtype=np.float64),
+        lesions=entry.get("lesions"),
+        lesion_conventions=entry.get("lesion_conventions"),
     )
 
 

@@ -107,8 +107,8 @@ def matching_threshold(settings: EvaluationSettings) -> Fraction:
     from segscore.metrics.instance.metrics import thresholds_of
 
     for spec in settings.instance_metrics:
-        if spec.base in ("ap", "ar"):
-            continue  # COCO matches by score, at its own thresholds
+        if spec.base in ("ap", "ar") or spec.base.startswith("lesion_"):
+            continue  # COCO matches by score; lesions by BraTS' rules
         found = thresholds_of(spec)
         if found:
             return found[0]

@@ -75,6 +75,7 @@ class EvaluateOptions:
     comparison: str = ">="
     object_threshold: str = "1/2"
     object_distances: tuple[str, ...] = ()
+    lesion_metrics: tuple[str, ...] = ()  # BraTS 2023 lesion-wise metrics of each case
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,8 @@ class CaseResult:
     objects: OverlapTable | None = None  # the exact overlap table of the case's objects
     object_distances: dict[str, FloatArray] | None = None  # metric -> (M,) per matched pair
     object_scores: FloatArray | None = None  # detection score of each predicted object
+    lesions: dict[str, float] | None = None  # lesion-wise value of each lesion metric
+    lesion_conventions: dict[str, Any] | None = None
 
 
 @dataclass
@@ -111,6 +114,8 @@ class Evaluation:
     objects: list[OverlapTable] | None = None  # one overlap table per case (object metrics)
     object_distances: list[dict[str, FloatArray]] | None = None  # per case, per matched pair
     object_scores: list[FloatArray] | None = None  # per case: each predicted object's score
+    lesions: dict[str, FloatArray] | None = None  # metric -> (N,) lesion-wise values
+    lesion_conventions: dict[str, Any] | None = None  # metric -> its conventions record
     target_hash: str = ""  # like input_hash, over case names and ground-truth digests only
 
 
@@ -137,13 +142,14 @@ def score_case(case: Case, options: EvaluateOptions) -> CaseResult:
             f"case {case.name!r}: prediction {str(case.pred)!r} has shape {p.shape} but ground truth "
             f"{str(case.target)!r} has shape {t.shape}."
         )
-    objects = object_distances = object_scores = None
+    objects = object_distances = object_scores = lesions = None
     spacing = target.spacing or pred.spacing
     try:
         if options.instances is not None:
             made = case_objects(p, t, options, spacing=options.spacing or spacing)
             objects, object_distances, object_scores = made.table, made.distances, made.scores
             p, t = made.pred, made.target
+            lesions = made.lesions
         counts = confusion(
             p,
             t,
@@ -188,6 +194,8 @@ def score_case(case: Case, options: EvaluateOptions) -> CaseResult:
         objects=objects,
         object_distances=object_distances,
         object_scores=object_scores,
+        lesions=None if lesions is None else lesions[0],
+        lesion_conventions=None if lesions is None else lesions[1],
     )
     if options.distance_metrics:
         result = _with_distances(result, case, p, t, spacing, options)
@@ -310,6 +318,7 @@ def _pack(results: list[CaseResult]) -> list[CaseResult] | _PackedBatch:
             or r.objects is not None
             or r.object_distances is not None
             or r.object_scores is not None
+            or r.lesions is not None
             or r.error is not None
         ):
             return results
@@ -449,6 +458,7 @@ def assemble(
     objects: list[OverlapTable] = []
     pair_distances: list[dict[str, FloatArray]] = []
     scores: list[FloatArray] = []
+    lesion_rows: list[CaseResult] = []
     failures: list[tuple[str, str]] = []
     digests: list[tuple[str, str]] = []  # both files', the ground truth's
     spec: CountingSpec | None = None
@@ -483,6 +493,8 @@ def assemble(
             pair_distances.append(result.object_distances)
         if result.object_scores is not None:
             scores.append(result.object_scores)
+        if result.lesions is not None:
+            lesion_rows.append(result)
     if not parts:
         detail = f" (first failure: {failures[0][1]})" if failures else ""
         raise DatasetError(f"no case could be scored{detail}.")
@@ -500,7 +512,17 @@ def assemble(
             evaluation.object_distances = pair_distances
         if scores and len(scores) == len(objects):
             evaluation.object_scores = scores
+        if lesion_rows:
+            _add_lesions(evaluation, [r.lesions or {} for r in lesion_rows])
+            evaluation.lesion_conventions = lesion_rows[0].lesion_conventions
     return _add_distances(evaluation, distance_rows)
+
+
+def _add_lesions(evaluation: Evaluation, rows: Sequence[dict[str, float]]) -> None:
+    """Stack per-case lesion-wise values into (N,) arrays."""
+    evaluation.lesions = {
+        k: np.array([row[k] for row in rows], dtype=np.float64) for k in (rows[0] if rows else {})
+    }
 
 
 def _add_distances(evaluation: Evaluation, rows: Sequence[CaseResult]) -> Evaluation:
@@ -540,6 +562,8 @@ def evaluate_stack(case: Case, options: EvaluateOptions) -> Evaluation | None:
     dims = options.spatial_dims
     batched = p.ndim >= 3 if dims is None else p.ndim == dims + 1
     objects = pair_distances = object_scores = None
+    lesion_values: list[dict[str, float]] = []
+    lesion_record = None
     try:
         if options.instances is not None:
             parts = [
@@ -551,6 +575,9 @@ def evaluate_stack(case: Case, options: EvaluateOptions) -> Evaluation | None:
                 pair_distances = [part.distances or {} for part in parts]
             if all(part.scores is not None for part in parts):
                 object_scores = [part.scores for part in parts]
+            if options.lesion_metrics:
+                lesion_values = [part.lesions[0] for part in parts if part.lesions is not None]
+                lesion_record = parts[0].lesions[1] if parts[0].lesions is not None else None
             stack = np.stack if batched else (lambda xs: xs[0])
             p, t = stack([x.pred for x in parts]), stack([x.target for x in parts])
         counts = confusion(
@@ -587,6 +614,9 @@ def evaluate_stack(case: Case, options: EvaluateOptions) -> Evaluation | None:
         object_distances=pair_distances,
         object_scores=object_scores,  # type: ignore[arg-type]
     )
+    if lesion_values:
+        _add_lesions(evaluation, lesion_values)
+        evaluation.lesion_conventions = lesion_record
     evaluation.target_hash = names_digest(names, [target_digest] * n)  # one file: every case
     if not options.distance_metrics:
         return evaluation

@@ -198,6 +198,8 @@ class EvaluationSettings:
             rule = self.aggregation
         elif spec.base in ("ap", "ar"):
             rule = "pooled"  # COCO ranks the detections of all images together
+        elif spec.base.startswith("lesion_"):
+            rule = DEFAULT_AGGREGATION  # BraTS 2023: each case's value, then the mean
         elif preset is not None and spec.kind == "instance":
             assert preset.instance is not None
             rule = preset.instance.aggregation
@@ -534,7 +536,14 @@ def _instance_settings(
     if not wanted:
         specs = specs + parse_metrics(DEFAULT_INSTANCE_METRICS)
         wanted = [m for m in specs if m.kind == "instance"]
-    coco = [m for m in wanted if m.base in ("ap", "ar")]
+    lesions = [m for m in wanted if m.base.startswith("lesion_")]
+    if lesions and opts.ignore_index is not None:
+        fail(
+            f"`{name('metrics')}` lesion metrics ({', '.join(m.name for m in lesions)}) have no "
+            f"ignore label (BraTS 2023 scores whole volumes), got `{name('ignore_index')}` "
+            f"{opts.ignore_index}."
+        )
+    coco = [m for m in wanted if m.base in ("ap", "ar")] + lesions
     if coco and instances != "components":
         fail(
             f"`{name('metrics')}` COCO metrics ({', '.join(m.name for m in coco)}) need detection "

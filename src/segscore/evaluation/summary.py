@@ -40,7 +40,7 @@ from segscore.evaluation.thresholds import SWEEP_NOTE, SWEEP_THRESHOLDS
 from segscore.metrics.bootstrap import bootstrap_ci
 from segscore.metrics.conventions import Conventions
 from segscore.metrics.counts import Counts
-from segscore.metrics.empty import EmptyCase, empty_cases
+from segscore.metrics.empty import EmptyCase, EmptyPolicy, empty_cases
 from segscore.metrics.options import CountingOptions
 from segscore.metrics.presets import Preset
 from segscore.metrics.reduce import Score, score, score_values
@@ -183,9 +183,10 @@ def _object_scores(
         raise DatasetError("object metrics were asked for but no case has objects; this is a bug.")
     from segscore.metrics.instance.metrics import score_tables
 
+    lesions = [m for m in specs if m.base.startswith("lesion_")]
     coco = [m for m in specs if m.base in ("ap", "ar")]
-    specs = tuple(m for m in specs if m not in coco)
-    found: dict[str, Score] = {}
+    specs = tuple(m for m in specs if m not in coco and m not in lesions)
+    found: dict[str, Score] = {m.name: _lesion_score(evaluation, settings, m) for m in lesions}
     if coco:
         found.update(_coco_scores(evaluation, settings, coco, aggregation))
     groups: dict[tuple[str, str], list[MetricSpec]] = {}
@@ -207,6 +208,25 @@ def _object_scores(
             )
         )
     return found
+
+
+def _lesion_score(evaluation: Evaluation, settings: EvaluationSettings, spec: MetricSpec) -> Score:
+    """Score a lesion-wise metric: each case's BraTS 2023 value, then the mean over cases."""
+    if evaluation.lesions is None or spec.name not in evaluation.lesions:
+        raise DatasetError(f"lesion metric {spec.name!r} was not computed; this is a bug.")
+    record = (evaluation.lesion_conventions or {}).get(spec.name, {})
+    conventions = Conventions(
+        spec.name,
+        "instance",
+        None,
+        True,
+        (1,),
+        None,
+        EmptyPolicy(),
+        settings.aggregation_for(spec),
+        instance=record.get("instance"),
+    )
+    return score_values(evaluation.lesions[spec.name][:, None], conventions)
 
 
 def _coco_scores(
@@ -255,6 +275,7 @@ def _value_intervals(
     if (
         spec.kind != "instance"
         or spec.base in ("ap", "ar")  # COCO: a pooled resample would redo every curve
+        or spec.base.startswith("lesion_")  # per case only (BraTS 2023)
         or evaluation.objects is None
         or settings.instances is None
     ):
@@ -426,7 +447,7 @@ def summarize(
             "ci95_pooled": None,
             "conventions": conv.as_dict(),
         }
-        if spec.kind == "instance":
+        if spec.kind == "instance" and not spec.base.startswith("lesion_"):
             entry["pooled"] = pooled_objects[m].value
         if spec.kind != "overlap" and settings.bootstrap > 0:
             entry["ci95"], entry["ci95_pooled"] = _value_intervals(evaluation, settings, spec, s)
