@@ -124,6 +124,11 @@ def test_spacing_by_k_scales_distances_and_keeps_nsd_at_k_times_the_tolerance(
         **kw,
     )
     for n in SCALE_NAMES:
+        if rule == "area_weighted" and n not in ("hd", "asd", "assd", "masd"):
+            # DeepMind's nearest rank compares float area shares with p/100: at an exact tie the
+            # side it lands on depends on the spacing's scale (reproduced on purpose, as the
+            # 'area_weighted' rule exists to give DeepMind's numbers; test_hausdorff.py shows one)
+            continue
         np.testing.assert_allclose(b[n], a[n] * k, rtol=1e-12, err_msg=n)
     # surfel areas scale by k ** (d - 1): the ratio to the last bit only
     np.testing.assert_allclose(b[f"nsd@{k:g}"], a["nsd@1"], rtol=1e-12)

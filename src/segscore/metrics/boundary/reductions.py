@@ -92,13 +92,8 @@ def _weighted_rank(distances: FloatArray, weights: FloatArray, q: float) -> floa
     key = d_rank * w_values.size + np.searchsorted(w_values, weights)  # intp is 32 bits
     key.sort()
     d, w = d_values[key // w_values.size], w_values[key % w_values.size]
-    cumulative = np.cumsum(w)
-    total = float(cumulative[-1]) if cumulative.size else 0.0
-    # "share >= q" decided up to the rounding of the sums (a few ulps of the total): a share that
-    # is q exactly on the lattice stays q whatever the spacing (DeepMind's float division can
-    # land just below or above it, and then the answer depends on the scale of the spacing).
-    slack = 8 * np.finfo(np.float64).eps * total
-    index = int(np.searchsorted(cumulative, q * total - slack))
+    cumulative = np.cumsum(w) / np.sum(w)
+    index = int(np.searchsorted(cumulative, q))
     return float(d[min(index, d.size - 1)])
 
 
