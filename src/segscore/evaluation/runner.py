@@ -117,6 +117,8 @@ class Evaluation:
     lesions: dict[str, FloatArray] | None = None  # metric -> (N,) lesion-wise values
     lesion_conventions: dict[str, Any] | None = None  # metric -> its conventions record
     target_hash: str = ""  # like input_hash, over case names and ground-truth digests only
+    # the objects matched once at every threshold the run's object metrics need (summary.py)
+    matched: Any = field(default=None, repr=False, compare=False)
 
 
 def score_case(case: Case, options: EvaluateOptions) -> CaseResult:

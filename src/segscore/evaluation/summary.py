@@ -181,7 +181,7 @@ def _object_scores(
         return {}
     if evaluation.objects is None or settings.instances is None:
         raise DatasetError("object metrics were asked for but no case has objects; this is a bug.")
-    from segscore.metrics.instance.metrics import score_tables
+    from segscore.metrics.instance.metrics import score_counts
 
     lesions = [m for m in specs if m.base.startswith("lesion_")]
     coco = [m for m in specs if m.base in ("ap", "ar")]
@@ -189,25 +189,65 @@ def _object_scores(
     found: dict[str, Score] = {m.name: _lesion_score(evaluation, settings, m) for m in lesions}
     if coco:
         found.update(_coco_scores(evaluation, settings, coco, aggregation))
+    if not specs:
+        return found
+    counts, aji = _matched(evaluation, settings)
     groups: dict[tuple[str, str], list[MetricSpec]] = {}
     for spec in specs:
         key = (aggregation or settings.aggregation_for(spec), repr(settings.empty_for(spec)))
         groups.setdefault(key, []).append(spec)
-    chosen = settings.instances
     for members in groups.values():
         found.update(
-            score_tables(
-                evaluation.objects,
-                [m.name for m in members],
+            score_counts(
+                counts,
+                aji,
+                members,
                 aggregation=aggregation or settings.aggregation_for(members[0]),  # type: ignore[arg-type]
-                matching=chosen.matching,  # type: ignore[arg-type]
-                criterion=chosen.criterion,  # type: ignore[arg-type]
-                comparison=chosen.comparison,  # type: ignore[arg-type]
                 empty=settings.empty_for(members[0]),
                 preset=_name(settings.preset_for(members[0])),
             )
         )
     return found
+
+
+def _matched(evaluation: Evaluation, settings: EvaluationSettings) -> tuple[Any, dict[str, Any]]:
+    """Match the cases' objects once at every threshold the object metrics need (cached).
+
+    The scores under the run's rule, the pooled entry and the bootstrap all read these exact
+    per-image counts and AJI sums, so the objects of a run are matched once.
+    """
+    if evaluation.matched is not None:
+        return evaluation.matched  # type: ignore[no-any-return]
+    from segscore.metrics.instance.aji import AJI_METRICS
+    from segscore.metrics.instance.metrics import (
+        aggregated_jaccard,
+        instance_counts,
+        thresholds_of,
+    )
+
+    assert evaluation.objects is not None
+    assert settings.instances is not None
+    specs = [
+        m
+        for m in settings.instance_metrics
+        if m.base not in ("ap", "ar") and not m.base.startswith("lesion_")
+    ]
+    thresholds = dict.fromkeys(t for m in specs for t in thresholds_of(m))
+    chosen = settings.instances
+    counts = instance_counts(
+        evaluation.objects,
+        thresholds=tuple(thresholds) or (0.5,),
+        matching=chosen.matching,  # type: ignore[arg-type]
+        criterion=chosen.criterion,  # type: ignore[arg-type]
+        comparison=chosen.comparison,  # type: ignore[arg-type]
+    )
+    aji = {
+        m.base: aggregated_jaccard(evaluation.objects, variant=AJI_METRICS[m.base])
+        for m in specs
+        if m.base in AJI_METRICS
+    }
+    evaluation.matched = (counts, aji)
+    return counts, aji
 
 
 def _lesion_score(evaluation: Evaluation, settings: EvaluationSettings, spec: MetricSpec) -> Score:
@@ -280,25 +320,10 @@ def _value_intervals(
         or settings.instances is None
     ):
         return per_case, None
-    from segscore.metrics.instance.aji import AJI_METRICS
-    from segscore.metrics.instance.metrics import (
-        aggregated_jaccard,
-        instance_counts,
-        score_counts,
-        thresholds_of,
-    )
+    from segscore.metrics.instance.metrics import score_counts
 
-    chosen = settings.instances
-    counts = instance_counts(
-        evaluation.objects,
-        thresholds=thresholds_of(spec) or (0.5,),
-        matching=chosen.matching,  # type: ignore[arg-type]
-        criterion=chosen.criterion,  # type: ignore[arg-type]
-        comparison=chosen.comparison,  # type: ignore[arg-type]
-    )
-    aji = {}
-    if spec.base in AJI_METRICS:
-        aji[spec.base] = aggregated_jaccard(evaluation.objects, variant=AJI_METRICS[spec.base])
+    counts, matched_aji = _matched(evaluation, settings)
+    aji = {k: v for k, v in matched_aji.items() if k == spec.base}
     policy = settings.empty_for(spec)
 
     def pooled(rows: np.ndarray[Any, Any]) -> float:
