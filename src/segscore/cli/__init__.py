@@ -40,8 +40,13 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the ``segscore`` argument parser with every available subcommand."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """Return the ``segscore`` argument parser with every available subcommand.
+
+    With ``only``, the parser has that one subcommand: ``main`` builds it when the command line
+    names one, so that ``segscore evaluate`` does not import the modules of the seven others
+    (their import costs every command's start-up; ``segscore --help`` still lists them all).
+    """
     from segscore import __version__
 
     parser = _Parser(
@@ -52,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"segscore {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in SUBCOMMANDS:
+    for name in SUBCOMMANDS if only is None else (only,):
         try:
             module = importlib.import_module(f"segscore.cli.{name}")
         except ModuleNotFoundError as exc:  # a subcommand module not written yet
@@ -72,7 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     2
     """
     try:
-        parser = build_parser()
+        argv = sys.argv[1:] if argv is None else list(argv)
+        parser = build_parser(argv[0] if argv and argv[0] in SUBCOMMANDS else None)
         args = parser.parse_args(argv)
         if getattr(args, "func", None) is None:
             parser.print_help()

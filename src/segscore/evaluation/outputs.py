@@ -14,7 +14,6 @@ from pathlib import Path
 
 from segscore.evaluation.folder import FolderEvaluation
 from segscore.evaluation.journal import discard_journal
-from segscore.evaluation.visuals import write_html_report
 from segscore.io.results import write_csv, write_json
 
 __all__ = ["write_outputs"]
@@ -53,10 +52,12 @@ def write_outputs(
         write_csv(folder / "per_case.csv", result.rows, result.columns),
         write_json(folder / "summary.json", result.summary),
     ]
-    object_rows, object_columns = result.object_rows()
     if result.evaluation.objects is not None:
+        object_rows, object_columns = result.object_rows()
         written.insert(1, write_csv(folder / "per_object.csv", object_rows, object_columns))
     if report:
+        from segscore.evaluation.visuals import write_html_report  # Pillow, the report modules
+
         inputs = result.summary.get("inputs", {})
         case_values = {name: s.per_image for name, s in result.scores.items()}
         if write_html_report(

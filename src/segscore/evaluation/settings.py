@@ -490,15 +490,6 @@ def _instance_settings(
     name: Callable[[str], str],
 ) -> tuple[tuple[MetricSpec, ...], InstanceSettings | None]:
     """Check the object options against the metrics and the counting options."""
-    from segscore.metrics.instance.components import CONNECTIVITIES
-    from segscore.metrics.instance.matching import (
-        COMPARISONS,
-        CRITERIA,
-        MATCHINGS,
-        check_matching,
-    )
-    from segscore.metrics.instance.metrics import thresholds_of
-
     wanted = [m for m in specs if m.kind == "instance"]
     pair_metrics = _pair_metrics(distances, name("object_distances"))
     if instances is None and pair_metrics:
@@ -513,6 +504,16 @@ def _instance_settings(
                 f"({', '.join(m.name for m in wanted)}), got None."
             )
         return specs, None
+    # imported only when objects are scored
+    from segscore.metrics.instance.components import CONNECTIVITIES
+    from segscore.metrics.instance.matching import (
+        COMPARISONS,
+        CRITERIA,
+        MATCHINGS,
+        check_matching,
+    )
+    from segscore.metrics.instance.metrics import thresholds_of
+
     check_option(name("instances"), instances, INSTANCE_MODES)
     for key, value, allowed in (
         ("connectivity", connectivity, CONNECTIVITIES),

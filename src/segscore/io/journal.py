@@ -136,8 +136,8 @@ class JsonLog:
         try:
             self._lock(handle)
             handle.seek(0, os.SEEK_END)
-            if handle.tell() == 0:
-                self._append(self.header)
+            if handle.tell() == 0:  # fsync'd with the first batch, which follows at once
+                self._append(self.header, sync=False)
         except BaseException:
             handle.close()
             raise
@@ -219,23 +219,27 @@ class JsonLog:
         ):
             self.flush()
 
-    def flush(self) -> None:
-        """Append the pending entries as one line, flushed and fsync'd (creating the file)."""
+    def flush(self, *, sync: bool = True) -> None:
+        """Append the pending entries as one line, flushed and (with ``sync``) fsync'd.
+
+        The file is created on the first batch.
+        """
         if self.pending:
             if self.handle is None:
                 self.open()
-            self._append({self.batch_key: self.pending})
+            self._append({self.batch_key: self.pending}, sync=sync)
             self.pending = []
         self.last_flush = time.monotonic()
 
-    def _append(self, item: dict[str, Any]) -> None:
+    def _append(self, item: dict[str, Any], *, sync: bool = True) -> None:
         assert self.handle is not None
         line = json.dumps(item, default=_jsonable, separators=(",", ":"), allow_nan=True)
         start = self.handle.seek(0, os.SEEK_END)
         try:
             self.handle.write(line.encode("utf-8") + b"\n")
             self.handle.flush()
-            os.fsync(self.handle.fileno())
+            if sync:
+                os.fsync(self.handle.fileno())
         except BaseException:
             # Ctrl-C can interrupt a large write part way: cut the line off, so that close()
             # writes the batch again as one whole line.
@@ -243,13 +247,20 @@ class JsonLog:
             raise
 
     def close(self, *, flush: bool = True) -> None:
-        """Write what is pending (with ``flush``) and close the file, which stays on disk."""
+        """Write what is pending (with ``flush``) and close the file, which stays on disk.
+
+        The last batch is written to the operating system but not fsync'd: a finished run
+        discards its journal once the outputs are written, and an interrupted one keeps it
+        (a killed process loses nothing written; only a crash of the machine within the
+        journal's flush interval can lose the last batch, which ``--resume`` then scores again,
+        as for any batch not yet flushed).
+        """
         if self.closed:
             return
         self.closed = True
         try:
             if flush:
-                self.flush()
+                self.flush(sync=False)
         finally:
             if self.handle is not None:
                 self.handle.close()

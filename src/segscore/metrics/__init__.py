@@ -9,52 +9,57 @@ reported with every :class:`~segscore.metrics.reduce.Score`. See :mod:`segscore.
 for the four named cases and the overrides.
 """
 
-from segscore.metrics.bootstrap import bootstrap_ci, paired_comparison
-from segscore.metrics.boundary import (
-    DistanceEmpty,
-    DistanceResult,
-    SurfaceDistances,
-    assd,
-    average_surface_distance,
-    boundary_iou,
-    distance_metrics,
-    get_distance_metric,
-    hausdorff_distance,
-    surface_dice,
-    surface_distances,
-)
-from segscore.metrics.conventions import Conventions
-from segscore.metrics.counting import confusion, confusion_matrix
-from segscore.metrics.counts import CountingSpec, Counts
-from segscore.metrics.empty import EmptyCase, EmptyPolicy
-from segscore.metrics.evaluator import Evaluator
-from segscore.metrics.instance import (
-    InstanceCounts,
-    InstanceEvaluator,
-    Matching,
-    OverlapTable,
-    instance_scores,
-    label_components,
-    match_instances,
-    overlap_table,
-)
-from segscore.metrics.options import CountingOptions
-from segscore.metrics.overlap import (
-    accuracy,
-    balanced_accuracy,
-    dice,
-    fbeta,
-    generalized_dice,
-    iou,
-    matthews_corrcoef,
-    pixel_accuracy,
-    precision,
-    recall,
-    specificity,
-)
-from segscore.metrics.presets import PRESETS, Preset, get_preset
-from segscore.metrics.reduce import AGGREGATIONS, Score, score
-from segscore.metrics.registry import METRICS, get_metric
+from typing import TYPE_CHECKING
+
+from segscore._lazy import lazy_exports
+
+if TYPE_CHECKING:  # for type checkers and readers; at run time each on first use
+    from segscore.metrics.bootstrap import bootstrap_ci, paired_comparison
+    from segscore.metrics.boundary import (
+        DistanceEmpty,
+        DistanceResult,
+        SurfaceDistances,
+        assd,
+        average_surface_distance,
+        boundary_iou,
+        distance_metrics,
+        get_distance_metric,
+        hausdorff_distance,
+        surface_dice,
+        surface_distances,
+    )
+    from segscore.metrics.conventions import Conventions
+    from segscore.metrics.counting import confusion, confusion_matrix
+    from segscore.metrics.counts import CountingSpec, Counts
+    from segscore.metrics.empty import EmptyCase, EmptyPolicy
+    from segscore.metrics.evaluator import Evaluator
+    from segscore.metrics.instance import (
+        InstanceCounts,
+        InstanceEvaluator,
+        Matching,
+        OverlapTable,
+        instance_scores,
+        label_components,
+        match_instances,
+        overlap_table,
+    )
+    from segscore.metrics.options import CountingOptions
+    from segscore.metrics.overlap import (
+        accuracy,
+        balanced_accuracy,
+        dice,
+        fbeta,
+        generalized_dice,
+        iou,
+        matthews_corrcoef,
+        pixel_accuracy,
+        precision,
+        recall,
+        specificity,
+    )
+    from segscore.metrics.presets import PRESETS, Preset, get_preset
+    from segscore.metrics.reduce import AGGREGATIONS, Score, score
+    from segscore.metrics.registry import METRICS, get_metric
 
 __all__ = [
     "AGGREGATIONS",
@@ -107,3 +112,78 @@ __all__ = [
     "surface_dice",
     "surface_distances",
 ]
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "segscore.metrics.bootstrap": (
+            "bootstrap_ci",
+            "paired_comparison",
+        ),
+        "segscore.metrics.boundary": (
+            "DistanceEmpty",
+            "DistanceResult",
+            "SurfaceDistances",
+            "assd",
+            "average_surface_distance",
+            "boundary_iou",
+            "distance_metrics",
+            "get_distance_metric",
+            "hausdorff_distance",
+            "surface_dice",
+            "surface_distances",
+        ),
+        "segscore.metrics.conventions": ("Conventions",),
+        "segscore.metrics.counting": (
+            "confusion",
+            "confusion_matrix",
+        ),
+        "segscore.metrics.counts": (
+            "CountingSpec",
+            "Counts",
+        ),
+        "segscore.metrics.empty": (
+            "EmptyCase",
+            "EmptyPolicy",
+        ),
+        "segscore.metrics.evaluator": ("Evaluator",),
+        "segscore.metrics.instance": (
+            "InstanceCounts",
+            "InstanceEvaluator",
+            "Matching",
+            "OverlapTable",
+            "instance_scores",
+            "label_components",
+            "match_instances",
+            "overlap_table",
+        ),
+        "segscore.metrics.options": ("CountingOptions",),
+        "segscore.metrics.overlap": (
+            "accuracy",
+            "balanced_accuracy",
+            "dice",
+            "fbeta",
+            "generalized_dice",
+            "iou",
+            "matthews_corrcoef",
+            "pixel_accuracy",
+            "precision",
+            "recall",
+            "specificity",
+        ),
+        "segscore.metrics.presets": (
+            "PRESETS",
+            "Preset",
+            "get_preset",
+        ),
+        "segscore.metrics.reduce": (
+            "AGGREGATIONS",
+            "Score",
+            "score",
+        ),
+        "segscore.metrics.registry": (
+            "METRICS",
+            "get_metric",
+        ),
+    },
+)

@@ -48,21 +48,26 @@ types in :mod:`segscore._types`; neither imports this package, so :mod:`segscore
 builds on them without an import cycle.
 """
 
-from segscore._types import ASSD_VARIANTS, PERCENTILE_RULES, SURFACE_MODELS
-from segscore.metrics.boundary.dispatch import (
-    DistanceResult,
-    distance_metrics,
-    get_distance_metric,
-)
-from segscore.metrics.boundary.distances import SurfaceDistances, surface_distances
-from segscore.metrics.boundary.iou import boundary_iou
-from segscore.metrics.boundary.reductions import (
-    assd,
-    average_surface_distance,
-    hausdorff_distance,
-    surface_dice,
-)
-from segscore.metrics.empty import DistanceEmpty
+from typing import TYPE_CHECKING
+
+from segscore._lazy import lazy_exports
+
+if TYPE_CHECKING:  # for type checkers and readers; at run time each on first use
+    from segscore._types import ASSD_VARIANTS, PERCENTILE_RULES, SURFACE_MODELS
+    from segscore.metrics.boundary.dispatch import (
+        DistanceResult,
+        distance_metrics,
+        get_distance_metric,
+    )
+    from segscore.metrics.boundary.distances import SurfaceDistances, surface_distances
+    from segscore.metrics.boundary.iou import boundary_iou
+    from segscore.metrics.boundary.reductions import (
+        assd,
+        average_surface_distance,
+        hausdorff_distance,
+        surface_dice,
+    )
+    from segscore.metrics.empty import DistanceEmpty
 
 __all__ = [
     "ASSD_VARIANTS",
@@ -80,3 +85,31 @@ __all__ = [
     "surface_dice",
     "surface_distances",
 ]
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "segscore._types": (
+            "ASSD_VARIANTS",
+            "PERCENTILE_RULES",
+            "SURFACE_MODELS",
+        ),
+        "segscore.metrics.boundary.dispatch": (
+            "DistanceResult",
+            "distance_metrics",
+            "get_distance_metric",
+        ),
+        "segscore.metrics.boundary.distances": (
+            "SurfaceDistances",
+            "surface_distances",
+        ),
+        "segscore.metrics.boundary.iou": ("boundary_iou",),
+        "segscore.metrics.boundary.reductions": (
+            "assd",
+            "average_surface_distance",
+            "hausdorff_distance",
+            "surface_dice",
+        ),
+        "segscore.metrics.empty": ("DistanceEmpty",),
+    },
+)

@@ -19,22 +19,27 @@
   map) pairs with things, stuffs and void.
 """
 
-from segscore.metrics.instance.aji import aggregated_jaccard
-from segscore.metrics.instance.coco import CocoEvaluation, coco_evaluate
-from segscore.metrics.instance.coco_metrics import coco_score_tables, coco_scores
-from segscore.metrics.instance.components import label_components
-from segscore.metrics.instance.detection_scores import object_scores
-from segscore.metrics.instance.evaluator import InstanceEvaluator
-from segscore.metrics.instance.lesion import LesionTable, lesion_scores, lesion_tables
-from segscore.metrics.instance.matching import Matching, match, match_instances
-from segscore.metrics.instance.metrics import (
-    InstanceCounts,
-    instance_counts,
-    instance_scores,
-    score_tables,
-)
-from segscore.metrics.instance.panoptic import panoptic_scores
-from segscore.metrics.instance.table import OverlapTable, overlap_table
+from typing import TYPE_CHECKING
+
+from segscore._lazy import lazy_exports
+
+if TYPE_CHECKING:  # for type checkers and readers; at run time each on first use
+    from segscore.metrics.instance.aji import aggregated_jaccard
+    from segscore.metrics.instance.coco import CocoEvaluation, coco_evaluate
+    from segscore.metrics.instance.coco_metrics import coco_score_tables, coco_scores
+    from segscore.metrics.instance.components import label_components
+    from segscore.metrics.instance.detection_scores import object_scores
+    from segscore.metrics.instance.evaluator import InstanceEvaluator
+    from segscore.metrics.instance.lesion import LesionTable, lesion_scores, lesion_tables
+    from segscore.metrics.instance.matching import Matching, match, match_instances
+    from segscore.metrics.instance.metrics import (
+        InstanceCounts,
+        instance_counts,
+        instance_scores,
+        score_tables,
+    )
+    from segscore.metrics.instance.panoptic import panoptic_scores
+    from segscore.metrics.instance.table import OverlapTable, overlap_table
 
 __all__ = [
     "CocoEvaluation",
@@ -59,3 +64,42 @@ __all__ = [
     "panoptic_scores",
     "score_tables",
 ]
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "segscore.metrics.instance.aji": ("aggregated_jaccard",),
+        "segscore.metrics.instance.coco": (
+            "CocoEvaluation",
+            "coco_evaluate",
+        ),
+        "segscore.metrics.instance.coco_metrics": (
+            "coco_score_tables",
+            "coco_scores",
+        ),
+        "segscore.metrics.instance.components": ("label_components",),
+        "segscore.metrics.instance.detection_scores": ("object_scores",),
+        "segscore.metrics.instance.evaluator": ("InstanceEvaluator",),
+        "segscore.metrics.instance.lesion": (
+            "LesionTable",
+            "lesion_scores",
+            "lesion_tables",
+        ),
+        "segscore.metrics.instance.matching": (
+            "Matching",
+            "match",
+            "match_instances",
+        ),
+        "segscore.metrics.instance.metrics": (
+            "InstanceCounts",
+            "instance_counts",
+            "instance_scores",
+            "score_tables",
+        ),
+        "segscore.metrics.instance.panoptic": ("panoptic_scores",),
+        "segscore.metrics.instance.table": (
+            "OverlapTable",
+            "overlap_table",
+        ),
+    },
+)

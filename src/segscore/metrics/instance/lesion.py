@@ -81,7 +81,7 @@ from segscore.metrics.instance.components import (
     Backend,
     Connectivity,
 )
-from segscore.metrics.instance.lesion_tables import LesionTable, _tables, lesion_tables
+from segscore.metrics.instance.lesion_masks import LesionTable, _tables, lesion_tables
 from segscore.metrics.options import CountingOptions
 from segscore.metrics.reduce import AGGREGATIONS, DEFAULT_AGGREGATION, Score, score_values
 from segscore.metrics.registry import MetricSpec, parse_metrics

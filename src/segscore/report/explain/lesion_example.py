@@ -15,7 +15,7 @@ import numpy as np
 
 from segscore.metrics.instance.components import label_components
 from segscore.metrics.instance.lesion import BRATS_2023, BRATS_PENALTY, lesion_scores
-from segscore.metrics.instance.lesion_tables import lesion_tables
+from segscore.metrics.instance.lesion_masks import lesion_tables
 from segscore.metrics.registry import MetricSpec, get_metric
 from segscore.report.explain.text import (
     OVERLAY_LEGEND,
