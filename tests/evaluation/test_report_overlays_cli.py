@@ -1,0 +1,104 @@
+"""`segscore evaluate` draws multiclass PNGs with class colours and volumes as three slices."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from segscore.cli import main
+from segscore.data.label_sets import get_label_set
+from segscore.report.class_overlay import ERROR_COLOR, PANEL_GAP
+
+
+def _figures(html: str) -> list[str]:
+    """The HTML of each case figure (up to the next one, or the end of the section)."""
+    cases = html[html.index('<section id="cases"') :]
+    cases = cases[: cases.index("</section>")]
+    return cases.split('<figure class="case')[1:]
+
+
+def _png(uri: str) -> np.ndarray:
+    data = base64.b64decode(uri.split(",", 1)[1])
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+
+
+def _evaluate(pred: Path, gt: Path, out: Path, *extra: str) -> str:
+    argv = ["evaluate", "--pred", str(pred), "--gt", str(gt), "--out", str(out), *extra]
+    assert main(argv) == 0
+    return (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_multiclass_pngs_get_class_colours_and_a_legend(tmp_path: Path) -> None:
+    voc = get_label_set("voc")
+    for d in ("p", "g"):
+        (tmp_path / d).mkdir()
+    for i in range(3):
+        target = np.zeros((20, 24), np.uint8)
+        target[2:10, 2:10] = 15  # person
+        target[12:18, 12:22] = 7  # car
+        target[0, :] = 255  # VOC boundary: ignored
+        pred = target.copy()
+        if i == 0:  # the worst case: part of the person predicted as a dog
+            pred[2:10, 2:6] = 12
+        Image.fromarray(target).save(tmp_path / "g" / f"c{i}.png")
+        Image.fromarray(pred).save(tmp_path / "p" / f"c{i}.png")
+    html = _evaluate(tmp_path / "p", tmp_path / "g", tmp_path / "out", "--class-names", "voc")
+    figures = _figures(html)
+    assert len(figures) == 3
+    worst = next(f for f in figures if 'title="c0"' in f)
+    legend = re.findall(r"</span>([a-z]+) <code>(\d+)</code></li>", worst)
+    assert legend == [("background", "0"), ("car", "7"), ("dog", "12"), ("person", "15")]
+    other = next(f for f in figures if 'title="c1"' in f)
+    assert "dog" not in other  # only the classes of that case
+    assert "voc colours" in html
+    rgb = _png(re.search(r'src="([^"]+)"', worst).group(1))  # type: ignore[union-attr]
+    k = rgb.shape[0] // 20
+    w = 24 * k
+    gt, pred, err = (rgb[:, j * (w + PANEL_GAP) : j * (w + PANEL_GAP) + w] for j in range(3))
+    assert (gt[2 * k : 10 * k, 2 * k : 10 * k] == voc.colours[15]).all()
+    assert (pred[2 * k : 10 * k, 2 * k : 6 * k] == voc.colours[12]).all()
+    assert (gt[12 * k : 18 * k, 12 * k : 22 * k] == voc.colours[7]).all()
+    black = (err == [int(ERROR_COLOR[i : i + 2], 16) for i in (1, 3, 5)]).all(axis=2)
+    assert black.sum() == 8 * 4 * k * k  # exactly the confused pixels
+
+
+def test_nifti_volumes_get_three_slices_in_mm(tmp_path: Path) -> None:
+    nib = pytest.importorskip("nibabel")
+    for d in ("p", "g"):
+        (tmp_path / d).mkdir()
+    spacing = (0.8, 1.0, 2.5)
+    for i in range(2):
+        target = np.zeros((20, 24, 16), np.uint8)
+        target[4:16, 5:19, 3:13] = 1
+        pred = target.copy()
+        pred[8:12, 9 + i : 13 + i, 6:10] = 0  # a hole: the largest disagreement
+        affine = np.diag([*spacing, 1.0])
+        nib.save(nib.Nifti1Image(pred, affine), tmp_path / "p" / f"v{i}.nii.gz")
+        nib.save(nib.Nifti1Image(target, affine), tmp_path / "g" / f"v{i}.nii.gz")
+    html = _evaluate(tmp_path / "p", tmp_path / "g", tmp_path / "out", "--metrics", "iou,hd95")
+    figures = _figures(html)
+    assert len(figures) == 2
+    for figure in figures:
+        point = tuple(
+            int(v)
+            for v in re.search(r"slices through voxel \((\d+), (\d+), (\d+)\)", figure).groups()  # type: ignore[union-attr]
+        )
+        assert 8 <= point[0] < 12
+        assert 6 <= point[2] < 10
+        assert f"<strong>axial</strong> · axis 2 = {point[2]} · 24 × 16 mm" in figure
+        assert f"<strong>coronal</strong> · axis 1 = {point[1]} · 40 × 16 mm" in figure
+        assert f"<strong>sagittal</strong> · axis 0 = {point[0]} · 40 × 24 mm" in figure
+        assert "spacing 0.8 × 1 × 2.5 mm" in figure
+        uris = re.findall(r'src="([^"]+)"', figure)
+        coronal = _png(uris[1])
+        h, w = coronal.shape[:2]
+        assert abs(h - w * (16 * 2.5) / (20 * 0.8)) <= 1
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["metrics"]["hd95"]["unit"] == "distance"
