@@ -100,5 +100,33 @@ def test_nifti_volumes_get_three_slices_in_mm(tmp_path: Path) -> None:
         coronal = _png(uris[1])
         h, w = coronal.shape[:2]
         assert abs(h - w * (16 * 2.5) / (20 * 0.8)) <= 1
+    # the distances say their unit: mm, from the NIfTI header
+    assert '<span class="unit">(mm)</span> <code>hd95</code>' in html
+    assert '<span class="unit">(mm)</span> <code>iou</code>' not in html
+    assert "(mm)</span></div>" in html  # the key-figure card too
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
-    assert summary["metrics"]["hd95"]["unit"] == "distance"
+    assert "distance_unit" not in summary["metrics"]["hd95"]  # the report's, not the record's
+    given = _evaluate(
+        tmp_path / "p",
+        tmp_path / "g",
+        tmp_path / "out2",
+        "--metrics",
+        "iou,hd95",
+        "--spacing",
+        "1,1,1",
+    )
+    assert '<span class="unit">(spacing units)</span> <code>hd95</code>' in given
+    assert "spacing 1 × 1 × 1 spacing units" in given
+
+
+def test_png_distances_are_in_pixels(tmp_path: Path) -> None:
+    for d in ("p", "g"):
+        (tmp_path / d).mkdir()
+    for i in range(2):
+        target = np.zeros((16, 16), np.uint8)
+        target[4:12, 4:12] = 255
+        Image.fromarray(target).save(tmp_path / "g" / f"c{i}.png")
+        Image.fromarray(np.roll(target, i + 1, axis=1)).save(tmp_path / "p" / f"c{i}.png")
+    html = _evaluate(tmp_path / "p", tmp_path / "g", tmp_path / "out", "--metrics", "iou,hd95")
+    assert '<span class="unit">(px)</span> <code>hd95</code>' in html
+    assert html.count('<figure class="case">') == 2  # binary: today's contour overlays

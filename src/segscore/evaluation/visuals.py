@@ -120,6 +120,35 @@ def _spacing(
     return None, "voxels" if ndim == 3 else "px"
 
 
+def _distance_unit(
+    summary: dict[str, Any],
+    cases: Sequence[Case],
+    spacing: tuple[float, ...] | None,
+    palette: Palette | None,
+) -> str | None:
+    """Return the unit of the run's distances: that of ``--spacing``, a header's, or voxels/px.
+
+    None without distance metrics, or when no case can be read. Folders mixing NIfTI and other
+    formats are refused before scoring, so the first case's files speak for the run.
+    """
+    stats = summary.get("metrics") or {}
+    if not any(isinstance(s, dict) and s.get("unit") == "distance" for s in stats.values()):
+        return None
+    if spacing is not None:
+        return "spacing units"
+    for case in cases[:1]:
+        try:
+            loaded = (
+                read_array(case.pred, palette=palette),
+                read_array(case.target, palette=palette),
+            )
+        except DatasetError:
+            return None
+        ndim = loaded[1].array.ndim - (case.index is not None)
+        return _spacing(loaded, None, ndim)[1]
+    return None
+
+
 def _visuals(
     names: list[str],
     scores: dict[str, float],
@@ -232,6 +261,13 @@ def write_html_report(
     best_names = [k for _, k in reversed(ranked[-N_SHOWN:])] if len(ranked) > N_SHOWN else []
     by_name = {c.name: c for c in cases}
     spacing = None if settings is None else settings.spacing
+    unit = _distance_unit(summary, cases, spacing, palette)
+    if unit is not None:  # the report names the unit of every distance (not summary.json)
+        metrics = {
+            name: {**s, "distance_unit": unit} if s.get("unit") == "distance" else s
+            for name, s in summary["metrics"].items()
+        }
+        summary = {**summary, "metrics": metrics}
     html = render_report(
         summary,
         rows,

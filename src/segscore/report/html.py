@@ -207,6 +207,12 @@ def _nav(entries: Sequence[tuple[str, str]]) -> str:
     return f'<nav class="toc" aria-label="Sections"><ul>{links}</ul></nav>'
 
 
+def _unit(s: Mapping[str, object]) -> str:
+    """Return `` <span>(mm)</span>`` for a distance metric whose unit is known, else ``''``."""
+    unit = s.get("distance_unit")
+    return f' <span class="unit">({_e(unit)})</span>' if unit else ""
+
+
 def _cards(summary: Mapping[str, object], metrics: Sequence[str]) -> str:
     stats = _map(summary.get("metrics"))
     cards = []
@@ -216,7 +222,7 @@ def _cards(summary: Mapping[str, object], metrics: Sequence[str]) -> str:
             continue
         cards.append(
             '<div class="card">'
-            f'<div class="card-label">{_e(_metric_name(metric))}</div>'
+            f'<div class="card-label">{_e(_metric_name(metric))}{_unit(s)}</div>'
             f'<div class="card-value">{_fmt(s.get("mean"), 3)}</div>'
             '<div class="card-sub">mean over cases<br>'
             f"median {_fmt(s.get('median'), 3)} · pooled {_fmt(s.get('pooled'), 3)}<br>"
@@ -270,7 +276,7 @@ def _summary_table(summary: Mapping[str, object], metrics: Sequence[str]) -> str
             f"<td>{_fmt(s.get('n_nan'))}</td><td>{_fmt(s.get('n_inf'))}</td>"
         )
         body.append(
-            f'<tr><th scope="row">{_e(_metric_name(metric))} <code>{_e(metric)}</code></th>'
+            f'<tr><th scope="row">{_e(_metric_name(metric))}{_unit(s)} <code>{_e(metric)}</code></th>'
             f"{cells}</tr>"
         )
     return (
@@ -817,7 +823,8 @@ def render_report(
         The ``summary.json`` record: ``segscore_version``, ``inputs`` (``pred``, ``gt``,
         ``n_cases``, ``hash``), ``conventions`` (any nested mapping), ``metrics`` (per metric:
         ``mean``, ``median``, ``std``, ``min``, ``max``, ``pooled``, ``per_class``,
-        ``class_mean``, ``n_valid``, ``n_nan``, ``n_inf``, ``ci95``), ``unmatched`` (``pred``, ``gt``
+        ``class_mean``, ``n_valid``, ``n_nan``, ``n_inf``, ``ci95``; distances may carry
+        ``distance_unit``, e.g. ``'mm'``, shown with their name), ``unmatched`` (``pred``, ``gt``
         name lists) and ``failed`` (``{"case", "error"}`` records). Missing keys are shown as
         not given; ``None`` is an undefined value.
     rows : sequence of mapping
