@@ -14,7 +14,7 @@ from PIL import Image
 
 from segscore.cli import main
 from segscore.data.label_sets import get_label_set
-from segscore.report.class_overlay import ERROR_COLOR, PANEL_GAP
+from segscore.report.class_overlay import ERROR_COLOR, PANEL_GAP, ignore_stripes
 
 
 def _figures(html: str) -> list[str]:
@@ -130,3 +130,30 @@ def test_png_distances_are_in_pixels(tmp_path: Path) -> None:
     html = _evaluate(tmp_path / "p", tmp_path / "g", tmp_path / "out", "--metrics", "iou,hd95")
     assert '<span class="unit">(px)</span> <code>hd95</code>' in html
     assert html.count('<figure class="case">') == 2  # binary: today's contour overlays
+
+
+def test_binary_labels_with_ignore_are_striped(tmp_path: Path) -> None:
+    for d in ("p", "g"):
+        (tmp_path / d).mkdir()
+    target = np.zeros((16, 16), np.uint8)
+    target[4:10, 4:10] = 1
+    target[:, 13:] = 255
+    pred = np.where(target == 255, 1, target).astype(np.uint8)  # wrong where ignored: no error
+    Image.fromarray(target).save(tmp_path / "g" / "c.png")
+    Image.fromarray(pred).save(tmp_path / "p" / "c.png")
+    html = _evaluate(
+        tmp_path / "p",
+        tmp_path / "g",
+        tmp_path / "out",
+        "--num-classes",
+        "2",
+        "--ignore-index",
+        "255",
+        "--no-include-background",
+    )
+    (figure,) = _figures(html)
+    rgb = _png(re.search(r'src="([^"]+)"', figure).group(1))  # type: ignore[union-attr]
+    k = rgb.shape[0] // 16
+    assert np.array_equal(rgb[:, 13 * k + 1 :], ignore_stripes(rgb.shape)[:, 13 * k + 1 :])
+    assert "IoU 1.000" in figure  # the ignored pixels are not errors
+    assert "ignore label (not scored)" in html

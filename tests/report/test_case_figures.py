@@ -21,9 +21,10 @@ from segscore.report.class_overlay import (
     PANEL_GAP,
     ClassStyle,
     class_panels_rgb,
+    ignore_stripes,
 )
 from segscore.report.html import CaseVisual, render_report
-from segscore.report.overlay import overlay_data_uri
+from segscore.report.overlay import overlay_data_uri, overlay_rgb
 from segscore.report.volume import (
     disagreement,
     orthogonal_planes,
@@ -242,3 +243,34 @@ def test_render_report_draws_volumes_and_explains_the_panels() -> None:
     assert "true proportions" in doc
     assert "spacing 1 × 1 × 2 voxels" in doc
     assert "spacing 1 × 1 × 1 voxels" in doc
+
+
+def test_binary_overlay_stripes_the_ignore_label() -> None:
+    t = np.zeros((16, 16), bool)
+    t[4:12, 4:12] = True
+    ignore = np.zeros((16, 16), bool)
+    ignore[:, 14:] = True  # two columns far from the contours
+    rgb = overlay_rgb(t, t, display=16, ignore=ignore)
+    assert np.array_equal(rgb[:, 14:], ignore_stripes((16, 16))[:, 14:])
+    assert {tuple(v) for v in rgb[:, 14:].reshape(-1, 3).tolist()} == {
+        tuple(_rgb(c)) for c in IGNORE_COLORS
+    }
+    assert np.array_equal(rgb[:, :12], overlay_rgb(t, t, display=16)[:, :12])  # the rest as before
+    with pytest.raises(InputError, match=r"`ignore` must have the shape of the masks"):
+        overlay_rgb(t, t, ignore=np.zeros((3, 3), bool))
+
+
+def test_ignored_voxels_are_never_the_worst_region() -> None:
+    target = np.zeros((12, 12, 12), bool)
+    target[2:10, 2:10, 2:10] = True
+    pred = target.copy()
+    pred[0:12, 0:12, 10:12] = True  # a large disagreement, all of it ignored
+    pred[5, 5, 5] = False  # one real error
+    ignore = np.zeros_like(target)
+    ignore[:, :, 10:] = True
+    point, views = volume_views(target, pred, ignore=ignore)
+    assert point == (5, 5, 5)
+    axial = next(v for v in views if v.plane.name == "axial")
+    assert axial.plane.axis == 0  # no affine: (z, y, x)
+    point_without, _ = volume_views(target, pred)
+    assert point_without[2] >= 10  # without the ignore mask the slab would be chosen

@@ -2,7 +2,8 @@
 
 What each shown case becomes (:class:`~segscore.report.html.CaseVisual`):
 
-- binary masks (or probabilities, thresholded): contours, as before;
+- binary masks (or probabilities, thresholded): contours, as before; pixels of the ignore
+  label in the ground truth are striped;
 - multiclass label maps (``num_classes`` > 2): the label maps with a :class:`ClassStyle`
   (class names from the run's options; colours from its palette, else from the built-in label
   set whose class names the run uses, else segscore's categorical palette);
@@ -196,6 +197,10 @@ def _visuals(
             except InputError:  # the files changed since the run: draw the masks
                 drawn = None
         case_spacing, unit = _spacing(loaded, spacing, pred.ndim)
+        ignore = None
+        if not labels and options.ignore_index is not None and target.dtype.kind in "iub":
+            ignore = np.asarray(target == options.ignore_index)
+            ignore = ignore if ignore.any() else None
         affine = loaded[1].affine if case.index is None else None
         out.append(
             CaseVisual(
@@ -210,6 +215,7 @@ def _visuals(
                 spacing=case_spacing if volume else None,
                 unit=unit,
                 affine=None if affine is None or not volume else np.asarray(affine),
+                ignore=ignore if drawn is None else None,
             )
         )
     return out

@@ -29,7 +29,7 @@ from segscore.report.class_overlay import (
 from segscore.report.overlay import rgb_data_uri
 from segscore.report.volume import volume_views
 
-__all__ = ["class_figure", "class_legend", "panels_legend", "volume_figure"]
+__all__ = ["class_figure", "class_legend", "ignore_swatch", "panels_legend", "volume_figure"]
 
 
 def _e(value: object) -> str:
@@ -79,6 +79,23 @@ def class_legend(style: ClassStyle, classes: Sequence[int]) -> str:
     return f'<ul class="class-legend" aria-label="Classes in this case">{items}</ul>'
 
 
+def ignore_swatch(text: str) -> str:
+    """Return a legend item: the ignore label's stripes and ``text`` (escaped).
+
+    Examples
+    --------
+    >>> "repeating-linear-gradient" in ignore_swatch("ignore label")
+    True
+    """
+    stripes = (
+        f"repeating-linear-gradient(45deg,{IGNORE_COLORS[0]} 0 3px,{IGNORE_COLORS[1]} 3px 6px)"
+    )
+    return (
+        f'<span class="legend-item"><span class="swatch swatch-class" style="background:'
+        f'{stripes}"></span>{_e(text)}</span>'
+    )
+
+
 def panels_legend(style: ClassStyle, *, volumes: bool = False) -> str:
     """Return the section's note on the multiclass panels: order, errors, ignore label, colours.
 
@@ -99,13 +116,8 @@ def panels_legend(style: ClassStyle, *, volumes: bool = False) -> str:
     >>> "errors" in panels_legend(ClassStyle(3))
     True
     """
-    stripes = (
-        f"repeating-linear-gradient(45deg,{IGNORE_COLORS[0]} 0 3px,{IGNORE_COLORS[1]} 3px 6px)"
-    )
     ignore = (
-        f'<span class="legend-item"><span class="swatch swatch-class" style="background:'
-        f'{stripes}"></span>ignore label {int(style.ignore_index)} (not scored, never an '
-        "error)</span>"
+        ignore_swatch(f"ignore label {int(style.ignore_index)} (not scored, never an error)")
         if style.ignore_index is not None
         else ""
     )
@@ -205,6 +217,7 @@ def volume_figure(
     unit: str = "voxels",
     affine: NDArray[np.floating] | None = None,
     style: ClassStyle | None = None,
+    ignore: NDArray[np.bool_] | None = None,
 ) -> str:
     """Return the ``<figure>`` of a 3-D case: three slices through the largest disagreement.
 
@@ -226,6 +239,8 @@ def volume_figure(
         Voxel-to-world matrix (names and orients the slices).
     style : ClassStyle, optional
         Multiclass: panels per slice and a legend of the classes present in the volume.
+    ignore : ndarray of bool, optional
+        Binary volumes: the voxels of the ignore label (striped, never a disagreement).
 
     Returns
     -------
@@ -246,7 +261,7 @@ def volume_figure(
     (3, True, True)
     """
     sp = (1.0, 1.0, 1.0) if spacing is None else tuple(float(s) for s in spacing)
-    point, views = volume_views(target, pred, spacing=sp, affine=affine, style=style)
+    point, views = volume_views(target, pred, spacing=sp, affine=affine, style=style, ignore=ignore)
     planes = []
     for view in views:
         pl = view.plane

@@ -48,6 +48,7 @@ __all__ = [
     "ClassStyle",
     "class_panels_rgb",
     "hstack_panels",
+    "ignore_stripes",
     "present_classes",
 ]
 
@@ -264,13 +265,11 @@ def class_panels_rgb(
     p_ignored = np.zeros(p.shape, bool) if ignore is None else p == ignore
     top = int(max(t.max(), p.max(), 0)) + 1
     lut = style.lut(top)
-    rows, cols = np.indices(t.shape)
-    stripes = np.where(((rows + cols) // _STRIPE) % 2 == 0, 0, 1)
-    ignore_lut = np.array([_rgb(c) for c in IGNORE_COLORS], dtype=np.uint8)
+    stripes = ignore_stripes(t.shape)
 
     def painted(labels: NDArray[np.int64], ignored: NDArray[np.bool_]) -> NDArray[np.uint8]:
         out = lut[np.clip(labels, 0, top - 1)]
-        out[ignored] = ignore_lut[stripes[ignored]]
+        out[ignored] = stripes[ignored]
         return out
 
     gt_panel = painted(t, t_ignored)
@@ -280,12 +279,29 @@ def class_panels_rgb(
     wrong = (t != p) & ~t_ignored & ~p_ignored
     err_panel[wrong] = _rgb(ERROR_COLOR)
     either = t_ignored | p_ignored
-    err_panel[either] = ignore_lut[stripes[either]]
+    err_panel[either] = stripes[either]
     panels: list[NDArray[np.uint8]] = []
     if background is not None:
         panels.append(_enlarge(np.round(background * 255.0).astype(np.uint8), k))
     panels += [gt_panel, pred_panel, err_panel]
     return hstack_panels(panels)
+
+
+def ignore_stripes(shape: tuple[int, ...]) -> NDArray[np.uint8]:
+    """Return the ignore label's diagonal stripes over an image of ``shape`` (H, W).
+
+    Pixel ``(r, c)`` is ``IGNORE_COLORS[0]`` when ``(r + c) // 4`` is even, else
+    ``IGNORE_COLORS[1]``.
+
+    Examples
+    --------
+    >>> ignore_stripes((1, 5))[0, :, 0].tolist()
+    [255, 255, 255, 255, 140]
+    """
+    rows, cols = np.indices(shape[:2])
+    lut = np.array([_rgb(c) for c in IGNORE_COLORS], dtype=np.uint8)
+    out: NDArray[np.uint8] = lut[((rows + cols) // _STRIPE) % 2]
+    return out
 
 
 def hstack_panels(panels: Sequence[NDArray[np.uint8]]) -> NDArray[np.uint8]:

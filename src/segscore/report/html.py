@@ -27,7 +27,12 @@ from numpy.typing import ArrayLike, NDArray
 from segscore.io.results import atomic_write_bytes
 from segscore.metrics.registry import display_name
 from segscore.report import svg
-from segscore.report.case_figures import class_figure, panels_legend, volume_figure
+from segscore.report.case_figures import (
+    class_figure,
+    ignore_swatch,
+    panels_legend,
+    volume_figure,
+)
 from segscore.report.class_overlay import ClassStyle
 from segscore.report.objects import ObjectReport, object_legend, object_section
 from segscore.report.overlay import (
@@ -87,6 +92,9 @@ class CaseVisual:
         NIfTI header).
     affine : ndarray of float, shape (4, 4), optional
         Voxel-to-world matrix of a 3-D case: names and orients its slices.
+    ignore : ndarray of bool, same shape, optional
+        Binary cases: the pixels of the ignore label, drawn striped (with ``classes``, the
+        ignore label of the style is used instead).
 
     Examples
     --------
@@ -105,6 +113,7 @@ class CaseVisual:
     spacing: tuple[float, ...] | None = None
     unit: str = "voxels"
     affine: NDArray[np.floating] | None = None
+    ignore: NDArray[np.bool_] | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -428,14 +437,16 @@ def _contrast(rows: Sequence[Mapping[str, object]]) -> str:
     return _section("contrast", "Accuracy vs overlap", "", body)
 
 
-def _legend() -> str:
+def _legend(ignore: bool = False) -> str:
+    stripes = ignore_swatch("ignore label (not scored)") if ignore else ""
     return (
         '<p class="legend" aria-label="Overlay legend">'
         f'<span class="swatch" style="background:{TARGET_COLOR}"></span>ground truth contour '
         "(drawn just outside it) "
         f'<span class="swatch" style="background:{PRED_COLOR}"></span>prediction contour '
         "(drawn just inside it) "
-        '<span class="swatch swatch-gray"></span>ground truth area (when no image is given)</p>'
+        '<span class="swatch swatch-gray"></span>ground truth area (when no image is given)'
+        f"{stripes}</p>"
     )
 
 
@@ -451,6 +462,7 @@ def _figure(v: CaseVisual) -> str:
             unit=v.unit,
             affine=v.affine,
             style=v.classes,
+            ignore=v.ignore,
         )
     if v.objects is None and v.classes is not None:
         return class_figure(
@@ -464,7 +476,7 @@ def _figure(v: CaseVisual) -> str:
         )
     score = _plain(v.score)
     if v.objects is None:
-        uri = overlay_data_uri(v.target, v.pred, v.image)
+        uri = overlay_data_uri(v.target, v.pred, v.image, ignore=v.ignore)
         drawn = "ground truth contour in blue, prediction contour in orange"
     else:
         uri = rgb_data_uri(object_overlay_rgb(v.objects, v.image))
@@ -492,8 +504,9 @@ def _cases(worst: Sequence[CaseVisual], best: Sequence[CaseVisual]) -> str:
     shown = [*worst, *best]
     body = object_legend() if any(v.objects is not None for v in shown) else ""
     styled = [v for v in shown if v.objects is None and v.classes is not None]
-    if any(v.objects is None and v.classes is None for v in shown):  # mask contours drawn
-        body += _legend()
+    contours = [v for v in shown if v.objects is None and v.classes is None]
+    if contours:  # mask contours drawn
+        body += _legend(ignore=any(v.ignore is not None and v.ignore.any() for v in contours))
     for v in styled[:1]:  # one run, one style
         assert v.classes is not None
         body += panels_legend(v.classes, volumes=any(np.ndim(u.target) == 3 for u in styled))

@@ -318,6 +318,7 @@ def volume_views(
     affine: NDArray[np.floating] | None = None,
     style: ClassStyle | None = None,
     display: int = 256,
+    ignore: NDArray[np.bool_] | None = None,
 ) -> tuple[tuple[int, ...], list[PlaneView]]:
     """Draw the axial, coronal and sagittal slices through the largest disagreement.
 
@@ -337,6 +338,9 @@ def volume_views(
         (:func:`~segscore.report.overlay.overlay_rgb`).
     display : int, optional
         Display pixels along the volume's longest physical extent.
+    ignore : ndarray of bool, shape (n0, n1, n2), optional
+        Binary volumes: the voxels of the ignore label, drawn striped and never counted as
+        disagreement (with ``style``, its ignore label is used).
 
     Returns
     -------
@@ -366,11 +370,16 @@ def volume_views(
     if display < 1:
         fail(f"`display` must be >= 1, got {display!r}.")
     sp = (1.0, 1.0, 1.0) if spacing is None else check_spacing("spacing", spacing, 3)
-    ignore = None if style is None else style.ignore_index
+    label = None if style is None else style.ignore_index
+    skip = np.zeros(t.shape, bool) if ignore is None else np.asarray(ignore, dtype=bool)
+    if skip.shape != t.shape:
+        fail(f"`ignore` must have the shape of the volumes {t.shape}, got {skip.shape}.")
     fallback = (
-        t.astype(bool) if style is None else (t != 0) & (t != (-1 if ignore is None else ignore))
+        t.astype(bool) if style is None else (t != 0) & (t != (-1 if label is None else label))
     )
-    point = worst_point(disagreement(t, p, ignore_index=ignore), spacing=sp, fallback=fallback)
+    point = worst_point(
+        disagreement(t, p, ignore_index=label) & ~skip, spacing=sp, fallback=fallback & ~skip
+    )
     pixel = max(n * s for n, s in zip(t.shape, sp, strict=True)) / display
     views = []
     for plane in orthogonal_planes(t.shape, point, affine=affine):
@@ -378,7 +387,8 @@ def volume_views(
         rows, cols = display_grid(t2.shape[0], t2.shape[1], sp[plane.rows], sp[plane.cols], pixel)
         t2, p2 = t2[np.ix_(rows, cols)], p2[np.ix_(rows, cols)]
         if style is None:
-            rgb = overlay_rgb(t2.astype(bool), p2.astype(bool), display=1)
+            s2 = np.asarray(plane_slice(skip, plane)[np.ix_(rows, cols)], dtype=bool)
+            rgb = overlay_rgb(t2.astype(bool), p2.astype(bool), display=1, ignore=s2)
         else:
             rgb = class_panels_rgb(t2, p2, style, display=1)
         extent = (t.shape[plane.rows] * sp[plane.rows], t.shape[plane.cols] * sp[plane.cols])
