@@ -26,6 +26,7 @@ from segscore.report.class_overlay import (
 from segscore.report.html import CaseVisual, render_report
 from segscore.report.overlay import overlay_data_uri, overlay_rgb
 from segscore.report.volume import (
+    MARK_COLOR,
     disagreement,
     orthogonal_planes,
     plane_slice,
@@ -274,3 +275,32 @@ def test_ignored_voxels_are_never_the_worst_region() -> None:
     assert axial.plane.axis == 0  # no affine: (z, y, x)
     point_without, _ = volume_views(target, pred)
     assert point_without[2] >= 10  # without the ignore mask the slab would be chosen
+
+
+def test_ticks_point_at_the_voxel_sliced_through() -> None:
+    target, pred = _ring_volume()
+    spacing = (1.0, 1.0, 2.0)
+    style = ClassStyle(3)
+    point, views = volume_views(
+        target.astype(np.uint8), pred.astype(np.uint8), spacing=spacing, style=style, display=64
+    )
+    pixel = 40.0 / 64  # the longest extent: 20 voxels of 2
+    mark = _rgb(MARK_COLOR)
+    for view in views:
+        plane = view.plane
+        n_rows = round(target.shape[plane.rows] * spacing[plane.rows] / pixel)
+        n_cols = round(target.shape[plane.cols] * spacing[plane.cols] / pixel)
+        src_rows = np.floor((np.arange(n_rows) + 0.5) * pixel / spacing[plane.rows]).astype(int)
+        src_cols = np.floor((np.arange(n_cols) + 0.5) * pixel / spacing[plane.cols]).astype(int)
+        want_rows = np.flatnonzero(src_rows == point[plane.rows])
+        want_cols = np.flatnonzero(src_cols == point[plane.cols])
+        assert view.rgb.shape[:2] == (n_rows, 3 * n_cols + 2 * PANEL_GAP)
+        for j in range(3):  # every panel: left and right edges, top and bottom edges
+            x0 = j * (n_cols + PANEL_GAP)
+            for x in (x0, x0 + n_cols - 1):
+                assert np.flatnonzero((view.rgb[:, x] == mark).all(axis=1)).tolist() == (
+                    want_rows.tolist()
+                )
+            for y in (0, n_rows - 1):
+                found = np.flatnonzero((view.rgb[y, x0 : x0 + n_cols] == mark).all(axis=1))
+                assert found.tolist() == want_cols.tolist()

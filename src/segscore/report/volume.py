@@ -20,7 +20,9 @@ left-right flip). Without an affine (NPY files) the array is taken as ``(z, y, x
 display pixels of one common size ``pixel = max_i(n_i * s_i) / display``, so all three slices
 share one physical scale and the longest extent of the volume spans ``display`` pixels: a slice
 of ``r x c`` voxels of spacing ``(s_r, s_c)`` is shown as ``round(r s_r / pixel) x
-round(c s_c / pixel)`` pixels, its aspect ratio ``r s_r / (c s_c)`` to within one pixel.
+round(c s_c / pixel)`` pixels, its aspect ratio ``r s_r / (c s_c)`` to within one pixel. Short
+ticks in :data:`MARK_COLOR` on the four edges of each slice (and of each panel) point at the row
+and the column of the voxel sliced through.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
     from segscore.report.class_overlay import ClassStyle
 
 __all__ = [
+    "MARK_COLOR",
     "Plane",
     "PlaneView",
     "disagreement",
@@ -46,6 +49,9 @@ __all__ = [
     "volume_views",
     "worst_point",
 ]
+
+#: Ticks on the edges of each slice at the row and column of the voxel sliced through.
+MARK_COLOR = "#CC0066"
 
 _WORLD_ORDER_WITHOUT_AFFINE = (2, 1, 0)  # array axis 0 runs along z, 1 along y, 2 along x
 
@@ -310,6 +316,23 @@ def disagreement(
     return out
 
 
+def _mark(
+    rgb: NDArray[np.uint8], at_row: NDArray[np.bool_], at_col: NDArray[np.bool_], width: int
+) -> None:
+    """Draw the point's ticks on the edges of every panel of ``rgb`` (in place)."""
+    from segscore.report.class_overlay import PANEL_GAP
+
+    h = rgb.shape[0]
+    length = max(2, round(max(h, width) / 24))
+    colour = np.array([int(MARK_COLOR[i : i + 2], 16) for i in (1, 3, 5)], dtype=np.uint8)
+    for x0 in range(0, rgb.shape[1], width + PANEL_GAP):
+        panel = rgb[:, x0 : x0 + width]
+        panel[at_row, :length] = colour
+        panel[at_row, -length:] = colour
+        panel[:length, at_col] = colour
+        panel[-length:, at_col] = colour
+
+
 def volume_views(
     target: NDArray[np.generic],
     pred: NDArray[np.generic],
@@ -391,6 +414,10 @@ def volume_views(
             rgb = overlay_rgb(t2.astype(bool), p2.astype(bool), display=1, ignore=s2)
         else:
             rgb = class_panels_rgb(t2, p2, style, display=1)
+        row = point[plane.rows]
+        if plane.flip_rows:
+            row = t.shape[plane.rows] - 1 - row
+        _mark(rgb, rows == row, cols == point[plane.cols], len(cols))
         extent = (t.shape[plane.rows] * sp[plane.rows], t.shape[plane.cols] * sp[plane.cols])
         views.append(PlaneView(plane, rgb, extent))
     return point, views
