@@ -104,6 +104,7 @@ def test_nifti_volumes_get_three_slices_in_mm(tmp_path: Path) -> None:
     assert '<span class="unit">(mm)</span> <code>hd95</code>' in html
     assert '<span class="unit">(mm)</span> <code>iou</code>' not in html
     assert "(mm)</span></div>" in html  # the key-figure card too
+    assert "HD95 (mm) per case" in html  # and the histogram's axis
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert "distance_unit" not in summary["metrics"]["hd95"]  # the report's, not the record's
     given = _evaluate(

@@ -222,6 +222,12 @@ def _unit(s: Mapping[str, object]) -> str:
     return f' <span class="unit">({_e(unit)})</span>' if unit else ""
 
 
+def _unit_text(s: object) -> str:
+    """Return `` (mm)`` (plain text, for chart labels) for a distance with a known unit."""
+    unit = _map(s).get("distance_unit")
+    return f" ({unit})" if unit else ""
+
+
 def _cards(summary: Mapping[str, object], metrics: Sequence[str]) -> str:
     stats = _map(summary.get("metrics"))
     cards = []
@@ -316,6 +322,7 @@ def _distributions(
     rows: Sequence[Mapping[str, object]],
     metrics: Sequence[str],
     case_values: Mapping[str, ArrayLike] | None = None,
+    summary: Mapping[str, object] | None = None,
 ) -> str:
     rows = [r for r in rows if r.get("status", "ok") != "failed"]  # failed cases are not values
     if not rows and not case_values:
@@ -343,7 +350,7 @@ def _distributions(
                 bins=20,
                 value_range=value_range,
                 title=name,
-                x_label=f"{name} per {per}",
+                x_label=f"{name}{_unit_text(_map(_map(summary or {}).get('metrics')).get(metric))} per {per}",
                 y_label="count",
             )
             + "</figure>"
@@ -379,7 +386,7 @@ def _per_class(summary: Mapping[str, object], metrics: Sequence[str]) -> str:
                 value_range=(0.0, 1.0) if bounded else None,
                 title=f"{name} per class",
                 x_label="class",
-                y_label=name,
+                y_label=name + _unit_text(_map(stats.get(metric))),
             )
             + "</figure>"
         )
@@ -900,7 +907,7 @@ def render_report(
             "Summary",
             _section("summary", "Summary", "", _summary_table(summary, metrics)),
         ),
-        ("distributions", "Distributions", _distributions(rows, metrics, case_values)),
+        ("distributions", "Distributions", _distributions(rows, metrics, case_values, summary)),
         ("classes", "Per class", _per_class(summary, metrics)),
         ("contrast", "Accuracy vs IoU", _contrast(rows)),
         ("objects", "Objects", _objects(objects, summary)),
