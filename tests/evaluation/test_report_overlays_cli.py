@@ -14,7 +14,8 @@ from PIL import Image
 
 from segscore.cli import main
 from segscore.data.label_sets import get_label_set
-from segscore.report.class_overlay import ERROR_COLOR, PANEL_GAP, ignore_stripes
+from segscore.report.class_overlay import ERROR_COLOR, PANEL_GAP
+from segscore.report.overlay import ignore_stripes
 
 
 def _figures(html: str) -> list[str]:

@@ -17,14 +17,12 @@ from segscore.report.class_overlay import (
     CORRECT_FADE,
     DEFAULT_CLASS_COLORS,
     ERROR_COLOR,
-    IGNORE_COLORS,
     PANEL_GAP,
     ClassStyle,
     class_panels_rgb,
-    ignore_stripes,
 )
 from segscore.report.html import CaseVisual, render_report
-from segscore.report.overlay import overlay_data_uri, overlay_rgb
+from segscore.report.overlay import IGNORE_COLORS, ignore_stripes, overlay_data_uri, overlay_rgb
 from segscore.report.volume import (
     MARK_COLOR,
     disagreement,

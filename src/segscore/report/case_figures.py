@@ -21,12 +21,11 @@ from numpy.typing import NDArray
 from segscore.report.class_overlay import (
     CORRECT_FADE,
     ERROR_COLOR,
-    IGNORE_COLORS,
     ClassStyle,
     class_panels_rgb,
     present_classes,
 )
-from segscore.report.overlay import rgb_data_uri
+from segscore.report.overlay import IGNORE_COLORS, rgb_data_uri
 from segscore.report.volume import volume_views
 
 __all__ = ["class_figure", "class_legend", "ignore_swatch", "panels_legend", "volume_figure"]

@@ -11,7 +11,8 @@ A multiclass case is drawn as panels side by side, at the same scale:
   faded towards white (:data:`CORRECT_FADE`), so the errors stand out while the faded classes say
   where they are;
 - pixels of the ignore label (``ignore_index`` in the ground truth, or in the prediction) are
-  drawn in every panel as diagonal stripes of :data:`IGNORE_COLORS`, a pattern no class colour
+  drawn in every panel as diagonal stripes of
+  :data:`~segscore.report.overlay.IGNORE_COLORS`, a pattern no class colour
   can be mistaken for; they are not errors (they are not scored).
 
 Why panels rather than one contour per class on one image: with many classes, per-class
@@ -37,18 +38,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from segscore._validation import fail
+from segscore.report.overlay import _background, _scale_for, ignore_stripes
 
 __all__ = [
     "BACKGROUND_CLASS_COLOR",
     "CORRECT_FADE",
     "DEFAULT_CLASS_COLORS",
     "ERROR_COLOR",
-    "IGNORE_COLORS",
     "PANEL_GAP",
     "ClassStyle",
     "class_panels_rgb",
     "hstack_panels",
-    "ignore_stripes",
     "present_classes",
 ]
 
@@ -78,13 +78,10 @@ DEFAULT_CLASS_COLORS = (
 )
 #: Pixels whose predicted class differs from the ground truth's, in the errors panel.
 ERROR_COLOR = "#000000"
-#: The two colours of the ignore label's diagonal stripes.
-IGNORE_COLORS = ("#FFFFFF", "#8C8C8C")
 #: A correct pixel in the errors panel: its class colour mixed with this much white.
 CORRECT_FADE = 0.7
 #: White pixels between two panels.
 PANEL_GAP = 4
-_STRIPE = 4  # stripe width in displayed pixels
 
 
 def _hex(colour: Colour) -> str:
@@ -249,8 +246,6 @@ def class_panels_rgb(
     >>> rgb[0, 1].tolist(), rgb[0, 7].tolist(), rgb[0, 13].tolist()  # gt 1, pred 2, error
     ([230, 159, 0], [86, 180, 233], [0, 0, 0])
     """
-    from segscore.report.overlay import _background, _scale_for
-
     t = _labels("target", target)
     p = _labels("pred", pred)
     if t.shape != p.shape:
@@ -285,23 +280,6 @@ def class_panels_rgb(
         panels.append(_enlarge(np.round(background * 255.0).astype(np.uint8), k))
     panels += [gt_panel, pred_panel, err_panel]
     return hstack_panels(panels)
-
-
-def ignore_stripes(shape: tuple[int, ...]) -> NDArray[np.uint8]:
-    """Return the ignore label's diagonal stripes over an image of ``shape`` (H, W).
-
-    Pixel ``(r, c)`` is ``IGNORE_COLORS[0]`` when ``(r + c) // 4`` is even, else
-    ``IGNORE_COLORS[1]``.
-
-    Examples
-    --------
-    >>> ignore_stripes((1, 5))[0, :, 0].tolist()
-    [255, 255, 255, 255, 140]
-    """
-    rows, cols = np.indices(shape[:2])
-    lut = np.array([_rgb(c) for c in IGNORE_COLORS], dtype=np.uint8)
-    out: NDArray[np.uint8] = lut[((rows + cols) // _STRIPE) % 2]
-    return out
 
 
 def hstack_panels(panels: Sequence[NDArray[np.uint8]]) -> NDArray[np.uint8]:

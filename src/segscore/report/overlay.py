@@ -30,11 +30,13 @@ from segscore._validation import fail
 
 __all__ = [
     "FALSE_POSITIVE_COLOR",
+    "IGNORE_COLORS",
     "MATCHED_COLOR",
     "MISSED_COLOR",
     "PRED_COLOR",
     "TARGET_COLOR",
     "CaseObjects",
+    "ignore_stripes",
     "object_overlay_rgb",
     "overlay_data_uri",
     "overlay_png",
@@ -54,6 +56,9 @@ MISSED_COLOR = "#D55E00"
 FALSE_POSITIVE_COLOR = "#CC79A7"
 #: Opacity of the tint over missed targets and false positives.
 ERROR_FILL_ALPHA = 0.4
+#: The two colours of the ignore label's diagonal stripes.
+IGNORE_COLORS = ("#FFFFFF", "#8C8C8C")
+_STRIPE = 4  # stripe width in displayed pixels
 
 _BACKGROUND_GRAY = 0.93
 _TARGET_GRAY = 0.62
@@ -97,6 +102,33 @@ def _background(
     return img
 
 
+def ignore_stripes(shape: tuple[int, ...]) -> NDArray[np.uint8]:
+    """Return the ignore label's diagonal stripes over an image of ``shape`` (H, W).
+
+    Pixel ``(r, c)`` is ``IGNORE_COLORS[0]`` when ``(r + c) // 4`` is even, else
+    ``IGNORE_COLORS[1]``.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(H, W)`` (further axes are ignored).
+
+    Returns
+    -------
+    ndarray of uint8, shape (H, W, 3)
+        The stripes.
+
+    Examples
+    --------
+    >>> ignore_stripes((1, 5))[0, :, 0].tolist()
+    [255, 255, 255, 255, 140]
+    """
+    rows, cols = np.indices(shape[:2])
+    lut = np.stack([_rgb(c) for c in IGNORE_COLORS])
+    out: NDArray[np.uint8] = lut[((rows + cols) // _STRIPE) % 2]
+    return out
+
+
 def _scale_for(shape: tuple[int, ...], display: int) -> int:
     """Integer upscaling factor so that the longer side reaches about ``display`` pixels."""
     return max(1, min(16, math.ceil(display / max(shape))))
@@ -126,7 +158,7 @@ def overlay_rgb(
         longer side reaches about this many pixels, so the contours stay crisp.
     ignore : ndarray of bool, shape (H, W), optional
         Pixels of the ignore label (not scored): drawn as the gray and white stripes of
-        :func:`segscore.report.class_overlay.ignore_stripes`; both masks are taken as empty
+        :func:`ignore_stripes`; both masks are taken as empty
         there, as the scores take them.
 
     Returns
@@ -182,8 +214,6 @@ def overlay_rgb(
     p_line = p & ~ndimage.binary_erosion(p, structure, iterations=thickness, border_value=0)
     out = np.round(background * 255.0).astype(np.uint8)
     if skip is not None and skip.any():
-        from segscore.report.class_overlay import ignore_stripes
-
         out[skip] = ignore_stripes(skip.shape)[skip]
     out[t_line] = _rgb(TARGET_COLOR)
     out[p_line] = _rgb(PRED_COLOR)
