@@ -129,22 +129,23 @@ def _distance_unit(
 ) -> str | None:
     """Return the unit of the run's distances: that of ``--spacing``, a header's, or voxels/px.
 
-    None without distance metrics, or when no case can be read. Folders mixing NIfTI and other
-    formats are refused before scoring, so the first case's files speak for the run.
+    None without distance metrics, or when none of the first three cases can be read. Folders
+    mixing NIfTI and other formats are refused before scoring, so one case's files speak for
+    the run.
     """
     stats = summary.get("metrics") or {}
     if not any(isinstance(s, dict) and s.get("unit") == "distance" for s in stats.values()):
         return None
     if spacing is not None:
         return "spacing units"
-    for case in cases[:1]:
+    for case in cases[:3]:  # the first readable one (a failed case may not be)
         try:
             loaded = (
                 read_array(case.pred, palette=palette),
                 read_array(case.target, palette=palette),
             )
         except DatasetError:
-            return None
+            continue
         ndim = loaded[1].array.ndim - (case.index is not None)
         return _spacing(loaded, None, ndim)[1]
     return None
