@@ -159,3 +159,24 @@ def test_binary_labels_with_ignore_are_striped(tmp_path: Path) -> None:
     assert np.array_equal(rgb[:, 13 * k + 1 :], ignore_stripes(rgb.shape)[:, 13 * k + 1 :])
     assert "IoU 1.000" in figure  # the ignored pixels are not errors
     assert "ignore label (not scored)" in html
+
+
+def test_class_style_takes_the_palette_then_the_label_set_then_the_default() -> None:
+    from segscore.evaluation.visuals import class_style
+    from segscore.io.palette import Palette
+    from segscore.metrics.options import CountingOptions
+
+    assert class_style(CountingOptions(num_classes=2)) is None  # binary: contours
+    assert class_style(CountingOptions()) is None
+    voc = get_label_set("voc")
+    named = class_style(CountingOptions(num_classes=21, class_names=voc.class_names))
+    assert named is not None
+    assert [named.colour(k) for k in range(21)] == list(voc.colours)
+    palette = Palette("mine", ((9, 9, 9), (1, 2, 3), (4, 5, 6), (7, 8, 9)), (0, 1, 2, 1))
+    mine = class_style(CountingOptions(num_classes=3, ignore_index=255), palette)
+    assert mine is not None
+    assert [mine.colour(k) for k in range(3)] == [(9, 9, 9), (1, 2, 3), (4, 5, 6)]
+    assert (mine.source, mine.ignore_index) == ("palette 'mine'", 255)
+    plain = class_style(CountingOptions(num_classes=3))
+    assert plain is not None
+    assert (plain.hex(0), plain.hex(1), plain.name(2)) == ("#D9D9D9", "#E69F00", "class 2")
