@@ -90,7 +90,9 @@ def test_voc_colour_masks_with_names_everywhere(voc_folders, tmp_path: Path, cap
     assert (options["num_classes"], options["ignore_index"]) == (21, 255)
     html = (out / "report.html").read_text(encoding="utf-8")
     assert ">aeroplane<" in html
-    assert html.count('<figure class="case">') == 3  # colour masks get overlays too
+    # colour masks get overlays too: multiclass panels in the dataset's own colours
+    assert html.count('<figure class="case case-wide">') == 3
+    assert "palette &#x27;voc&#x27;" in html
 
 
 def test_unknown_colour_is_one_line_exit_2_nothing_lost(

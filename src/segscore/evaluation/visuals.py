@@ -1,4 +1,17 @@
-"""Gather what the HTML report shows (overlays of the worst and best cases, curves) and write it."""
+"""Gather what the HTML report shows (overlays of the worst and best cases, curves) and write it.
+
+What each shown case becomes (:class:`~segscore.report.html.CaseVisual`):
+
+- binary masks (or probabilities, thresholded): contours, as before; pixels of the ignore
+  label in the ground truth are striped;
+- multiclass label maps (``num_classes`` > 2): the label maps with a :class:`ClassStyle`
+  (class names from the run's options; colours from its palette, else from the built-in label
+  set whose class names the run uses, else segscore's categorical palette);
+- volumes (3-D arrays, not multilabel stacks): the same, sliced through the largest
+  disagreement, with the spacing used for the scores and its unit: the ``--spacing`` given
+  ("spacing units"), else the file header's (NIfTI: ``mm`` unless the header says otherwise),
+  else 1 per axis ("voxels").
+"""
 
 from __future__ import annotations
 
@@ -9,16 +22,18 @@ from typing import Any
 
 import numpy as np
 
+from segscore.data.label_sets import LABEL_SETS, get_label_set
 from segscore.errors import DatasetError, InputError
 from segscore.evaluation.runner import Evaluation
 from segscore.evaluation.settings import EvaluationSettings
-from segscore.io.arrays import read_array
+from segscore.io.arrays import LoadedArray, read_array
 from segscore.io.images import read_image
 from segscore.io.pairs import Case
 from segscore.io.palette import Palette
 from segscore.io.results import read_training_trace
 from segscore.metrics.options import CountingOptions
 from segscore.metrics.registry import display_name
+from segscore.report.class_overlay import ClassStyle
 
 __all__ = ["write_html_report"]
 
@@ -66,6 +81,76 @@ def _image(path: Path | None) -> np.ndarray[Any, Any] | None:
     return arr / high if high > 0 else arr
 
 
+def class_style(options: CountingOptions, palette: Palette | None = None) -> ClassStyle | None:
+    """Return the class names and colours of a multiclass run; None for binary runs.
+
+    Colours: the first colour of each class id in ``palette``; else the colours of the built-in
+    label set whose class names equal the run's; else segscore's categorical palette.
+    """
+    c = options.num_classes
+    if c is None or c <= 2 or options.multilabel:
+        return None
+    names = options.class_names
+    colours: tuple[tuple[int, int, int], ...] | None = None
+    source = "segscore's categorical palette"
+    if palette is not None:
+        first: dict[int, tuple[int, int, int]] = {}
+        for rgb, k in zip(palette.colours, palette.ids, strict=True):
+            first.setdefault(k, rgb)
+        if all(k in first for k in range(c)):
+            colours = tuple(first[k] for k in range(c))
+            source = f"palette {palette.name!r}"
+    if colours is None and names is not None:
+        for set_name in LABEL_SETS:
+            chosen = get_label_set(set_name)
+            if chosen.class_names == tuple(names):
+                colours, source = chosen.colours, f"{set_name} colours"
+    return ClassStyle(c, names, colours, options.ignore_index, source)
+
+
+def _spacing(
+    loaded: tuple[LoadedArray, LoadedArray], given: tuple[float, ...] | None, ndim: int
+) -> tuple[tuple[float, ...] | None, str]:
+    """Return the spacing the scores used for a case, and its unit."""
+    if given is not None:
+        return given, "spacing units"
+    pred, target = loaded
+    found = target.spacing or pred.spacing
+    if found is not None and len(found) == ndim:
+        return found, (target.spacing_unit or pred.spacing_unit or "mm")
+    return None, "voxels" if ndim == 3 else "px"
+
+
+def _distance_unit(
+    summary: dict[str, Any],
+    cases: Sequence[Case],
+    spacing: tuple[float, ...] | None,
+    palette: Palette | None,
+) -> str | None:
+    """Return the unit of the run's distances: that of ``--spacing``, a header's, or voxels/px.
+
+    None without distance metrics, or when none of the first three cases can be read. Folders
+    mixing NIfTI and other formats are refused before scoring, so one case's files speak for
+    the run.
+    """
+    stats = summary.get("metrics") or {}
+    if not any(isinstance(s, dict) and s.get("unit") == "distance" for s in stats.values()):
+        return None
+    if spacing is not None:
+        return "spacing units"
+    for case in cases[:3]:  # the first readable one (a failed case may not be)
+        try:
+            loaded = (
+                read_array(case.pred, palette=palette),
+                read_array(case.target, palette=palette),
+            )
+        except DatasetError:
+            continue
+        ndim = loaded[1].array.ndim - (case.index is not None)
+        return _spacing(loaded, None, ndim)[1]
+    return None
+
+
 def _visuals(
     names: list[str],
     scores: dict[str, float],
@@ -73,6 +158,7 @@ def _visuals(
     options: CountingOptions,
     palette: Palette | None = None,
     objects: tuple[Evaluation, EvaluationSettings, str] | None = None,
+    spacing: tuple[float, ...] | None = None,
 ) -> list[Any]:
     from segscore.evaluation.objects import case_object_maps
     from segscore.report.html import CaseVisual
@@ -82,36 +168,55 @@ def _visuals(
         if objects is None
         else dict(zip(objects[0].names, objects[0].objects or (), strict=True))
     )
+    style = class_style(options, palette)
     out = []
     for name in names:
         case = cases.get(name)
         if case is None:
             continue
         try:
-            pred = read_array(case.pred, palette=palette).array
-            target = read_array(case.target, palette=palette).array
+            loaded = (
+                read_array(case.pred, palette=palette),
+                read_array(case.target, palette=palette),
+            )
         except DatasetError:
             continue
-        if pred.ndim != 2 or pred.shape != target.shape:
+        pred, target = loaded[0].array, loaded[1].array
+        if case.index is not None:
+            pred, target = pred[case.index], target[case.index]
+        volume = pred.ndim == 3 and not options.multilabel and options.spatial_dims in (None, 3)
+        if pred.ndim not in (2, 3) or (pred.ndim == 3 and not volume) or pred.shape != target.shape:
             continue
-        image = _image(case.image)
+        labels = style is not None and pred.dtype.kind in "iub" and target.dtype.kind in "iub"
+        image = None if volume else _image(case.image)
         if image is not None and image.shape[:2] != pred.shape:
             image = None
         drawn = None
-        if objects is not None and name in tables:  # each object in the colour of its fate
+        if objects is not None and name in tables and not volume:  # each object by its fate
             try:
                 drawn = case_object_maps(pred, target, tables[name], objects[1])
             except InputError:  # the files changed since the run: draw the masks
                 drawn = None
+        case_spacing, unit = _spacing(loaded, spacing, pred.ndim)
+        ignore = None
+        if not labels and options.ignore_index is not None and target.dtype.kind in "iub":
+            ignore = np.asarray(target == options.ignore_index)
+            ignore = ignore if ignore.any() else None
+        affine = loaded[1].affine if case.index is None else None
         out.append(
             CaseVisual(
                 name=name,
-                target=_foreground(target, options),
-                pred=_foreground(pred, options),
+                target=target if labels else _foreground(target, options),
+                pred=pred if labels else _foreground(pred, options),
                 score=scores[name],
                 image=image,
                 objects=drawn,
                 score_name="IoU" if objects is None else display_name(objects[2]),
+                classes=style if labels else None,
+                spacing=case_spacing if volume else None,
+                unit=unit,
+                affine=None if affine is None or not volume else np.asarray(affine),
+                ignore=ignore if drawn is None else None,
             )
         )
     return out
@@ -162,11 +267,19 @@ def write_html_report(
     worst_names = [k for _, k in ranked[:N_SHOWN]]
     best_names = [k for _, k in reversed(ranked[-N_SHOWN:])] if len(ranked) > N_SHOWN else []
     by_name = {c.name: c for c in cases}
+    spacing = None if settings is None else settings.spacing
+    unit = _distance_unit(summary, cases, spacing, palette)
+    if unit is not None:  # the report names the unit of every distance (not summary.json)
+        metrics = {
+            name: {**s, "distance_unit": unit} if s.get("unit") == "distance" else s
+            for name, s in summary["metrics"].items()
+        }
+        summary = {**summary, "metrics": metrics}
     html = render_report(
         summary,
         rows,
-        worst=_visuals(worst_names, scores, by_name, options, palette, objects),
-        best=_visuals(best_names, scores, by_name, options, palette, objects),
+        worst=_visuals(worst_names, scores, by_name, options, palette, objects, spacing),
+        best=_visuals(best_names, scores, by_name, options, palette, objects, spacing),
         threshold_curve=summary.get("threshold_sweep"),
         training_trace=None if run is None else read_training_trace(run),
         title=title,

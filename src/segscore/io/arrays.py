@@ -73,11 +73,15 @@ class LoadedArray:
         Voxel spacing in numpy axis order (NIfTI zooms).
     affine : tuple of tuple of float or None
         The 4 x 4 voxel-to-world matrix (NIfTI): orientation and origin.
+    spacing_unit : str or None
+        The unit of ``spacing`` (NIfTI ``xyzt_units``): ``'mm'``, ``'µm'`` or ``'m'``; a header
+        that leaves it unknown is read as ``'mm'``, NIfTI's customary unit.
     """
 
     array: np.ndarray[Any, Any]
     spacing: tuple[float, ...] | None = None
     affine: tuple[tuple[float, ...], ...] | None = None
+    spacing_unit: str | None = None
 
 
 def split_suffix(name: str) -> tuple[str, str]:
@@ -341,6 +345,10 @@ def _nifti_extent(
     return n, n * max(1, bitpix // 8), max(0, offset)
 
 
+_NIFTI_UNITS = {"mm": "mm", "micron": "µm", "meter": "m"}
+"""NIfTI spatial units (nibabel's names) and how segscore writes them; others are read as mm."""
+
+
 def _decode_nifti(
     path: str | os.PathLike[str], data: bytes, gz: bool, max_pixels: int
 ) -> LoadedArray:
@@ -373,6 +381,7 @@ def _decode_nifti(
             array = np.asarray(img.dataobj)
             zooms = tuple(float(z) for z in img.header.get_zooms()[: array.ndim])
             affine = tuple(tuple(float(v) for v in row) for row in np.asarray(img.affine))
+            unit = _NIFTI_UNITS.get(str(img.header.get_xyzt_units()[0]), "mm")
     except DatasetError:
         raise
     except MemoryError as exc:
@@ -383,7 +392,7 @@ def _decode_nifti(
         nib_logger.setLevel(level)
     if array.dtype.kind not in _NPY_KINDS:
         raise _bad(path, f"expected integer or float voxels, got dtype {array.dtype}")
-    return LoadedArray(array, zooms, affine)
+    return LoadedArray(array, zooms, affine, unit)
 
 
 # --- Entry points -----------------------------------------------------------------------------

@@ -27,6 +27,13 @@ from numpy.typing import ArrayLike, NDArray
 from segscore.io.results import atomic_write_bytes
 from segscore.metrics.registry import display_name
 from segscore.report import svg
+from segscore.report.case_figures import (
+    class_figure,
+    ignore_swatch,
+    panels_legend,
+    volume_figure,
+)
+from segscore.report.class_overlay import ClassStyle
 from segscore.report.objects import ObjectReport, object_legend, object_section
 from segscore.report.overlay import (
     PRED_COLOR,
@@ -52,16 +59,20 @@ _STATS = (
 
 @dataclass(frozen=True)
 class CaseVisual:
-    """One case to show as a contour overlay in the report.
+    """One case to show as an overlay in the report.
+
+    Binary 2-D cases are drawn as contours; with ``classes``, each class in its colour
+    (ground truth | prediction | errors, :mod:`segscore.report.class_overlay`); 3-D cases as
+    three orthogonal slices through the largest disagreement (:mod:`segscore.report.volume`).
 
     Attributes
     ----------
     name : str
         Case name (escaped when shown).
-    target : ndarray of bool, shape (H, W)
-        Ground truth; for multiclass data, one class's mask.
-    pred : ndarray of bool, shape (H, W)
-        Prediction, same shape.
+    target : ndarray of bool or int, shape (H, W) or (D, H, W)
+        Ground truth: a mask, or a label map with ``classes``.
+    pred : ndarray of bool or int, shape (H, W) or (D, H, W)
+        Prediction, same shape and kind.
     score : float
         IoU of this case (NaN allowed), written in the caption.
     image : ndarray of float, shape (H, W) or (H, W, 3), optional
@@ -71,6 +82,19 @@ class CaseVisual:
         fate (:func:`~segscore.report.overlay.object_overlay_rgb`).
     score_name : str, optional
         What ``score`` is (default ``'IoU'``), e.g. ``'F1@0.5'``; escaped.
+    classes : ClassStyle, optional
+        Class names, colours and ignore label of a multiclass case (``target`` and ``pred`` are
+        then label maps).
+    spacing : tuple of float, optional
+        Voxel spacing of a 3-D case, numpy axis order (default 1 per axis).
+    unit : str, optional
+        The unit of ``spacing`` shown with lengths (default ``'voxels'``; ``'mm'`` from a
+        NIfTI header).
+    affine : ndarray of float, shape (4, 4), optional
+        Voxel-to-world matrix of a 3-D case: names and orients its slices.
+    ignore : ndarray of bool, same shape, optional
+        Binary cases: the pixels of the ignore label, drawn striped (with ``classes``, the
+        ignore label of the style is used instead).
 
     Examples
     --------
@@ -85,6 +109,11 @@ class CaseVisual:
     image: NDArray[np.floating] | None = None
     objects: CaseObjects | None = None
     score_name: str = "IoU"
+    classes: ClassStyle | None = None
+    spacing: tuple[float, ...] | None = None
+    unit: str = "voxels"
+    affine: NDArray[np.floating] | None = None
+    ignore: NDArray[np.bool_] | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -187,6 +216,18 @@ def _nav(entries: Sequence[tuple[str, str]]) -> str:
     return f'<nav class="toc" aria-label="Sections"><ul>{links}</ul></nav>'
 
 
+def _unit(s: Mapping[str, object]) -> str:
+    """Return `` <span>(mm)</span>`` for a distance metric whose unit is known, else ``''``."""
+    unit = s.get("distance_unit")
+    return f' <span class="unit">({_e(unit)})</span>' if unit else ""
+
+
+def _unit_text(s: object) -> str:
+    """Return `` (mm)`` (plain text, for chart labels) for a distance with a known unit."""
+    unit = _map(s).get("distance_unit")
+    return f" ({unit})" if unit else ""
+
+
 def _cards(summary: Mapping[str, object], metrics: Sequence[str]) -> str:
     stats = _map(summary.get("metrics"))
     cards = []
@@ -196,7 +237,7 @@ def _cards(summary: Mapping[str, object], metrics: Sequence[str]) -> str:
             continue
         cards.append(
             '<div class="card">'
-            f'<div class="card-label">{_e(_metric_name(metric))}</div>'
+            f'<div class="card-label">{_e(_metric_name(metric))}{_unit(s)}</div>'
             f'<div class="card-value">{_fmt(s.get("mean"), 3)}</div>'
             '<div class="card-sub">mean over cases<br>'
             f"median {_fmt(s.get('median'), 3)} · pooled {_fmt(s.get('pooled'), 3)}<br>"
@@ -250,7 +291,7 @@ def _summary_table(summary: Mapping[str, object], metrics: Sequence[str]) -> str
             f"<td>{_fmt(s.get('n_nan'))}</td><td>{_fmt(s.get('n_inf'))}</td>"
         )
         body.append(
-            f'<tr><th scope="row">{_e(_metric_name(metric))} <code>{_e(metric)}</code></th>'
+            f'<tr><th scope="row">{_e(_metric_name(metric))}{_unit(s)} <code>{_e(metric)}</code></th>'
             f"{cells}</tr>"
         )
     return (
@@ -281,6 +322,7 @@ def _distributions(
     rows: Sequence[Mapping[str, object]],
     metrics: Sequence[str],
     case_values: Mapping[str, ArrayLike] | None = None,
+    summary: Mapping[str, object] | None = None,
 ) -> str:
     rows = [r for r in rows if r.get("status", "ok") != "failed"]  # failed cases are not values
     if not rows and not case_values:
@@ -308,7 +350,7 @@ def _distributions(
                 bins=20,
                 value_range=value_range,
                 title=name,
-                x_label=f"{name} per {per}",
+                x_label=f"{name}{_unit_text(_map(_map(summary or {}).get('metrics')).get(metric))} per {per}",
                 y_label="count",
             )
             + "</figure>"
@@ -344,7 +386,7 @@ def _per_class(summary: Mapping[str, object], metrics: Sequence[str]) -> str:
                 value_range=(0.0, 1.0) if bounded else None,
                 title=f"{name} per class",
                 x_label="class",
-                y_label=name,
+                y_label=name + _unit_text(_map(stats.get(metric))),
             )
             + "</figure>"
         )
@@ -402,39 +444,65 @@ def _contrast(rows: Sequence[Mapping[str, object]]) -> str:
     return _section("contrast", "Accuracy vs overlap", "", body)
 
 
-def _legend() -> str:
+def _legend(ignore: bool = False) -> str:
+    stripes = ignore_swatch("ignore label (not scored)") if ignore else ""
     return (
         '<p class="legend" aria-label="Overlay legend">'
         f'<span class="swatch" style="background:{TARGET_COLOR}"></span>ground truth contour '
         "(drawn just outside it) "
         f'<span class="swatch" style="background:{PRED_COLOR}"></span>prediction contour '
         "(drawn just inside it) "
-        '<span class="swatch swatch-gray"></span>ground truth area (when no image is given)</p>'
+        '<span class="swatch swatch-gray"></span>ground truth area (when no image is given)'
+        f"{stripes}</p>"
+    )
+
+
+def _figure(v: CaseVisual) -> str:
+    if v.objects is None and np.ndim(v.target) == 3:
+        return volume_figure(
+            v.name,
+            v.target,
+            v.pred,
+            score=_num(v.score),
+            score_name=v.score_name,
+            spacing=v.spacing,
+            unit=v.unit,
+            affine=v.affine,
+            style=v.classes,
+            ignore=v.ignore,
+        )
+    if v.objects is None and v.classes is not None:
+        return class_figure(
+            v.name,
+            v.target,
+            v.pred,
+            v.classes,
+            score=_num(v.score),
+            score_name=v.score_name,
+            image=v.image,
+        )
+    score = _plain(v.score)
+    if v.objects is None:
+        uri = overlay_data_uri(v.target, v.pred, v.image, ignore=v.ignore)
+        drawn = "ground truth contour in blue, prediction contour in orange"
+    else:
+        uri = rgb_data_uri(object_overlay_rgb(v.objects, v.image))
+        drawn = (
+            "matched objects in green, missed target objects in vermillion, false-positive "
+            "predictions in purple"
+        )
+    alt = f"Overlay of case {v.name}: {drawn}, {v.score_name} {score}."
+    return (
+        f'<figure class="case"><img src="{uri}" alt="{_e(alt)}" '
+        f'width="{256}" height="{256}" loading="eager">'
+        f'<figcaption><span class="case-name" title="{_e(v.name)}">{_e(v.name)}</span>'
+        f'<span class="case-score">{_e(v.score_name)} {_fmt(v.score, 3)}</span>'
+        "</figcaption></figure>"
     )
 
 
 def _figures(visuals: Sequence[CaseVisual]) -> str:
-    figures = []
-    for v in visuals:
-        score = _plain(v.score)
-        if v.objects is None:
-            uri = overlay_data_uri(v.target, v.pred, v.image)
-            drawn = "ground truth contour in blue, prediction contour in orange"
-        else:
-            uri = rgb_data_uri(object_overlay_rgb(v.objects, v.image))
-            drawn = (
-                "matched objects in green, missed target objects in vermillion, false-positive "
-                "predictions in purple"
-            )
-        alt = f"Overlay of case {v.name}: {drawn}, {v.score_name} {score}."
-        figures.append(
-            f'<figure class="case"><img src="{uri}" alt="{_e(alt)}" '
-            f'width="{256}" height="{256}" loading="eager">'
-            f'<figcaption><span class="case-name" title="{_e(v.name)}">{_e(v.name)}</span>'
-            f'<span class="case-score">{_e(v.score_name)} {_fmt(v.score, 3)}</span>'
-            "</figcaption></figure>"
-        )
-    return f'<div class="cases">{"".join(figures)}</div>'
+    return f'<div class="cases">{"".join(_figure(v) for v in visuals)}</div>'
 
 
 def _cases(worst: Sequence[CaseVisual], best: Sequence[CaseVisual]) -> str:
@@ -442,7 +510,19 @@ def _cases(worst: Sequence[CaseVisual], best: Sequence[CaseVisual]) -> str:
         return ""
     shown = [*worst, *best]
     body = object_legend() if any(v.objects is not None for v in shown) else ""
-    body += _legend() if any(v.objects is None for v in shown) else ""  # masks drawn
+    styled = [v for v in shown if v.objects is None and v.classes is not None]
+    contours = [v for v in shown if v.objects is None and v.classes is None]
+    if contours:  # mask contours drawn
+        body += _legend(ignore=any(v.ignore is not None and v.ignore.any() for v in contours))
+    for v in styled[:1]:  # one run, one style
+        assert v.classes is not None
+        body += panels_legend(v.classes, volumes=any(np.ndim(u.target) == 3 for u in styled))
+    if not styled and any(v.objects is None and np.ndim(v.target) == 3 for v in shown):
+        body += (
+            '<p class="legend legend-note">Volumes: axial, coronal and sagittal slices through '
+            "the voxel of the largest connected disagreement nearest its centre, drawn at true "
+            "proportions from the voxel spacing.</p>"
+        )
     if worst:
         body += f"<h3>Worst {len(worst)}</h3>{_figures(worst)}"
     if best:
@@ -616,6 +696,21 @@ def _conventions(summary: Mapping[str, object]) -> str:
     return _section("conventions", "Conventions", lede, body)
 
 
+_FIGURE_CSS = """
+.case-wide{grid-column:1/-1}
+.case-wide img,.plane img{width:auto;max-width:100%}
+.case-wide figcaption{justify-content:flex-start;flex-wrap:wrap;gap:4px 14px}
+.case-panels{color:var(--muted)}
+.planes{display:flex;flex-wrap:wrap;gap:12px 18px;align-items:flex-start}
+.plane{margin:0;max-width:100%}
+.case .plane figcaption{display:block;font-size:.78rem;color:var(--muted);padding-top:4px}
+.class-legend{display:flex;flex-wrap:wrap;gap:2px 14px;list-style:none;margin:4px 0 0;padding:0;
+font-size:.8rem}
+.class-legend li{display:inline-flex;align-items:center;gap:6px}
+.class-legend code{color:var(--muted)}
+.swatch-class{height:12px;width:14px;border:1px solid #9aa5b1;margin-left:0}
+"""
+
 _CSS = """
 :root{--ink:#1f2933;--muted:#52606d;--line:#e4e7eb;--bg:#f5f7fa;--card:#fff;--accent:#0072B2;
 --warn:#D55E00;--mast:#102a43;color-scheme:light}
@@ -748,7 +843,8 @@ def render_report(
         The ``summary.json`` record: ``segscore_version``, ``inputs`` (``pred``, ``gt``,
         ``n_cases``, ``hash``), ``conventions`` (any nested mapping), ``metrics`` (per metric:
         ``mean``, ``median``, ``std``, ``min``, ``max``, ``pooled``, ``per_class``,
-        ``class_mean``, ``n_valid``, ``n_nan``, ``n_inf``, ``ci95``), ``unmatched`` (``pred``, ``gt``
+        ``class_mean``, ``n_valid``, ``n_nan``, ``n_inf``, ``ci95``; distances may carry
+        ``distance_unit``, e.g. ``'mm'``, shown with their name), ``unmatched`` (``pred``, ``gt``
         name lists) and ``failed`` (``{"case", "error"}`` records). Missing keys are shown as
         not given; ``None`` is an undefined value.
     rows : sequence of mapping
@@ -811,7 +907,7 @@ def render_report(
             "Summary",
             _section("summary", "Summary", "", _summary_table(summary, metrics)),
         ),
-        ("distributions", "Distributions", _distributions(rows, metrics, case_values)),
+        ("distributions", "Distributions", _distributions(rows, metrics, case_values, summary)),
         ("classes", "Per class", _per_class(summary, metrics)),
         ("contrast", "Accuracy vs IoU", _contrast(rows)),
         ("objects", "Objects", _objects(objects, summary)),
@@ -834,7 +930,7 @@ def render_report(
         f'<meta http-equiv="Content-Security-Policy" content="{csp}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="generator" content="segscore">'
-        f"<title>{_e(title)}</title><style>{_CSS}</style></head>\n<body>"
+        f"<title>{_e(title)}</title><style>{_CSS}{_FIGURE_CSS}</style></head>\n<body>"
         + _header(summary, title, len(rows))
         + _nav([(a, h) for a, h, _ in present])
         + "<main>"

@@ -30,11 +30,13 @@ from segscore._validation import fail
 
 __all__ = [
     "FALSE_POSITIVE_COLOR",
+    "IGNORE_COLORS",
     "MATCHED_COLOR",
     "MISSED_COLOR",
     "PRED_COLOR",
     "TARGET_COLOR",
     "CaseObjects",
+    "ignore_stripes",
     "object_overlay_rgb",
     "overlay_data_uri",
     "overlay_png",
@@ -54,6 +56,9 @@ MISSED_COLOR = "#D55E00"
 FALSE_POSITIVE_COLOR = "#CC79A7"
 #: Opacity of the tint over missed targets and false positives.
 ERROR_FILL_ALPHA = 0.4
+#: The two colours of the ignore label's diagonal stripes.
+IGNORE_COLORS = ("#FFFFFF", "#8C8C8C")
+_STRIPE = 4  # stripe width in displayed pixels
 
 _BACKGROUND_GRAY = 0.93
 _TARGET_GRAY = 0.62
@@ -97,6 +102,33 @@ def _background(
     return img
 
 
+def ignore_stripes(shape: tuple[int, ...]) -> NDArray[np.uint8]:
+    """Return the ignore label's diagonal stripes over an image of ``shape`` (H, W).
+
+    Pixel ``(r, c)`` is ``IGNORE_COLORS[0]`` when ``(r + c) // 4`` is even, else
+    ``IGNORE_COLORS[1]``.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(H, W)`` (further axes are ignored).
+
+    Returns
+    -------
+    ndarray of uint8, shape (H, W, 3)
+        The stripes.
+
+    Examples
+    --------
+    >>> ignore_stripes((1, 5))[0, :, 0].tolist()
+    [255, 255, 255, 255, 140]
+    """
+    rows, cols = np.indices(shape[:2])
+    lut = np.stack([_rgb(c) for c in IGNORE_COLORS])
+    out: NDArray[np.uint8] = lut[((rows + cols) // _STRIPE) % 2]
+    return out
+
+
 def _scale_for(shape: tuple[int, ...], display: int) -> int:
     """Integer upscaling factor so that the longer side reaches about ``display`` pixels."""
     return max(1, min(16, math.ceil(display / max(shape))))
@@ -108,6 +140,7 @@ def overlay_rgb(
     image: NDArray[np.floating] | None = None,
     *,
     display: int = 256,
+    ignore: NDArray[np.bool_] | None = None,
 ) -> NDArray[np.uint8]:
     """Draw the ground-truth and predicted contours over the image, as an RGB array.
 
@@ -123,6 +156,10 @@ def overlay_rgb(
     display : int, optional
         Small masks are enlarged by an integer factor (nearest neighbour, at most 16) until the
         longer side reaches about this many pixels, so the contours stay crisp.
+    ignore : ndarray of bool, shape (H, W), optional
+        Pixels of the ignore label (not scored): drawn as the gray and white stripes of
+        :func:`ignore_stripes`; both masks are taken as empty
+        there, as the scores take them.
 
     Returns
     -------
@@ -132,7 +169,8 @@ def overlay_rgb(
     Raises
     ------
     InputError
-        If a mask is not 2-D, the masks differ in shape, or ``image`` does not match them.
+        If a mask is not 2-D, the masks (or ``ignore``) differ in shape, or ``image`` does not
+        match them.
 
     Notes
     -----
@@ -157,17 +195,26 @@ def overlay_rgb(
         fail(f"`pred` and `target` must have the same shape, got {p.shape} and {t.shape}.")
     if display < 1:
         fail(f"`display` must be >= 1, got {display!r}.")
+    skip = None if ignore is None else _as_mask("ignore", ignore)
+    if skip is not None and skip.shape != t.shape:
+        fail(f"`ignore` must have the shape of the masks {t.shape}, got {skip.shape}.")
+    if skip is not None:
+        t, p = t & ~skip, p & ~skip
     background = _background(t, image)
     k = _scale_for(t.shape, display)
     if k > 1:
         t = np.repeat(np.repeat(t, k, axis=0), k, axis=1)
         p = np.repeat(np.repeat(p, k, axis=0), k, axis=1)
         background = np.repeat(np.repeat(background, k, axis=0), k, axis=1)
+        if skip is not None:
+            skip = np.repeat(np.repeat(skip, k, axis=0), k, axis=1)
     thickness = max(1, round(max(t.shape) / 96))
     structure = np.ones((3, 3), dtype=bool)
     t_line = ndimage.binary_dilation(t, structure, iterations=thickness) & ~t
     p_line = p & ~ndimage.binary_erosion(p, structure, iterations=thickness, border_value=0)
     out = np.round(background * 255.0).astype(np.uint8)
+    if skip is not None and skip.any():
+        out[skip] = ignore_stripes(skip.shape)[skip]
     out[t_line] = _rgb(TARGET_COLOR)
     out[p_line] = _rgb(PRED_COLOR)
     return out
@@ -219,12 +266,13 @@ def overlay_data_uri(
     image: NDArray[np.floating] | None = None,
     *,
     display: int = 256,
+    ignore: NDArray[np.bool_] | None = None,
 ) -> str:
     """Encode the overlay as a ``data:image/png;base64,...`` URI for an ``<img src>``.
 
     Parameters
     ----------
-    target, pred, image, display
+    target, pred, image, display, ignore
         As in :func:`overlay_rgb`.
 
     Returns
@@ -242,7 +290,7 @@ def overlay_data_uri(
     >>> overlay_data_uri(np.eye(3, dtype=bool), np.eye(3, dtype=bool))[:22]
     'data:image/png;base64,'
     """
-    return rgb_data_uri(overlay_rgb(target, pred, image, display=display))
+    return rgb_data_uri(overlay_rgb(target, pred, image, display=display, ignore=ignore))
 
 
 def rgb_data_uri(rgb: NDArray[np.uint8]) -> str:
