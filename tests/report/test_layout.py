@@ -1,8 +1,8 @@
 """The reports laid out by headless Chromium at 760, 1280 and 1920 px: nothing cut off or overlapping.
 
-Three real reports, made by the command line from PNG files: a multiclass evaluation (class
-names, a boundary metric with infinite values, bootstrap intervals: the widest summary table
-and the deepest conventions record), an object evaluation (``--instances``) and a comparison of
+Three real reports, made by the command line from PNG files: a multiclass evaluation (the 19
+Cityscapes class names, a boundary metric with infinite values, bootstrap intervals: the widest
+summary table, the most crowded bar charts and the deepest conventions record), an object evaluation (``--instances``) and a comparison of
 two runs. One Chromium run loads each at each width in an iframe; a probe script in each page
 measures it (:mod:`tests.report.layout_probe` lists what counts as a problem).
 """
@@ -82,7 +82,8 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("layout")
     _label_maps(root)
     _instance_maps(root)
-    common = ["--num-classes", "4", "--class-names", "background,road,sidewalk,building"]
+    # Cityscapes' 19 class names: long names, many narrow bars, most of them undefined (n/a).
+    common = ["--class-names", "cityscapes"]
     common += ["--metrics", "iou,dice,accuracy,hd95", "--bootstrap", "50", "--jobs", "1"]
     for run in ("a", "b"):
         gt, pred, out = str(root / "gt"), str(root / f"pred_{run}"), str(root / f"run_{run}")

@@ -409,3 +409,26 @@ def test_bar_chart_names_every_kth_class_when_names_would_overlap() -> None:
     slot = (360 - svg._ML - svg._MR) / 19
     step = int(np.ceil((len("class number 10") * 11 * 0.6 + 6) / slot))
     assert shown == names[::step]
+
+
+def test_bar_chart_marks_undefined_bars_with_a_dash_in_narrow_slots() -> None:
+    # 19 slots of 15.4 px: "n/a" (19.8 px at 11 px) would overlap its neighbours.
+    root = parse(svg.bar_chart([f"c{i}" for i in range(19)], [np.nan] * 18 + [np.inf]))
+    marks_ = [t.text for t in root.iter(f"{NS}text") if t.get("fill") == svg._MUTED]
+    assert marks_.count("–") == 18
+    assert marks_.count("∞") == 1
+    assert "n/a" not in marks_
+    assert "c0: undefined" in texts(root)
+
+
+def test_long_y_tick_labels_move_the_plot_clear_of_the_y_label() -> None:
+    def left_edge(chart: str) -> float:
+        axes = parse(chart).find(f"{NS}g[@class='axes']")
+        assert axes is not None
+        return float(next(axes.iter(f"{NS}line")).get("x1", "nan"))  # the first grid line
+
+    # "0.9925": 5 digits of 0.64 em and a point of 0.32 em at 11 px = 38.72 px, after the rotated
+    # y label (up to x = 20) and before a 6 px gap.
+    zoomed = svg.scatter([0.995], [0.995], x_range=(0.99, 1), y_range=(0.99, 1), y_label="B")
+    assert left_edge(zoomed) == pytest.approx(20 + 38.72 + 6, abs=0.01)
+    assert left_edge(svg.scatter([0.5], [0.5], y_label="B")) == svg._ML  # "0.75" fits as before

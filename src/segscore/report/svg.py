@@ -64,6 +64,13 @@ def _text_width(text: str, size: float, *, bold: bool = False) -> float:
     return len(text) * size * (0.68 if bold else 0.6)
 
 
+def _tick_width(text: str, size: float) -> float:
+    """Estimate the width of a number's text: digits are wide (0.64 em), points narrow."""
+    return size * sum(
+        0.64 if c.isdigit() or c in "−-" else 0.32 if c in ".," else 0.62 for c in text
+    )
+
+
 def _label(x: float) -> str:
     """Write a data value short (tooltips): integers in full, else 4 significant digits."""
     if x == 0:
@@ -270,8 +277,12 @@ class _Frame:
         y_label: str,
         x_tick_labels: Sequence[str] | None = None,
     ) -> list[str]:
+        y_texts = tick_labels(y_ticks)
+        # Long tick labels (0.9925) push the plot right, clear of the rotated y label (x ~ 8-20).
+        widest = max((_tick_width(t, 11) for t in y_texts), default=0.0)
+        self.left = max(self.left, (20.0 if y_label else 4.0) + widest + 6.0)
         parts = ['<g class="axes" font-size="11" fill="' + _MUTED + '">']
-        for t, text in zip(y_ticks, tick_labels(y_ticks), strict=True):
+        for t, text in zip(y_ticks, y_texts, strict=True):
             yy = _n(self.y(t))
             parts.append(
                 f'<line x1="{_n(self.left)}" x2="{_n(self.right)}" y1="{yy}" y2="{yy}" '
@@ -448,7 +459,7 @@ def bar_chart(
     width: float = 360,
     height: float = 220,
 ) -> str:
-    """Vertical bar chart; undefined (NaN/None) values are labelled "n/a", infinite ones "∞".
+    """Vertical bar chart; undefined (NaN/None) values are marked "n/a" (or "–"), infinite ones "∞".
 
     Parameters
     ----------
@@ -510,6 +521,7 @@ def bar_chart(
     step = max(1, math.ceil((widest + 6) / slot))
     shown = [str(lab) if k % step == 0 else "" for k, lab in enumerate(labels)]
     parts += frame.grid(centers, y_ticks, x_label, y_label, x_tick_labels=shown)
+    slot = (frame.right - frame.left) / n  # again: long tick labels may have moved the plot
     bar_w = min(slot * 0.7, 48.0)
     base = frame.y(max(y_ticks[0], 0.0))
     parts.append(f'<g fill="{_e(color)}">')
@@ -519,6 +531,8 @@ def bar_chart(
             what, mark = (
                 ("undefined", "n/a") if math.isnan(v) else ("infinite", "∞" if v > 0 else "−∞")
             )
+            if _text_width(mark, 11) + 2 > slot:  # narrow slots: a dash (the tooltip says why)
+                mark = "–" if math.isnan(v) else mark[-1]
             parts.append(
                 f"<g><title>{_e(labels[k])}: {what}</title>"
                 f'<text x="{_n(cx)}" y="{_n(base - 6)}" text-anchor="middle" font-size="11" '
