@@ -190,6 +190,26 @@ def case_data() -> dict[str, Any]:
     return make_case_data()
 
 
+def chromium_command(page: Path, profile: Path, *flags: str) -> list[str]:
+    """The headless Chromium command line that loads ``page`` with the given extra flags."""
+    return [
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--hide-scrollbars",
+        f"--user-data-dir={profile}",
+        *flags,
+        page.resolve().as_uri(),
+    ]
+
+
 @pytest.fixture
 def chromium(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run headless Chromium on a file with the given extra flags; skip if it is not installed."""
@@ -198,22 +218,7 @@ def chromium(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
 
     def run(page: Path, *flags: str) -> subprocess.CompletedProcess[str]:
         profile = tmp_path / f"chromium-profile-{len(list(tmp_path.iterdir()))}"
-        cmd = [
-            str(CHROMIUM),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-dev-shm-usage",
-            "--hide-scrollbars",
-            f"--user-data-dir={profile}",
-            *flags,
-            page.resolve().as_uri(),
-        ]
+        cmd = chromium_command(page, profile, *flags)
         return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=True)
 
     return run

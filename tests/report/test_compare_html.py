@@ -151,3 +151,19 @@ def test_a_large_run_draws_a_sample_of_its_cases() -> None:
     assert "c1234: (" in doc
     assert "2,000 of 5,000 cases drawn, evenly spaced." in doc
     assert len(doc) < 1_000_000
+
+
+def test_ratio_plots_zoom_to_bunched_values_and_differences_get_a_round_symmetric_axis() -> None:
+    record = _record()
+    record["metrics"] = {
+        "accuracy": {**record["metrics"]["iou"], "label": "Pixel accuracy", "unit": "ratio"}
+    }
+    a, b = [0.95, 0.97, 0.99], [0.96, 0.98, 0.995]
+    doc = render_comparison(record, {"accuracy": (["x", "y", "z"], a, b)})
+    # 0.95 to 0.995 spans 0.045 < a quarter of [0, 1]: ticks in steps of 0.02 around it.
+    assert ">Pixel accuracy in A (zoomed: 0.94 to 1)</text>" in doc
+    assert ">Pixel accuracy in B (zoomed: 0.94 to 1)</text>" in doc
+    # |B - A| <= 0.01: the histogram spans -0.01 to 0.01 (before: its ticks reached past it).
+    assert "3 values in 21 bins from -0.01 to 0.01" in doc
+    spread = render_comparison(_record(), {"iou": (["x", "y"], [0.1, 0.9], [0.2, 0.8])})
+    assert ">IoU in A</text>" in spread

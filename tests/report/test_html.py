@@ -104,7 +104,7 @@ def test_summary_table_values(case_data: dict[str, Any]) -> None:
         for key in ("mean", "median", "std", "min", "max", "pooled", "class_mean"):
             assert f"<td>{s[key]:.4f}</td>" in doc, (metric, key)
         lo, hi = s["ci95"]
-        assert f"{lo:.4f} – {hi:.4f}" in doc
+        assert f'<span class="end">{lo:.4f} –</span> <span class="end">{hi:.4f}</span>' in doc
         assert f"<td>{s['n_valid']}</td><td>{s['n_nan']}</td><td>{s['n_inf']}</td>" in doc
 
 
@@ -152,6 +152,80 @@ def test_accuracy_contrast_names_the_largest_gap(case_data: dict[str, Any]) -> N
     scatter = doc.split('<section id="contrast"', 1)[1].split("</svg>", 1)[0]
     n_finite = sum(math.isfinite(g) for g in gaps)
     assert scatter.count('class="point') == n_finite
+
+
+def _contrast_rows(accuracy: list[float], iou: list[float]) -> list[dict[str, Any]]:
+    return [
+        {"case": f"c{i}", "class": 1, "accuracy": a, "iou": u}
+        for i, (a, u) in enumerate(zip(accuracy, iou, strict=True))
+    ]
+
+
+def test_contrast_zooms_the_accuracy_axis_to_the_cases() -> None:
+    rows = _contrast_rows([0.93, 0.95, 0.99, 0.97], [0.2, 0.6, 0.8, 0.5])
+    doc = render_report({"inputs": {"n_cases": 4}}, rows)
+    section = doc.split('<section id="contrast"', 1)[1].split("</section>", 1)[0]
+    # 0.93 to 0.99: ticks in steps of 0.02 (a quarter of the 0.06 spanned, rounded up).
+    assert ">pixel accuracy (zoomed: 0.92 to 1)</text>" in section
+    assert ">IoU</text>" in section  # IoU keeps [0, 1]: how low it is is the point
+    assert (
+        "The accuracy axis shows 0.92 to 1 only: every case has pixel accuracy ≥ 0.930." in section
+    )
+    root = ET.fromstring(re.search(r"<svg\b.*?</svg>", section, flags=re.S).group(0))  # type: ignore[union-attr]
+    ns = "{http://www.w3.org/2000/svg}"
+    axes = root.find(f"{ns}g[@class='axes']")
+    assert axes is not None
+    x_ticks = [t.text for t in axes.iter(f"{ns}text") if t.get("text-anchor") == "middle"]
+    assert x_ticks[:5] == ["0.92", "0.94", "0.96", "0.98", "1"]
+    left, right, top, bottom = 52.0, 420.0 - 16.0, 30.0, 320.0 - 46.0
+    c1 = next(c for c in root.iter(f"{ns}circle") if "c1:" in "".join(c.itertext()))
+    assert float(c1.get("cx", "nan")) == pytest.approx(left + 0.375 * (right - left), abs=0.01)
+    assert float(c1.get("cy", "nan")) == pytest.approx(bottom - 0.6 * (bottom - top), abs=0.01)
+    spread = render_report({}, _contrast_rows([0.2, 0.99], [0.1, 0.9]))
+    assert ">pixel accuracy</text>" in spread
+    assert "The accuracy axis shows" not in spread
+
+
+def test_histogram_of_a_bunched_ratio_is_zoomed_and_says_so() -> None:
+    rows = _contrast_rows([0.93, 0.95, 0.99, 0.97], [0.2, 0.6, 0.8, 0.5])
+    doc = render_report({}, rows)
+    section = doc.split('<section id="distributions"', 1)[1].split("</section>", 1)[0]
+    assert ">Pixel accuracy per case (zoomed: 0.92 to 1)</text>" in section
+    assert ">IoU per case</text>" in section
+    assert "[0.92, 0.924): 0</title>" in section  # 20 bins of 0.004 from 0.92
+    assert "[0.928, 0.932): 1</title>" in section  # 0.93
+
+
+def test_summary_note_is_a_paragraph_after_the_table(case_data: dict[str, Any]) -> None:
+    doc = render(case_data)
+    section = doc.split('<section id="summary"', 1)[1].split("</section>", 1)[0]
+    assert "<caption" not in section  # a caption is as wide as its table, and scrolls with it
+    table, note = section.split("</table></div>", 1)
+    assert 'aria-describedby="summary-note"' in table
+    assert note.startswith('<p class="caption" id="summary-note">Per-case statistics')
+    assert "marks a statistic without a value" in note
+
+
+def test_conventions_write_null_as_not_set_and_nan_as_nan() -> None:
+    conventions = {
+        "threshold": None,
+        "include_background": True,
+        "empty": {"hd95": {"zero_division": "NaN", "both_empty": None}},
+        "tolerance": math.nan,
+        "limit": "Infinity",
+        "classes": [0, None],
+    }
+    doc = render_report({"conventions": conventions}, [])
+    section = doc.split('<section id="conventions"', 1)[1].split("</section>", 1)[0]
+    key, record = section.split('<dl class="record">', 1)
+    assert "<code>null</code> in summary.json" in key  # the key says what "not set" stands for
+    assert "not a number" in key
+    assert "null" not in re.sub(r'title="[^"]*"', "", record)  # a null is written "not set"
+    assert record.count(">not set</span>") == 3
+    assert record.count(">NaN</code>") == 2  # the float and the summary's "NaN" alike
+    assert "<code>∞</code>" in record
+    assert "<dt>include_<wbr>background</dt>" in record  # breaks after "_", never mid-word
+    assert "<dt>zero_<wbr>division</dt>" in record
 
 
 def test_cases_are_captioned_with_their_iou(case_data: dict[str, Any]) -> None:

@@ -191,8 +191,8 @@ def _table(record: Mapping[str, object]) -> str:
 
 
 def _range(values: NDArray[np.float64], ratio: bool) -> tuple[float, float]:
-    if ratio:
-        return 0.0, 1.0
+    if ratio:  # [0, 1], zoomed to the values when they bunch up (pixel accuracy near 1)
+        return svg.fit_range(values)
     finite = values[np.isfinite(values)]
     high = float(finite.max()) if finite.size else 1.0
     low = min(0.0, float(finite.min())) if finite.size else 0.0
@@ -213,6 +213,9 @@ def _plots(
         label = str(m.get("label", name))
         ratio = m.get("unit") == "ratio"
         low, high = _range(np.concatenate([a, b]), ratio)
+        zoom = ""
+        if ratio and (low, high) != (0.0, 1.0):
+            zoom = " (zoomed: {} to {})".format(*svg.tick_labels([low, high]))
         with np.errstate(invalid="ignore"):
             d = b - a
         finite = np.isfinite(d)
@@ -232,11 +235,11 @@ def _plots(
             x_range=(low, high),
             y_range=(low, high),
             title=f"{label}: B against A, per case",
-            x_label=f"{label} in A",
-            y_label=f"{label} in B",
+            x_label=f"{label} in A{zoom}",
+            y_label=f"{label} in B{zoom}",
         )
         span = float(np.max(np.abs(d[finite]))) if finite.any() else 0.0
-        span = span if span > 0 else 1.0
+        span = svg.nice_ticks(0.0, span if span > 0 else 1.0, 3)[-1]  # a round edge, symmetric
         hist = svg.histogram(
             d,
             bins=21,
@@ -339,10 +342,10 @@ table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums;font
 th,td{padding:7px 10px;border-bottom:1px solid var(--line);text-align:right;white-space:nowrap}
 thead th{font-size:.75rem;text-transform:uppercase;color:var(--muted);font-weight:600}
 th:first-child,td:first-child{text-align:left}
-tbody th code{color:var(--muted);font-weight:400;margin-left:4px}
+tbody th code{color:var(--muted);font-weight:400;display:block}
 td.better{font-weight:700}
 .na{color:#9aa5b1}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));gap:18px 28px;
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(360px,1fr));gap:18px 28px;
 max-width:1000px}
 .chart-box{margin:0}
 .chart-box figcaption{font-size:.8rem;color:var(--muted)}
@@ -363,6 +366,7 @@ image-rendering:pixelated}
 .note{color:var(--muted)}
 .names{columns:3 200px;font-size:.88rem;max-height:18rem;overflow:auto}
 footer{color:var(--muted);font-size:.8rem;text-align:center;padding:8px 0 36px}
+@media (max-width:900px){th,td{padding:6px 6px}thead th{white-space:normal}table{font-size:.85rem}}
 @media (max-width:760px){.wrap,main{padding:0 14px}section{padding:16px 14px}}
 @media print{body{background:#fff}.masthead{background:none;color:#000}
 .facts dt,.facts dd,.facts code,.kicker{color:#000}section{break-inside:avoid}}

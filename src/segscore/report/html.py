@@ -17,6 +17,7 @@ from __future__ import annotations
 import html
 import math
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -285,7 +286,11 @@ def _summary_table(summary: Mapping[str, object], metrics: Sequence[str]) -> str
         if has_class_mean:
             cells += f"<td>{_fmt(s.get('class_mean'))}</td>"
         ci = _list(s.get("ci95"))
-        ci_html = f"{_fmt(ci[0])} – {_fmt(ci[1])}" if len(ci) == 2 else _fmt(None)
+        ci_html = (
+            f'<span class="end">{_fmt(ci[0])} –</span> <span class="end">{_fmt(ci[1])}</span>'
+            if len(ci) == 2
+            else _fmt(None)
+        )
         cells += (
             f'<td class="ci">{ci_html}</td><td>{_fmt(s.get("n_valid"))}</td>'
             f"<td>{_fmt(s.get('n_nan'))}</td><td>{_fmt(s.get('n_inf'))}</td>"
@@ -294,15 +299,21 @@ def _summary_table(summary: Mapping[str, object], metrics: Sequence[str]) -> str
             f'<tr><th scope="row">{_e(_metric_name(metric))}{_unit(s)} <code>{_e(metric)}</code></th>'
             f"{cells}</tr>"
         )
+    # The caption is a paragraph after the table, not a <caption>: it wraps to the section's
+    # width even where the table is wider than the screen and scrolls.
     return (
-        '<div class="table-wrap"><table class="summary"><caption>Per-case statistics '
+        '<div class="table-wrap"><table class="summary" aria-describedby="summary-note">'
+        f'<thead><tr><th scope="col">metric</th>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+        '<p class="caption" id="summary-note">Per-case statistics '
         "(mean, median, std, min, max over cases with a defined value), the pooled value "
         "(counts summed over all cases first), the 95% bootstrap interval and how many case "
         "values were finite, undefined (NaN, e.g. both masks empty: left out of every "
         "statistic) or infinite (e.g. a distance to an empty mask: in every statistic, so the "
-        "mean is infinite and the std undefined). Failed cases are not values.</caption>"
-        f'<thead><tr><th scope="col">metric</th>{head}</tr></thead>'
-        f"<tbody>{''.join(body)}</tbody></table></div>"
+        "mean is infinite and the std undefined). Failed cases are not values. "
+        '<span class="na">—</span> marks a statistic without a value: undefined (NaN), or not '
+        "made for this metric (e.g. no pooled value for a distance, no interval without "
+        "<code>--bootstrap</code>).</p>"
     )
 
 
@@ -339,9 +350,10 @@ def _distributions(
         finite = v[np.isfinite(v)]
         if finite.size and (finite.min() < 0 or finite.max() > 1):
             ticks = svg.nice_ticks(float(finite.min()), float(finite.max()))
-            value_range = (ticks[0], ticks[-1])
-        else:
-            value_range = (0.0, 1.0)
+            value_range, zoom = (ticks[0], ticks[-1]), ""
+        else:  # a ratio: [0, 1], zoomed to the values when they fill a sliver of it
+            value_range = svg.fit_range(finite)
+            zoom = _zoom_note(value_range)
         name = _metric_name(metric)
         charts.append(
             '<figure class="chart-box">'
@@ -350,7 +362,10 @@ def _distributions(
                 bins=20,
                 value_range=value_range,
                 title=name,
-                x_label=f"{name}{_unit_text(_map(_map(summary or {}).get('metrics')).get(metric))} per {per}",
+                x_label=(
+                    f"{name}{_unit_text(_map(_map(summary or {}).get('metrics')).get(metric))} "
+                    f"per {per}{zoom}"
+                ),
                 y_label="count",
             )
             + "</figure>"
@@ -360,6 +375,14 @@ def _distributions(
         "histograms show it. Undefined (NaN) and infinite values are not drawn; each is counted."
     )
     return _section("distributions", "Score distributions", lede, _grid(charts))
+
+
+def _zoom_note(value_range: tuple[float, float]) -> str:
+    """Say, in an axis label, that a ratio's axis does not show all of [0, 1]."""
+    if value_range == (0.0, 1.0):
+        return ""
+    low, high = svg.tick_labels(value_range)
+    return f" (zoomed: {low} to {high})"
 
 
 def _grid(items: Sequence[str]) -> str:
@@ -408,13 +431,19 @@ def _contrast(rows: Sequence[Mapping[str, object]]) -> str:
     gap = acc - iou
     ok = np.isfinite(gap)
     worst = int(np.flatnonzero(ok)[np.argmax(gap[ok])]) if ok.any() else None
+    # Pixel accuracy bunches up near 1 (the background dominates): its axis is zoomed to the
+    # values (and says so), rather than squashing every point against its right edge. IoU
+    # keeps [0, 1]: how far below 1, and below y = x (still exact, and drawn), is the point.
+    x_range, y_range = svg.fit_range(acc[ok]), (0.0, 1.0)
     chart = svg.scatter(
         acc,
         iou,
         names=names,
         highlight=worst,
+        x_range=x_range,
+        y_range=y_range,
         title="Pixel accuracy vs IoU",
-        x_label="pixel accuracy",
+        x_label="pixel accuracy" + _zoom_note(x_range),
         y_label="IoU",
     )
     if worst is not None:
@@ -425,6 +454,13 @@ def _contrast(rows: Sequence[Mapping[str, object]]) -> str:
         )
     else:
         message = "No case has both values defined."
+    if x_range != (0.0, 1.0):
+        low, high = svg.tick_labels(x_range)
+        message += (
+            f" The accuracy axis shows {low} to {high} only: every "
+            f"{'case–class pair' if multi else 'case'} has pixel accuracy ≥ "
+            f"{_fmt(float(np.min(acc[ok])), 3)}."
+        )
     n_high = int(np.sum(ok & (acc >= 0.9) & (iou < 0.5)))
     detail = (
         f"{n_high} of {int(ok.sum())} {'case–class pairs' if multi else 'cases'} have pixel "
@@ -663,26 +699,48 @@ def _problems(summary: Mapping[str, object]) -> str:
     return _section("problems", "Unmatched and failed", lede, "".join(parts))
 
 
+_NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+_UNSET = (
+    '<span class="unset" title="null in summary.json: not set, or does not apply">not set</span>'
+)
+_NAN = '<code title="not a number: the value of an undefined metric">NaN</code>'
+
+
 def _value_html(value: object, depth: int) -> str:
+    """One value of the conventions record, each kind of value written one way.
+
+    ``None`` (JSON ``null``) is *not set*; a NaN, as a float or in the summary's encoding (the
+    string ``"NaN"``), is ``NaN``; infinities are ``∞`` and ``−∞``.
+    """
     if isinstance(value, Mapping):
         if depth >= 8 or not value:
             return f"<code>{_e(dict(value) if value else '{}')}</code>"
         return _dl(value, depth + 1)
     if value is None:
-        return '<code class="null">null</code>'
+        return _UNSET
     if isinstance(value, bool):
         return f"<code>{'true' if value else 'false'}</code>"
     if isinstance(value, (list, tuple)):
         if not value:
             return "<code>[]</code>"
         return ", ".join(_value_html(v, depth + 1) for v in value)
-    if isinstance(value, float) and math.isnan(value):
-        return "<code>NaN</code>"
+    number = _NONFINITE.get(value) if isinstance(value, str) else value
+    if isinstance(number, float) and math.isnan(number):
+        return _NAN
+    if isinstance(number, float) and math.isinf(number):
+        return f"<code>{'∞' if number > 0 else '−∞'}</code>"
     return f"<code>{_e(value)}</code>"
 
 
+def _key_html(key: object) -> str:
+    """Write a record key, breakable after its underscores and dots (never inside a word)."""
+    return "<wbr>".join(_e(part) for part in re.split(r"(?<=[_.])", str(key)))
+
+
 def _dl(record: Mapping[object, object], depth: int = 0) -> str:
-    items = "".join(f"<dt>{_e(k)}</dt><dd>{_value_html(v, depth)}</dd>" for k, v in record.items())
+    items = "".join(
+        f"<dt>{_key_html(k)}</dt><dd>{_value_html(v, depth)}</dd>" for k, v in record.items()
+    )
     return f'<dl class="record">{items}</dl>'
 
 
@@ -691,7 +749,13 @@ def _conventions(summary: Mapping[str, object]) -> str:
     if not isinstance(conventions, Mapping) or not conventions:
         body = '<p class="empty">The summary holds no conventions record.</p>'
     else:
-        body = _dl(conventions)
+        key = (
+            f'<p class="record-key">{_UNSET}: the option was not set or does not apply '
+            f"(<code>null</code> in summary.json). {_NAN}: not a number, the value a metric "
+            "takes where it is undefined (e.g. <code>zero_division</code>: what a zero "
+            "denominator gives; NaN values are left out of the statistics and counted).</p>"
+        )
+        body = key + _dl(conventions)
     lede = "Exactly how the numbers were made: the full conventions record from the summary."
     return _section("conventions", "Conventions", lede, body)
 
@@ -755,8 +819,11 @@ font-variant-numeric:tabular-nums}
 .card-sub{font-size:.8rem;color:var(--muted)}
 .table-wrap{overflow-x:auto}
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums;font-size:.9rem}
-caption{caption-side:bottom;text-align:left;color:var(--muted);font-size:.8rem;padding-top:10px}
+.caption{color:var(--muted);font-size:.8rem;margin:10px 0 0;max-width:110ch}
+.caption code{white-space:nowrap}
 th,td{padding:7px 10px;border-bottom:1px solid var(--line);text-align:right;white-space:nowrap}
+table.summary tbody th code{display:block;margin:0}
+td.ci .end{white-space:nowrap}
 thead th{font-size:.75rem;text-transform:uppercase;letter-spacing:.05em;color:var(--muted);
 border-bottom:2px solid var(--line);font-weight:600}
 th:first-child,td:first-child{text-align:left}
@@ -767,7 +834,7 @@ table.failed th,table.failed td{text-align:left}
 table.failed td:first-child{width:1%}
 td.error{white-space:normal;color:#8a2c0d}
 .na{color:#9aa5b1}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(330px,1fr));gap:18px 28px}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(340px,1fr));gap:18px 28px}
 .chart-box{margin:0}
 svg.chart{display:block;width:100%;height:auto;max-width:560px}
 .split{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:28px;align-items:center}
@@ -794,13 +861,23 @@ padding:6px 2px 0}
 .names{columns:3 220px;margin:0;padding-left:1.1rem;font-size:.88rem;max-height:18rem;overflow:auto}
 .ok{color:#1d6b4f;margin:0}
 .empty{color:var(--muted)}
-dl.record{display:grid;grid-template-columns:minmax(8rem,max-content) 1fr;gap:4px 18px;margin:0;
-font-size:.9rem}
+.record-key{margin:0 0 .8rem;font-size:.85rem;color:var(--muted)}
+dl.record{display:grid;grid-template-columns:minmax(8rem,max-content) minmax(0,1fr);gap:4px 18px;
+margin:0;font-size:.9rem}
 dl.record dt{font-weight:600;color:var(--muted);overflow-wrap:anywhere}
 dl.record dd{margin:0;overflow-wrap:anywhere}
-dl.record dl.record{padding-left:12px;border-left:2px solid var(--line)}
+dl.record dl.record{grid-template-columns:minmax(0,max-content) minmax(0,1fr);padding-left:12px;
+border-left:2px solid var(--line)}
+.unset{color:var(--muted);font-style:italic}
 footer{color:var(--muted);font-size:.8rem;text-align:center;padding:8px 0 36px}
-@media (max-width:760px){.split{grid-template-columns:1fr}.wrap,main{padding:0 14px}}
+@media (max-width:1100px){table.summary th,table.summary td{padding:6px 6px}
+table.summary thead th{white-space:normal;letter-spacing:0}td.ci{white-space:normal}}
+@media (max-width:900px){table.summary{font-size:.8rem}
+table.summary th,table.summary td{padding:5px 4px}
+dl.record dl.record{grid-template-columns:minmax(0,1fr);gap:0 18px}
+dl.record dl.record dd{padding-left:12px;margin-bottom:4px}}
+@media (max-width:760px){.split{grid-template-columns:1fr}.wrap,main{padding:0 14px}
+section{padding:16px 14px}}
 @media print{
 body{background:#fff;font-size:11pt}
 .toc{display:none}

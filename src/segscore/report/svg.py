@@ -15,6 +15,7 @@ distinguishable with the common colour-vision deficiencies.
 from __future__ import annotations
 
 import html
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from typing import Literal
@@ -24,7 +25,17 @@ from numpy.typing import ArrayLike
 
 from segscore._validation import check_option, fail
 
-__all__ = ["PALETTE", "bar_chart", "histogram", "line_chart", "nice_ticks", "scatter"]
+__all__ = [
+    "PALETTE",
+    "bar_chart",
+    "fit_range",
+    "histogram",
+    "line_chart",
+    "nice_ticks",
+    "place_label",
+    "scatter",
+    "tick_labels",
+]
 
 #: Okabe–Ito colours: blue, orange, bluish green, vermillion, reddish purple, sky blue, yellow.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442")
@@ -48,15 +59,76 @@ def _n(x: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
+def _text_width(text: str, size: float, *, bold: bool = False) -> float:
+    """Estimate, generously, the width of ``text`` in the charts' sans-serif font, in px."""
+    return len(text) * size * (0.68 if bold else 0.6)
+
+
+def _tick_width(text: str, size: float) -> float:
+    """Estimate the width of a number's text: digits are wide (0.64 em), points narrow."""
+    return size * sum(
+        0.64 if c.isdigit() or c in "−-" else 0.32 if c in ".," else 0.62 for c in text
+    )
+
+
 def _label(x: float) -> str:
-    """Tick label: short and exact enough."""
+    """Write a data value short (tooltips): integers in full, else 4 significant digits."""
     if x == 0:
         return "0"
-    if float(x).is_integer() and abs(x) < 1e6:  # counts and sizes in full: 7000, not 7e+03
+    if not math.isfinite(x):
+        return "∞" if x > 0 else ("−∞" if x < 0 else "NaN")
+    if float(x).is_integer() and abs(x) < 1e15:  # counts and sizes in full: 7000, not 7e+03
         return str(int(x))
-    if abs(x) >= 1000 or abs(x) < 0.001:
+    if abs(x) >= 1000:
+        return f"{x:.1f}"  # 1234.6, not 1.2e+03
+    if abs(x) < 0.001:
         return f"{x:.2g}"
     return f"{x:.4g}"
+
+
+def tick_labels(ticks: Sequence[float]) -> list[str]:
+    """Write evenly spaced ticks with the decimals their step needs, never in e-notation.
+
+    Parameters
+    ----------
+    ticks : sequence of float
+        Increasing, evenly spaced values (e.g. from :func:`nice_ticks`).
+
+    Returns
+    -------
+    list of str
+        One label per tick: as many decimals as the step has (at most 12), trailing zeros
+        dropped, a minus sign for negative values, ``0`` for zero.
+
+    Examples
+    --------
+    >>> tick_labels([0.0, 0.25, 0.5, 0.75, 1.0])
+    ['0', '0.25', '0.5', '0.75', '1']
+    >>> tick_labels([1000.0, 1000.5, 1001.0])
+    ['1000', '1000.5', '1001']
+    >>> tick_labels([0.0, 2e-05, 4e-05])
+    ['0', '0.00002', '0.00004']
+    """
+    values = [float(t) for t in ticks]
+    steps = [b - a for a, b in itertools.pairwise(values) if b > a]
+    step = min(steps) if steps else (abs(values[0]) if values and values[0] else 1.0)
+    decimals = next((d for d in range(13) if abs(round(step, d) - step) <= 1e-9 * step), 12)
+    labels = []
+    for v in values:
+        text = f"{round(v, decimals):.{decimals}f}"
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+        labels.append("0" if text in ("-0", "") else text.replace("-", "−"))
+    return labels
+
+
+def _count_ticks(top: int, count: int = 4) -> list[float]:
+    """Integer ticks from 0 to at least ``top`` in steps of 1, 2 or 5 times a power of ten."""
+    top = max(int(top), 1)
+    raw = top / max(count - 1, 1)
+    power = 10 ** max(math.floor(math.log10(raw)), 0)
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    return [float(k * step) for k in range(-(-top // step) + 1)]
 
 
 def _power_of_ten(e: int) -> str:
@@ -115,6 +187,60 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     return [float(v) + 0.0 for v in ticks]
 
 
+def fit_range(
+    values: ArrayLike,
+    bounds: tuple[float, float] = (0.0, 1.0),
+    *,
+    fill: float = 0.25,
+    count: int = 5,
+) -> tuple[float, float]:
+    """Return the axis range for bounded values: ``bounds``, or zoomed to the data they fill.
+
+    A ratio such as pixel accuracy often lies in a sliver of [0, 1] (0.95 to 0.999): drawn on
+    the full range, every point sits on one edge. When the finite values span less than
+    ``fill`` of ``bounds``, the range is zoomed to them: the :func:`nice_ticks` around them,
+    kept inside ``bounds``. Otherwise (or without finite values) it is ``bounds``.
+
+    Parameters
+    ----------
+    values : array_like of float
+        The values to show (any shape; NaN and infinite values are ignored, values outside
+        ``bounds`` are clipped to them).
+    bounds : (float, float), optional
+        The full range of the quantity.
+    fill : float, optional
+        Zoom when the values span less than this share of ``bounds``.
+    count : int, optional
+        About how many ticks the zoomed range holds.
+
+    Returns
+    -------
+    (float, float)
+        The range, increasing.
+
+    Examples
+    --------
+    >>> fit_range([0.9055, 0.95, 0.9892])
+    (0.9, 1.0)
+    >>> fit_range([0.1, 0.95])
+    (0.0, 1.0)
+    >>> fit_range([0.81, 0.86, 0.94])
+    (0.8, 0.95)
+    """
+    lo, hi = float(bounds[0]), float(bounds[1])
+    arr = np.asarray(values, dtype=np.float64).ravel()
+    finite = np.clip(arr[np.isfinite(arr)], lo, hi)
+    if finite.size == 0 or not hi > lo:
+        return lo, hi
+    low, high = float(finite.min()), float(finite.max())
+    if high - low >= fill * (hi - lo):
+        return lo, hi
+    if high == low:  # one value: a tenth of the bounds around it
+        low, high = low - 0.05 * (hi - lo), high + 0.05 * (hi - lo)
+    ticks = nice_ticks(low, high, count)
+    return max(ticks[0], lo), min(ticks[-1], hi)
+
+
 class _Frame:
     """Maps data to viewBox coordinates and draws the axes, grid and titles."""
 
@@ -151,8 +277,12 @@ class _Frame:
         y_label: str,
         x_tick_labels: Sequence[str] | None = None,
     ) -> list[str]:
+        y_texts = tick_labels(y_ticks)
+        # Long tick labels (0.9925) push the plot right, clear of the rotated y label (x ~ 8-20).
+        widest = max((_tick_width(t, 11) for t in y_texts), default=0.0)
+        self.left = max(self.left, (20.0 if y_label else 4.0) + widest + 6.0)
         parts = ['<g class="axes" font-size="11" fill="' + _MUTED + '">']
-        for t in y_ticks:
+        for t, text in zip(y_ticks, y_texts, strict=True):
             yy = _n(self.y(t))
             parts.append(
                 f'<line x1="{_n(self.left)}" x2="{_n(self.right)}" y1="{yy}" y2="{yy}" '
@@ -160,10 +290,10 @@ class _Frame:
             )
             parts.append(
                 f'<text x="{_n(self.left - 6)}" y="{yy}" text-anchor="end" '
-                f'dominant-baseline="middle">{_e(_label(t))}</text>'
+                f'dominant-baseline="middle">{_e(text)}</text>'
             )
         if x_ticks is not None:
-            labels = x_tick_labels or [_label(t) for t in x_ticks]
+            labels = x_tick_labels or tick_labels(x_ticks)
             for t, text in zip(x_ticks, labels, strict=False):
                 xx = _n(self.x(t))
                 parts.append(
@@ -277,12 +407,23 @@ def histogram(
     n_nan = int(np.isnan(arr).sum())
     n_inf = int(np.isinf(arr).sum())
     counts, edges = np.histogram(np.clip(finite, lo, hi), bins=bins, range=(lo, hi))
-    y_ticks = nice_ticks(0, max(int(counts.max(initial=0)), 1), 4)
-    y_ticks = [t for t in y_ticks if float(t).is_integer()] or [0.0, 1.0]
+    y_ticks = _count_ticks(int(counts.max(initial=0)))  # whole counts, the top one >= every bar
     frame = _Frame(width, height, (lo, hi), (0.0, y_ticks[-1]))
+    left_out = [
+        text
+        for n, text in ((n_nan, f"{n_nan} undefined (NaN) left out"), (n_inf, f"{n_inf} infinite"))
+        if n
+    ]
+    note = " · ".join(left_out) + " (not drawn)" if left_out else ""
+    beside = _text_width(title, 13, bold=True) + 12 + _text_width(note, 11) <= frame.right - _ML
+    if note and not beside:  # under the title, the plot moved down to make room
+        frame.top = _MT + 12
     desc = f"{finite.size} values in {bins} bins from {_label(lo)} to {_label(hi)}"
     parts = _open(width, height, title, desc)
-    parts += frame.grid(nice_ticks(lo, hi, 5), y_ticks, x_label, y_label)
+    x_ticks = [
+        t for t in nice_ticks(lo, hi, 5) if lo - 1e-9 * (hi - lo) <= t <= hi + 1e-9 * (hi - lo)
+    ]
+    parts += frame.grid(x_ticks, y_ticks, x_label, y_label)
     parts.append(f'<g fill="{_e(color)}">')
     for k, c in enumerate(counts):
         x_a, x_b = frame.x(edges[k]), frame.x(edges[k + 1])
@@ -295,15 +436,10 @@ def histogram(
             f'rx="1.5"><title>{_e(tip)}</title></rect>'
         )
     parts.append("</g>")
-    left_out = [
-        text
-        for n, text in ((n_nan, f"{n_nan} undefined (NaN) left out"), (n_inf, f"{n_inf} infinite"))
-        if n
-    ]
-    if left_out:
+    if note:
         parts.append(
-            f'<text x="{_n(frame.right)}" y="18" text-anchor="end" font-size="11" '
-            f'fill="{_MUTED}">{_e(" · ".join(left_out))} (not drawn)</text>'
+            f'<text x="{_n(frame.right)}" y="{18 if beside else 32}" text-anchor="end" '
+            f'font-size="11" fill="{_MUTED}">{_e(note)}</text>'
         )
     if finite.size == 0:
         parts.append(_note(width, height, "no finite values"))
@@ -323,15 +459,17 @@ def bar_chart(
     width: float = 360,
     height: float = 220,
 ) -> str:
-    """Vertical bar chart; undefined (NaN/None) values are labelled "n/a" instead of a bar.
+    """Vertical bar chart; undefined (NaN/None) values are marked "n/a" (or "–"), infinite ones "∞".
 
     Parameters
     ----------
     labels : sequence of str
-        One label per bar (escaped), written under it.
+        One label per bar (escaped), written under it; when they would overlap, only every
+        k-th is written (all are in the bars' tooltips).
     values : array_like of float
-        One value per label; ``None`` or NaN draws no bar. One ``<rect class="bar">`` per finite
-        value.
+        One value per label; ``None`` or NaN draws no bar, nor does an infinite value. One
+        ``<rect class="bar">`` per finite value, with the value written over it when every
+        value fits the width of its bar's slot.
     value_range : (float, float) or None, optional
         The y range; ``None`` fits it to the values (from 0).
     title, x_label, y_label : str, optional
@@ -369,23 +507,36 @@ def bar_chart(
         y_ticks = nice_ticks(*value_range, 5)
     n = max(arr.size, 1)
     frame = _Frame(width, height, (0.0, float(n)), (y_ticks[0], y_ticks[-1]))
-    desc = f"{arr.size} bars, {arr.size - finite.size} undefined"
+    slot = (frame.right - frame.left) / n
+    values_text = [f"{v:.3f}" for v in arr]
+    # Values written over the bars when each fits its slot; room made for them under the title.
+    with_values = all(_text_width(t, 10) + 4 <= slot for t in values_text)
+    if with_values:
+        frame.top = _MT + 10
+    desc = f"{arr.size} bars, {int(np.isnan(arr).sum())} undefined"
     parts = _open(width, height, title, desc)
     centers = [k + 0.5 for k in range(arr.size)]
-    step = max(1, math.ceil(arr.size / max((frame.right - frame.left) / 28.0, 1.0)))
-    shown = [lab if k % step == 0 else "" for k, lab in enumerate(labels)]
+    # Every step-th class is named, so that no two names overlap.
+    widest = max((_text_width(str(lab), 11) for lab in labels), default=0.0)
+    step = max(1, math.ceil((widest + 6) / slot))
+    shown = [str(lab) if k % step == 0 else "" for k, lab in enumerate(labels)]
     parts += frame.grid(centers, y_ticks, x_label, y_label, x_tick_labels=shown)
-    slot = (frame.right - frame.left) / n
+    slot = (frame.right - frame.left) / n  # again: long tick labels may have moved the plot
     bar_w = min(slot * 0.7, 48.0)
     base = frame.y(max(y_ticks[0], 0.0))
     parts.append(f'<g fill="{_e(color)}">')
     for k, v in enumerate(arr):
         cx = frame.x(k + 0.5)
         if not math.isfinite(v):
+            what, mark = (
+                ("undefined", "n/a") if math.isnan(v) else ("infinite", "∞" if v > 0 else "−∞")
+            )
+            if _text_width(mark, 11) + 2 > slot:  # narrow slots: a dash (the tooltip says why)
+                mark = "–" if math.isnan(v) else mark[-1]
             parts.append(
-                f"<g><title>{_e(labels[k])}: undefined</title>"
+                f"<g><title>{_e(labels[k])}: {what}</title>"
                 f'<text x="{_n(cx)}" y="{_n(base - 6)}" text-anchor="middle" font-size="11" '
-                f'fill="{_MUTED}">n/a</text></g>'
+                f'fill="{_MUTED}">{mark}</text></g>'
             )
             continue
         y_v = frame.y(float(v))
@@ -394,13 +545,110 @@ def bar_chart(
             f'width="{_n(bar_w)}" height="{_n(abs(base - y_v))}" rx="1.5">'
             f"<title>{_e(labels[k])}: {_e(_label(float(v)))}</title></rect>"
         )
-        if arr.size <= 12:
+        if with_values:
             parts.append(
                 f'<text x="{_n(cx)}" y="{_n(min(y_v, base) - 4)}" text-anchor="middle" '
-                f'font-size="10" fill="{_INK}">{_e(f"{v:.3f}")}</text>'
+                f'font-size="10" fill="{_INK}">{_e(values_text[k])}</text>'
             )
     parts.append("</g></svg>")
     return "".join(parts)
+
+
+_ASCENT, _DESCENT = 0.8, 0.25  # of the font size, around the baseline (with room to spare)
+_HALO = 1.5  # the white outline drawn around a point's name
+_Anchor = Literal["start", "middle", "end"]
+_Box = tuple[float, float, float, float]
+
+
+def place_label(
+    point: tuple[float, float],
+    text_width: float,
+    points: ArrayLike,
+    *,
+    bounds: tuple[float, float, float, float],
+    font_size: float = 11.0,
+    radius: float = 3.5,
+    own_radius: float = 6.75,
+) -> tuple[float, float, _Anchor, _Box]:
+    """Where to write a point's name: beside it, clear of the other points, inside ``bounds``.
+
+    The candidates are eight places around the point (right, left, the four diagonals, above,
+    below) at 10, 20, 34 and 50 px, in that order of preference; the first whose box (the text,
+    its white outline and ``_ASCENT``/``_DESCENT`` of the font size around the baseline) lies in
+    ``bounds`` and meets no point is taken. If every candidate meets a point, the one that
+    meets the fewest is taken (the earliest among equals).
+
+    Parameters
+    ----------
+    point : (float, float)
+        The named point's centre, in SVG units (y down).
+    text_width : float
+        The width of the text, e.g. estimated from its length.
+    points : array_like of float, shape (N, 2)
+        The centres of the other points.
+    bounds : (float, float, float, float)
+        ``(left, top, right, bottom)`` that the text's box must stay in (the plot area).
+    font_size : float, optional
+        Font size of the text.
+    radius, own_radius : float, optional
+        Radii of the other points and of the named point (with its outline).
+
+    Returns
+    -------
+    x, y : float
+        The text's anchor point (``y`` is its baseline).
+    anchor : {'start', 'middle', 'end'}
+        Its ``text-anchor``.
+    box : (float, float, float, float)
+        The box it covers, ``(left, top, right, bottom)``.
+
+    Examples
+    --------
+    A point with a neighbour on its right gets its name on its left:
+
+    >>> x, y, anchor, box = place_label((100.0, 100.0), 40.0, [[125.0, 98.0]],
+    ...                                 bounds=(0.0, 0.0, 300.0, 200.0))
+    >>> x, y, anchor
+    (90.0, 103.025, 'end')
+    """
+    px, py = float(point[0]), float(point[1])
+    centres = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    up, down = _ASCENT * font_size + _HALO, _DESCENT * font_size + _HALO
+    middle = (_ASCENT - _DESCENT) / 2 * font_size  # baseline offset that centres the text
+    left, top, right, bottom = bounds
+    best: tuple[int, tuple[float, float, _Anchor, _Box]] | None = None
+    for d in (10.0, 20.0, 34.0, 50.0):
+        e = d * 0.8  # the diagonals: far enough for the corner of the box to clear the point
+        candidates: tuple[tuple[float, float, _Anchor], ...] = (
+            (px + d, py + middle, "start"),
+            (px - d, py + middle, "end"),
+            (px + e, py - e, "start"),
+            (px - e, py - e, "end"),
+            (px + e, py + e + middle * 2, "start"),
+            (px - e, py + e + middle * 2, "end"),
+            (px, py - d, "middle"),
+            (px, py + d + _ASCENT * font_size, "middle"),
+        )
+        for tx, ty, anchor in candidates:
+            x0 = {"start": tx, "middle": tx - text_width / 2, "end": tx - text_width}[anchor]
+            box: _Box = (x0 - _HALO, ty - up, x0 + text_width + _HALO, ty + down)
+            if box[0] < left or box[2] > right or box[1] < top or box[3] > bottom:
+                continue
+            near_x = np.clip(centres[:, 0], box[0], box[2])
+            near_y = np.clip(centres[:, 1], box[1], box[3])
+            hits = int(np.sum(np.hypot(centres[:, 0] - near_x, centres[:, 1] - near_y) < radius))
+            own_x, own_y = min(max(px, box[0]), box[2]), min(max(py, box[1]), box[3])
+            hits += int(math.hypot(px - own_x, py - own_y) < own_radius)
+            if best is None or hits < best[0]:
+                best = (hits, (tx, ty, anchor, box))
+            if hits == 0:
+                break
+        if best is not None and best[0] == 0:
+            break
+    if best is None:  # no room anywhere in the bounds: to the right, as before
+        x0 = px + 10.0
+        return px + 10.0, py + middle, "start", (x0, py - up, x0 + text_width, py + down)
+    return best[1]
 
 
 def scatter(
@@ -501,8 +749,8 @@ def scatter(
             f'fill="{_e(colour)}"/><text x="{_n(lx + 14)}" y="{_n(ly + 4)}" font-size="11" '
             f'fill="{_INK}">{_e(name)}</text></g>'
         )
-    if diagonal:
-        lo, hi = max(x_range[0], y_range[0]), min(x_range[1], y_range[1])
+    lo, hi = max(x_range[0], y_range[0]), min(x_range[1], y_range[1])
+    if diagonal and hi > lo:  # y = x where the two ranges overlap
         parts.append(
             f'<line x1="{_n(frame.x(lo))}" y1="{_n(frame.y(lo))}" x2="{_n(frame.x(hi))}" '
             f'y2="{_n(frame.y(hi))}" stroke="{_MUTED}" stroke-dasharray="4 4" stroke-width="1">'
@@ -524,17 +772,32 @@ def scatter(
         hx, hy = frame.x(float(xa[highlight])), frame.y(float(ya[highlight]))
         name = names[highlight] if names is not None else f"point {highlight}"
         tip = f"{name}: ({_label(float(shown_x[highlight]))}, {_label(float(ya[highlight]))})"
-        anchor, dx = ("end", -8) if hx > (frame.left + frame.right) / 2 else ("start", 8)
-        dy = -10.0 if hy - 10 > frame.top + 8 else 16.0
         shown = name if len(name) <= 28 else name[:27] + "…"
+        others = [i for i in np.flatnonzero(ok).tolist() if i != highlight]
+        centres = np.array(
+            [[frame.x(float(xa[i])), frame.y(float(ya[i]))] for i in others], dtype=np.float64
+        ).reshape(-1, 2)
+        bounds = (frame.left, frame.top, width - 2.0, frame.bottom)
+        tx, ty, anchor, box = place_label(
+            (hx, hy), _text_width(shown, 11, bold=True), centres, bounds=bounds
+        )
         parts.append(
             f'<circle class="point highlight" cx="{_n(hx)}" cy="{_n(hy)}" r="6" '
             f'fill="{_e(highlight_color)}" stroke="#fff" stroke-width="1.5">'
             f"<title>{_e(tip)}</title></circle>"
-            f'<text x="{_n(hx + dx)}" y="{_n(hy + dy)}" text-anchor="{anchor}" font-size="11" '
-            f'font-weight="600" fill="{_INK}" stroke="#fff" stroke-width="3" '
+            f'<text class="highlight-name" x="{_n(tx)}" y="{_n(ty)}" text-anchor="{anchor}" '
+            f'font-size="11" font-weight="600" fill="{_INK}" stroke="#fff" stroke-width="3" '
             f'paint-order="stroke">{_e(shown)}</text>'
         )
+        near_x = min(max(hx, box[0]), box[2])
+        near_y = min(max(hy, box[1]), box[3])
+        gap = math.hypot(near_x - hx, near_y - hy)
+        if gap > 14:  # far from its point: a leader line joins them
+            ux, uy = (near_x - hx) / gap, (near_y - hy) / gap
+            parts.append(
+                f'<line class="leader" x1="{_n(hx + 7 * ux)}" y1="{_n(hy + 7 * uy)}" '
+                f'x2="{_n(near_x)}" y2="{_n(near_y)}" stroke="{_MUTED}" stroke-width="1"/>'
+            )
     if not ok.any():
         parts.append(_note(width, height, "no finite points"))
     parts.append("</svg>")
