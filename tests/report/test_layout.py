@@ -3,7 +3,7 @@
 Three real reports, made by the command line from PNG files: a multiclass evaluation (the 19
 Cityscapes class names, a boundary metric with infinite values, bootstrap intervals: the widest
 summary table, the most crowded bar charts and the deepest conventions record), an object evaluation (``--instances``) and a comparison of
-two runs. One Chromium run loads each at each width in an iframe; a probe script in each page
+two runs, and volumes (NIfTI, anisotropic spacing in mm: three-slice figures). One Chromium run loads each at each width in an iframe; a probe script in each page
 measures it (:mod:`tests.report.layout_probe` lists what counts as a problem).
 """
 
@@ -23,7 +23,7 @@ from tests.report.layout_probe import harness, probe_copy, read_results
 from segscore.cli import main
 
 WIDTHS = (760, 1280, 1920)
-PAGES = ("report", "objects", "compare")
+PAGES = ("report", "objects", "compare", "volumes")
 
 
 def _disk(shape: tuple[int, int], cy: float, cx: float, r: float) -> np.ndarray:
@@ -77,11 +77,31 @@ def _instance_maps(root: Path, n: int = 6) -> None:
         Image.fromarray(pred).save(root / "pred_obj" / f"c{i:02d}.png")
 
 
+def _volumes(root: Path, n: int = 4) -> None:
+    """NIfTI volumes with anisotropic spacing in mm: the three-slice figures and distance units."""
+    import nibabel as nib
+
+    rng = np.random.default_rng(5)
+    for folder in ("gt_vol", "pred_vol"):
+        (root / folder).mkdir(parents=True)
+    affine = np.diag([0.8, 1.0, 2.5, 1.0])
+    for i in range(n):
+        target = np.zeros((48, 40, 24), np.uint8)
+        target[8:40, 6:34, 4:20] = 1
+        pred = target.copy()
+        z, y, x = (int(v) for v in rng.integers(10, 18, 3))
+        pred[z : z + 8, y : y + 6, x // 2 : x // 2 + 5] = 0  # a hole: the worst region
+        pred[40:44, 10:20, 6:12] = 1  # and a false positive outside
+        nib.save(nib.Nifti1Image(pred, affine), root / "pred_vol" / f"v{i}.nii.gz")
+        nib.save(nib.Nifti1Image(target, affine), root / "gt_vol" / f"v{i}.nii.gz")
+
+
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("layout")
     _label_maps(root)
     _instance_maps(root)
+    _volumes(root)
     # Cityscapes' 19 class names: long names, many narrow bars, most of them undefined (n/a).
     common = ["--class-names", "cityscapes"]
     common += ["--metrics", "iou,dice,accuracy,hd95", "--bootstrap", "50", "--jobs", "1"]
@@ -93,8 +113,12 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     )
     objects = ["--pred", str(root / "pred_obj"), "--gt", str(root / "gt_obj"), "--jobs", "1"]
     assert main(["evaluate", *objects, "--instances", "labels", "--out", str(root / "obj")]) == 0
+    volumes = ["--pred", str(root / "pred_vol"), "--gt", str(root / "gt_vol"), "--jobs", "1"]
+    volumes += ["--metrics", "iou,dice,hd95,assd", "--out", str(root / "vol")]
+    assert main(["evaluate", *volumes]) == 0
     return {
         "report": root / "run_a" / "report.html",
+        "volumes": root / "vol" / "report.html",
         "objects": root / "obj" / "report.html",
         "compare": root / "cmp" / "compare.html",
     }
