@@ -232,3 +232,75 @@ def test_a_threshold_is_a_prediction_not_a_convention(tmp_path: Path) -> None:
     record = json.loads((tmp_path / "c" / "compare.json").read_text())
     assert (record["run_a"]["threshold"], record["run_b"]["threshold"]) == (0.3, 0.7)
     assert record["checks"]["conventions"] == "equal"
+
+
+def _changed(html: str) -> str:
+    section = html[html.index('<section id="changed"') :]
+    return section[: section.index("</section>")]
+
+
+def _png_of(uri: str) -> np.ndarray:
+    import base64
+    import io
+
+    data = base64.b64decode(uri.split(",", 1)[1])
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+
+
+@pytest.mark.parametrize("colour_masks", [False, True])
+def test_multiclass_runs_are_drawn_in_class_colours(tmp_path: Path, colour_masks: bool) -> None:
+    """Label maps (or VOC colour masks read with --palette voc) of two runs: each changed case
+    is drawn twice as ground truth | prediction | errors, with the present classes named."""
+    from segscore.data.label_sets import get_label_set
+    from segscore.report.class_overlay import ERROR_COLOR
+
+    voc = get_label_set("voc")
+    lut = np.array(voc.colours, np.uint8)
+    for d in ("gt", "a", "b"):
+        (tmp_path / d).mkdir()
+    wrong = {"a": 12, "b": 4}  # pixels of class 15 predicted as class 7 in each run
+    for i in range(3):
+        gt = np.zeros((16, 16), np.uint8)
+        gt[2:10, 2:10] = 15  # person
+        gt[11:15, 4:14] = 7  # car
+        preds = {}
+        for run, n in wrong.items():
+            pred = gt.copy()
+            pred[2, 2 : 2 + n] = 7 if n <= 8 else pred[2, 2 : 2 + n]
+            if n > 8:
+                pred[2, 2:10] = 7
+                pred[3, 2 : 2 + n - 8] = 7
+            preds[run] = pred
+        for folder, labels in (("gt", gt), *preds.items()):
+            image = lut[labels] if colour_masks else labels
+            Image.fromarray(image).save(tmp_path / folder / f"c{i}.png")
+    extra = ["--class-names", "voc", "--metrics", "iou", "--jobs", "1"]
+    extra += ["--palette", "voc"] if colour_masks else []
+    for run in ("a", "b"):
+        argv = ["evaluate", "--pred", str(tmp_path / run), "--gt", str(tmp_path / "gt")]
+        assert main([*argv, "--out", str(tmp_path / f"run_{run}"), *extra]) == 0
+    assert main(["compare", str(tmp_path / "run_a"), str(tmp_path / "run_b"), "--out",
+                 str(tmp_path / "cmp")]) == 0  # fmt: skip
+    summary = json.loads((tmp_path / "run_a" / "summary.json").read_text())
+    assert summary["conventions"]["palette"] == ("voc" if colour_masks else None)
+    changed = _changed((tmp_path / "cmp" / "compare.html").read_text(encoding="utf-8"))
+    assert "Not drawn" not in changed
+    assert "ground truth | prediction | errors" in changed
+    pairs = changed.split('<div class="pair">')[1:]
+    assert len(pairs) == 3
+    black = np.array([int(ERROR_COLOR[k : k + 2], 16) for k in (1, 3, 5)], np.uint8)
+    for pair in pairs:
+        legend = pair[pair.index('<ul class="class-legend"') :]
+        names = [
+            n.split("<code>")[0].split("</span>")[-1].strip() for n in legend.split("<li>")[1:]
+        ]
+        assert names == ["background", "car", "person"]
+        uris = [u for u in pair.split('src="')[1:]]
+        assert len(uris) == 2  # A's and B's panels
+        for run, uri in zip(("a", "b"), uris, strict=True):
+            rgb = _png_of(uri.split('"')[0])
+            k = rgb.shape[0] // 16  # the display enlargement
+            errors_panel = rgb[:, -16 * k :]  # the last panel (VOC's background is black too)
+            errors = int((errors_panel == black).all(axis=2).sum())
+            assert errors == wrong[run] * k * k
+            assert (rgb[3 * k, 3 * k] == lut[15]).all()  # the ground-truth panel: person

@@ -18,9 +18,12 @@ import numpy as np
 
 from segscore.errors import DatasetError, InputError
 from segscore.evaluation.compare import Comparison, EvaluationRun
-from segscore.evaluation.visuals import _foreground, _image
+from segscore.evaluation.settings import PALETTES
+from segscore.evaluation.settings import _palette as settings_palette
+from segscore.evaluation.visuals import _foreground, _image, class_style
 from segscore.io.arrays import read_array
 from segscore.io.pairs import Case, match_cases
+from segscore.io.palette import Palette
 from segscore.io.results import atomic_write_bytes, write_csv, write_json
 from segscore.metrics.options import CountingOptions
 from segscore.report.compare_html import PairVisual, render_comparison
@@ -50,14 +53,35 @@ def _cases_of(run: EvaluationRun) -> dict[str, Case]:
     return {c.name: c for c in found.cases}
 
 
+def _palette(run: EvaluationRun) -> Palette | None:
+    """Return the built-in palette the run read its colour masks with (None without one).
+
+    Raises
+    ------
+    DatasetError
+        If the run read them with a palette file (only its name is recorded).
+    """
+    name = (run.summary.get("conventions") or {}).get("palette")
+    if not name:
+        return None
+    if name not in PALETTES:
+        raise DatasetError(
+            f"run {run.label} read colour masks with the palette file {name!r}, whose path is "
+            "not recorded"
+        )
+    return settings_palette(name, "palette")
+
+
 def _options(run: EvaluationRun) -> CountingOptions:
     """Return the counting options that say what is foreground in the run's files."""
     options = (run.summary.get("conventions") or {}).get("options") or {}
+    names = options.get("class_names")
     try:
         return CountingOptions(
             num_classes=options.get("num_classes"),
             threshold=float(options.get("threshold") or 0.5),
             ignore_index=options.get("ignore_index"),
+            class_names=tuple(names) if names else None,
         )
     except (InputError, TypeError, ValueError):  # pragma: no cover - a run's own options
         return CountingOptions()
@@ -92,6 +116,11 @@ def changed_visuals(
     except DatasetError as exc:
         return [], [f"The cases that changed most are not drawn: {exc}."]
     options = [_options(r) for r in runs]
+    try:
+        palettes = [_palette(r) for r in runs]
+    except DatasetError as exc:
+        return [], [f"The cases that changed most are not drawn: {exc}."]
+    style = class_style(options[0], palettes[0])
     out: list[PairVisual] = []
     problems: dict[str, list[str]] = {}
     for name in chosen:
@@ -100,9 +129,9 @@ def changed_visuals(
             problems.setdefault("its files are no longer in the recorded folders", []).append(name)
             continue
         try:
-            pa = read_array(case_a.pred).array
-            pb = read_array(case_b.pred).array
-            target = read_array(case_a.target).array
+            pa = read_array(case_a.pred, palette=palettes[0]).array
+            pb = read_array(case_b.pred, palette=palettes[1]).array
+            target = read_array(case_a.target, palette=palettes[0]).array
         except DatasetError as exc:
             problems.setdefault(f"a file cannot be read ({exc})", []).append(name)
             continue
@@ -113,15 +142,17 @@ def changed_visuals(
             continue
         image = _image(case_a.image)
         i = m.cases.index(name)
+        labels = style is not None and options[1].num_classes == options[0].num_classes
         out.append(
             PairVisual(
                 name=name,
-                target=_foreground(target, options[0]),
-                pred_a=_foreground(pa, options[0]),
-                pred_b=_foreground(pb, options[1]),
+                target=target if labels else _foreground(target, options[0]),
+                pred_a=pa if labels else _foreground(pa, options[0]),
+                pred_b=pb if labels else _foreground(pb, options[1]),
                 a=float(m.a[i]),
                 b=float(m.b[i]),
                 image=image if image is not None and image.shape[:2] == target.shape else None,
+                style=style if labels else None,
             )
         )
     notes = [f"Not drawn: {', '.join(names)}: {why}." for why, names in problems.items()]

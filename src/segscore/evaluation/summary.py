@@ -525,6 +525,7 @@ def summarize(
         "aggregation": settings.aggregation
         or (DEFAULT_AGGREGATION if settings.preset is None else settings.preset.aggregation),
         "preset": None if settings.preset is None else settings.preset.name,
+        "palette": None if settings.palette is None else settings.palette.name,
         "include_background": settings.options.background,
         "segscore_version": __version__,
         "boundary": evaluation.distance_conventions,

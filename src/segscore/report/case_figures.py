@@ -28,7 +28,31 @@ from segscore.report.class_overlay import (
 from segscore.report.overlay import IGNORE_COLORS, rgb_data_uri
 from segscore.report.volume import volume_views
 
-__all__ = ["class_figure", "class_legend", "ignore_swatch", "panels_legend", "volume_figure"]
+__all__ = [
+    "FIGURE_CSS",
+    "class_figure",
+    "class_legend",
+    "ignore_swatch",
+    "panels_legend",
+    "volume_figure",
+]
+
+
+FIGURE_CSS = """
+.case-wide{grid-column:1/-1}
+.case-wide img,.plane img{width:auto;max-width:100%}
+.case-wide figcaption{justify-content:flex-start;flex-wrap:wrap;gap:4px 14px}
+.case-panels{color:var(--muted)}
+.planes{display:flex;flex-wrap:wrap;gap:12px 18px;align-items:flex-start}
+.plane{margin:0;max-width:100%}
+.case .plane figcaption{display:block;font-size:.78rem;color:var(--muted);padding-top:4px}
+.class-legend{display:flex;flex-wrap:wrap;gap:2px 14px;list-style:none;margin:4px 0 0;padding:0;
+font-size:.8rem}
+.class-legend li{display:inline-flex;align-items:center;gap:6px}
+.class-legend code{color:var(--muted)}
+.swatch-class{height:12px;width:14px;border:1px solid #9aa5b1;margin-left:0}
+"""
+"""CSS of the class figures and legends, shared by ``report.html`` and ``compare.html``."""
 
 
 def _e(value: object) -> str:

@@ -10,7 +10,9 @@ forbids both). Every string from the inputs is escaped with :func:`html.escape`.
 Sections: the runs and what was checked (or forced), the table of metrics (A, B, B − A with its
 95% interval, p, better), per metric a paired plot (B against A per case, with the line
 ``y = x``) and the histogram of the differences, the cases that changed most side by side (A's
-prediction, B's prediction, the ground truth), and the cases and notes.
+prediction, B's prediction, the ground truth; for multiclass runs, each prediction as ground
+truth | prediction | errors in the class colours, with the classes' legend), and the cases and
+notes.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from segscore.report import svg
-from segscore.report.overlay import PRED_COLOR, TARGET_COLOR, overlay_data_uri
+from segscore.report.case_figures import FIGURE_CSS, class_legend, panels_legend
+from segscore.report.class_overlay import ClassStyle, class_panels_rgb, present_classes
+from segscore.report.overlay import PRED_COLOR, TARGET_COLOR, overlay_data_uri, rgb_data_uri
 
 __all__ = ["MAX_POINTS", "PairVisual", "render_comparison"]
 
@@ -40,12 +44,15 @@ class PairVisual:
     ----------
     name : str
         Case name (escaped when shown).
-    target, pred_a, pred_b : ndarray of bool, shape (H, W)
-        The ground truth and the two predictions (for label maps: their foreground).
+    target, pred_a, pred_b : ndarray, shape (H, W)
+        The ground truth and the two predictions: masks (bool), or label maps with ``style``.
     a, b : float
         The metric's value of the case in A and in B.
     image : ndarray of float, shape (H, W) or (H, W, 3), optional
         The input image in [0, 1].
+    style : ClassStyle, optional
+        For a multiclass run: class names, colours and the ignore label; the three arrays are
+        then label maps, drawn in the class colours.
 
     Examples
     --------
@@ -61,6 +68,7 @@ class PairVisual:
     a: float
     b: float
     image: NDArray[np.floating] | None = None
+    style: ClassStyle | None = None
 
 
 def _e(value: object) -> str:
@@ -270,8 +278,14 @@ def _visuals(visuals: Sequence[PairVisual], notes: Sequence[str], label: str) ->
         f'<span class="swatch" style="background:{PRED_COLOR}"></span>prediction contour '
         "(A's in the first panel, B's in the second)</p>"
     )
+    styles = [v.style for v in visuals if v.style is not None]
+    if styles:
+        legend = panels_legend(styles[0])
     rows = []
     for v in visuals:
+        if v.style is not None:
+            rows.append(_class_pair(v, label))
+            continue
         empty = np.zeros_like(v.target, dtype=bool)
         panels = []
         for panel, pred in (("A", v.pred_a), ("B", v.pred_b), ("ground truth", empty)):
@@ -294,6 +308,35 @@ def _visuals(visuals: Sequence[PairVisual], notes: Sequence[str], label: str) ->
     notes_html = "".join(f'<p class="note">{_e(n)}</p>' for n in notes)
     lede = f"The cases whose {_e(label)} changed most between A and B (largest |B − A|)."
     return _section("changed", "Cases that changed most", lede, legend + notes_html + "".join(rows))
+
+
+def _class_pair(v: PairVisual, label: str) -> str:
+    """Draw a multiclass case: A's and B's ground truth | prediction | errors, one legend."""
+    assert v.style is not None
+    panels = []
+    for run, pred in (("A", v.pred_a), ("B", v.pred_b)):
+        rgb = class_panels_rgb(v.target, pred, v.style, v.image)
+        h, w = rgb.shape[:2]
+        alt = f"case {v.name}, run {run}: ground truth | prediction | errors in class colours"
+        panels.append(
+            f'<figure class="case case-wide"><img src="{rgb_data_uri(rgb)}" alt="{_e(alt)}" '
+            f'width="{w}" height="{h}"><figcaption>{run}: ground truth | prediction | errors'
+            "</figcaption></figure>"
+        )
+    classes = sorted(
+        set(present_classes(v.target, v.pred_a, ignore_index=v.style.ignore_index))
+        | set(present_classes(v.target, v.pred_b, ignore_index=v.style.ignore_index))
+    )
+    with np.errstate(invalid="ignore"):
+        diff = v.b - v.a
+    caption = (
+        f"<strong>{_e(v.name)}</strong>: {_e(label)} {_fmt(v.a)} → {_fmt(v.b)} "
+        f"({_fmt(diff, sign=True)})"
+    )
+    return (
+        f'<div class="pair"><p class="pair-title">{caption}</p>'
+        f'<div class="cases">{"".join(panels)}</div>{class_legend(v.style, classes)}</div>'
+    )
 
 
 def _cases(record: Mapping[str, object]) -> str:
@@ -438,7 +481,7 @@ def render_comparison(
         f'<meta http-equiv="Content-Security-Policy" content="{csp}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="generator" content="segscore">'
-        f"<title>{_e(title)}</title><style>{_CSS}</style></head>\n<body>"
+        f"<title>{_e(title)}</title><style>{_CSS}{FIGURE_CSS}</style></head>\n<body>"
         + _header(record, title)
         + "<main>"
         + "\n".join(s for s in sections if s)

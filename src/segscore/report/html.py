@@ -29,6 +29,7 @@ from segscore.io.results import atomic_write_bytes
 from segscore.metrics.registry import display_name
 from segscore.report import svg
 from segscore.report.case_figures import (
+    FIGURE_CSS,
     class_figure,
     ignore_swatch,
     panels_legend,
@@ -760,21 +761,6 @@ def _conventions(summary: Mapping[str, object]) -> str:
     return _section("conventions", "Conventions", lede, body)
 
 
-_FIGURE_CSS = """
-.case-wide{grid-column:1/-1}
-.case-wide img,.plane img{width:auto;max-width:100%}
-.case-wide figcaption{justify-content:flex-start;flex-wrap:wrap;gap:4px 14px}
-.case-panels{color:var(--muted)}
-.planes{display:flex;flex-wrap:wrap;gap:12px 18px;align-items:flex-start}
-.plane{margin:0;max-width:100%}
-.case .plane figcaption{display:block;font-size:.78rem;color:var(--muted);padding-top:4px}
-.class-legend{display:flex;flex-wrap:wrap;gap:2px 14px;list-style:none;margin:4px 0 0;padding:0;
-font-size:.8rem}
-.class-legend li{display:inline-flex;align-items:center;gap:6px}
-.class-legend code{color:var(--muted)}
-.swatch-class{height:12px;width:14px;border:1px solid #9aa5b1;margin-left:0}
-"""
-
 _CSS = """
 :root{--ink:#1f2933;--muted:#52606d;--line:#e4e7eb;--bg:#f5f7fa;--card:#fff;--accent:#0072B2;
 --warn:#D55E00;--mast:#102a43;color-scheme:light}
@@ -1007,7 +993,7 @@ def render_report(
         f'<meta http-equiv="Content-Security-Policy" content="{csp}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="generator" content="segscore">'
-        f"<title>{_e(title)}</title><style>{_CSS}{_FIGURE_CSS}</style></head>\n<body>"
+        f"<title>{_e(title)}</title><style>{_CSS}{FIGURE_CSS}</style></head>\n<body>"
         + _header(summary, title, len(rows))
         + _nav([(a, h) for a, h, _ in present])
         + "<main>"
