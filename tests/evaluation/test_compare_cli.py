@@ -304,3 +304,45 @@ def test_multiclass_runs_are_drawn_in_class_colours(tmp_path: Path, colour_masks
             errors = int((errors_panel == black).all(axis=2).sum())
             assert errors == wrong[run] * k * k
             assert (rgb[3 * k, 3 * k] == lut[15]).all()  # the ground-truth panel: person
+
+
+def test_volumes_are_drawn_through_the_voxel_where_a_and_b_differ(tmp_path: Path) -> None:
+    """NIfTI volumes (mm from the header): A's and B's three slices go through one voxel, inside
+    the region where B fixed A's hole."""
+    import re
+
+    nib = pytest.importorskip("nibabel")
+    for d in ("gt", "a", "b"):
+        (tmp_path / d).mkdir()
+    affine = np.diag([0.8, 1.0, 2.5, 1.0])
+    for i in range(2):
+        target = np.zeros((24, 20, 12), np.uint8)
+        target[4:20, 3:17, 2:10] = 1
+        a = target.copy()
+        a[10:14, 8 + i : 12 + i, 4:7] = 0  # A's hole
+        b = target.copy()
+        b[4:6, 3:5, 2:4] = 0  # B: a small error elsewhere
+        for folder, volume in (("gt", target), ("a", a), ("b", b)):
+            nib.save(nib.Nifti1Image(volume, affine), tmp_path / folder / f"v{i}.nii.gz")
+    for run in ("a", "b"):
+        argv = ["evaluate", "--pred", str(tmp_path / run), "--gt", str(tmp_path / "gt")]
+        assert main([*argv, "--out", str(tmp_path / f"run_{run}"), "--jobs", "1"]) == 0
+    out = str(tmp_path / "cmp")
+    assert main(["compare", str(tmp_path / "run_a"), str(tmp_path / "run_b"), "--out", out]) == 0
+    changed = _changed((tmp_path / "cmp" / "compare.html").read_text(encoding="utf-8"))
+    assert "Not drawn" not in changed
+    pairs = changed.split('<div class="pair">')[1:]
+    assert len(pairs) == 2
+    for pair in pairs:
+        voxels = re.findall(r"slices through voxel \((\d+), (\d+), (\d+)\)", pair)
+        assert len(voxels) == 2  # A and B
+        assert voxels[0] == voxels[1]  # one voxel for both
+        z, y, x = (int(v) for v in voxels[0])
+        assert 10 <= z < 14  # inside A's hole, which B does not have
+        assert 8 <= y < 13
+        assert 4 <= x < 7
+        assert pair.count("<strong>axial</strong>") == 2
+        assert "spacing 0.8 × 1 × 2.5 mm" in pair
+        assert '<span class="case-name" title="v' in pair
+        assert ">A</span>" in pair
+        assert ">B</span>" in pair

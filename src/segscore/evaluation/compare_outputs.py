@@ -21,7 +21,7 @@ from segscore.evaluation.compare import Comparison, EvaluationRun
 from segscore.evaluation.settings import PALETTES
 from segscore.evaluation.settings import _palette as settings_palette
 from segscore.evaluation.visuals import _foreground, _image, class_style
-from segscore.io.arrays import read_array
+from segscore.io.arrays import LoadedArray, read_array
 from segscore.io.pairs import Case, match_cases
 from segscore.io.palette import Palette
 from segscore.io.results import atomic_write_bytes, write_csv, write_json
@@ -87,6 +87,20 @@ def _options(run: EvaluationRun) -> CountingOptions:
         return CountingOptions()
 
 
+def _geometry(loaded: LoadedArray, run: EvaluationRun) -> dict[str, Any]:
+    """Spacing, its unit and affine of a volume: the run's --spacing, else the file header's."""
+    given = (run.summary.get("conventions") or {}).get("spacing")
+    if given:
+        return {"spacing": tuple(float(s) for s in given), "unit": "spacing units"}
+    if loaded.spacing is not None:
+        return {
+            "spacing": tuple(float(s) for s in loaded.spacing),
+            "unit": loaded.spacing_unit or "mm",
+            "affine": loaded.affine,
+        }
+    return {"spacing": None, "unit": "voxels"}
+
+
 def changed_visuals(
     comparison: Comparison, metric: str, top: int
 ) -> tuple[list[PairVisual], list[str]]:
@@ -131,14 +145,13 @@ def changed_visuals(
         try:
             pa = read_array(case_a.pred, palette=palettes[0]).array
             pb = read_array(case_b.pred, palette=palettes[1]).array
-            target = read_array(case_a.target, palette=palettes[0]).array
+            loaded = read_array(case_a.target, palette=palettes[0])
+            target = loaded.array
         except DatasetError as exc:
             problems.setdefault(f"a file cannot be read ({exc})", []).append(name)
             continue
-        if target.ndim != 2 or pa.shape != target.shape or pb.shape != target.shape:
-            problems.setdefault("not a 2-D image of one shape (volumes are not drawn)", []).append(
-                name
-            )
+        if target.ndim not in (2, 3) or pa.shape != target.shape or pb.shape != target.shape:
+            problems.setdefault("not a 2-D image or a volume of one shape", []).append(name)
             continue
         image = _image(case_a.image)
         i = m.cases.index(name)
@@ -153,6 +166,7 @@ def changed_visuals(
                 b=float(m.b[i]),
                 image=image if image is not None and image.shape[:2] == target.shape else None,
                 style=style if labels else None,
+                **(_geometry(loaded, comparison.run_a) if target.ndim == 3 else {}),
             )
         )
     notes = [f"Not drawn: {', '.join(names)}: {why}." for why, names in problems.items()]

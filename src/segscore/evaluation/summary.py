@@ -526,6 +526,8 @@ def summarize(
         or (DEFAULT_AGGREGATION if settings.preset is None else settings.preset.aggregation),
         "preset": None if settings.preset is None else settings.preset.name,
         "palette": None if settings.palette is None else settings.palette.name,
+        # --spacing as given (None: each file's header, else 1 per axis; boundary records each)
+        "spacing": None if settings.spacing is None else list(settings.spacing),
         "include_background": settings.options.background,
         "segscore_version": __version__,
         "boundary": evaluation.distance_conventions,

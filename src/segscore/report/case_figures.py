@@ -241,6 +241,8 @@ def volume_figure(
     affine: NDArray[np.floating] | None = None,
     style: ClassStyle | None = None,
     ignore: NDArray[np.bool_] | None = None,
+    point: tuple[int, ...] | None = None,
+    label: str | None = None,
 ) -> str:
     """Return the ``<figure>`` of a 3-D case: three slices through the largest disagreement.
 
@@ -264,6 +266,10 @@ def volume_figure(
         Multiclass: panels per slice and a legend of the classes present in the volume.
     ignore : ndarray of bool, optional
         Binary volumes: the voxels of the ignore label (striped, never a disagreement).
+    point : tuple of int, optional
+        The voxel the slices go through (default: the largest disagreement).
+    label : str, optional
+        Shown in place of ``name`` in the caption (e.g. ``"A"``).
 
     Returns
     -------
@@ -284,7 +290,9 @@ def volume_figure(
     (3, True, True)
     """
     sp = (1.0, 1.0, 1.0) if spacing is None else tuple(float(s) for s in spacing)
-    point, views = volume_views(target, pred, spacing=sp, affine=affine, style=style, ignore=ignore)
+    point, views = volume_views(
+        target, pred, spacing=sp, affine=affine, style=style, ignore=ignore, point=point
+    )
     planes = []
     for view in views:
         pl = view.plane
@@ -300,7 +308,7 @@ def volume_figure(
     legend = "" if style is None else class_legend(style, _classes_in(style, target, pred))
     return (
         f'<figure class="case case-wide case-volume"><div class="planes">{"".join(planes)}'
-        f'</div><figcaption><span class="case-name" title="{_e(name)}">{_e(name)}</span>'
+        f'</div><figcaption><span class="case-name" title="{_e(name)}">{_e(label or name)}</span>'
         f'<span class="case-panels">slices through voxel ({voxel}) · spacing '
         f"{_e(spacing_text)}</span>"
         f'<span class="case-score">{_e(score_name)} {_e(_score(score))}</span></figcaption>'

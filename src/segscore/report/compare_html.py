@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from segscore.report import svg
-from segscore.report.case_figures import FIGURE_CSS, class_legend, panels_legend
+from segscore.report.case_figures import FIGURE_CSS, class_legend, panels_legend, volume_figure
 from segscore.report.class_overlay import ClassStyle, class_panels_rgb, present_classes
 from segscore.report.overlay import PRED_COLOR, TARGET_COLOR, overlay_data_uri, rgb_data_uri
 
@@ -53,6 +53,10 @@ class PairVisual:
     style : ClassStyle, optional
         For a multiclass run: class names, colours and the ignore label; the three arrays are
         then label maps, drawn in the class colours.
+    spacing, unit, affine : optional
+        Volumes (3-D arrays): the voxel spacing, its unit and the voxel-to-world matrix. A and
+        B are drawn as three slices each through one voxel: where the two predictions differ
+        most.
 
     Examples
     --------
@@ -69,6 +73,9 @@ class PairVisual:
     b: float
     image: NDArray[np.floating] | None = None
     style: ClassStyle | None = None
+    spacing: tuple[float, ...] | None = None
+    unit: str = "voxels"
+    affine: NDArray[np.floating] | None = None
 
 
 def _e(value: object) -> str:
@@ -283,6 +290,9 @@ def _visuals(visuals: Sequence[PairVisual], notes: Sequence[str], label: str) ->
         legend = panels_legend(styles[0])
     rows = []
     for v in visuals:
+        if v.target.ndim == 3:
+            rows.append(_volume_pair(v, label))
+            continue
         if v.style is not None:
             rows.append(_class_pair(v, label))
             continue
@@ -310,6 +320,48 @@ def _visuals(visuals: Sequence[PairVisual], notes: Sequence[str], label: str) ->
     return _section("changed", "Cases that changed most", lede, legend + notes_html + "".join(rows))
 
 
+def _caption(v: PairVisual, label: str) -> str:
+    with np.errstate(invalid="ignore"):
+        diff = v.b - v.a
+    return (
+        f"<strong>{_e(v.name)}</strong>: {_e(label)} {_fmt(v.a)} → {_fmt(v.b)} "
+        f"({_fmt(diff, sign=True)})"
+    )
+
+
+def _volume_pair(v: PairVisual, label: str) -> str:
+    """Draw a volume: A's and B's three slices through the voxel where they differ most."""
+    from segscore.report.volume import disagreement, worst_point
+
+    ignore = None if v.style is None else v.style.ignore_index
+    fallback = v.target != 0 if ignore is None else (v.target != 0) & (v.target != ignore)
+    point = worst_point(
+        disagreement(v.pred_a, v.pred_b, ignore_index=ignore),
+        spacing=v.spacing,
+        fallback=np.asarray(fallback),
+    )
+    figures = [
+        volume_figure(
+            v.name,
+            v.target,
+            pred,
+            score=value,
+            score_name=label,
+            spacing=v.spacing,
+            unit=v.unit,
+            affine=v.affine,
+            style=v.style,
+            point=point,
+            label=run,
+        )
+        for run, pred, value in (("A", v.pred_a, v.a), ("B", v.pred_b, v.b))
+    ]
+    return (
+        f'<div class="pair"><p class="pair-title">{_caption(v, label)}</p>'
+        f'<div class="cases">{"".join(figures)}</div></div>'
+    )
+
+
 def _class_pair(v: PairVisual, label: str) -> str:
     """Draw a multiclass case: A's and B's ground truth | prediction | errors, one legend."""
     assert v.style is not None
@@ -327,14 +379,8 @@ def _class_pair(v: PairVisual, label: str) -> str:
         set(present_classes(v.target, v.pred_a, ignore_index=v.style.ignore_index))
         | set(present_classes(v.target, v.pred_b, ignore_index=v.style.ignore_index))
     )
-    with np.errstate(invalid="ignore"):
-        diff = v.b - v.a
-    caption = (
-        f"<strong>{_e(v.name)}</strong>: {_e(label)} {_fmt(v.a)} → {_fmt(v.b)} "
-        f"({_fmt(diff, sign=True)})"
-    )
     return (
-        f'<div class="pair"><p class="pair-title">{caption}</p>'
+        f'<div class="pair"><p class="pair-title">{_caption(v, label)}</p>'
         f'<div class="cases">{"".join(panels)}</div>{class_legend(v.style, classes)}</div>'
     )
 

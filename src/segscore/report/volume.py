@@ -342,6 +342,7 @@ def volume_views(
     style: ClassStyle | None = None,
     display: int = 256,
     ignore: NDArray[np.bool_] | None = None,
+    point: tuple[int, ...] | None = None,
 ) -> tuple[tuple[int, ...], list[PlaneView]]:
     """Draw the axial, coronal and sagittal slices through the largest disagreement.
 
@@ -364,6 +365,9 @@ def volume_views(
     ignore : ndarray of bool, shape (n0, n1, n2), optional
         Binary volumes: the voxels of the ignore label, drawn striped and never counted as
         disagreement (with ``style``, its ignore label is used).
+    point : tuple of int, optional
+        The voxel the slices go through, instead of the largest disagreement (``compare``
+        draws two predictions through the voxel where they differ most).
 
     Returns
     -------
@@ -400,9 +404,12 @@ def volume_views(
     fallback = (
         t.astype(bool) if style is None else (t != 0) & (t != (-1 if label is None else label))
     )
-    point = worst_point(
-        disagreement(t, p, ignore_index=label) & ~skip, spacing=sp, fallback=fallback & ~skip
-    )
+    if point is None:
+        point = worst_point(
+            disagreement(t, p, ignore_index=label) & ~skip, spacing=sp, fallback=fallback & ~skip
+        )
+    elif len(point) != 3 or not all(0 <= int(i) < n for i, n in zip(point, t.shape, strict=True)):
+        fail(f"`point` must be a voxel of the volumes {t.shape}, got {point!r}.")
     pixel = max(n * s for n, s in zip(t.shape, sp, strict=True)) / display
     views = []
     for plane in orthogonal_planes(t.shape, point, affine=affine):
