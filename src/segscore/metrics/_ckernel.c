@@ -490,7 +490,7 @@ static inline void make_byte_keys(const uint8_t *t, const uint8_t *p, const byte
  * of equal keys makes. Blocks with more than RUN_MAX changes (noisy maps) are counted pixel by
  * pixel. */
 #ifndef RUN_SKIP
-#define RUN_SKIP 3
+#define RUN_SKIP 31
 #endif
 #ifndef RUN_MAX
 #define RUN_MAX 12
@@ -521,22 +521,28 @@ static inline int few_changes(uint64_t ch) {
     return (int)((ch * 0x0101010101010101ULL) >> 56) <= RUN_MAX;
 }
 /* Whether to count a block run by run (its changes in *ch). After a block with many changes the
- * next RUN_SKIP blocks are counted pixel by pixel without looking: on noisy maps the look costs
- * more than it finds. */
-static inline int run_check(const uint8_t *t, const uint8_t *p, unsigned *skip, uint64_t *ch) {
-    if (*skip) {
-        (*skip)--;
+ * next blocks are counted pixel by pixel without looking, 1, 3, 7... up to RUN_SKIP of them after
+ * each further such block in a row: on noisy maps the look costs more than it finds, and one
+ * noisy block among smooth ones costs one block counted pixel by pixel. skip[0] counts down the
+ * blocks to skip, skip[1] is the next back-off. */
+static inline int run_check(const uint8_t *t, const uint8_t *p, unsigned skip[2], uint64_t *ch) {
+    if (skip[0]) {
+        skip[0]--;
         return 0;
     }
     *ch = block_changes(t, p);
-    if (few_changes(*ch)) return 1;
-    *skip = RUN_SKIP;
+    if (few_changes(*ch)) {
+        skip[1] = 1;
+        return 1;
+    }
+    skip[0] = skip[1];
+    skip[1] = skip[1] >= RUN_SKIP ? RUN_SKIP : 2 * skip[1] + 1;
     return 0;
 }
 #else /* blocks are counted pixel by pixel, or at once when uniform */
 #define SEG_BLOCK_RUNS 0
 #define BLOCK_CTZ(x) 0
-static inline int run_check(const uint8_t *t, const uint8_t *p, unsigned *skip, uint64_t *ch) {
+static inline int run_check(const uint8_t *t, const uint8_t *p, unsigned skip[2], uint64_t *ch) {
     (void)t;
     (void)p;
     (void)skip;
@@ -551,12 +557,12 @@ static inline int run_check(const uint8_t *t, const uint8_t *p, unsigned *skip, 
                                  const byte_keys *bk, uint32_t *h, size_t K) {             \
         uint16_t keys[BLOCK];                                                                \
         Py_ssize_t i = 0;                                                                    \
-        unsigned blk = 0, skip = 0;                                                          \
+        unsigned blk = 0, skip[2] = {0, 1};                                                  \
         for (; n - i >= BLOCK; i += BLOCK, blk++) {                                          \
             const uint8_t *tt = t + i, *pp = p + i;                                          \
             if (SEG_BLOCK_RUNS) {                                                            \
                 uint64_t ch;                                                                 \
-                if (run_check(tt, pp, &skip, &ch)) {                                         \
+                if (run_check(tt, pp, skip, &ch)) {                                          \
                     int q0 = 0;                                                              \
                     for (;;) {                                                               \
                         int q1 = ch ? BLOCK_CTZ(ch) : BLOCK;                                 \
@@ -717,12 +723,12 @@ static inline void make_byte_mkeys(const uint8_t *t, const uint8_t *p, const byt
         uint16_t ka[BLOCK], kb[BLOCK];                                                       \
         const uint32_t c = (uint32_t)bk->w - 2u;                                             \
         Py_ssize_t i = 0;                                                                    \
-        unsigned blk = 0, skip = 0;                                                          \
+        unsigned blk = 0, skip[2] = {0, 1};                                                  \
         for (; n - i >= BLOCK; i += BLOCK, blk++) {                                          \
             const uint8_t *tt = t + i, *pp = p + i;                                          \
             if (SEG_BLOCK_RUNS) {                                                            \
                 uint64_t ch;                                                                 \
-                if (run_check(tt, pp, &skip, &ch)) {                                         \
+                if (run_check(tt, pp, skip, &ch)) {                                          \
                     int q0 = 0;                                                              \
                     for (;;) {                                                               \
                         int q1 = ch ? BLOCK_CTZ(ch) : BLOCK;                                 \
