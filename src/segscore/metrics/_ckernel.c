@@ -498,6 +498,7 @@ static inline void make_byte_keys(const uint8_t *t, const uint8_t *p, const byte
 #if SEG_HAVE_SSE2 && defined(__GNUC__)
 #define SEG_BLOCK_RUNS 1
 #define BLOCK_CTZ(x) __builtin_ctzll(x)
+#define SEG_NOINLINE __attribute__((noinline))
 /* Bit q (1 <= q < BLOCK) set where pixel q differs from pixel q - 1 in t or p. */
 static inline uint64_t block_changes(const uint8_t *t, const uint8_t *p) {
     uint64_t same = 0;
@@ -523,13 +524,10 @@ static inline int few_changes(uint64_t ch) {
 /* Whether to count a block run by run (its changes in *ch). After a block with many changes the
  * next blocks are counted pixel by pixel without looking, 1, 3, 7... up to RUN_SKIP of them after
  * each further such block in a row: on noisy maps the look costs more than it finds, and one
- * noisy block among smooth ones costs one block counted pixel by pixel. skip[0] counts down the
- * blocks to skip, skip[1] is the next back-off. */
+ * noisy block among smooth ones costs one block counted pixel by pixel. skip[0] is the number of
+ * blocks to count so (by a function of their own, which keeps the loop of smooth maps lean), skip[1]
+ * the next back-off. */
 static inline int run_check(const uint8_t *t, const uint8_t *p, unsigned skip[2], uint64_t *ch) {
-    if (skip[0]) {
-        skip[0]--;
-        return 0;
-    }
     *ch = block_changes(t, p);
     if (few_changes(*ch)) {
         skip[1] = 1;
@@ -542,6 +540,7 @@ static inline int run_check(const uint8_t *t, const uint8_t *p, unsigned skip[2]
 #else /* blocks are counted pixel by pixel, or at once when uniform */
 #define SEG_BLOCK_RUNS 0
 #define BLOCK_CTZ(x) 0
+#define SEG_NOINLINE
 static inline int run_check(const uint8_t *t, const uint8_t *p, unsigned skip[2], uint64_t *ch) {
     (void)t;
     (void)p;
@@ -553,12 +552,28 @@ static inline int run_check(const uint8_t *t, const uint8_t *p, unsigned skip[2]
 
 /* Count n pixels of 1-byte labels (t, p) into NS histograms of K bins. */
 #define DEFINE_COUNT_BYTES(NS)                                                               \
+    static SEG_NOINLINE void pixel_blocks_##NS(const uint8_t *t, const uint8_t *p, Py_ssize_t nb,\
+                                               const byte_keys *bk, uint32_t *h, size_t K) { \
+        uint16_t keys[BLOCK];                                                                \
+        for (Py_ssize_t b = 0; b < nb; b++, t += BLOCK, p += BLOCK) {                        \
+            make_byte_keys(t, p, bk, keys);                                                  \
+            ADD_BLOCK(h, K, keys, NS);                                                       \
+        }                                                                                    \
+    }                                                                                        \
     static void count_bytes_##NS(const uint8_t *t, const uint8_t *p, Py_ssize_t n,          \
                                  const byte_keys *bk, uint32_t *h, size_t K) {             \
         uint16_t keys[BLOCK];                                                                \
         Py_ssize_t i = 0;                                                                    \
         unsigned blk = 0, skip[2] = {0, 1};                                                  \
         for (; n - i >= BLOCK; i += BLOCK, blk++) {                                          \
+            if (SEG_BLOCK_RUNS && skip[0]) { /* a noisy stretch: no look for runs */         \
+                Py_ssize_t nb = (n - i) / BLOCK;                                             \
+                if (nb > (Py_ssize_t)skip[0]) nb = (Py_ssize_t)skip[0];                      \
+                skip[0] = 0;                                                                 \
+                pixel_blocks_##NS(t + i, p + i, nb, bk, h, K);                               \
+                i += (nb - 1) * BLOCK;                                                       \
+                continue;                                                                    \
+            }                                                                                \
             const uint8_t *tt = t + i, *pp = p + i;                                          \
             if (SEG_BLOCK_RUNS) {                                                            \
                 uint64_t ch;                                                                 \
@@ -718,6 +733,14 @@ static inline void make_byte_mkeys(const uint8_t *t, const uint8_t *p, const byt
 
 /* Count n pixels of 1-byte labels (t, p) into NS per-class histograms of M bins. */
 #define DEFINE_COUNT_MBYTES(NS)                                                              \
+    static SEG_NOINLINE void pixel_mblocks_##NS(const uint8_t *t, const uint8_t *p, Py_ssize_t nb,\
+                                                const byte_keys *bk, uint32_t *h, size_t M) {\
+        uint16_t ka[BLOCK], kb[BLOCK];                                                       \
+        for (Py_ssize_t b = 0; b < nb; b++, t += BLOCK, p += BLOCK) {                        \
+            make_byte_mkeys(t, p, bk, ka, kb);                                               \
+            ADD_BLOCK2(h, M, ka, kb, NS);                                                    \
+        }                                                                                    \
+    }                                                                                        \
     static void count_mbytes_##NS(const uint8_t *t, const uint8_t *p, Py_ssize_t n,         \
                                   const byte_keys *bk, uint32_t *h, size_t M) {            \
         uint16_t ka[BLOCK], kb[BLOCK];                                                       \
@@ -725,6 +748,14 @@ static inline void make_byte_mkeys(const uint8_t *t, const uint8_t *p, const byt
         Py_ssize_t i = 0;                                                                    \
         unsigned blk = 0, skip[2] = {0, 1};                                                  \
         for (; n - i >= BLOCK; i += BLOCK, blk++) {                                          \
+            if (SEG_BLOCK_RUNS && skip[0]) { /* a noisy stretch: no look for runs */         \
+                Py_ssize_t nb = (n - i) / BLOCK;                                             \
+                if (nb > (Py_ssize_t)skip[0]) nb = (Py_ssize_t)skip[0];                      \
+                skip[0] = 0;                                                                 \
+                pixel_mblocks_##NS(t + i, p + i, nb, bk, h, M);                              \
+                i += (nb - 1) * BLOCK;                                                       \
+                continue;                                                                    \
+            }                                                                                \
             const uint8_t *tt = t + i, *pp = p + i;                                          \
             if (SEG_BLOCK_RUNS) {                                                            \
                 uint64_t ch;                                                                 \
