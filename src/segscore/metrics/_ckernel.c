@@ -32,7 +32,15 @@
  *     are exact at any size. A 64-pixel block of one (target, prediction) pair is counted with
  *     one addition. The cost per pixel is thus about the same on smooth, blocky or random maps.
  *     Rows too short to pay for a flush of the histograms, and C > 254, are counted straight
- *     into the int64 row.
+ *     into the int64 row. A block of 64 pixels with at most RUN_MAX (target, prediction) changes
+ *     is counted run by run (smooth maps); on noisy maps that look backs off.
+ *
+ * class_counts(pred, target, rows, cols, ptype, ttype, C, ignore, has_ignore, out,
+ *              nthreads, chunk) -> positive when a label is invalid
+ *     The same pass, but out is int64 (rows, 3, C): tp, predicted (over the pixels whose target
+ *     is not ignored) and support (the ignore label predicted included) per class, the diagonal
+ *     and margins of the matrix above, without it. Up to 30 classes through the same (C + 2)**2
+ *     key histograms; above, two keys per pixel into 4 (C + 2) bins (see the per-class path).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
