@@ -32,7 +32,15 @@
  *     are exact at any size. A 64-pixel block of one (target, prediction) pair is counted with
  *     one addition. The cost per pixel is thus about the same on smooth, blocky or random maps.
  *     Rows too short to pay for a flush of the histograms, and C > 254, are counted straight
- *     into the int64 row.
+ *     into the int64 row. A block of 64 pixels with at most RUN_MAX (target, prediction) changes
+ *     is counted run by run (smooth maps); on noisy maps that look backs off.
+ *
+ * class_counts(pred, target, rows, cols, ptype, ttype, C, ignore, has_ignore, out,
+ *              nthreads, chunk) -> positive when a label is invalid
+ *     The same pass, but out is int64 (rows, 3, C): tp, predicted (over the pixels whose target
+ *     is not ignored) and support (the ignore label predicted included) per class, the diagonal
+ *     and margins of the matrix above, without it. Up to 30 classes through the same (C + 2)**2
+ *     key histograms; above, two keys per pixel into 4 (C + 2) bins (see the per-class path).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -304,6 +312,8 @@ typedef struct {
     const int32_t *plut;  /* direct path, 1-byte labels: byte -> prediction bin */
     const uint16_t *tl16; /* histogram path, 1-byte labels: byte -> label_index * (C + 2) */
     const uint16_t *pl16; /* histogram path, 1-byte labels: byte -> label_index */
+    const uint16_t *tx16; /* per-class path, 1-byte labels: byte -> target label_index */
+    int per_class;        /* out is (rows, 3, C) tp, predicted, support, not the matrix */
     int64_t *out;         /* (rows, C, C + 1) */
     uint64_t chunk;       /* pixels per flush of the uint32 histograms */
     int64_t *first;       /* result: counts of a first row shared with the previous task */
@@ -446,10 +456,12 @@ static inline __m128i byte_index(__m128i x, const byte_axis *a, __m128i c1) {
 #endif
 
 typedef struct {
-    const uint16_t *tl16, *pl16;
+    const uint16_t *tl16, *pl16, *tx16;
+    uint16_t w; /* C + 2 */
 #if SEG_HAVE_SSE2
     byte_axis ta, pa;
     __m128i c1, width;
+    __m128i cls, one, base; /* per-class keys: C (bytes), 1 (bytes), 2 (C + 2) (16-bit) */
 #endif
 } byte_keys;
 
@@ -480,20 +492,120 @@ static inline void make_byte_keys(const uint8_t *t, const uint8_t *p, const byte
             for (int s_ = 0; s_ < (NS); s_++) (h)[(size_t)s_ * (K) + (keys)[q_ + s_]]++; \
     } while (0)
 
+/* Runs inside a block. Smooth maps have few (target, prediction) changes per block of 64 pixels
+ * even where a block is not uniform (an object's edge crosses it): such a block is counted run by
+ * run, one addition per run, which also spares the chain of additions to one counter that a run
+ * of equal keys makes. Blocks with more than RUN_MAX changes (noisy maps) are counted pixel by
+ * pixel. */
+#ifndef RUN_SKIP
+#define RUN_SKIP 31
+#endif
+#ifndef RUN_MAX
+#define RUN_MAX 12
+#endif
+#if SEG_HAVE_SSE2 && defined(__GNUC__)
+#define SEG_BLOCK_RUNS 1
+#define BLOCK_CTZ(x) __builtin_ctzll(x)
+#define SEG_NOINLINE __attribute__((noinline))
+/* Bit q (1 <= q < BLOCK) set where pixel q differs from pixel q - 1 in t or p. */
+static inline uint64_t block_changes(const uint8_t *t, const uint8_t *p) {
+    uint64_t same = 0;
+    static const int at[4] = {0, 16, 32, 47}; /* the last compare overlaps, to stay in the block */
+    for (int v = 0; v < 4; v++) {
+        __m128i t0 = _mm_loadu_si128((const __m128i *)(t + at[v]));
+        __m128i t1 = _mm_loadu_si128((const __m128i *)(t + at[v] + 1));
+        __m128i p0 = _mm_loadu_si128((const __m128i *)(p + at[v]));
+        __m128i p1 = _mm_loadu_si128((const __m128i *)(p + at[v] + 1));
+        __m128i e = _mm_and_si128(_mm_cmpeq_epi8(t0, t1), _mm_cmpeq_epi8(p0, p1));
+        same |= (uint64_t)(unsigned)_mm_movemask_epi8(e) << (at[v] + 1);
+    }
+    return ~same & ~(uint64_t)1;
+}
+/* Whether a set of changes has at most RUN_MAX bits (a branch-free bit count: a loop that
+ * stops at the count would mispredict its exit on every block). */
+static inline int few_changes(uint64_t ch) {
+    ch = ch - ((ch >> 1) & 0x5555555555555555ULL);
+    ch = (ch & 0x3333333333333333ULL) + ((ch >> 2) & 0x3333333333333333ULL);
+    ch = (ch + (ch >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+    return (int)((ch * 0x0101010101010101ULL) >> 56) <= RUN_MAX;
+}
+/* Whether to count a block run by run (its changes in *ch). After a block with many changes the
+ * next blocks are counted pixel by pixel without looking, 1, 3, 7... up to RUN_SKIP of them after
+ * each further such block in a row: on noisy maps the look costs more than it finds, and one
+ * noisy block among smooth ones costs one block counted pixel by pixel. skip[0] is the number of
+ * blocks to count so (by a function of their own, which keeps the loop of smooth maps lean), skip[1]
+ * the next back-off. */
+static inline int run_check(const uint8_t *t, const uint8_t *p, unsigned skip[2], uint64_t *ch) {
+    *ch = block_changes(t, p);
+    if (few_changes(*ch)) {
+        skip[1] = 1;
+        return 1;
+    }
+    skip[0] = skip[1];
+    skip[1] = skip[1] >= RUN_SKIP ? RUN_SKIP : 2 * skip[1] + 1;
+    return 0;
+}
+#else /* blocks are counted pixel by pixel, or at once when uniform */
+#define SEG_BLOCK_RUNS 0
+#define BLOCK_CTZ(x) 0
+#define SEG_NOINLINE
+static inline int run_check(const uint8_t *t, const uint8_t *p, unsigned skip[2], uint64_t *ch) {
+    (void)t;
+    (void)p;
+    (void)skip;
+    *ch = 0;
+    return 0;
+}
+#endif
+
 /* Count n pixels of 1-byte labels (t, p) into NS histograms of K bins. */
 #define DEFINE_COUNT_BYTES(NS)                                                               \
+    static SEG_NOINLINE void pixel_blocks_##NS(const uint8_t *t, const uint8_t *p, Py_ssize_t nb,\
+                                               const byte_keys *bk, uint32_t *h, size_t K) { \
+        uint16_t keys[BLOCK];                                                                \
+        for (Py_ssize_t b = 0; b < nb; b++, t += BLOCK, p += BLOCK) {                        \
+            make_byte_keys(t, p, bk, keys);                                                  \
+            ADD_BLOCK(h, K, keys, NS);                                                       \
+        }                                                                                    \
+    }                                                                                        \
     static void count_bytes_##NS(const uint8_t *t, const uint8_t *p, Py_ssize_t n,          \
                                  const byte_keys *bk, uint32_t *h, size_t K) {             \
         uint16_t keys[BLOCK];                                                                \
         Py_ssize_t i = 0;                                                                    \
-        unsigned blk = 0;                                                                    \
+        unsigned blk = 0, skip[2] = {0, 1};                                                  \
         for (; n - i >= BLOCK; i += BLOCK, blk++) {                                          \
-            const uint8_t *tt = t + i, *pp = p + i;                                          \
-            uint8_t a = tt[0], b = pp[0], d = 0;                                             \
-            for (int j = 0; j < BLOCK; j++) d |= (uint8_t)((tt[j] ^ a) | (pp[j] ^ b));       \
-            if (d == 0) {                                                                    \
-                h[(size_t)(blk % (NS)) * K + (size_t)(bk->tl16[a] + bk->pl16[b])] += BLOCK;  \
+            if (SEG_BLOCK_RUNS && skip[0]) { /* a noisy stretch: no look for runs */         \
+                Py_ssize_t nb = (n - i) / BLOCK;                                             \
+                if (nb > (Py_ssize_t)skip[0]) nb = (Py_ssize_t)skip[0];                      \
+                skip[0] = 0;                                                                 \
+                pixel_blocks_##NS(t + i, p + i, nb, bk, h, K);                               \
+                i += (nb - 1) * BLOCK;                                                       \
                 continue;                                                                    \
+            }                                                                                \
+            const uint8_t *tt = t + i, *pp = p + i;                                          \
+            if (SEG_BLOCK_RUNS) {                                                            \
+                uint64_t ch;                                                                 \
+                if (run_check(tt, pp, skip, &ch)) {                                          \
+                    int q0 = 0;                                                              \
+                    for (;;) {                                                               \
+                        int q1 = ch ? BLOCK_CTZ(ch) : BLOCK;                                 \
+                        const uint32_t len = (uint32_t)(q1 - q0);                            \
+                        size_t key = (size_t)(bk->tl16[tt[q0]] + bk->pl16[pp[q0]]);          \
+                        h[(size_t)(blk++ % (NS)) * K + key] += len;                          \
+                        if (q1 == BLOCK) break;                                              \
+                        ch &= ch - 1;                                                        \
+                        q0 = q1;                                                             \
+                    }                                                                        \
+                    continue;                                                                \
+                }                                                                            \
+            } else {                                                                         \
+                uint8_t a = tt[0], b = pp[0], d = 0;                                         \
+                for (int j = 0; j < BLOCK; j++) d |= (uint8_t)((tt[j] ^ a) | (pp[j] ^ b));   \
+                if (d == 0) {                                                                \
+                    size_t key = (size_t)(bk->tl16[a] + bk->pl16[b]);                        \
+                    h[(size_t)(blk % (NS)) * K + key] += BLOCK;                              \
+                    continue;                                                                \
+                }                                                                            \
             }                                                                                \
             make_byte_keys(tt, pp, bk, keys);                                                \
             ADD_BLOCK(h, K, keys, NS);                                                       \
@@ -563,15 +675,270 @@ static void count_generic(const mc_task *k, Py_ssize_t g, Py_ssize_t n, uint32_t
 DEFINE_FLUSH(4)
 DEFINE_FLUSH(8)
 
+/* --- Per-class path: tp, predicted and support per class, without the C x C matrix.
+ *
+ * What the per-image counts need is the diagonal and the two margins of the matrix, so each pixel
+ * makes two keys into one histogram of M = 4 (C + 2) bins:
+ *     A = 2 index(t) + [index(t) == index(p)]               in [0, 2 (C + 2))
+ *     B = 2 (C + 2) + index(p) + (C + 2) [t is the ignore label]  in [2 (C + 2), M)
+ * (index as in the histogram path). Bins grow with C, not C**2: with 150 classes, 608 bins instead
+ * of 23,104, so 8 copies stay in the L1 cache and a flush reads 19 KB instead of 370 KB; and the
+ * caller needs no (rows, C, C + 1) matrix (7 MB for 40 ADE20K-sized images) to sum up. With few
+ * classes ((C + 2)**2 <= 1024 bins) the one key per pixel of the histogram path costs less than two,
+ * and its flush sums the diagonal and margins instead. */
+
+#define MARG_2D_MAX_BINS 1024 /* up to 30 classes: one key per pixel into the (C + 2)**2 bins */
+#define MARG_MAX_WIDTH 16384  /* 4 (C + 2) keys fit uint16 */
+
+/* A and B keys of one pixel from its target and prediction indices. */
+static inline uint16_t marg_a(uint32_t ti, uint32_t pi) { return (uint16_t)(2u * ti + (ti == pi)); }
+static inline uint16_t marg_b(uint32_t ti, uint32_t pi, uint32_t c) {
+    uint32_t w = c + 2u;
+    return (uint16_t)(2u * w + pi + (ti == c ? w : 0u));
+}
+
+/* ka, kb [0..BLOCK) of BLOCK pixels of 1-byte labels (C <= KEY_MAX_CLASSES). */
+static inline void make_byte_mkeys(const uint8_t *t, const uint8_t *p, const byte_keys *bk,
+                                   uint16_t *ka, uint16_t *kb) {
+#if SEG_HAVE_SSE2
+    const __m128i z = _mm_setzero_si128();
+    for (int q = 0; q < BLOCK; q += 16) {
+        __m128i ti = byte_index(_mm_loadu_si128((const __m128i *)(t + q)), &bk->ta, bk->c1);
+        __m128i pi = byte_index(_mm_loadu_si128((const __m128i *)(p + q)), &bk->pa, bk->c1);
+        __m128i eq = _mm_and_si128(_mm_cmpeq_epi8(ti, pi), bk->one);
+        __m128i ig = _mm_cmpeq_epi8(ti, bk->cls); /* all ones where the target is ignored */
+        __m128i t_lo = _mm_unpacklo_epi8(ti, z), t_hi = _mm_unpackhi_epi8(ti, z);
+        __m128i a_lo = _mm_add_epi16(_mm_add_epi16(t_lo, t_lo), _mm_unpacklo_epi8(eq, z));
+        __m128i a_hi = _mm_add_epi16(_mm_add_epi16(t_hi, t_hi), _mm_unpackhi_epi8(eq, z));
+        __m128i b_lo = _mm_add_epi16(_mm_add_epi16(_mm_unpacklo_epi8(pi, z), bk->base),
+                                     _mm_and_si128(_mm_unpacklo_epi8(ig, ig), bk->width));
+        __m128i b_hi = _mm_add_epi16(_mm_add_epi16(_mm_unpackhi_epi8(pi, z), bk->base),
+                                     _mm_and_si128(_mm_unpackhi_epi8(ig, ig), bk->width));
+        _mm_storeu_si128((__m128i *)(ka + q), a_lo);
+        _mm_storeu_si128((__m128i *)(ka + q + 8), a_hi);
+        _mm_storeu_si128((__m128i *)(kb + q), b_lo);
+        _mm_storeu_si128((__m128i *)(kb + q + 8), b_hi);
+    }
+#else
+    const uint32_t c = (uint32_t)bk->w - 2u;
+    for (int q = 0; q < BLOCK; q++) {
+        uint32_t ti = bk->tx16[t[q]], pi = bk->pl16[p[q]];
+        ka[q] = marg_a(ti, pi);
+        kb[q] = marg_b(ti, pi, c);
+    }
+#endif
+}
+
+/* Count one block of BLOCK pixels (keys ka, kb) into NS histograms of M bins. */
+#define ADD_BLOCK2(h, M, ka, kb, NS)                                   \
+    do {                                                               \
+        for (int q_ = 0; q_ < BLOCK; q_ += (NS))                       \
+            for (int s_ = 0; s_ < (NS); s_++) {                        \
+                (h)[(size_t)s_ * (M) + (ka)[q_ + s_]]++;               \
+                (h)[(size_t)s_ * (M) + (kb)[q_ + s_]]++;               \
+            }                                                          \
+    } while (0)
+
+/* Count n pixels of 1-byte labels (t, p) into NS per-class histograms of M bins. */
+#define DEFINE_COUNT_MBYTES(NS)                                                              \
+    static SEG_NOINLINE void pixel_mblocks_##NS(const uint8_t *t, const uint8_t *p, Py_ssize_t nb,\
+                                                const byte_keys *bk, uint32_t *h, size_t M) {\
+        uint16_t ka[BLOCK], kb[BLOCK];                                                       \
+        for (Py_ssize_t b = 0; b < nb; b++, t += BLOCK, p += BLOCK) {                        \
+            make_byte_mkeys(t, p, bk, ka, kb);                                               \
+            ADD_BLOCK2(h, M, ka, kb, NS);                                                    \
+        }                                                                                    \
+    }                                                                                        \
+    static void count_mbytes_##NS(const uint8_t *t, const uint8_t *p, Py_ssize_t n,         \
+                                  const byte_keys *bk, uint32_t *h, size_t M) {            \
+        uint16_t ka[BLOCK], kb[BLOCK];                                                       \
+        const uint32_t c = (uint32_t)bk->w - 2u;                                             \
+        Py_ssize_t i = 0;                                                                    \
+        unsigned blk = 0, skip[2] = {0, 1};                                                  \
+        for (; n - i >= BLOCK; i += BLOCK, blk++) {                                          \
+            if (SEG_BLOCK_RUNS && skip[0]) { /* a noisy stretch: no look for runs */         \
+                Py_ssize_t nb = (n - i) / BLOCK;                                             \
+                if (nb > (Py_ssize_t)skip[0]) nb = (Py_ssize_t)skip[0];                      \
+                skip[0] = 0;                                                                 \
+                pixel_mblocks_##NS(t + i, p + i, nb, bk, h, M);                              \
+                i += (nb - 1) * BLOCK;                                                       \
+                continue;                                                                    \
+            }                                                                                \
+            const uint8_t *tt = t + i, *pp = p + i;                                          \
+            if (SEG_BLOCK_RUNS) {                                                            \
+                uint64_t ch;                                                                 \
+                if (run_check(tt, pp, skip, &ch)) {                                          \
+                    int q0 = 0;                                                              \
+                    for (;;) {                                                               \
+                        int q1 = ch ? BLOCK_CTZ(ch) : BLOCK;                                 \
+                        const uint32_t len = (uint32_t)(q1 - q0);                            \
+                        uint32_t ti = bk->tx16[tt[q0]], pi = bk->pl16[pp[q0]];               \
+                        uint32_t *hs = h + (size_t)(blk++ % (NS)) * M;                       \
+                        hs[marg_a(ti, pi)] += len;                                           \
+                        hs[marg_b(ti, pi, c)] += len;                                        \
+                        if (q1 == BLOCK) break;                                              \
+                        ch &= ch - 1;                                                        \
+                        q0 = q1;                                                             \
+                    }                                                                        \
+                    continue;                                                                \
+                }                                                                            \
+            } else {                                                                         \
+                uint8_t a = tt[0], b = pp[0], d = 0;                                         \
+                for (int j = 0; j < BLOCK; j++) d |= (uint8_t)((tt[j] ^ a) | (pp[j] ^ b));   \
+                if (d == 0) {                                                                \
+                    uint32_t ti = bk->tx16[a], pi = bk->pl16[b];                             \
+                    uint32_t *hs = h + (size_t)(blk % (NS)) * M;                             \
+                    hs[marg_a(ti, pi)] += BLOCK;                                             \
+                    hs[marg_b(ti, pi, c)] += BLOCK;                                          \
+                    continue;                                                                \
+                }                                                                            \
+            }                                                                                \
+            make_byte_mkeys(tt, pp, bk, ka, kb);                                             \
+            ADD_BLOCK2(h, M, ka, kb, NS);                                                    \
+        }                                                                                    \
+        for (; i < n; i++) {                                                                 \
+            uint32_t ti = bk->tx16[t[i]], pi = bk->pl16[p[i]];                               \
+            h[marg_a(ti, pi)]++;                                                             \
+            h[marg_b(ti, pi, c)]++;                                                          \
+        }                                                                                    \
+    }
+DEFINE_COUNT_MBYTES(4)
+DEFINE_COUNT_MBYTES(8)
+
+/* Label indices (class, C for the ignore label, C + 1 otherwise) of n labels from pixel i0. */
+#define DEFINE_INDEX(NAME, TYPE)                                                               \
+    static void index_##NAME(const char *buf, Py_ssize_t i0, int n, const mc_task *k,         \
+                             uint32_t *idx) {                                                 \
+        const TYPE *x = (const TYPE *)buf + i0;                                               \
+        const int64_t c = k->c, ignore = k->ignore;                                           \
+        const int has_ignore = k->has_ignore;                                                 \
+        for (int i = 0; i < n; i++) idx[i] = label_index((int64_t)x[i], c, has_ignore, ignore); \
+    }
+DEFINE_INDEX(i8, int8_t)
+DEFINE_INDEX(u8, uint8_t)
+DEFINE_INDEX(i16, int16_t)
+DEFINE_INDEX(u16, uint16_t)
+DEFINE_INDEX(i32, int32_t)
+DEFINE_INDEX(u32, uint32_t)
+DEFINE_INDEX(i64, int64_t)
+
+typedef void (*index_fn)(const char *, Py_ssize_t, int, const mc_task *, uint32_t *);
+static const index_fn label_indices[N_TYPES] = {index_i8,  index_u8,  index_i16, index_u16,
+                                                index_i32, index_u32, index_i64};
+
+/* Count pixels [g, g + n) of any label dtypes into NS per-class histograms of M bins. */
+static void count_mgeneric(const mc_task *k, Py_ssize_t g, Py_ssize_t n, uint32_t *h, size_t M,
+                           int ns) {
+    uint32_t ti[TILE], pi[TILE];
+    uint16_t ka[TILE], kb[TILE];
+    const uint32_t c = (uint32_t)k->c;
+    for (Py_ssize_t i = 0; i < n; i += TILE) {
+        int m = (int)((n - i) < TILE ? (n - i) : TILE);
+        label_indices[k->ttype](k->t, g + i, m, k, ti);
+        label_indices[k->ptype](k->p, g + i, m, k, pi);
+        for (int j = 0; j < m; j++) {
+            ka[j] = marg_a(ti[j], pi[j]);
+            kb[j] = marg_b(ti[j], pi[j], c);
+        }
+        int j = 0;
+        for (; m - j >= BLOCK; j += BLOCK) {
+            if (ns == 8)
+                ADD_BLOCK2(h, M, ka + j, kb + j, 8);
+            else
+                ADD_BLOCK2(h, M, ka + j, kb + j, 4);
+        }
+        for (; j < m; j++) {
+            h[ka[j]]++;
+            h[kb[j]]++;
+        }
+    }
+}
+
+/* Count pixels [g, g + n) straight into the int64 per-class row (tp, predicted, support). */
+static int64_t count_direct_marg(const mc_task *k, Py_ssize_t g, Py_ssize_t n, int64_t *out) {
+    const uint32_t c = (uint32_t)k->c;
+    int64_t *tp = out, *pr = out + c, *su = out + 2 * (size_t)c;
+    int64_t invalid = 0;
+    uint32_t ti[TILE], pi[TILE];
+    for (Py_ssize_t i = 0; i < n; i += TILE) {
+        int m = (int)((n - i) < TILE ? (n - i) : TILE);
+        label_indices[k->ttype](k->t, g + i, m, k, ti);
+        label_indices[k->ptype](k->p, g + i, m, k, pi);
+        for (int j = 0; j < m; j++) {
+            uint32_t a = ti[j], b = pi[j];
+            invalid += (a == c + 1u) | (b == c + 1u);
+            if (a >= c) continue; /* ignored or invalid target */
+            su[a]++;
+            tp[a] += a == b;
+            if (b < c) pr[b]++;
+        }
+    }
+    return invalid;
+}
+
+/* Add NS per-class histograms of M = 4 (C + 2) bins into the int64 row (tp, predicted, support)
+ * and zero them; returns a positive number when a target or prediction label was invalid. */
+static int64_t flush_marg(uint32_t *h, int ns, int64_t c, int64_t *out) {
+    const size_t w = (size_t)c + 2, M = 4 * w;
+    for (int s = 1; s < ns; s++) {
+        uint32_t *hs = h + (size_t)s * M;
+        for (size_t j = 0; j < M; j++) h[j] += hs[j];
+        memset(hs, 0, M * sizeof(uint32_t));
+    }
+    int64_t *tp = out, *pr = out + c, *su = out + 2 * c;
+    const uint32_t *b = h + 2 * w;
+    for (int64_t i = 0; i < c; i++) {
+        tp[i] += h[2 * i + 1];
+        su[i] += (int64_t)h[2 * i] + h[2 * i + 1];
+        pr[i] += b[i];
+    }
+    int64_t invalid = (int64_t)h[2 * (c + 1)] + h[2 * (c + 1) + 1] + b[c + 1] + b[w + c + 1];
+    memset(h, 0, M * sizeof(uint32_t));
+    return invalid;
+}
+
+/* Add NS histograms of (C + 2)**2 keys (the histogram path) into the int64 per-class row and
+ * zero them; returns a positive number when a target or prediction label was invalid. */
+static int64_t flush_2d_marg(uint32_t *h, int ns, int64_t c, int64_t *out) {
+    const size_t w = (size_t)c + 2, K = w * w;
+    for (int s = 1; s < ns; s++) {
+        uint32_t *hs = h + (size_t)s * K;
+        for (size_t j = 0; j < K; j++) h[j] += hs[j];
+        memset(hs, 0, K * sizeof(uint32_t));
+    }
+    int64_t *tp = out, *pr = out + c, *su = out + 2 * c;
+    int64_t invalid = 0;
+    for (size_t ti = 0; ti < (size_t)c; ti++) {
+        const uint32_t *row = h + ti * w;
+        int64_t sum = row[c]; /* the ignore label predicted */
+        for (size_t pi = 0; pi < (size_t)c; pi++) {
+            pr[pi] += row[pi];
+            sum += row[pi];
+        }
+        tp[ti] += row[ti];
+        su[ti] += sum;
+        invalid += row[c + 1];
+    }
+    invalid += h[(size_t)c * w + c + 1]; /* ignored target, invalid prediction */
+    for (size_t pi = 0; pi < w; pi++) invalid += h[(w - 1) * w + pi];
+    memset(h, 0, K * sizeof(uint32_t));
+    return invalid;
+}
+
 static void multiclass_task(void *arg) {
     mc_task *k = (mc_task *)arg;
     const Py_ssize_t cols = k->cols;
-    const size_t out_row = (size_t)(k->c * (k->c + 1));
-    const size_t K = (size_t)(k->c + 2) * (size_t)(k->c + 2);
-    /* 8 histograms while they fit the L1 cache together (C <= 30), else 4. */
+    const int per_class = k->per_class;
+    const size_t out_row = per_class ? (size_t)(3 * k->c) : (size_t)(k->c * (k->c + 1));
+    const size_t w = (size_t)k->c + 2;
+    /* Per-class counts with many classes: two keys per pixel into 4 (C + 2) bins (see above). */
+    const int two_keys = per_class && (k->c > KEY_MAX_CLASSES || w * w > MARG_2D_MAX_BINS);
+    const size_t K = two_keys ? 4 * w : w * w;
+    /* 8 histograms while they fit the L1 cache together, else 4. */
     const int ns = K <= 1024 ? 8 : 4;
     /* Huge class counts, or rows too short to pay for clearing and flushing the histograms. */
-    const int direct = k->c > KEY_MAX_CLASSES || (size_t)cols < (size_t)ns * K / 2;
+    const int direct = (two_keys ? w > MARG_MAX_WIDTH : k->c > KEY_MAX_CLASSES) ||
+                       (size_t)cols < (size_t)ns * K / 2;
     uint32_t *h = NULL;
     if (k->g0 >= k->g1) return;
     if (!direct) {
@@ -586,6 +953,8 @@ static void multiclass_task(void *arg) {
     if (k->tl16 != NULL) {
         bk.tl16 = k->tl16;
         bk.pl16 = k->pl16;
+        bk.tx16 = k->tx16;
+        bk.w = (uint16_t)w;
 #if SEG_HAVE_SSE2
         const int types[2] = {k->ttype, k->ptype};
         byte_axis *axes[2] = {&bk.ta, &bk.pa};
@@ -600,6 +969,9 @@ static void multiclass_task(void *arg) {
         }
         bk.c1 = _mm_set1_epi8((char)(uint8_t)(k->c + 1));
         bk.width = _mm_set1_epi16((short)(k->c + 2));
+        bk.cls = _mm_set1_epi8((char)(uint8_t)k->c);
+        bk.one = _mm_set1_epi8(1);
+        bk.base = _mm_set1_epi16((short)(2 * (k->c + 2)));
 #endif
     }
     for (Py_ssize_t g = k->g0; g < k->g1;) {
@@ -616,12 +988,27 @@ static void multiclass_task(void *arg) {
             out = k->first;
         }
         if (direct) {
-            k->invalid += count_direct(k, g, stop - g, out);
+            k->invalid += per_class ? count_direct_marg(k, g, stop - g, out)
+                                    : count_direct(k, g, stop - g, out);
             g = stop;
             continue;
         }
         while (g < stop) {
             Py_ssize_t piece = (uint64_t)(stop - g) > k->chunk ? (Py_ssize_t)k->chunk : stop - g;
+            if (two_keys) {
+                if (k->tl16 != NULL) {
+                    const uint8_t *t = (const uint8_t *)k->t + g, *p = (const uint8_t *)k->p + g;
+                    if (ns == 8)
+                        count_mbytes_8(t, p, piece, &bk, h, K);
+                    else
+                        count_mbytes_4(t, p, piece, &bk, h, K);
+                } else {
+                    count_mgeneric(k, g, piece, h, K, ns);
+                }
+                k->invalid += flush_marg(h, ns, k->c, out);
+                g += piece;
+                continue;
+            }
             if (k->tl16 != NULL) {
                 const uint8_t *t = (const uint8_t *)k->t + g, *p = (const uint8_t *)k->p + g;
                 if (ns == 8)
@@ -631,15 +1018,17 @@ static void multiclass_task(void *arg) {
             } else {
                 count_generic(k, g, piece, h, K, ns);
             }
-            k->invalid += ns == 8 ? flush_8(h, k->c, out) : flush_4(h, k->c, out);
+            if (per_class)
+                k->invalid += flush_2d_marg(h, ns, k->c, out);
+            else
+                k->invalid += ns == 8 ? flush_8(h, k->c, out) : flush_4(h, k->c, out);
             g += piece;
         }
     }
     free(h);
 }
 
-static PyObject *py_confusion_matrix(PyObject *self, PyObject *args) {
-    (void)self;
+static PyObject *label_pass(PyObject *args, int per_class) {
     PyObject *po, *to, *oo;
     Py_ssize_t rows, cols;
     int ptype, ttype, has_ignore;
@@ -676,14 +1065,15 @@ static PyObject *py_confusion_matrix(PyObject *self, PyObject *args) {
         PyBuffer_Release(&tv);
         return NULL;
     }
-    Py_ssize_t out_bytes = rows * (Py_ssize_t)(c * (c + 1)) * (Py_ssize_t)sizeof(int64_t);
+    Py_ssize_t out_row_len = per_class ? (Py_ssize_t)(3 * c) : (Py_ssize_t)(c * (c + 1));
+    Py_ssize_t out_bytes = rows * out_row_len * (Py_ssize_t)sizeof(int64_t);
     if (get_buffer(oo, &ov, 1, out_bytes, "out") < 0) {
         PyBuffer_Release(&pv);
         PyBuffer_Release(&tv);
         return NULL;
     }
     int32_t tlut[256], plut[256];
-    uint16_t tl16[256], pl16[256];
+    uint16_t tl16[256], pl16[256], tx16[256];
     int fast = type_size[ptype] == 1 && type_size[ttype] == 1;
     mc_task proto;
     memset(&proto, 0, sizeof proto);
@@ -697,6 +1087,7 @@ static PyObject *py_confusion_matrix(PyObject *self, PyObject *args) {
     proto.has_ignore = has_ignore;
     proto.out = (int64_t *)ov.buf;
     proto.chunk = chunk;
+    proto.per_class = per_class;
     if (fast) {
         for (int v = 0; v < 256; v++) {
             int64_t tv_ = ttype == T_I8 ? (int64_t)(int8_t)v : (int64_t)v;
@@ -706,6 +1097,7 @@ static PyObject *py_confusion_matrix(PyObject *self, PyObject *args) {
             if (c <= KEY_MAX_CLASSES) {
                 tl16[v] = (uint16_t)(label_index(tv_, c, has_ignore, ignore) * (uint32_t)(c + 2));
                 pl16[v] = (uint16_t)label_index(pv_, c, has_ignore, ignore);
+                tx16[v] = (uint16_t)label_index(tv_, c, has_ignore, ignore);
             }
         }
         proto.tlut = tlut;
@@ -713,6 +1105,7 @@ static PyObject *py_confusion_matrix(PyObject *self, PyObject *args) {
         if (c <= KEY_MAX_CLASSES) {
             proto.tl16 = tl16;
             proto.pl16 = pl16;
+            proto.tx16 = tx16;
         }
     }
     /* Threads split the pixels, not the rows, so that a few large images keep every thread
@@ -731,7 +1124,7 @@ static PyObject *py_confusion_matrix(PyObject *self, PyObject *args) {
     PyBuffer_Release(&pv);
     PyBuffer_Release(&tv);
     int64_t invalid = 0, failed = 0;
-    size_t out_row = (size_t)(c * (c + 1));
+    size_t out_row = (size_t)out_row_len;
     for (int i = 0; i < n; i++) {
         if (tasks[i].first != NULL) {
             int64_t *o = (int64_t *)ov.buf + (size_t)tasks[i].first_row * out_row;
@@ -744,6 +1137,16 @@ static PyObject *py_confusion_matrix(PyObject *self, PyObject *args) {
     PyBuffer_Release(&ov);
     if (failed) return PyErr_NoMemory();
     return PyLong_FromLongLong(invalid);
+}
+
+static PyObject *py_confusion_matrix(PyObject *self, PyObject *args) {
+    (void)self;
+    return label_pass(args, 0);
+}
+
+static PyObject *py_class_counts(PyObject *self, PyObject *args) {
+    (void)self;
+    return label_pass(args, 1);
 }
 
 static PyObject *py_cpu_count(PyObject *self, PyObject *args) {
@@ -1193,6 +1596,10 @@ static PyMethodDef methods[] = {
     {"confusion_matrix", py_confusion_matrix, METH_VARARGS,
      "confusion_matrix(pred, target, rows, cols, ptype, ttype, C, ignore, has_ignore, out, "
      "nthreads, chunk) -> pixels with an invalid target or prediction label."},
+    {"class_counts", py_class_counts, METH_VARARGS,
+     "class_counts(pred, target, rows, cols, ptype, ttype, C, ignore, has_ignore, out, "
+     "nthreads, chunk) -> positive when a target or prediction label is invalid; out is int64 "
+     "(rows, 3, C): tp, predicted, support per class."},
     {"nearest_offsets", py_nearest_offsets, METH_VARARGS,
      "nearest_offsets(grid, sources, offsets, out, nthreads): per source, the index of the "
      "first offset landing on a nonzero byte of grid, or -1."},

@@ -35,6 +35,7 @@ __all__ = [
     "KernelSettings",
     "binary_counts",
     "binary_counts_checked",
+    "class_counts",
     "confusion_matrix",
     "nearest_offsets",
     "pair_counts",
@@ -289,6 +290,50 @@ def confusion_matrix(
         ignore_index is not None,
         out,
         kernel.threads_for(nbytes),
+        kernel.chunk,
+    )
+    return None if invalid else out
+
+
+def class_counts(
+    pred: Any,
+    target: Any,
+    num_classes: int,
+    ignore_index: int | None,
+    *,
+    kernel: KernelSettings = DEFAULT_KERNEL,
+) -> IntArray | None:
+    """Return per-row ``(tp, predicted, support)`` per class, shape ``(rows, 3, C)``, or None.
+
+    The diagonal and the two margins of :func:`confusion_matrix` (``predicted`` over the pixels
+    whose target is not ignored, ``support`` including the ignore label predicted), counted in
+    one compiled pass without the ``(rows, C, C + 1)`` matrix: memory and flushes grow with C,
+    not C². Only for inputs the compiled kernel reads (:func:`validates_labels`; the caller
+    checks). Labels are range-checked during the pass: None when a target or prediction label
+    lies outside ``[0, C)`` and is not the ignore label (the caller words the error).
+    """
+    p = np.asarray(pred)
+    t = np.asarray(target)
+    codes = _label_codes(p, t, num_classes, ignore_index, kernel)
+    if codes is None or _ck is None:
+        raise ValueError("class_counts needs inputs that the compiled kernel reads")
+    p = np.require(p, requirements=("C", "A"))
+    t = np.require(t, requirements=("C", "A"))
+    rows, cols = p.shape
+    out = np.zeros((rows, 3, num_classes), dtype=np.int64)
+    ignore = 0 if ignore_index is None else int(ignore_index)
+    invalid = _ck.class_counts(
+        p,
+        t,
+        rows,
+        cols,
+        codes[0],
+        codes[1],
+        num_classes,
+        ignore,
+        ignore_index is not None,
+        out,
+        kernel.threads_for(p.nbytes + t.nbytes),
         kernel.chunk,
     )
     return None if invalid else out

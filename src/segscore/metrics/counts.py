@@ -516,10 +516,7 @@ def _prepare(
     # The compiled kernel range-checks labels during its counting pass; then only the dtypes are
     # checked here, and the values are scanned only to word an error (see _count_matrix).
     p2, t2 = p.reshape(shape[0], -1), t.reshape(shape[0], -1)
-    scan = not (
-        _uses_matrix(p2.shape[1], c)
-        and _kernel.validates_labels(p2, t2, c, ignore_index, kernel=kernel)
-    )
+    scan = not _kernel.validates_labels(p2, t2, c, ignore_index, kernel=kernel)
     _check_labels("pred", p, c, ignore_index, scan=scan)
     _check_labels("target", t, c, ignore_index, scan=scan)
     return p2, t2, CountingSpec("multiclass", c, None, ignore_index)
@@ -536,7 +533,9 @@ _MATRIX_SMALL_CLASSES = 64
 def _uses_matrix(pixels: int, num_classes: int) -> bool:
     """Whether :func:`count_arrays` counts label maps through the per-image confusion matrix.
 
-    The matrix pass is the fastest for few classes, but its work and memory per image grow with
+    Asked only where the compiled kernel does not count the maps (it counts per class directly,
+    at any size, see :func:`_count_classes`). The matrix is the fastest numpy way for few
+    classes, but its work and memory per image grow with
     C²: 1,000 images of 6 pixels with 700 classes would fill 3.9 GB of matrices. It is used only
     while the matrix is small or no larger than the image (about 2 C² bins against the pixels);
     otherwise the counts are made per class directly, in O(pixels + C) per image.
@@ -600,6 +599,27 @@ def _count_matrix(p: Any, t: Any, spec: CountingSpec, kernel: KernelSettings) ->
     return matrix
 
 
+def _count_classes(p: Any, t: Any, spec: CountingSpec, kernel: KernelSettings) -> IntArray:
+    """Per-class counts of label maps in one kernel pass; on an invalid label, word the error."""
+    counted = _kernel.class_counts(p, t, spec.num_classes, spec.ignore_index, kernel=kernel)
+    if counted is None:
+        _check_labels("pred", p, spec.num_classes, spec.ignore_index)
+        _check_labels("target", t, spec.num_classes, spec.ignore_index)
+        raise AssertionError(
+            "the counting kernel reported invalid labels that the scan did not find"
+        )
+    return counted
+
+
+def _counts_from_classes(counted: IntArray, spec: CountingSpec) -> Counts:
+    """Build Counts from per-row ``(tp, predicted, support)`` per class, shape ``(rows, 3, C)``."""
+    tp = np.ascontiguousarray(counted[:, 0])
+    fp = counted[:, 1] - tp
+    fn = counted[:, 2] - tp
+    tn = counted[:, 2].sum(axis=1)[:, None] - tp - fp - fn
+    return Counts._made(tp, fp, fn, tn, spec)
+
+
 def count_arrays(
     pred: Any, target: Any, options: CountingOptions, *, kernel: KernelSettings = DEFAULT_KERNEL
 ) -> Counts:
@@ -618,6 +638,8 @@ def count_arrays(
         kernel=kernel,
     )
     if spec.mode == "multiclass":
+        if _kernel.validates_labels(p, t, spec.num_classes, spec.ignore_index, kernel=kernel):
+            return _counts_from_classes(_count_classes(p, t, spec, kernel), spec)
         if not _uses_matrix(p.shape[1], spec.num_classes):
             return _counts_many_classes(p, t, spec)
         return _counts_from_matrix(_count_matrix(p, t, spec, kernel), spec)
