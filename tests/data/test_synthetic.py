@@ -104,6 +104,19 @@ def test_fast() -> None:
     assert time.perf_counter() - start < 3.0  # typically ~0.35 s; generous for loaded CI machines
 
 
+@pytest.mark.parametrize("workers", [2, 3, 8])
+def test_workers_give_the_same_arrays_in_the_same_order(workers: int) -> None:
+    # Each image comes from its own child seed: threads change the speed, never the data.
+    one = make_synthetic(7, 48, seed=2)
+    many = make_synthetic(7, 48, seed=2, workers=workers)
+    assert many.names == one.names
+    assert many.source == one.source
+    for a, b in zip(one.images + one.masks, many.images + many.masks, strict=True):
+        np.testing.assert_array_equal(a, b)
+    # and not the arrays of a neighbouring seed
+    assert not np.array_equal(many.images[0], make_synthetic(1, 48, seed=3).images[0])
+
+
 def test_other_size_scales() -> None:
     ds = make_synthetic(4, 256, seed=0)
     assert ds.images[0].shape == (1, 256, 256)
@@ -116,6 +129,7 @@ def test_other_size_scales() -> None:
         ({"size": 8}, "`size` must be an integer >= 16"),
         ({"seed": -1}, "`seed` must be an integer >= 0"),
         ({"n": 2.5}, "`n` must be an integer"),
+        ({"workers": 0}, "`workers` must be an integer >= 1"),
     ],
 )
 def test_errors(kwargs: dict[str, object], message: str) -> None:

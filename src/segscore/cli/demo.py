@@ -119,8 +119,9 @@ def run(args: argparse.Namespace) -> int:
         val_fraction=d["val_fraction"],
         threads=threads,
     )
-    train_data = make_synthetic(args.n_train, args.size, seed=config.seed)
-    test = make_synthetic(args.n_test, args.size, seed=args.seed)
+    # Images are drawn from their own seeds: the same arrays for any number of workers.
+    train_data = make_synthetic(args.n_train, args.size, seed=config.seed, workers=threads)
+    test = make_synthetic(args.n_test, args.size, seed=args.seed, workers=threads)
     img0, mask0 = test.images[0], test.masks[0]
     fg = float(np.mean([m.mean() for m in test.masks]))
     console.print(

@@ -113,7 +113,9 @@ def _one_image(
     return out, mask.astype(np.int64)
 
 
-def make_synthetic(n: int = 100, size: int = 128, *, seed: int = 0) -> SegmentationDataset:
+def make_synthetic(
+    n: int = 100, size: int = 128, *, seed: int = 0, workers: int = 1
+) -> SegmentationDataset:
     """Generate the synthetic binary segmentation dataset (deterministic by ``seed``).
 
     Parameters
@@ -124,6 +126,10 @@ def make_synthetic(n: int = 100, size: int = 128, *, seed: int = 0) -> Segmentat
         Height and width of every image in pixels (at least 16); object sizes scale with it.
     seed : int, optional
         Seed of ``numpy.random.default_rng``; the same seed gives identical arrays.
+    workers : int, optional
+        Threads that draw images at once (at least 1). Every image comes from its own child seed,
+        so the arrays are the same for any number of workers; scipy's filters and numpy's array
+        operations release the GIL, so the workers run in parallel (docs/benchmarks.md).
 
     Returns
     -------
@@ -134,7 +140,7 @@ def make_synthetic(n: int = 100, size: int = 128, *, seed: int = 0) -> Segmentat
     Raises
     ------
     InputError
-        If ``n``, ``size`` or ``seed`` are not integers in range.
+        If ``n``, ``size``, ``seed`` or ``workers`` are not integers in range.
 
     Notes
     -----
@@ -149,16 +155,27 @@ def make_synthetic(n: int = 100, size: int = 128, *, seed: int = 0) -> Segmentat
     'synthetic(n=3,size=32,seed=1)'
     >>> bool(np.array_equal(ds.images[2], make_synthetic(3, 32, seed=1).images[2]))
     True
+    >>> bool(np.array_equal(ds.images[2], make_synthetic(3, 32, seed=1, workers=2).images[2]))
+    True
     """
     n = check_int("n", n, low=1)
     size = check_int("size", size, low=16)
     seed = check_int("seed", seed, low=0)
-    images: list[NDArray[np.float32]] = []
-    masks: list[NDArray[np.int64]] = []
-    for child in np.random.SeedSequence(seed).spawn(n):
-        image, mask = _one_image(np.random.default_rng(child), size)
-        images.append(image)
-        masks.append(mask)
+    workers = check_int("workers", workers, low=1)
+    children = np.random.SeedSequence(seed).spawn(n)
+
+    def draw(child: np.random.SeedSequence) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
+        return _one_image(np.random.default_rng(child), size)
+
+    if workers == 1 or n == 1:
+        pairs = [draw(child) for child in children]
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(workers, n)) as pool:
+            pairs = list(pool.map(draw, children))  # in the order of the seeds
+    images = [image for image, _ in pairs]
+    masks = [mask for _, mask in pairs]
     width = max(3, len(str(n - 1)))
     return SegmentationDataset(
         images=images,

@@ -29,6 +29,7 @@ from segscore.metrics import Counts
 from segscore.metrics.mask_scores import count_masks, evaluate_counts
 from segscore.metrics.thresholds import to_mask
 from segscore.model import activate, load_weights, model_spec
+from segscore.train.adam import Adam
 from segscore.train.config import TrainConfig
 from segscore.train.seeding import deterministic, make_generator
 
@@ -265,7 +266,7 @@ def fit(
     with deterministic(config.seed, threads=config.threads):
         model = build_for_config(config, train_set.in_channels)
         model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-        optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+        optimizer = Adam(model.parameters(), lr=config.lr)
         gen = make_generator(config.seed)
         history: list[EpochRecord] = []
         start = 1
