@@ -42,14 +42,11 @@ def _declared(package: str) -> tuple[dict[str, set[str]], dict[str, set[str]], s
             eager.update(a.asname or a.name for a in node.names)
         elif isinstance(node, ast.FunctionDef):
             eager.add(node.name)
-        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
-            call = node.value
-            if isinstance(call.func, ast.Name) and call.func.id == "lazy_exports":
-                mapping = ast.literal_eval(call.args[1])
-                lazy = {module: set(names) for module, names in mapping.items()}
         elif isinstance(node, ast.Assign):
             eager.update(t.id for t in node.targets if isinstance(t, ast.Name))
-    return typed, lazy, eager - {"__all__", "lazy_exports"}
+    mapping = importlib.import_module(package).__lazy_exports__
+    lazy = {module: set(names) for module, names in mapping.items()}
+    return typed, lazy, eager - {"__all__", "lazy_exports", "_EAGER", "__getattr__", "__dir__"}
 
 
 @pytest.mark.parametrize("package", LAZY_PACKAGES)

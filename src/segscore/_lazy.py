@@ -41,6 +41,8 @@ def lazy_exports(
     AttributeError: module 'json' has no attribute 'nope'
     """
     owner = {name: module for module, names in exports.items() for name in names}
+    # kept on the package for readers and tests (tests/test_lazy_exports.py)
+    vars(sys.modules[package])["__lazy_exports__"] = {m: tuple(n) for m, n in exports.items()}
 
     def __getattr__(name: str) -> Any:
         module = owner.get(name)

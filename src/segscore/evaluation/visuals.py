@@ -139,16 +139,20 @@ def _distance_unit(
     if spacing is not None:
         return "spacing units"
     for case in cases[:3]:  # the first readable one (a failed case may not be)
-        try:
-            loaded = (
-                read_array(case.pred, palette=palette),
-                read_array(case.target, palette=palette),
-            )
-        except DatasetError:
+        loaded = _read_pair(case, palette)
+        if loaded is None:
             continue
         ndim = loaded[1].array.ndim - (case.index is not None)
         return _spacing(loaded, None, ndim)[1]
     return None
+
+
+def _read_pair(case: Case, palette: Palette | None) -> tuple[LoadedArray, LoadedArray] | None:
+    """Read a case's two files again for drawing; None when one cannot be read (not drawn)."""
+    try:
+        return read_array(case.pred, palette=palette), read_array(case.target, palette=palette)
+    except DatasetError:
+        return None
 
 
 def _visuals(
@@ -174,12 +178,8 @@ def _visuals(
         case = cases.get(name)
         if case is None:
             continue
-        try:
-            loaded = (
-                read_array(case.pred, palette=palette),
-                read_array(case.target, palette=palette),
-            )
-        except DatasetError:
+        loaded = _read_pair(case, palette)
+        if loaded is None:
             continue
         pred, target = loaded[0].array, loaded[1].array
         if case.index is not None:
