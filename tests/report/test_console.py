@@ -15,15 +15,16 @@ from segscore.report.console import _fast_table, render_evaluation, render_table
 
 
 def _rich(header: list[str], rows: list[list[str]], title: str | None, width: int) -> str:
-    """The reference: rich's own table, as render_table built it before the fast path."""
+    """The reference: rich's own table of the same texts (never read as markup)."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=title, show_edge=False)
+    table = Table(title=None if title is None else Text(title), show_edge=False)
     for i, name in enumerate(header):
-        table.add_column(name, justify="left" if i == 0 else "right")
+        table.add_column(Text(name), justify="left" if i == 0 else "right")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(Text(c) for c in row))
     console = Console(width=width, record=True, force_terminal=False, color_system=None)
     with console.capture() as capture:
         console.print(table)
@@ -49,6 +50,12 @@ def test_fast_table_equals_rich_whenever_it_applies(
     if fast is not None:
         assert fast == _rich(header, rows, title, width)
     assert render_table(header, rows, title=title, width=width) == _rich(header, rows, title, width)
+
+
+def test_names_that_look_like_markup_are_printed_as_they_are() -> None:
+    for name in ("[/]", "[bold]x", ":smile:", "Straße [/]"):
+        table = render_table(["class", "iou"], [[name, "0.5000"]], title="per class", width=60)
+        assert name in table
 
 
 def test_fast_path_declines_what_rich_must_shrink_or_measure() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -41,22 +40,9 @@ def accuracy_contrast(scores: Mapping[str, Score], names: Sequence[str]) -> str 
     )
 
 
-_RICH_SYNTAX = re.compile(r"\[[a-z#/@]|\\|:.*:")
-"""What rich would read as markup (``[bold]``, escapes) or as an emoji code (``:name:``)."""
-
-
 def _plain(text: str) -> bool:
-    """Tell whether rich draws ``text`` as it is, one column per character.
-
-    Printable ASCII, without surrounding spaces (rich strips them) and without anything rich
-    reads as markup or as an emoji code.
-    """
-    return (
-        text.isascii()
-        and text.isprintable()
-        and text == text.strip()
-        and _RICH_SYNTAX.search(text) is None
-    )
+    """Tell whether rich draws ``text`` as it is: printable ASCII without surrounding spaces."""
+    return text.isascii() and text.isprintable() and text == text.strip()
 
 
 def _fast_table(
@@ -112,11 +98,15 @@ def render_table(
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
         fmt: Any = "  ".join(f"{{:>{w}}}" for w in widths)
         return "\n".join(fmt.format(*r) for r in [header, *rows])
-    table = Table(title=title, show_edge=False)
+    from rich.text import Text
+
+    # Text, not str: a case or class name such as "[/]" or ":smile:" is shown as it is, never read
+    # as rich markup (an error) or an emoji code.
+    table = Table(title=None if title is None else Text(title), show_edge=False)
     for i, name in enumerate(header):
-        table.add_column(name, justify="left" if i == 0 else "right")
+        table.add_column(Text(name), justify="left" if i == 0 else "right")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(Text(cell) for cell in row))
     console = Console(width=width, record=True, force_terminal=False, color_system=None)
     with console.capture() as capture:
         console.print(table)
