@@ -51,6 +51,9 @@ font-size:.8rem}
 .class-legend li{display:inline-flex;align-items:center;gap:6px}
 .class-legend code{color:var(--muted)}
 .swatch-class{height:12px;width:14px;border:1px solid #9aa5b1;margin-left:0}
+.legend-item{display:inline-flex;align-items:center;gap:6px;margin-right:8px}
+.legend-item .swatch{margin-left:0}
+.legend-note{font-size:.8rem}
 """
 """CSS of the class figures and legends, shared by ``report.html`` and ``compare.html``."""
 

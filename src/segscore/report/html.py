@@ -833,9 +833,6 @@ color:var(--muted);margin:0 0 .5rem}
 .legend .swatch:first-child{margin-left:0}
 .swatch-gray{height:12px;width:14px;background:#9e9e9e;border:1px solid #bbb}
 .swatch-object{height:12px;width:14px;border:2px solid}
-.legend-item{display:inline-flex;align-items:center;gap:6px;margin-right:8px}
-.legend-item .swatch{margin-left:0}
-.legend-note{font-size:.8rem}
 .cases{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:16px}
 .case{margin:0}
 .case img{display:block;width:100%;height:auto;border-radius:8px;border:1px solid var(--line);
