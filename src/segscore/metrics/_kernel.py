@@ -270,26 +270,37 @@ def confusion_matrix(
         return confusion_matrix_reference(
             pred, target, num_classes=num_classes, ignore_index=ignore_index
         )
+    out = np.zeros((p.shape[0], num_classes, num_classes + 1), dtype=np.int64)
+    return _label_pass(_ck.confusion_matrix, p, t, codes, num_classes, ignore_index, out, kernel)
+
+
+def _label_pass(
+    compiled: Any,
+    p: np.ndarray[Any, Any],
+    t: np.ndarray[Any, Any],
+    codes: tuple[int, int],
+    num_classes: int,
+    ignore_index: int | None,
+    out: IntArray,
+    kernel: KernelSettings,
+) -> IntArray | None:
+    """Run a compiled label-map pass into ``out``; None when it met an invalid label."""
     # C order and aligned: the kernel reads wider labels as C integers (copies only when needed).
     p = np.require(p, requirements=("C", "A"))
     t = np.require(t, requirements=("C", "A"))
     rows, cols = p.shape
-    c = num_classes
-    out = np.zeros((rows, c, c + 1), dtype=np.int64)
-    ignore = 0 if ignore_index is None else int(ignore_index)
-    nbytes = p.nbytes + t.nbytes
-    invalid = _ck.confusion_matrix(
+    invalid = compiled(
         p,
         t,
         rows,
         cols,
         codes[0],
         codes[1],
-        c,
-        ignore,
+        num_classes,
+        0 if ignore_index is None else int(ignore_index),
         ignore_index is not None,
         out,
-        kernel.threads_for(nbytes),
+        kernel.threads_for(p.nbytes + t.nbytes),
         kernel.chunk,
     )
     return None if invalid else out
@@ -317,26 +328,8 @@ def class_counts(
     codes = _label_codes(p, t, num_classes, ignore_index, kernel)
     if codes is None or _ck is None:
         raise ValueError("class_counts needs inputs that the compiled kernel reads")
-    p = np.require(p, requirements=("C", "A"))
-    t = np.require(t, requirements=("C", "A"))
-    rows, cols = p.shape
-    out = np.zeros((rows, 3, num_classes), dtype=np.int64)
-    ignore = 0 if ignore_index is None else int(ignore_index)
-    invalid = _ck.class_counts(
-        p,
-        t,
-        rows,
-        cols,
-        codes[0],
-        codes[1],
-        num_classes,
-        ignore,
-        ignore_index is not None,
-        out,
-        kernel.threads_for(p.nbytes + t.nbytes),
-        kernel.chunk,
-    )
-    return None if invalid else out
+    out = np.zeros((p.shape[0], 3, num_classes), dtype=np.int64)
+    return _label_pass(_ck.class_counts, p, t, codes, num_classes, ignore_index, out, kernel)
 
 
 def _label_codes(
