@@ -27,6 +27,7 @@ entries still hold); the file itself (lock, batches, fsync, a torn last line) is
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -49,7 +50,8 @@ __all__ = ["JOURNAL_NAME", "Journal", "discard_journal"]
 JOURNAL_NAME = ".segscore-journal.jsonl"
 """File name of the journal inside the output folder."""
 
-FORMAT = 1
+FORMAT = 2
+"""2: an entry leaves out the fields its case does not have (1 wrote them as null)."""
 FLUSH_CASES = 512
 """A batch is written (and fsync'd, ~2 ms) once this many cases are finished ..."""
 FLUSH_SECONDS = 1.0
@@ -73,10 +75,16 @@ def discard_journal(folder: Path) -> None:
     remove_file(folder / JOURNAL_NAME)
 
 
+@functools.lru_cache(maxsize=16)
+def _spec_record(spec: CountingSpec) -> dict[str, Any]:
+    return spec.as_dict()  # shared by every entry of a run: never modified
+
+
 def _encode(result: CaseResult, case: Case) -> dict[str, Any]:
+    """Return a case as a journal entry; fields it does not have are left out (read as None)."""
     counts = result.counts
     assert counts is not None
-    return {
+    entry: dict[str, Any] = {
         "name": result.name,
         "pred": case.pred.name,
         "target": case.target.name,
@@ -86,41 +94,47 @@ def _encode(result: CaseResult, case: Case) -> dict[str, Any]:
         "fp": counts.fp.tolist(),
         "fn": counts.fn.tolist(),
         "tn": counts.tn.tolist(),
-        "spec": None if counts.spec is None else counts.spec.as_dict(),
-        "sweep": None if result.sweep is None else result.sweep.tolist(),
-        "spacing": None if result.spacing is None else list(result.spacing),
-        "distances": None
-        if result.distances is None
-        else {k: v.tolist() for k, v in result.distances.items()},
-        "distance_classes": list(result.distance_classes),
-        "distance_conventions": result.distance_conventions,
-        "objects": None if result.objects is None else result.objects.as_record(),
-        "object_distances": None
-        if result.object_distances is None
-        else {k: v.tolist() for k, v in result.object_distances.items()},
-        "object_scores": None if result.object_scores is None else result.object_scores.tolist(),
-        "lesions": result.lesions,
-        "lesion_conventions": result.lesion_conventions,
     }
+    if counts.spec is not None:
+        entry["spec"] = _spec_record(counts.spec)
+    if result.sweep is not None:
+        entry["sweep"] = result.sweep.tolist()
+    if result.spacing is not None:
+        entry["spacing"] = list(result.spacing)
+    if result.distances is not None:
+        entry["distances"] = {k: v.tolist() for k, v in result.distances.items()}
+        entry["distance_classes"] = list(result.distance_classes)
+        entry["distance_conventions"] = result.distance_conventions
+    if result.objects is not None:
+        entry["objects"] = result.objects.as_record()
+    if result.object_distances is not None:
+        entry["object_distances"] = {k: v.tolist() for k, v in result.object_distances.items()}
+    if result.object_scores is not None:
+        entry["object_scores"] = result.object_scores.tolist()
+    if result.lesions is not None:
+        entry["lesions"] = result.lesions
+        entry["lesion_conventions"] = result.lesion_conventions
+    return entry
 
 
 def _decode(entry: dict[str, Any]) -> CaseResult:
-    spec = entry["spec"]
+    spec = entry.get("spec")
     tp, fp, fn, tn = (np.asarray(entry[f], dtype=np.int64) for f in ("tp", "fp", "fn", "tn"))
     counts = Counts(tp, fp, fn, tn, None if spec is None else CountingSpec(**spec))
-    distances = entry["distances"]
+    distances = entry.get("distances")
+    sweep, spacing = entry.get("sweep"), entry.get("spacing")
     return CaseResult(
         name=str(entry["name"]),
         counts=counts,
         digest=str(entry["digest"]),
         target_digest=str(entry["target_digest"]),
-        sweep=None if entry["sweep"] is None else np.asarray(entry["sweep"], dtype=np.int64),
-        spacing=None if entry["spacing"] is None else tuple(float(s) for s in entry["spacing"]),
+        sweep=None if sweep is None else np.asarray(sweep, dtype=np.int64),
+        spacing=None if spacing is None else tuple(float(s) for s in spacing),
         distances=None
         if distances is None
         else {k: np.asarray(v, dtype=np.float64) for k, v in distances.items()},
-        distance_classes=tuple(int(k) for k in entry["distance_classes"]),
-        distance_conventions=entry["distance_conventions"],
+        distance_classes=tuple(int(k) for k in entry.get("distance_classes", ())),
+        distance_conventions=entry.get("distance_conventions"),
         objects=_objects(entry.get("objects")),
         object_distances=None
         if entry.get("object_distances") is None

@@ -369,19 +369,25 @@ def per_case_rows(
     names_of = {}
     if first is not None and first.conventions.class_names is not None:
         names_of = dict(zip(first.columns, first.conventions.class_names, strict=True))
+    # Every array is turned into Python lists once: indexing numpy scalars cell by cell cost more
+    # than the counting of a 512x512 case.
+    overlap_cells = {m: s.cells.tolist() for m, s in overlap.items()}
+    other_cells = {m: (s.class_ids, s.cells.tolist()) for m, s in other.items()}
+    fields = [np.asarray(getattr(c, f))[:, columns_kept].tolist() for f in ("tp", "fp", "fn", "tn")]
     rows: list[dict[str, Any]] = []
     for i, name in enumerate(evaluation.names):
+        tps, fps, fns, tns = (f[i] for f in fields)
         for j, k in enumerate(columns_kept):
             class_id = int(ids[k])
             row: dict[str, Any] = {"case": name, "class": class_id}
             if names_of:
                 row["class_name"] = names_of.get(k, str(class_id))
-            for m, s in overlap.items():
-                row[m] = float(s.cells[i, j])
-            for m, s in other.items():
-                position = s.class_ids.index(class_id) if class_id in s.class_ids else None
-                row[m] = math.nan if position is None else float(s.cells[i, position])
-            tp, fp, fn, tn = (int(getattr(c, f)[i, k]) for f in ("tp", "fp", "fn", "tn"))
+            for m, cells in overlap_cells.items():
+                row[m] = float(cells[i][j])
+            for m, (class_ids, cells) in other_cells.items():
+                position = class_ids.index(class_id) if class_id in class_ids else None
+                row[m] = math.nan if position is None else float(cells[i][position])
+            tp, fp, fn, tn = tps[j], fps[j], fns[j], tns[j]
             row.update(
                 tp=tp,
                 fp=fp,

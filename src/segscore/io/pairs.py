@@ -97,7 +97,7 @@ def read_case(
     digest = hashlib.sha256()
     loaded = []
     file_digest = b""
-    for path in (case.pred, case.target):
+    for path in (os.fspath(case.pred), os.fspath(case.target)):
         try:
             with open(path, "rb") as handle:  # not Path.read_bytes: its path handling costs
                 data = handle.read()  # more than hashing the file
@@ -215,6 +215,8 @@ def _printable_name(stem: str) -> str:
     >>> _printable_name("case\n1\x1b[31m")
     'case\\x0a1\\x1b[31m'
     """
+    if stem.isascii() and stem.isprintable():  # the common case: nothing to replace
+        return stem
     try:
         stem.encode("utf-8")
     except UnicodeEncodeError:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import itertools
 import json
 import math
 import os
@@ -127,19 +128,32 @@ def write_csv(
     Floats are written by their shortest repr, non-finite ones as ``NaN``, ``Infinity`` and
     ``-Infinity`` (what ``float()`` reads back); a missing value (a failed case) as an empty cell.
     """
+    rows = list(rows)
+    names = list(columns)
+    unknown = set(itertools.chain.from_iterable(rows)).difference(names)
+    if unknown:
+        raise ValueError(f"rows hold fields that are not columns: {sorted(unknown)}")
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        clean = {}
-        for key in columns:
-            v = row.get(key)
-            if isinstance(v, (float, np.floating)):
-                encoded = jsonable(v)  # 'NaN', 'Infinity', '-Infinity' or the float
-                v = encoded if isinstance(encoded, str) else repr(float(v))
-            clean[key] = "" if v is None else v
-        writer.writerow(clean)
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(names)
+    writer.writerows([_csv_cell(row.get(key)) for key in names] for row in rows)
     return atomic_write_bytes(path, buffer.getvalue().encode("utf-8"))
+
+
+def _csv_cell(v: Any) -> Any:
+    """One CSV cell: floats by their shortest repr, non-finite ones as ``float()`` reads them.
+
+    >>> [_csv_cell(v) for v in (0.1, np.float32(0.5), float("nan"), -math.inf, None, True, 3)]
+    ['0.1', '0.5', 'NaN', '-Infinity', '', True, 3]
+    """
+    if v is None:
+        return ""
+    if type(v) is float or isinstance(v, (float, np.floating)):
+        number = float(v)
+        if number - number == 0.0:  # finite (inf - inf and nan - nan are nan)
+            return repr(number)
+        return "NaN" if number != number else ("Infinity" if number > 0 else "-Infinity")
+    return v
 
 
 def read_training_trace(run: str | os.PathLike[str]) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ Two counting paths exist and must agree exactly on every input:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -356,7 +357,19 @@ def _as_array(name: str, x: Any) -> np.ndarray[Any, Any]:
 def _batch_shape(
     name: str, shape: tuple[int, ...], spatial_dims: int | None, channel_axis: bool
 ) -> tuple[int, ...]:
-    """Return the array's shape with a leading batch axis, validating the number of axes."""
+    """Return the array's shape with a leading batch axis, validating the number of axes.
+
+    Cached: a folder of equal-sized cases checks its layout once (errors are never cached).
+    """
+    if type(spatial_dims) is int or spatial_dims is None:
+        return _checked_batch_shape(name, tuple(shape), spatial_dims, channel_axis)
+    return _checked_batch_shape.__wrapped__(name, tuple(shape), spatial_dims, channel_axis)
+
+
+@functools.lru_cache(maxsize=256)
+def _checked_batch_shape(
+    name: str, shape: tuple[int, ...], spatial_dims: int | None, channel_axis: bool
+) -> tuple[int, ...]:
     extra = 1 if channel_axis else 0
     layout = "C, " if channel_axis else ""
     if spatial_dims is None:
@@ -476,6 +489,12 @@ def _counts_from_matrix(matrix: IntArray, spec: CountingSpec) -> Counts:
     return Counts._made(tp, fp, fn, tn, spec)
 
 
+@functools.lru_cache(maxsize=64, typed=True)
+def _binary_spec(mode: Mode, n_cols: int, threshold: float | None) -> CountingSpec:
+    """Return the spec of binary or multilabel counts (immutable: one object per run)."""
+    return CountingSpec(mode, n_cols, threshold, None)
+
+
 def _prepare(
     pred: Any,
     target: Any,
@@ -511,7 +530,7 @@ def _prepare(
             tb = _as_binary("target", t, threshold, is_target=True, kernel=kernel)
         pb, tb = pb.reshape(rows, -1), tb.reshape(rows, -1)
         used_threshold = threshold if p.dtype.kind == "f" else None
-        return pb, tb, CountingSpec(mode, n_cols, used_threshold, None)
+        return pb, tb, _binary_spec(mode, n_cols, used_threshold)
     c = num_classes
     # The compiled kernel range-checks labels during its counting pass; then only the dtypes are
     # checked here, and the values are scanned only to word an error (see _count_matrix).
@@ -644,12 +663,11 @@ def count_arrays(
             return _counts_many_classes(p, t, spec)
         return _counts_from_matrix(_count_matrix(p, t, spec, kernel), spec)
     tp, predicted, support = _count_binary(p, t, threshold, kernel)
-    n_pix = np.int64(p.shape[1])
-    cols = spec.num_classes
-    tp, predicted, support = (a.reshape(-1, cols) for a in (tp, predicted, support))
-    fp = predicted - tp
-    fn = support - tp
-    tn = n_pix - tp - fp - fn
+    shape = (-1, spec.num_classes)
+    tp = tp.reshape(shape)
+    fp = predicted.reshape(shape) - tp
+    fn = support.reshape(shape) - tp
+    tn = (p.shape[1] - tp) - fp - fn
     return Counts._made(tp, fp, fn, tn, spec)
 
 
