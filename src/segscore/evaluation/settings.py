@@ -23,7 +23,7 @@ import math
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from segscore._types import Aggregation
 from segscore._validation import check_int, check_option, fail
@@ -32,9 +32,11 @@ from segscore.io.arrays import MAX_PIXELS_DEFAULT
 from segscore.io.palette import Palette, read_palette
 from segscore.metrics.empty import EmptyPolicy, as_empty_policy
 from segscore.metrics.options import CountingOptions
-from segscore.metrics.presets import Preset, get_preset
 from segscore.metrics.reduce import AGGREGATIONS, CELL_AGGREGATIONS, DEFAULT_AGGREGATION
 from segscore.metrics.registry import MetricSpec, parse_metrics
+
+if TYPE_CHECKING:  # the presets are imported when one is named (start-up time)
+    from segscore.metrics.presets import Preset
 
 __all__ = [
     "DEFAULT_AGGREGATION",
@@ -430,7 +432,11 @@ def make_settings(
     if aggregation is not None:
         check_option(name("aggregation"), aggregation, AGGREGATIONS)
     policy = None if empty is None else as_empty_policy(empty)
-    chosen = None if preset is None else get_preset(preset)
+    chosen = None
+    if preset is not None:
+        from segscore.metrics.presets import get_preset
+
+        chosen = get_preset(preset)
     if opts.include_background is None:
         background = True if chosen is None else chosen.include_background
         opts = opts.replace(include_background=background)

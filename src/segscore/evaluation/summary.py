@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -41,9 +41,11 @@ from segscore.metrics.conventions import Conventions
 from segscore.metrics.counts import Counts
 from segscore.metrics.empty import EmptyCase, EmptyPolicy, empty_cases
 from segscore.metrics.options import CountingOptions
-from segscore.metrics.presets import Preset
 from segscore.metrics.reduce import Score, score, score_values
 from segscore.metrics.registry import MetricSpec
+
+if TYPE_CHECKING:
+    from segscore.metrics.presets import Preset
 
 __all__ = [
     "SCHEMA_VERSION",
