@@ -42,6 +42,7 @@ from segscore.metrics.conventions import jsonable
 from segscore.metrics.counts import CountingSpec, Counts
 
 if TYPE_CHECKING:
+    from segscore.metrics.instance.panoptic import PanopticCounts
     from segscore.metrics.instance.table import OverlapTable
 
 __all__ = ["JOURNAL_NAME", "Journal", "discard_journal"]
@@ -101,6 +102,7 @@ def _encode(result: CaseResult, case: Case) -> dict[str, Any]:
         "object_scores": None if result.object_scores is None else result.object_scores.tolist(),
         "lesions": result.lesions,
         "lesion_conventions": result.lesion_conventions,
+        "panoptic": None if result.panoptic is None else result.panoptic.as_record(),
     }
 
 
@@ -130,7 +132,17 @@ def _decode(entry: dict[str, Any]) -> CaseResult:
         else np.asarray(entry["object_scores"], dtype=np.float64),
         lesions=entry.get("lesions"),
         lesion_conventions=entry.get("lesion_conventions"),
+        panoptic=_panoptic(entry.get("panoptic")),
     )
+
+
+def _panoptic(record: dict[str, Any] | None) -> PanopticCounts | None:
+    """Return a case's panoptic counts from its journal entry (None: not a panoptic pair)."""
+    if record is None:
+        return None
+    from segscore.metrics.instance.panoptic import PanopticCounts
+
+    return PanopticCounts.from_record(record)
 
 
 def _objects(record: dict[str, Any] | None) -> OverlapTable | None:
