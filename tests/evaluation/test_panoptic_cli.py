@@ -13,10 +13,14 @@ from __future__ import annotations
 import csv
 import json
 import math
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from tests.metrics._peers import F32, torch, torchmetrics_segmentation
 from tests.metrics.test_panoptic_input import STUFFS, THINGS, VOID, panoptic_case
 
@@ -390,3 +394,73 @@ def test_worker_processes_and_compare_give_the_same_numbers(tmp_path: Path, caps
     capsys.readouterr()
     assert main(["compare", str(one), str(two), "--metric", "pq"]) == 0
     assert "pq" in capsys.readouterr().out
+
+
+def _segments_to_panoptic(labels: np.ndarray) -> np.ndarray:
+    """Segment labels 0..7 -> (class, instance): 0 stuff 0, 1 stuff 3, 2 void, 3..7 things."""
+    classes = np.select(
+        [labels == 0, labels == 1, labels == 2, labels % 2 == 1], [0, 3, VOID, 1], default=2
+    )
+    instances = np.where(labels >= 3, labels, 0)
+    return np.stack([classes, instances], axis=-1).astype(np.int32)
+
+
+@given(
+    data=st.data(),
+    n=st.integers(1, 3),
+    shape=st.tuples(st.integers(1, 6), st.integers(1, 6)),
+)
+def test_files_score_as_the_library_scores_the_arrays(data, n: int, shape) -> None:  # type: ignore[no-untyped-def]
+    """Any cases (void, empty classes, all-void images): the CLI's numbers are the library's."""
+    labels = st.integers(0, 7)
+    stacks = [
+        _segments_to_panoptic(data.draw(arrays(np.int64, (n, *shape), elements=labels)))
+        for _ in range(2)
+    ]
+    pred, gt = stacks
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        for role, stack in (("pred", pred), ("gt", gt)):
+            (root / role).mkdir()
+            for k, array in enumerate(stack):
+                np.save(root / role / f"c{k}.npy", array)
+        code = main(_argv(root, "--ignore-index", str(VOID), "--metrics", "pq,sq,rq"))
+        assert code == 0
+        summary = json.loads((root / "out" / "summary.json").read_text())
+        rows = _csv(root / "out" / "per_case.csv")
+    args = (pred[..., 0], pred[..., 1], gt[..., 0], gt[..., 1])
+    want = panoptic_scores(*args, things=THINGS, stuffs=STUFFS, void=VOID)
+    for metric, s in want.items():
+        got = summary["metrics"][metric]
+        assert _same(got["value"], s.value)
+        assert all(
+            _same(got["per_class"][str(k)], v)
+            for k, v in zip(s.class_ids, s.per_class.tolist(), strict=True)
+        )
+        cells = {(r["case"], int(r["class"])): float(r[metric]) for r in rows}
+        for i in range(n):
+            for j, k in enumerate(s.class_ids):
+                assert _same(cells[(f"c{i}", k)], float(s.cells[i, j]))
+
+
+def _same(a: object, b: float) -> bool:
+    a = math.nan if a == "NaN" else float(a)  # type: ignore[arg-type]
+    return (math.isnan(a) and math.isnan(b)) or a == b
+
+
+def test_keep_going_records_a_bad_case_and_scores_the_others(tmp_path: Path) -> None:
+    pred, gt = _write_cases(tmp_path, 9, n=3)
+    bad = gt[0].copy()
+    bad[0, 0] = (5, 0)  # class 5: neither thing nor stuff
+    np.save(tmp_path / "gt" / "c0.npy", bad)
+    assert main(_argv(tmp_path, "--keep-going", "--metrics", "pq")) == 0
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["inputs"]["n_cases"] == 2
+    assert summary["inputs"]["n_failed"] == 1
+    assert summary["failed"][0]["case"] == "c0"
+    assert "has classes [5] that are neither" in summary["failed"][0]["error"]
+    args = (pred[1:, ..., 0], pred[1:, ..., 1], gt[1:, ..., 0], gt[1:, ..., 1])
+    want = panoptic_scores(*args, things=THINGS, stuffs=STUFFS)["pq"].value
+    assert summary["metrics"]["pq"]["value"] == want
+    rows = _csv(tmp_path / "out" / "per_case.csv")
+    assert [r["status"] for r in rows if r["case"] == "c0"] == ["failed"]

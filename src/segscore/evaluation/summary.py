@@ -7,7 +7,9 @@ One schema for every metric family (``summary.json``, schema version :data:`SCHE
   ``max``), ``n_cases``, ``n_valid``, ``n_nan``, ``n_inf``, ``n_excluded``, ``per_class`` (class id
   -> value), ``class_names`` (class id -> name, the same keys; null without names), ``pooled``
   (overlap metrics: the dataset-pooled value), ``ci95``, ``empty_cases`` and the metric's
-  ``conventions`` record.
+  ``conventions`` record; panoptic metrics add ``class_groups``, the mean over the thing, the
+  stuff and all classes (:func:`segscore.evaluation.panoptic.panoptic_groups`), and the run's
+  ``conventions.panoptic`` records the classes and the layout.
 - ``inputs``: what was scored (``n_cases`` scored, ``n_failed``, the content ``hash`` over the
   case names and both files of every scored case, ``gt_hash`` over the names and the
   ground-truth files alone: two runs with equal ``gt_hash`` scored the same ground truth);

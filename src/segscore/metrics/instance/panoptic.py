@@ -99,19 +99,33 @@ def _segments(
 def _check_instances(
     classes: np.ndarray[Any, Any], instances: np.ndarray[Any, Any], things: list[int], name: str
 ) -> None:
-    """Each instance id of thing pixels belongs to one class per image (a segment id)."""
+    """Each instance id of thing pixels belongs to one class per image (a segment id).
+
+    One sort per image of the distinct (instance id, thing class) pairs as 1-D keys
+    ``id * T + rank`` (T thing classes); sorting the pairs as columns (``np.unique(axis=1)``)
+    took about 95% of the time of :func:`panoptic_counts` on 512x512 images.
+    """
+    t = len(things)
     for n in range(classes.shape[0]):
-        thing = np.isin(classes[n], things)
+        cls = classes[n].reshape(-1)
+        thing = np.isin(cls, things)
         if not thing.any():
             continue
-        pairs = np.unique(
-            np.stack([instances[n][thing].astype(np.int64), classes[n][thing].astype(np.int64)]),
-            axis=1,
-        )
-        ids, counts = np.unique(pairs[0], return_counts=True)
-        if (counts > 1).any():
-            bad = int(ids[counts > 1][0])
-            shared = pairs[1][pairs[0] == bad].tolist()
+        inst = instances[n].reshape(-1)[thing].astype(np.int64)
+        rank = np.searchsorted(np.asarray(things), cls[thing]).astype(np.int64)
+        if int(inst.max()) <= (2**62) // t:
+            keys = np.unique(inst * t + rank)
+            ids, ranks = keys // t, keys % t
+        else:  # the keys would overflow: sort the pairs by id, then class
+            order = np.lexsort((rank, inst))
+            ids, ranks = inst[order], rank[order]
+            new = np.ones(ids.size, dtype=bool)
+            new[1:] = (ids[1:] != ids[:-1]) | (ranks[1:] != ranks[:-1])
+            ids, ranks = ids[new], ranks[new]
+        twice = np.flatnonzero(ids[1:] == ids[:-1])
+        if twice.size:
+            bad = int(ids[twice[0]])
+            shared = [things[int(r)] for r in ranks[ids == bad].tolist()]
             fail(
                 f"`{name}` must give each instance id of thing pixels one class per image, got "
                 f"id {bad} with classes {shared} in image {n}."
