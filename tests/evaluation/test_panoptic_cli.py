@@ -119,9 +119,9 @@ def test_per_case_and_summary_hold_exact_values(tmp_path: Path) -> None:
         np.array([[[0, 0], [1, 3], [1, 3], [0, 0], [0, 0], [1, 4], [3, 0], [3, 0]]]),
         np.array([[[0, 0], [0, 0], [1, 2], [1, 2], [1, 2], [0, 0], [9, 0], [9, 0]]]),
     ]
-    for role, arrays in (("pred", pred), ("gt", gt)):
+    for role, written in (("pred", pred), ("gt", gt)):
         (tmp_path / role).mkdir()
-        for k, a in enumerate(arrays):
+        for k, a in enumerate(written):
             np.save(tmp_path / role / f"c{k}.npy", a.astype(np.uint16))
     argv = [
         "evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "gt"),
