@@ -273,7 +273,9 @@ def test_the_report_draws_the_class_maps(tmp_path: Path) -> None:
     argv = [a for a in _argv(tmp_path, "--metrics", "iou,pq") if a != "--no-report"]
     assert main(argv) == 0
     html = (tmp_path / "out" / "report.html").read_text()
-    assert "<svg" in html or "<img" in html
+    for name in ("c0", "c1"):  # each case drawn once: its class maps, 2-D
+        assert f'<span class="case-name" title="{name}">{name}</span>' in html
+    assert "slice" not in html  # not as a volume of two slices (H, W, 2)
 
 
 def _bad(tmp_path: Path, pred: np.ndarray, gt: np.ndarray, name: str = "c0") -> None:
@@ -464,3 +466,21 @@ def test_keep_going_records_a_bad_case_and_scores_the_others(tmp_path: Path) -> 
     assert summary["metrics"]["pq"]["value"] == want
     rows = _csv(tmp_path / "out" / "per_case.csv")
     assert [r["status"] for r in rows if r["case"] == "c0"] == ["failed"]
+
+
+def test_a_label_set_names_the_classes(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Cityscapes: stuffs 0-10, things 11-18, void 255 (the set's ignore label)."""
+    classes = np.full((8, 8), 10)
+    classes[4:, :3] = 13
+    classes[7, 7] = 255
+    instances = np.where(classes == 13, 1000, 0)
+    _bad(tmp_path, np.stack([classes, instances], -1), np.stack([classes, instances], -1))
+    argv = _argv(tmp_path, "--things", "11,12,13,14,15,16,17,18", "--stuffs", "0:11")
+    argv[argv.index("0:11")] = ",".join(map(str, range(11)))
+    assert main([*argv, "--class-names", "cityscapes", "--metrics", "pq"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any(all(w in line for w in (" car ", " thing ", "1.0000")) for line in lines)
+    pq = json.loads((tmp_path / "out" / "summary.json").read_text())["metrics"]["pq"]
+    assert pq["class_names"]["13"] == "car"
+    assert pq["per_class"]["13"] == 1.0
+    assert pq["conventions"]["instance"]["void"] == 255

@@ -224,13 +224,14 @@ def settings_from_args(args: argparse.Namespace) -> Any:
         "spatial_dims": args.spatial_dims,
         "include_background": args.include_background,
     }
-    if args.panoptic and args.num_classes is None:  # the class maps' classes: void outside
+    names, label_set = parse_class_names(getattr(args, "class_names", None))
+    if args.panoptic and args.num_classes is None and label_set is None:
         from segscore.evaluation.panoptic import panoptic_num_classes
 
+        # the class maps' classes, so that the void class (--ignore-index) lies outside them
         values["num_classes"] = panoptic_num_classes(
             args.things, args.stuffs, name=lambda key: FLAGS[key]
         )
-    names, label_set = parse_class_names(getattr(args, "class_names", None))
     if label_set is not None:
         options = label_set_options(label_set, names=FLAGS, **values)
     else:
