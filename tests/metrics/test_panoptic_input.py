@@ -169,3 +169,17 @@ def test_bad_input():
         panoptic_scores(a, a, a, a, void=0, **kw)
     with pytest.raises(InputError, match=r"`metrics` must be one of 'pq', 'sq', 'rq'"):
         panoptic_scores(a, a, a, a, metrics="f1", **kw)
+
+
+@pytest.mark.parametrize("big", [0, 2**62])
+def test_an_instance_id_in_two_classes_is_named_at_any_size(big):
+    """Ids past 2**62 / T take the pairwise sort (the 1-D keys would overflow): same message."""
+    classes = np.array([[1, 1, 2, 2, 0, 2]])
+    instances = np.array([[5, 5, 5, 9, 0, 3]], dtype=np.int64) + big
+    ok = np.array([[5, 5, 6, 6, 0, 3]], dtype=np.int64)
+    panoptic_scores(classes, ok, classes, ok, things=[1, 2], stuffs=[0])  # valid
+    with pytest.raises(
+        InputError,
+        match=rf"`pred_instances` must give .* got id {5 + big} with classes \[1, 2\] in image 0",
+    ):
+        panoptic_scores(classes, instances, classes, ok, things=[1, 2], stuffs=[0])

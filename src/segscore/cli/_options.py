@@ -32,7 +32,12 @@ def add_scoring_flags(p: argparse.ArgumentParser, *, default_metrics: str) -> No
     from segscore.metrics.registry import describe
 
     p.add_argument("--num-classes", type=int, default=None, help="label maps with C classes")
-    p.add_argument("--ignore-index", type=int, default=None, help="target label to exclude")
+    p.add_argument(
+        "--ignore-index",
+        type=int,
+        default=None,
+        help="target label to exclude (with --panoptic: the void class, on both sides)",
+    )
     p.add_argument(
         "--include-background",
         action=argparse.BooleanOptionalAction,
@@ -137,6 +142,33 @@ def add_scoring_flags(p: argparse.ArgumentParser, *, default_metrics: str) -> No
         help="COCO metrics (ap, ar...; components of probability maps, scored by their mean "
         "probability): detections kept per image (COCO's 100; crowded images need more)",
     )
+    panoptic = p.add_argument_group(
+        "panoptic",
+        "score panoptic pairs: .npy/.npz arrays (*S, 2), channel 0 class id, channel 1 "
+        "instance id (torchmetrics' layout)",
+    )
+    panoptic.add_argument(
+        "--panoptic",
+        action="store_true",
+        help="the files are panoptic pairs: PQ, SQ, RQ per class (segments of one class match "
+        "when IoU > 0.5), pooled over the cases unless --aggregation or --preset say otherwise; "
+        "adds pq,sq,rq unless --metrics names them; pixel metrics score the class maps; "
+        "--ignore-index is the void class (left out on both sides)",
+    )
+    panoptic.add_argument(
+        "--things",
+        default=None,
+        metavar="IDS",
+        help="with --panoptic: the thing classes (counted instance by instance), e.g. 1,2",
+    )
+    panoptic.add_argument(
+        "--stuffs",
+        "--stuff",
+        dest="stuffs",
+        default=None,
+        metavar="IDS",
+        help="with --panoptic: the stuff classes (one segment per class and image), e.g. 0,3",
+    )
     p.add_argument(
         "--allow-geometry-mismatch",
         action="store_true",
@@ -169,6 +201,9 @@ FLAGS = {
     "comparison": "--comparison",
     "object_distances": "--object-distances",
     "max_detections": "--max-detections",
+    "panoptic": "--panoptic",
+    "things": "--things",
+    "stuffs": "--stuffs",
     "options": "options",
 }
 """Argument names as the command line spells them, for error messages."""
@@ -190,6 +225,13 @@ def settings_from_args(args: argparse.Namespace) -> Any:
         "include_background": args.include_background,
     }
     names, label_set = parse_class_names(getattr(args, "class_names", None))
+    if args.panoptic and args.num_classes is None and label_set is None:
+        from segscore.evaluation.panoptic import panoptic_num_classes
+
+        # the class maps' classes, so that the void class (--ignore-index) lies outside them
+        values["num_classes"] = panoptic_num_classes(
+            args.things, args.stuffs, name=lambda key: FLAGS[key]
+        )
     if label_set is not None:
         options = label_set_options(label_set, names=FLAGS, **values)
     else:
@@ -213,5 +255,8 @@ def settings_from_args(args: argparse.Namespace) -> Any:
         comparison=args.comparison,
         object_distances=args.object_distances,
         max_detections=args.max_detections,
+        panoptic=args.panoptic,
+        things=args.things,
+        stuffs=args.stuffs,
         names=FLAGS,
     )

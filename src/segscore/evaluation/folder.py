@@ -34,6 +34,7 @@ from segscore.evaluation.runner import (
     Evaluation,
     assemble,
     case_objects,
+    case_panoptic,
     distance_columns,
     distance_record,
     evaluate_stack,
@@ -124,6 +125,11 @@ def runner_options(settings: EvaluationSettings) -> EvaluateOptions:
         check_geometry=settings.check_geometry,
         distance_empty=settings.empty,
         palette=settings.palette,
+        panoptic=(
+            None
+            if settings.panoptic is None
+            else (settings.panoptic.things, settings.panoptic.stuffs)
+        ),
         **_object_options(settings),
     )
 
@@ -244,12 +250,15 @@ def evaluate_folder(
     bootstrap: int = 0,
     seed: int = 0,
     instances: str | None = None,
-    connectivity: str = "face",
-    matching: str = "optimal",
-    criterion: str = "iou",
-    comparison: str = ">=",
+    connectivity: str | None = None,
+    matching: str | None = None,
+    criterion: str | None = None,
+    comparison: str | None = None,
     object_distances: str | Iterable[str] = (),
     max_detections: int = 100,
+    panoptic: bool = False,
+    things: str | Iterable[int] | None = None,
+    stuffs: str | Iterable[int] | None = None,
     pred_suffix: str = "",
     gt_suffix: str = "",
     images: str | os.PathLike[str] | None = None,
@@ -277,6 +286,9 @@ def evaluate_folder(
     instances, connectivity, matching, criterion, comparison, object_distances, max_detections
         Object metrics, as for :func:`~segscore.evaluation.settings.make_settings`
         (``per_object.csv``: :meth:`FolderEvaluation.object_rows`).
+    panoptic, things, stuffs
+        Panoptic pairs, as for :func:`~segscore.evaluation.settings.make_settings`
+        (:mod:`segscore.evaluation.panoptic`).
     pred_suffix, gt_suffix : str
         Stripped from file stems before matching (``'_pred'``).
     images : path, optional
@@ -331,6 +343,9 @@ def evaluate_folder(
             comparison=comparison,
             object_distances=object_distances,
             max_detections=max_detections,
+            panoptic=panoptic,
+            things=things,
+            stuffs=stuffs,
         )
     found = match_cases(
         Path(pred),
@@ -439,9 +454,17 @@ def evaluate_arrays(
         fail(
             f"`settings` must not be given with {', '.join(sorted(kwargs))}: pass one or the other."
         )
-    objects = pair_distances = object_scores = None
+    objects = pair_distances = object_scores = panoptic = None
     lesions: list[Any] = []
     given_target = target  # the ground truth as given (object ids included), for its hash
+    if settings.panoptic is not None:
+        panoptic, pred, target = case_panoptic(
+            np.asarray(pred),
+            np.asarray(target),
+            runner_options(settings),
+            names=("pred", "target"),
+            spatial_dims=settings.options.spatial_dims,
+        )
     if settings.instances is not None:
         objects, (pair_distances, object_scores, lesions), pred, target = _array_objects(
             pred, target, settings
@@ -465,6 +488,7 @@ def evaluate_arrays(
         objects=objects,
         object_distances=pair_distances,
         object_scores=object_scores,
+        panoptic=panoptic,
     )
     if lesions:
         evaluation.lesions = {

@@ -43,6 +43,7 @@ from segscore.metrics.conventions import jsonable
 from segscore.metrics.counts import CountingSpec, Counts
 
 if TYPE_CHECKING:
+    from segscore.metrics.instance.panoptic import PanopticCounts
     from segscore.metrics.instance.table import OverlapTable
 
 __all__ = ["JOURNAL_NAME", "Journal", "discard_journal"]
@@ -114,6 +115,8 @@ def _encode(result: CaseResult, case: Case) -> dict[str, Any]:
     if result.lesions is not None:
         entry["lesions"] = result.lesions
         entry["lesion_conventions"] = result.lesion_conventions
+    if result.panoptic is not None:
+        entry["panoptic"] = result.panoptic.as_record()
     return entry
 
 
@@ -144,7 +147,17 @@ def _decode(entry: dict[str, Any]) -> CaseResult:
         else np.asarray(entry["object_scores"], dtype=np.float64),
         lesions=entry.get("lesions"),
         lesion_conventions=entry.get("lesion_conventions"),
+        panoptic=_panoptic(entry.get("panoptic")),
     )
+
+
+def _panoptic(record: dict[str, Any] | None) -> PanopticCounts | None:
+    """Return a case's panoptic counts from its journal entry (None: not a panoptic pair)."""
+    if record is None:
+        return None
+    from segscore.metrics.instance.panoptic import PanopticCounts
+
+    return PanopticCounts.from_record(record)
 
 
 def _objects(record: dict[str, Any] | None) -> OverlapTable | None:

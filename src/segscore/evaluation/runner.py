@@ -20,6 +20,7 @@ from segscore._types import FloatArray, IntArray
 from segscore.errors import DatasetError, InputError
 from segscore.evaluation.allocator import keep_freed_buffers
 from segscore.evaluation.instances import case_objects, object_label_maps
+from segscore.evaluation.panoptic import case_panoptic
 from segscore.evaluation.thresholds import sweep_counts
 from segscore.io.arrays import (
     MAX_PIXELS_DEFAULT,
@@ -35,6 +36,7 @@ from segscore.metrics.options import CountingOptions
 
 if TYPE_CHECKING:  # the boundary engine (scipy) is imported only when distances are asked for
     from segscore.metrics.boundary import DistanceResult
+    from segscore.metrics.instance.panoptic import PanopticCounts
     from segscore.metrics.instance.table import OverlapTable
 
 __all__ = [
@@ -43,6 +45,7 @@ __all__ = [
     "Evaluation",
     "assemble",
     "case_objects",
+    "case_panoptic",
     "distance_columns",
     "distance_record",
     "evaluate",
@@ -78,6 +81,7 @@ class EvaluateOptions:
     object_threshold: str = "1/2"
     object_distances: tuple[str, ...] = ()
     lesion_metrics: tuple[str, ...] = ()  # BraTS 2023 lesion-wise metrics of each case
+    panoptic: tuple[tuple[int, ...], tuple[int, ...]] | None = None  # things, stuffs; void: ignore
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,7 @@ class CaseResult:
     object_scores: FloatArray | None = None  # detection score of each predicted object
     lesions: dict[str, float] | None = None  # lesion-wise value of each lesion metric
     lesion_conventions: dict[str, Any] | None = None
+    panoptic: PanopticCounts | None = None  # (1, C) segment counts of a panoptic pair
 
 
 @dataclass
@@ -119,6 +124,7 @@ class Evaluation:
     lesions: dict[str, FloatArray] | None = None  # metric -> (N,) lesion-wise values
     lesion_conventions: dict[str, Any] | None = None  # metric -> its conventions record
     target_hash: str = ""  # like input_hash, over case names and ground-truth digests only
+    panoptic: PanopticCounts | None = None  # (N, C) segment counts of panoptic pairs
     # the objects matched once at every threshold the run's object metrics need (summary.py)
     matched: Any = field(default=None, repr=False, compare=False)
 
@@ -164,9 +170,17 @@ def score_case(case: Case, options: EvaluateOptions) -> CaseResult:
             f"case {case.name!r}: prediction {str(case.pred)!r} has shape {p.shape} but ground truth "
             f"{str(case.target)!r} has shape {t.shape}."
         )
-    objects = object_distances = object_scores = lesions = None
+    objects = object_distances = object_scores = lesions = panoptic = None
     spacing = target.spacing or pred.spacing
     try:
+        if options.panoptic is not None:
+            panoptic, p, t = case_panoptic(
+                p,
+                t,
+                options,
+                names=(f"prediction {str(case.pred)!r}", f"ground truth {str(case.target)!r}"),
+                spatial_dims=options.spatial_dims or p.ndim - 1,
+            )
         if options.instances is not None:
             made = case_objects(p, t, options, spacing=options.spacing or spacing)
             objects, object_distances, object_scores = made.table, made.distances, made.scores
@@ -216,6 +230,7 @@ def score_case(case: Case, options: EvaluateOptions) -> CaseResult:
         object_scores=object_scores,
         lesions=None if lesions is None else lesions[0],
         lesion_conventions=None if lesions is None else lesions[1],
+        panoptic=panoptic,
     )
     if options.distance_metrics:
         result = _with_distances(result, case, p, t, spacing, options)
@@ -339,6 +354,7 @@ def _pack(results: list[CaseResult]) -> list[CaseResult] | _PackedBatch:
             or r.object_distances is not None
             or r.object_scores is not None
             or r.lesions is not None
+            or r.panoptic is not None
             or r.error is not None
         ):
             return results
@@ -479,6 +495,7 @@ def assemble(
     pair_distances: list[dict[str, FloatArray]] = []
     scores: list[FloatArray] = []
     lesion_rows: list[CaseResult] = []
+    panoptic: list[PanopticCounts] = []
     failures: list[tuple[str, str]] = []
     digests: list[tuple[str, str]] = []  # both files', the ground truth's
     spec: CountingSpec | None = None
@@ -515,6 +532,8 @@ def assemble(
             scores.append(result.object_scores)
         if result.lesions is not None:
             lesion_rows.append(result)
+        if result.panoptic is not None:
+            panoptic.append(result.panoptic)
     if not parts:
         detail = f" (first failure: {failures[0][1]})" if failures else ""
         raise DatasetError(f"no case could be scored{detail}.")
@@ -524,6 +543,12 @@ def assemble(
     sweep = np.stack(sweeps) if sweeps and len(sweeps) == len(parts) else None
     both, target = (names_digest(names, list(column)) for column in zip(*digests, strict=True))
     evaluation = Evaluation(names, counts, failures, sweep, both, target_hash=target)
+    if panoptic:
+        from segscore.metrics.instance.panoptic import PanopticCounts
+
+        if len(panoptic) != len(parts):  # pragma: no cover - every case of a run is panoptic
+            raise DatasetError("some cases have panoptic counts and others not; this is a bug.")
+        evaluation.panoptic = PanopticCounts.concat(panoptic)
     if objects:
         if len(objects) != len(parts):  # pragma: no cover - every case of a run has objects
             raise DatasetError("some cases have objects and others not; this is a bug.")
@@ -581,10 +606,19 @@ def evaluate_stack(case: Case, options: EvaluateOptions) -> Evaluation | None:
         )
     dims = options.spatial_dims
     batched = p.ndim >= 3 if dims is None else p.ndim == dims + 1
-    objects = pair_distances = object_scores = None
+    objects = pair_distances = object_scores = panoptic = None
     lesion_values: list[dict[str, float]] = []
     lesion_record = None
     try:
+        if options.panoptic is not None:
+            panoptic, p, t = case_panoptic(
+                p,
+                t,
+                options,
+                names=(f"prediction {str(case.pred)!r}", f"ground truth {str(case.target)!r}"),
+                spatial_dims=dims,
+            )
+            batched = p.ndim >= 3 if dims is None else p.ndim == dims + 1
         if options.instances is not None:
             parts = [
                 case_objects(pi, ti, options, spacing=options.spacing or target.spacing)
@@ -633,6 +667,7 @@ def evaluate_stack(case: Case, options: EvaluateOptions) -> Evaluation | None:
         objects=objects,
         object_distances=pair_distances,
         object_scores=object_scores,  # type: ignore[arg-type]
+        panoptic=panoptic,
     )
     if lesion_values:
         _add_lesions(evaluation, lesion_values)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from segscore._types import Aggregation
 from segscore._validation import check_int, check_option, fail
 from segscore.data.label_sets import get_label_set
+from segscore.evaluation.panoptic import PanopticSettings, check_panoptic
 from segscore.io.arrays import MAX_PIXELS_DEFAULT
 from segscore.io.palette import Palette, read_palette
 from segscore.metrics.empty import EmptyPolicy, as_empty_policy
@@ -44,6 +45,7 @@ __all__ = [
     "PALETTES",
     "EvaluationSettings",
     "InstanceSettings",
+    "PanopticSettings",
     "label_set_options",
     "make_settings",
 ]
@@ -134,6 +136,8 @@ class EvaluationSettings:
         Colours of RGB masks and their class ids (None: colour images are refused).
     instances : InstanceSettings or None
         How objects are made and matched (None: no object metrics).
+    panoptic : PanopticSettings or None
+        The classes of panoptic pairs (None: the files are not panoptic).
     """
 
     options: CountingOptions = field(default_factory=CountingOptions)
@@ -148,6 +152,7 @@ class EvaluationSettings:
     check_geometry: bool = True
     palette: Palette | None = None
     instances: InstanceSettings | None = None
+    panoptic: PanopticSettings | None = None
 
     @property
     def overlap_metrics(self) -> tuple[MetricSpec, ...]:
@@ -202,6 +207,8 @@ class EvaluationSettings:
             rule = "pooled"  # COCO ranks the detections of all images together
         elif spec.base.startswith("lesion_"):
             rule = DEFAULT_AGGREGATION  # BraTS 2023: each case's value, then the mean
+        elif self.panoptic is not None and spec.kind == "instance" and preset is None:
+            rule = "pooled"  # Kirillov's PQ: counts and IoU sums over the images, per class
         elif preset is not None and spec.kind == "instance":
             assert preset.instance is not None
             rule = preset.instance.aggregation
@@ -225,6 +232,7 @@ class EvaluationSettings:
             "check_geometry": self.check_geometry,
             "palette": None if self.palette is None else self.palette.name,
             "instances": None if self.instances is None else self.instances.as_dict(),
+            "panoptic": None if self.panoptic is None else self.panoptic.as_dict(),
         }
 
 
@@ -353,6 +361,9 @@ def make_settings(
     comparison: str | None = None,
     object_distances: str | Iterable[str] = (),
     max_detections: int = 100,
+    panoptic: bool = False,
+    things: str | Iterable[int] | None = None,
+    stuffs: str | Iterable[int] | None = None,
     names: Mapping[str, str] | None = None,
 ) -> EvaluationSettings:
     """Build and check the settings of an evaluation (every conflict is found here).
@@ -395,6 +406,13 @@ def make_settings(
         ``per_object.csv``.
     max_detections : int, default 100
         COCO metrics (``ap``, ``ar``...): detections kept per image.
+    panoptic : bool, default False
+        The files are panoptic pairs (:class:`PanopticSettings`); ``options.ignore_index`` is
+        the void class. Without pq, sq or rq in ``metrics``, all three are added; other object
+        metrics are refused.
+    things, stuffs : str or iterable of int, optional
+        With ``panoptic``: the thing and stuff class ids (``'1,2'``); every class of the files
+        must be one of them or void.
     names : mapping of str to str, optional
         How to name the arguments in error messages (the CLI passes its flags).
 
@@ -415,6 +433,9 @@ def make_settings(
     >>> s = make_settings(metrics="iou", instances="components")
     >>> [m.name for m in s.metrics], s.instances.matching
     (['iou', 'f1@0.5', 'precision@0.5', 'recall@0.5', 'pq', 'aji'], 'optimal')
+    >>> s = make_settings(metrics="iou", panoptic=True, things="1,2", stuffs="0")
+    >>> [m.name for m in s.metrics], s.options.num_classes, s.aggregation_for(s.metrics[1])
+    (['iou', 'pq', 'sq', 'rq'], 3, 'pooled')
     >>> make_settings(metrics="iou,pq")
     Traceback (most recent call last):
     ...
@@ -437,23 +458,45 @@ def make_settings(
         from segscore.metrics.presets import get_preset
 
         chosen = get_preset(preset)
+    panoptic_settings = None
+    if panoptic or things is not None or stuffs is not None:
+        specs, opts, panoptic_settings = check_panoptic(
+            specs,
+            opts,
+            panoptic=panoptic,
+            things=things,
+            stuffs=stuffs,
+            preset=chosen,
+            aggregation=aggregation,
+            given={
+                "instances": instances,
+                "connectivity": connectivity,
+                "matching": matching,
+                "criterion": criterion,
+                "comparison": comparison,
+                "object_distances": object_distances or None,
+            },
+            name=name,
+        )
     if opts.include_background is None:
         background = True if chosen is None else chosen.include_background
         opts = opts.replace(include_background=background)
-    specs, objects = _instance_settings(
-        specs,
-        opts,
-        instances,
-        connectivity=connectivity,
-        matching=matching,
-        criterion=criterion,
-        comparison=comparison,
-        distances=object_distances,
-        max_detections=max_detections,
-        preset=chosen,
-        aggregation=aggregation,
-        name=name,
-    )
+    objects = None
+    if panoptic_settings is None:  # panoptic pairs: their object options were checked above
+        specs, objects = _instance_settings(
+            specs,
+            opts,
+            instances,
+            connectivity=connectivity,
+            matching=matching,
+            criterion=criterion,
+            comparison=comparison,
+            distances=object_distances,
+            max_detections=max_detections,
+            preset=chosen,
+            aggregation=aggregation,
+            name=name,
+        )
     boundary = [m for m in specs if m.kind == "boundary"]
     if boundary and opts.multilabel:
         fail(
@@ -477,6 +520,7 @@ def make_settings(
         check_geometry=bool(check_geometry),
         palette=_palette(palette, name("palette")),
         instances=objects,
+        panoptic=panoptic_settings,
     )
 
 

@@ -7,7 +7,9 @@ One schema for every metric family (``summary.json``, schema version :data:`SCHE
   ``max``), ``n_cases``, ``n_valid``, ``n_nan``, ``n_inf``, ``n_excluded``, ``per_class`` (class id
   -> value), ``class_names`` (class id -> name, the same keys; null without names), ``pooled``
   (overlap metrics: the dataset-pooled value), ``ci95``, ``empty_cases`` and the metric's
-  ``conventions`` record.
+  ``conventions`` record; panoptic metrics add ``class_groups``, the mean over the thing, the
+  stuff and all classes (:func:`segscore.evaluation.panoptic.panoptic_groups`), and the run's
+  ``conventions.panoptic`` records the classes and the layout.
 - ``inputs``: what was scored (``n_cases`` scored, ``n_failed``, the content ``hash`` over the
   case names and both files of every scored case, ``gt_hash`` over the names and the
   ground-truth files alone: two runs with equal ``gt_hash`` scored the same ground truth);
@@ -199,6 +201,10 @@ def _object_scores(
     specs = settings.instance_metrics
     if not specs:
         return {}
+    if settings.panoptic is not None:
+        from segscore.evaluation.panoptic import panoptic_metric_scores
+
+        return panoptic_metric_scores(evaluation, settings, aggregation=aggregation)
     if evaluation.objects is None or settings.instances is None:
         raise DatasetError("object metrics were asked for but no case has objects; this is a bug.")
     from segscore.metrics.instance.metrics import score_counts
@@ -332,6 +338,18 @@ def _value_intervals(
     per_case = None
     if rule not in ("pooled", "pooled_micro"):
         per_case = list(bootstrap_values(s.cells, aggregation=rule, **common))  # type: ignore[arg-type]
+    if spec.kind == "instance" and evaluation.panoptic is not None:
+        from segscore.metrics.instance.panoptic import panoptic_score_counts
+
+        found = evaluation.panoptic
+        empty = settings.empty_for(spec)
+
+        def pooled_pq(rows: np.ndarray[Any, Any]) -> float:
+            taken = found.take(rows)
+            return panoptic_score_counts(taken, spec.name, empty=empty)[spec.name].value
+
+        interval = list(bootstrap_statistic(found.n_images, pooled_pq, **common))
+        return (interval if per_case is None else per_case), interval  # ci95: the value's rule
     if (
         spec.kind != "instance"
         or spec.base in ("ap", "ar")  # COCO: a pooled resample would redo every curve
@@ -500,6 +518,10 @@ def summarize(
         }
         if spec.kind == "instance" and not spec.base.startswith("lesion_"):
             entry["pooled"] = pooled_objects[m].value
+        if spec.kind == "instance" and settings.panoptic is not None:
+            from segscore.evaluation.panoptic import panoptic_groups
+
+            entry["class_groups"] = panoptic_groups(s, settings.panoptic)
         if spec.kind != "overlap" and settings.bootstrap > 0:
             entry["ci95"], entry["ci95_pooled"] = _value_intervals(evaluation, settings, spec, s)
         if spec.kind == "overlap":
@@ -540,6 +562,7 @@ def summarize(
         "segscore_version": __version__,
         "boundary": evaluation.distance_conventions,
         "instances": None if settings.instances is None else settings.instances.as_dict(),
+        "panoptic": None if settings.panoptic is None else settings.panoptic.as_dict(),
         "threshold_source": threshold_source,
         "bootstrap": (
             {

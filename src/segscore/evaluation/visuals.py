@@ -163,6 +163,7 @@ def _visuals(
     palette: Palette | None = None,
     objects: tuple[Evaluation, EvaluationSettings, str] | None = None,
     spacing: tuple[float, ...] | None = None,
+    panoptic: bool = False,
 ) -> list[Any]:
     from segscore.evaluation.objects import case_object_maps
     from segscore.report.html import CaseVisual
@@ -184,6 +185,8 @@ def _visuals(
         pred, target = loaded[0].array, loaded[1].array
         if case.index is not None:
             pred, target = pred[case.index], target[case.index]
+        if panoptic and pred.ndim >= 3 and pred.shape[-1] == 2 and pred.shape == target.shape:
+            pred, target = pred[..., 0], target[..., 0]  # panoptic pairs: draw the class maps
         volume = pred.ndim == 3 and not options.multilabel and options.spatial_dims in (None, 3)
         if pred.ndim not in (2, 3) or (pred.ndim == 3 and not volume) or pred.shape != target.shape:
             continue
@@ -268,6 +271,7 @@ def write_html_report(
     best_names = [k for _, k in reversed(ranked[-N_SHOWN:])] if len(ranked) > N_SHOWN else []
     by_name = {c.name: c for c in cases}
     spacing = None if settings is None else settings.spacing
+    panoptic = settings is not None and settings.panoptic is not None
     unit = _distance_unit(summary, cases, spacing, palette)
     if unit is not None:  # the report names the unit of every distance (not summary.json)
         metrics = {
@@ -278,8 +282,8 @@ def write_html_report(
     html = render_report(
         summary,
         rows,
-        worst=_visuals(worst_names, scores, by_name, options, palette, objects, spacing),
-        best=_visuals(best_names, scores, by_name, options, palette, objects, spacing),
+        worst=_visuals(worst_names, scores, by_name, options, palette, objects, spacing, panoptic),
+        best=_visuals(best_names, scores, by_name, options, palette, objects, spacing, panoptic),
         threshold_curve=summary.get("threshold_sweep"),
         training_trace=None if run is None else read_training_trace(run),
         title=title,

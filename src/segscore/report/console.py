@@ -151,6 +151,39 @@ def _per_class_table(summary: dict[str, Any]) -> str | None:
     return render_table(["class", "name", *metrics], rows, title=title, width=140)
 
 
+def _panoptic_table(summary: dict[str, Any]) -> str | None:
+    """Return PQ, SQ, RQ per class of panoptic pairs, then their means over things, stuffs, all."""
+    metrics = {m: s for m, s in summary["metrics"].items() if s.get("class_groups")}
+    if not metrics:
+        return None
+    first = next(iter(metrics.values()))
+    groups = first["class_groups"]
+    names = first.get("class_names") or {}
+    kind = {str(k): "thing" for k in groups["things"]["classes"]}
+    kind.update({str(k): "stuff" for k in groups["stuffs"]["classes"]})
+    ids = [str(k) for k in groups["all"]["classes"]]
+    rows = [
+        [k, names.get(k, ""), kind[k], *(_stat(s["per_class"].get(k)) for s in metrics.values())]
+        for k in ids[:MAX_CLASS_ROWS]
+    ]
+    for group in ("things", "stuffs", "all"):
+        counted = groups[group]
+        rows.append(
+            [
+                group,
+                "",
+                f"{counted['n_valid']} classes",
+                *(_stat(s["class_groups"][group]["mean"]) for s in metrics.values()),
+            ]
+        )
+    more = len(ids) - MAX_CLASS_ROWS
+    title = "panoptic, per class" + (
+        f" (first {MAX_CLASS_ROWS}; {more} more in summary.json)" if more > 0 else ""
+    )
+    title += f"; class means ({first['aggregation']})"
+    return render_table(["class", "name", "kind", *metrics], rows, title=title, width=140)
+
+
 def render_evaluation(summary: dict[str, Any], *, title: str | None = None) -> str:
     """Return the summary of an evaluation as a table, its conventions and its problems.
 
@@ -207,10 +240,16 @@ def render_evaluation(summary: dict[str, Any], *, title: str | None = None) -> s
             f"\nobjects: {made}, matching={objects['matching']} "
             f"{objects['criterion']} {objects['comparison']} threshold, per_object.csv"
         )
+    panoptic = conv.get("panoptic")
+    if panoptic:
+        line += (
+            f"\npanoptic: things {panoptic['things']} stuffs {panoptic['stuffs']} void "
+            f"{panoptic['void']}, segments of one class matched when IoU > 0.5"
+        )
     lines = [table, line]
-    per_class = _per_class_table(summary)
-    if per_class:
-        lines.append(per_class)
+    for extra in (_per_class_table(summary), _panoptic_table(summary)):
+        if extra:
+            lines.append(extra)
     sweep = summary.get("threshold_sweep")
     if sweep:
         note = sweep.get("note") or "chosen on these cases: optimistic"

@@ -31,7 +31,8 @@ void); MONAI ``compute_panoptic_quality`` scores one class's instance maps with 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -44,7 +45,13 @@ from segscore.metrics.empty import EmptyCase, EmptyPolicy, as_empty_policy
 from segscore.metrics.instance.table import _as_ids, overlap_table
 from segscore.metrics.reduce import AGGREGATIONS, Score, score_values
 
-__all__ = ["panoptic_scores"]
+__all__ = [
+    "PanopticCounts",
+    "panoptic_counts",
+    "panoptic_record",
+    "panoptic_score_counts",
+    "panoptic_scores",
+]
 
 _METRICS = ("pq", "sq", "rq")
 _POOLED = ("pooled", "pooled_micro", "per_image_micro")
@@ -92,23 +99,291 @@ def _segments(
 def _check_instances(
     classes: np.ndarray[Any, Any], instances: np.ndarray[Any, Any], things: list[int], name: str
 ) -> None:
-    """Each instance id of thing pixels belongs to one class per image (a segment id)."""
+    """Each instance id of thing pixels belongs to one class per image (a segment id).
+
+    One sort per image of the distinct (instance id, thing class) pairs as 1-D keys
+    ``id * T + rank`` (T thing classes); sorting the pairs as columns (``np.unique(axis=1)``)
+    took about 95% of the time of :func:`panoptic_counts` on 512x512 images.
+    """
+    t = len(things)
     for n in range(classes.shape[0]):
-        thing = np.isin(classes[n], things)
+        cls = classes[n].reshape(-1)
+        thing = np.isin(cls, things)
         if not thing.any():
             continue
-        pairs = np.unique(
-            np.stack([instances[n][thing].astype(np.int64), classes[n][thing].astype(np.int64)]),
-            axis=1,
-        )
-        ids, counts = np.unique(pairs[0], return_counts=True)
-        if (counts > 1).any():
-            bad = int(ids[counts > 1][0])
-            shared = pairs[1][pairs[0] == bad].tolist()
+        inst = instances[n].reshape(-1)[thing].astype(np.int64)
+        rank = np.searchsorted(np.asarray(things), cls[thing]).astype(np.int64)
+        if int(inst.max()) <= (2**62) // t:
+            keys = np.unique(inst * t + rank)
+            ids, ranks = keys // t, keys % t
+        else:  # the keys would overflow: sort the pairs by id, then class
+            order = np.lexsort((rank, inst))
+            ids, ranks = inst[order], rank[order]
+            new = np.ones(ids.size, dtype=bool)
+            new[1:] = (ids[1:] != ids[:-1]) | (ranks[1:] != ranks[:-1])
+            ids, ranks = ids[new], ranks[new]
+        twice = np.flatnonzero(ids[1:] == ids[:-1])
+        if twice.size:
+            bad = int(ids[twice[0]])
+            shared = [things[int(r)] for r in ranks[ids == bad].tolist()]
             fail(
                 f"`{name}` must give each instance id of thing pixels one class per image, got "
                 f"id {bad} with classes {shared} in image {n}."
             )
+
+
+@dataclass(frozen=True, slots=True)
+class PanopticCounts:
+    """What panoptic quality is made of, per image and class: exact and mergeable.
+
+    Attributes
+    ----------
+    tp, fp, fn : ndarray of int64, shape (N, C)
+        Matched pairs, unmatched predicted and unmatched target segments (void rules of the
+        module docstring), per image and class.
+    iou_sum : ndarray of float64, shape (N, C)
+        The sum of the matched pairs' IoUs, each the correctly rounded ratio of two integers,
+        summed exactly (``math.fsum``) then rounded once.
+    things, stuffs : tuple of int
+        The class ids, sorted; the columns are the things, then the stuffs (``class_ids``).
+    void : int or None
+        The class id whose pixels count nowhere.
+
+    Examples
+    --------
+    >>> pc = np.array([[0, 1, 1, 1, 0, 0, 0]]); pi = np.array([[0, 7, 7, 7, 0, 0, 0]])
+    >>> tc = np.array([[0, 1, 1, 0, 0, 1, 0]]); ti = np.array([[0, 3, 3, 0, 0, 4, 0]])
+    >>> c = panoptic_counts(pc, pi, tc, ti, things=[1], stuffs=[0])
+    >>> c.class_ids, c.tp.tolist(), c.fn.tolist(), c.iou_sum.tolist()
+    ((1, 0), [[1, 1]], [[1, 0]], [[0.6666666666666666, 0.6]])
+    >>> PanopticCounts.concat([c, c]).take([1]).tp.tolist()
+    [[1, 1]]
+    """
+
+    tp: IntArray
+    fp: IntArray
+    fn: IntArray
+    iou_sum: FloatArray
+    things: tuple[int, ...]
+    stuffs: tuple[int, ...] = ()
+    void: int | None = None
+
+    @property
+    def class_ids(self) -> tuple[int, ...]:
+        """The class of each column: the things, then the stuffs."""
+        return self.things + self.stuffs
+
+    @property
+    def n_images(self) -> int:
+        """The number of images (rows)."""
+        return int(self.tp.shape[0])
+
+    @classmethod
+    def concat(cls, parts: Sequence[PanopticCounts]) -> PanopticCounts:
+        """Stack the images of counts made with the same classes and void (in order)."""
+        first = parts[0]
+        for part in parts[1:]:
+            if (part.things, part.stuffs, part.void) != (first.things, first.stuffs, first.void):
+                fail(
+                    "`parts` must share things, stuffs and void, got "
+                    f"{(part.things, part.stuffs, part.void)} and "
+                    f"{(first.things, first.stuffs, first.void)}."
+                )
+        return cls(
+            np.concatenate([x.tp for x in parts]),
+            np.concatenate([x.fp for x in parts]),
+            np.concatenate([x.fn for x in parts]),
+            np.concatenate([x.iou_sum for x in parts]),
+            first.things,
+            first.stuffs,
+            first.void,
+        )
+
+    def take(self, rows: Any) -> PanopticCounts:
+        """Return the counts of the images ``rows`` (a bootstrap resample: repeats allowed)."""
+        index = np.asarray(rows, dtype=np.int64)
+        return PanopticCounts(
+            self.tp[index],
+            self.fp[index],
+            self.fn[index],
+            self.iou_sum[index],
+            self.things,
+            self.stuffs,
+            self.void,
+        )
+
+    def as_record(self) -> dict[str, Any]:
+        """Return a JSON-ready record that :meth:`from_record` reads back exactly."""
+        return {
+            **{f: getattr(self, f).tolist() for f in _FIELDS},
+            "things": list(self.things),
+            "stuffs": list(self.stuffs),
+            "void": self.void,
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> PanopticCounts:
+        """Return the counts of an :meth:`as_record` record."""
+        c = len(record["things"]) + len(record["stuffs"])
+
+        def ints(key: str) -> IntArray:
+            return np.asarray(record[key], dtype=np.int64).reshape(-1, c)
+
+        return cls(
+            ints("tp"),
+            ints("fp"),
+            ints("fn"),
+            np.asarray(record["iou_sum"], dtype=np.float64).reshape(-1, c),
+            tuple(int(k) for k in record["things"]),
+            tuple(int(k) for k in record["stuffs"]),
+            None if record["void"] is None else int(record["void"]),
+        )
+
+
+_FIELDS = ("tp", "fp", "fn", "iou_sum")
+
+
+def panoptic_counts(
+    pred_classes: Any,
+    pred_instances: Any,
+    target_classes: Any,
+    target_instances: Any,
+    *,
+    things: Iterable[int],
+    stuffs: Iterable[int] = (),
+    void: int | None = None,
+    spatial_dims: int | None = None,
+) -> PanopticCounts:
+    """Match the segments of panoptic segmentations and count them per image and class.
+
+    The first stage of :func:`panoptic_scores` (same parameters, same errors); the counts of
+    separate batches concatenate (:meth:`PanopticCounts.concat`) into the counts of all of them,
+    which :func:`panoptic_score_counts` turns into PQ, SQ and RQ.
+
+    Returns
+    -------
+    PanopticCounts
+        One row per image, one column per class (the things, then the stuffs).
+    """
+    thing_ids, stuff_ids = _classes("things", things), _classes("stuffs", stuffs)
+    both = sorted(set(thing_ids) & set(stuff_ids))
+    if both:
+        fail(f"`things` and `stuffs` must not share class ids, got {both} in both.")
+    if not thing_ids and not stuff_ids:
+        fail("`things` or `stuffs` must name at least one class, got none.")
+    if void is not None and void in thing_ids + stuff_ids:
+        fail(f"`void` must not be a thing or stuff class, got {void}.")
+    arrays = {
+        "pred_classes": _as_ids("pred_classes", pred_classes),
+        "pred_instances": _as_ids("pred_instances", pred_instances),
+        "target_classes": _as_ids("target_classes", target_classes),
+        "target_instances": _as_ids("target_instances", target_instances),
+    }
+    first = arrays["target_classes"].shape
+    for name, array in arrays.items():
+        check_same_shape(array.shape, first, (name, "target_classes"))
+    shape = _batch_shape("target_classes", first, spatial_dims, channel_axis=False)
+    a = {k: v.reshape(shape) for k, v in arrays.items()}
+    _check_instances(a["pred_classes"], a["pred_instances"], thing_ids, "pred_instances")
+    _check_instances(a["target_classes"], a["target_instances"], thing_ids, "target_instances")
+    order = thing_ids + stuff_ids
+    code = {c: k for k, c in enumerate(order)}
+    width = 1 + max(
+        int(a["pred_instances"].max(initial=0)), int(a["target_instances"].max(initial=0))
+    )
+    pred = _segments(
+        a["pred_classes"], a["pred_instances"], code, thing_ids, void, width, "pred_classes"
+    )
+    target = _segments(
+        a["target_classes"], a["target_instances"], code, thing_ids, void, width, "target_classes"
+    )
+    tables = overlap_table(pred, target, spatial_dims=len(shape) - 1)
+    n, c = len(tables), len(order)
+    tp = np.zeros((n, c), np.int64)
+    fp = np.zeros((n, c), np.int64)
+    fn = np.zeros((n, c), np.int64)
+    iou_sum = np.zeros((n, c), np.float64)
+    for i, t in enumerate(tables):
+        _count(t, width, c, tp[i], fp[i], fn[i], iou_sum[i])
+    return PanopticCounts(tp, fp, fn, iou_sum, tuple(thing_ids), tuple(stuff_ids), void)
+
+
+def panoptic_score_counts(
+    counts: PanopticCounts,
+    metrics: str | Iterable[str] = _METRICS,
+    *,
+    aggregation: Aggregation = "pooled",
+    empty: float | EmptyPolicy = math.nan,
+    preset: str | None = None,
+    class_names: Sequence[str] | None = None,
+) -> dict[str, Score]:
+    """Return PQ, SQ and RQ of panoptic counts (the second stage of :func:`panoptic_scores`).
+
+    Parameters
+    ----------
+    counts : PanopticCounts
+        From :func:`panoptic_counts`.
+    metrics, aggregation, empty
+        As for :func:`panoptic_scores`.
+    preset : str, optional
+        The preset recorded in each score's conventions (it chose the other arguments).
+    class_names : sequence of str, optional
+        The name of each column's class (``counts.class_ids``), recorded in the conventions.
+
+    Returns
+    -------
+    dict of str to Score
+
+    Examples
+    --------
+    >>> pc = np.array([[0, 1, 1, 1, 0, 0, 0]]); pi = np.array([[0, 7, 7, 7, 0, 0, 0]])
+    >>> tc = np.array([[0, 1, 1, 0, 0, 1, 0]]); ti = np.array([[0, 3, 3, 0, 0, 4, 0]])
+    >>> c = panoptic_counts(pc, pi, tc, ti, things=[1], stuffs=[0])
+    >>> panoptic_score_counts(c, "pq")["pq"].per_class
+    array([0.44444444, 0.6       ])
+    """
+    names = [m.strip().lower() for m in ([metrics] if isinstance(metrics, str) else metrics)]
+    for m in names:
+        check_option("metrics", m, _METRICS)
+    check_option("aggregation", aggregation, AGGREGATIONS)
+    policy = as_empty_policy(empty)
+    if class_names is not None and len(class_names) != len(counts.class_ids):
+        fail_must("class_names", f"hold one name per class {counts.class_ids}", list(class_names))
+    out: dict[str, Score] = {}
+    for m in dict.fromkeys(names):
+        conventions = Conventions(
+            m,
+            "instance",
+            None,
+            True,
+            counts.class_ids,
+            None if class_names is None else tuple(class_names),
+            policy,
+            aggregation,
+            instance=panoptic_record(counts.things, counts.stuffs, counts.void),
+            preset=preset,
+        )
+        out[m] = _score(m, counts.tp, counts.fp, counts.fn, counts.iou_sum, policy, conventions)
+    return out
+
+
+def panoptic_record(
+    things: Sequence[int], stuffs: Sequence[int], void: int | None
+) -> dict[str, Any]:
+    """Return how panoptic segments are made and matched (``conventions.instance``)."""
+    return {
+        "segments": "panoptic: (thing class, instance id) pairs, one per stuff class",
+        "matching": "same class, IoU > 1/2 (unique)",
+        "criterion": "iou",
+        "threshold": "1/2",
+        "comparison": ">",
+        "void": void,
+        "void_rule": "void pixels leave every union; an unmatched segment more than half void "
+        "on the other side is neither a false positive nor a false negative",
+        "things": list(things),
+        "stuffs": list(stuffs),
+        "class_mean": "unweighted mean over the classes whose value is not NaN",
+    }
 
 
 def panoptic_scores(
@@ -180,67 +455,17 @@ def panoptic_scores(
         check_option("metrics", m, _METRICS)
     check_option("aggregation", aggregation, AGGREGATIONS)
     policy = as_empty_policy(empty)
-    thing_ids, stuff_ids = _classes("things", things), _classes("stuffs", stuffs)
-    both = sorted(set(thing_ids) & set(stuff_ids))
-    if both:
-        fail(f"`things` and `stuffs` must not share class ids, got {both} in both.")
-    if not thing_ids and not stuff_ids:
-        fail("`things` or `stuffs` must name at least one class, got none.")
-    if void is not None and void in thing_ids + stuff_ids:
-        fail(f"`void` must not be a thing or stuff class, got {void}.")
-    arrays = {
-        "pred_classes": _as_ids("pred_classes", pred_classes),
-        "pred_instances": _as_ids("pred_instances", pred_instances),
-        "target_classes": _as_ids("target_classes", target_classes),
-        "target_instances": _as_ids("target_instances", target_instances),
-    }
-    first = arrays["target_classes"].shape
-    for name, array in arrays.items():
-        check_same_shape(array.shape, first, (name, "target_classes"))
-    shape = _batch_shape("target_classes", first, spatial_dims, channel_axis=False)
-    a = {k: v.reshape(shape) for k, v in arrays.items()}
-    _check_instances(a["pred_classes"], a["pred_instances"], thing_ids, "pred_instances")
-    _check_instances(a["target_classes"], a["target_instances"], thing_ids, "target_instances")
-    order = thing_ids + stuff_ids
-    code = {c: k for k, c in enumerate(order)}
-    width = 1 + max(
-        int(a["pred_instances"].max(initial=0)), int(a["target_instances"].max(initial=0))
+    counts = panoptic_counts(
+        pred_classes,
+        pred_instances,
+        target_classes,
+        target_instances,
+        things=things,
+        stuffs=stuffs,
+        void=void,
+        spatial_dims=spatial_dims,
     )
-    pred = _segments(
-        a["pred_classes"], a["pred_instances"], code, thing_ids, void, width, "pred_classes"
-    )
-    target = _segments(
-        a["target_classes"], a["target_instances"], code, thing_ids, void, width, "target_classes"
-    )
-    tables = overlap_table(pred, target, spatial_dims=len(shape) - 1)
-    n, c = len(tables), len(order)
-    tp = np.zeros((n, c), np.int64)
-    fp = np.zeros((n, c), np.int64)
-    fn = np.zeros((n, c), np.int64)
-    iou_sum = np.zeros((n, c), np.float64)
-    for i, t in enumerate(tables):
-        _count(t, width, c, tp[i], fp[i], fn[i], iou_sum[i])
-    out: dict[str, Score] = {}
-    for m in dict.fromkeys(names):
-        conventions = Conventions(
-            m,
-            "instance",
-            None,
-            True,
-            tuple(order),
-            None,
-            policy,
-            aggregation,
-            instance={
-                "segments": "panoptic: (thing class, instance id) pairs, one per stuff class",
-                "matching": "same class, IoU > 1/2 (unique)",
-                "void": void,
-                "things": thing_ids,
-                "stuffs": stuff_ids,
-            },
-        )
-        out[m] = _score(m, tp, fp, fn, iou_sum, policy, conventions)
-    return out
+    return panoptic_score_counts(counts, names, aggregation=aggregation, empty=policy)
 
 
 def _count(
