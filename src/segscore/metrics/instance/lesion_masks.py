@@ -47,7 +47,7 @@ from segscore.metrics.instance.components import (
     Connectivity,
     _label_binary,
 )
-from segscore.metrics.instance.pair_distances import pair_hausdorff
+from segscore.metrics.instance.pair_distances import crop_hausdorff
 from segscore.metrics.options import BINARY_FOREGROUND, CountingOptions
 
 __all__ = ["LesionTable", "lesion_tables"]
@@ -240,18 +240,29 @@ def _dilate(mask: BoolArray, iterations: int) -> BoolArray:
     return out
 
 
-def _boxes(
-    flat: IntArray, labels: np.ndarray[Any, Any], n: int, shape: tuple[int, ...]
-) -> tuple[IntArray, IntArray]:
-    """Inclusive bounding boxes (lo, hi), shape (n, ndim), of labels 1..n (each present)."""
-    if n == 0:
-        return np.zeros((0, len(shape)), np.int64), np.zeros((0, len(shape)), np.int64)
-    order = np.argsort(labels, kind="stable")
-    starts = np.searchsorted(labels[order], np.arange(1, n + 1))
-    coords = np.unravel_index(flat[order], shape)
-    lo = np.stack([np.minimum.reduceat(c, starts) for c in coords], axis=1)
-    hi = np.stack([np.maximum.reduceat(c, starts) for c in coords], axis=1)
-    return lo.astype(np.int64), hi.astype(np.int64)
+def _boxes(coords: tuple[IntArray, ...], labels: IntArray, n: int) -> tuple[IntArray, IntArray]:
+    """Inclusive bounding boxes (lo, hi), shape (n, ndim), of labels 1..n (each present).
+
+    ``coords``: the coordinates of the labelled voxels, one array per axis, with their
+    ``labels``. Per axis, the (label, coordinate) pairs that occur are marked in a table of
+    n x (axis size), read from both ends; with many labels, ``np.minimum.at`` instead.
+    """
+    lo = np.zeros((n, len(coords)), np.int64)
+    hi = np.zeros((n, len(coords)), np.int64)
+    for k, c in enumerate(coords):
+        size = int(c.max()) + 1 if c.size else 1
+        if (n + 1) * size <= max(4 * labels.size, 1 << 16):
+            seen = np.bincount(labels * size + c, minlength=(n + 1) * size).reshape(n + 1, size)
+            occupied = seen[1:] > 0
+            lo[:, k] = occupied.argmax(axis=1)
+            hi[:, k] = size - 1 - occupied[:, ::-1].argmax(axis=1)
+        else:
+            low = np.full(n + 1, size, np.int64)
+            high = np.full(n + 1, -1, np.int64)
+            np.minimum.at(low, labels, c)
+            np.maximum.at(high, labels, c)
+            lo[:, k], hi[:, k] = low[1:], high[1:]
+    return lo, hi
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,7 +281,16 @@ class _Settings:
 
 
 def _order(raw: np.ndarray[Any, Any], n: int) -> IntArray:
-    """Map raw labels 1..n to 1..n in the raster order of each one's first voxel (0 stays 0)."""
+    """Map raw labels 1..n to 1..n in the raster order of each one's first voxel (0 stays 0).
+
+    ``raw``: the label of each foreground voxel, in raster order. cc3d and scipy number their
+    components that way already (every label present, each first seen after the one before):
+    then the map is the identity, found without sorting.
+    """
+    if raw.size:
+        top = np.maximum.accumulate(raw)
+        if top[0] == 1 and int(top[-1]) == n and bool((np.diff(top) <= 1).all()):
+            return np.arange(n + 1, dtype=np.int64)
     seen, first = np.unique(raw, return_index=True)
     lut = np.zeros(n + 1, np.int64)
     lut[seen[np.argsort(first, kind="stable")]] = np.arange(1, seen.size + 1)
@@ -297,9 +317,13 @@ def _lesion_table(pred: BoolArray, target: BoolArray, s: _Settings) -> LesionTab
     touch = at_p > 0
     width = max(n_t, 1)
     keys = (lp[touch] - 1) * width + (at_p[touch] - 1)
-    pair_keys, pair_index = np.unique(keys, return_inverse=True)
     inside = target.reshape(-1)[flat_p[touch]]
-    pair_inter = np.bincount(pair_index.reshape(-1)[inside], minlength=pair_keys.size)
+    if n_p * width <= max(4 * keys.size, 1 << 16):  # few lesions: count every pair densely
+        pair_keys = np.flatnonzero(np.bincount(keys, minlength=n_p * width))
+        pair_inter = np.bincount(keys[inside], minlength=n_p * width)[pair_keys]
+    else:
+        pair_keys, pair_index = np.unique(keys, return_inverse=True)
+        pair_inter = np.bincount(pair_index.reshape(-1)[inside], minlength=pair_keys.size)
     pair_p = pair_keys // width
     pair_t = pair_keys - pair_p * width
     n_matched = np.bincount(pair_t, minlength=n_t).astype(np.int64)
@@ -316,22 +340,35 @@ def _lesion_table(pred: BoolArray, target: BoolArray, s: _Settings) -> LesionTab
         if todo.size:
             raw_of_t = np.argsort(lut_t[1:]) + 1  # raw label of lesion j + 1
             raw_of_p = np.argsort(lut_p[1:]) + 1
-            lo_t, hi_t = _boxes(flat_t, lt, n_t, shape)
-            lo_p, hi_p = _boxes(flat_p, lp, n_p, shape)
+            coords_t = tuple(np.asarray(c, np.int64) for c in np.unravel_index(flat_t, shape))
+            coords_p = tuple(np.asarray(c, np.int64) for c in np.unravel_index(flat_p, shape))
+            lo_t, hi_t = _boxes(coords_t, lt, n_t)
+            lo_p, hi_p = _boxes(coords_p, lp, n_p)
             by_target = np.argsort(pair_t, kind="stable")
             starts = np.searchsorted(pair_t[by_target], np.arange(n_t + 1))
-            pairs = []
+            boxes, raws_t, raws_p = [], raw_of_t[todo].tolist(), []
             for j in todo.tolist():
                 preds = pair_p[by_target[starts[j] : starts[j + 1]]]
-                lo = np.minimum(lo_t[j], lo_p[preds].min(axis=0))
-                hi = np.maximum(hi_t[j], hi_p[preds].max(axis=0))
-                box = tuple(slice(int(a), int(b) + 1) for a, b in zip(lo, hi, strict=True))
-                crop_t = (grown[box] == raw_of_t[j]) & target[box]
-                raw = raw_of_p[preds]
-                crop_p = labels_p[box] == raw[0] if raw.size == 1 else np.isin(labels_p[box], raw)
-                pairs.append((crop_p, crop_t))
-            hd[todo] = pair_hausdorff(
-                pairs,
+                lo = np.minimum(lo_t[j], lo_p[preds].min(axis=0)).tolist()
+                hi = np.maximum(hi_t[j], hi_p[preds].max(axis=0)).tolist()
+                boxes.append(tuple(slice(a, b + 1) for a, b in zip(lo, hi, strict=True)))
+                raws_p.append(raw_of_p[preds].tolist())
+
+            def write(k: int, crop_p: BoolArray, crop_t: BoolArray) -> None:
+                """Crop k: its target lesion and all the voxels of its matched predictions."""
+                box = boxes[k]
+                np.equal(grown[box], raws_t[k], out=crop_t)
+                if s.dilation > 0:  # the dilated region holds background too
+                    crop_t &= target[box]
+                raw = raws_p[k]
+                if len(raw) == 1:
+                    np.equal(labels_p[box], raw[0], out=crop_p)
+                else:
+                    crop_p[...] = np.isin(labels_p[box], raw)
+
+            hd[todo] = crop_hausdorff(
+                [tuple(b.stop - b.start for b in box) for box in boxes],
+                write,
                 s.spacing,
                 percentile=s.percentile,
                 surface=s.surface,
