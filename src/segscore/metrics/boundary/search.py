@@ -21,26 +21,40 @@ _OFFSET_BUDGET = 4000
 
 
 @functools.lru_cache(maxsize=32)
-def _offsets(
-    spacing: tuple[float, ...], strides: tuple[int, ...], radius: tuple[int, ...]
+def _ball(
+    spacing: tuple[float, ...], radius: tuple[int, ...]
 ) -> tuple[np.ndarray[Any, np.dtype[np.int64]], FloatArray]:
-    """Linear offsets within the physical ball of the search radius, sorted by length.
+    """Return the offset vectors within the physical ball of the search radius, sorted by length.
 
-    Cached: both directions of a case, and cases of one shape, share them (read-only arrays).
+    Vectors shape (ndim, K), with their lengths. Cached (read-only arrays): every grid of one spacing shares them, whatever its shape.
     """
     axes = [np.arange(-r, r + 1) for r in radius]
     grid = np.meshgrid(*axes, indexing="ij")
     squared = sum((g.astype(np.float64) * s) ** 2 for g, s in zip(grid, spacing, strict=True))
     length = np.sqrt(np.asarray(squared, dtype=np.float64)).ravel()
-    linear = sum(g.astype(np.int64) * st for g, st in zip(grid, strides, strict=True))
-    linear = np.asarray(linear, dtype=np.int64).ravel()
     limit = min(float(r * s) for r, s in zip(radius, spacing, strict=True))
     keep = length <= limit
     order = np.argsort(length[keep], kind="stable")
-    offsets, lengths = linear[keep][order], length[keep][order]
-    offsets.flags.writeable = False
+    vectors = np.stack([g.astype(np.int64).ravel()[keep][order] for g in grid])
+    lengths = length[keep][order]
+    vectors.flags.writeable = False
     lengths.flags.writeable = False
-    return offsets, lengths
+    return vectors, lengths
+
+
+def _offsets(
+    spacing: tuple[float, ...], strides: tuple[int, ...], radius: tuple[int, ...]
+) -> tuple[np.ndarray[Any, np.dtype[np.int64]], FloatArray]:
+    """Linear offsets (for a grid of these element strides) within the ball, sorted by length.
+
+    The ball is cached per spacing and radius; only the linear offsets depend on the grid's
+    shape (a pack of lesions has a shape of its own, and the ball costs ~1 ms to build).
+    """
+    vectors, lengths = _ball(spacing, radius)
+    linear = np.zeros(vectors.shape[1], dtype=np.int64)
+    for v, st in zip(vectors, strides, strict=True):
+        linear += v * st
+    return linear, lengths
 
 
 def _search_offsets(

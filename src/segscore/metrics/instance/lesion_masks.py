@@ -287,8 +287,9 @@ def _order(raw: np.ndarray[Any, Any], n: int) -> IntArray:
     components that way already (every label present, each first seen after the one before):
     then the map is the identity, found without sorting.
     """
-    if raw.size:
-        top = np.maximum.accumulate(raw)
+    if raw.size:  # the running maximum over the first label of each run of equal labels
+        runs = raw[np.flatnonzero(np.concatenate(([True], raw[1:] != raw[:-1])))]
+        top = np.maximum.accumulate(runs)
         if top[0] == 1 and int(top[-1]) == n and bool((np.diff(top) <= 1).all()):
             return np.arange(n + 1, dtype=np.int64)
     seen, first = np.unique(raw, return_index=True)
@@ -317,10 +318,13 @@ def _lesion_table(pred: BoolArray, target: BoolArray, s: _Settings) -> LesionTab
     touch = at_p > 0
     width = max(n_t, 1)
     keys = (lp[touch] - 1) * width + (at_p[touch] - 1)
-    inside = target.reshape(-1)[flat_p[touch]]
+    # without dilation every touching voxel is inside the target
+    inside = target.reshape(-1)[flat_p[touch]] if s.dilation > 0 else slice(None)
     if n_p * width <= max(4 * keys.size, 1 << 16):  # few lesions: count every pair densely
-        pair_keys = np.flatnonzero(np.bincount(keys, minlength=n_p * width))
-        pair_inter = np.bincount(keys[inside], minlength=n_p * width)[pair_keys]
+        touched = np.bincount(keys, minlength=n_p * width)
+        pair_keys = np.flatnonzero(touched)
+        inter = touched if s.dilation == 0 else np.bincount(keys[inside], minlength=n_p * width)
+        pair_inter = inter[pair_keys]
     else:
         pair_keys, pair_index = np.unique(keys, return_inverse=True)
         pair_inter = np.bincount(pair_index.reshape(-1)[inside], minlength=pair_keys.size)
