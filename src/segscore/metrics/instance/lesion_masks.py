@@ -194,7 +194,7 @@ def _dilate(mask: BoolArray, iterations: int) -> BoolArray:
 
     The structure (offsets in {-1, 0, 1} with at most two nonzero) is the union over pairs of
     axes of a 3 x 3 square in their plane, and each square is two 3-wide lines: one step is a
-    few shifted ORs over the flat array. The work is confined to the mask's bounding box grown
+    few shifted ORs over the flat array (the lines of one axis shared by its squares). The work is confined to the mask's bounding box grown
     by ``iterations``, padded by one zero voxel that is cleared after every step, so that flat
     shifts never wrap from one row into the next.
     """
@@ -226,12 +226,16 @@ def _dilate(mask: BoolArray, iterations: int) -> BoolArray:
 
     for _ in range(iterations):
         flat = grid.reshape(-1)
-        first = [line(flat, strides[k]) for k in range(grid.ndim - 1)]
+        # union over i < j of L_i L_j = union over i of L_i(union over j > i of L_j): in 3-D
+        # L_0(L_1 | L_2) | L_1(L_2), four lines instead of five
+        single = [line(flat, strides[j]) if j else flat for j in range(grid.ndim)]
         grown: BoolArray | None = None
-        for i in range(grid.ndim):
-            for j in range(i + 1, grid.ndim):
-                square = line(first[i], strides[j])
-                grown = square if grown is None else (grown | square)
+        later = single[-1]
+        for i in reversed(range(grid.ndim - 1)):
+            part = line(later, strides[i])
+            grown = part if grown is None else (grown | part)
+            if i:
+                later = later | single[i]
         assert grown is not None
         grid = grown.reshape(grid.shape)
         for pad in pads:
