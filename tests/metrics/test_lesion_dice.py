@@ -212,6 +212,25 @@ def test_dilation_equals_scipy(seed, ndim, iterations):
     np.testing.assert_array_equal(_dilate(mask, iterations), expected)
 
 
+@given(st.integers(0, 2**32 - 1), st.sampled_from([(9, 7), (5, 6, 4), (300, 400)]))
+def test_lesion_boxes_equal_the_labels_extent(seed, shape):
+    """Both ways of finding boxes (occupancy tables, and np.minimum.at for many labels)."""
+    from segscore.metrics.instance.lesion_masks import _boxes
+
+    rng = np.random.default_rng(seed)
+    size = int(np.prod(shape))
+    flat = np.sort(rng.choice(size, int(rng.integers(1, min(size, 400) + 1)), replace=False))
+    n = int(rng.integers(1, flat.size + 1))
+    labels = np.concatenate([np.arange(1, n + 1), rng.integers(1, n + 1, flat.size - n)])
+    labels = rng.permutation(labels).astype(np.int64)
+    lo, hi = _boxes(flat, labels, n, shape)
+    coords = np.stack(np.unravel_index(flat, shape), axis=1)
+    for j in range(1, n + 1):
+        own = coords[labels == j]
+        np.testing.assert_array_equal(lo[j - 1], own.min(axis=0))
+        np.testing.assert_array_equal(hi[j - 1], own.max(axis=0))
+
+
 @given(st.integers(0, 2**32 - 1), st.integers(1, 30), st.booleans())
 def test_lesion_order_is_the_first_appearance(seed, n, shuffle):
     """Labels renumbered by first voxel: the identity fast path and the sorting path agree."""

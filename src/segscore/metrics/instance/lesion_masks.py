@@ -244,17 +244,22 @@ def _dilate(mask: BoolArray, iterations: int) -> BoolArray:
     return out
 
 
-def _boxes(coords: tuple[IntArray, ...], labels: IntArray, n: int) -> tuple[IntArray, IntArray]:
+def _boxes(
+    flat: IntArray, labels: IntArray, n: int, shape: tuple[int, ...]
+) -> tuple[IntArray, IntArray]:
     """Inclusive bounding boxes (lo, hi), shape (n, ndim), of labels 1..n (each present).
 
-    ``coords``: the coordinates of the labelled voxels, one array per axis, with their
-    ``labels``. Per axis, the (label, coordinate) pairs that occur are marked in a table of
-    n x (axis size), read from both ends; with many labels, ``np.minimum.at`` instead.
+    ``flat``: the linear indices of the labelled voxels, with their ``labels``. The coordinates
+    come axis by axis, last first, from one ``divmod`` each. Per axis, the (label, coordinate)
+    pairs that occur are marked in a table of n x (axis size), read from both ends; with many
+    labels, ``np.minimum.at`` instead.
     """
-    lo = np.zeros((n, len(coords)), np.int64)
-    hi = np.zeros((n, len(coords)), np.int64)
-    for k, c in enumerate(coords):
-        size = int(c.max()) + 1 if c.size else 1
+    lo = np.zeros((n, len(shape)), np.int64)
+    hi = np.zeros((n, len(shape)), np.int64)
+    rest = flat.astype(np.int64, copy=False)
+    for k in reversed(range(len(shape))):
+        size = shape[k]
+        rest, c = np.divmod(rest, size) if k else (rest, rest)
         if (n + 1) * size <= max(4 * labels.size, 1 << 16):
             seen = np.bincount(labels * size + c, minlength=(n + 1) * size).reshape(n + 1, size)
             occupied = seen[1:] > 0
@@ -348,10 +353,8 @@ def _lesion_table(pred: BoolArray, target: BoolArray, s: _Settings) -> LesionTab
         if todo.size:
             raw_of_t = np.argsort(lut_t[1:]) + 1  # raw label of lesion j + 1
             raw_of_p = np.argsort(lut_p[1:]) + 1
-            coords_t = tuple(np.asarray(c, np.int64) for c in np.unravel_index(flat_t, shape))
-            coords_p = tuple(np.asarray(c, np.int64) for c in np.unravel_index(flat_p, shape))
-            lo_t, hi_t = _boxes(coords_t, lt, n_t)
-            lo_p, hi_p = _boxes(coords_p, lp, n_p)
+            lo_t, hi_t = _boxes(flat_t, lt, n_t, shape)
+            lo_p, hi_p = _boxes(flat_p, lp, n_p, shape)
             by_target = np.argsort(pair_t, kind="stable")
             starts = np.searchsorted(pair_t[by_target], np.arange(n_t + 1))
             boxes, raws_t, raws_p = [], raw_of_t[todo].tolist(), []
