@@ -118,6 +118,8 @@ def _pool(
 ) -> tuple[FloatArray, IntArray]:
     """Both directions' distances of each segment side by side: (values, counts)."""
     counts = n_pt + n_tp
+    if counts.size == 1:  # one class of a large image: a copy, no scatter
+        return np.concatenate([d_pt, d_tp]).astype(np.float64, copy=False), counts
     starts = _starts(counts)[:-1]
     out = np.empty(d_pt.size + d_tp.size, dtype=np.float64)
     into_pt = np.repeat(starts - _starts(n_pt)[:-1], n_pt) + np.arange(d_pt.size)
