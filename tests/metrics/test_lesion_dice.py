@@ -214,7 +214,7 @@ def test_dilation_equals_scipy(seed, ndim, iterations):
 
 @given(st.integers(0, 2**32 - 1), st.sampled_from([(9, 7), (5, 6, 4), (300, 400)]))
 def test_lesion_boxes_equal_the_labels_extent(seed, shape):
-    """Both ways of finding boxes (occupancy tables, and np.minimum.at for many labels)."""
+    """Boxes from runs of voxels equal the extent of each label's voxels."""
     from segscore.metrics.instance.lesion_masks import _boxes
 
     rng = np.random.default_rng(seed)
@@ -229,6 +229,13 @@ def test_lesion_boxes_equal_the_labels_extent(seed, shape):
         own = coords[labels == j]
         np.testing.assert_array_equal(lo[j - 1], own.min(axis=0))
         np.testing.assert_array_equal(hi[j - 1], own.max(axis=0))
+    # one label over whole rows: runs of consecutive indices wrap from row to row
+    lo, hi = _boxes(np.arange(size), np.ones(size, np.int64), 1, shape)
+    assert lo.tolist() == [[0] * len(shape)]
+    assert hi.tolist() == [[n - 1 for n in shape]]
+    lo, hi = _boxes(np.array([2, 3]), np.ones(2, np.int64), 1, (2, 3))  # (0, 2) and (1, 0)
+    assert lo.tolist() == [[0, 0]]
+    assert hi.tolist() == [[1, 2]]
 
 
 @given(st.integers(0, 2**32 - 1), st.integers(1, 30), st.booleans())
