@@ -318,6 +318,13 @@ def _order(raw: np.ndarray[Any, Any], n: int) -> IntArray:
     return lut
 
 
+def _relabel(raw: np.ndarray[Any, Any], lut: IntArray) -> IntArray:
+    """``lut[raw]`` as int64; a copy when ``lut`` is the identity (the usual order)."""
+    if bool((lut == np.arange(lut.size)).all()):
+        return raw.astype(np.int64)
+    return np.asarray(lut[raw], dtype=np.int64)
+
+
 def _lesion_table(pred: BoolArray, target: BoolArray, s: _Settings) -> LesionTable:
     shape = pred.shape
     mask = _dilate(target, s.dilation) if s.dilation > 0 else target
@@ -330,11 +337,11 @@ def _lesion_table(pred: BoolArray, target: BoolArray, s: _Settings) -> LesionTab
     raw_t = grown.reshape(-1)[flat_t]
     raw_p = labels_p.reshape(-1)[flat_p]
     lut_t, lut_p = _order(raw_t, n_t), _order(raw_p, n_p)
-    lt, lp = lut_t[raw_t], lut_p[raw_p]
+    lt, lp = _relabel(raw_t, lut_t), _relabel(raw_p, lut_p)
     target_voxels = np.bincount(lt, minlength=n_t + 1)[1:].astype(np.int64)
     pred_voxels = np.bincount(lp, minlength=n_p + 1)[1:].astype(np.int64)
     # every predicted voxel in a dilated target lesion: (predicted lesion, target lesion) pairs
-    at_p = lut_t[grown.reshape(-1)[flat_p]]
+    at_p = _relabel(grown.reshape(-1)[flat_p], lut_t)
     touch = at_p > 0
     width = max(n_t, 1)
     keys = (lp[touch] - 1) * width + (at_p[touch] - 1)
