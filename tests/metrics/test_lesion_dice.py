@@ -198,6 +198,66 @@ def test_backends_give_the_same_tables(seed):
         np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
 
 
+@given(st.integers(0, 2**32 - 1), st.sampled_from([2, 3]), st.integers(1, 3))
+def test_dilation_equals_scipy(seed, ndim, iterations):
+    from scipy import ndimage
+
+    from segscore.metrics.instance.lesion_masks import _dilate
+
+    rng = np.random.default_rng(seed)
+    shape = tuple(int(n) for n in rng.integers(1, 13, ndim))
+    mask = rng.random(shape) < rng.uniform(0.0, 0.15)
+    structure = ndimage.generate_binary_structure(ndim, 2)
+    expected = ndimage.binary_dilation(mask, structure, iterations=iterations)
+    np.testing.assert_array_equal(_dilate(mask, iterations), expected)
+
+
+@given(st.integers(0, 2**32 - 1), st.sampled_from([(9, 7), (5, 6, 4), (300, 400)]))
+def test_lesion_boxes_equal_the_labels_extent(seed, shape):
+    """Boxes from runs of voxels equal the extent of each label's voxels."""
+    from segscore.metrics.instance.lesion_masks import _boxes
+
+    rng = np.random.default_rng(seed)
+    size = int(np.prod(shape))
+    flat = np.sort(rng.choice(size, int(rng.integers(1, min(size, 400) + 1)), replace=False))
+    n = int(rng.integers(1, flat.size + 1))
+    labels = np.concatenate([np.arange(1, n + 1), rng.integers(1, n + 1, flat.size - n)])
+    labels = rng.permutation(labels).astype(np.int64)
+    lo, hi = _boxes(flat, labels, n, shape)
+    coords = np.stack(np.unravel_index(flat, shape), axis=1)
+    for j in range(1, n + 1):
+        own = coords[labels == j]
+        np.testing.assert_array_equal(lo[j - 1], own.min(axis=0))
+        np.testing.assert_array_equal(hi[j - 1], own.max(axis=0))
+    # one label over whole rows: runs of consecutive indices wrap from row to row
+    lo, hi = _boxes(np.arange(size), np.ones(size, np.int64), 1, shape)
+    assert lo.tolist() == [[0] * len(shape)]
+    assert hi.tolist() == [[n - 1 for n in shape]]
+    lo, hi = _boxes(np.array([2, 3]), np.ones(2, np.int64), 1, (2, 3))  # (0, 2) and (1, 0)
+    assert lo.tolist() == [[0, 0]]
+    assert hi.tolist() == [[1, 2]]
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(1, 30), st.booleans())
+def test_lesion_order_is_the_first_appearance(seed, n, shuffle):
+    """Labels renumbered by first voxel: the identity fast path and the sorting path agree."""
+    from segscore.metrics.instance.lesion_masks import _order
+
+    rng = np.random.default_rng(seed)
+    raw = np.sort(rng.integers(1, n + 1, 3 * n))  # sorted: already in first-appearance order
+    raw = np.concatenate([np.arange(1, n + 1), raw])  # every label present
+    if shuffle:
+        raw = rng.permutation(raw)
+    raw = raw.astype(np.uint16)
+    first = {}
+    for i, v in enumerate(raw.tolist()):
+        first.setdefault(v, i)
+    expected = np.zeros(n + 1, np.int64)
+    for rank, v in enumerate(sorted(first, key=first.__getitem__), start=1):
+        expected[v] = rank
+    np.testing.assert_array_equal(_order(raw, n), expected)
+
+
 @given(
     st.integers(0, 2**32 - 1),
     st.integers(0, 2),

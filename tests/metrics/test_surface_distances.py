@@ -149,34 +149,6 @@ def test_surfel_tables_equal_deepmind(spacing):
 
 
 # -- the nearest-element search --------------------------------------------------------------------
-def _weighted_rank_by_lexsort(distances, weights, q):
-    order = np.lexsort((weights, distances))
-    d, w = distances[order], weights[order]
-    index = int(np.searchsorted(np.cumsum(w) / np.sum(w), q))
-    return float(d[min(index, d.size - 1)])
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    st.integers(1, 400),
-    st.integers(1, 30),
-    st.integers(1, 6),
-    st.floats(0.0, 1.0),
-    st.integers(0, 2**32 - 1),
-)
-def test_weighted_rank_equals_the_two_key_sort(n, n_distances, n_weights, q, seed):
-    # The key sort must sum the weights in the very order of a (distance, weight) lexsort, so
-    # the rank found is the same even where the cumulative share lands exactly on q.
-    from segscore.metrics.boundary.reductions import _weighted_rank
-
-    rng = np.random.default_rng(seed)
-    distances = rng.choice(np.sqrt(rng.integers(0, 50, n_distances)).astype(np.float64), n)
-    weights = rng.choice(rng.uniform(0.01, 2.0, n_weights), n)
-    assert _weighted_rank(distances, weights, q) == _weighted_rank_by_lexsort(distances, weights, q)
-    half = np.full(4, 0.5)  # exact ties: cumulative shares 0.25, 0.5, 0.75, 1.0
-    assert _weighted_rank(np.array([1.0, 2.0, 3.0, 4.0]), half, 0.5) == 2.0
-
-
 @settings(max_examples=100, deadline=None)
 @given(
     st.integers(0, 2**32 - 1),

@@ -41,7 +41,8 @@ The modules follow the stages: :mod:`~segscore.metrics.boundary.inputs` (``pred`
 to per-class masks), :mod:`~segscore.metrics.boundary.extraction` (surface elements and weights,
 with :mod:`~segscore.metrics.boundary.surfel_tables`), :mod:`~segscore.metrics.boundary.search`
 (nearest-element distances), :mod:`~segscore.metrics.boundary.distances` (stage 1),
-:mod:`~segscore.metrics.boundary.reductions` (stage 2), :mod:`~segscore.metrics.boundary.iou`
+:mod:`~segscore.metrics.boundary.reductions` (stage 2; its Hausdorff percentiles of many classes or
+lesions at once in :mod:`~segscore.metrics.boundary.segments`), :mod:`~segscore.metrics.boundary.iou`
 (Boundary IoU) and :mod:`~segscore.metrics.boundary.dispatch` (metric names and
 :func:`distance_metrics`). The empty policy lives in :mod:`segscore.metrics.empty`, the option
 types in :mod:`segscore._types`; neither imports this package, so :mod:`segscore.metrics.presets`

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from segscore._types import BoolArray, FloatArray, SurfaceModel
-from segscore.metrics.boundary.search import _directed
+from segscore.metrics.boundary.search import _directed_pair
 
 
 def _bounds(mask: BoolArray) -> tuple[list[int], list[int]] | None:
@@ -130,4 +130,5 @@ def _surfaces(
             bt &= keep
         wp = table[cp[bp]]
         wt = table[ct[bt]]
-    return _directed(bp, bt, spacing), _directed(bt, bp, spacing), wp, wt
+    d_pt, d_tp = _directed_pair(np.flatnonzero(bp), np.flatnonzero(bt), bp.shape, spacing)
+    return d_pt, d_tp, wp, wt

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any, cast
 
 import numpy as np
 
@@ -21,10 +20,12 @@ from segscore._types import (
     PERCENTILE_RULES,
     AssdVariant,
     FloatArray,
+    IntArray,
     PercentileRule,
 )
 from segscore._validation import check_number, check_option, fail
 from segscore.metrics.boundary.distances import SurfaceDistances
+from segscore.metrics.boundary.segments import segment_hausdorff
 from segscore.metrics.empty import (
     DEFAULT_EMPTY,
     EmptyCase,
@@ -77,24 +78,18 @@ def _distance_empty(case: EmptyCase, policy: EmptyPolicy, diagonal: float) -> fl
     return policy.value(case, natural, diagonal)
 
 
-def _weighted_rank(distances: FloatArray, weights: FloatArray, q: float) -> float:
-    """Smallest distance whose cumulative weight share reaches ``q`` (sorted by distance, weight).
-
-    The elements are put in (distance, weight) order without a permutation: both take few
-    distinct values (lattice distances, a table of surfel areas), so each element becomes the
-    integer key ``rank(distance) * n_weights + rank(weight)``, the keys are sorted (one fast
-    integer sort instead of a two-key argsort) and the sorted distances and weights are read
-    back from them. The weights are then summed in exactly the order of that two-key sort.
-    """
-    d_values = np.unique(distances)
-    w_values = np.unique(weights)
-    d_rank = np.searchsorted(d_values, distances).astype(np.int64)  # int64 keys, also where
-    key = d_rank * w_values.size + np.searchsorted(w_values, weights)  # intp is 32 bits
-    key.sort()
-    d, w = d_values[key // w_values.size], w_values[key % w_values.size]
-    cumulative = np.cumsum(w) / np.sum(w)
-    index = int(np.searchsorted(cumulative, q))
-    return float(d[min(index, d.size - 1)])
+def _joined(
+    distances: tuple[FloatArray, ...], weights: tuple[FloatArray, ...], classes: list[int]
+) -> tuple[FloatArray, FloatArray, IntArray]:
+    """Join the distances and weights of some classes end to end; with their counts (segments)."""
+    counts = np.array([distances[i].size for i in classes], dtype=np.int64)
+    if len(classes) == 1:
+        return distances[classes[0]], weights[classes[0]], counts
+    return (
+        np.concatenate([distances[i] for i in classes]),
+        np.concatenate([weights[i] for i in classes]),
+        counts,
+    )
 
 
 def hausdorff_distance(
@@ -158,28 +153,21 @@ def hausdorff_distance(
     check_option("rule", rule, PERCENTILE_RULES)
     check_option("interpolation", interpolation, INTERPOLATIONS)
     policy = _policy(empty, "hd", percentile is not None)
-    method = cast(Any, interpolation)
     out = np.empty(len(sd.class_ids), dtype=np.float64)
+    present = []
     for i, case in enumerate(sd.cases()):
-        if case is not EmptyCase.BOTH_PRESENT:
-            out[i] = _distance_empty(case, policy, sd.diagonal)
-            continue
-        d_pt, d_tp = sd.pred_to_target[i], sd.target_to_pred[i]
-        if rule == "directed":
-            out[i] = d_pt.max() if percentile is None else np.percentile(d_pt, q, method=method)
-        elif percentile is None:
-            out[i] = max(d_pt.max(), d_tp.max())
-        elif rule == "pooled":
-            out[i] = np.percentile(np.concatenate([d_pt, d_tp]), q, method=method)
-        elif rule == "max_directed":
-            out[i] = max(
-                np.percentile(d_pt, q, method=method), np.percentile(d_tp, q, method=method)
-            )
+        if case is EmptyCase.BOTH_PRESENT:
+            present.append(i)
         else:
-            out[i] = max(
-                _weighted_rank(d_pt, sd.pred_weights[i], q / 100.0),
-                _weighted_rank(d_tp, sd.target_weights[i], q / 100.0),
-            )
+            out[i] = _distance_empty(case, policy, sd.diagonal)
+    if present:  # every class at once: one segment each (segments.py)
+        out[present] = segment_hausdorff(
+            *_joined(sd.pred_to_target, sd.pred_weights, present),
+            *_joined(sd.target_to_pred, sd.target_weights, present),
+            percentile=None if percentile is None else q,
+            rule=rule,
+            interpolation=interpolation,
+        )
     return out
 
 

@@ -47,7 +47,7 @@ from segscore.metrics.instance.components import (
     Connectivity,
     _label_binary,
 )
-from segscore.metrics.instance.pair_distances import pair_hausdorff
+from segscore.metrics.instance.pair_distances import crop_hausdorff
 from segscore.metrics.options import BINARY_FOREGROUND, CountingOptions
 
 __all__ = ["LesionTable", "lesion_tables"]
@@ -194,7 +194,7 @@ def _dilate(mask: BoolArray, iterations: int) -> BoolArray:
 
     The structure (offsets in {-1, 0, 1} with at most two nonzero) is the union over pairs of
     axes of a 3 x 3 square in their plane, and each square is two 3-wide lines: one step is a
-    few shifted ORs over the flat array. The work is confined to the mask's bounding box grown
+    few shifted ORs over the flat array (the lines of one axis shared by its squares). The work is confined to the mask's bounding box grown
     by ``iterations``, padded by one zero voxel that is cleared after every step, so that flat
     shifts never wrap from one row into the next.
     """
@@ -226,12 +226,16 @@ def _dilate(mask: BoolArray, iterations: int) -> BoolArray:
 
     for _ in range(iterations):
         flat = grid.reshape(-1)
-        first = [line(flat, strides[k]) for k in range(grid.ndim - 1)]
+        # union over i < j of L_i L_j = union over i of L_i(union over j > i of L_j): in 3-D
+        # L_0(L_1 | L_2) | L_1(L_2), four lines instead of five
+        single = [line(flat, strides[j]) if j else flat for j in range(grid.ndim)]
         grown: BoolArray | None = None
-        for i in range(grid.ndim):
-            for j in range(i + 1, grid.ndim):
-                square = line(first[i], strides[j])
-                grown = square if grown is None else (grown | square)
+        later = single[-1]
+        for i in reversed(range(grid.ndim - 1)):
+            part = line(later, strides[i])
+            grown = part if grown is None else (grown | part)
+            if i:
+                later = later | single[i]
         assert grown is not None
         grid = grown.reshape(grid.shape)
         for pad in pads:
@@ -241,17 +245,44 @@ def _dilate(mask: BoolArray, iterations: int) -> BoolArray:
 
 
 def _boxes(
-    flat: IntArray, labels: np.ndarray[Any, Any], n: int, shape: tuple[int, ...]
+    flat: IntArray, labels: IntArray, n: int, shape: tuple[int, ...]
 ) -> tuple[IntArray, IntArray]:
-    """Inclusive bounding boxes (lo, hi), shape (n, ndim), of labels 1..n (each present)."""
-    if n == 0:
-        return np.zeros((0, len(shape)), np.int64), np.zeros((0, len(shape)), np.int64)
-    order = np.argsort(labels, kind="stable")
-    starts = np.searchsorted(labels[order], np.arange(1, n + 1))
-    coords = np.unravel_index(flat[order], shape)
-    lo = np.stack([np.minimum.reduceat(c, starts) for c in coords], axis=1)
-    hi = np.stack([np.maximum.reduceat(c, starts) for c in coords], axis=1)
-    return lo.astype(np.int64), hi.astype(np.int64)
+    """Inclusive bounding boxes (lo, hi), shape (n, ndim), of labels 1..n (each present).
+
+    ``flat``: the linear indices of the labelled voxels in raster order, with their ``labels``.
+    The voxels are read as runs along the last axis (consecutive indices, one label): a box is
+    the extent of its runs' first and last voxels, so the coordinates (one ``divmod`` per axis)
+    and the minima and maxima (``np.minimum.at``) are computed per run, about ten times fewer
+    than voxels for lesions.
+    """
+    lo = np.full((n + 1, len(shape)), np.iinfo(np.int64).max, np.int64)
+    hi = np.full((n + 1, len(shape)), -1, np.int64)
+    if flat.size == 0:
+        return lo[1:], hi[1:]
+    flat = flat.astype(np.int64, copy=False)
+    cut = np.flatnonzero((np.diff(flat) != 1) | (labels[1:] != labels[:-1])) + 1
+    first = np.concatenate(([0], cut))
+    length = np.diff(np.concatenate((first, [flat.size])))
+    start, run_labels = flat[first], labels[first]
+    rest, x = np.divmod(start, shape[-1])
+    last = x + length - 1
+    if int(last.max()) >= shape[-1]:  # a run wraps into the next row: cut it there
+        edge = np.flatnonzero(flat % shape[-1] == 0)
+        cut = np.union1d(cut, edge[edge > 0])
+        first = np.concatenate(([0], cut))
+        length = np.diff(np.concatenate((first, [flat.size])))
+        start, run_labels = flat[first], labels[first]
+        rest, x = np.divmod(start, shape[-1])
+        last = x + length - 1
+    columns = [x]
+    for size in reversed(shape[1:-1]):
+        rest, c = np.divmod(rest, size)
+        columns.append(c)
+    columns.append(rest)
+    for k, c in zip(reversed(range(len(shape))), columns, strict=True):
+        np.minimum.at(lo[:, k], run_labels, c)
+        np.maximum.at(hi[:, k], run_labels, last if k == len(shape) - 1 else c)
+    return lo[1:], hi[1:]
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,11 +301,28 @@ class _Settings:
 
 
 def _order(raw: np.ndarray[Any, Any], n: int) -> IntArray:
-    """Map raw labels 1..n to 1..n in the raster order of each one's first voxel (0 stays 0)."""
+    """Map raw labels 1..n to 1..n in the raster order of each one's first voxel (0 stays 0).
+
+    ``raw``: the label of each foreground voxel, in raster order. cc3d and scipy number their
+    components that way already (every label present, each first seen after the one before):
+    then the map is the identity, found without sorting.
+    """
+    if raw.size:  # the running maximum over the first label of each run of equal labels
+        runs = raw[np.flatnonzero(np.concatenate(([True], raw[1:] != raw[:-1])))]
+        top = np.maximum.accumulate(runs)
+        if top[0] == 1 and int(top[-1]) == n and bool((np.diff(top) <= 1).all()):
+            return np.arange(n + 1, dtype=np.int64)
     seen, first = np.unique(raw, return_index=True)
     lut = np.zeros(n + 1, np.int64)
     lut[seen[np.argsort(first, kind="stable")]] = np.arange(1, seen.size + 1)
     return lut
+
+
+def _relabel(raw: np.ndarray[Any, Any], lut: IntArray) -> IntArray:
+    """``lut[raw]`` as int64; a copy when ``lut`` is the identity (the usual order)."""
+    if bool((lut == np.arange(lut.size)).all()):
+        return raw.astype(np.int64)
+    return np.asarray(lut[raw], dtype=np.int64)
 
 
 def _lesion_table(pred: BoolArray, target: BoolArray, s: _Settings) -> LesionTable:
@@ -289,17 +337,24 @@ def _lesion_table(pred: BoolArray, target: BoolArray, s: _Settings) -> LesionTab
     raw_t = grown.reshape(-1)[flat_t]
     raw_p = labels_p.reshape(-1)[flat_p]
     lut_t, lut_p = _order(raw_t, n_t), _order(raw_p, n_p)
-    lt, lp = lut_t[raw_t], lut_p[raw_p]
+    lt, lp = _relabel(raw_t, lut_t), _relabel(raw_p, lut_p)
     target_voxels = np.bincount(lt, minlength=n_t + 1)[1:].astype(np.int64)
     pred_voxels = np.bincount(lp, minlength=n_p + 1)[1:].astype(np.int64)
     # every predicted voxel in a dilated target lesion: (predicted lesion, target lesion) pairs
-    at_p = lut_t[grown.reshape(-1)[flat_p]]
+    at_p = _relabel(grown.reshape(-1)[flat_p], lut_t)
     touch = at_p > 0
     width = max(n_t, 1)
     keys = (lp[touch] - 1) * width + (at_p[touch] - 1)
-    pair_keys, pair_index = np.unique(keys, return_inverse=True)
-    inside = target.reshape(-1)[flat_p[touch]]
-    pair_inter = np.bincount(pair_index.reshape(-1)[inside], minlength=pair_keys.size)
+    # without dilation every touching voxel is inside the target
+    inside = target.reshape(-1)[flat_p[touch]] if s.dilation > 0 else slice(None)
+    if n_p * width <= max(4 * keys.size, 1 << 16):  # few lesions: count every pair densely
+        touched = np.bincount(keys, minlength=n_p * width)
+        pair_keys = np.flatnonzero(touched)
+        inter = touched if s.dilation == 0 else np.bincount(keys[inside], minlength=n_p * width)
+        pair_inter = inter[pair_keys]
+    else:
+        pair_keys, pair_index = np.unique(keys, return_inverse=True)
+        pair_inter = np.bincount(pair_index.reshape(-1)[inside], minlength=pair_keys.size)
     pair_p = pair_keys // width
     pair_t = pair_keys - pair_p * width
     n_matched = np.bincount(pair_t, minlength=n_t).astype(np.int64)
@@ -320,18 +375,29 @@ def _lesion_table(pred: BoolArray, target: BoolArray, s: _Settings) -> LesionTab
             lo_p, hi_p = _boxes(flat_p, lp, n_p, shape)
             by_target = np.argsort(pair_t, kind="stable")
             starts = np.searchsorted(pair_t[by_target], np.arange(n_t + 1))
-            pairs = []
+            boxes, raws_t, raws_p = [], raw_of_t[todo].tolist(), []
             for j in todo.tolist():
                 preds = pair_p[by_target[starts[j] : starts[j + 1]]]
-                lo = np.minimum(lo_t[j], lo_p[preds].min(axis=0))
-                hi = np.maximum(hi_t[j], hi_p[preds].max(axis=0))
-                box = tuple(slice(int(a), int(b) + 1) for a, b in zip(lo, hi, strict=True))
-                crop_t = (grown[box] == raw_of_t[j]) & target[box]
-                raw = raw_of_p[preds]
-                crop_p = labels_p[box] == raw[0] if raw.size == 1 else np.isin(labels_p[box], raw)
-                pairs.append((crop_p, crop_t))
-            hd[todo] = pair_hausdorff(
-                pairs,
+                lo = np.minimum(lo_t[j], lo_p[preds].min(axis=0)).tolist()
+                hi = np.maximum(hi_t[j], hi_p[preds].max(axis=0)).tolist()
+                boxes.append(tuple(slice(a, b + 1) for a, b in zip(lo, hi, strict=True)))
+                raws_p.append(raw_of_p[preds].tolist())
+
+            def write(k: int, crop_p: BoolArray, crop_t: BoolArray) -> None:
+                """Crop k: its target lesion and all the voxels of its matched predictions."""
+                box = boxes[k]
+                np.equal(grown[box], raws_t[k], out=crop_t)
+                if s.dilation > 0:  # the dilated region holds background too
+                    crop_t &= target[box]
+                raw = raws_p[k]
+                if len(raw) == 1:
+                    np.equal(labels_p[box], raw[0], out=crop_p)
+                else:
+                    crop_p[...] = np.isin(labels_p[box], raw)
+
+            hd[todo] = crop_hausdorff(
+                [tuple(b.stop - b.start for b in box) for box in boxes],
+                write,
                 s.spacing,
                 percentile=s.percentile,
                 surface=s.surface,

@@ -10,10 +10,15 @@ neighbouring crops (the farthest an element's own nearest element can be), cappe
 voxels, after which the crops with a distance as long as their gap are measured again alone.
 The boundary engine then extracts every surface and searches every nearest element in one pass
 (:func:`~segscore.metrics.boundary.extraction._voxel_border` or the surfel codes, and
-:func:`~segscore.metrics.boundary.search._directed`), the elements are split back by crop (they
-come in raster order, so crop by crop) and :func:`~segscore.metrics.boundary.hausdorff_distance`
-reduces each crop as one class. The values equal those of the crops computed one by one
+:func:`~segscore.metrics.boundary.search._directed_pair`), the elements are counted by crop
+(they come in raster order, so crop by crop) and
+:func:`~segscore.metrics.boundary.segments.segment_hausdorff` reduces every crop at once, each
+as one segment. The values equal those of the crops computed one by one
 (tests/metrics/test_lesion_hd95.py).
+
+:func:`crop_hausdorff` takes the crops' shapes and a function that writes each crop straight
+into its pack, so that the lesion table compares its label volumes on each crop's box without
+a crop array of its own; :func:`pair_hausdorff` takes the crops as arrays.
 
 Packs are filled in order of cross-section and capped at ``cap`` voxels (the size of the volume
 for lesions), so memory stays about the size of the volume; a crop larger than the cap is a
@@ -24,15 +29,14 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from segscore._types import BoolArray, FloatArray, PercentileRule, SurfaceModel
-from segscore.metrics.boundary.distances import SurfaceDistances
 from segscore.metrics.boundary.extraction import _codes, _voxel_border
-from segscore.metrics.boundary.reductions import hausdorff_distance
-from segscore.metrics.boundary.search import _directed
+from segscore.metrics.boundary.search import _directed_pair
+from segscore.metrics.boundary.segments import segment_hausdorff, segment_max
 
 __all__: list[str] = []
 
@@ -42,6 +46,11 @@ Pair = tuple[BoolArray, BoolArray]
 def _diagonal(shape: Sequence[int], spacing: Sequence[float]) -> float:
     """Largest distance between two grid corners of a crop (its elements lie within)."""
     return math.sqrt(sum(((n + 1) * s) ** 2 for n, s in zip(shape, spacing, strict=True)))
+
+
+Writer = Callable[[int, BoolArray, BoolArray], None]
+"""``write(k, pred, target)`` fills crop k: its two masks into the given arrays of the crop's
+shape (views into a pack, all False on entry)."""
 
 
 def pair_hausdorff(
@@ -61,13 +70,50 @@ def pair_hausdorff(
     Every option is the boundary engine's, already checked; ``table`` is the surfel area table
     (``surface='surfel'``).
     """
+
+    def write(k: int, pred: BoolArray, target: BoolArray) -> None:
+        pred[...] = pairs[k][0]
+        target[...] = pairs[k][1]
+
+    return crop_hausdorff(
+        [p.shape for p, _ in pairs],
+        write,
+        spacing,
+        percentile=percentile,
+        surface=surface,
+        connectivity=connectivity,
+        rule=rule,
+        interpolation=interpolation,
+        table=table,
+        cap=cap,
+    )
+
+
+def crop_hausdorff(
+    shapes: Sequence[tuple[int, ...]],
+    write: Writer,
+    spacing: tuple[float, ...],
+    *,
+    percentile: float | None,
+    surface: SurfaceModel,
+    connectivity: int,
+    rule: PercentileRule,
+    interpolation: str,
+    table: FloatArray | None,
+    cap: int,
+) -> FloatArray:
+    """:func:`pair_hausdorff` of crops of the given shapes that ``write`` fills on demand.
+
+    The caller writes each crop straight into its pack (a lesion table compares its label
+    volumes on the crop's box, without a crop array of its own).
+    """
     engine = _Engine(spacing, percentile, surface, connectivity, rule, interpolation, table)
-    out = np.empty(len(pairs), dtype=np.float64)
-    order = sorted(range(len(pairs)), key=lambda j: (pairs[j][0].shape[1:], pairs[j][0].shape))
+    out = np.empty(len(shapes), dtype=np.float64)
+    order = sorted(range(len(shapes)), key=lambda j: (shapes[j][1:], shapes[j]))
     packs: list[list[int]] = [[]]
     rows, cross, last = 0, (0,) * (len(spacing) - 1), 0.0
     for j in order:
-        shape = pairs[j][0].shape
+        shape = shapes[j]
         diagonal = _diagonal(shape, spacing)
         gap = _gap(last, diagonal, spacing) if packs[-1] else 0
         grown = tuple(max(a, b) for a, b in zip(cross, shape[1:], strict=True))
@@ -77,11 +123,11 @@ def pair_hausdorff(
         packs[-1].append(j)
         rows, cross, last = rows + gap + shape[0], grown, diagonal
     for pack in packs:
-        values, exact = engine.pack([pairs[k] for k in pack])
+        values, exact = engine.pack(shapes, write, pack)
         out[pack] = values
         for k, ok in zip(pack, exact, strict=True):
             if not ok:  # a distance reached the gap: this crop alone (no gap, exact)
-                out[k] = engine.pack([pairs[k]])[0][0]
+                out[k] = engine.pack(shapes, write, [k])[0][0]
     return out
 
 
@@ -122,64 +168,61 @@ class _Engine:
         self.interpolation = interpolation
         self.table = table
 
-    def pack(self, pairs: Sequence[Pair]) -> tuple[FloatArray, list[bool]]:
-        """Distances of the crops stacked in one array, and whether each is sure to be exact."""
+    def pack(
+        self, shapes: Sequence[tuple[int, ...]], write: Writer, members: Sequence[int]
+    ) -> tuple[FloatArray, list[bool]]:
+        """Distances of some crops stacked in one array, and whether each is sure to be exact."""
         spacing = self.spacing
-        shapes = [p.shape for p, _ in pairs]
+        shapes = [shapes[j] for j in members]
         gaps = _gaps(shapes, spacing)
         ndim = len(shapes[0])
         cross = tuple(max(s[k] for s in shapes) + 2 for k in range(1, ndim))
         rows = sum(s[0] for s in shapes) + sum(gaps) + 2
         pred = np.zeros((rows, *cross), dtype=bool)
         target = np.zeros((rows, *cross), dtype=bool)
-        starts = []  # first row of each crop's elements (the rows between crops are empty)
+        crop_of_row = np.full(rows, -1, dtype=np.int64)  # the member whose elements a row holds
         row = 1
-        for (p, t), gap in zip(pairs, [*gaps, 0], strict=True):
-            where = (slice(row, row + p.shape[0]), *(slice(1, 1 + n) for n in p.shape[1:]))
-            pred[where] = p
-            target[where] = t
-            starts.append(row - 1)
-            row += p.shape[0] + gap
+        for j, (shape, gap) in enumerate(zip(shapes, [*gaps, 0], strict=True)):
+            where = (slice(row, row + shape[0]), *(slice(1, 1 + n) for n in shape[1:]))
+            write(members[j], pred[where], target[where])
+            # surfels sit on grid corners, one row before the voxel row: a crop's corners take
+            # its rows and the one before (empty between crops)
+            crop_of_row[row - 1 : row + shape[0]] = j
+            row += shape[0] + gap
         if self.surface == "voxel":
-            bp = _voxel_border(pred, self.connectivity)
-            bt = _voxel_border(target, self.connectivity)
-            wp = np.ones(int(np.count_nonzero(bp)))
-            wt = np.ones(int(np.count_nonzero(bt)))
+            ip = np.flatnonzero(_voxel_border(pred, self.connectivity))
+            it = np.flatnonzero(_voxel_border(target, self.connectivity))
+            wp, wt = np.ones(ip.size), np.ones(it.size)
+            grid = pred.shape
         else:
             assert self.table is not None
             full = np.uint8(2 ** (2**ndim) - 1)
-            cp, ct = _codes(pred), _codes(target)
-            bp = (cp != 0) & (cp != full)
-            bt = (ct != 0) & (ct != full)
-            wp, wt = self.table[cp[bp]], self.table[ct[bt]]
-        d_pt, d_tp = _directed(bp, bt, spacing), _directed(bt, bp, spacing)
-
-        def split(border: BoolArray, values: FloatArray) -> list[FloatArray]:
-            per_row = np.count_nonzero(border.reshape(border.shape[0], -1), axis=1)
-            counts = np.add.reduceat(per_row, starts)
-            return np.split(values, np.cumsum(counts)[:-1])
-
-        parts_pt, parts_tp = split(bp, d_pt), split(bt, d_tp)
+            cp, ct = _codes(pred).reshape(-1), _codes(target).reshape(-1)
+            ip = np.flatnonzero((cp != 0) & (cp != full))
+            it = np.flatnonzero((ct != 0) & (ct != full))
+            wp, wt = self.table[cp[ip]], self.table[ct[it]]
+            grid = tuple(n - 1 for n in pred.shape)
+        d_pt, d_tp = _directed_pair(ip, it, grid, spacing)
+        # Elements come in raster order, so crop after crop: count each crop's.
+        per_row = math.prod(grid[1:])
+        n_pt = np.bincount(crop_of_row[ip // per_row], minlength=len(members))
+        n_tp = np.bincount(crop_of_row[it // per_row], minlength=len(members))
         # Another crop's element is at least `gap` rows away: a crop whose distances all stay
         # below its nearer gap (or whose own diagonal does) found its own nearest elements.
-        sides = [math.inf, *(g * spacing[0] for g in gaps), math.inf]
-        exact = []
-        for j, shape in enumerate(shapes):
-            trust = min(sides[j], sides[j + 1])
-            reach = max(float(parts_pt[j].max()), float(parts_tp[j].max()))
-            exact.append(_diagonal(shape, spacing) <= trust or reach < trust)
-        sd = SurfaceDistances(
-            tuple(parts_pt),
-            tuple(parts_tp),
-            tuple(split(bp, wp)),
-            tuple(split(bt, wt)),
-            tuple(range(1, len(pairs) + 1)),
-            spacing,
-            pred.shape,
-            self.surface,
-            self.connectivity if self.surface == "voxel" else None,
-        )
-        values = hausdorff_distance(
-            sd, percentile=self.percentile, rule=self.rule, interpolation=self.interpolation
+        sides = np.array([math.inf, *(g * spacing[0] for g in gaps), math.inf])
+        trust = np.minimum(sides[:-1], sides[1:])
+        reach = np.maximum(segment_max(d_pt, n_pt), segment_max(d_tp, n_tp))
+        diagonal = np.array([_diagonal(shape, spacing) for shape in shapes])
+        exact = ((diagonal <= trust) | (reach < trust)).tolist()
+        values = segment_hausdorff(
+            d_pt,
+            wp,
+            n_pt,
+            d_tp,
+            wt,
+            n_tp,
+            percentile=self.percentile,
+            rule=self.rule,
+            interpolation=self.interpolation,
         )
         return values, exact
