@@ -1291,13 +1291,10 @@ static PyObject *py_mask_values(PyObject *self, PyObject *args) {
 /* Overlap pairs of instance label maps                                                         */
 /* ------------------------------------------------------------------------------------------- */
 
-/* pair_counts(pred, target, n, ptype, ttype, ignore, has_ignore) -> (bytes, counted)
- * The distinct (prediction id, target id) pairs of n pixels and the pixels of each, as a bytes
- * object of uint64 triplets (pred, target, count) in no particular order, and the number of
- * pixels counted (those whose target is not the ignore id). One pass: a run of equal pairs (an
- * object spans neighbouring pixels) is added once to an open-addressing hash table of the pairs
- * seen, which grows at half load; its size is the number of pairs, not of pixels. Ids are read
- * as uint64 (the caller checked that they are >= 0). */
+/* The pairs of one image are counted in one pass: a run of equal pairs (an object spans
+ * neighbouring pixels) is added once to an open-addressing hash table of the pairs seen, which
+ * grows at half load; its size is the number of pairs, not of pixels. Ids are read as uint64
+ * (the caller checked that they are >= 0). py_pair_counts (below) runs this over a batch. */
 typedef struct {
     uint64_t *p, *t;
     int64_t *c;
@@ -1526,65 +1523,184 @@ static int pairs_any(const void *pb, int ptype, const void *tb_, int ttype, Py_s
     return 0;
 }
 
+/* Count the pairs of one image of n pixels into tb (empty on entry); *counted = its pixels whose
+ * target is not the ignore id. Both maps of one of the common types take a specialised pass. */
+static int count_image_pairs(const void *p, int ptype, const void *t, int ttype, Py_ssize_t n,
+                             int has_ignore, uint64_t ignore, pair_table *tb, int64_t *counted) {
+    *counted = 0;
+    if (ptype == T_U8 && ttype == T_U8)
+        return pairs_u8_u8(p, t, n, has_ignore, ignore, tb, counted);
+    if (ptype == T_U16 && ttype == T_U16)
+        return pairs_u16_u16(p, t, n, has_ignore, ignore, tb, counted);
+    if (ptype == T_I32 && ttype == T_I32)
+        return pairs_i32_i32(p, t, n, has_ignore, ignore, tb, counted);
+    if (ptype == T_I64 && ttype == T_I64)
+        return pairs_i64_i64(p, t, n, has_ignore, ignore, tb, counted);
+    return pairs_any(p, ptype, t, ttype, n, has_ignore, ignore, tb, counted);
+}
+
+/* Empty the table for the next image, keeping its capacity (every cached slot becomes stale). */
+static void pair_table_clear(pair_table *tb) {
+    memset(tb->c, 0, tb->cap * sizeof(int64_t));
+    tb->used = 0;
+    tb->generation++;
+}
+
+typedef struct {
+    uint64_t p, t, c;
+} pair_entry;
+
+static int pair_entry_cmp(const void *a, const void *b) {
+    const pair_entry *x = (const pair_entry *)a, *y = (const pair_entry *)b;
+    if (x->p != y->p) return x->p < y->p ? -1 : 1;
+    if (x->t != y->t) return x->t < y->t ? -1 : 1;
+    return 0;
+}
+
+/* One thread's share of a batch: images row0..row1, their sorted triplets appended to `buf`. */
+typedef struct {
+    const char *p, *t;
+    Py_ssize_t row0, row1, cols;
+    int ptype, ttype, has_ignore;
+    uint64_t ignore;
+    int64_t *out; /* (rows, 2): pairs of each image, pixels counted */
+    pair_entry *buf;
+    size_t len, cap;
+    int failed; /* memory allocation failed */
+} pair_task;
+
+/* Append the pairs of tb to the task's buffer, sorted by (prediction, target). */
+static int pair_task_take(pair_task *k, const pair_table *tb) {
+    if (tb->used == 0) return 0;
+    if (tb->used > k->cap - k->len) {
+        size_t cap = k->cap ? k->cap : 1024;
+        while (cap - k->len < tb->used) {
+            if (cap > SIZE_MAX / 2 / sizeof(pair_entry)) return -1;
+            cap *= 2;
+        }
+        pair_entry *grown = (pair_entry *)realloc(k->buf, cap * sizeof(pair_entry));
+        if (grown == NULL) return -1;
+        k->buf = grown;
+        k->cap = cap;
+    }
+    pair_entry *at = k->buf + k->len;
+    size_t m = 0;
+    for (size_t i = 0; i < tb->cap; i++) {
+        if (tb->c[i] > 0) {
+            at[m].p = tb->p[i];
+            at[m].t = tb->t[i];
+            at[m].c = (uint64_t)tb->c[i];
+            m++;
+        }
+    }
+    qsort(at, m, sizeof(pair_entry), pair_entry_cmp);
+    k->len += m;
+    return 0;
+}
+
+static void pair_task_run(void *arg) {
+    pair_task *k = (pair_task *)arg;
+    pair_table tb;
+    if (k->row0 >= k->row1) return;
+    if (pair_table_init(&tb, 1024) < 0) {
+        pair_table_free(&tb);
+        k->failed = 1;
+        return;
+    }
+    Py_ssize_t psize = type_size[k->ptype], tsize = type_size[k->ttype];
+    for (Py_ssize_t r = k->row0; r < k->row1; r++) {
+        int64_t counted = 0;
+        if (r > k->row0) pair_table_clear(&tb);
+        if (count_image_pairs(k->p + r * k->cols * psize, k->ptype, k->t + r * k->cols * tsize,
+                              k->ttype, k->cols, k->has_ignore, k->ignore, &tb, &counted) < 0 ||
+            pair_task_take(k, &tb) < 0) {
+            k->failed = 1;
+            break;
+        }
+        k->out[2 * r] = (int64_t)tb.used;
+        k->out[2 * r + 1] = counted;
+    }
+    pair_table_free(&tb);
+}
+
+/* pair_counts(pred, target, rows, cols, ptype, ttype, ignore, has_ignore, out, nthreads) -> bytes
+ * The distinct (prediction id, target id) pairs of each of `rows` images of `cols` pixels and
+ * the pixels of each pair, as a bytes object of uint64 triplets (pred, target, count): the
+ * images in turn, each image's pairs sorted by (pred, target). out is int64 (rows, 2): the
+ * number of pairs of each image and its pixels counted (those whose target is not the ignore
+ * id). The images are split over the threads in contiguous ranges; each thread counts its
+ * images one after the other into one hash table (emptied between images) and appends their
+ * sorted pairs to its own buffer; the buffers are joined in order at the end. */
 static PyObject *py_pair_counts(PyObject *self, PyObject *args) {
     (void)self;
-    PyObject *po, *to;
-    Py_ssize_t n;
+    PyObject *po, *to, *oo;
+    Py_ssize_t rows, cols;
     int ptype, ttype, has_ignore;
     unsigned long long ignore;
-    if (!PyArg_ParseTuple(args, "OOniiKp", &po, &to, &n, &ptype, &ttype, &ignore, &has_ignore))
+    long nthreads;
+    if (!PyArg_ParseTuple(args, "OOnniiKpOl", &po, &to, &rows, &cols, &ptype, &ttype, &ignore,
+                          &has_ignore, &oo, &nthreads))
         return NULL;
-    if (ptype < 0 || ptype >= N_TYPES || ttype < 0 || ttype >= N_TYPES || n < 0) {
-        PyErr_SetString(PyExc_ValueError, "`ptype`, `ttype` or `n` is out of range.");
+    if (ptype < 0 || ptype >= N_TYPES || ttype < 0 || ttype >= N_TYPES) {
+        PyErr_SetString(PyExc_ValueError, "`ptype` or `ttype` is out of range.");
         return NULL;
     }
-    Py_buffer pv, tv;
-    if (get_buffer(po, &pv, 0, n * type_size[ptype], "pred") < 0) return NULL;
-    if (get_buffer(to, &tv, 0, n * type_size[ttype], "target") < 0) {
+    if (check_shape(rows, cols) < 0) return NULL;
+    Py_buffer pv, tv, ov;
+    if (get_buffer(po, &pv, 0, rows * cols * type_size[ptype], "pred") < 0) return NULL;
+    if (get_buffer(to, &tv, 0, rows * cols * type_size[ttype], "target") < 0) {
         PyBuffer_Release(&pv);
         return NULL;
     }
-    pair_table tb;
-    int64_t counted = 0;
-    int failed = pair_table_init(&tb, 1024) < 0;
-    if (!failed) {
-        Py_BEGIN_ALLOW_THREADS
-        if (ptype == T_U8 && ttype == T_U8)
-            failed = pairs_u8_u8(pv.buf, tv.buf, n, has_ignore, ignore, &tb, &counted) < 0;
-        else if (ptype == T_U16 && ttype == T_U16)
-            failed = pairs_u16_u16(pv.buf, tv.buf, n, has_ignore, ignore, &tb, &counted) < 0;
-        else if (ptype == T_I32 && ttype == T_I32)
-            failed = pairs_i32_i32(pv.buf, tv.buf, n, has_ignore, ignore, &tb, &counted) < 0;
-        else if (ptype == T_I64 && ttype == T_I64)
-            failed = pairs_i64_i64(pv.buf, tv.buf, n, has_ignore, ignore, &tb, &counted) < 0;
-        else
-            failed = pairs_any(pv.buf, ptype, tv.buf, ttype, n, has_ignore, ignore, &tb,
-                               &counted) < 0;
-        Py_END_ALLOW_THREADS
-    }
-    PyBuffer_Release(&pv);
-    PyBuffer_Release(&tv);
-    if (failed) {
-        pair_table_free(&tb);
-        return PyErr_NoMemory();
-    }
-    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(tb.used * 3 * sizeof(uint64_t)));
-    if (out == NULL) {
-        pair_table_free(&tb);
+    if (get_buffer(oo, &ov, 1, 2 * rows * (Py_ssize_t)sizeof(int64_t), "out") < 0) {
+        PyBuffer_Release(&pv);
+        PyBuffer_Release(&tv);
         return NULL;
     }
-    uint64_t *o = (uint64_t *)PyBytes_AS_STRING(out);
-    size_t k = 0;
-    for (size_t i = 0; i < tb.cap; i++) {
-        if (tb.c[i] > 0) {
-            o[3 * k] = tb.p[i];
-            o[3 * k + 1] = tb.t[i];
-            o[3 * k + 2] = (uint64_t)tb.c[i];
-            k++;
+    int n = clamp_threads(nthreads, rows);
+    pair_task tasks[MAX_THREADS];
+    for (int i = 0; i < n; i++) {
+        tasks[i].p = (const char *)pv.buf;
+        tasks[i].t = (const char *)tv.buf;
+        tasks[i].row0 = rows * i / n;
+        tasks[i].row1 = rows * (i + 1) / n;
+        tasks[i].cols = cols;
+        tasks[i].ptype = ptype;
+        tasks[i].ttype = ttype;
+        tasks[i].has_ignore = has_ignore;
+        tasks[i].ignore = (uint64_t)ignore;
+        tasks[i].out = (int64_t *)ov.buf;
+        tasks[i].buf = NULL;
+        tasks[i].len = tasks[i].cap = 0;
+        tasks[i].failed = 0;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    run_tasks(pair_task_run, (char *)tasks, sizeof(pair_task), n);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&pv);
+    PyBuffer_Release(&tv);
+    PyBuffer_Release(&ov);
+    PyObject *out = NULL;
+    size_t total = 0;
+    int failed = 0;
+    for (int i = 0; i < n; i++) {
+        failed |= tasks[i].failed;
+        total += tasks[i].len;
+    }
+    if (failed || total > (size_t)PY_SSIZE_T_MAX / sizeof(pair_entry)) {
+        PyErr_NoMemory();
+    } else {
+        out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(total * sizeof(pair_entry)));
+        if (out != NULL) {
+            char *at = PyBytes_AS_STRING(out);
+            for (int i = 0; i < n; i++) {
+                if (tasks[i].len) memcpy(at, tasks[i].buf, tasks[i].len * sizeof(pair_entry));
+                at += tasks[i].len * sizeof(pair_entry);
+            }
         }
     }
-    pair_table_free(&tb);
-    return Py_BuildValue("(NL)", out, (long long)counted);
+    for (int i = 0; i < n; i++) free(tasks[i].buf);
+    return out;
 }
 
 static PyMethodDef methods[] = {
@@ -1604,8 +1720,9 @@ static PyMethodDef methods[] = {
      "nearest_offsets(grid, sources, offsets, out, nthreads): per source, the index of the "
      "first offset landing on a nonzero byte of grid, or -1."},
     {"pair_counts", py_pair_counts, METH_VARARGS,
-     "pair_counts(pred, target, n, ptype, ttype, ignore, has_ignore) -> (bytes of uint64 "
-     "(pred, target, count) triplets, pixels counted): the overlap pairs of label maps."},
+     "pair_counts(pred, target, rows, cols, ptype, ttype, ignore, has_ignore, out, nthreads) -> "
+     "bytes of uint64 (pred, target, count) triplets, each image's sorted; out (rows, 2) int64: "
+     "pairs and pixels counted per image. The overlap pairs of a batch of label maps."},
     {"cpu_count", py_cpu_count, METH_NOARGS, "Online CPUs (1 where threads are not built)."},
     {NULL, NULL, 0, NULL},
 };

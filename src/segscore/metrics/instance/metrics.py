@@ -69,9 +69,9 @@ from segscore.metrics.empty import (
     empty_cases,
 )
 from segscore.metrics.instance.aji import AJI_METRICS, aggregated_jaccard
+from segscore.metrics.instance.bulk import bulk_counts
 from segscore.metrics.instance.matching import (
     check_matching,
-    match_sweep,
     read_threshold,
     threshold_range,
 )
@@ -209,15 +209,11 @@ def instance_counts(
     if not ts:
         fail("`thresholds` must hold at least one threshold, got none.")
     check_matching(matching, criterion, comparison, ts)
-    n, k = len(tables), len(ts)
-    tp = np.zeros((n, k), np.int64)
-    sums = np.zeros((n, k), np.float64)
     n_pred = np.array([t.n_pred for t in tables], dtype=np.int64)
     n_target = np.array([t.n_target for t in tables], dtype=np.int64)
-    for i, table in enumerate(tables):
-        for j, m in enumerate(match_sweep(table, ts, matching, criterion, comparison)):
-            tp[i, j] = m.tp
-            sums[i, j] = m.score_sum
+    # all tables at once; equal to match_sweep on each (images with conflicting candidates are
+    # matched alone: segscore.metrics.instance.bulk)
+    tp, sums = bulk_counts(tables, ts, matching, criterion, comparison)
     return InstanceCounts(
         ts,
         tp,
