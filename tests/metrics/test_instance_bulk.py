@@ -129,18 +129,23 @@ def test_kernel_checks_its_arguments() -> None:
     ck = _kernel._ck
     assert ck is not None
     p = np.zeros((2, 8), np.uint16)
-    out = np.empty((2, 2), np.int64)
-    with pytest.raises(ValueError, match="`out` must hold 32 bytes"):
-        ck.pair_counts(p, p, 2, 8, 3, 3, 0, False, np.empty(3, np.int64), 1)
+    t = np.zeros((2, 8), np.uint16)
+    p[0, :2], t[0, 0] = 1, 2
+    out = np.empty((2, 4), np.int64)
+    with pytest.raises(ValueError, match="`out` must hold 64 bytes"):
+        ck.overlap_tables(p, t, 2, 8, 3, 3, 0, False, np.empty(3, np.int64), 1)
     with pytest.raises(ValueError, match="`pred` must hold 64 bytes"):
-        ck.pair_counts(p, p, 2, 16, 3, 3, 0, False, out, 1)
+        ck.overlap_tables(p, t, 2, 16, 3, 3, 0, False, out, 1)
     with pytest.raises(ValueError, match="out of range"):
-        ck.pair_counts(p, p, 2, 8, 9, 3, 0, False, out, 1)
+        ck.overlap_tables(p, t, 2, 8, 9, 3, 0, False, out, 1)
     with pytest.raises(ValueError, match="non-negative"):
-        ck.pair_counts(p, p, -2, 8, 3, 3, 0, False, out, 1)
-    raw = ck.pair_counts(p, p, 2, 8, 3, 3, 0, False, out, 64)  # threads clamped to the images
-    assert np.frombuffer(raw, np.uint64).tolist() == [0, 0, 8, 0, 0, 8]
-    assert out.tolist() == [[1, 8], [1, 8]]
+        ck.overlap_tables(p, t, -2, 8, 3, 3, 0, False, out, 1)
+    raw = ck.overlap_tables(p, t, 2, 8, 3, 3, 0, False, out, 64)  # threads: at most the images
+    # image 0: pred [1] of 2 pixels, target [2] of 1, their pair of 1; image 1: nothing
+    assert np.frombuffer(raw, np.int64).tolist() == [1, 2, 2, 1, 0, 0, 1]
+    assert out.tolist() == [[1, 1, 1, 8], [0, 0, 0, 8]]
+    ck.overlap_tables(p, t, 2, 8, 3, 3, 2, True, out, 1)  # target 2 ignored
+    assert out.tolist() == [[1, 0, 0, 7], [0, 0, 0, 8]]
 
 
 # -- counts and AJI -------------------------------------------------------------------------------

@@ -1294,7 +1294,7 @@ static PyObject *py_mask_values(PyObject *self, PyObject *args) {
 /* The pairs of one image are counted in one pass: a run of equal pairs (an object spans
  * neighbouring pixels) is added once to an open-addressing hash table of the pairs seen, which
  * grows at half load; its size is the number of pairs, not of pixels. Ids are read as uint64
- * (the caller checked that they are >= 0). py_pair_counts (below) runs this over a batch. */
+ * (the caller checked that they are >= 0). py_overlap_tables (below) runs this over a batch. */
 typedef struct {
     uint64_t *p, *t;
     int64_t *c;
@@ -1689,73 +1689,205 @@ static void pair_table_clear(pair_table *tb) {
 }
 
 typedef struct {
-    uint64_t p, t, c;
+    uint64_t p, t;
+    int64_t c;
 } pair_entry;
 
-static int pair_entry_cmp(const void *a, const void *b) {
+static int by_pred_cmp(const void *a, const void *b) {
     const pair_entry *x = (const pair_entry *)a, *y = (const pair_entry *)b;
     if (x->p != y->p) return x->p < y->p ? -1 : 1;
     if (x->t != y->t) return x->t < y->t ? -1 : 1;
     return 0;
 }
 
-/* One thread's share of a batch: images row0..row1, their sorted triplets appended to `buf`. */
+static int by_target_cmp(const void *a, const void *b) {
+    const pair_entry *x = (const pair_entry *)a, *y = (const pair_entry *)b;
+    if (x->t != y->t) return x->t < y->t ? -1 : 1;
+    if (x->p != y->p) return x->p < y->p ? -1 : 1;
+    return 0;
+}
+
+typedef struct {
+    uint64_t key;
+    int64_t c;
+} key_entry;
+
+/* Sort n entries by key, least significant byte first: one counting pass per byte that is not
+ * the same in every key (packed 16-bit ids: 4 passes), O(n) with no bad case. tmp holds n
+ * entries; the result is in a. */
+static void radix_sort(key_entry *a, key_entry *tmp, size_t n) {
+    uint64_t any = 0, all = ~(uint64_t)0;
+    for (size_t i = 0; i < n; i++) {
+        any |= a[i].key;
+        all &= a[i].key;
+    }
+    key_entry *src = a, *dst = tmp;
+    for (int shift = 0; shift < 64; shift += 8) {
+        if ((((any ^ all) >> shift) & 0xFF) == 0) continue;
+        size_t start[256] = {0};
+        for (size_t i = 0; i < n; i++) start[(src[i].key >> shift) & 0xFF]++;
+        size_t sum = 0;
+        for (int d = 0; d < 256; d++) {
+            size_t c = start[d];
+            start[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++) dst[start[(src[i].key >> shift) & 0xFF]++] = src[i];
+        key_entry *swap = src;
+        src = dst;
+        dst = swap;
+    }
+    if (src != a) memcpy(a, src, n * sizeof(key_entry));
+}
+
+/* Grow the buffer *buf of `size`-byte items to hold `need` items (its capacity *cap doubles);
+ * -1 when memory ran out (the buffer is then left as it was). */
+static int reserve(void **buf, size_t *cap, size_t need, size_t size) {
+    if (need <= *cap) return 0;
+    size_t c = *cap ? *cap : 1024;
+    while (c < need) {
+        if (c > SIZE_MAX / 2 / size) return -1;
+        c *= 2;
+    }
+    void *grown = realloc(*buf, c * size);
+    if (grown == NULL) return -1;
+    *buf = grown;
+    *cap = c;
+    return 0;
+}
+
+/* Make the typed buffer PTR (capacity CAP) hold NEED items, or return -1 from the caller. */
+#define RESERVE(PTR, CAP, NEED)                                                                \
+    do {                                                                                       \
+        void *grown_ = (PTR);                                                                  \
+        if (reserve(&grown_, &(CAP), (NEED), sizeof *(PTR)) < 0) return -1;                    \
+        (PTR) = grown_;                                                                        \
+    } while (0)
+
+/* One thread's share of a batch: images row0..row1, their tables appended to `buf`. */
 typedef struct {
     const char *p, *t;
     Py_ssize_t row0, row1, cols;
     int ptype, ttype, has_ignore;
     uint64_t ignore;
-    int64_t *out; /* (rows, 2): pairs of each image, pixels counted */
-    pair_entry *buf;
+    int64_t *out; /* (rows, 4): predicted objects, target objects, pairs, pixels counted */
+    int64_t *buf; /* the tables, int64 */
     size_t len, cap;
+    /* scratch of one image: its pairs by (pred, target) and by (target, pred) */
+    pair_entry *by_pred, *by_target;
+    key_entry *keys, *tmp;
+    size_t pred_cap, target_cap, key_cap, tmp_cap;
     int failed; /* memory allocation failed */
 } pair_task;
 
-/* Make room in the task's buffer for `more` triplets. */
-static int pair_task_reserve(pair_task *k, size_t more) {
-    if (more <= k->cap - k->len) return 0;
-    size_t cap = k->cap ? k->cap : 1024;
-    while (cap - k->len < more) {
-        if (cap > SIZE_MAX / 2 / sizeof(pair_entry)) return -1;
-        cap *= 2;
+/* Put one image's m pairs into by_pred (sorted by (pred, target)) and by_target (sorted by
+ * (target, pred)). Packed keys (pred << 32 | target) are radix-sorted, and once more with the
+ * halves swapped; pairs of the (pred, target) table are sorted with qsort. */
+static int sort_pairs(pair_task *k, const pair_table *tb, const key_table *kt, int keyed,
+                      size_t m) {
+    if (m == 0) return 0; /* (no buffer may exist yet) */
+    RESERVE(k->by_pred, k->pred_cap, m);
+    RESERVE(k->by_target, k->target_cap, m);
+    if (!keyed) {
+        size_t j = 0;
+        for (size_t i = 0; i < tb->cap; i++) {
+            if (tb->c[i] > 0) {
+                k->by_pred[j].p = tb->p[i];
+                k->by_pred[j].t = tb->t[i];
+                k->by_pred[j].c = tb->c[i];
+                j++;
+            }
+        }
+        memcpy(k->by_target, k->by_pred, m * sizeof(pair_entry));
+        qsort(k->by_pred, m, sizeof(pair_entry), by_pred_cmp);
+        qsort(k->by_target, m, sizeof(pair_entry), by_target_cmp);
+        return 0;
     }
-    pair_entry *grown = (pair_entry *)realloc(k->buf, cap * sizeof(pair_entry));
-    if (grown == NULL) return -1;
-    k->buf = grown;
-    k->cap = cap;
+    RESERVE(k->keys, k->key_cap, m);
+    RESERVE(k->tmp, k->tmp_cap, m);
+    size_t j = 0;
+    for (size_t i = 0; i < kt->cap; i++) {
+        if (kt->c[i] > 0) {
+            k->keys[j].key = kt->key[i];
+            k->keys[j].c = kt->c[i];
+            j++;
+        }
+    }
+    radix_sort(k->keys, k->tmp, m);
+    for (size_t i = 0; i < m; i++) {
+        k->by_pred[i].p = k->keys[i].key >> 32;
+        k->by_pred[i].t = k->keys[i].key & 0xFFFFFFFFu;
+        k->by_pred[i].c = k->keys[i].c;
+        k->keys[i].key = k->keys[i].key << 32 | k->keys[i].key >> 32;
+    }
+    radix_sort(k->keys, k->tmp, m);
+    for (size_t i = 0; i < m; i++) {
+        k->by_target[i].t = k->keys[i].key >> 32;
+        k->by_target[i].p = k->keys[i].key & 0xFFFFFFFFu;
+        k->by_target[i].c = k->keys[i].c;
+    }
     return 0;
 }
 
-/* Append the pairs of one image (in tb, or in kt when `keyed`) to the task's buffer, sorted by
- * (prediction, target); returns their number, or -1 when memory ran out. */
-static Py_ssize_t pair_task_take(pair_task *k, const pair_table *tb, const key_table *kt,
-                                 int keyed) {
-    size_t used = keyed ? kt->used : tb->used, m = 0;
-    if (used == 0) return 0;
-    if (pair_task_reserve(k, used) < 0) return -1;
-    pair_entry *at = k->buf + k->len;
-    if (keyed) {
-        for (size_t i = 0; i < kt->cap; i++) {
-            if (kt->c[i] > 0) {
-                at[m].p = kt->key[i] >> 32;
-                at[m].t = kt->key[i] & 0xFFFFFFFFu;
-                at[m].c = (uint64_t)kt->c[i];
-                m++;
-            }
-        }
-    } else {
-        for (size_t i = 0; i < tb->cap; i++) {
-            if (tb->c[i] > 0) {
-                at[m].p = tb->p[i];
-                at[m].t = tb->t[i];
-                at[m].c = (uint64_t)tb->c[i];
-                m++;
-            }
-        }
+/* Append one image's table (from its m sorted pairs, background 0 included) to the task's
+ * buffer as int64: pred_ids, pred_areas (P each), target_ids, target_areas (G), pair_pred,
+ * pair_target, pair_intersection (K: the pairs of two objects, by (pred, target); indices into
+ * the id lists). An area sums its object's row or column of pairs, background included, as
+ * overlap_table defines it. sizes = (P, G, K). */
+static int append_table(pair_task *k, size_t m, int64_t sizes[3]) {
+    const pair_entry *bp = k->by_pred, *bt = k->by_target;
+    size_t np = 0, ng = 0, nk = 0;
+    sizes[0] = sizes[1] = sizes[2] = 0;
+    if (m == 0) return 0; /* (no buffer may exist yet) */
+    for (size_t i = 0; i < m; i++) {
+        np += bp[i].p != 0 && (i == 0 || bp[i].p != bp[i - 1].p);
+        ng += bt[i].t != 0 && (i == 0 || bt[i].t != bt[i - 1].t);
+        nk += bp[i].p != 0 && bp[i].t != 0;
     }
-    qsort(at, m, sizeof(pair_entry), pair_entry_cmp);
-    k->len += m;
-    return (Py_ssize_t)m;
+    RESERVE(k->buf, k->cap, k->len + 2 * np + 2 * ng + 3 * nk);
+    int64_t *pid = k->buf + k->len, *parea = pid + np, *tid = parea + np, *tarea = tid + ng;
+    int64_t *kp = tarea + ng, *kg = kp + nk, *ki = kg + nk;
+    size_t a = 0;
+    for (size_t i = 0; i < m; i++) { /* objects: ids < 2**63 (the kernel reads at most int64) */
+        if (bp[i].p == 0) continue;
+        if (i == 0 || bp[i].p != bp[i - 1].p) {
+            pid[a] = (int64_t)bp[i].p;
+            parea[a++] = 0;
+        }
+        parea[a - 1] += bp[i].c;
+    }
+    a = 0;
+    for (size_t i = 0; i < m; i++) {
+        if (bt[i].t == 0) continue;
+        if (i == 0 || bt[i].t != bt[i - 1].t) {
+            tid[a] = (int64_t)bt[i].t;
+            tarea[a++] = 0;
+        }
+        tarea[a - 1] += bt[i].c;
+    }
+    int64_t pi = -1;
+    a = 0;
+    for (size_t i = 0; i < m; i++) {
+        if (bp[i].p == 0) continue;
+        if (i == 0 || bp[i].p != bp[i - 1].p) pi++;
+        if (bp[i].t == 0) continue;
+        size_t lo = 0, hi = ng; /* the target's index: binary search of the sorted ids */
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if ((uint64_t)tid[mid] < bp[i].t)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        kp[a] = pi;
+        kg[a] = (int64_t)lo;
+        ki[a++] = bp[i].c;
+    }
+    k->len += 2 * np + 2 * ng + 3 * nk;
+    sizes[0] = (int64_t)np;
+    sizes[1] = (int64_t)ng;
+    sizes[2] = (int64_t)nk;
+    return 0;
 }
 
 static void pair_task_run(void *arg) {
@@ -1767,17 +1899,16 @@ static void pair_task_run(void *arg) {
     ok &= key_table_init(&kt, 10) == 0;
     Py_ssize_t psize = type_size[k->ptype], tsize = type_size[k->ttype];
     for (Py_ssize_t r = k->row0; ok && r < k->row1; r++) {
-        int64_t counted = 0;
+        int64_t counted = 0, *sizes = k->out + 4 * r;
         int keyed = count_image_pairs(k->p + r * k->cols * psize, k->ptype,
                                       k->t + r * k->cols * tsize, k->ttype, k->cols,
                                       k->has_ignore, k->ignore, &tb, &kt, &counted);
-        Py_ssize_t found = keyed < 0 ? -1 : pair_task_take(k, &tb, &kt, keyed);
-        if (found < 0) {
+        size_t m = keyed > 0 ? kt.used : tb.used;
+        if (keyed < 0 || sort_pairs(k, &tb, &kt, keyed, m) < 0 || append_table(k, m, sizes) < 0) {
             ok = 0;
             break;
         }
-        k->out[2 * r] = (int64_t)found;
-        k->out[2 * r + 1] = counted;
+        sizes[3] = counted;
         if (keyed)
             key_table_clear(&kt);
         else
@@ -1788,15 +1919,16 @@ static void pair_task_run(void *arg) {
     key_table_free(&kt);
 }
 
-/* pair_counts(pred, target, rows, cols, ptype, ttype, ignore, has_ignore, out, nthreads) -> bytes
- * The distinct (prediction id, target id) pairs of each of `rows` images of `cols` pixels and
- * the pixels of each pair, as a bytes object of uint64 triplets (pred, target, count): the
- * images in turn, each image's pairs sorted by (pred, target). out is int64 (rows, 2): the
- * number of pairs of each image and its pixels counted (those whose target is not the ignore
- * id). The images are split over the threads in contiguous ranges; each thread counts its
- * images one after the other into one hash table (emptied between images) and appends their
- * sorted pairs to its own buffer; the buffers are joined in order at the end. */
-static PyObject *py_pair_counts(PyObject *self, PyObject *args) {
+/* overlap_tables(pred, target, rows, cols, ptype, ttype, ignore, has_ignore, out, nthreads)
+ *     -> bytearray
+ * The overlap tables of `rows` images of `cols` pixels (segscore.metrics.instance.table): for
+ * each image in turn, int64 pred_ids, pred_areas, target_ids, target_areas, pair_pred,
+ * pair_target, pair_intersection (see append_table), pixels whose target is the ignore id left
+ * out. out is int64 (rows, 4): the image's predicted objects P, target objects G, pairs K and
+ * pixels counted. The images are split over the threads in contiguous ranges; each thread counts
+ * its images one after the other into one hash table (emptied between images), sorts each
+ * image's pairs, and appends its table to its own buffer; the buffers are joined in order. */
+static PyObject *py_overlap_tables(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *po, *to, *oo;
     Py_ssize_t rows, cols;
@@ -1817,13 +1949,14 @@ static PyObject *py_pair_counts(PyObject *self, PyObject *args) {
         PyBuffer_Release(&pv);
         return NULL;
     }
-    if (get_buffer(oo, &ov, 1, 2 * rows * (Py_ssize_t)sizeof(int64_t), "out") < 0) {
+    if (get_buffer(oo, &ov, 1, 4 * rows * (Py_ssize_t)sizeof(int64_t), "out") < 0) {
         PyBuffer_Release(&pv);
         PyBuffer_Release(&tv);
         return NULL;
     }
     int n = clamp_threads(nthreads, rows);
     pair_task tasks[MAX_THREADS];
+    memset(tasks, 0, sizeof tasks);
     for (int i = 0; i < n; i++) {
         tasks[i].p = (const char *)pv.buf;
         tasks[i].t = (const char *)tv.buf;
@@ -1835,9 +1968,6 @@ static PyObject *py_pair_counts(PyObject *self, PyObject *args) {
         tasks[i].has_ignore = has_ignore;
         tasks[i].ignore = (uint64_t)ignore;
         tasks[i].out = (int64_t *)ov.buf;
-        tasks[i].buf = NULL;
-        tasks[i].len = tasks[i].cap = 0;
-        tasks[i].failed = 0;
     }
     Py_BEGIN_ALLOW_THREADS
     run_tasks(pair_task_run, (char *)tasks, sizeof(pair_task), n);
@@ -1852,19 +1982,26 @@ static PyObject *py_pair_counts(PyObject *self, PyObject *args) {
         failed |= tasks[i].failed;
         total += tasks[i].len;
     }
-    if (failed || total > (size_t)PY_SSIZE_T_MAX / sizeof(pair_entry)) {
+    if (failed || total > (size_t)PY_SSIZE_T_MAX / sizeof(int64_t)) {
         PyErr_NoMemory();
     } else {
-        out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(total * sizeof(pair_entry)));
+        /* a bytearray: the caller's arrays are views of it, writable as numpy's own */
+        out = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)(total * sizeof(int64_t)));
         if (out != NULL) {
-            char *at = PyBytes_AS_STRING(out);
+            char *at = PyByteArray_AS_STRING(out);
             for (int i = 0; i < n; i++) {
-                if (tasks[i].len) memcpy(at, tasks[i].buf, tasks[i].len * sizeof(pair_entry));
-                at += tasks[i].len * sizeof(pair_entry);
+                if (tasks[i].len) memcpy(at, tasks[i].buf, tasks[i].len * sizeof(int64_t));
+                at += tasks[i].len * sizeof(int64_t);
             }
         }
     }
-    for (int i = 0; i < n; i++) free(tasks[i].buf);
+    for (int i = 0; i < n; i++) {
+        free(tasks[i].buf);
+        free(tasks[i].by_pred);
+        free(tasks[i].by_target);
+        free(tasks[i].keys);
+        free(tasks[i].tmp);
+    }
     return out;
 }
 
@@ -1884,10 +2021,10 @@ static PyMethodDef methods[] = {
     {"nearest_offsets", py_nearest_offsets, METH_VARARGS,
      "nearest_offsets(grid, sources, offsets, out, nthreads): per source, the index of the "
      "first offset landing on a nonzero byte of grid, or -1."},
-    {"pair_counts", py_pair_counts, METH_VARARGS,
-     "pair_counts(pred, target, rows, cols, ptype, ttype, ignore, has_ignore, out, nthreads) -> "
-     "bytes of uint64 (pred, target, count) triplets, each image's sorted; out (rows, 2) int64: "
-     "pairs and pixels counted per image. The overlap pairs of a batch of label maps."},
+    {"overlap_tables", py_overlap_tables, METH_VARARGS,
+     "overlap_tables(pred, target, rows, cols, ptype, ttype, ignore, has_ignore, out, nthreads) "
+     "-> bytearray of int64: the overlap table of each image (ids, areas, pairs); out (rows, 4) "
+     "int64: objects, pairs and pixels counted per image."},
     {"cpu_count", py_cpu_count, METH_NOARGS, "Online CPUs (1 where threads are not built)."},
     {NULL, NULL, 0, NULL},
 };

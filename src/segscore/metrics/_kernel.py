@@ -38,7 +38,7 @@ __all__ = [
     "class_counts",
     "confusion_matrix",
     "nearest_offsets",
-    "pair_counts",
+    "overlap_tables",
 ]
 
 _ck: ModuleType | None
@@ -187,19 +187,20 @@ def nearest_offsets(
     return out
 
 
-def pair_counts(
+def overlap_tables(
     pred: Any, target: Any, ignore: int | None, *, kernel: KernelSettings = DEFAULT_KERNEL
-) -> tuple[np.ndarray[Any, np.dtype[np.uint64]], IntArray] | None:
-    """Return the distinct (prediction, target) id pairs of each image of a batch, pixels of each.
+) -> tuple[IntArray, IntArray] | None:
+    """Return the overlap table of each image of a batch, from one call of the compiled kernel.
 
-    ``pred`` and ``target`` are ``(rows, pixels)``: one image per row. Returns ``(pairs,
-    per_image)``: ``pairs`` uint64 ``(K, 3)`` rows (pred id, target id, pixels), the images in
-    turn and each image's pairs sorted by (pred, target), pixels whose target is ``ignore`` left
-    out; ``per_image`` int64 ``(rows, 2)``: the pairs of each image and its pixels counted. One
-    pass of the compiled kernel per image, the images split over ``kernel.threads`` threads
-    (above ``kernel.thread_min_bytes`` of input). None when the kernel is not in use or a dtype
-    is not one it reads (uint64: the caller counts with numpy). Ids must be >= 0 (checked by
-    the caller).
+    ``pred`` and ``target`` are ``(rows, pixels)``: one image per row. Returns ``(data,
+    sizes)``: ``sizes`` int64 ``(rows, 4)`` holds each image's predicted objects P, target
+    objects G, pairs K and pixels counted (those whose target is not ``ignore``); ``data`` int64
+    holds, image after image, its ``pred_ids`` and ``pred_areas`` (P each), ``target_ids`` and
+    ``target_areas`` (G), ``pair_pred``, ``pair_target`` and ``pair_intersection`` (K), as
+    :class:`~segscore.metrics.instance.table.OverlapTable` defines them. One pass per image,
+    the images split over ``kernel.threads`` threads (above ``kernel.thread_min_bytes`` of
+    input). None when the kernel is not in use or a dtype is not one it reads (uint64: the
+    caller counts with numpy). Ids must be >= 0 (checked by the caller).
     """
     if not kernel.uses_compiled:
         return None
@@ -216,12 +217,12 @@ def pair_counts(
     p = np.require(p, requirements=("C", "A"))
     t = np.require(t, requirements=("C", "A"))
     rows, cols = p.shape
-    per_image = np.empty((rows, 2), dtype=np.int64)
+    sizes = np.empty((rows, 4), dtype=np.int64)
     threads = kernel.threads_for(p.nbytes + t.nbytes)
-    raw = _ck.pair_counts(
-        p, t, rows, cols, ptype, ttype, ignore or 0, ignore is not None, per_image, threads
+    raw = _ck.overlap_tables(
+        p, t, rows, cols, ptype, ttype, ignore or 0, ignore is not None, sizes, threads
     )
-    return np.frombuffer(raw, dtype=np.uint64).reshape(-1, 3), per_image
+    return np.frombuffer(raw, dtype=np.int64), sizes
 
 
 def uint8_mask_values(mask: Any, *, kernel: KernelSettings = DEFAULT_KERNEL) -> int | None:

@@ -220,12 +220,20 @@ def bulk_kumar(tables: Sequence[OverlapTable]) -> tuple[IntArray, IntArray]:
     j = join_tables(tables)
     union = j.pair_pred_area + j.pair_target_area - j.pair_intersection
     iou = j.pair_intersection / np.maximum(union, 1)
-    # sorted by target, then decreasing IoU, then prediction: the first pair of each target
-    order = np.lexsort((j.pair_pred, -iou, j.pair_target))
+    # by target (stable: within a target, the pairs stay by prediction), then the first pair of
+    # the largest IoU of each target
+    order = np.argsort(j.pair_target, kind="stable")
+    iou_sorted = iou[order]
     first = np.ones(order.size, dtype=bool)
     by_target = j.pair_target[order]
     np.not_equal(by_target[1:], by_target[:-1], out=first[1:])
-    chosen = np.sort(order[first])  # by image: the joined pairs are in image order
+    group = np.cumsum(first) - 1
+    best = np.maximum.reduceat(iou_sorted, np.flatnonzero(first)) if order.size else iou_sorted
+    top = np.flatnonzero(iou_sorted == best[group])
+    top_group = group[top]
+    keep = np.ones(top.size, dtype=bool)
+    np.not_equal(top_group[1:], top_group[:-1], out=keep[1:])
+    chosen = np.sort(order[top[keep]])  # by image: the joined pairs are in image order
     offsets = np.searchsorted(chosen, j.pair_offsets)
     used_pred = np.zeros(j.pred_areas.size, dtype=bool)
     used_pred[j.pair_pred[chosen]] = True

@@ -23,7 +23,7 @@ import numpy as np
 
 from segscore._types import IntArray
 from segscore._validation import check_int, check_same_shape, fail, fail_must
-from segscore.metrics._kernel import DEFAULT_KERNEL, KernelSettings, pair_counts
+from segscore.metrics._kernel import DEFAULT_KERNEL, KernelSettings, overlap_tables
 from segscore.metrics.counting import _is_tensor
 from segscore.metrics.counts import _batch_shape
 from segscore.metrics.options import CountingOptions
@@ -361,102 +361,28 @@ def _image_table(
     )
 
 
-def _first_of_runs(*columns: IntArray) -> Any:
-    """Return the flags of the entries where any of the (sorted together) ``columns`` changes value."""
-    first = np.zeros(columns[0].size, dtype=bool)
-    first[:1] = True
-    for c in columns:
-        first[1:] |= c[1:] != c[:-1]
-    return first
-
-
-def _by_image_then_id(image: IntArray, ids: IntArray, n_images: int) -> IntArray:
-    """Return the order that sorts entries by (image, id) (one int64 key where it fits)."""
-    width = int(ids.max(initial=0)) + 1
-    order: IntArray
-    if n_images == 1:
-        order = np.argsort(ids)
-    elif n_images * width - 1 <= _INT64_MAX:
-        order = np.argsort(image * width + ids)
-    else:
-        order = np.lexsort((ids, image))
-    return order
-
-
-def _offsets(image: IntArray, n_images: int) -> IntArray:
-    """Return the start of each image in entries sorted by image, and the end: shape (n_images + 1,)."""
-    out = np.zeros(n_images + 1, dtype=np.int64)
-    np.cumsum(np.bincount(image, minlength=n_images), out=out[1:])
-    return out
-
-
 def _compiled_tables(
     p: np.ndarray[Any, Any], t: np.ndarray[Any, Any], ignore: int | None, kernel: KernelSettings
 ) -> tuple[OverlapTable, ...] | None:
-    """Return the tables of a batch ``(images, pixels)`` from one call of the compiled pair counter.
+    """Return the tables of a batch ``(images, pixels)`` from one call of the compiled kernel.
 
-    The kernel returns every image's (pred, target, pixels) pairs, background included, sorted
-    by (pred, target) within each image. The tables of all images are then made at once on
-    the concatenated pairs (each entry tagged with its image), as :func:`_image_table` makes
-    one: areas are sums over the other side, the background rows and columns are dropped, and
-    the indices are made per image. None when the kernel is not in use (numpy counts).
+    The kernel writes every image's table (:func:`segscore.metrics._kernel.overlap_tables`);
+    each table's arrays are views of that one buffer. None when the kernel is not in use
+    (numpy counts, :func:`_image_table`).
     """
-    found = pair_counts(p, t, ignore, kernel=kernel)
+    found = overlap_tables(p, t, ignore, kernel=kernel)
     if found is None:
         return None
-    raw, per_image = found
-    n = int(per_image.shape[0])
-    # ids < 2**63: the kernel reads ids of at most int64, all >= 0
-    pid = raw[:, 0].astype(np.int64)
-    tid = raw[:, 1].astype(np.int64)
-    inter = raw[:, 2].astype(np.int64)
-    image = np.repeat(np.arange(n, dtype=np.int64), per_image[:, 0])
-    # predicted objects: the entries of one (image, pred) are consecutive
-    p_first = _first_of_runs(pid, image)
-    p_bounds = np.flatnonzero(p_first)
-    p_group = np.cumsum(p_first) - 1
-    p_areas = np.add.reduceat(inter, p_bounds) if p_bounds.size else inter[:0]
-    p_ids, p_image = pid[p_bounds], image[p_bounds]
-    # target objects: the entries sorted by (image, target)
-    order = _by_image_then_id(image, tid, n)
-    t_sorted, t_image_sorted = tid[order], image[order]
-    t_first = _first_of_runs(t_sorted, t_image_sorted)
-    t_bounds = np.flatnonzero(t_first)
-    t_group = np.empty_like(order)
-    t_group[order] = np.cumsum(t_first) - 1
-    t_areas = np.add.reduceat(inter[order], t_bounds) if t_bounds.size else inter[:0]
-    t_ids, t_image = t_sorted[t_bounds], t_image_sorted[t_bounds]
-    # foreground objects, their index within their image, and the pairs of two of them
-    p_fg = p_ids != 0
-    t_fg = t_ids != 0
-    p_off = _offsets(p_image[p_fg], n)
-    t_off = _offsets(t_image[t_fg], n)
-    p_rank = np.cumsum(p_fg) - 1
-    t_rank = np.cumsum(t_fg) - 1
-    pair = (pid != 0) & (tid != 0)
-    pair_image = image[pair]
-    pair_pred = p_rank[p_group[pair]] - p_off[pair_image]
-    pair_target = t_rank[t_group[pair]] - t_off[pair_image]
-    pair_inter = inter[pair]
-    k_off = _offsets(pair_image, n)
-    pred_ids, pred_areas = p_ids[p_fg], p_areas[p_fg]
-    target_ids, target_areas = t_ids[t_fg], t_areas[t_fg]
+    data, sizes = found
     tables = []
-    po, to, ko = p_off.tolist(), t_off.tolist(), k_off.tolist()
-    for i, counted in enumerate(per_image[:, 1].tolist()):
-        a, b, c, d, e, f = po[i], po[i + 1], to[i], to[i + 1], ko[i], ko[i + 1]
-        tables.append(
-            OverlapTable(
-                pred_ids[a:b],
-                pred_areas[a:b],
-                target_ids[c:d],
-                target_areas[c:d],
-                pair_pred[e:f],
-                pair_target[e:f],
-                pair_inter[e:f],
-                counted,
-            )
-        )
+    at = 0
+    for n_pred, n_target, n_pairs, counted in sizes.tolist():
+        cuts = (n_pred, n_pred, n_target, n_target, n_pairs, n_pairs, n_pairs)
+        arrays = []
+        for size in cuts:
+            arrays.append(data[at : at + size])
+            at += size
+        tables.append(OverlapTable(*arrays, n_pixels=counted))
     return tuple(tables)
 
 
