@@ -377,12 +377,27 @@ def _compiled_tables(
     tables = []
     at = 0
     for n_pred, n_target, n_pairs, counted in sizes.tolist():
-        cuts = (n_pred, n_pred, n_target, n_target, n_pairs, n_pairs, n_pairs)
-        arrays = []
-        for size in cuts:
-            arrays.append(data[at : at + size])
-            at += size
-        tables.append(OverlapTable(*arrays, n_pixels=counted))
+        # [at, b): pred ids, [b, c): pred areas, then target ids, areas, and the pair arrays
+        b = at + n_pred
+        c = b + n_pred
+        d = c + n_target
+        e = d + n_target
+        f = e + n_pairs
+        g = f + n_pairs
+        h = g + n_pairs
+        tables.append(
+            OverlapTable(
+                data[at:b],
+                data[b:c],
+                data[c:d],
+                data[d:e],
+                data[e:f],
+                data[f:g],
+                data[g:h],
+                counted,
+            )
+        )
+        at = h
     return tuple(tables)
 
 
