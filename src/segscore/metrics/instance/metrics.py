@@ -325,8 +325,8 @@ def _score(
                 [_fraction(num[:, j], den[:, j], cases, policy) for j in range(len(cols))],
                 axis=1,
             )
-            if len(cols) == 1:  # the mean of one value is that value (fsum([x]) / 1 == x)
-                cells = np.asarray(per_t[:, 0], dtype=np.float64)
+            if len(cols) == 1:  # fsum([x]) / 1 is x (-0.0 made 0.0, as fsum makes it)
+                cells = np.asarray(per_t[:, 0] + 0.0, dtype=np.float64)
             else:
                 cells = np.asarray([math.fsum(r) / len(cols) for r in per_t], dtype=np.float64)
             pooled_t = [
