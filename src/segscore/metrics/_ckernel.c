@@ -35,6 +35,11 @@
  *     into the int64 row. A block of 64 pixels with at most RUN_MAX (target, prediction) changes
  *     is counted run by run (smooth maps); on noisy maps that look backs off.
  *
+ * overlap_tables(pred, target, rows, cols, ptype, ttype, ignore, has_ignore, out, nthreads)
+ *     Instance label maps: the exact overlap table of each image (every (prediction, target) id
+ *     pair and its pixels, the objects' areas), one pass per image, images over the threads;
+ *     see "Overlap pairs of instance label maps" below.
+ *
  * class_counts(pred, target, rows, cols, ptype, ttype, C, ignore, has_ignore, out,
  *              nthreads, chunk) -> positive when a label is invalid
  *     The same pass, but out is int64 (rows, 3, C): tp, predicted (over the pixels whose target
@@ -1594,8 +1599,8 @@ static inline uint64_t change_mask_i32(const int32_t *p, const int32_t *t, Py_ss
 
 /* The pass for one type with a change mask: the run starts of 64 pixels are found at once and
  * visited by their set bits, with no loop per run that must guess where the run ends (on W5,
- * uint16, this took the pass from about 50 to 40 ms). Each run, from the pixel `a` to the next
- * start `b`, is added once to the packed-key table. */
+ * uint16, the pass took about a fifth less time than with run_end_u16). Each run, from the pixel
+ * `a` to the next start `b`, is added once to the packed-key table. */
 #define PAIR_MASK_PASS(NAME, T, MASK)                                                          \
     static int NAME(const T *p, const T *t, Py_ssize_t n, int has_ignore, uint64_t ignore,     \
                     pair_table *tb, key_table *kt, int64_t *counted) {                         \

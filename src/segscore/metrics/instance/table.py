@@ -446,7 +446,9 @@ def overlap_table(
     -----
     With the compiled kernel (ids of up to 64 bits, signed or unsigned up to 32 bits, int64), one
     pass over each image adds every run of equal (prediction, target) pairs to a hash table of
-    the pairs seen: no key per pixel, no sort of the pixels, memory O(pairs). Otherwise (numpy):
+    the pairs seen: no key per pixel, no sort of the pixels, memory O(pairs); the kernel sorts
+    the pairs and writes the tables of the whole batch in one call, the images split over
+    ``kernel.threads`` threads. Otherwise (numpy):
     label maps are made of runs: neighbouring pixels (in memory order) with the same
     (prediction, target) pair. Two ``!=`` passes over each image find where runs start, and
     the table is counted from one int64 key ``pred * (max(target) + 1) + target`` per run
