@@ -27,7 +27,7 @@ from fractions import Fraction
 import numpy as np
 
 from segscore._types import FloatArray, IntArray
-from segscore.metrics.instance.matching import _match, _passes, _ratio
+from segscore.metrics.instance.matching import _match, _passes, _ratio, one_to_one
 from segscore.metrics.instance.table import OverlapTable
 
 __all__ = ["JoinedTables", "bulk_counts", "bulk_kumar", "join_tables"]
@@ -185,8 +185,10 @@ def bulk_counts(
     alone: dict[int, tuple[IntArray, IntArray]] = {}  # per-table ratios, for conflicted images
     for col, t in enumerate(thresholds):
         cand = np.flatnonzero(_passes(num, den, t, comparison))
-        bad = _conflicted(j, cand)
-        if bad.any():
+        if one_to_one(criterion, t, comparison):  # no conflict is possible: no count needed
+            bad = np.zeros(n, dtype=bool)
+        else:
+            bad = _conflicted(j, cand)
             cand = cand[~bad[j.pair_image[cand]]]
         offsets = np.searchsorted(cand, j.pair_offsets)
         tp[:, col] = np.diff(offsets)
