@@ -243,3 +243,18 @@ def test_batch_paths_equal_per_image_paths(case: Any, threads: int) -> None:
     assert tables == overlap_table(pred, target, ignore_index=ignore, kernel=NUMPY, **layout)
     _check_counts(tables, THRESHOLDS)
     _check_kumar(tables)
+
+
+def test_aji_alone_equals_aji_with_matched_metrics() -> None:
+    from segscore import instance_scores
+
+    pred, target = mixed_batch(6)
+    for name in ("aji", "aji+", "aji_cellpose"):
+        alone = instance_scores(pred, target, [name])[name]
+        joint = instance_scores(pred, target, [name, "f1@0.5", "dsb@0.5:0.95"])[name]
+        np.testing.assert_equal(alone.per_image, joint.per_image)
+        np.testing.assert_equal(alone.value, joint.value)
+        assert alone.empty_cases == joint.empty_cases
+        assert alone.conventions == joint.conventions
+    with pytest.raises(InputError, match="`matching='unique'` needs a threshold"):
+        instance_scores(pred, target, ["aji"], matching="unique")

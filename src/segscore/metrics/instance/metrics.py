@@ -358,6 +358,24 @@ def _score(
     )
 
 
+def _objects_only(tables: Sequence[OverlapTable], chosen: ChosenConventions) -> InstanceCounts:
+    """Return counts at no threshold: the objects of each image (all that AJI scores need)."""
+    n = len(tables)
+    none = np.zeros((n, 0), np.int64)
+    return InstanceCounts(
+        (),
+        none,
+        none,
+        none,
+        np.zeros((n, 0), np.float64),
+        np.array([t.n_pred for t in tables], dtype=np.int64),
+        np.array([t.n_target for t in tables], dtype=np.int64),
+        chosen.matching,
+        chosen.criterion,
+        chosen.comparison,
+    )
+
+
 def score_tables(
     tables: Sequence[OverlapTable],
     metrics: str | Iterable[str] = ("f1@0.5",),
@@ -395,14 +413,17 @@ def score_tables(
     for spec in specs:
         for t in thresholds_of(spec):
             thresholds[t] = None
-    ts = tuple(thresholds) or (Fraction(1, 2),)
-    counts = instance_counts(
-        tables,
-        thresholds=ts,
-        matching=chosen.matching,  # type: ignore[arg-type]
-        criterion=chosen.criterion,  # type: ignore[arg-type]
-        comparison=chosen.comparison,  # type: ignore[arg-type]
-    )
+    if thresholds:
+        counts = instance_counts(
+            tables,
+            thresholds=tuple(thresholds),
+            matching=chosen.matching,  # type: ignore[arg-type]
+            criterion=chosen.criterion,  # type: ignore[arg-type]
+            comparison=chosen.comparison,  # type: ignore[arg-type]
+        )
+    else:  # AJI only: the objects of each image name its empty case; nothing is matched
+        check_matching(chosen.matching, chosen.criterion, chosen.comparison, [Fraction(1, 2)])
+        counts = _objects_only(tables, chosen)
     need_aji = {s.base for s in specs} & set(AJI_METRICS)
     aji = {b: aggregated_jaccard(tables, variant=AJI_METRICS[b]) for b in need_aji}
     return _score_chosen(counts, aji, specs, chosen)
