@@ -220,31 +220,26 @@ def bulk_kumar(tables: Sequence[OverlapTable]) -> tuple[IntArray, IntArray]:
     (array([4]), array([8]))
     """
     j = join_tables(tables)
+    n_pairs = j.pair_target.size
     union = j.pair_pred_area + j.pair_target_area - j.pair_intersection
     iou = j.pair_intersection / np.maximum(union, 1)
-    # by target (stable: within a target, the pairs stay by prediction), then the first pair of
-    # the largest IoU of each target
-    order = np.argsort(j.pair_target, kind="stable")
-    iou_sorted = iou[order]
-    first = np.ones(order.size, dtype=bool)
-    by_target = j.pair_target[order]
-    np.not_equal(by_target[1:], by_target[:-1], out=first[1:])
-    group = np.cumsum(first) - 1
-    best = np.maximum.reduceat(iou_sorted, np.flatnonzero(first)) if order.size else iou_sorted
-    top = np.flatnonzero(iou_sorted == best[group])
-    top_group = group[top]
-    keep = np.ones(top.size, dtype=bool)
-    np.not_equal(top_group[1:], top_group[:-1], out=keep[1:])
-    chosen = np.sort(order[top[keep]])  # by image: the joined pairs are in image order
-    offsets = np.searchsorted(chosen, j.pair_offsets)
+    # each target's largest IoU, then the first pair reaching it: an image's pairs are sorted by
+    # prediction, so the first is the smallest prediction (the per-table lexsort's tie rule)
+    best = np.zeros(j.target_areas.size, dtype=np.float64)
+    np.maximum.at(best, j.pair_target, iou)
+    top = np.flatnonzero(iou == best[j.pair_target])
+    first = np.full(j.target_areas.size, n_pairs, dtype=np.int64)
+    np.minimum.at(first, j.pair_target[top], top)
+    paired = first < n_pairs
+    chosen = first[paired]
     used_pred = np.zeros(j.pred_areas.size, dtype=bool)
     used_pred[j.pair_pred[chosen]] = True
-    used_target = np.zeros(j.target_areas.size, dtype=bool)
-    used_target[j.pair_target[chosen]] = True
-    inter = _sums(j.pair_intersection[chosen], offsets)
-    total = (
-        _sums(union[chosen], offsets)
-        + _sums(np.where(used_target, 0, j.target_areas), j.target_offsets)
-        + _sums(np.where(used_pred, 0, j.pred_areas), j.pred_offsets)
+    # per target: its pair's intersection and union, or (0, its area) without a pair
+    inter = np.zeros(j.target_areas.size, dtype=np.int64)
+    inter[paired] = j.pair_intersection[chosen]
+    target_union = j.target_areas.copy()
+    target_union[paired] = union[chosen]
+    total = _sums(target_union, j.target_offsets) + _sums(
+        np.where(used_pred, 0, j.pred_areas), j.pred_offsets
     )
-    return inter, total
+    return _sums(inter, j.target_offsets), total
