@@ -38,7 +38,7 @@ __all__ = [
     "class_counts",
     "confusion_matrix",
     "nearest_offsets",
-    "pair_counts",
+    "overlap_tables",
 ]
 
 _ck: ModuleType | None
@@ -187,31 +187,42 @@ def nearest_offsets(
     return out
 
 
-def pair_counts(
+def overlap_tables(
     pred: Any, target: Any, ignore: int | None, *, kernel: KernelSettings = DEFAULT_KERNEL
-) -> tuple[Any, Any, IntArray, int] | None:
-    """Return the distinct (prediction, target) id pairs of two label maps, pixels of each.
+) -> tuple[IntArray, IntArray] | None:
+    """Return the overlap table of each image of a batch, from one call of the compiled kernel.
 
-    Returns ``(pred_ids, target_ids, counts, counted)`` (uint64, uint64, int64, in no particular
-    order; pixels whose target is ``ignore`` left out) from one pass of the compiled kernel, or
-    None when it is not in use or a dtype is not one it reads (uint64: the caller sorts). Ids
-    must be >= 0 (checked by the caller).
+    ``pred`` and ``target`` are ``(rows, pixels)``: one image per row. Returns ``(data,
+    sizes)``: ``sizes`` int64 ``(rows, 4)`` holds each image's predicted objects P, target
+    objects G, pairs K and pixels counted (those whose target is not ``ignore``); ``data`` int64
+    holds, image after image, its ``pred_ids`` and ``pred_areas`` (P each), ``target_ids`` and
+    ``target_areas`` (G), ``pair_pred``, ``pair_target`` and ``pair_intersection`` (K), as
+    :class:`~segscore.metrics.instance.table.OverlapTable` defines them. One pass per image,
+    the images split over ``kernel.threads`` threads (above ``kernel.thread_min_bytes`` of
+    input). None when the kernel is not in use or a dtype is not one it reads (uint64: the
+    caller counts with numpy). Ids must be >= 0 (checked by the caller).
     """
     if not kernel.uses_compiled:
         return None
     assert _ck is not None
-    p = np.ascontiguousarray(pred).reshape(-1)
-    t = np.ascontiguousarray(target).reshape(-1)
+    p = np.asarray(pred)
+    t = np.asarray(target)
     ptype = _LABEL_CODES.get(p.dtype)
     ttype = _LABEL_CODES.get(t.dtype)
-    if ptype is None or ttype is None or p.size != t.size:
+    if ptype is None or ttype is None or p.ndim != 2 or p.shape != t.shape:
         return None
     if ignore is not None and not 0 <= ignore < 2**63:
         return None
-    raw, counted = _ck.pair_counts(p, t, p.size, ptype, ttype, ignore or 0, ignore is not None)
-    triplets = np.frombuffer(raw, dtype=np.uint64).reshape(-1, 3)
-    counts = triplets[:, 2].astype(np.int64)
-    return triplets[:, 0], triplets[:, 1], counts, int(counted)
+    # C order and aligned: the kernel reads the ids as C integers (copies only when needed)
+    p = np.require(p, requirements=("C", "A"))
+    t = np.require(t, requirements=("C", "A"))
+    rows, cols = p.shape
+    sizes = np.empty((rows, 4), dtype=np.int64)
+    threads = kernel.threads_for(p.nbytes + t.nbytes)
+    raw = _ck.overlap_tables(
+        p, t, rows, cols, ptype, ttype, ignore or 0, ignore is not None, sizes, threads
+    )
+    return np.frombuffer(raw, dtype=np.int64), sizes
 
 
 def uint8_mask_values(mask: Any, *, kernel: KernelSettings = DEFAULT_KERNEL) -> int | None:

@@ -29,6 +29,7 @@ import numpy as np
 
 from segscore._types import IntArray
 from segscore._validation import check_option, fail
+from segscore.metrics.instance.bulk import bulk_kumar
 from segscore.metrics.instance.matching import _passes, _resolve_optimal
 from segscore.metrics.instance.table import OverlapTable
 
@@ -123,6 +124,8 @@ def aggregated_jaccard(
             f"`one_to_one` must be False with `variant`={variant!r} (it means "
             "variant='one_to_one'), got True."
         )
+    if variant == "kumar":  # all tables at once (equal to _image on each)
+        return bulk_kumar(tables)
     inter = np.zeros(len(tables), np.int64)
     union = np.zeros(len(tables), np.int64)
     for i, t in enumerate(tables):

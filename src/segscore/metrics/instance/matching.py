@@ -142,6 +142,18 @@ def _passes(num: IntArray, den: IntArray, t: Fraction, comparison: str) -> Any:
     return np.asarray(left >= right if comparison == ">=" else left > right, dtype=bool)
 
 
+def one_to_one(criterion: str, t: Fraction, comparison: str) -> bool:
+    """Whether the pairs passing ``t`` are one-to-one whatever the objects.
+
+    IoU > 1/2 (and Dice > 2/3, the same pairs) holds for one partner only: two disjoint
+    partners would each share more than half of the object. IoP and IoT promise nothing.
+    """
+    if criterion in ("iop", "iot"):
+        return False
+    iou = t / (2 - t) if criterion == "dice" else t
+    return iou > Fraction(1, 2) or (iou == Fraction(1, 2) and comparison == ">")
+
+
 def check_matching(
     matching: str, criterion: str, comparison: str, thresholds: Iterable[Fraction]
 ) -> None:
@@ -152,13 +164,7 @@ def check_matching(
     if matching != "unique":
         return
     for t in thresholds:
-        # IoU > 1/2 (and Dice > 2/3, the same pairs) can hold for one partner only.
-        iou = t / (2 - t) if criterion == "dice" else t
-        if (
-            criterion in ("iop", "iot")
-            or iou < Fraction(1, 2)
-            or (iou == Fraction(1, 2) and comparison == ">=")
-        ):
+        if not one_to_one(criterion, t, comparison):
             fail(
                 "`matching='unique'` needs a threshold that makes matches unique (IoU > 0.5: "
                 "criterion 'iou' with threshold > 0.5, or 0.5 with comparison '>'), got "

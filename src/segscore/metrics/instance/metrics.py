@@ -69,9 +69,9 @@ from segscore.metrics.empty import (
     empty_cases,
 )
 from segscore.metrics.instance.aji import AJI_METRICS, aggregated_jaccard
+from segscore.metrics.instance.bulk import bulk_counts
 from segscore.metrics.instance.matching import (
     check_matching,
-    match_sweep,
     read_threshold,
     threshold_range,
 )
@@ -209,15 +209,11 @@ def instance_counts(
     if not ts:
         fail("`thresholds` must hold at least one threshold, got none.")
     check_matching(matching, criterion, comparison, ts)
-    n, k = len(tables), len(ts)
-    tp = np.zeros((n, k), np.int64)
-    sums = np.zeros((n, k), np.float64)
     n_pred = np.array([t.n_pred for t in tables], dtype=np.int64)
     n_target = np.array([t.n_target for t in tables], dtype=np.int64)
-    for i, table in enumerate(tables):
-        for j, m in enumerate(match_sweep(table, ts, matching, criterion, comparison)):
-            tp[i, j] = m.tp
-            sums[i, j] = m.score_sum
+    # all tables at once; equal to match_sweep on each (images with conflicting candidates are
+    # matched alone: segscore.metrics.instance.bulk)
+    tp, sums = bulk_counts(tables, ts, matching, criterion, comparison)
     return InstanceCounts(
         ts,
         tp,
@@ -329,7 +325,10 @@ def _score(
                 [_fraction(num[:, j], den[:, j], cases, policy) for j in range(len(cols))],
                 axis=1,
             )
-            cells = np.asarray([math.fsum(r) / len(cols) for r in per_t], dtype=np.float64)
+            if len(cols) == 1:  # fsum([x]) / 1 is x (-0.0 made 0.0, as fsum makes it)
+                cells = np.asarray(per_t[:, 0] + 0.0, dtype=np.float64)
+            else:
+                cells = np.asarray([math.fsum(r) / len(cols) for r in per_t], dtype=np.float64)
             pooled_t = [
                 _fraction(
                     np.atleast_1d(_pooled_sum(num[:, j])),
@@ -356,6 +355,24 @@ def _score(
         n_inf=int(math.isinf(value)),
         class_ids=(BINARY_FOREGROUND,),
         columns=(0,),
+    )
+
+
+def _objects_only(tables: Sequence[OverlapTable], chosen: ChosenConventions) -> InstanceCounts:
+    """Return counts at no threshold: the objects of each image (all that AJI scores need)."""
+    n = len(tables)
+    none = np.zeros((n, 0), np.int64)
+    return InstanceCounts(
+        (),
+        none,
+        none,
+        none,
+        np.zeros((n, 0), np.float64),
+        np.array([t.n_pred for t in tables], dtype=np.int64),
+        np.array([t.n_target for t in tables], dtype=np.int64),
+        chosen.matching,
+        chosen.criterion,
+        chosen.comparison,
     )
 
 
@@ -396,14 +413,17 @@ def score_tables(
     for spec in specs:
         for t in thresholds_of(spec):
             thresholds[t] = None
-    ts = tuple(thresholds) or (Fraction(1, 2),)
-    counts = instance_counts(
-        tables,
-        thresholds=ts,
-        matching=chosen.matching,  # type: ignore[arg-type]
-        criterion=chosen.criterion,  # type: ignore[arg-type]
-        comparison=chosen.comparison,  # type: ignore[arg-type]
-    )
+    if thresholds:
+        counts = instance_counts(
+            tables,
+            thresholds=tuple(thresholds),
+            matching=chosen.matching,  # type: ignore[arg-type]
+            criterion=chosen.criterion,  # type: ignore[arg-type]
+            comparison=chosen.comparison,  # type: ignore[arg-type]
+        )
+    else:  # AJI only: the objects of each image name its empty case; nothing is matched
+        check_matching(chosen.matching, chosen.criterion, chosen.comparison, [Fraction(1, 2)])
+        counts = _objects_only(tables, chosen)
     need_aji = {s.base for s in specs} & set(AJI_METRICS)
     aji = {b: aggregated_jaccard(tables, variant=AJI_METRICS[b]) for b in need_aji}
     return _score_chosen(counts, aji, specs, chosen)

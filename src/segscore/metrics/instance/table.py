@@ -14,6 +14,7 @@ background.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,7 @@ import numpy as np
 
 from segscore._types import IntArray
 from segscore._validation import check_int, check_same_shape, fail, fail_must
-from segscore.metrics._kernel import DEFAULT_KERNEL, KernelSettings, pair_counts
+from segscore.metrics._kernel import DEFAULT_KERNEL, KernelSettings, overlap_tables
 from segscore.metrics.counting import _is_tensor
 from segscore.metrics.counts import _batch_shape
 from segscore.metrics.options import CountingOptions
@@ -298,38 +299,7 @@ def _pixel_pairs(
     return _Pairs(uniq, counts, width, n)
 
 
-def _compiled_pairs(
-    p: np.ndarray[Any, Any], t: np.ndarray[Any, Any], ignore: int | None, kernel: KernelSettings
-) -> _Pairs | None:
-    """Count the pairs in one pass of the compiled kernel (a hash table of the pairs seen)."""
-    found = pair_counts(p, t, ignore, kernel=kernel)
-    if found is None:
-        return None
-    pred_ids, target_ids, counts, n = found
-    p_max = int(pred_ids.max()) if pred_ids.size else 0
-    t_max = int(target_ids.max()) if target_ids.size else 0
-    pred_values: Any = None
-    target_values: Any = None
-    if (p_max + 1) * (t_max + 1) - 1 <= _INT64_MAX:
-        width = t_max + 1
-        keys = pred_ids.astype(np.int64) * width + target_ids.astype(np.int64)
-    else:  # ids too large to combine: codes 0..n-1 per side (0 stays 0)
-        pred_values, p_code = np.unique(pred_ids, return_inverse=True)
-        target_values, t_code = np.unique(target_ids, return_inverse=True)
-        pred_values = pred_values.astype(p.dtype)
-        target_values = target_values.astype(t.dtype)
-        width = int(target_values.size)
-        keys = p_code.astype(np.int64).ravel() * width + t_code.astype(np.int64).ravel()
-    order = np.argsort(keys)
-    return _Pairs(keys[order], counts[order], width, n, pred_values, target_values)
-
-
-def _pairs(
-    p: np.ndarray[Any, Any], t: np.ndarray[Any, Any], ignore: int | None, kernel: KernelSettings
-) -> _Pairs:
-    compiled = _compiled_pairs(p, t, ignore, kernel)
-    if compiled is not None:
-        return compiled
+def _pairs(p: np.ndarray[Any, Any], t: np.ndarray[Any, Any], ignore: int | None) -> _Pairs:
     change = _changes(p, t)
     # Label maps are made of runs (an object spans many neighbouring pixels): counting a few
     # runs per row is much cheaper than sorting a key per pixel. Where runs are short (noise),
@@ -343,12 +313,10 @@ def _pairs(
 
 
 def _image_table(
-    p: np.ndarray[Any, Any],
-    t: np.ndarray[Any, Any],
-    ignore: int | None,
-    kernel: KernelSettings = DEFAULT_KERNEL,
+    p: np.ndarray[Any, Any], t: np.ndarray[Any, Any], ignore: int | None
 ) -> OverlapTable:
-    pairs = _pairs(p.ravel(), t.ravel(), ignore, kernel)
+    """Return the table of one image, counted with numpy (the reference of :func:`_compiled_tables`)."""
+    pairs = _pairs(p.ravel(), t.ravel(), ignore)
     uniq, inter, width = pairs.keys, pairs.counts, pairs.width
     pred_values, target_values = pairs.pred_values, pairs.target_values
     key_pred = uniq // width
@@ -391,6 +359,46 @@ def _image_table(
         pair_intersection=np.asarray(inter[pair], dtype=np.int64),
         n_pixels=pairs.n_pixels,
     )
+
+
+def _compiled_tables(
+    p: np.ndarray[Any, Any], t: np.ndarray[Any, Any], ignore: int | None, kernel: KernelSettings
+) -> tuple[OverlapTable, ...] | None:
+    """Return the tables of a batch ``(images, pixels)`` from one call of the compiled kernel.
+
+    The kernel writes every image's table (:func:`segscore.metrics._kernel.overlap_tables`);
+    each table's arrays are views of that one buffer. None when the kernel is not in use
+    (numpy counts, :func:`_image_table`).
+    """
+    found = overlap_tables(p, t, ignore, kernel=kernel)
+    if found is None:
+        return None
+    data, sizes = found
+    tables = []
+    at = 0
+    for n_pred, n_target, n_pairs, counted in sizes.tolist():
+        # [at, b): pred ids, [b, c): pred areas, then target ids, areas, and the pair arrays
+        b = at + n_pred
+        c = b + n_pred
+        d = c + n_target
+        e = d + n_target
+        f = e + n_pairs
+        g = f + n_pairs
+        h = g + n_pairs
+        tables.append(
+            OverlapTable(
+                data[at:b],
+                data[b:c],
+                data[c:d],
+                data[d:e],
+                data[e:f],
+                data[f:g],
+                data[g:h],
+                counted,
+            )
+        )
+        at = h
+    return tuple(tables)
 
 
 def overlap_table(
@@ -438,7 +446,9 @@ def overlap_table(
     -----
     With the compiled kernel (ids of up to 64 bits, signed or unsigned up to 32 bits, int64), one
     pass over each image adds every run of equal (prediction, target) pairs to a hash table of
-    the pairs seen: no key per pixel, no sort of the pixels, memory O(pairs). Otherwise (numpy):
+    the pairs seen: no key per pixel, no sort of the pixels, memory O(pairs); the kernel sorts
+    the pairs and writes the tables of the whole batch in one call, the images split over
+    ``kernel.threads`` threads. Otherwise (numpy):
     label maps are made of runs: neighbouring pixels (in memory order) with the same
     (prediction, target) pair. Two ``!=`` passes over each image find where runs start, and
     the table is counted from one int64 key ``pred * (max(target) + 1) + target`` per run
@@ -466,7 +476,11 @@ def overlap_table(
     shape = _batch_shape("pred", p.shape, dims, channel_axis=False)
     p = p.reshape(shape)
     t = t.reshape(shape)
-    return tuple(_image_table(p[i], t[i], ignore, kernel) for i in range(shape[0]))
+    rows = (shape[0], math.prod(shape[1:]))
+    tables = _compiled_tables(p.reshape(rows), t.reshape(rows), ignore, kernel)
+    if tables is not None:
+        return tables
+    return tuple(_image_table(p[i], t[i], ignore) for i in range(shape[0]))
 
 
 def concat_tables(parts: Sequence[Sequence[OverlapTable]]) -> tuple[OverlapTable, ...]:
