@@ -93,8 +93,8 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
         choices=("conv", "space_to_depth"),
         default=None,
         help="U-Net stem: conv (default, full-resolution first and last blocks) or "
-        "space_to_depth (2x2 pixels folded into channels, blocks at half resolution: about a "
-        "third of the training time)",
+        "space_to_depth (2x2 pixels folded into channels, blocks at half resolution: about 40%% of the training time, held-out IoU about "
+        "0.02 lower on the synthetic data)",
     )
     p.add_argument("--n", type=int, default=None, help="number of synthetic images")
     p.add_argument("--size", type=int, default=None, help="side of synthetic images")

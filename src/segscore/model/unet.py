@@ -10,7 +10,7 @@ run at the input's resolution; ``"space_to_depth"`` folds every 2x2 block of pix
 first (:func:`torch.nn.functional.pixel_unshuffle`), runs all blocks at half resolution or less,
 and returns to full resolution through one transposed convolution and a thin full-resolution path
 (one 3x3 convolution of the input, then the 3x3 head). Full-resolution layers with few channels are
-memory-bound on CPUs: at 128x128 the space-to-depth U-Net of the same widths costs about a third of
+memory-bound on CPUs: at 128x128 the space-to-depth U-Net of the same widths costs about 40% of
 the time per training step (docs/benchmarks.md, "The demo's time, session 6").
 """
 
@@ -22,7 +22,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["FULL_RESOLUTION_CHANNELS", "PaddingMode", "Stem", "UNet", "count_parameters"]
+__all__ = [
+    "FULL_RESOLUTION_CHANNELS",
+    "PaddingMode",
+    "Stem",
+    "UNet",
+    "count_parameters",
+    "padding_multiple",
+]
 
 PaddingMode = Literal["reflect", "zeros"]
 Stem = Literal["conv", "space_to_depth"]
@@ -40,6 +47,20 @@ def count_parameters(model: nn.Module) -> int:
     20
     """
     return sum(int(p.numel()) for p in model.parameters() if p.requires_grad)
+
+
+def padding_multiple(depth: int, stem: Stem = "conv") -> int:
+    """Return the number :class:`UNet` pads input sides to a multiple of.
+
+    ``2**depth`` (one halving per level), times 2 for the ``"space_to_depth"`` stem, which halves
+    the padded input once more before the first block.
+
+    Examples
+    --------
+    >>> padding_multiple(3), padding_multiple(3, "space_to_depth")
+    (8, 16)
+    """
+    return int(2 ** (depth + (1 if stem == "space_to_depth" else 0)))
 
 
 def _block(c_in: int, c_out: int) -> nn.Sequential:
@@ -75,7 +96,7 @@ class UNet(nn.Module):
         or less; a transposed convolution unfolds the last decoder block to
         :data:`FULL_RESOLUTION_CHANNELS` full-resolution channels, which are concatenated with as
         many channels of one 3x3 convolution (+ ReLU) of the input before the head, a 3x3
-        convolution. Inputs are padded to a multiple of ``2**(depth + 1)``. About a third of
+        convolution. Inputs are padded to a multiple of ``2**(depth + 1)``. About 40% of
         the training time of ``'conv'`` at the same widths on CPUs.
 
     Examples
@@ -158,7 +179,7 @@ class UNet(nn.Module):
 
         ``2**depth``, or ``2**(depth + 1)`` with the ``"space_to_depth"`` stem.
         """
-        return int(2 ** (self.depth + (1 if self.stem == "space_to_depth" else 0)))
+        return padding_multiple(self.depth, self.stem)
 
     def spec(self) -> dict[str, Any]:
         """Return the constructor arguments, as stored in checkpoints.

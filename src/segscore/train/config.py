@@ -66,8 +66,8 @@ class TrainConfig:
         Width of the first U-Net block and number of down-sampling steps.
     stem : {'conv', 'space_to_depth'}, default 'conv'
         The U-Net's stem (:class:`~segscore.model.UNet`): ``'conv'``, the classic full-resolution
-        first and last blocks; ``'space_to_depth'``, blocks at half resolution or less (about a
-        third of the training time at the same widths).
+        first and last blocks; ``'space_to_depth'``, blocks at half resolution or less (about 40%
+        of the training time at the same widths).
     augment : bool
         Random horizontal and vertical flips of training batches.
     n, size : int or None
