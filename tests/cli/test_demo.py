@@ -1,22 +1,29 @@
 import csv
 import json
 
+import pytest
+
 from segscore.cli import main
 from segscore.cli.demo import DEMO_DEFAULTS
 
 
-def _trace_shapes(size: int) -> list[tuple[str, str]]:
+def _trace_shapes(size: int, stem: str = DEMO_DEFAULTS["stem"]) -> list[tuple[str, str]]:
     """The stages of the demo's prediction trace, in order, with the shapes they must have."""
     b, depth = DEMO_DEFAULTS["base_channels"], DEMO_DEFAULTS["depth"]
     stages = [("input", f"(1, {size}, {size}) float32"), ("padded", f"(1, {size}, {size})")]
+    folded = stem == "space_to_depth"  # 2x2 pixels into 4 channels: every block at half the side
+    if folded:
+        stages.append(("folded", f"(4, {size // 2}, {size // 2}) float32"))
     for i in range(depth):
-        side = size // 2**i
+        side = size // 2 ** (i + folded)
         stages.append((f"encoder {i + 1}", f"({b * 2**i}, {side}, {side}) float32"))
-    bottom = size // 2**depth
+    bottom = size // 2 ** (depth + folded)
     stages.append(("bottleneck", f"({b * 2**depth}, {bottom}, {bottom}) float32"))
     for i in reversed(range(depth)):
-        side = size // 2**i
+        side = size // 2 ** (i + folded)
         stages.append((f"decoder {i + 1}", f"({b * 2**i}, {side}, {side}) float32"))
+    if folded:
+        stages.append(("full resolution", f"(8, {size}, {size}) float32"))
     stages += [
         ("logits", f"(1, {size}, {size}) float32"),
         ("sigmoid", f"(1, {size}, {size}) float32"),
@@ -25,7 +32,8 @@ def _trace_shapes(size: int) -> list[tuple[str, str]]:
     return stages
 
 
-def test_demo_small(tmp_path, capsys):
+@pytest.mark.parametrize("stem", ["conv", "space_to_depth"])
+def test_demo_small(tmp_path, capsys, stem):
     out = tmp_path / "demo"
     args = [
         "demo",
@@ -41,19 +49,23 @@ def test_demo_small(tmp_path, capsys):
         "32",
         "--threads",
         "1",
+        "--stem",
+        stem,
     ]
     assert main(args) == 0
     text = capsys.readouterr().out
     for heading in ("1 Input", "2 Preprocessing", "3 Model", "4 Thresholding", "5 Evaluation"):
         assert heading in text
     assert "parameters" in text
+    multiple = 16 if stem == "space_to_depth" else 8  # 2**depth, once more for the folding
+    assert f"pads to a multiple of {multiple} (reflect)" in text
     assert " -> " in text  # example values of the preprocessing and threshold stages
     assert "epoch | train loss" in text
     assert "overlap scores show what pixel accuracy hides" in text
     assert "segscore 0." in text
     # The prediction trace of one held-out image, layer by layer, as `segscore trace` prints it.
     trace = text.split("Prediction trace of synthetic_000 (held out)")[1].splitlines()[1:]
-    expected = _trace_shapes(32)
+    expected = _trace_shapes(32, stem)
     for (name, shape), line in zip(expected, trace, strict=False):
         assert line.split()[: len(name.split())] == name.split(), (name, line)
         assert f"shape {shape}" in line, (name, line)
@@ -81,6 +93,7 @@ def test_demo_small(tmp_path, capsys):
     assert summary["inputs"]["n_cases"] == 6
     assert set(summary["metrics"]["iou"]) >= {"mean", "median", "min", "max", "n_nan", "n_inf"}
     assert summary["demo"]["threshold"] == 0.5
+    assert summary["demo"]["train"]["config"]["stem"] == stem
     assert summary["metrics"]["iou"]["aggregation"] == "images_then_classes"  # as evaluate
     assert (out / "report.html").is_file()
     assert len(list((out / "masks").glob("*.png"))) == 6

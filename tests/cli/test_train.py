@@ -95,6 +95,31 @@ def test_resume_equals_uninterrupted(tmp_path, capsys, monkeypatch, tiny):
     assert all(torch.equal(a["model_state"][k], b["model_state"][k]) for k in a["model_state"])
 
 
+def test_space_to_depth_stem_trains_resumes_and_predicts(tmp_path, capsys, tiny):
+    run = tmp_path / "run"
+    assert main(["train", "synthetic", "--out", str(run), *tiny, "--stem", "space_to_depth"]) == 0
+    assert "stem space_to_depth" in capsys.readouterr().out
+    assert json.loads((run / "config.json").read_text())["stem"] == "space_to_depth"
+    state = torch.load(run / "checkpoint.pt", weights_only=True)
+    assert state["model_spec"]["stem"] == "space_to_depth"
+    assert main(["train", "synthetic", "--out", str(run), "--resume", "--epochs", "2"]) == 0
+    trace = json.loads((run / "trace.json").read_text())
+    assert [r["epoch"] for r in trace["epochs"]] == [1, 2]
+    image = tmp_path / "odd.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (37, 53), np.uint8)).save(image)
+    assert main(["predict", str(run), str(image), "--out", str(tmp_path / "pred")]) == 0
+    with Image.open(tmp_path / "pred" / "odd.png") as mask:
+        assert np.asarray(mask).shape == (37, 53)
+
+
+def test_conv_run_records_no_stem_in_its_checkpoint(tmp_path, tiny):
+    run = tmp_path / "run"
+    assert main(["train", "synthetic", "--out", str(run), *tiny]) == 0
+    assert json.loads((run / "config.json").read_text())["stem"] == "conv"
+    spec = torch.load(run / "checkpoint.pt", weights_only=True)["model_spec"]
+    assert "stem" not in spec  # the spec checkpoints held before the option: old runs resume
+
+
 def test_resume_extends_run(tmp_path, capsys, tiny):
     run = str(tmp_path / "run")
     assert main(["train", "synthetic", "--out", run, *tiny]) == 0

@@ -24,6 +24,22 @@ def test_round_trip_weights_only(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]  # no temporary file left
 
 
+def test_round_trip_space_to_depth_rebuilds_from_the_spec(tmp_path):
+    from segscore.model import build_model
+
+    net = UNet(1, 2, base_channels=4, depth=2, stem="space_to_depth").eval()
+    path = save_checkpoint(tmp_path / "c.pt", _payload(net))
+    ckpt = load_checkpoint(path)
+    assert ckpt["model_spec"]["stem"] == "space_to_depth"
+    other = build_model(ckpt["model_spec"]).eval()  # as `segscore predict` loads a run
+    load_weights(other, ckpt["model_state"], path=path)
+    x = torch.rand(1, 1, 37, 53)
+    with torch.inference_mode():
+        assert torch.equal(other(x), net(x))
+    with pytest.raises(CheckpointError, match=r"c.pt' does not fit the model UNet: 4 unexpected"):
+        load_weights(UNet(1, 2, base_channels=4, depth=2), ckpt["model_state"], path=path)
+
+
 def test_atomic_replace_keeps_old_file_on_failure(tmp_path):
     net = UNet(1, 1, base_channels=2, depth=1)
     path = save_checkpoint(tmp_path / "c.pt", _payload(net))

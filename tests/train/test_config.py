@@ -31,11 +31,25 @@ def test_frozen():
         ({"num_classes": 3}, "`num_classes` must be None with layout 'binary', got 3."),
         ({"arch": "vgg"}, "`arch` must be 'unet' or 'smp:<Architecture>', got 'vgg'."),
         ({"schedule": "step"}, "`schedule` must be one of 'cosine', 'constant', got 'step'."),
+        ({"stem": "s2d"}, "`stem` must be one of 'conv', 'space_to_depth', got 's2d'."),
+        (
+            {"arch": "smp:Unet", "stem": "space_to_depth"},
+            "`stem` must be 'conv' with arch 'smp:Unet' \\(a U-Net option\\), got 'space_to_depth'.",
+        ),
     ],
 )
 def test_bad_values(kwargs, match):
     with pytest.raises(InputError, match=match):
         TrainConfig(data="synthetic", **kwargs)
+
+
+def test_stem_recorded_and_old_configs_read_as_conv():
+    cfg = TrainConfig(data="synthetic", stem="space_to_depth")
+    assert cfg.to_dict()["stem"] == "space_to_depth"
+    assert TrainConfig.from_dict(cfg.to_dict()) == cfg
+    old = TrainConfig(data="synthetic").to_dict()
+    del old["stem"]  # a config.json written before the option existed
+    assert TrainConfig.from_dict(old).stem == "conv"
 
 
 def test_unknown_key():

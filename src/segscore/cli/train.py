@@ -32,6 +32,7 @@ _OVERRIDABLE = (
     "encoder",
     "base_channels",
     "depth",
+    "stem",
     "n",
     "size",
     "threads",
@@ -87,6 +88,14 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--encoder", default=None, help="encoder of an smp: architecture")
     p.add_argument("--base-channels", type=int, default=None, help="U-Net width (default 8)")
     p.add_argument("--depth", type=int, default=None, help="U-Net down-sampling steps (default 3)")
+    p.add_argument(
+        "--stem",
+        choices=("conv", "space_to_depth"),
+        default=None,
+        help="U-Net stem: conv (default, full-resolution first and last blocks) or "
+        "space_to_depth (2x2 pixels folded into channels, blocks at half resolution: about 40%% of the training time, held-out IoU about "
+        "0.02 lower on the synthetic data)",
+    )
     p.add_argument("--n", type=int, default=None, help="number of synthetic images")
     p.add_argument("--size", type=int, default=None, help="side of synthetic images")
     p.add_argument("--no-augment", action="store_true", help="no random flips")
@@ -121,6 +130,7 @@ def describe_model(config: TrainConfig, in_channels: int) -> str:
     head = "sigmoid" if config.out_channels == 1 else "softmax"
     shape = (
         f"base width {config.base_channels}, depth {config.depth}"
+        + ("" if config.stem == "conv" else f", stem {config.stem}")
         if config.arch == "unet"
         else f"encoder {config.encoder}"
     )

@@ -23,7 +23,8 @@ def build_model(spec: dict[str, Any]) -> nn.Module:
     Parameters
     ----------
     spec : dict
-        ``{"arch": "unet", "in_channels", "out_channels", "base_channels", "depth", "padding"}`` or
+        ``{"arch": "unet", "in_channels", "out_channels", "base_channels", "depth", "padding"}``
+        (``"stem"`` optional, default ``"conv"``; see :class:`UNet`) or
         ``{"arch": "smp:<Architecture>", "encoder", "in_channels", "out_channels"}``.
 
     Returns
@@ -53,6 +54,7 @@ def build_model(spec: dict[str, Any]) -> nn.Module:
                 base_channels=int(spec["base_channels"]),
                 depth=int(spec["depth"]),
                 padding=spec.get("padding", "reflect"),
+                stem=spec.get("stem", "conv"),
             )
         if arch.startswith("smp:"):
             from segscore.model.smp import build_smp

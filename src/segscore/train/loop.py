@@ -129,6 +129,8 @@ def build_for_config(config: TrainConfig, in_channels: int) -> nn.Module:
     }
     if config.arch == "unet":
         spec |= {"base_channels": config.base_channels, "depth": config.depth, "padding": "reflect"}
+        if config.stem != "conv":  # as UNet.spec() records it
+            spec["stem"] = config.stem
     else:
         spec |= {"encoder": config.encoder}
     return build_model(spec)
