@@ -292,7 +292,7 @@ def test_bad_input():
         ({"metrics": "lesion_hd99"}, r"`metrics` must name metrics of the registry"),
         ({"aggregation": "mean"}, r"`aggregation` must be one of"),
         ({"empty": math.inf}, r"`empty` must be NaN or a finite number, got inf"),
-        ({"backend": "skimage"}, r"`backend` must be one of 'auto', 'scipy', 'cc3d'"),
+        ({"backend": "skimage"}, r"`backend` must be one of 'auto', 'segscore', 'scipy', 'cc3d'"),
         ({"num_classes": 1}, r"`num_classes` must be an integer >= 2, got 1"),
         (
             {"target": np.full((4, 4), 3), "num_classes": 3},

@@ -187,6 +187,28 @@ def nearest_offsets(
     return out
 
 
+def label_components(
+    mask: Any, full: bool, *, kernel: KernelSettings = DEFAULT_KERNEL
+) -> tuple[np.ndarray[Any, Any], int] | None:
+    """Label the connected components of one 2-D or 3-D mask (nonzero: foreground), or None.
+
+    Returns ``(labels, n)``: int32 labels ``1..n`` numbered in the raster order of each
+    component's first voxel (scipy.ndimage.label's numbering), 0 for background; ``full``
+    connects through edges and corners too (8 / 26 neighbours), else through faces (4 / 6).
+    None when the compiled kernel is not in use or the mask has 2**31 - 1 voxels or more.
+    """
+    if not kernel.uses_compiled:
+        return None
+    assert _ck is not None
+    a = _as_bytes(mask)
+    if a.ndim not in (2, 3) or a.size >= 2**31 - 1:
+        return None
+    d, h, w = (1, *a.shape) if a.ndim == 2 else a.shape
+    labels = np.zeros(a.shape, dtype=np.int32)  # zeroed pages: background is never written
+    n = _ck.label_components(a.reshape(-1), d, h, w, full, labels.reshape(-1).view(np.uint32))
+    return labels, int(n)
+
+
 def overlap_tables(
     pred: Any, target: Any, ignore: int | None, *, kernel: KernelSettings = DEFAULT_KERNEL
 ) -> tuple[IntArray, IntArray] | None:

@@ -172,7 +172,7 @@ def _panoptic_table(summary: dict[str, Any]) -> str | None:
             [
                 group,
                 "",
-                f"{counted['n_valid']} classes",
+                f"{counted['n_valid']} class{'' if counted['n_valid'] == 1 else 'es'}",
                 *(_stat(s["class_groups"][group]["mean"]) for s in metrics.values()),
             ]
         )

@@ -474,8 +474,8 @@ def lesion_tables(
     options : CountingOptions, optional
         Its ``num_classes`` and ``spatial_dims`` (it must not set ``ignore_index`` or
         ``multilabel``); give either ``options`` or the keywords.
-    backend : {'auto', 'scipy', 'cc3d'}, default 'auto'
-        The connected-components library
+    backend : {'auto', 'segscore', 'scipy', 'cc3d'}, default 'auto'
+        The connected-components labelling
         (:func:`~segscore.metrics.instance.components.label_components`); the same lesions.
 
     Returns
