@@ -7,7 +7,6 @@ flat whatever the number of cases: masks are never kept.
 
 from __future__ import annotations
 
-import functools
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -32,7 +31,7 @@ from segscore.io.palette import Palette
 from segscore.metrics.counting import confusion
 from segscore.metrics.counts import CountingSpec, Counts, count_arrays
 from segscore.metrics.empty import EmptyPolicy
-from segscore.metrics.options import CountingOptions
+from segscore.metrics.options import resolve_options
 
 if TYPE_CHECKING:  # the boundary engine (scipy) is imported only when distances are asked for
     from segscore.metrics.boundary import DistanceResult
@@ -129,24 +128,6 @@ class Evaluation:
     matched: Any = field(default=None, repr=False, compare=False)
 
 
-@functools.lru_cache(maxsize=64, typed=True)
-def _counting_options(
-    num_classes: int | None,
-    threshold: float,
-    ignore_index: int | None,
-    multilabel: bool,
-    spatial_dims: int,
-) -> CountingOptions:
-    """Return the counting options of a case, checked once per run rather than per case."""
-    return CountingOptions.checked(
-        num_classes=num_classes,
-        threshold=threshold,
-        ignore_index=ignore_index,
-        multilabel=multilabel,
-        spatial_dims=spatial_dims,
-    )
-
-
 def score_case(case: Case, options: EvaluateOptions) -> CaseResult:
     """Read and count one case; raise DatasetError naming the files on bad input."""
     pred, target, digest, target_digest = read_case(
@@ -189,12 +170,13 @@ def score_case(case: Case, options: EvaluateOptions) -> CaseResult:
         spatial_dims = options.spatial_dims
         if spatial_dims is None:
             spatial_dims = p.ndim - (1 if options.multilabel else 0)
-        counting = _counting_options(
-            options.num_classes,
-            options.threshold,
-            options.ignore_index,
-            options.multilabel,
-            spatial_dims,
+        counting = resolve_options(  # built once per run: the options module caches them
+            None,
+            num_classes=options.num_classes,
+            threshold=options.threshold,
+            ignore_index=options.ignore_index,
+            multilabel=options.multilabel,
+            spatial_dims=spatial_dims,
         )
         counts = count_arrays(p, t, counting)
     except InputError as exc:

@@ -606,21 +606,15 @@ def _count_binary(
     return tp, predicted, support
 
 
-def _count_matrix(p: Any, t: Any, spec: CountingSpec, kernel: KernelSettings) -> IntArray:
-    """Count label maps; when the kernel finds an invalid label, scan the values to word the error."""
-    matrix = _kernel.confusion_matrix(p, t, spec.num_classes, spec.ignore_index, kernel=kernel)
-    if matrix is None:
-        _check_labels("pred", p, spec.num_classes, spec.ignore_index)
-        _check_labels("target", t, spec.num_classes, spec.ignore_index)
-        raise AssertionError(
-            "the counting kernel reported invalid labels that the scan did not find"
-        )
-    return matrix
+def _kernel_label_pass(
+    counter: Any, p: Any, t: Any, spec: CountingSpec, kernel: KernelSettings
+) -> IntArray:
+    """Run a compiled label-map pass (``_kernel.confusion_matrix`` or ``_kernel.class_counts``).
 
-
-def _count_classes(p: Any, t: Any, spec: CountingSpec, kernel: KernelSettings) -> IntArray:
-    """Per-class counts of label maps in one kernel pass; on an invalid label, word the error."""
-    counted = _kernel.class_counts(p, t, spec.num_classes, spec.ignore_index, kernel=kernel)
+    The kernel range-checks the labels as it counts; when it finds an invalid one the values are
+    scanned here to word the error.
+    """
+    counted: IntArray | None = counter(p, t, spec.num_classes, spec.ignore_index, kernel=kernel)
     if counted is None:
         _check_labels("pred", p, spec.num_classes, spec.ignore_index)
         _check_labels("target", t, spec.num_classes, spec.ignore_index)
@@ -628,6 +622,16 @@ def _count_classes(p: Any, t: Any, spec: CountingSpec, kernel: KernelSettings) -
             "the counting kernel reported invalid labels that the scan did not find"
         )
     return counted
+
+
+def _count_matrix(p: Any, t: Any, spec: CountingSpec, kernel: KernelSettings) -> IntArray:
+    """Per-image ``C x (C + 1)`` matrices of label maps (kernel or reference)."""
+    return _kernel_label_pass(_kernel.confusion_matrix, p, t, spec, kernel)
+
+
+def _count_classes(p: Any, t: Any, spec: CountingSpec, kernel: KernelSettings) -> IntArray:
+    """Per-class ``(tp, predicted, support)`` of label maps in one kernel pass."""
+    return _kernel_label_pass(_kernel.class_counts, p, t, spec, kernel)
 
 
 def _counts_from_classes(counted: IntArray, spec: CountingSpec) -> Counts:
