@@ -2,6 +2,6 @@
 
 import sys
 
-from segscore.cli import main
+from segscore.cli import console_main
 
-sys.exit(main())
+sys.exit(console_main())

@@ -1,5 +1,8 @@
 import csv
 import json
+import subprocess
+import sys
+import textwrap
 
 import pytest
 
@@ -94,6 +97,18 @@ def test_demo_small(tmp_path, capsys, stem):
     assert set(summary["metrics"]["iou"]) >= {"mean", "median", "min", "max", "n_nan", "n_inf"}
     assert summary["demo"]["threshold"] == 0.5
     assert summary["demo"]["train"]["config"]["stem"] == stem
+    assert summary["demo"]["train"]["config"]["micro_batches"] == 2
+    assert summary["demo"]["train"]["config"]["soft_dice"] == "per_image"
+    assert "any thread count" in summary["demo"]["reproducible"]
+    seconds = summary["demo"]["seconds"]
+    parts = ["start-up and data", "model", "training", "prediction", "evaluation", "trace"]
+    assert list(seconds) == [*parts, "total before the outputs"]
+    assert sum(seconds[p] for p in parts) == pytest.approx(
+        seconds["total before the outputs"], abs=0.05
+    )
+    assert "batch 8 in 2 micro-batches" in text
+    assert "soft Dice (per image)" in text
+    assert all(f"{name} " in text.splitlines()[-1] for name in [*parts, "outputs"])
     assert summary["metrics"]["iou"]["aggregation"] == "images_then_classes"  # as evaluate
     assert (out / "report.html").is_file()
     assert len(list((out / "masks").glob("*.png"))) == 6
@@ -111,3 +126,67 @@ def test_demo_small(tmp_path, capsys, stem):
 def test_demo_bad_option(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path), "--epochs", "0"]) == 2
     assert capsys.readouterr().err.startswith("error: `--epochs` must be an integer >= 1")
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--micro-batches", "0", "error: `--micro-batches` must be an integer >= 1, got 0."),
+        ("--threads", "0", "error: `--threads` must be an integer >= 1, got 0."),
+    ],
+)
+def test_demo_bad_counts(tmp_path, capsys, option, value, message):
+    assert main(["demo", "--out", str(tmp_path / "d"), option, value]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == message
+    assert not (tmp_path / "d").exists()  # refused before anything is drawn or written
+
+
+def test_draw_sets_in_a_forked_process_gives_the_same_arrays():
+    """Before torch is imported the sets are drawn in a forked process: the same arrays."""
+    code = textwrap.dedent(
+        """
+        import sys
+        import numpy as np
+        from segscore.cli.demo import draw_sets
+        from segscore.data import make_synthetic
+
+        handover = draw_sets([(5, 24, 3), (2, 32, 0)], threads=2)
+        assert "torch" not in sys.modules
+        sets = handover()
+        for got, (n, size, seed) in zip(sets, [(5, 24, 3), (2, 32, 0)]):
+            want = make_synthetic(n, size, seed=seed)
+            assert got.names == want.names and got.source == want.source
+            assert all(np.array_equal(a, b) for a, b in zip(got.images, want.images))
+            assert all(np.array_equal(a, b) for a, b in zip(got.masks, want.masks))
+            assert all(a.dtype == b.dtype for a, b in zip(got.masks, want.masks))
+        import multiprocessing
+        print("ok", len(multiprocessing.active_children()))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["ok", "0"]  # the worker process is gone after the handover
+
+
+def test_demo_as_a_program(tmp_path):
+    """``python -m segscore demo``: the forked drawing, then the program's quick exit."""
+    out = tmp_path / "demo"
+    args = ["--epochs", "1", "--n-train", "8", "--n-test", "4", "--size", "32", "--threads", "2"]
+    done = subprocess.run(
+        [sys.executable, "-m", "segscore", "demo", "--out", str(out), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1].startswith(f"wrote {out}/")
+    rows = (out / "per_case.csv").read_text().splitlines()
+    assert len(rows) == 5
+    # The same scores, bit for bit, as the demo run here (images drawn in this process, torch
+    # already loaded): the micro-batches make the result independent of the threads.
+    assert main(["demo", "--out", str(tmp_path / "here"), *args]) == 0
+    assert (tmp_path / "here" / "per_case.csv").read_text().splitlines() == rows

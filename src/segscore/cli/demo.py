@@ -8,29 +8,40 @@ thresholding and evaluation. Everything is written into the output folder.
 from __future__ import annotations
 
 import argparse
+import itertools
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["DEMO_DEFAULTS", "add_parser", "run"]
+if TYPE_CHECKING:
+    from segscore.data.dataset import SegmentationDataset
+
+__all__ = ["DEMO_DEFAULTS", "add_parser", "draw_sets", "run"]
 
 DEMO_DEFAULTS: dict[str, Any] = {
     "n_train": 320,
     "n_test": 100,
     "size": 128,
-    "epochs": 6,
+    "epochs": 7,
     "batch_size": 8,
     "lr": 3e-3,
     "base_channels": 8,
     "depth": 3,
-    "stem": "conv",
+    "stem": "space_to_depth",
+    "soft_dice": "per_image",
+    "micro_batches": 2,
     "val_fraction": 0.1,
 }
-"""Demo settings, tuned to finish within a minute on two CPU cores (see docs/pipeline.md).
+"""Demo settings, tuned to finish within 30 s on two CPU cores (docs/benchmarks.md, "The demo in
+30 s, session 7").
 
-``--stem space_to_depth`` trains the U-Net whose blocks all run at half resolution: about 40% of
-the training time, and a held-out IoU about 0.02 lower (docs/benchmarks.md, "The demo's time,
-session 6").
+The U-Net folds 2x2 pixels into channels (``stem="space_to_depth"``: about a third of the classic
+U-Net's time per step), the loss averages each image's soft Dice (the way the evaluation averages
+IoU over images, so the images of a few small objects count), and every batch trains as two
+micro-batches at once, one per core: the held-out result is the same bits with any number of
+threads. ``--stem conv --soft-dice pooled --micro-batches 1 --epochs 6`` is the demo of
+segscore 0.1 before session 7 (held-out IoU 0.8783 with 2 threads, about twice the time).
 """
 
 
@@ -58,15 +69,28 @@ def add_parser(subparsers: Any) -> None:
         "--stem",
         choices=("conv", "space_to_depth"),
         default=DEMO_DEFAULTS["stem"],
-        help="U-Net stem (default %(default)s); space_to_depth folds 2x2 pixels into channels: "
-        "about 40%% of the training time, held-out IoU about 0.02 lower",
+        help="U-Net stem (default %(default)s: 2x2 pixels folded into channels, all blocks at "
+        "half resolution or less; conv: the classic U-Net, about 3x the time per step)",
+    )
+    p.add_argument(
+        "--soft-dice",
+        choices=("pooled", "per_image"),
+        default=DEMO_DEFAULTS["soft_dice"],
+        help="the loss's soft Dice: the mean of each image's (default) or one over the batch",
+    )
+    p.add_argument(
+        "--micro-batches",
+        type=int,
+        default=DEMO_DEFAULTS["micro_batches"],
+        help="micro-batches per batch, trained at once, one thread each (default %(default)s); "
+        "from 2 on the result does not depend on the thread count",
     )
     p.add_argument(
         "--threads",
         type=int,
         default=None,
-        help="torch threads (default: all cores). The result is reproducible bit for bit on one "
-        "machine with one thread count; --threads 1 does not depend on the number of cores",
+        help="CPU threads (default: all cores). With 2 or more micro-batches the result is the "
+        "same bits for any thread count on one kind of CPU; with 1, only for the same count",
     )
     p.set_defaults(func=run)
 
@@ -75,20 +99,75 @@ def _rule(console: Any, title: str) -> None:
     console.print(f"\n[bold]{title}[/bold]")
 
 
+def draw_sets(
+    specs: Sequence[tuple[int, int, int]], *, threads: int
+) -> Callable[[], list[SegmentationDataset]]:
+    """Start drawing synthetic sets ``(n, size, seed)``; return the call that hands them over.
+
+    While torch is not imported yet and a second core is free, the sets are drawn in a forked
+    process, so that importing torch (about 2 s) and drawing the demo's 420 images (about 3 s
+    with scipy's import) overlap: the demo imports torch right after this call. Without a second
+    core, once torch is loaded (forking after OpenMP has started is not safe) or where processes
+    cannot be forked, they are drawn here on ``threads`` threads when the returned call is made.
+    The arrays are the same either way: every image comes from its own child seed.
+
+    Examples
+    --------
+    >>> first, second = draw_sets([(2, 16, 0), (1, 16, 5)], threads=1)()
+    >>> first.source, second.source
+    ('synthetic(n=2,size=16,seed=0)', 'synthetic(n=1,size=16,seed=5)')
+    """
+    import multiprocessing
+    import sys
+
+    from segscore.data import make_synthetic
+
+    if (
+        threads < 2
+        or "torch" in sys.modules
+        or "fork" not in multiprocessing.get_all_start_methods()
+    ):
+        return lambda: [make_synthetic(n, size, seed=s, workers=threads) for n, size, s in specs]
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+    futures = [pool.submit(make_synthetic, n, size, seed=seed) for n, size, seed in specs]
+
+    def handed_over() -> list[SegmentationDataset]:
+        try:
+            return [f.result() for f in futures]
+        finally:
+            pool.shutdown(wait=True)
+
+    return handed_over
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``segscore demo``."""
     t_start = time.perf_counter()
+    from segscore._validation import check_int
     from segscore.train.threads import default_threads, passive_openmp_waits
 
+    for name in ("epochs", "n_train", "n_test", "micro_batches"):
+        check_int(f"--{name.replace('_', '-')}", getattr(args, name), low=1)
+    check_int("--size", args.size, low=16)
+    check_int("--seed", args.seed, low=0)
+    if args.threads is not None:
+        check_int("--threads", args.threads, low=1)
+    threads = default_threads() if args.threads is None else args.threads
+    # Training uses seed + 1, the held-out test set seed: drawn while torch is imported.
+    drawn = draw_sets(
+        [(args.n_train, args.size, args.seed + 1), (args.n_test, args.size, args.seed)],
+        threads=threads,
+    )
     passive_openmp_waits()  # before torch is imported
     import numpy as np
     import torch
 
     from segscore import __version__
-    from segscore._validation import check_int
     from segscore.cli.trace import trace_lines, trace_stages
     from segscore.cli.train import describe_model, make_console, train_with_progress
-    from segscore.data import make_synthetic, to_unit_range
+    from segscore.data import to_unit_range
     from segscore.io.images import write_mask_png
     from segscore.io.results import atomic_write_bytes, write_csv
     from segscore.model.unet import padding_multiple
@@ -103,13 +182,8 @@ def run(args: argparse.Namespace) -> int:
     )
     from segscore.train.config import TrainConfig
 
-    for name in ("epochs", "n_train", "n_test"):
-        check_int(f"--{name.replace('_', '-')}", getattr(args, name), low=1)
-    check_int("--size", args.size, low=16)
-    check_int("--seed", args.seed, low=0)
     out = Path(args.out)
     console = make_console()
-    threads = default_threads() if args.threads is None else args.threads
     torch.set_num_threads(threads)
     d = DEMO_DEFAULTS
 
@@ -120,6 +194,7 @@ def run(args: argparse.Namespace) -> int:
 
     # 1 Input -----------------------------------------------------------------------------
     _rule(console, "1 Input")
+    marks = {"start": t_start}  # perf_counter when each part ends, in the order of the demo
     config = TrainConfig(
         data="synthetic",
         n=args.n_train,
@@ -131,12 +206,13 @@ def run(args: argparse.Namespace) -> int:
         base_channels=d["base_channels"],
         depth=d["depth"],
         stem=args.stem,
+        soft_dice=args.soft_dice,
+        micro_batches=args.micro_batches,
         val_fraction=d["val_fraction"],
         threads=threads,
     )
-    # Images are drawn from their own seeds: the same arrays for any number of workers.
-    train_data = make_synthetic(args.n_train, args.size, seed=config.seed, workers=threads)
-    test = make_synthetic(args.n_test, args.size, seed=args.seed, workers=threads)
+    train_data, test = drawn()
+    marks["start-up and data"] = time.perf_counter()
     img0, mask0 = test.images[0], test.masks[0]
     fg = float(np.mean([m.mean() for m in test.masks]))
     console.print(
@@ -171,9 +247,14 @@ def run(args: argparse.Namespace) -> int:
     console.print(f"  {describe_model(config, train_data.in_channels)}")
     console.print(
         f"  training: {len(train_set)} images, {len(val_set)} for validation, {config.epochs} epochs, "
-        f"batch {config.batch_size}, Adam lr {config.lr:g}, loss BCE + soft Dice, seed {config.seed}"
+        f"batch {config.batch_size}"
+        + (f" in {config.micro_batches} micro-batches" if config.micro_batches > 1 else "")
+        + f", Adam lr {config.lr:g}, loss BCE + soft Dice "
+        f"({config.soft_dice.replace('_', ' ')}), seed {config.seed}"
     )
+    marks["model"] = time.perf_counter()
     trained = train_with_progress(config, train_set, val_set, out, console)
+    marks["training"] = time.perf_counter()
     console.print(loss_chart([rec.train_loss for rec in trained.history], label="train loss"))
     model = trained.model
     result_seconds = trained.seconds
@@ -196,6 +277,7 @@ def run(args: argparse.Namespace) -> int:
         write_mask_png(out / "masks" / f"{name}.png", mask)
 
     # 5 Evaluation ------------------------------------------------------------------------
+    marks["prediction"] = time.perf_counter()
     _rule(console, "5 Evaluation")
     from segscore.evaluation.folder import evaluate_arrays
     from segscore.evaluation.outputs import write_outputs
@@ -233,6 +315,7 @@ def run(args: argparse.Namespace) -> int:
         f"(as every command), segscore {conv.version}"
     )
     # The prediction trace of one held-out image: the code of `segscore trace` ----------------
+    marks["evaluation"] = time.perf_counter()
     _rule(console, f"Prediction trace of {test.names[0]} (held out), layer by layer")
     stages = trace_stages(model, img0, config.threshold)
     for line in trace_lines(stages, mask0, against=f"the true mask of {test.names[0]}"):
@@ -250,19 +333,31 @@ def run(args: argparse.Namespace) -> int:
         f"again for any image: segscore trace {out} IMAGE --mask MASK --out stages.png",
     ):
         console.print("  " + line, markup=False)
-    elapsed = time.perf_counter() - t_start
+    marks["trace"] = time.perf_counter()
+    names = list(marks)
+    parts = {b: round(marks[b] - marks[a], 2) for a, b in itertools.pairwise(names)}
     result.summary["demo"] = {
         "accuracy_hides": {"name": test.names[k], "accuracy": acc[k], "iou": iou[k]},
         "threshold": config.threshold,
         "train": {"config": config.to_dict(), "seconds": round(sum(result_seconds), 2)},
         "test": {"n": args.n_test, "size": args.size, "seed": args.seed},
-        "reproducible": "bit for bit on one machine with the same thread count; other CPUs "
-        "give slightly different numbers",
+        "seconds": parts | {"total before the outputs": round(marks["trace"] - t_start, 2)},
+        "reproducible": (
+            "bit for bit on one kind of CPU for any thread count (micro-batches of one thread "
+            "each); other CPUs give slightly different numbers"
+            if config.micro_batches > 1
+            else "bit for bit on one machine with the same thread count; other CPUs give "
+            "slightly different numbers"
+        ),
     }
     write_outputs(result, out, run=out, title="segscore demo: held-out synthetic images")
+    parts["outputs"] = round(time.perf_counter() - marks["trace"], 2)
+    elapsed = time.perf_counter() - t_start
     console.print(
         f"\nwrote {out}/: per_case.csv ({n} rows), summary.json, report.html, trace.json, "
         f"trace.csv, checkpoint.pt, config.json, stages.png, stages.csv, masks/ "
-        f"({len(masks)} PNG) in {elapsed:.1f} s"
+        f"({len(masks)} PNG) in {elapsed:.1f} s ("
+        + ", ".join(f"{name} {sec:.1f} s" for name, sec in parts.items())
+        + ")"
     )
     return 0

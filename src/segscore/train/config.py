@@ -15,9 +15,10 @@ from typing import Any, Literal
 from segscore._validation import check_number, check_option, fail
 from segscore.train.threads import default_threads
 
-__all__ = ["DATA_DEFAULTS", "Layout", "TrainConfig"]
+__all__ = ["DATA_DEFAULTS", "Layout", "SoftDice", "TrainConfig"]
 
 Layout = Literal["binary", "multiclass", "oxford-pet", "instances"]
+SoftDice = Literal["pooled", "per_image"]
 
 _ARCHS = ("unet",)
 
@@ -75,11 +76,24 @@ class TrainConfig:
     schedule : {'cosine', 'constant'}, default 'cosine'
         Learning rate per step: a linear warm-up over the first 5% of the steps, then a cosine
         decay to 0 at the last step; or ``lr`` throughout.
+    soft_dice : {'pooled', 'per_image'}, default 'pooled'
+        The loss's soft Dice term (:func:`~segscore.train.loop.segmentation_loss`): one value over
+        the batch, or the mean of each image's (small-object images weigh as much as others).
+    micro_batches : int, default 1
+        Split every batch into this many micro-batches (``torch.tensor_split``), each with its
+        own batch-norm statistics (like data-parallel training), run at the same time on up to
+        ``threads`` CPU threads, one torch thread each; their gradients, weighted by their image
+        counts, are summed in a fixed order and the batch-norm running statistics averaged after
+        every step. With ``micro_batches >= 2`` the result does not depend on ``threads`` (the
+        same bits on 1 or 16 cores of one instruction set); threads beyond ``micro_batches`` stay
+        idle. Small networks gain most: on 2 cores two micro-batches train the
+        ``space_to_depth`` U-Net about 1.8x as fast as two torch threads on whole batches
+        (docs/benchmarks.md).
     threads : int, default: the CPU cores of this process
         torch CPU threads while training (:func:`~segscore.train.threads.default_threads`). Part of
-        the configuration because the thread count changes how float sums are split: the same seed
-        gives the same bits on one machine only with the same number of threads; ``threads=1``
-        does not depend on the number of cores.
+        the configuration because the thread count changes how float sums are split: with one
+        micro-batch the same seed gives the same bits on one machine only with the same number of
+        threads; ``threads=1`` does not depend on the number of cores.
 
     Examples
     --------
@@ -113,17 +127,21 @@ class TrainConfig:
     n: int | None = None
     size: int | None = None
     schedule: Literal["cosine", "constant"] = "cosine"
+    soft_dice: SoftDice = "pooled"
+    micro_batches: int = 1
     threads: int = field(default_factory=default_threads)
 
     def __post_init__(self) -> None:
         check_option("layout", self.layout, ("binary", "multiclass", "oxford-pet", "instances"))
         check_option("schedule", self.schedule, ("cosine", "constant"))
         check_option("stem", self.stem, ("conv", "space_to_depth"))
+        check_option("soft_dice", self.soft_dice, ("pooled", "per_image"))
         for name, low in (
             ("epochs", 1),
             ("batch_size", 1),
             ("base_channels", 1),
             ("depth", 1),
+            ("micro_batches", 1),
             ("threads", 1),
         ):
             value = getattr(self, name)

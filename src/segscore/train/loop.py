@@ -9,10 +9,13 @@ every epoch, so a resumed run ends with the same weights and trace as an uninter
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -30,7 +33,7 @@ from segscore.metrics.mask_scores import count_masks, evaluate_counts
 from segscore.metrics.thresholds import to_mask
 from segscore.model import activate, load_weights, model_spec
 from segscore.train.adam import Adam
-from segscore.train.config import TrainConfig
+from segscore.train.config import SoftDice, TrainConfig
 from segscore.train.seeding import deterministic, make_generator
 
 __all__ = ["EpochRecord", "TrainResult", "build_for_config", "fit", "segmentation_loss"]
@@ -76,7 +79,11 @@ class TrainResult:
 
 
 def segmentation_loss(
-    logits: torch.Tensor, target: torch.Tensor, valid: torch.Tensor
+    logits: torch.Tensor,
+    target: torch.Tensor,
+    valid: torch.Tensor,
+    *,
+    soft_dice: SoftDice = "pooled",
 ) -> torch.Tensor:
     """BCE + soft Dice for one output channel; cross-entropy + soft Dice (class mean) otherwise.
 
@@ -87,11 +94,16 @@ def segmentation_loss(
         {0, 1} or class labels (any value where ``valid`` is 0).
     valid : Tensor of float, shape (N, H, W)
         1 for pixels that count, 0 for ignored and padding pixels.
+    soft_dice : {'pooled', 'per_image'}, default 'pooled'
+        ``'pooled'``: one soft Dice over the whole batch, ``1 - (2 Σ p t + 1) / (Σ p + Σ t + 1)``
+        (large objects dominate it). ``'per_image'``: that term for each image, then the mean over
+        the images, the way segscore averages IoU and Dice over images: an image of a few small
+        objects weighs as much as one of large ones.
 
     Returns
     -------
     Tensor
-        Scalar loss. The soft Dice is pooled over the batch: ``1 - (2 Σ p t + 1) / (Σ p + Σ t + 1)``.
+        Scalar loss: the mean BCE (cross-entropy) over valid pixels plus the soft Dice term.
 
     Examples
     --------
@@ -99,6 +111,18 @@ def segmentation_loss(
     >>> loss = segmentation_loss(torch.tensor([[[[9.0, -9.0]]]]), t, torch.ones(1, 1, 2))
     >>> round(float(loss), 3)
     0.0
+
+    Two images, one nearly empty: pooled, its miss hardly shows; per image it is half the term.
+
+    >>> logits = torch.full((2, 1, 4, 4), -9.0)
+    >>> logits[0, 0, :, :2] = 9.0
+    >>> target = torch.zeros(2, 4, 4, dtype=torch.int64)
+    >>> target[0, :, :2] = 1
+    >>> target[1, 0, 0] = 1  # missed
+    >>> ones = torch.ones(2, 4, 4)
+    >>> [round(float(segmentation_loss(logits, target, ones, soft_dice=d)), 3)
+    ...  for d in ("pooled", "per_image")]
+    [0.337, 0.532]
     """
     n_valid = valid.sum().clamp(min=1.0)
     k = int(logits.shape[1])
@@ -106,15 +130,21 @@ def segmentation_loss(
         y = target.to(logits.dtype) * valid
         bce = F.binary_cross_entropy_with_logits(logits[:, 0], y, reduction="none")
         p = torch.sigmoid(logits[:, 0]) * valid
-        inter = (p * y).sum()
-        soft_dice = 1.0 - (2.0 * inter + 1.0) / (p.sum() + y.sum() + 1.0)
-        return (bce * valid).sum() / n_valid + soft_dice
+        if soft_dice == "pooled":
+            inter = (p * y).sum()
+            dice_term = 1.0 - (2.0 * inter + 1.0) / (p.sum() + y.sum() + 1.0)
+        else:
+            inter = (p * y).sum(dim=(1, 2))
+            dice = (2.0 * inter + 1.0) / (p.sum(dim=(1, 2)) + y.sum(dim=(1, 2)) + 1.0)
+            dice_term = 1.0 - dice.mean()
+        return (bce * valid).sum() / n_valid + dice_term
     labels = torch.where(valid > 0, target, torch.zeros_like(target))
     ce = F.cross_entropy(logits, labels, reduction="none")
     p = torch.softmax(logits, dim=1) * valid[:, None]
     onehot = F.one_hot(labels, k).permute(0, 3, 1, 2).to(logits.dtype) * valid[:, None]
-    inter = (p * onehot).sum(dim=(0, 2, 3))
-    dice = (2.0 * inter + 1.0) / (p.sum(dim=(0, 2, 3)) + onehot.sum(dim=(0, 2, 3)) + 1.0)
+    dims = (0, 2, 3) if soft_dice == "pooled" else (2, 3)
+    inter = (p * onehot).sum(dim=dims)
+    dice = (2.0 * inter + 1.0) / (p.sum(dim=dims) + onehot.sum(dim=dims) + 1.0)
     return (ce * valid).sum() / n_valid + (1.0 - dice.mean())
 
 
@@ -214,7 +244,8 @@ def _evaluate(
             idx = order[start : start + config.batch_size]
             x, y, v, sizes = _collate(data, idx)
             logits = model(x.contiguous(memory_format=torch.channels_last))
-            losses.append(float(segmentation_loss(logits, y, v)) * len(idx))
+            loss = segmentation_loss(logits, y, v, soft_dice=config.soft_dice)
+            losses.append(float(loss) * len(idx))
             preds += _masks(model, logits, sizes, config.threshold)
     ev = evaluate_counts(_counts(preds, [data.masks[i] for i in order], data))
     return (
@@ -223,6 +254,104 @@ def _evaluate(
         ev.iou.value,
         ev.dice.value,
     )
+
+
+def _replicas(model: nn.Module, k: int) -> list[nn.Module]:
+    """Return ``model`` and ``k - 1`` copies sharing its parameters, each with its own buffers."""
+    replicas = [model]
+    for _ in range(k - 1):
+        twin = copy.deepcopy(model)
+        for mod_twin, mod in zip(twin.modules(), model.modules(), strict=True):
+            for name, param in mod._parameters.items():
+                mod_twin._parameters[name] = param
+        replicas.append(twin)
+    return replicas
+
+
+def _average_buffers(replicas: Sequence[nn.Module]) -> None:
+    """Give every replica the mean of their float buffers (batch-norm running statistics)."""
+    if len(replicas) < 2:
+        return
+    with torch.no_grad():
+        for buffers in zip(*(r.buffers() for r in replicas), strict=True):
+            if not buffers[0].is_floating_point():
+                continue  # step counters: equal on every replica
+            mean = buffers[0].clone()
+            for b in buffers[1:]:
+                mean += b
+            mean /= len(buffers)
+            for b in buffers:
+                b.copy_(mean)
+
+
+def _micro_step(
+    replica: nn.Module,
+    params: Sequence[nn.Parameter],
+    batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+    weight: float,
+    soft_dice: SoftDice,
+) -> tuple[torch.Tensor, torch.Tensor, tuple[torch.Tensor, ...]]:
+    """Forward and backward of one micro-batch: its logits, weighted loss and gradients."""
+    x, y, v = batch
+    logits = replica(x)
+    loss = segmentation_loss(logits, y, v, soft_dice=soft_dice) * weight
+    grads = torch.autograd.grad(loss, params)
+    return logits.detach(), loss.detach(), grads
+
+
+@contextmanager
+def _micro_batch_runner(
+    config: TrainConfig,
+) -> Iterator[ThreadPoolExecutor | None]:
+    """Threads for the micro-batches after the first, each op on one torch thread; restored after."""
+    if config.micro_batches < 2:
+        yield None
+        return
+    workers = min(config.micro_batches, config.threads) - 1
+    old_threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # before the workers start: they take the count when they begin
+    pool = ThreadPoolExecutor(max_workers=workers) if workers > 0 else None
+    try:
+        yield pool
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
+        torch.set_num_threads(old_threads)
+
+
+def _split_step(
+    replicas: Sequence[nn.Module],
+    params: Sequence[nn.Parameter],
+    x: torch.Tensor,
+    y: torch.Tensor,
+    v: torch.Tensor,
+    soft_dice: SoftDice,
+    pool: ThreadPoolExecutor | None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One step's forward and backward in micro-batches; set each parameter's summed gradient.
+
+    Returns the batch's logits and its loss (the micro-batches' losses weighted by image counts).
+    """
+    n = int(x.shape[0])
+    k = min(len(replicas), n)
+    parts = list(zip(*(torch.tensor_split(t, k) for t in (x, y, v)), strict=True))
+    jobs = [
+        (replicas[i], params, parts[i], int(parts[i][0].shape[0]) / n, soft_dice) for i in range(k)
+    ]
+    later = [] if pool is None else [pool.submit(_micro_step, *job) for job in jobs[1:]]
+    results = [_micro_step(*jobs[0])]
+    results += (
+        [f.result() for f in later] if pool is not None else [_micro_step(*job) for job in jobs[1:]]
+    )
+    for j, param in enumerate(params):
+        grad = results[0][2][j]
+        for r in results[1:]:
+            grad = grad + r[2][j]
+        param.grad = grad
+    loss = results[0][1]
+    for r in results[1:]:
+        loss = loss + r[1]
+    return torch.cat([r[0] for r in results]), loss
 
 
 def fit(
@@ -294,63 +423,73 @@ def fit(
         seconds: list[float] = []
         n = len(train_set)
         n_steps = math.ceil(n / config.batch_size)
-        for epoch in range(start, config.epochs + 1):
-            t0 = time.perf_counter()
-            model.train()
-            order = [int(i) for i in torch.randperm(n, generator=gen)]
-            losses: list[float] = []
-            preds: list[NDArray[np.uint8]] = []
-            targets: list[NDArray[np.int64]] = []
-            for step in range(n_steps):
-                idx = order[step * config.batch_size : (step + 1) * config.batch_size]
-                x, y, v, sizes = _collate(train_set, idx)
-                if config.augment and len(set(sizes)) == 1:
-                    x, y, v = _augment(x, y, v, gen)
-                    sizes = [(int(x.shape[-2]), int(x.shape[-1]))] * len(idx)
-                x = x.contiguous(memory_format=torch.channels_last)
-                lr = config.learning_rate((epoch - 1) * n_steps + step, config.epochs * n_steps)
-                for group in optimizer.param_groups:
-                    group["lr"] = lr
-                optimizer.zero_grad(set_to_none=True)
-                logits = model(x)
-                loss = segmentation_loss(logits, y, v)
-                loss.backward()  # type: ignore[no-untyped-call]
-                optimizer.step()
-                losses.append(float(loss.detach()) * len(idx))
-                preds += _masks(model, logits, sizes, config.threshold)
-                targets += _targets(y, v, sizes, train_set.ignore_index)
-                if on_step is not None:
-                    on_step(epoch, step + 1, n_steps)
-            train_ev = evaluate_counts(_counts(preds, targets, train_set))
-            val = _evaluate(model, val_set, config)
-            record = EpochRecord(
-                epoch=epoch,
-                train_loss=math.fsum(losses) / n,
-                train_accuracy=train_ev.accuracy.value,
-                train_iou=train_ev.iou.value,
-                train_dice=train_ev.dice.value,
-                val_loss=val[0],
-                val_accuracy=val[1],
-                val_iou=val[2],
-                val_dice=val[3],
-            )
-            history.append(record)
-            if path is not None:
-                save_checkpoint(
-                    path,
-                    {
-                        "model_spec": model_spec(model),
-                        "model_state": model.state_dict(),
-                        "optimizer_state": optimizer.state_dict(),
-                        "generator_state": gen.get_state(),
-                        "torch_rng_state": torch.get_rng_state(),
-                        "epoch": epoch,
-                        "history": [r.as_dict() for r in history],
-                        "config": config.to_dict(),
-                    },
+        replicas = _replicas(model, min(config.micro_batches, config.batch_size))
+        params = [p for p in model.parameters() if p.requires_grad]
+        with _micro_batch_runner(config) as pool:
+            for epoch in range(start, config.epochs + 1):
+                t0 = time.perf_counter()
+                for replica in replicas:
+                    replica.train()
+                order = [int(i) for i in torch.randperm(n, generator=gen)]
+                losses: list[float] = []
+                preds: list[NDArray[np.uint8]] = []
+                targets: list[NDArray[np.int64]] = []
+                for step in range(n_steps):
+                    idx = order[step * config.batch_size : (step + 1) * config.batch_size]
+                    x, y, v, sizes = _collate(train_set, idx)
+                    if config.augment and len(set(sizes)) == 1:
+                        x, y, v = _augment(x, y, v, gen)
+                        sizes = [(int(x.shape[-2]), int(x.shape[-1]))] * len(idx)
+                    x = x.contiguous(memory_format=torch.channels_last)
+                    lr = config.learning_rate((epoch - 1) * n_steps + step, config.epochs * n_steps)
+                    for group in optimizer.param_groups:
+                        group["lr"] = lr
+                    optimizer.zero_grad(set_to_none=True)
+                    if len(replicas) == 1:
+                        logits = model(x)
+                        loss = segmentation_loss(logits, y, v, soft_dice=config.soft_dice)
+                        loss.backward()  # type: ignore[no-untyped-call]
+                    else:
+                        logits, loss = _split_step(
+                            replicas, params, x, y, v, config.soft_dice, pool
+                        )
+                    optimizer.step()
+                    _average_buffers(replicas)
+                    losses.append(float(loss.detach()) * len(idx))
+                    preds += _masks(model, logits, sizes, config.threshold)
+                    targets += _targets(y, v, sizes, train_set.ignore_index)
+                    if on_step is not None:
+                        on_step(epoch, step + 1, n_steps)
+                train_ev = evaluate_counts(_counts(preds, targets, train_set))
+                val = _evaluate(model, val_set, config)
+                record = EpochRecord(
+                    epoch=epoch,
+                    train_loss=math.fsum(losses) / n,
+                    train_accuracy=train_ev.accuracy.value,
+                    train_iou=train_ev.iou.value,
+                    train_dice=train_ev.dice.value,
+                    val_loss=val[0],
+                    val_accuracy=val[1],
+                    val_iou=val[2],
+                    val_dice=val[3],
                 )
-            seconds.append(time.perf_counter() - t0)
-            if on_epoch is not None:
-                on_epoch(record, seconds[-1])
+                history.append(record)
+                if path is not None:
+                    save_checkpoint(
+                        path,
+                        {
+                            "model_spec": model_spec(model),
+                            "model_state": model.state_dict(),
+                            "optimizer_state": optimizer.state_dict(),
+                            "generator_state": gen.get_state(),
+                            "torch_rng_state": torch.get_rng_state(),
+                            "epoch": epoch,
+                            "history": [r.as_dict() for r in history],
+                            "config": config.to_dict(),
+                        },
+                    )
+                seconds.append(time.perf_counter() - t0)
+                if on_epoch is not None:
+                    on_epoch(record, seconds[-1])
         model.eval()
     return TrainResult(model=model, history=history, seconds=seconds)
