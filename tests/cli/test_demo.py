@@ -148,12 +148,12 @@ def test_draw_sets_in_a_forked_process_gives_the_same_arrays():
         """
         import sys
         import numpy as np
-        from segscore.cli.demo import draw_sets
+        from segscore.cli.demo import _draw_sets
         from segscore.data import make_synthetic
 
-        handover = draw_sets([(5, 24, 3), (2, 32, 0)], threads=2)
-        assert "torch" not in sys.modules
-        sets = handover()
+        drawing = _draw_sets([(5, 24, 3), (2, 32, 0)], threads=2)
+        assert "torch" not in sys.modules and drawing.pool is not None  # a forked process
+        sets = drawing.result()
         for got, (n, size, seed) in zip(sets, [(5, 24, 3), (2, 32, 0)]):
             want = make_synthetic(n, size, seed=seed)
             assert got.names == want.names and got.source == want.source
@@ -188,5 +188,6 @@ def test_demo_as_a_program(tmp_path):
     assert len(rows) == 5
     # The same scores, bit for bit, as the demo run here (images drawn in this process, torch
     # already loaded): the micro-batches make the result independent of the threads.
-    assert main(["demo", "--out", str(tmp_path / "here"), *args]) == 0
+    here = [*args[:-1], "1"]  # --threads 1
+    assert main(["demo", "--out", str(tmp_path / "here"), *here]) == 0
     assert (tmp_path / "here" / "per_case.csv").read_text().splitlines() == rows

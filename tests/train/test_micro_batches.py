@@ -37,7 +37,7 @@ def _states_equal(a, b):
 
 @pytest.mark.parametrize("soft_dice", ["pooled", "per_image"])
 def test_binary_loss_equals_bce_plus_monai_dice(soft_dice):
-    from monai.losses import DiceLoss
+    DiceLoss = pytest.importorskip("monai.losses").DiceLoss
 
     g = torch.Generator().manual_seed(0)
     logits = torch.randn(3, 1, 9, 11, generator=g) * 3
@@ -53,7 +53,7 @@ def test_binary_loss_equals_bce_plus_monai_dice(soft_dice):
 
 @pytest.mark.parametrize("soft_dice", ["pooled", "per_image"])
 def test_multiclass_loss_equals_ce_plus_monai_dice(soft_dice):
-    from monai.losses import DiceLoss
+    DiceLoss = pytest.importorskip("monai.losses").DiceLoss
 
     g = torch.Generator().manual_seed(1)
     logits = torch.randn(2, 4, 7, 6, generator=g) * 2
@@ -89,20 +89,30 @@ def test_per_image_dice_weighs_small_object_images():
 # Micro-batches. ---------------------------------------------------------------------------
 
 
-def test_split_step_gradient_equals_whole_batch():
-    """Without batch norm, the weighted micro-batch gradients sum to the whole batch's."""
+@pytest.mark.parametrize("padded", [False, True])
+def test_split_step_gradient_equals_whole_batch(padded):
+    """Without batch norm, the micro-batches' loss parts and gradients sum to the whole batch's.
+
+    Padded: images of other sizes and ignored pixels give the micro-batches different numbers
+    of valid pixels; each part still counts over the whole batch's.
+    """
     torch.manual_seed(0)
     net = nn.Sequential(nn.Conv2d(1, 3, 3, padding=1), nn.ReLU(), nn.Conv2d(3, 1, 1))
     x = torch.randn(5, 1, 12, 12)
     y = (torch.rand(5, 12, 12) < 0.4).long()
     v = torch.ones(5, 12, 12)
+    if padded:
+        v[0, :, 7:] = 0  # a narrower image, zero-padded
+        v[1, 9:] = 0
+        v[3, 2, 2:6] = 0  # ignored pixels
     params = list(net.parameters())
     whole = segmentation_loss(net(x), y, v, soft_dice="per_image")
     whole_value = float(whole.detach())
     want = torch.autograd.grad(whole, params)
     for k in (2, 3, 5):
         replicas = _replicas(net, k)
-        logits, loss = _split_step(replicas, params, x, y, v, "per_image", None)
+        logits, loss, ran = _split_step(replicas, params, x, y, v, None)
+        assert ran == k
         assert float(loss) == pytest.approx(whole_value, rel=1e-6)
         with torch.no_grad():
             assert torch.allclose(logits, net(x), atol=1e-6)
@@ -110,6 +120,42 @@ def test_split_step_gradient_equals_whole_batch():
             assert torch.allclose(p.grad, g, rtol=1e-5, atol=1e-7)
         for p in params:
             p.grad = None
+
+
+def test_split_step_leaves_unused_parameters_without_gradient():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.used = nn.Conv2d(1, 1, 1)
+            self.unused = nn.Conv2d(1, 1, 1)
+
+        def forward(self, x):
+            return self.used(x)
+
+    net = Net()
+    params = list(net.parameters())
+    x, y, v = torch.randn(4, 1, 5, 5), torch.zeros(4, 5, 5, dtype=torch.int64), torch.ones(4, 5, 5)
+    _split_step(_replicas(net, 2), params, x, y, v, None)
+    assert net.used.weight.grad is not None
+    assert net.unused.weight.grad is None  # as backward() leaves it: Adam skips it
+
+
+def test_short_last_batch_keeps_replicas_in_step():
+    """A batch with fewer images than replicas: the idle replicas take the trained statistics."""
+    torch.manual_seed(0)
+    net = UNet(base_channels=2, depth=1).train()
+    single = UNet(base_channels=2, depth=1).train()
+    single.load_state_dict(net.state_dict())
+    replicas = _replicas(net, 3)
+    params = list(net.parameters())
+    x, y, v = torch.randn(1, 1, 8, 8), torch.zeros(1, 8, 8, dtype=torch.int64), torch.ones(1, 8, 8)
+    _, _, ran = _split_step(replicas, params, x, y, v, None)
+    assert ran == 1
+    _average_buffers(replicas, ran)
+    single(x)  # the same image through one network: the statistics one replica should have
+    for twin in replicas:
+        for (name, got), want in zip(twin.named_buffers(), single.buffers(), strict=True):
+            assert torch.equal(got, want), name
 
 
 def test_replicas_share_parameters_and_average_buffers():
@@ -122,7 +168,7 @@ def test_replicas_share_parameters_and_average_buffers():
         for b in twin.buffers():
             if b.is_floating_point():
                 b.fill_(float(i))
-    _average_buffers(replicas)
+    _average_buffers(replicas, 3)
     for twin in replicas:
         for b in twin.buffers():
             if b.is_floating_point():
@@ -131,12 +177,12 @@ def test_replicas_share_parameters_and_average_buffers():
 
 def test_micro_batch_runner_restores_threads():
     before = torch.get_num_threads()
-    cfg = TrainConfig(data="synthetic", micro_batches=2, threads=2)
+    cfg = TrainConfig(data="synthetic", micro_batches=2, threads=2, soft_dice="per_image")
     with _micro_batch_runner(cfg) as pool:
         assert pool is not None
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
-    with _micro_batch_runner(cfg.replace(micro_batches=1)) as pool:
+    with _micro_batch_runner(cfg.replace(micro_batches=1, soft_dice="pooled")) as pool:
         assert pool is None
 
 
@@ -193,10 +239,10 @@ def test_micro_batches_with_mixed_sizes_and_short_last_batch():
     masks = [(rng.random(s) < 0.3).astype(np.int64) for s in sizes]
     ds = SegmentationDataset(images, masks, list("abcde"), num_classes=None, ignore_index=None)
     # 5 images in batches of 4: the last batch has one image, fewer than the micro-batches
-    cfg = TrainConfig(data="x", epochs=1, micro_batches=3, threads=2, **TINY)
-    hist = fit(cfg, ds, ds).history
-    assert np.isfinite(hist[0].train_loss)
-    assert 0 <= hist[0].val_iou <= 1
+    cfg = TrainConfig(data="x", epochs=2, micro_batches=3, threads=2, **TINY)
+    result = fit(cfg, ds, ds)
+    assert np.isfinite([r.train_loss for r in result.history]).all()
+    assert 0 <= result.history[-1].val_iou <= 1
 
 
 @pytest.mark.parametrize(
@@ -205,9 +251,26 @@ def test_micro_batches_with_mixed_sizes_and_short_last_batch():
         ("micro_batches", 0, "`micro_batches` must be an integer >= 1, got 0."),
         ("micro_batches", 1.5, "`micro_batches` must be an integer >= 1, got 1.5."),
         ("soft_dice", "image", "`soft_dice` must be one of 'pooled', 'per_image', got 'image'."),
+        (
+            "micro_batches",
+            9,
+            "`micro_batches` must be at most `batch_size` (8), got 9.",
+        ),
     ],
 )
 def test_config_rejects_bad_values(option, value, message):
+    base = {"soft_dice": "per_image"} if option == "micro_batches" else {}
     with pytest.raises(InputError) as info:
-        TrainConfig(data="synthetic", **{option: value})
+        TrainConfig(data="synthetic", **{**base, option: value})
     assert str(info.value) == message
+
+
+def test_config_rejects_what_micro_batches_cannot_split():
+    with pytest.raises(InputError) as info:
+        TrainConfig(data="synthetic", micro_batches=2)
+    assert str(info.value) == (
+        "`soft_dice` must be 'per_image' with `micro_batches` >= 2 (a Dice pooled over the batch "
+        "does not split into micro-batches), got 'pooled'."
+    )
+    with pytest.raises(InputError, match=r"^`micro_batches` must be 1 with arch 'smp:Unet'"):
+        TrainConfig(data="x", arch="smp:Unet", micro_batches=2, soft_dice="per_image")

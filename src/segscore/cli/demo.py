@@ -10,14 +10,15 @@ from __future__ import annotations
 import argparse
 import itertools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from segscore.data.dataset import SegmentationDataset
+    from segscore.train.config import TrainConfig
 
-__all__ = ["DEMO_DEFAULTS", "add_parser", "draw_sets", "run"]
+__all__ = ["DEMO_DEFAULTS", "add_parser", "run"]
 
 DEMO_DEFAULTS: dict[str, Any] = {
     "n_train": 320,
@@ -89,8 +90,9 @@ def add_parser(subparsers: Any) -> None:
         "--threads",
         type=int,
         default=None,
-        help="CPU threads (default: all cores). With 2 or more micro-batches the result is the "
-        "same bits for any thread count on one kind of CPU; with 1, only for the same count",
+        help="CPU threads (default: all cores). With 2 or more micro-batches training uses "
+        "min(micro-batches, threads) of them and the result is the same bits for any thread "
+        "count on one kind of CPU; with 1, all of them, and the bits depend on the count",
     )
     p.set_defaults(func=run)
 
@@ -99,54 +101,97 @@ def _rule(console: Any, title: str) -> None:
     console.print(f"\n[bold]{title}[/bold]")
 
 
-def draw_sets(
-    specs: Sequence[tuple[int, int, int]], *, threads: int
-) -> Callable[[], list[SegmentationDataset]]:
-    """Start drawing synthetic sets ``(n, size, seed)``; return the call that hands them over.
+class _Drawing:
+    """Synthetic sets being drawn, here or in a forked process (see :func:`_draw_sets`)."""
 
-    While torch is not imported yet and a second core is free, the sets are drawn in a forked
-    process, so that importing torch (about 2 s) and drawing the demo's 420 images (about 3 s
-    with scipy's import) overlap: the demo imports torch right after this call. Without a second
-    core, once torch is loaded (forking after OpenMP has started is not safe) or where processes
-    cannot be forked, they are drawn here on ``threads`` threads when the returned call is made.
-    The arrays are the same either way: every image comes from its own child seed.
+    def __init__(self, specs: Sequence[tuple[int, int, int]], threads: int) -> None:
+        import multiprocessing
+        import sys
+        import threading
+
+        self.specs, self.threads = list(specs), threads
+        self.pool: Any = None
+        if (
+            threads < 2
+            or "torch" in sys.modules  # OpenMP's threads do not survive a fork
+            or threading.active_count() > 1  # nor would another thread's locks
+            or "fork" not in multiprocessing.get_all_start_methods()
+        ):
+            return
+        import signal
+        from concurrent.futures import ProcessPoolExecutor
+
+        from segscore.data import make_synthetic
+
+        self.pool = ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=signal.signal,  # Ctrl-C is the main process's to report, in one line
+            initargs=(signal.SIGINT, signal.SIG_IGN),
+        )
+        self.futures = [self.pool.submit(make_synthetic, n, sz, seed=s) for n, sz, s in specs]
+
+    def result(self) -> list[SegmentationDataset]:
+        """Return the sets, in the order asked for."""
+        if self.pool is None:
+            from segscore.data import make_synthetic
+
+            return [
+                make_synthetic(n, size, seed=seed, workers=self.threads)
+                for n, size, seed in self.specs
+            ]
+        try:
+            return [f.result() for f in self.futures]
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the drawing process, if any (again: nothing happens)."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = None
+
+
+def _draw_sets(specs: Sequence[tuple[int, int, int]], *, threads: int) -> _Drawing:
+    """Start drawing synthetic sets; :meth:`_Drawing.result` hands them over.
+
+    Parameters
+    ----------
+    specs : sequence of (n, size, seed)
+        The sets, as :func:`~segscore.data.make_synthetic` arguments.
+    threads : int
+        Cores the demo may use.
+
+    Returns
+    -------
+    _Drawing
+        ``result()`` returns the datasets in the order of ``specs``; ``close()`` stops the
+        drawing when the demo ends early.
+
+    Notes
+    -----
+    While torch is not imported, no other thread runs and a second core is free
+    (``threads >= 2``), the sets are drawn in a forked process, so that importing torch (about
+    2 s) and drawing the demo's 420 images (about 3 s with scipy's import) overlap: the demo
+    imports torch right after this call. Otherwise they are drawn in this process on
+    ``threads`` threads when ``result()`` is called. The arrays are the same either way: every
+    image comes from its own child seed.
 
     Examples
     --------
-    >>> first, second = draw_sets([(2, 16, 0), (1, 16, 5)], threads=1)()
+    >>> first, second = _draw_sets([(2, 16, 0), (1, 16, 5)], threads=1).result()
     >>> first.source, second.source
     ('synthetic(n=2,size=16,seed=0)', 'synthetic(n=1,size=16,seed=5)')
     """
-    import multiprocessing
-    import sys
-
-    from segscore.data import make_synthetic
-
-    if (
-        threads < 2
-        or "torch" in sys.modules
-        or "fork" not in multiprocessing.get_all_start_methods()
-    ):
-        return lambda: [make_synthetic(n, size, seed=s, workers=threads) for n, size, s in specs]
-    from concurrent.futures import ProcessPoolExecutor
-
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
-    futures = [pool.submit(make_synthetic, n, size, seed=seed) for n, size, seed in specs]
-
-    def handed_over() -> list[SegmentationDataset]:
-        try:
-            return [f.result() for f in futures]
-        finally:
-            pool.shutdown(wait=True)
-
-    return handed_over
+    return _Drawing(specs, threads)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``segscore demo``."""
     t_start = time.perf_counter()
     from segscore._validation import check_int
-    from segscore.train.threads import default_threads, passive_openmp_waits
+    from segscore.train.config import TrainConfig
+    from segscore.train.threads import default_threads
 
     for name in ("epochs", "n_train", "n_test", "micro_batches"):
         check_int(f"--{name.replace('_', '-')}", getattr(args, name), low=1)
@@ -155,11 +200,39 @@ def run(args: argparse.Namespace) -> int:
     if args.threads is not None:
         check_int("--threads", args.threads, low=1)
     threads = default_threads() if args.threads is None else args.threads
-    # Training uses seed + 1, the held-out test set seed: drawn while torch is imported.
-    drawn = draw_sets(
-        [(args.n_train, args.size, args.seed + 1), (args.n_test, args.size, args.seed)],
+    d = DEMO_DEFAULTS
+    config = TrainConfig(
+        data="synthetic",
+        n=args.n_train,
+        size=args.size,
+        seed=args.seed + 1,
+        epochs=args.epochs,
+        batch_size=d["batch_size"],
+        lr=d["lr"],
+        base_channels=d["base_channels"],
+        depth=d["depth"],
+        stem=args.stem,
+        soft_dice=args.soft_dice,
+        micro_batches=args.micro_batches,
+        val_fraction=d["val_fraction"],
         threads=threads,
     )
+    # Training uses seed + 1, the held-out test set seed: drawn while torch is imported.
+    drawn = _draw_sets(
+        [(args.n_train, args.size, config.seed), (args.n_test, args.size, args.seed)],
+        threads=threads,
+    )
+    try:
+        return _run(args, config, drawn, t_start)
+    finally:
+        drawn.close()
+
+
+def _run(args: argparse.Namespace, config: TrainConfig, drawn: _Drawing, t_start: float) -> int:
+    """Run the demo once its options are checked and its images are being drawn."""
+    from segscore.train.threads import passive_openmp_waits
+
+    threads = config.threads
     passive_openmp_waits()  # before torch is imported
     import numpy as np
     import torch
@@ -180,7 +253,6 @@ def run(args: argparse.Namespace) -> int:
         stage_records,
         stages_picture,
     )
-    from segscore.train.config import TrainConfig
 
     out = Path(args.out)
     console = make_console()
@@ -195,23 +267,7 @@ def run(args: argparse.Namespace) -> int:
     # 1 Input -----------------------------------------------------------------------------
     _rule(console, "1 Input")
     marks = {"start": t_start}  # perf_counter when each part ends, in the order of the demo
-    config = TrainConfig(
-        data="synthetic",
-        n=args.n_train,
-        size=args.size,
-        seed=args.seed + 1,
-        epochs=args.epochs,
-        batch_size=d["batch_size"],
-        lr=d["lr"],
-        base_channels=d["base_channels"],
-        depth=d["depth"],
-        stem=args.stem,
-        soft_dice=args.soft_dice,
-        micro_batches=args.micro_batches,
-        val_fraction=d["val_fraction"],
-        threads=threads,
-    )
-    train_data, test = drawn()
+    train_data, test = drawn.result()
     marks["start-up and data"] = time.perf_counter()
     img0, mask0 = test.images[0], test.masks[0]
     fg = float(np.mean([m.mean() for m in test.masks]))

@@ -82,13 +82,14 @@ class TrainConfig:
     micro_batches : int, default 1
         Split every batch into this many micro-batches (``torch.tensor_split``), each with its
         own batch-norm statistics (like data-parallel training), run at the same time on up to
-        ``threads`` CPU threads, one torch thread each; their gradients, weighted by their image
-        counts, are summed in a fixed order and the batch-norm running statistics averaged after
-        every step. With ``micro_batches >= 2`` the result does not depend on ``threads`` (the
-        same bits on 1 or 16 cores of one instruction set); threads beyond ``micro_batches`` stay
-        idle. Small networks gain most: on 2 cores two micro-batches train the
-        ``space_to_depth`` U-Net about 1.8x as fast as two torch threads on whole batches
-        (docs/benchmarks.md).
+        ``threads`` CPU threads, one torch thread each; their parts of the batch's loss are
+        exact (BCE over the batch's valid pixels, each image's Dice term), their gradients are
+        summed in a fixed order and the batch-norm running statistics averaged after every step.
+        With ``micro_batches >= 2`` the result does not depend on ``threads`` (the same bits on 1
+        or 16 cores of one instruction set), and training uses ``min(micro_batches, threads)``
+        cores. Needs ``soft_dice='per_image'``, at most ``batch_size`` micro-batches and the
+        built-in U-Net. On 2 cores two micro-batches train the ``space_to_depth`` U-Net 1.05-1.1x
+        as fast as two torch threads on whole batches (docs/benchmarks.md).
     threads : int, default: the CPU cores of this process
         torch CPU threads while training (:func:`~segscore.train.threads.default_threads`). Part of
         the configuration because the thread count changes how float sums are split: with one
@@ -166,6 +167,23 @@ class TrainConfig:
             )
         if self.arch not in _ARCHS and not self.arch.startswith("smp:"):
             fail(f"`arch` must be 'unet' or 'smp:<Architecture>', got {self.arch!r}.")
+        if self.micro_batches > 1:
+            if self.micro_batches > self.batch_size:
+                fail(
+                    f"`micro_batches` must be at most `batch_size` ({self.batch_size}), "
+                    f"got {self.micro_batches}."
+                )
+            if self.soft_dice != "per_image":
+                fail(
+                    "`soft_dice` must be 'per_image' with `micro_batches` >= 2 (a Dice pooled "
+                    f"over the batch does not split into micro-batches), got {self.soft_dice!r}."
+                )
+            if self.arch != "unet":
+                fail(
+                    f"`micro_batches` must be 1 with arch {self.arch!r} (micro-batches are for the "
+                    f"built-in U-Net, which draws no random numbers while training), "
+                    f"got {self.micro_batches}."
+                )
         if self.stem != "conv" and self.arch != "unet":
             fail(
                 f"`stem` must be 'conv' with arch {self.arch!r} (a U-Net option), got {self.stem!r}."

@@ -124,7 +124,14 @@ def segmentation_loss(
     ...  for d in ("pooled", "per_image")]
     [0.337, 0.532]
     """
-    n_valid = valid.sum().clamp(min=1.0)
+    pixel_sum, dice_term = _loss_parts(logits, target, valid, soft_dice)
+    return pixel_sum / valid.sum().clamp(min=1.0) + dice_term
+
+
+def _loss_parts(
+    logits: torch.Tensor, target: torch.Tensor, valid: torch.Tensor, soft_dice: SoftDice
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Return the loss's parts: the BCE (cross-entropy) summed over valid pixels, the Dice term."""
     k = int(logits.shape[1])
     if k == 1:
         y = target.to(logits.dtype) * valid
@@ -137,7 +144,7 @@ def segmentation_loss(
             inter = (p * y).sum(dim=(1, 2))
             dice = (2.0 * inter + 1.0) / (p.sum(dim=(1, 2)) + y.sum(dim=(1, 2)) + 1.0)
             dice_term = 1.0 - dice.mean()
-        return (bce * valid).sum() / n_valid + dice_term
+        return (bce * valid).sum(), dice_term
     labels = torch.where(valid > 0, target, torch.zeros_like(target))
     ce = F.cross_entropy(logits, labels, reduction="none")
     p = torch.softmax(logits, dim=1) * valid[:, None]
@@ -145,7 +152,7 @@ def segmentation_loss(
     dims = (0, 2, 3) if soft_dice == "pooled" else (2, 3)
     inter = (p * onehot).sum(dim=dims)
     dice = (2.0 * inter + 1.0) / (p.sum(dim=dims) + onehot.sum(dim=dims) + 1.0)
-    return (ce * valid).sum() / n_valid + (1.0 - dice.mean())
+    return (ce * valid).sum(), 1.0 - dice.mean()
 
 
 def build_for_config(config: TrainConfig, in_channels: int) -> nn.Module:
@@ -268,34 +275,46 @@ def _replicas(model: nn.Module, k: int) -> list[nn.Module]:
     return replicas
 
 
-def _average_buffers(replicas: Sequence[nn.Module]) -> None:
-    """Give every replica the mean of their float buffers (batch-norm running statistics)."""
+def _average_buffers(replicas: Sequence[nn.Module], ran: int) -> None:
+    """Give every replica the mean float buffers of the first ``ran`` (those that trained).
+
+    Batch-norm running statistics are averaged; step counters are copied from the first replica,
+    so the replicas that sat out a short last batch are in step again.
+    """
     if len(replicas) < 2:
         return
     with torch.no_grad():
         for buffers in zip(*(r.buffers() for r in replicas), strict=True):
-            if not buffers[0].is_floating_point():
-                continue  # step counters: equal on every replica
-            mean = buffers[0].clone()
-            for b in buffers[1:]:
-                mean += b
-            mean /= len(buffers)
+            if buffers[0].is_floating_point():
+                value = buffers[0].clone()
+                for b in buffers[1:ran]:
+                    value += b
+                value /= ran
+            else:
+                value = buffers[0]
             for b in buffers:
-                b.copy_(mean)
+                if b is not value:
+                    b.copy_(value)
 
 
 def _micro_step(
     replica: nn.Module,
     params: Sequence[nn.Parameter],
     batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
-    weight: float,
-    soft_dice: SoftDice,
-) -> tuple[torch.Tensor, torch.Tensor, tuple[torch.Tensor, ...]]:
-    """Forward and backward of one micro-batch: its logits, weighted loss and gradients."""
+    n_valid: float,
+    share: float,
+) -> tuple[torch.Tensor, torch.Tensor, tuple[torch.Tensor | None, ...]]:
+    """Forward and backward of one micro-batch: its logits, its part of the loss, gradients.
+
+    Its part of the batch's loss is its BCE sum over the batch's ``n_valid`` pixels plus its
+    per-image Dice term times its ``share`` of the batch's images: the parts add up to the loss
+    of the whole batch, padding and ignored pixels included.
+    """
     x, y, v = batch
     logits = replica(x)
-    loss = segmentation_loss(logits, y, v, soft_dice=soft_dice) * weight
-    grads = torch.autograd.grad(loss, params)
+    pixel_sum, dice_term = _loss_parts(logits, y, v, "per_image")
+    loss = pixel_sum / n_valid + dice_term * share
+    grads = torch.autograd.grad(loss, params, allow_unused=True)  # None: a parameter unused
     return logits.detach(), loss.detach(), grads
 
 
@@ -309,8 +328,14 @@ def _micro_batch_runner(
         return
     workers = min(config.micro_batches, config.threads) - 1
     old_threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # before the workers start: they take the count when they begin
-    pool = ThreadPoolExecutor(max_workers=workers) if workers > 0 else None
+    torch.set_num_threads(1)
+    # Each worker sets its own OpenMP count first: a thread takes the process count only at its
+    # first parallel_for, and a oneDNN convolution run before that would use every core.
+    pool = (
+        ThreadPoolExecutor(max_workers=workers, initializer=torch.set_num_threads, initargs=(1,))
+        if workers > 0
+        else None
+    )
     try:
         yield pool
     finally:
@@ -325,18 +350,20 @@ def _split_step(
     x: torch.Tensor,
     y: torch.Tensor,
     v: torch.Tensor,
-    soft_dice: SoftDice,
     pool: ThreadPoolExecutor | None,
-) -> tuple[torch.Tensor, torch.Tensor]:
+) -> tuple[torch.Tensor, torch.Tensor, int]:
     """One step's forward and backward in micro-batches; set each parameter's summed gradient.
 
-    Returns the batch's logits and its loss (the micro-batches' losses weighted by image counts).
+    Returns the batch's logits, its loss (the sum of the micro-batches' parts, see
+    :func:`_micro_step`) and the number of micro-batches that ran (fewer than the replicas when
+    the batch has fewer images).
     """
     n = int(x.shape[0])
     k = min(len(replicas), n)
+    n_valid = max(float(v.sum()), 1.0)
     parts = list(zip(*(torch.tensor_split(t, k) for t in (x, y, v)), strict=True))
     jobs = [
-        (replicas[i], params, parts[i], int(parts[i][0].shape[0]) / n, soft_dice) for i in range(k)
+        (replicas[i], params, parts[i], n_valid, int(parts[i][0].shape[0]) / n) for i in range(k)
     ]
     later = [] if pool is None else [pool.submit(_micro_step, *job) for job in jobs[1:]]
     results = [_micro_step(*jobs[0])]
@@ -344,14 +371,16 @@ def _split_step(
         [f.result() for f in later] if pool is not None else [_micro_step(*job) for job in jobs[1:]]
     )
     for j, param in enumerate(params):
-        grad = results[0][2][j]
-        for r in results[1:]:
-            grad = grad + r[2][j]
+        grad = None  # left None when no micro-batch used the parameter, as backward() leaves it
+        for r in results:
+            g = r[2][j]
+            if g is not None:
+                grad = g if grad is None else grad + g
         param.grad = grad
     loss = results[0][1]
     for r in results[1:]:
         loss = loss + r[1]
-    return torch.cat([r[0] for r in results]), loss
+    return torch.cat([r[0] for r in results]), loss, k
 
 
 def fit(
@@ -423,7 +452,7 @@ def fit(
         seconds: list[float] = []
         n = len(train_set)
         n_steps = math.ceil(n / config.batch_size)
-        replicas = _replicas(model, min(config.micro_batches, config.batch_size))
+        replicas = _replicas(model, config.micro_batches)
         params = [p for p in model.parameters() if p.requires_grad]
         with _micro_batch_runner(config) as pool:
             for epoch in range(start, config.epochs + 1):
@@ -450,11 +479,9 @@ def fit(
                         loss = segmentation_loss(logits, y, v, soft_dice=config.soft_dice)
                         loss.backward()  # type: ignore[no-untyped-call]
                     else:
-                        logits, loss = _split_step(
-                            replicas, params, x, y, v, config.soft_dice, pool
-                        )
+                        logits, loss, ran = _split_step(replicas, params, x, y, v, pool)
+                        _average_buffers(replicas, ran)
                     optimizer.step()
-                    _average_buffers(replicas)
                     losses.append(float(loss.detach()) * len(idx))
                     preds += _masks(model, logits, sizes, config.threshold)
                     targets += _targets(y, v, sizes, train_set.ignore_index)
