@@ -304,7 +304,8 @@ def _value_code(a: np.ndarray) -> int:
 @needs_compiled
 @given(
     st.integers(1, 3),
-    st.sampled_from([1, 7, 64, 65, 64 * 255 + 1, 64 * 255 * 2 + 3]),
+    # lane widths: 16 bytes (the checked pass), 64 (the plain pass); 255 steps per lane block
+    st.sampled_from([1, 7, 15, 16, 17, 64, 65, 16 * 255 + 1, 64 * 255 + 1, 64 * 255 * 2 + 3]),
     st.sampled_from([(0, 1), (0, 255), (0, 1, 255), (0, 2), (255,), (0,), (1, 254), (0, 128)]),
     st.sampled_from([(0, 1), (0, 255), (0, 1, 255), (0, 7)]),
     st.integers(0, 2**32 - 1),
@@ -326,7 +327,17 @@ def test_binary_counts_checked_equals_reference_and_numpy_values(  # type: ignor
 
 
 @needs_compiled
-@pytest.mark.parametrize(("where", "value"), [(0, 3), (64 * 255 * 2 + 2, 2), (64 * 100 + 5, 254)])
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [
+        (0, 3),
+        (15, 1),
+        (16 * 255, 2),
+        (16 * 255 + 1, 1),
+        (64 * 255 * 2 + 2, 2),
+        (64 * 100 + 5, 254),
+    ],
+)
 def test_binary_counts_checked_finds_a_single_odd_byte(where: int, value: int) -> None:
     p = np.zeros((2, 64 * 255 * 2 + 3), np.uint8)
     p[:, ::3] = 255
