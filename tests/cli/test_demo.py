@@ -171,6 +171,30 @@ def test_draw_sets_in_a_forked_process_gives_the_same_arrays():
     assert done.stdout.split() == ["ok", "0"]  # the worker process is gone after the handover
 
 
+def test_draw_sets_closed_early_stops_the_process():
+    """A demo that fails before it takes its images (say torch is missing) stops the drawing."""
+    code = textwrap.dedent(
+        """
+        import multiprocessing, time
+        from segscore.cli.demo import _draw_sets
+
+        drawing = _draw_sets([(2000, 128, 1)], threads=2)  # many seconds of drawing
+        assert drawing.pool is not None
+        start = time.perf_counter()
+        drawing.close()
+        drawing.close()  # again: nothing happens
+        for child in multiprocessing.active_children():
+            child.join(timeout=10)
+        print("ok", len(multiprocessing.active_children()), time.perf_counter() - start < 10)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["ok", "0", "True"]
+
+
 def test_demo_as_a_program(tmp_path):
     """``python -m segscore demo``: the forked drawing, then the program's quick exit."""
     out = tmp_path / "demo"

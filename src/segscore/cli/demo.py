@@ -143,12 +143,16 @@ class _Drawing:
         try:
             return [f.result() for f in self.futures]
         finally:
-            self.close()
+            self.pool.shutdown(wait=True)  # done drawing: the process exits at once
+            self.pool = None
 
     def close(self) -> None:
-        """Stop the drawing process, if any (again: nothing happens)."""
+        """Stop the drawing process, if any, without waiting for it (again: nothing happens)."""
         if self.pool is not None:
+            processes = list(getattr(self.pool, "_processes", {}).values())
             self.pool.shutdown(wait=False, cancel_futures=True)
+            for process in processes:  # it ignores Ctrl-C; the demo ends here, so must it
+                process.terminate()
             self.pool = None
 
 
