@@ -52,3 +52,46 @@ def test_freed_buffers_are_not_faulted_in_again() -> None:
     default, kept = _faults("default"), _faults("keep")
     assert default > 10_000
     assert kept < default / 20
+
+
+def test_collector_paused_restores_the_collector_after_an_error() -> None:
+    import gc
+
+    from segscore.evaluation.allocator import collector_paused
+
+    def fail_inside() -> None:
+        with collector_paused():
+            assert not gc.isenabled()
+            raise RuntimeError
+
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError):
+        fail_inside()
+    assert gc.isenabled()
+    gc.disable()  # a caller that runs with the collector off keeps it off
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_evaluate_leaves_the_collector_as_it_was(tmp_path) -> None:
+    import gc
+
+    import numpy as np
+    from PIL import Image
+
+    from segscore.cli import main
+
+    for sub in ("pred", "gt"):
+        (tmp_path / sub).mkdir()
+        Image.fromarray(np.eye(8, dtype=np.uint8) * 255).save(tmp_path / sub / "a.png")
+    out = tmp_path / "out"
+    args = ["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "gt")]
+    assert main([*args, "--out", str(out), "--no-report"]) == 0
+    assert gc.isenabled()
+    missing = [*args[:3], "--gt", str(tmp_path / "missing"), "--out", str(out), "--no-report"]
+    assert main(missing) == 2  # a DatasetError inside the paused block
+    assert gc.isenabled()

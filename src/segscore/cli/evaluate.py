@@ -6,10 +6,13 @@ import argparse
 import importlib.util
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from segscore.cli._options import add_scoring_flags, settings_from_args
 from segscore.cli._tables import add_table_flags, check_table_flags, print_table
+
+if TYPE_CHECKING:
+    from segscore.evaluation.settings import EvaluationSettings
 
 __all__ = ["add_parser", "run"]
 
@@ -94,11 +97,8 @@ def _progress_bar(total: int) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Parse, evaluate through the library, write the outputs, print the summary."""
-    from segscore.evaluation.allocator import keep_freed_buffers
-    from segscore.evaluation.folder import evaluate_folder
-    from segscore.evaluation.outputs import write_outputs
-    from segscore.io.results import atomic_write_bytes, check_writable_folder
-    from segscore.report.console import render_evaluation
+    from segscore.evaluation.allocator import collector_paused, keep_freed_buffers
+    from segscore.io.results import check_writable_folder
 
     source = None
     if args.threshold_from is not None:
@@ -115,6 +115,19 @@ def run(args: argparse.Namespace) -> int:
     _check_backend(args)
     check_writable_folder(args.out, option="--out")  # before any work: a bad --out fails at once
     keep_freed_buffers()  # this process is ours: keep image buffers between cases (glibc)
+    with collector_paused():  # the results and rows of a run are long-lived: see allocator
+        return _evaluate_and_write(args, settings, source)
+
+
+def _evaluate_and_write(
+    args: argparse.Namespace, settings: EvaluationSettings, source: dict[str, Any] | None
+) -> int:
+    """Score the folders, write and print the outputs (``run`` once the options are checked)."""
+    from segscore.evaluation.folder import evaluate_folder
+    from segscore.evaluation.outputs import write_outputs
+    from segscore.io.results import atomic_write_bytes
+    from segscore.report.console import render_evaluation
+
     bar = _progress_bar(0)
     common: dict[str, Any] = {
         "settings": settings,

@@ -1,4 +1,4 @@
-"""Keep freed image buffers for the next case instead of returning them to the kernel (glibc).
+"""How a run uses memory: freed image buffers kept for the next case (glibc), the collector paused.
 
 Scoring a folder decodes two masks per case, counts them and frees them. With glibc's default
 settings those buffers are mapped for each case and unmapped after it (or the heap top is
@@ -15,14 +15,22 @@ It changes the whole process, so it is called only in processes segscore owns: t
 ``segscore evaluate`` command and the worker processes of :func:`~segscore.evaluation.runner.evaluate`
 (a program calling ``evaluate`` in its own process keeps its allocator settings; it may call
 :func:`keep_freed_buffers` itself).
+
+A run also keeps every case's result until its end, and Python's cyclic garbage collector would
+scan them again and again as they grow: 3% of the main process's time on 10,000 cases with two
+worker processes. :func:`collector_paused` switches the collector off around the loop that
+gathers results (and around the whole ``segscore evaluate`` command), and back on after.
 """
 
 from __future__ import annotations
 
 import ctypes
+import gc
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-__all__ = ["keep_freed_buffers"]
+__all__ = ["collector_paused", "keep_freed_buffers"]
 
 MMAP_THRESHOLD_BYTES = 16 << 20
 TRIM_THRESHOLD_BYTES = 64 << 20
@@ -59,3 +67,29 @@ def keep_freed_buffers() -> bool:
         mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES)
     )
     return _done
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Run the block with Python's cyclic garbage collector off; as it was after (nestable).
+
+    The loops it guards make no reference cycles that need the collector (results, counts and
+    arrays are freed by reference counting); whatever cyclic garbage there is waits for the
+    collector's next pass after the block.
+
+    Examples
+    --------
+    >>> import gc
+    >>> with collector_paused():
+    ...     gc.isenabled()
+    False
+    >>> gc.isenabled()
+    True
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

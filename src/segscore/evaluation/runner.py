@@ -17,7 +17,7 @@ import numpy as np
 
 from segscore._types import FloatArray, IntArray
 from segscore.errors import DatasetError, InputError
-from segscore.evaluation.allocator import keep_freed_buffers
+from segscore.evaluation.allocator import collector_paused, keep_freed_buffers
 from segscore.evaluation.instances import case_objects, object_label_maps
 from segscore.evaluation.panoptic import case_panoptic
 from segscore.evaluation.thresholds import sweep_counts
@@ -481,41 +481,42 @@ def assemble(
     failures: list[tuple[str, str]] = []
     digests: list[tuple[str, str]] = []  # both files', the ground truth's
     spec: CountingSpec | None = None
-    for result in results:
-        if progress is not None:
-            progress(result)
-        if result.counts is None:
-            failures.append((result.name, result.error or "unknown error"))
-            continue
-        if parts and result.counts.n_classes != parts[0].n_classes:
-            raise DatasetError(
-                f"case {result.name!r} has {result.counts.n_classes} classes but earlier cases have "
-                f"{parts[0].n_classes}; set --num-classes."
-            )
-        if spec is not None and result.counts.spec is not None and result.counts.spec != spec:
-            raise DatasetError(
-                f"case {result.name!r} was counted as {result.counts.spec.as_dict()} but earlier "
-                f"cases as {spec.as_dict()}: a folder must hold one kind of file (all masks, or "
-                "all probability maps)."
-            )
-        spec = result.counts.spec
-        names.append(result.name)
-        parts.append(result.counts)
-        digests.append((result.digest, result.target_digest))
-        if result.sweep is not None:
-            sweeps.append(result.sweep)
-        if result.distances is not None:
-            distance_rows.append(result)
-        if result.objects is not None:
-            objects.append(result.objects)
-        if result.object_distances is not None:
-            pair_distances.append(result.object_distances)
-        if result.object_scores is not None:
-            scores.append(result.object_scores)
-        if result.lesions is not None:
-            lesion_rows.append(result)
-        if result.panoptic is not None:
-            panoptic.append(result.panoptic)
+    with collector_paused():  # results pile up: see collector_paused
+        for result in results:
+            if progress is not None:
+                progress(result)
+            if result.counts is None:
+                failures.append((result.name, result.error or "unknown error"))
+                continue
+            if parts and result.counts.n_classes != parts[0].n_classes:
+                raise DatasetError(
+                    f"case {result.name!r} has {result.counts.n_classes} classes but earlier cases have "
+                    f"{parts[0].n_classes}; set --num-classes."
+                )
+            if spec is not None and result.counts.spec is not None and result.counts.spec != spec:
+                raise DatasetError(
+                    f"case {result.name!r} was counted as {result.counts.spec.as_dict()} but earlier "
+                    f"cases as {spec.as_dict()}: a folder must hold one kind of file (all masks, or "
+                    "all probability maps)."
+                )
+            spec = result.counts.spec
+            names.append(result.name)
+            parts.append(result.counts)
+            digests.append((result.digest, result.target_digest))
+            if result.sweep is not None:
+                sweeps.append(result.sweep)
+            if result.distances is not None:
+                distance_rows.append(result)
+            if result.objects is not None:
+                objects.append(result.objects)
+            if result.object_distances is not None:
+                pair_distances.append(result.object_distances)
+            if result.object_scores is not None:
+                scores.append(result.object_scores)
+            if result.lesions is not None:
+                lesion_rows.append(result)
+            if result.panoptic is not None:
+                panoptic.append(result.panoptic)
     if not parts:
         detail = f" (first failure: {failures[0][1]})" if failures else ""
         raise DatasetError(f"no case could be scored{detail}.")
