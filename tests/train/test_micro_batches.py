@@ -270,7 +270,8 @@ def test_config_rejects_what_micro_batches_cannot_split():
         TrainConfig(data="synthetic", micro_batches=2)
     assert str(info.value) == (
         "`soft_dice` must be 'per_image' with `micro_batches` >= 2 (a Dice pooled over the batch "
-        "does not split into micro-batches), got 'pooled'."
+        "does not split into micro-batches), got 'pooled'; set `micro_batches` to 1 for a pooled "
+        "Dice."
     )
     with pytest.raises(InputError, match=r"^`micro_batches` must be 1 with arch 'smp:Unet'"):
         TrainConfig(data="x", arch="smp:Unet", micro_batches=2, soft_dice="per_image")

@@ -176,7 +176,8 @@ class TrainConfig:
             if self.soft_dice != "per_image":
                 fail(
                     "`soft_dice` must be 'per_image' with `micro_batches` >= 2 (a Dice pooled "
-                    f"over the batch does not split into micro-batches), got {self.soft_dice!r}."
+                    f"over the batch does not split into micro-batches), got {self.soft_dice!r}; "
+                    "set `micro_batches` to 1 for a pooled Dice."
                 )
             if self.arch != "unet":
                 fail(
