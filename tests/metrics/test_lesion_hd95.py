@@ -17,13 +17,23 @@ import pytest
 from segscore.metrics.boundary import hausdorff_distance, surface_distances
 from segscore.metrics.boundary.surfel_tables import surfel_area_table
 from segscore.metrics.instance import lesion_scores, lesion_tables
-from segscore.metrics.instance.pair_distances import pair_hausdorff
+from segscore.metrics.instance.pair_distances import crop_hausdorff
 
 from ._lesions import ball, brats_lesions, lesion_volumes, panoptica_lesions
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:Please import `.*` from the `scipy.ndimage` namespace:DeprecationWarning"
 )
+
+
+def pair_hausdorff(pairs, spacing, **options):
+    """The packed distances of (pred, target) crops given as arrays."""
+
+    def write(k, pred, target):
+        pred[...] = pairs[k][0]
+        target[...] = pairs[k][1]
+
+    return crop_hausdorff([p.shape for p, _ in pairs], write, spacing, **options)
 
 
 def _reference_lesion_hd95(pred, target, spacing, dilation, min_volume, penalty=374.0):

@@ -18,7 +18,7 @@ as one segment. The values equal those of the crops computed one by one
 
 :func:`crop_hausdorff` takes the crops' shapes and a function that writes each crop straight
 into its pack, so that the lesion table compares its label volumes on each crop's box without
-a crop array of its own; :func:`pair_hausdorff` takes the crops as arrays.
+a crop array of its own.
 
 Packs are filled in order of cross-section and capped at ``cap`` voxels (the size of the volume
 for lesions), so memory stays about the size of the volume; a crop larger than the cap is a
@@ -40,8 +40,6 @@ from segscore.metrics.boundary.segments import segment_hausdorff, segment_max
 
 __all__: list[str] = []
 
-Pair = tuple[BoolArray, BoolArray]
-
 
 def _diagonal(shape: Sequence[int], spacing: Sequence[float]) -> float:
     """Largest distance between two grid corners of a crop (its elements lie within)."""
@@ -51,42 +49,6 @@ def _diagonal(shape: Sequence[int], spacing: Sequence[float]) -> float:
 Writer = Callable[[int, BoolArray, BoolArray], None]
 """``write(k, pred, target)`` fills crop k: its two masks into the given arrays of the crop's
 shape (views into a pack, all False on entry)."""
-
-
-def pair_hausdorff(
-    pairs: Sequence[Pair],
-    spacing: tuple[float, ...],
-    *,
-    percentile: float | None,
-    surface: SurfaceModel,
-    connectivity: int,
-    rule: PercentileRule,
-    interpolation: str,
-    table: FloatArray | None,
-    cap: int,
-) -> FloatArray:
-    """Hausdorff distance (or percentile) of each (pred, target) crop; both masks non-empty.
-
-    Every option is the boundary engine's, already checked; ``table`` is the surfel area table
-    (``surface='surfel'``).
-    """
-
-    def write(k: int, pred: BoolArray, target: BoolArray) -> None:
-        pred[...] = pairs[k][0]
-        target[...] = pairs[k][1]
-
-    return crop_hausdorff(
-        [p.shape for p, _ in pairs],
-        write,
-        spacing,
-        percentile=percentile,
-        surface=surface,
-        connectivity=connectivity,
-        rule=rule,
-        interpolation=interpolation,
-        table=table,
-        cap=cap,
-    )
 
 
 def crop_hausdorff(
@@ -102,10 +64,11 @@ def crop_hausdorff(
     table: FloatArray | None,
     cap: int,
 ) -> FloatArray:
-    """:func:`pair_hausdorff` of crops of the given shapes that ``write`` fills on demand.
+    """Hausdorff distance (or percentile) of each crop of the given shapes; both masks non-empty.
 
-    The caller writes each crop straight into its pack (a lesion table compares its label
-    volumes on the crop's box, without a crop array of its own).
+    ``write`` fills each crop straight into its pack (a lesion table compares its label volumes
+    on the crop's box, without a crop array of its own). Every option is the boundary engine's,
+    already checked; ``table`` is the surfel area table (``surface='surfel'``).
     """
     engine = _Engine(spacing, percentile, surface, connectivity, rule, interpolation, table)
     out = np.empty(len(shapes), dtype=np.float64)
