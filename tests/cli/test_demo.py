@@ -142,16 +142,16 @@ def test_demo_bad_counts(tmp_path, capsys, option, value, message):
     assert not (tmp_path / "d").exists()  # refused before anything is drawn or written
 
 
-def test_draw_sets_in_a_forked_process_gives_the_same_arrays():
+def test_drawing_in_a_forked_process_gives_the_same_arrays():
     """Before torch is imported the sets are drawn in a forked process: the same arrays."""
     code = textwrap.dedent(
         """
         import sys
         import numpy as np
-        from segscore.cli.demo import _draw_sets
+        from segscore.cli.demo import _Drawing
         from segscore.data import make_synthetic
 
-        drawing = _draw_sets([(5, 24, 3), (2, 32, 0)], threads=2)
+        drawing = _Drawing([(5, 24, 3), (2, 32, 0)], threads=2)
         assert "torch" not in sys.modules and drawing.pool is not None  # a forked process
         sets = drawing.result()
         for got, (n, size, seed) in zip(sets, [(5, 24, 3), (2, 32, 0)]):
@@ -171,14 +171,14 @@ def test_draw_sets_in_a_forked_process_gives_the_same_arrays():
     assert done.stdout.split() == ["ok", "0"]  # the worker process is gone after the handover
 
 
-def test_draw_sets_closed_early_stops_the_process():
+def test_drawing_closed_early_stops_the_process():
     """A demo that fails before it takes its images (say torch is missing) stops the drawing."""
     code = textwrap.dedent(
         """
         import multiprocessing, time
-        from segscore.cli.demo import _draw_sets
+        from segscore.cli.demo import _Drawing
 
-        drawing = _draw_sets([(2000, 128, 1)], threads=2)  # many seconds of drawing
+        drawing = _Drawing([(2000, 128, 1)], threads=2)  # many seconds of drawing
         assert drawing.pool is not None
         start = time.perf_counter()
         drawing.close()

@@ -102,9 +102,33 @@ def _rule(console: Any, title: str) -> None:
 
 
 class _Drawing:
-    """Synthetic sets being drawn, here or in a forked process (see :func:`_draw_sets`)."""
+    """Synthetic sets being drawn, here or in a forked process; :meth:`result` hands them over.
 
-    def __init__(self, specs: Sequence[tuple[int, int, int]], threads: int) -> None:
+    Parameters
+    ----------
+    specs : sequence of (n, size, seed)
+        The sets, as :func:`~segscore.data.make_synthetic` arguments.
+    threads : int
+        Cores the demo may use.
+
+    Notes
+    -----
+    While torch is not imported, no other thread runs and a second core is free
+    (``threads >= 2``), the sets are drawn in a forked process, so that importing torch (about
+    2 s) and drawing the demo's 420 images (about 3 s with scipy's import) overlap: the demo
+    imports torch right after making this object. Otherwise they are drawn in this process on
+    ``threads`` threads when :meth:`result` is called. The arrays are the same either way: every
+    image comes from its own child seed. :meth:`close` stops the drawing when the demo ends
+    early.
+
+    Examples
+    --------
+    >>> first, second = _Drawing([(2, 16, 0), (1, 16, 5)], threads=1).result()
+    >>> first.source, second.source
+    ('synthetic(n=2,size=16,seed=0)', 'synthetic(n=1,size=16,seed=5)')
+    """
+
+    def __init__(self, specs: Sequence[tuple[int, int, int]], *, threads: int) -> None:
         import multiprocessing
         import sys
         import threading
@@ -156,40 +180,6 @@ class _Drawing:
             self.pool = None
 
 
-def _draw_sets(specs: Sequence[tuple[int, int, int]], *, threads: int) -> _Drawing:
-    """Start drawing synthetic sets; :meth:`_Drawing.result` hands them over.
-
-    Parameters
-    ----------
-    specs : sequence of (n, size, seed)
-        The sets, as :func:`~segscore.data.make_synthetic` arguments.
-    threads : int
-        Cores the demo may use.
-
-    Returns
-    -------
-    _Drawing
-        ``result()`` returns the datasets in the order of ``specs``; ``close()`` stops the
-        drawing when the demo ends early.
-
-    Notes
-    -----
-    While torch is not imported, no other thread runs and a second core is free
-    (``threads >= 2``), the sets are drawn in a forked process, so that importing torch (about
-    2 s) and drawing the demo's 420 images (about 3 s with scipy's import) overlap: the demo
-    imports torch right after this call. Otherwise they are drawn in this process on
-    ``threads`` threads when ``result()`` is called. The arrays are the same either way: every
-    image comes from its own child seed.
-
-    Examples
-    --------
-    >>> first, second = _draw_sets([(2, 16, 0), (1, 16, 5)], threads=1).result()
-    >>> first.source, second.source
-    ('synthetic(n=2,size=16,seed=0)', 'synthetic(n=1,size=16,seed=5)')
-    """
-    return _Drawing(specs, threads)
-
-
 def run(args: argparse.Namespace) -> int:
     """Run ``segscore demo``."""
     t_start = time.perf_counter()
@@ -222,7 +212,7 @@ def run(args: argparse.Namespace) -> int:
         threads=threads,
     )
     # Training uses seed + 1, the held-out test set seed: drawn while torch is imported.
-    drawn = _draw_sets(
+    drawn = _Drawing(
         [(args.n_train, args.size, config.seed), (args.n_test, args.size, args.seed)],
         threads=threads,
     )
