@@ -9,11 +9,11 @@ import pytest
 from PIL import Image
 
 import segscore
+from segscore.evaluation.plain import PackedBatch
 from segscore.evaluation.runner import (
     CaseResult,
     EvaluateOptions,
     _pack,
-    _PackedBatch,
     _unpack,
     evaluate,
 )
@@ -67,9 +67,9 @@ def test_pack_round_trip_and_fallbacks() -> None:
     counts = [segscore.confusion(p[i], t[i], num_classes=3) for i in range(2)]
     results = [CaseResult(f"c{i}", c, f"d{i}", spacing=(1.0, 2.0)) for i, c in enumerate(counts)]
     packed = _pack(results)
-    assert isinstance(packed, _PackedBatch)
+    assert isinstance(packed, PackedBatch)
     assert packed.block.shape == (2, 4, 3)
-    back = _unpack(packed)
+    back = list(_unpack([packed]))
     for got, want in zip(back, results, strict=True):
         assert (got.name, got.digest, got.spacing) == (want.name, want.digest, want.spacing)
         assert got.counts is not None

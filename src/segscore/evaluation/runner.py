@@ -20,6 +20,7 @@ from segscore.errors import DatasetError, InputError
 from segscore.evaluation.allocator import collector_paused, keep_freed_buffers
 from segscore.evaluation.instances import case_objects, object_label_maps
 from segscore.evaluation.panoptic import case_panoptic
+from segscore.evaluation.plain import PackedBatch, count_plain_run, is_plain
 from segscore.evaluation.thresholds import sweep_counts
 from segscore.io.arrays import (
     MAX_PIXELS_DEFAULT,
@@ -298,28 +299,39 @@ def _score_or_record(case: Case, options: EvaluateOptions, keep_going: bool) -> 
         return CaseResult(case.name, None, "", error=str(exc))
 
 
+def _score_run(
+    cases: Sequence[Case], options: EvaluateOptions, keep_going: bool
+) -> Iterator[CaseResult | PackedBatch]:
+    """Score ``cases`` in order: runs of plain PNG cases packed, every other case on its own.
+
+    A case the plain path stops at (:func:`~segscore.evaluation.plain.count_plain_run`) is
+    scored by :func:`score_case`, which words its error; the cases before it have been yielded.
+    """
+    plain = is_plain(options)
+    i = 0
+    while i < len(cases):
+        packed = count_plain_run(cases[i:], options) if plain else None
+        if packed is not None:
+            yield packed
+            i += len(packed.names)
+        else:
+            yield _score_or_record(cases[i], options, keep_going)
+            i += 1
+
+
 def _score_batch(
     cases: Sequence[Case], options: EvaluateOptions, keep_going: bool
-) -> list[CaseResult] | _PackedBatch:
-    return _pack([_score_or_record(c, options, keep_going) for c in cases])
+) -> list[CaseResult | PackedBatch]:
+    """Score a worker's batch (:func:`_score_run`); general results are packed where they can be."""
+    parts = list(_score_run(cases, options, keep_going))
+    results = [part for part in parts if isinstance(part, CaseResult)]
+    if len(results) == len(parts):
+        packed = _pack(results)
+        return [packed] if isinstance(packed, PackedBatch) else list(results)
+    return parts
 
 
-@dataclass(frozen=True)
-class _PackedBatch:
-    """A worker's batch of plain results, with the counts as one int64 block.
-
-    About 20x cheaper to pickle and unpickle than one CaseResult with four small arrays per case
-    (which cost more CPU than the counting itself on 512x512 masks).
-    """
-
-    names: list[str]
-    digests: list[tuple[str, str]]  # both files', the ground truth's
-    spacings: list[tuple[float, ...] | None]
-    block: IntArray  # (m, 4, C): tp, fp, fn, tn of each case
-    spec: CountingSpec | None
-
-
-def _pack(results: list[CaseResult]) -> list[CaseResult] | _PackedBatch:
+def _pack(results: list[CaseResult]) -> list[CaseResult] | PackedBatch:
     """Pack results that are only counts of one shape and spec; others travel as they are."""
     first = results[0].counts if results else None
     if first is None or first.tp.shape[0] != 1:
@@ -345,7 +357,7 @@ def _pack(results: list[CaseResult]) -> list[CaseResult] | _PackedBatch:
         c = r.counts
         assert c is not None
         block[i, 0], block[i, 1], block[i, 2], block[i, 3] = c.tp[0], c.fp[0], c.fn[0], c.tn[0]
-    return _PackedBatch(
+    return PackedBatch(
         [r.name for r in results],
         [(r.digest, r.target_digest) for r in results],
         [r.spacing for r in results],
@@ -354,23 +366,18 @@ def _pack(results: list[CaseResult]) -> list[CaseResult] | _PackedBatch:
     )
 
 
-def _unpack(batch: list[CaseResult] | _PackedBatch) -> list[CaseResult]:
-    """Return the CaseResults of a batch from :func:`_score_batch` (counts: views of the block)."""
-    if not isinstance(batch, _PackedBatch):
-        return batch
-    b = batch.block[:, :, None, :]  # (m, 4, 1, C): each case's fields keep their (1, C) shape
-    return [
-        CaseResult(
-            name,
-            Counts._made(b[i, 0], b[i, 1], b[i, 2], b[i, 3], batch.spec),
-            digest,
-            target_digest,
-            spacing=spacing,
-        )
+def _unpack(parts: Iterable[CaseResult | PackedBatch]) -> Iterator[CaseResult]:
+    """Yield the CaseResults of scored parts, in order (packed counts: views of the block)."""
+    for part in parts:
+        if not isinstance(part, PackedBatch):
+            yield part
+            continue
+        b = part.block[:, :, None, :]  # (m, 4, 1, C): each case's fields keep their (1, C) shape
         for i, (name, (digest, target_digest), spacing) in enumerate(
-            zip(batch.names, batch.digests, batch.spacings, strict=True)
-        )
-    ]
+            zip(part.names, part.digests, part.spacings, strict=True)
+        ):
+            counts = Counts._made(b[i, 0], b[i, 1], b[i, 2], b[i, 3], part.spec)
+            yield CaseResult(name, counts, digest, target_digest, spacing=spacing)
 
 
 def iter_results(
@@ -383,13 +390,13 @@ def iter_results(
 ) -> Iterator[CaseResult]:
     """Yield one result per case, in input order, using ``jobs`` worker processes."""
     if jobs <= 1 or len(cases) <= batch_size:
-        for case in cases:
-            yield _score_or_record(case, options, keep_going)
+        for i in range(0, len(cases), batch_size):  # a plain run is cut every batch_size cases
+            yield from _unpack(_score_run(cases[i : i + batch_size], options, keep_going))
         return
     batches = [cases[i : i + batch_size] for i in range(0, len(cases), batch_size)]
     window = 4 * jobs
     with ProcessPoolExecutor(max_workers=jobs, initializer=keep_freed_buffers) as pool:
-        pending: list[Future[list[CaseResult] | _PackedBatch]] = []
+        pending: list[Future[list[CaseResult | PackedBatch]]] = []
         next_batch = 0
         try:
             while next_batch < len(batches) or pending:
