@@ -331,6 +331,24 @@ def _score_batch(
     return parts
 
 
+# A worker's share of the run, set once by the pool's initializer: a batch is then sent as two
+# indices instead of its pickled cases and options (with fork, inherited without pickling).
+_worker_run: tuple[Sequence[Case], EvaluateOptions, bool] | None = None
+
+
+def _start_worker(cases: Sequence[Case], options: EvaluateOptions, keep_going: bool) -> None:
+    global _worker_run
+    keep_freed_buffers()
+    _worker_run = (cases, options, keep_going)
+
+
+def _score_slice(start: int, stop: int) -> list[CaseResult | PackedBatch]:
+    """Score cases ``start:stop`` of the worker's run (:func:`_start_worker`)."""
+    assert _worker_run is not None, "a worker scores only after _start_worker"
+    cases, options, keep_going = _worker_run
+    return _score_batch(cases[start:stop], options, keep_going)
+
+
 def _pack(results: list[CaseResult]) -> list[CaseResult] | PackedBatch:
     """Pack results that are only counts of one shape and spec; others travel as they are."""
     first = results[0].counts if results else None
@@ -393,17 +411,18 @@ def iter_results(
         for i in range(0, len(cases), batch_size):  # a plain run is cut every batch_size cases
             yield from _unpack(_score_run(cases[i : i + batch_size], options, keep_going))
         return
-    batches = [cases[i : i + batch_size] for i in range(0, len(cases), batch_size)]
+    starts = range(0, len(cases), batch_size)
     window = 4 * jobs
-    with ProcessPoolExecutor(max_workers=jobs, initializer=keep_freed_buffers) as pool:
+    with ProcessPoolExecutor(
+        max_workers=jobs, initializer=_start_worker, initargs=(cases, options, keep_going)
+    ) as pool:
         pending: list[Future[list[CaseResult | PackedBatch]]] = []
         next_batch = 0
         try:
-            while next_batch < len(batches) or pending:
-                while next_batch < len(batches) and len(pending) < window:
-                    pending.append(
-                        pool.submit(_score_batch, batches[next_batch], options, keep_going)
-                    )
+            while next_batch < len(starts) or pending:
+                while next_batch < len(starts) and len(pending) < window:
+                    start = starts[next_batch]
+                    pending.append(pool.submit(_score_slice, start, start + batch_size))
                     next_batch += 1
                 yield from _unpack(pending.pop(0).result())
         except BaseException:
