@@ -17,9 +17,10 @@ import pytest
 from hypothesis import given, settings
 from PIL import Image
 
+import segscore.evaluation.journal as journal
 import segscore.evaluation.runner as runner
 from segscore.errors import DatasetError
-from segscore.evaluation.plain import count_plain_run, is_plain
+from segscore.evaluation.plain import PackedBatch, count_plain_run, is_plain
 from segscore.evaluation.runner import CaseResult, EvaluateOptions, Evaluation, evaluate
 from segscore.io.pairs import Case, match_cases
 
@@ -273,3 +274,41 @@ def test_random_pairs_score_as_by_the_general_path(
         np.testing.assert_array_equal(values, getattr(want.counts, field)[0])
     assert packed.digests[0] == (want.digest, want.target_digest)
     assert packed.spec == want.counts.spec
+
+
+def test_assemble_takes_packed_batches_as_their_cases(tmp_path: Path) -> None:
+    # The same results, packed or one by one (failures between them), assemble to the same
+    # Evaluation; progress sees every case in order either way.
+    pred, gt, failing = _mixed_folder(tmp_path)
+    cases = match_cases(pred, gt).cases
+    options = EvaluateOptions()
+    parts = list(runner.iter_parts(cases, options, keep_going=True))
+    assert any(isinstance(p, PackedBatch) for p in parts)
+    one_by_one = list(runner._unpack(parts))
+    seen_parts: list[str] = []
+    seen_cases: list[str] = []
+    got = runner.assemble(iter(parts), progress=lambda r: seen_parts.append(r.name))
+    want = runner.assemble(iter(one_by_one), progress=lambda r: seen_cases.append(r.name))
+    _same(got, want)
+    assert seen_parts == seen_cases == [c.name for c in cases]
+    assert sorted(name for name, _ in got.failures) == failing
+
+
+def test_a_packed_batch_is_journaled_as_its_cases_one_by_one(tmp_path: Path) -> None:
+    pred, gt, _ = _mixed_folder(tmp_path)
+    cases = match_cases(pred, gt).cases
+    by_name = {c.name: c for c in cases}
+    packed = count_plain_run(cases, EvaluateOptions())
+    assert packed is not None
+    want = [journal._encode(r, by_name[r.name]) for r in runner._unpack([packed])]
+    assert journal._encode_packed(packed, by_name) == want
+    # General results packed in a worker may carry a spacing: kept as _encode keeps it.
+    results = [
+        CaseResult(r.name, r.counts, r.digest, r.target_digest, spacing=(0.5, 2.0))
+        for r in runner._unpack([packed])
+    ]
+    repacked = runner._pack(results)
+    assert isinstance(repacked, PackedBatch)
+    want = [journal._encode(r, by_name[r.name]) for r in results]
+    assert journal._encode_packed(repacked, by_name) == want
+    assert want[0]["spacing"] == [0.5, 2.0]

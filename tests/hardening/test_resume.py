@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import segscore.evaluation.plain as plain
 import segscore.evaluation.runner as runner
 from segscore.cli import main
 from segscore.evaluation.journal import JOURNAL_NAME
@@ -59,9 +60,14 @@ def _journal_cases(out: Path) -> int:
 
 
 def _interrupt_after(monkeypatch: pytest.MonkeyPatch, k: int) -> list[str]:
-    """Make the k-th scored case raise KeyboardInterrupt (Ctrl-C); return the scored names."""
+    """Make the k-th scored case raise KeyboardInterrupt (Ctrl-C); return the scored names.
+
+    Every case then takes the general path, one case at a time (plain PNG masks too: their
+    runs are interrupted in test_an_interrupted_plain_run_resumes_where_its_journal_ends).
+    """
     scored: list[str] = []
     real = runner.score_case
+    monkeypatch.setattr(runner, "is_plain", lambda options: False)
 
     def score_case(case, options):  # type: ignore[no-untyped-def]
         if len(scored) == k:
@@ -107,6 +113,39 @@ def test_interrupt_then_resume_equals_an_uninterrupted_run(
     assert scored[0] == "c0025"
     assert _outputs(out) == _outputs(tmp_path / "ref")
     assert not (out / JOURNAL_NAME).exists()
+
+
+def test_an_interrupted_plain_run_resumes_where_its_journal_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    # PNG masks with overlap metrics take the plain path in runs of 16 cases (one process): a
+    # Ctrl-C within the second run keeps the first run's 16 cases in the journal.
+    _circles(tmp_path, 40)
+    argv = [a for a in evaluate_argv(tmp_path, "--jobs", "1") if a != "--no-report"]
+    assert main([*argv[:6], str(tmp_path / "ref"), *argv[7:]]) == 0
+    capsys.readouterr()
+    calls: list[str] = []
+    real = plain._count_pair
+
+    def count_pair(case, max_pixels):  # type: ignore[no-untyped-def]
+        if len(calls) == 25:
+            raise KeyboardInterrupt
+        calls.append(case.name)
+        return real(case, max_pixels)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(plain, "_count_pair", count_pair)
+        assert main(argv) == 130
+    out = tmp_path / "out"
+    assert sorted(p.name for p in out.iterdir()) == [JOURNAL_NAME]
+    assert _journal_cases(out) == 16
+    capsys.readouterr()
+    scored = _interrupt_after(monkeypatch, 10**9)  # counts the cases scored on resume
+    assert main([*argv, "--resume"]) == 0
+    assert "resuming: 16 case(s) from the journal, 24 to score" in capsys.readouterr().err
+    assert scored[0] == "c0016"
+    assert len(scored) == 24
+    assert _outputs(out) == _outputs(tmp_path / "ref")
 
 
 def _spawn(argv: list[str], flush_cases: int) -> subprocess.Popen[bytes]:

@@ -28,6 +28,7 @@ import numpy as np
 from segscore._validation import fail
 from segscore.errors import DatasetError
 from segscore.evaluation.journal import Journal
+from segscore.evaluation.plain import PackedBatch
 from segscore.evaluation.runner import (
     CaseResult,
     EvaluateOptions,
@@ -38,6 +39,7 @@ from segscore.evaluation.runner import (
     distance_columns,
     distance_record,
     evaluate_stack,
+    iter_parts,
     iter_results,
 )
 from segscore.evaluation.settings import EvaluationSettings, make_settings
@@ -166,9 +168,17 @@ def _journaled(
     jobs: int,
     keep_going: bool,
     journal: Journal,
-) -> Iterator[CaseResult]:
-    """Yield one result per case in input order: journaled ones as stored, the others scored."""
+) -> Iterator[CaseResult | PackedBatch]:
+    """Yield the results in input order: journaled ones as stored, the others scored.
+
+    Without journaled cases the scored parts pass through whole (packed batches included).
+    """
     todo = [c for c in cases if c.name not in journal.done]
+    if len(todo) == len(cases):
+        for part in iter_parts(todo, options, jobs=jobs, keep_going=keep_going):
+            journal.record(part)
+            yield part
+        return
     scored = iter_results(todo, options, jobs=jobs, keep_going=keep_going)
     for case in cases:
         stored = journal.done.get(case.name)
@@ -228,9 +238,9 @@ def _score(
         if stacked is not None:
             return stacked
     n_jobs = (os.cpu_count() or 1) if jobs is None else max(1, jobs)
-    results: Iterable[CaseResult]
+    results: Iterable[CaseResult | PackedBatch]
     if journal is None:
-        results = iter_results(cases, options, jobs=n_jobs, keep_going=keep_going)
+        results = iter_parts(cases, options, jobs=n_jobs, keep_going=keep_going)
     else:
         results = _journaled(cases, options, n_jobs, keep_going, journal)
     return assemble(results, progress=progress)

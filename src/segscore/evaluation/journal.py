@@ -36,6 +36,7 @@ import numpy as np
 
 from segscore._version import __version__
 from segscore.errors import DatasetError
+from segscore.evaluation.plain import PackedBatch
 from segscore.evaluation.runner import CaseResult, EvaluateOptions
 from segscore.io.journal import JsonLog, normalized, remove_file
 from segscore.io.pairs import Case, case_digest
@@ -118,6 +119,33 @@ def _encode(result: CaseResult, case: Case) -> dict[str, Any]:
     if result.panoptic is not None:
         entry["panoptic"] = result.panoptic.as_record()
     return entry
+
+
+def _encode_packed(batch: PackedBatch, cases: dict[str, Case]) -> list[dict[str, Any]]:
+    """Return the journal entries of a packed batch: :func:`_encode` of each of its cases."""
+    spec = None if batch.spec is None else _spec_record(batch.spec)
+    entries = []
+    for name, (digest, target_digest), spacing, (tp, fp, fn, tn) in zip(
+        batch.names, batch.digests, batch.spacings, batch.block.tolist(), strict=True
+    ):
+        case = cases[name]
+        entry: dict[str, Any] = {
+            "name": name,
+            "pred": case.pred.name,
+            "target": case.target.name,
+            "digest": digest,
+            "target_digest": target_digest,
+            "tp": [tp],  # (1, C), as Counts of one case
+            "fp": [fp],
+            "fn": [fn],
+            "tn": [tn],
+        }
+        if spec is not None:
+            entry["spec"] = spec
+        if spacing is not None:
+            entry["spacing"] = list(spacing)
+        entries.append(entry)
+    return entries
 
 
 def _decode(entry: dict[str, Any]) -> CaseResult:
@@ -283,8 +311,16 @@ class Journal:
                 continue
             self.done[case.name] = result
 
-    def record(self, result: CaseResult) -> None:
-        """Add a finished case; write a batch when it is due. Failed cases are not kept."""
+    def record(self, result: CaseResult | PackedBatch) -> None:
+        """Add a finished case, or a packed batch's cases; write a batch when it is due.
+
+        Failed cases are not kept.
+        """
+        if isinstance(result, PackedBatch):
+            for entry in _encode_packed(result, self.cases):
+                if entry["name"] not in self.done:
+                    self.log.add(entry)
+            return
         if result.counts is None or result.name in self.done:
             return
         self.log.add(_encode(result, self.cases[result.name]))

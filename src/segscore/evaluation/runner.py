@@ -50,6 +50,7 @@ __all__ = [
     "distance_record",
     "evaluate",
     "evaluate_stack",
+    "iter_parts",
     "iter_results",
     "object_label_maps",
 ]
@@ -407,9 +408,27 @@ def iter_results(
     batch_size: int = 16,
 ) -> Iterator[CaseResult]:
     """Yield one result per case, in input order, using ``jobs`` worker processes."""
+    yield from _unpack(
+        iter_parts(cases, options, jobs=jobs, keep_going=keep_going, batch_size=batch_size)
+    )
+
+
+def iter_parts(
+    cases: Sequence[Case],
+    options: EvaluateOptions,
+    *,
+    jobs: int = 1,
+    keep_going: bool = False,
+    batch_size: int = 16,
+) -> Iterator[CaseResult | PackedBatch]:
+    """Yield the results of every case in input order, runs of plain counts as packed batches.
+
+    What :func:`iter_results` yields case by case, without making a CaseResult of each packed
+    case: :func:`assemble` and the journal take the batches whole.
+    """
     if jobs <= 1 or len(cases) <= batch_size:
         for i in range(0, len(cases), batch_size):  # a plain run is cut every batch_size cases
-            yield from _unpack(_score_run(cases[i : i + batch_size], options, keep_going))
+            yield from _score_run(cases[i : i + batch_size], options, keep_going)
         return
     starts = range(0, len(cases), batch_size)
     window = 4 * jobs
@@ -424,7 +443,7 @@ def iter_results(
                     start = starts[next_batch]
                     pending.append(pool.submit(_score_slice, start, start + batch_size))
                     next_batch += 1
-                yield from _unpack(pending.pop(0).result())
+                yield from pending.pop(0).result()
         except BaseException:
             for future in pending:
                 future.cancel()
@@ -464,12 +483,12 @@ def evaluate(
         if stacked is not None:
             return stacked
     n_jobs = (os.cpu_count() or 1) if jobs is None else max(1, jobs)
-    results = iter_results(list(cases), options, jobs=n_jobs, keep_going=keep_going)
+    results = iter_parts(list(cases), options, jobs=n_jobs, keep_going=keep_going)
     return assemble(results, progress=progress)
 
 
 def assemble(
-    results: Iterable[CaseResult],
+    results: Iterable[CaseResult | PackedBatch],
     *,
     progress: Callable[[CaseResult], None] | None = None,
 ) -> Evaluation:
@@ -481,10 +500,11 @@ def assemble(
 
     Parameters
     ----------
-    results : iterable of CaseResult
+    results : iterable of CaseResult or PackedBatch
         One result per case, in case order; failed cases have ``counts=None`` and an ``error``.
+        A :class:`~segscore.evaluation.plain.PackedBatch` stands for its cases, in order.
     progress : callable, optional
-        Called with each result as it is consumed.
+        Called with each case's result as it is consumed.
 
     Returns
     -------
@@ -509,23 +529,23 @@ def assemble(
     spec: CountingSpec | None = None
     with collector_paused():  # results pile up: see collector_paused
         for result in results:
+            if isinstance(result, PackedBatch):
+                if progress is not None:
+                    for one in _unpack([result]):
+                        progress(one)
+                b = result.block
+                batch = Counts._made(b[:, 0], b[:, 1], b[:, 2], b[:, 3], result.spec)
+                spec = _same_kind(result.names[0], batch, parts, spec)
+                names.extend(result.names)
+                parts.append(batch)
+                digests.extend(result.digests)
+                continue
             if progress is not None:
                 progress(result)
             if result.counts is None:
                 failures.append((result.name, result.error or "unknown error"))
                 continue
-            if parts and result.counts.n_classes != parts[0].n_classes:
-                raise DatasetError(
-                    f"case {result.name!r} has {result.counts.n_classes} classes but earlier cases have "
-                    f"{parts[0].n_classes}; set --num-classes."
-                )
-            if spec is not None and result.counts.spec is not None and result.counts.spec != spec:
-                raise DatasetError(
-                    f"case {result.name!r} was counted as {result.counts.spec.as_dict()} but earlier "
-                    f"cases as {spec.as_dict()}: a folder must hold one kind of file (all masks, or "
-                    "all probability maps)."
-                )
-            spec = result.counts.spec
+            spec = _same_kind(result.name, result.counts, parts, spec)
             names.append(result.name)
             parts.append(result.counts)
             digests.append((result.digest, result.target_digest))
@@ -549,17 +569,17 @@ def assemble(
     counts = Counts.concat(parts)
     if spec is not None and counts.spec is None:
         counts = Counts(counts.tp, counts.fp, counts.fn, counts.tn, spec)
-    sweep = np.stack(sweeps) if sweeps and len(sweeps) == len(parts) else None
+    sweep = np.stack(sweeps) if sweeps and len(sweeps) == len(names) else None
     both, target = (names_digest(names, list(column)) for column in zip(*digests, strict=True))
     evaluation = Evaluation(names, counts, failures, sweep, both, target_hash=target)
     if panoptic:
         from segscore.metrics.instance.panoptic import PanopticCounts
 
-        if len(panoptic) != len(parts):  # pragma: no cover - every case of a run is panoptic
+        if len(panoptic) != len(names):  # pragma: no cover - every case of a run is panoptic
             raise DatasetError("some cases have panoptic counts and others not; this is a bug.")
         evaluation.panoptic = PanopticCounts.concat(panoptic)
     if objects:
-        if len(objects) != len(parts):  # pragma: no cover - every case of a run has objects
+        if len(objects) != len(names):  # pragma: no cover - every case of a run has objects
             raise DatasetError("some cases have objects and others not; this is a bug.")
         evaluation.objects = objects
         if pair_distances:
@@ -570,6 +590,24 @@ def assemble(
             _add_lesions(evaluation, [r.lesions or {} for r in lesion_rows])
             evaluation.lesion_conventions = lesion_rows[0].lesion_conventions
     return _add_distances(evaluation, distance_rows)
+
+
+def _same_kind(
+    name: str, counts: Counts, earlier: Sequence[Counts], spec: CountingSpec | None
+) -> CountingSpec | None:
+    """Return the run's spec once ``counts`` (of case ``name``) agrees with the earlier cases'."""
+    if earlier and counts.n_classes != earlier[0].n_classes:
+        raise DatasetError(
+            f"case {name!r} has {counts.n_classes} classes but earlier cases have "
+            f"{earlier[0].n_classes}; set --num-classes."
+        )
+    if spec is not None and counts.spec is not None and counts.spec != spec:
+        raise DatasetError(
+            f"case {name!r} was counted as {counts.spec.as_dict()} but earlier "
+            f"cases as {spec.as_dict()}: a folder must hold one kind of file (all masks, or "
+            "all probability maps)."
+        )
+    return counts.spec
 
 
 def _add_lesions(evaluation: Evaluation, rows: Sequence[dict[str, float]]) -> None:
