@@ -125,16 +125,16 @@ def test_an_interrupted_plain_run_resumes_where_its_journal_ends(
     assert main([*argv[:6], str(tmp_path / "ref"), *argv[7:]]) == 0
     capsys.readouterr()
     calls: list[str] = []
-    real = plain._count_pair
+    real = plain._read_gray8
 
-    def count_pair(case, max_pixels):  # type: ignore[no-untyped-def]
-        if len(calls) == 25:
+    def read_gray8(path, max_pixels):  # type: ignore[no-untyped-def]
+        if len(calls) == 2 * 25:  # Ctrl-C while reading the 26th case (c0025)
             raise KeyboardInterrupt
-        calls.append(case.name)
-        return real(case, max_pixels)
+        calls.append(path.name)
+        return real(path, max_pixels)
 
     with monkeypatch.context() as patch:
-        patch.setattr(plain, "_count_pair", count_pair)
+        patch.setattr(plain, "_read_gray8", read_gray8)
         assert main(argv) == 130
     out = tmp_path / "out"
     assert sorted(p.name for p in out.iterdir()) == [JOURNAL_NAME]

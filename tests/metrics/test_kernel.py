@@ -555,3 +555,25 @@ def test_misaligned_buffers_are_rejected_by_the_extension() -> None:
     out = np.zeros((2, 3, 4), dtype=np.int64)
     with pytest.raises(ValueError, match="must be aligned"):
         _ckernel.confusion_matrix(p, p, 2, 4, 4, 4, 3, 0, False, out, 1, 10)
+
+
+@needs_compiled
+@given(
+    st.tuples(st.integers(1, 40), st.sampled_from([1, 15, 16, 17, 64, 255 * 16 + 1])),
+    st.sampled_from([(0, 1), (0, 255), (0, 1, 255), (0, 7)]),
+    st.sampled_from([(0, 1), (0, 255), (0, 128)]),
+    st.integers(0, 2**32 - 1),
+)
+def test_binary_pair_into_equals_reference_and_numpy_values(  # type: ignore[no-untyped-def]
+    shape, pvalues, tvalues, seed
+) -> None:
+    # The plain path's one-image entry: counts into a row of a larger block, codes as checked.
+    rng = np.random.default_rng(seed)
+    p = rng.choice(np.array(pvalues, np.uint8), shape)
+    t = rng.choice(np.array(tvalues, np.uint8), shape)
+    block = np.full((3, 3), -1, dtype=np.int64)
+    codes = _kernel.binary_pair_into(p, t, block[1])
+    assert codes == (_value_code(p), _value_code(t))
+    want = binary_counts_reference(p.reshape(1, -1), t.reshape(1, -1))
+    assert block[1].tolist() == [int(w[0]) for w in want]
+    assert block[0].tolist() == block[2].tolist() == [-1, -1, -1]  # nothing else written

@@ -151,6 +151,26 @@ def binary_counts_checked(
     return out[0], out[1], out[2], pc, tc
 
 
+def binary_pair_into(
+    pred: np.ndarray[Any, Any],
+    target: np.ndarray[Any, Any],
+    out: np.ndarray[Any, Any],
+    *,
+    kernel: KernelSettings = DEFAULT_KERNEL,
+) -> tuple[int, int]:
+    """Count one pair of C-contiguous uint8 masks of one size into ``out``; return the value codes.
+
+    ``out`` (3 int64, writable) receives tp, predicted and support; the codes are those of
+    :func:`binary_counts_checked` (2: a byte that is not a mask value). The lean form of that
+    function for one image (no new arrays, no checks of the arguments: the caller made them;
+    :mod:`segscore.evaluation.plain` counts every case of a folder with it). The compiled kernel
+    must be in use.
+    """
+    assert _ck is not None
+    codes = _ck.binary_counts(pred, target, 1, pred.size, out, kernel.threads_for(2 * pred.size), 1)
+    return codes[0], codes[1]
+
+
 def _binary_pass(
     pred: Any, target: Any, kernel: KernelSettings, *, check: bool
 ) -> tuple[IntArray, tuple[int, int]]:
