@@ -17,6 +17,7 @@ by case in ``tests/evaluation/test_plain.py``).
 from __future__ import annotations
 
 import hashlib
+import os
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -144,10 +145,11 @@ def _read_gray8(path: Path, max_pixels: int) -> tuple[np.ndarray[Any, Any], byte
     Returns the pixels and the file's bytes (for its hash); None for any other file, or one that
     cannot be read or decoded (the general path then words the error).
     """
-    if path.suffix.lower() != ".png":
+    name = os.fspath(path)
+    if name[-4:].lower() != ".png":  # the suffix decode_array reads as PNG
         return None
     try:
-        with open(path, "rb") as handle:
+        with open(name, "rb") as handle:
             data = handle.read()
     except OSError:
         return None

@@ -3,6 +3,13 @@
 Each case is read, validated and counted in a worker process; only its counts (a few integers per
 class), a content hash and, for probability maps, threshold-sweep counts come back. Memory stays
 flat whatever the number of cases: masks are never kept.
+
+Two paths give the same results: :func:`score_case`, the general one (every format and option),
+and, for runs of 8-bit grayscale PNG masks counted as binary,
+:func:`~segscore.evaluation.plain.count_plain_run`, which does only what makes the result and
+hands any other case to :func:`score_case`. Workers return their batches packed (one int64 block
+of counts); :func:`iter_parts` yields them so, and :func:`assemble` and the journal take them
+whole; :func:`iter_results` yields one :class:`CaseResult` per case.
 """
 
 from __future__ import annotations
