@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from PIL import Image
 
 import segscore.evaluation.journal as journal
+import segscore.evaluation.plain as plain
 import segscore.evaluation.runner as runner
 from segscore.errors import DatasetError
 from segscore.evaluation.plain import PackedBatch, count_plain_run, is_plain
@@ -312,3 +313,95 @@ def test_a_packed_batch_is_journaled_as_its_cases_one_by_one(tmp_path: Path) -> 
     want = [journal._encode(r, by_name[r.name]) for r in results]
     assert journal._encode_packed(repacked, by_name) == want
     assert want[0]["spacing"] == [0.5, 2.0]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [EvaluateOptions(spatial_dims=2.0), EvaluateOptions(multilabel=0)],  # type: ignore[arg-type]
+    ids=["spatial_dims=2.0", "multilabel=0"],
+)
+def test_badly_typed_options_are_refused_as_by_the_general_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, options: EvaluateOptions
+) -> None:
+    pred, gt, _ = _mixed_folder(tmp_path)
+    cases = [c for c in match_cases(pred, gt).cases if c.name.startswith("a")][:3]
+    assert count_plain_run(cases, options) is None
+    with pytest.raises(DatasetError) as fast:
+        evaluate(cases, options, jobs=1)
+    _general(monkeypatch)
+    with pytest.raises(DatasetError) as general:
+        evaluate(cases, options, jobs=1)
+    assert str(fast.value) == str(general.value)
+
+
+def test_a_case_whose_ground_truth_is_not_plain_is_decoded_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 8-bit predictions with 1-bit ground truth (a common layout): the plain path reads both
+    # headers before decoding, so it decodes nothing and the general path decodes each file once.
+    rng = np.random.default_rng(2)
+    (tmp_path / "pred").mkdir()
+    (tmp_path / "gt").mkdir()
+    for i in range(5):
+        mask = rng.random((12, 10)) < 0.5
+        _png(tmp_path / "pred" / f"c{i}.png", mask.astype(np.uint8) * 255)
+        Image.fromarray(mask).save(tmp_path / "gt" / f"c{i}.png")  # mode "1"
+    decoded: list[int] = []
+    real = plain._pyspng
+
+    class Counting:
+        @staticmethod
+        def load(data: bytes) -> np.ndarray:
+            decoded.append(len(data))
+            return real.load(data)  # type: ignore[union-attr, no-any-return]
+
+    monkeypatch.setattr(plain, "_pyspng", Counting)
+    cases = match_cases(tmp_path / "pred", tmp_path / "gt").cases
+    got = evaluate(cases, EvaluateOptions(), jobs=1)
+    assert decoded == []
+    assert got.counts.tp.shape == (5, 1)
+
+
+def test_spawned_workers_score_as_forked_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Under spawn (macOS, Windows) or forkserver (Python 3.14's Linux default) the cases travel
+    # with their batch; the results are the one-process results.
+    import multiprocessing
+
+    pred, gt, failing = _mixed_folder(tmp_path)
+    cases = match_cases(pred, gt).cases
+    one = evaluate(cases, EvaluateOptions(), jobs=1, keep_going=True)
+    spawn = multiprocessing.get_context("spawn")
+    monkeypatch.setattr(runner.multiprocessing, "get_context", lambda: spawn)
+    got = evaluate(cases, EvaluateOptions(), jobs=2, keep_going=True)
+    _same(got, one)
+    assert sorted(name for name, _ in got.failures) == failing
+
+
+def test_progress_stops_where_a_packed_batch_disagrees_with_earlier_cases(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A probability map, then PNG masks (another kind of counts): the error comes at the first
+    # mask, and progress has seen exactly the cases up to it, as with the general path.
+    (tmp_path / "pred").mkdir()
+    (tmp_path / "gt").mkdir()
+    rng = np.random.default_rng(4)
+    Image.fromarray(rng.random((8, 8)).astype(np.float32), mode="F").save(
+        tmp_path / "pred" / "a.tif"
+    )
+    _png(tmp_path / "gt" / "a.png", (rng.random((8, 8)) < 0.5).astype(np.uint8))
+    for i in range(4):
+        _png(tmp_path / "pred" / f"b{i}.png", (rng.random((8, 8)) < 0.5).astype(np.uint8))
+        _png(tmp_path / "gt" / f"b{i}.png", (rng.random((8, 8)) < 0.5).astype(np.uint8))
+    cases = match_cases(tmp_path / "pred", tmp_path / "gt").cases
+    seen: dict[str, list[str]] = {"plain": [], "general": []}
+    for path in ("plain", "general"):
+        if path == "general":
+            _general(monkeypatch)
+        with pytest.raises(DatasetError, match="one kind of file"):
+            runner.assemble(
+                runner.iter_parts(cases, EvaluateOptions(), jobs=1),
+                progress=lambda r, path=path: seen[path].append(r.name),  # type: ignore[misc]
+            )
+    assert seen["plain"] == seen["general"] == ["a", "b0"]

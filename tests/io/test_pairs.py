@@ -40,3 +40,15 @@ def test_a_file_missing_from_the_second_listing_is_still_listed(
     monkeypatch.setattr(Path, "iterdir", lambda self: (p for p in real(self) if p.name != "b.npy"))
     found = list_mask_files(tmp_path / "f", role="prediction")
     assert found == {"a": tmp_path / "f" / "a.npy", "b": tmp_path / "f" / "b.npy"}
+
+
+def test_a_folder_that_cannot_be_listed_twice_still_lists(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _files(tmp_path / "f", ["a.npy"])
+
+    def gone(self: Path) -> None:
+        raise FileNotFoundError(str(self))
+
+    monkeypatch.setattr(Path, "iterdir", gone)
+    assert list_mask_files(tmp_path / "f", role="prediction") == {"a": tmp_path / "f" / "a.npy"}

@@ -92,8 +92,15 @@ def count_plain_run(cases: Sequence[Case], options: EvaluateOptions) -> PackedBa
     decodes and whose values are {0, 1} or {0, 255}. The run stops before the first case that is
     not (the caller scores it by the general path, which words any error).
     """
-    try:  # as score_case does: a bad threshold is refused even where it is not used
-        resolve_options(None, threshold=options.threshold, spatial_dims=2)
+    try:  # as score_case checks them (a bad threshold is refused even where it is not used)
+        resolve_options(
+            None,
+            num_classes=options.num_classes,
+            threshold=options.threshold,
+            ignore_index=options.ignore_index,
+            multilabel=options.multilabel,
+            spatial_dims=2 if options.spatial_dims is None else options.spatial_dims,
+        )
     except InputError:
         return None
     # Every step per case is as lean as it can be: on 512x512 masks the Python around the
@@ -106,14 +113,19 @@ def count_plain_run(cases: Sequence[Case], options: EvaluateOptions) -> PackedBa
     for i, case in enumerate(cases):
         if case.index is not None:
             break
-        pred = _read_gray8(case.pred, max_pixels)
-        if pred is None:
+        # Both files are read and their headers checked before either is decoded: a case whose
+        # ground truth is not plain (1-bit, palette, ...) is decoded once, by the general path.
+        pred_bytes = _read_gray8(case.pred, max_pixels)
+        if pred_bytes is None:
             break
-        target = _read_gray8(case.target, max_pixels)
-        if target is None:
+        target_bytes = _read_gray8(case.target, max_pixels)
+        if target_bytes is None:
             break
-        (p, pred_bytes), (t, target_bytes) = pred, target
-        if p.shape != t.shape:
+        p = _decode(pred_bytes)
+        if p is None:
+            break
+        t = _decode(target_bytes)
+        if t is None or p.shape != t.shape:
             break
         pred_code, target_code = _kernel.binary_pair_into(p, t, raw[i])
         if pred_code == 2 or target_code == 2:
@@ -139,11 +151,11 @@ _IHDR = struct.Struct(">IIBBBBB")  # width, height, bit depth, colour type, ...,
 _UINT8 = np.dtype(np.uint8)
 
 
-def _read_gray8(path: Path, max_pixels: int) -> tuple[np.ndarray[Any, Any], bytes] | None:
-    """Read and decode an 8-bit grayscale non-interlaced PNG within ``max_pixels``; else None.
+def _read_gray8(path: Path, max_pixels: int) -> bytes | None:
+    """Read an 8-bit grayscale non-interlaced PNG within ``max_pixels``; None if it is not one.
 
-    Returns the pixels and the file's bytes (for its hash); None for any other file, or one that
-    cannot be read or decoded (the general path then words the error).
+    Only the header is checked here (:func:`_decode` decodes); None also for a file that cannot
+    be read (the general path then words the error).
     """
     name = os.fspath(path)
     if name[-4:].lower() != ".png":  # the suffix decode_array reads as PNG
@@ -158,11 +170,17 @@ def _read_gray8(path: Path, max_pixels: int) -> tuple[np.ndarray[Any, Any], byte
     width, height, depth, colour, _, _, interlace = _IHDR.unpack_from(data, 16)
     if width * height > max_pixels or depth != 8 or colour != 0 or interlace != 0:
         return None
+    return data
+
+
+def _decode(data: bytes) -> np.ndarray[Any, Any] | None:
+    """Decode a PNG that :func:`_read_gray8` accepted; None if pyspng fails or adds channels."""
     assert _pyspng is not None
     try:
         array: np.ndarray[Any, Any] = _pyspng.load(data)
     except Exception:  # any pyspng failure: the general path words the error
         return None
+    width, height = _IHDR.unpack_from(data, 16)[:2]
     if array.shape != (height, width) or array.dtype != _UINT8:
         return None  # e.g. a tRNS chunk made pyspng add alpha
-    return array, data
+    return array

@@ -14,6 +14,7 @@ whole; :func:`iter_results` yields one :class:`CaseResult` per case.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -339,22 +340,32 @@ def _score_batch(
     return parts
 
 
-# A worker's share of the run, set once by the pool's initializer: a batch is then sent as two
-# indices instead of its pickled cases and options (with fork, inherited without pickling).
-_worker_run: tuple[Sequence[Case], EvaluateOptions, bool] | None = None
+# A worker's share of the run, set once by the pool's initializer. Forked workers inherit the
+# cases without pickling, and a batch is sent as two indices; under spawn or forkserver the
+# initializer's arguments are pickled for every worker, so there the cases travel with their
+# batch (each pickled once) and only the options and keep_going are sent once.
+_worker_run: tuple[Sequence[Case] | None, EvaluateOptions, bool] | None = None
 
 
-def _start_worker(cases: Sequence[Case], options: EvaluateOptions, keep_going: bool) -> None:
+def _start_worker(cases: Sequence[Case] | None, options: EvaluateOptions, keep_going: bool) -> None:
     global _worker_run
     keep_freed_buffers()
     _worker_run = (cases, options, keep_going)
 
 
 def _score_slice(start: int, stop: int) -> list[CaseResult | PackedBatch]:
-    """Score cases ``start:stop`` of the worker's run (:func:`_start_worker`)."""
+    """Score cases ``start:stop`` of the worker's run (:func:`_start_worker`, forked workers)."""
     assert _worker_run is not None, "a worker scores only after _start_worker"
     cases, options, keep_going = _worker_run
+    assert cases is not None, "only forked workers hold the run's cases"
     return _score_batch(cases[start:stop], options, keep_going)
+
+
+def _score_cases(cases: Sequence[Case]) -> list[CaseResult | PackedBatch]:
+    """Score the cases of a batch sent to a spawned worker (:func:`_start_worker`)."""
+    assert _worker_run is not None, "a worker scores only after _start_worker"
+    _, options, keep_going = _worker_run
+    return _score_batch(cases, options, keep_going)
 
 
 def _pack(results: list[CaseResult]) -> list[CaseResult] | PackedBatch:
@@ -439,8 +450,13 @@ def iter_parts(
         return
     starts = range(0, len(cases), batch_size)
     window = 4 * jobs
+    context = multiprocessing.get_context()
+    forked = context.get_start_method() == "fork"
     with ProcessPoolExecutor(
-        max_workers=jobs, initializer=_start_worker, initargs=(cases, options, keep_going)
+        max_workers=jobs,
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(cases if forked else None, options, keep_going),
     ) as pool:
         pending: list[Future[list[CaseResult | PackedBatch]]] = []
         next_batch = 0
@@ -448,7 +464,11 @@ def iter_parts(
             while next_batch < len(starts) or pending:
                 while next_batch < len(starts) and len(pending) < window:
                     start = starts[next_batch]
-                    pending.append(pool.submit(_score_slice, start, start + batch_size))
+                    if forked:
+                        future = pool.submit(_score_slice, start, start + batch_size)
+                    else:
+                        future = pool.submit(_score_cases, cases[start : start + batch_size])
+                    pending.append(future)
                     next_batch += 1
                 yield from pending.pop(0).result()
         except BaseException:
@@ -537,12 +557,16 @@ def assemble(
     with collector_paused():  # results pile up: see collector_paused
         for result in results:
             if isinstance(result, PackedBatch):
-                if progress is not None:
-                    for one in _unpack([result]):
-                        progress(one)
                 b = result.block
                 batch = Counts._made(b[:, 0], b[:, 1], b[:, 2], b[:, 3], result.spec)
+                each: list[CaseResult] = []
+                if progress is not None:  # the first case, then the check: as one by one
+                    each = list(_unpack([result]))
+                    progress(each[0])
                 spec = _same_kind(result.names[0], batch, parts, spec)
+                if progress is not None:
+                    for one in each[1:]:
+                        progress(one)
                 names.extend(result.names)
                 parts.append(batch)
                 digests.extend(result.digests)

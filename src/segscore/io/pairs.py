@@ -167,7 +167,10 @@ def list_mask_files(folder: Path, *, role: str, suffix: str = "") -> dict[str, P
     # Path.iterdir makes each child from its folder without parsing the whole path again: 3x
     # cheaper than Path(entry.path) (45 ms per 10,000 files on the benchmark's machine). A file
     # that appears between the two listings is made the slow way.
-    children = {child.name: child for child in folder.iterdir()}
+    try:
+        children = {child.name: child for child in folder.iterdir()}
+    except OSError:  # gone or unreadable since it was scanned: every path is made from its entry
+        children = {}
     for entry in entries:
         if entry.name.startswith("."):
             continue
