@@ -206,21 +206,6 @@ def test_options_beyond_binary_counts_take_the_general_path(options: EvaluateOpt
     assert not is_plain(options)
 
 
-def test_a_bad_threshold_is_refused_as_by_the_general_path(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    pred, gt, _ = _mixed_folder(tmp_path)
-    cases = [c for c in match_cases(pred, gt).cases if c.name.startswith("a")][:3]
-    options = EvaluateOptions(threshold=1.5)
-    assert count_plain_run(cases, options) is None
-    with pytest.raises(DatasetError) as fast:
-        evaluate(cases, options, jobs=1)
-    _general(monkeypatch)
-    with pytest.raises(DatasetError) as general:
-        evaluate(cases, options, jobs=1)
-    assert str(fast.value) == str(general.value)
-
-
 def test_a_file_larger_than_max_pixels_is_refused_as_by_the_general_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -317,10 +302,14 @@ def test_a_packed_batch_is_journaled_as_its_cases_one_by_one(tmp_path: Path) -> 
 
 @pytest.mark.parametrize(
     "options",
-    [EvaluateOptions(spatial_dims=2.0), EvaluateOptions(multilabel=0)],  # type: ignore[arg-type]
-    ids=["spatial_dims=2.0", "multilabel=0"],
+    [
+        EvaluateOptions(threshold=1.5),
+        EvaluateOptions(spatial_dims=2.0),  # type: ignore[arg-type]
+        EvaluateOptions(multilabel=0),  # type: ignore[arg-type]
+    ],
+    ids=["threshold=1.5", "spatial_dims=2.0", "multilabel=0"],
 )
-def test_badly_typed_options_are_refused_as_by_the_general_path(
+def test_bad_options_are_refused_as_by_the_general_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, options: EvaluateOptions
 ) -> None:
     pred, gt, _ = _mixed_folder(tmp_path)
