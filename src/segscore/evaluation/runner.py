@@ -353,18 +353,18 @@ def _start_worker(cases: Sequence[Case] | None, options: EvaluateOptions, keep_g
     _worker_run = (cases, options, keep_going)
 
 
-def _score_slice(start: int, stop: int) -> list[CaseResult | PackedBatch]:
-    """Score cases ``start:stop`` of the worker's run (:func:`_start_worker`, forked workers)."""
-    assert _worker_run is not None, "a worker scores only after _start_worker"
-    cases, options, keep_going = _worker_run
-    assert cases is not None, "only forked workers hold the run's cases"
-    return _score_batch(cases[start:stop], options, keep_going)
+def _score_slice(
+    start: int, stop: int, cases: Sequence[Case] | None = None
+) -> list[CaseResult | PackedBatch]:
+    """Score cases ``start:stop`` of the worker's run (:func:`_start_worker`).
 
-
-def _score_cases(cases: Sequence[Case]) -> list[CaseResult | PackedBatch]:
-    """Score the cases of a batch sent to a spawned worker (:func:`_start_worker`)."""
+    Forked workers hold the run's cases; others are sent the batch's ``cases``.
+    """
     assert _worker_run is not None, "a worker scores only after _start_worker"
-    _, options, keep_going = _worker_run
+    held, options, keep_going = _worker_run
+    if cases is None:
+        assert held is not None, "only forked workers hold the run's cases"
+        cases = held[start:stop]
     return _score_batch(cases, options, keep_going)
 
 
@@ -464,11 +464,9 @@ def iter_parts(
             while next_batch < len(starts) or pending:
                 while next_batch < len(starts) and len(pending) < window:
                     start = starts[next_batch]
-                    if forked:
-                        future = pool.submit(_score_slice, start, start + batch_size)
-                    else:
-                        future = pool.submit(_score_cases, cases[start : start + batch_size])
-                    pending.append(future)
+                    stop = start + batch_size
+                    sent = None if forked else cases[start:stop]
+                    pending.append(pool.submit(_score_slice, start, stop, sent))
                     next_batch += 1
                 yield from pending.pop(0).result()
         except BaseException:
