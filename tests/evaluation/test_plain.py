@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from PIL import Image
+from PIL.PngImagePlugin import PngInfo
 
 import segscore.evaluation.journal as journal
 import segscore.evaluation.plain as plain
@@ -77,6 +78,10 @@ def _mixed_folder(root: Path) -> tuple[Path, Path, list[str]]:
     _png(gt / "b_full.png", np.full((3, 4), 1, np.uint8))
     _png(pred / "b_upper.PNG", mask((9, 9)))  # the suffix is matched whatever its case
     _png(gt / "b_upper.png", mask((9, 9)))
+    text = PngInfo()
+    text.add_text("Software", "a tool")  # plain, but left by libdeflate's decoder to pyspng
+    Image.fromarray(mask((9, 7))).save(pred / "b_text.png", pnginfo=text)
+    _png(gt / "b_text.png", mask((9, 7)))
     bad_value = mask((8, 8))
     bad_value[3, 3] = 7
     _png(pred / "c_value7.png", bad_value)
@@ -115,15 +120,19 @@ def _mixed_folder(root: Path) -> tuple[Path, Path, list[str]]:
     return pred, gt, failing
 
 
+@pytest.mark.parametrize("decoder", ["libdeflate", "pyspng"])
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_every_kind_of_case_scores_as_the_general_path_does(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int, decoder: str
 ) -> None:
     pred, gt, failing = _mixed_folder(tmp_path)
     cases = match_cases(pred, gt).cases
     options = EvaluateOptions()
     assert is_plain(options)
-    fast = evaluate(cases, options, jobs=jobs, keep_going=True)
+    with monkeypatch.context() as patch:
+        if decoder == "pyspng":  # the plain path without the deflate package
+            patch.setattr(plain, "decode_gray8", lambda data: None)
+        fast = evaluate(cases, options, jobs=jobs, keep_going=True)
     assert sorted(name for name, _ in fast.failures) == failing
     assert len(fast.names) == len(cases) - len(failing)
     with monkeypatch.context() as patch:
@@ -160,7 +169,7 @@ def test_cases_before_a_failure_are_delivered_before_it_raises(tmp_path: Path) -
         )
     assert seen == [c.name for c in cases[: seen.index("b_upper") + 1]]
     assert seen[-1] == "b_upper"
-    assert len(seen) == 23
+    assert len(seen) == 24
 
 
 def test_a_run_stops_before_the_first_case_that_is_not_plain(tmp_path: Path) -> None:

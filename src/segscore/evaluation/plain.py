@@ -5,8 +5,9 @@ Scoring a folder of 512×512 PNG masks is mostly decoding them; the general path
 counts, result) added about a fifth to the decoding in Python alone. For the commonest input,
 two 2-D 8-bit grayscale PNG masks counted as one binary class with no extras (no distances,
 objects, panoptic pairs, palette or ignore label), :func:`count_plain_run` does only what makes
-the result: read both files, hash them, decode them with pyspng, count them with the compiled
-kernel (which checks the values in the same pass), one int64 row per case.
+the result: read both files, hash them, decode them (libdeflate, else pyspng:
+:mod:`segscore.io.png`), count them with the compiled kernel (which checks the values in the same
+pass), one int64 row per case.
 
 The first case that is not of this kind, or that would fail (unreadable, corrupt, oversized,
 other shapes, values other than {0, 1} or {0, 255}, ...), ends the run: the general path scores
@@ -27,6 +28,8 @@ import numpy as np
 
 from segscore._types import IntArray
 from segscore.errors import InputError
+from segscore.io.png import AVAILABLE as PNG_AVAILABLE
+from segscore.io.png import decode_gray8
 from segscore.metrics import _kernel
 from segscore.metrics.counts import CountingSpec
 from segscore.metrics.options import resolve_options
@@ -67,11 +70,11 @@ def is_plain(options: EvaluateOptions) -> bool:
     """Whether cases under ``options`` can be counted by :func:`count_plain_run`.
 
     Binary counts of 2-D masks with nothing but counts asked for, the compiled kernel in use and
-    pyspng installed. The threshold does not matter (uint8 masks are not thresholded) but must
-    be valid, as :func:`count_plain_run` checks.
+    libdeflate or pyspng installed. The threshold does not matter (uint8 masks are not
+    thresholded) but must be valid, as :func:`count_plain_run` checks.
     """
     return (
-        _pyspng is not None
+        (_pyspng is not None or PNG_AVAILABLE)
         and _kernel.DEFAULT_KERNEL.uses_compiled
         and options.num_classes is None
         and options.ignore_index is None
@@ -88,9 +91,9 @@ def count_plain_run(cases: Sequence[Case], options: EvaluateOptions) -> PackedBa
     """Count the leading cases of ``cases`` that are plain PNG mask pairs; None if the first is not.
 
     ``options`` must pass :func:`is_plain`. A case is plain when both files are 2-D 8-bit
-    grayscale non-interlaced PNGs of one shape within ``options.max_pixels``, that pyspng
-    decodes and whose values are {0, 1} or {0, 255}. The run stops before the first case that is
-    not (the caller scores it by the general path, which words any error).
+    grayscale non-interlaced PNGs of one shape within ``options.max_pixels``, that libdeflate or
+    pyspng decodes and whose values are {0, 1} or {0, 255}. The run stops before the first case
+    that is not (the caller scores it by the general path, which words any error).
     """
     try:  # as score_case checks them (a bad threshold is refused even where it is not used)
         resolve_options(
@@ -174,8 +177,16 @@ def _read_gray8(path: Path, max_pixels: int) -> bytes | None:
 
 
 def _decode(data: bytes) -> np.ndarray[Any, Any] | None:
-    """Decode a PNG that :func:`_read_gray8` accepted; None if pyspng fails or adds channels."""
-    assert _pyspng is not None
+    """Decode a PNG that :func:`_read_gray8` accepted; None if pyspng fails or adds channels.
+
+    The plainest files go through libdeflate (:func:`~segscore.io.png.decode_gray8`, as
+    :func:`~segscore.io.arrays.read_array` does), the others through pyspng.
+    """
+    plain = decode_gray8(data)
+    if plain is not None:
+        return plain
+    if _pyspng is None:
+        return None
     try:
         array: np.ndarray[Any, Any] = _pyspng.load(data)
     except Exception:  # any pyspng failure: the general path words the error
