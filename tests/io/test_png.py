@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import os
-import struct
 import zlib
 
 import numpy as np
@@ -24,6 +23,11 @@ from PIL import Image
 from segscore.io import png
 from segscore.io.arrays import decode_array
 from segscore.io.png import decode_gray8
+from tests.io._png_spec import chunk as _chunk
+from tests.io._png_spec import encode
+from tests.io._png_spec import ihdr as _ihdr
+from tests.io._png_spec import mask_like as _mask_like
+from tests.io._png_spec import paeth_spec as _paeth_spec
 
 pytestmark = pytest.mark.skipif(
     not png.AVAILABLE and not os.environ.get("CI"),
@@ -35,69 +39,6 @@ def test_the_decoder_is_available_in_ci() -> None:
     # CI installs the io extra and builds the extension: a silent fallback there would leave
     # the fast path untested.
     assert png.AVAILABLE
-
-
-# --- a PNG writer from the specification -----------------------------------------------------
-
-
-def _paeth_spec(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
-    p = a + b - c
-    pa, pb, pc = np.abs(p - a), np.abs(p - b), np.abs(p - c)
-    return np.where((pa <= pb) & (pa <= pc), a, np.where(pb <= pc, b, c))
-
-
-def _filter_line(kind: int, line: np.ndarray, prior: np.ndarray) -> np.ndarray:
-    x = line.astype(np.int64)
-    b = prior.astype(np.int64)
-    a = np.concatenate([[0], x[:-1]])
-    c = np.concatenate([[0], b[:-1]])
-    predictor = {
-        0: np.zeros_like(x),
-        1: a,
-        2: b,
-        3: (a + b) // 2,
-        4: _paeth_spec(a, b, c),
-    }[kind]
-    return ((x - predictor) % 256).astype(np.uint8)
-
-
-def _chunk(kind: bytes, body: bytes) -> bytes:
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-
-def _ihdr(width: int, height: int, depth: int = 8, colour: int = 0, interlace: int = 0) -> bytes:
-    return _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, interlace))
-
-
-def encode(
-    image: np.ndarray,
-    filters: list[int] | None = None,
-    *,
-    split: int = 0,
-    before: bytes = b"",
-    stream: bytes | None = None,
-) -> bytes:
-    """An 8-bit grayscale PNG of ``image`` with the given filter type per line (default: all)."""
-    height, width = image.shape
-    kinds = filters if filters is not None else [y % 5 for y in range(height)]
-    prior = np.zeros(width, dtype=np.uint8)
-    lines = []
-    for y in range(height):
-        lines.append(bytes([kinds[y]]) + _filter_line(kinds[y], image[y], prior).tobytes())
-        prior = image[y]
-    data = zlib.compress(b"".join(lines)) if stream is None else stream
-    parts = [data] if split <= 0 else [data[i : i + split] for i in range(0, len(data), split)]
-    body = b"".join(_chunk(b"IDAT", part) for part in parts)
-    return b"\x89PNG\r\n\x1a\n" + _ihdr(width, height) + before + body + _chunk(b"IEND", b"")
-
-
-def _mask_like(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
-    # Blobs of 0 and 255 with a few odd values: long flat runs (the Paeth filter's fast blocks)
-    # broken by edges.
-    small = rng.random((height // 8 + 1, width // 8 + 1)) < 0.5
-    image = np.kron(small, np.ones((8, 8), dtype=bool))[:height, :width].astype(np.uint8) * 255
-    image[rng.random(image.shape) < 0.01] = rng.integers(0, 256)
-    return image
 
 
 # --- pixels --------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -17,6 +17,7 @@ from segscore.metrics._kernel import DEFAULT_KERNEL, KernelSettings
 from segscore.metrics._reference import binary_counts_reference, confusion_matrix_reference
 from segscore.metrics.counts import count_arrays
 from segscore.metrics.options import CountingOptions
+from tests.io._png_spec import filter_line
 
 needs_compiled = pytest.mark.skipif(
     not _kernel.HAVE_COMPILED, reason="the compiled kernel is not built"
@@ -577,3 +578,64 @@ def test_binary_pair_into_equals_reference_and_numpy_values(  # type: ignore[no-
     want = binary_counts_reference(p.reshape(1, -1), t.reshape(1, -1))
     assert block[1].tolist() == [int(w[0]) for w in want]
     assert block[0].tolist() == block[2].tolist() == [-1, -1, -1]  # nothing else written
+
+
+def _scanlines(image: np.ndarray, filters: np.ndarray) -> bytes:
+    """The inflated scanlines of a PNG of ``image`` (the specification's filters, tests/io)."""
+    prior = np.zeros(image.shape[1], dtype=np.uint8)
+    lines = []
+    for y, kind in enumerate(filters):
+        lines.append(bytes([int(kind)]) + filter_line(int(kind), image[y], prior).tobytes())
+        prior = image[y]
+    return b"".join(lines)
+
+
+@needs_compiled
+@settings(deadline=None)
+@given(
+    st.tuples(st.integers(1, 20), st.sampled_from([1, 15, 16, 17, 512, 4095, 4096, 5000])),
+    st.sampled_from([(0, 1), (0, 255), (0, 1, 255), (0, 7)]),
+    st.sampled_from([(0, 1), (0, 255), (0, 128)]),
+    st.booleans(),
+    st.integers(0, 2**32 - 1),
+)
+def test_png_pair_counts_equal_the_decoded_images_counts(  # type: ignore[no-untyped-def]
+    shape, pvalues, tvalues, blobs, seed
+) -> None:
+    # The plain path's fused entry: two PNG masks unfiltered tile by tile (about 4 KiB of lines;
+    # widths around and above that, heights across tiles) and counted as the images would be.
+    rng = np.random.default_rng(seed)
+    if blobs:  # flat runs: the Paeth filter's 16-byte blocks
+        p = np.repeat(
+            rng.choice(np.array(pvalues, np.uint8), (shape[0], -(-shape[1] // 16))), 16, 1
+        )
+        p = p[:, : shape[1]].copy()
+    else:
+        p = rng.choice(np.array(pvalues, np.uint8), shape)
+    t = rng.choice(np.array(tvalues, np.uint8), shape)
+    h, w = shape
+    raw_p = _scanlines(p, rng.integers(0, 5, h))
+    raw_t = bytearray(_scanlines(t, rng.integers(0, 5, h)))
+    block = np.full((3, 3), -1, dtype=np.int64)
+    codes = _kernel.png_binary_pair_into((raw_p, w, h), (raw_t, w, h), block[1])
+    assert codes == (_value_code(p), _value_code(t))
+    want = binary_counts_reference(p.reshape(1, -1), t.reshape(1, -1))
+    assert block[1].tolist() == [int(x[0]) for x in want]
+    assert block[0].tolist() == block[2].tolist() == [-1, -1, -1]
+    # A filter type byte above 4 on any line of either mask: None (the decoder words it).
+    bad = bytearray(raw_p)
+    bad[int(rng.integers(0, h)) * (w + 1)] = int(rng.integers(5, 256))
+    assert _kernel.png_binary_pair_into((bytes(bad), w, h), (raw_t, w, h), block[1]) is None
+    assert _kernel.png_binary_pair_into((raw_t, w, h), (bytes(bad), w, h), block[1]) is None
+
+
+@needs_compiled
+def test_png_pair_counts_refuse_buffers_of_another_size() -> None:
+    raw = bytes(2 * 4)  # 2 lines of 1 + 3 bytes
+    out = np.zeros(3, dtype=np.int64)
+    with pytest.raises(ValueError, match="`target` must hold 8 bytes"):
+        _kernel.png_binary_pair_into((raw, 3, 2), (raw[:-1], 3, 2), out)
+    with pytest.raises(ValueError, match="`out` must hold 24 bytes"):
+        _kernel.png_binary_pair_into((raw, 3, 2), (raw, 3, 2), np.zeros(2, dtype=np.int64))
+    with pytest.raises(ValueError, match="positive"):
+        _kernel.png_binary_pair_into((b"", 0, 2), (b"", 0, 2), out)

@@ -35,7 +35,7 @@ try:
 except ImportError:  # built with the package where a C compiler was found
     _cpng = None
 
-__all__ = ["AVAILABLE", "decode_gray8"]
+__all__ = ["AVAILABLE", "decode_gray8", "scanlines_gray8"]
 
 AVAILABLE = _inflate is not None and _cpng is not None
 """Whether :func:`decode_gray8` can decode (``deflate`` installed, the C unfilter built)."""
@@ -66,6 +66,23 @@ def decode_gray8(data: bytes) -> np.ndarray[Any, Any] | None:
     [[0, 255], [255, 255]]
     >>> decode_gray8(png + b"trailing bytes") is None  # not plain: the caller's decoder decides
     True
+    """
+    found = scanlines_gray8(data)
+    if found is None:
+        return None
+    raw, width, height = found
+    assert _cpng is not None  # scanlines_gray8 checked
+    out = np.empty((height, width), dtype=np.uint8)
+    return out if _cpng.unfilter_gray8(raw, out, width, height) else None
+
+
+def scanlines_gray8(data: bytes) -> tuple[bytearray, int, int] | None:
+    """Inflate a plain 8-bit grayscale PNG: its still filtered scanlines, its width and height.
+
+    The first half of :func:`decode_gray8` (all its checks but the filter types, which the
+    unfiltering checks): ``height`` lines of a filter type byte and ``width`` samples.
+    :func:`segscore.metrics._kernel.png_binary_pair_into` counts two such masks without
+    decoding them whole. None for a file that is not plain, as :func:`decode_gray8`.
     """
     if _inflate is None or _cpng is None:
         return None
@@ -103,5 +120,4 @@ def decode_gray8(data: bytes) -> np.ndarray[Any, Any] | None:
         return None
     if len(raw) != size:
         return None
-    out = np.empty((height, width), dtype=np.uint8)
-    return out if _cpng.unfilter_gray8(raw, out, width, height) else None
+    return raw, width, height

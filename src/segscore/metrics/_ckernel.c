@@ -69,6 +69,8 @@
 #define SEG_HAVE_SSE2 0
 #endif
 
+#include "../io/_png_unfilter.h"
+
 #define MAX_THREADS 64
 #define N_SUB 4
 #define BLOCK 64
@@ -294,6 +296,76 @@ static int check_shape(Py_ssize_t rows, Py_ssize_t cols) {
         return -1;
     }
     return 0;
+}
+
+/* Two 8-bit grayscale PNG masks from their inflated scanlines (segscore.io.png), unfiltered a
+ * few lines at a time into small buffers (a tile of about 4 KiB per mask, two tiles each so that
+ * the line above a tile's first line is kept) and counted there as binary_counts(..., check)
+ * counts the decoded images: the images are never written out whole, nor read again. 0 when a
+ * filter type byte is above 4 (the caller's PNG decoder then words the error). */
+static int png_binary_pass(const uint8_t *rp, const uint8_t *rt, Py_ssize_t w, Py_ssize_t h,
+                           Py_ssize_t tile, uint8_t *lines, int64_t res[3], uint64_t vals[4]) {
+    const uint8_t *zeros = lines; /* w zero bytes: the line above the image */
+    uint8_t *tp_[2] = {lines + w, lines + w + tile * w};
+    uint8_t *tt_[2] = {lines + w + 2 * tile * w, lines + w + 3 * tile * w};
+    const uint8_t *up_p = zeros, *up_t = zeros;
+    res[0] = res[1] = res[2] = 0;
+    for (Py_ssize_t y0 = 0, k = 0; y0 < h; y0 += tile, k ^= 1) {
+        Py_ssize_t n = h - y0 < tile ? h - y0 : tile;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            const uint8_t *lp = rp + (y0 + i) * (w + 1), *lt = rt + (y0 + i) * (w + 1);
+            uint8_t *cp = tp_[k] + i * w, *ct = tt_[k] + i * w;
+            if (!png_unfilter_line(lp[0], lp + 1, up_p, cp, w)) return 0;
+            if (!png_unfilter_line(lt[0], lt + 1, up_t, ct, w)) return 0;
+            up_p = cp;
+            up_t = ct;
+        }
+        int64_t part[3];
+        binary_row_checked(tp_[k], tt_[k], n * w, part, vals);
+        res[0] += part[0];
+        res[1] += part[1];
+        res[2] += part[2];
+    }
+    return 1;
+}
+
+static PyObject *py_png_binary_counts(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *po, *to, *oo;
+    Py_ssize_t w, h;
+    if (!PyArg_ParseTuple(args, "OOnnO", &po, &to, &w, &h, &oo)) return NULL;
+    if (w <= 0 || h <= 0 || w > PY_SSIZE_T_MAX / 8 / h) {
+        PyErr_SetString(PyExc_ValueError, "`width` and `height` must be positive and small enough.");
+        return NULL;
+    }
+    Py_buffer pv, tv, ov;
+    if (get_buffer(po, &pv, 0, h * (w + 1), "pred") < 0) return NULL;
+    if (get_buffer(to, &tv, 0, h * (w + 1), "target") < 0) {
+        PyBuffer_Release(&pv);
+        return NULL;
+    }
+    if (get_buffer(oo, &ov, 1, 3 * (Py_ssize_t)sizeof(int64_t), "out") < 0) {
+        PyBuffer_Release(&pv);
+        PyBuffer_Release(&tv);
+        return NULL;
+    }
+    Py_ssize_t tile = w >= 4096 ? 1 : 4096 / w;
+    uint8_t *lines = calloc((size_t)w, (size_t)(1 + 4 * tile)); /* zeros, then the tiles */
+    int ok = 0;
+    uint64_t vals[4] = {0, 0, 0, 0};
+    if (lines != NULL) {
+        Py_BEGIN_ALLOW_THREADS
+        ok = png_binary_pass((const uint8_t *)pv.buf, (const uint8_t *)tv.buf, w, h, tile, lines,
+                             (int64_t *)ov.buf, vals);
+        Py_END_ALLOW_THREADS
+        free(lines);
+    }
+    PyBuffer_Release(&pv);
+    PyBuffer_Release(&tv);
+    PyBuffer_Release(&ov);
+    if (lines == NULL) return PyErr_NoMemory();
+    if (!ok) Py_RETURN_NONE;
+    return Py_BuildValue("(ll)", value_code(vals[0], vals[1]), value_code(vals[2], vals[3]));
 }
 
 static PyObject *py_binary_counts(PyObject *self, PyObject *args) {
@@ -2229,6 +2301,10 @@ static PyMethodDef methods[] = {
     {"binary_counts", py_binary_counts, METH_VARARGS,
      "binary_counts(pred, target, rows, cols, out, nthreads, check=False): per-row tp, predicted, "
      "support; with check, (pred_code, target_code) of the byte values (see mask_values)."},
+    {"png_binary_counts", py_png_binary_counts, METH_VARARGS,
+     "png_binary_counts(pred_scanlines, target_scanlines, width, height, out) -> (pred_code, "
+     "target_code), or None for a bad filter type: two inflated 8-bit grayscale PNGs counted as "
+     "binary_counts(..., check=True) counts their images; out: tp, predicted, support."},
     {"confusion_matrix", py_confusion_matrix, METH_VARARGS,
      "confusion_matrix(pred, target, rows, cols, ptype, ttype, C, ignore, has_ignore, out, "
      "nthreads, chunk) -> pixels with an invalid target or prediction label."},

@@ -171,6 +171,24 @@ def binary_pair_into(
     return codes[0], codes[1]
 
 
+def png_binary_pair_into(
+    pred: tuple[Any, int, int],
+    target: tuple[Any, int, int],
+    out: np.ndarray[Any, Any],
+) -> tuple[int, int] | None:
+    """Count two inflated 8-bit grayscale PNG masks into ``out``; the value codes, or None.
+
+    ``pred`` and ``target`` are what :func:`segscore.io.png.scanlines_gray8` returns (the
+    filtered scanlines, width, height), of one size. The masks are unfiltered a line at a time
+    and counted as :func:`binary_pair_into` counts the decoded images: ``out`` (3 int64) gets
+    tp, predicted and support, and the codes are the same. None when a filter type byte is
+    invalid (``out`` is then undefined). The compiled kernel must be in use.
+    """
+    assert _ck is not None
+    codes: tuple[int, int] | None = _ck.png_binary_counts(pred[0], target[0], pred[1], pred[2], out)
+    return codes
+
+
 def _binary_pass(
     pred: Any, target: Any, kernel: KernelSettings, *, check: bool
 ) -> tuple[IntArray, tuple[int, int]]:
