@@ -18,13 +18,21 @@
 #if defined(__SSE2__) || defined(_M_X64)
 #include <emmintrin.h>
 #define PNG_HAVE_SSE2 1
-/* Inclusive running sums (mod 256) of 16 bytes, plus carry: the Sub filter undone on a block. */
-static inline __m128i png_running_sum16(__m128i v, uint8_t carry) {
+/* Inclusive running sums (mod 256) of 16 bytes plus the carry (its 16 bytes all equal): the
+ * Sub filter undone on a block. Only the last add waits for the carry, so that blocks overlap. */
+static inline __m128i png_running_sum16(__m128i v, __m128i carry) {
     v = _mm_add_epi8(v, _mm_slli_si128(v, 1));
     v = _mm_add_epi8(v, _mm_slli_si128(v, 2));
     v = _mm_add_epi8(v, _mm_slli_si128(v, 4));
     v = _mm_add_epi8(v, _mm_slli_si128(v, 8));
-    return _mm_add_epi8(v, _mm_set1_epi8((char)carry));
+    return _mm_add_epi8(v, carry);
+}
+
+/* The last byte of v in all 16 (the next block's carry), without a trip through memory. */
+static inline __m128i png_last_byte16(__m128i v) {
+    v = _mm_unpackhi_epi8(v, v);          /* bytes 8..15, each twice */
+    v = _mm_shufflehi_epi16(v, 0xFF);     /* word 7 (byte 15 twice) over the high half */
+    return _mm_unpackhi_epi64(v, v);      /* ... and over the whole */
 }
 #else
 #define PNG_HAVE_SSE2 0
@@ -34,10 +42,14 @@ static inline __m128i png_running_sum16(__m128i v, uint8_t carry) {
 static inline void png_undo_sub(const uint8_t *restrict in, uint8_t *restrict out, Py_ssize_t x,
                      Py_ssize_t w, uint8_t left) {
 #if PNG_HAVE_SSE2
-    for (; x + 16 <= w; x += 16) {
-        __m128i r = png_running_sum16(_mm_loadu_si128((const __m128i *)(in + x)), left);
-        _mm_storeu_si128((__m128i *)(out + x), r);
-        left = out[x + 15];
+    if (x + 16 <= w) {
+        __m128i carry = _mm_set1_epi8((char)left);
+        for (; x + 16 <= w; x += 16) {
+            __m128i r = png_running_sum16(_mm_loadu_si128((const __m128i *)(in + x)), carry);
+            _mm_storeu_si128((__m128i *)(out + x), r);
+            carry = png_last_byte16(r);
+        }
+        left = out[x - 1];
     }
 #endif
     for (; x < w; x++) out[x] = left = (uint8_t)(in[x] + left);
@@ -63,16 +75,24 @@ static inline void png_undo_paeth(const uint8_t *restrict in, const uint8_t *res
     out[0] = (uint8_t)left;
     Py_ssize_t x = 1;
 #if PNG_HAVE_SSE2
+    /* The running sum's carry stays in a register along consecutive flat blocks (through
+     * `left` in memory, a store-forward stall on the chain, it cost 3x the time). */
+    __m128i carry = _mm_setzero_si128();
+    int in_vector = 0;
     while (x + 16 <= w) {
         __m128i b = _mm_loadu_si128((const __m128i *)(up + x));
         __m128i c = _mm_loadu_si128((const __m128i *)(up + x - 1));
         if (_mm_movemask_epi8(_mm_cmpeq_epi8(b, c)) == 0xFFFF) {
-            __m128i r = png_running_sum16(_mm_loadu_si128((const __m128i *)(in + x)), (uint8_t)left);
+            if (!in_vector) carry = _mm_set1_epi8((char)left);
+            in_vector = 1;
+            __m128i r = png_running_sum16(_mm_loadu_si128((const __m128i *)(in + x)), carry);
             _mm_storeu_si128((__m128i *)(out + x), r);
-            left = out[x + 15];
+            carry = png_last_byte16(r);
             x += 16;
             continue;
         }
+        if (in_vector) left = out[x - 1];
+        in_vector = 0;
         for (Py_ssize_t stop = x + 16; x < stop; x++) {
             int b_ = up[x], c_ = up[x - 1];
             /* mostly b == c still: one add on the chain (a branch that mask lines predict) */
@@ -80,6 +100,7 @@ static inline void png_undo_paeth(const uint8_t *restrict in, const uint8_t *res
             out[x] = (uint8_t)left;
         }
     }
+    if (in_vector) left = out[x - 1];
 #endif
     for (; x < w; x++) {
         left = (uint8_t)(in[x] + png_paeth(left, up[x], up[x - 1]));
