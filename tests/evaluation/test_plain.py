@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import zlib
 from pathlib import Path
+from typing import Any
 
 import hypothesis.strategies as st
 import numpy as np
+import pyspng
 import pytest
 from hypothesis import given, settings
 from PIL import Image
@@ -344,16 +346,18 @@ def test_a_case_whose_ground_truth_is_not_plain_is_decoded_once(
         mask = rng.random((12, 10)) < 0.5
         _png(tmp_path / "pred" / f"c{i}.png", mask.astype(np.uint8) * 255)
         Image.fromarray(mask).save(tmp_path / "gt" / f"c{i}.png")  # mode "1"
-    decoded: list[int] = []
-    real = plain._pyspng
+    decoded: list[str] = []
 
-    class Counting:
-        @staticmethod
-        def load(data: bytes) -> np.ndarray:
-            decoded.append(len(data))
-            return real.load(data)  # type: ignore[union-attr, no-any-return]
+    def counting(name: str, real: Any) -> Any:
+        def wrapped(data: bytes) -> Any:
+            decoded.append(name)
+            return real(data)
 
-    monkeypatch.setattr(plain, "_pyspng", Counting)
+        return wrapped
+
+    monkeypatch.setattr(plain, "scanlines_gray8", counting("libdeflate", plain.scanlines_gray8))
+    monkeypatch.setattr(plain, "decode_gray8", counting("libdeflate", plain.decode_gray8))
+    monkeypatch.setattr(pyspng, "load", counting("pyspng", pyspng.load))
     cases = match_cases(tmp_path / "pred", tmp_path / "gt").cases
     got = evaluate(cases, EvaluateOptions(), jobs=1)
     assert decoded == []
@@ -371,7 +375,7 @@ def test_spawned_workers_score_as_forked_ones(
     cases = match_cases(pred, gt).cases
     one = evaluate(cases, EvaluateOptions(), jobs=1, keep_going=True)
     spawn = multiprocessing.get_context("spawn")
-    monkeypatch.setattr(runner.multiprocessing, "get_context", lambda: spawn)
+    monkeypatch.setattr(multiprocessing, "get_context", lambda: spawn)
     got = evaluate(cases, EvaluateOptions(), jobs=2, keep_going=True)
     _same(got, one)
     assert sorted(name for name, _ in got.failures) == failing

@@ -18,6 +18,7 @@ by case in ``tests/evaluation/test_plain.py``).
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import struct
 from collections.abc import Sequence
@@ -28,6 +29,7 @@ import numpy as np
 
 from segscore._types import IntArray
 from segscore.errors import InputError
+from segscore.io.files import read_bytes
 from segscore.io.png import AVAILABLE as PNG_AVAILABLE
 from segscore.io.png import decode_gray8, scanlines_gray8
 from segscore.metrics import _kernel
@@ -40,10 +42,7 @@ if TYPE_CHECKING:
     from segscore.evaluation.runner import EvaluateOptions
     from segscore.io.pairs import Case
 
-try:
-    import pyspng as _pyspng
-except ImportError:  # pragma: no cover - pyspng is in the io extra; without it: the general path
-    _pyspng = None
+_HAVE_PYSPNG = importlib.util.find_spec("pyspng") is not None  # imported where first needed
 
 __all__ = ["PackedBatch", "count_plain_run", "is_plain"]
 
@@ -74,7 +73,7 @@ def is_plain(options: EvaluateOptions) -> bool:
     thresholded) but must be valid, as :func:`count_plain_run` checks.
     """
     return (
-        (_pyspng is not None or PNG_AVAILABLE)
+        (_HAVE_PYSPNG or PNG_AVAILABLE)
         and _kernel.DEFAULT_KERNEL.uses_compiled
         and options.num_classes is None
         and options.ignore_index is None
@@ -178,8 +177,7 @@ def _read_gray8(path: Path, max_pixels: int) -> bytes | None:
     if name[-4:].lower() != ".png":  # the suffix decode_array reads as PNG
         return None
     try:
-        with open(name, "rb") as handle:
-            data = handle.read()
+        data = read_bytes(name)
     except OSError:
         return None
     if len(data) < 33 or data[:8] != _PNG_SIGNATURE or data[12:16] != b"IHDR":
@@ -199,10 +197,12 @@ def _decode(data: bytes) -> np.ndarray[Any, Any] | None:
     plain = decode_gray8(data)
     if plain is not None:
         return plain
-    if _pyspng is None:
+    if not _HAVE_PYSPNG:
         return None
+    import pyspng  # files libdeflate leaves (ancillary chunks, ...): rare in mask folders
+
     try:
-        array: np.ndarray[Any, Any] = _pyspng.load(data)
+        array: np.ndarray[Any, Any] = pyspng.load(data)
     except Exception:  # any pyspng failure: the general path words the error
         return None
     width, height = _IHDR.unpack_from(data, 16)[:2]

@@ -14,10 +14,8 @@ whole; :func:`iter_results` yields one :class:`CaseResult` per case.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +41,8 @@ from segscore.metrics.empty import EmptyPolicy
 from segscore.metrics.options import resolve_options
 
 if TYPE_CHECKING:  # the boundary engine (scipy) is imported only when distances are asked for
+    from concurrent.futures import Future
+
     from segscore.metrics.boundary import DistanceResult
     from segscore.metrics.instance.panoptic import PanopticCounts
     from segscore.metrics.instance.table import OverlapTable
@@ -448,6 +448,10 @@ def iter_parts(
         for i in range(0, len(cases), batch_size):  # a plain run is cut every batch_size cases
             yield from _score_run(cases[i : i + batch_size], options, keep_going)
         return
+    # Imported here: one process needs neither (~8 ms of the command's start-up with jobs=1).
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     starts = range(0, len(cases), batch_size)
     window = 4 * jobs
     context = multiprocessing.get_context()

@@ -24,14 +24,13 @@ import os
 import re
 import struct
 import warnings
-import zipfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 
 from segscore.errors import DatasetError
+from segscore.io.files import read_bytes
 from segscore.io.palette import Palette
 from segscore.io.png import decode_gray8
 
@@ -282,6 +281,8 @@ def _npy_from_stream(
 
 def _decode_npz(path: str | os.PathLike[str], data: bytes, max_pixels: int) -> np.ndarray[Any, Any]:
     try:
+        import zipfile  # here: with threading, ~4 ms of every command's start-up
+
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = [m for m in archive.infolist() if not m.is_dir()]
             if len(members) != 1:
@@ -492,7 +493,7 @@ def read_array(
     np.uint64(3)
     """
     try:
-        data = Path(path).read_bytes()
+        data = read_bytes(path)
     except FileNotFoundError as exc:
         raise _bad(path, "not found") from exc
     except OSError as exc:
