@@ -291,14 +291,16 @@ def test_assemble_takes_packed_batches_as_their_cases(tmp_path: Path) -> None:
     assert sorted(name for name, _ in got.failures) == failing
 
 
-def test_a_packed_batch_is_journaled_as_its_cases_one_by_one(tmp_path: Path) -> None:
+def test_a_packed_batch_is_journaled_as_the_entries_of_its_cases(tmp_path: Path) -> None:
     pred, gt, _ = _mixed_folder(tmp_path)
     cases = match_cases(pred, gt).cases
     by_name = {c.name: c for c in cases}
     packed = count_plain_run(cases, EvaluateOptions())
     assert packed is not None
     want = [journal._encode(r, by_name[r.name]) for r in runner._unpack([packed])]
-    assert journal._encode_packed(packed, by_name) == want
+    entry = journal._encode_packed(packed, by_name)
+    assert list(entry) == ["packed"]  # one entry of columns (journal format 3)
+    assert journal._unpack_entry(entry) == want
     # General results packed in a worker may carry a spacing: kept as _encode keeps it.
     results = [
         CaseResult(r.name, r.counts, r.digest, r.target_digest, spacing=(0.5, 2.0))
@@ -307,7 +309,7 @@ def test_a_packed_batch_is_journaled_as_its_cases_one_by_one(tmp_path: Path) -> 
     repacked = runner._pack(results)
     assert isinstance(repacked, PackedBatch)
     want = [journal._encode(r, by_name[r.name]) for r in results]
-    assert journal._encode_packed(repacked, by_name) == want
+    assert journal._unpack_entry(journal._encode_packed(repacked, by_name)) == want
     assert want[0]["spacing"] == [0.5, 2.0]
 
 

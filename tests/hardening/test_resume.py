@@ -19,7 +19,7 @@ from PIL import Image
 import segscore.evaluation.plain as plain
 import segscore.evaluation.runner as runner
 from segscore.cli import main
-from segscore.evaluation.journal import JOURNAL_NAME
+from segscore.evaluation.journal import JOURNAL_NAME, _unpack_entry
 
 from .conftest import evaluate_argv, png
 
@@ -55,7 +55,7 @@ def _journal_cases(out: Path) -> int:
     n = 0
     for line in (out / JOURNAL_NAME).read_bytes().split(b"\n")[1:]:
         with contextlib.suppress(ValueError):
-            n += len(json.loads(line)["cases"])
+            n += sum(len(_unpack_entry(e)) for e in json.loads(line)["cases"])
     return n
 
 
@@ -146,6 +146,71 @@ def test_an_interrupted_plain_run_resumes_where_its_journal_ends(
     assert scored[0] == "c0016"
     assert len(scored) == 24
     assert _outputs(out) == _outputs(tmp_path / "ref")
+
+
+def _interrupted_plain_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """A plain run of 40 cases stopped at the 26th: its journal holds one packed entry of 16."""
+    _circles(tmp_path, 40)
+    argv = [a for a in evaluate_argv(tmp_path, "--jobs", "1") if a != "--no-report"]
+    assert main([*argv[:6], str(tmp_path / "ref"), *argv[7:]]) == 0
+    real = plain._read_gray8
+    calls: list[str] = []
+
+    def read_gray8(path, max_pixels):  # type: ignore[no-untyped-def]
+        if len(calls) == 2 * 25:
+            raise KeyboardInterrupt
+        calls.append(path.name)
+        return real(path, max_pixels)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(plain, "_read_gray8", read_gray8)
+        assert main(argv) == 130
+    return argv
+
+
+@pytest.mark.parametrize("fmt", [2, 3])
+def test_a_journal_of_format_2_or_3_resumes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, fmt: int
+) -> None:  # type: ignore[no-untyped-def]
+    # Format 3 writes a packed batch as one entry of columns; format 2 (the segscore before)
+    # wrote an entry per case, which format 3 still reads.
+    argv = _interrupted_plain_run(tmp_path, monkeypatch)
+    path = tmp_path / "out" / JOURNAL_NAME
+    header, batch = (json.loads(line) for line in path.read_bytes().splitlines())
+    assert header["format"] == 3
+    assert [list(e) for e in batch["cases"]] == [["packed"]]
+    if fmt == 2:
+        header["format"] = 2
+        batch["cases"] = [one for e in batch["cases"] for one in _unpack_entry(e)]
+        path.write_text(json.dumps(header) + "\n" + json.dumps(batch) + "\n")
+    capsys.readouterr()
+    assert main([*argv, "--resume"]) == 0
+    assert "resuming: 16 case(s) from the journal, 24 to score" in capsys.readouterr().err
+    assert _outputs(tmp_path / "out") == _outputs(tmp_path / "ref")
+
+
+@pytest.mark.parametrize("damage", ["format 1", "a column cut short", "counts not a list"])
+def test_a_journal_of_another_format_or_a_malformed_packed_entry_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, damage: str
+) -> None:  # type: ignore[no-untyped-def]
+    argv = _interrupted_plain_run(tmp_path, monkeypatch)
+    path = tmp_path / "out" / JOURNAL_NAME
+    header, batch = (json.loads(line) for line in path.read_bytes().splitlines())
+    columns = batch["cases"][0]["packed"]
+    if damage == "format 1":
+        header["format"] = 1
+    elif damage == "a column cut short":
+        columns["digest"] = columns["digest"][:-1]
+    else:
+        columns["counts"] = 7
+    path.write_text(json.dumps(header) + "\n" + json.dumps(batch) + "\n")
+    capsys.readouterr()
+    assert main([*argv, "--resume"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    want = "other options (format 1)" if damage == "format 1" else "a packed entry is malformed"
+    assert want in err[0]
+    assert str(path) in err[0]
 
 
 def _spawn(argv: list[str], flush_cases: int) -> subprocess.Popen[bytes]:

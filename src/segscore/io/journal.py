@@ -104,6 +104,7 @@ class JsonLog:
     remedy: str = "delete the file"
     handle: IO[bytes] | None = None
     pending: list[dict[str, Any]] = field(default_factory=list)
+    weight: int = 0  # what the pending entries count for flush_count
     last_flush: float = field(default_factory=time.monotonic)
     closed: bool = False
 
@@ -210,11 +211,12 @@ class JsonLog:
         self.handle.seek(0, os.SEEK_END)
         return entries
 
-    def add(self, entry: dict[str, Any]) -> None:
-        """Add an entry; write a batch when one is due."""
+    def add(self, entry: dict[str, Any], *, weight: int = 1) -> None:
+        """Add an entry (counting ``weight`` towards ``flush_count``); write a batch when due."""
         self.pending.append(entry)
+        self.weight += weight
         if (
-            len(self.pending) >= self.flush_count
+            self.weight >= self.flush_count
             or time.monotonic() - self.last_flush >= self.flush_seconds
         ):
             self.flush()
@@ -229,6 +231,7 @@ class JsonLog:
                 self.open()
             self._append({self.batch_key: self.pending}, sync=sync)
             self.pending = []
+            self.weight = 0
         self.last_flush = time.monotonic()
 
     def _append(self, item: dict[str, Any], *, sync: bool = True) -> None:
