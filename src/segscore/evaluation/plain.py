@@ -17,8 +17,8 @@ by case in ``tests/evaluation/test_plain.py``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import importlib.util
 import os
 import struct
 from collections.abc import Sequence
@@ -42,7 +42,20 @@ if TYPE_CHECKING:
     from segscore.evaluation.runner import EvaluateOptions
     from segscore.io.pairs import Case
 
-_HAVE_PYSPNG = importlib.util.find_spec("pyspng") is not None  # imported where first needed
+
+
+@functools.cache
+def _pyspng() -> Any:
+    """Import pyspng on first need (libdeflate decodes most files); None if it is absent.
+
+    Not at import, nor by ``importlib.util.find_spec``: that walks ``sys.path`` (8 ms of every
+    ``segscore evaluate``'s start-up, measured).
+    """
+    try:
+        import pyspng
+    except ImportError:  # pragma: no cover - pyspng is in the io extra
+        return None
+    return pyspng
 
 __all__ = ["PackedBatch", "count_plain_run", "is_plain"]
 
@@ -73,7 +86,7 @@ def is_plain(options: EvaluateOptions) -> bool:
     thresholded) but must be valid, as :func:`count_plain_run` checks.
     """
     return (
-        (_HAVE_PYSPNG or PNG_AVAILABLE)
+        (PNG_AVAILABLE or _pyspng() is not None)
         and _kernel.DEFAULT_KERNEL.uses_compiled
         and options.num_classes is None
         and options.ignore_index is None
@@ -197,10 +210,9 @@ def _decode(data: bytes) -> np.ndarray[Any, Any] | None:
     plain = decode_gray8(data)
     if plain is not None:
         return plain
-    if not _HAVE_PYSPNG:
+    pyspng = _pyspng()  # files libdeflate leaves (ancillary chunks, ...): rare in mask folders
+    if pyspng is None:
         return None
-    import pyspng  # files libdeflate leaves (ancillary chunks, ...): rare in mask folders
-
     try:
         array: np.ndarray[Any, Any] = pyspng.load(data)
     except Exception:  # any pyspng failure: the general path words the error
