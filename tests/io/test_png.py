@@ -179,3 +179,22 @@ def test_decode_array_uses_it_and_gets_the_images_pixels() -> None:
     image = _mask_like(rng, 64, 48)
     data = encode(image, list(rng.integers(0, 5, 64)))
     assert np.array_equal(decode_array("m.png", data).array, image)
+
+
+def test_out_of_memory_leaves_the_file_to_the_other_decoders(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The unfiltering's buffers cannot be had: None, and read_array decodes with pyspng as it
+    # did before this decoder (no MemoryError escapes from the fast path).
+    rng = np.random.default_rng(5)
+    image = _mask_like(rng, 30, 20)
+    data = encode(image)
+
+    class NoMemory:
+        @staticmethod
+        def unfilter_gray8(*args: object) -> bool:
+            raise MemoryError
+
+    monkeypatch.setattr(png, "_cpng", NoMemory)
+    assert decode_gray8(data) is None
+    assert np.array_equal(decode_array("m.png", data).array, image)

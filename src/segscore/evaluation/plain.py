@@ -43,7 +43,6 @@ if TYPE_CHECKING:
     from segscore.io.pairs import Case
 
 
-
 @functools.cache
 def _pyspng() -> Any:
     """Import pyspng on first need (libdeflate decodes most files); None if it is absent.
@@ -56,6 +55,7 @@ def _pyspng() -> Any:
     except ImportError:  # pragma: no cover - pyspng is in the io extra
         return None
     return pyspng
+
 
 __all__ = ["PackedBatch", "count_plain_run", "is_plain"]
 
@@ -144,7 +144,10 @@ def count_plain_run(cases: Sequence[Case], options: EvaluateOptions) -> PackedBa
             and pred_lines[1:] == target_lines[1:]
         ):
             # the common case: both inflated by libdeflate, unfiltered line by line as counted
-            codes = _kernel.png_binary_pair_into(pred_lines, target_lines, raw[i])
+            try:
+                codes = _kernel.png_binary_pair_into(pred_lines, target_lines, raw[i])
+            except MemoryError:  # line buffers: the general path fails as it would have
+                break
             if codes is None:  # a bad filter type byte
                 break
             size = pred_lines[1] * pred_lines[2]

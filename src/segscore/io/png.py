@@ -14,6 +14,15 @@ returns None and the caller decodes the file with pyspng or Pillow as before, so
 decoder accepts decodes to the same pixels as with pyspng (tested on every filter type and on
 crafted files, ``tests/io/test_png.py``), and every file it declines keeps the behaviour and the
 error messages it had.
+
+One known difference, by libdeflate's design ("more accepting than zlib, in a safe way", for
+speed; libdeflate issue #288): a deflate stream that breaks RFC 1951 in ways zlib rejects (the
+reserved length symbols 286-287 or distance symbols 30-31 used, more than 286/30 codes declared
+in a dynamic block, a one-code Huffman table used through its unused codeword) is inflated as
+libdeflate reads it, where pyspng raises "IDAT stream error". No encoder writes such streams
+(Pillow, OpenCV, imageio, zlib and libdeflate at every level were checked), and the file's CRCs
+and Adler-32 must still be right, so only a file crafted for it gets there; found by fuzzing
+(about 1 in 30,000 random changes of the zlib data with the checksums recomputed).
 """
 
 from __future__ import annotations
@@ -72,8 +81,11 @@ def decode_gray8(data: bytes) -> np.ndarray[Any, Any] | None:
         return None
     raw, width, height = found
     assert _cpng is not None  # scanlines_gray8 checked
-    out = np.empty((height, width), dtype=np.uint8)
-    return out if _cpng.unfilter_gray8(raw, out, width, height) else None
+    try:
+        out = np.empty((height, width), dtype=np.uint8)
+        return out if _cpng.unfilter_gray8(raw, out, width, height) else None
+    except MemoryError:  # the caller's decoder then fails as it did before, with its message
+        return None
 
 
 def scanlines_gray8(data: bytes) -> tuple[bytearray, int, int] | None:
