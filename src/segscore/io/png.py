@@ -35,7 +35,9 @@ from typing import Any
 import numpy as np
 
 _inflate: Callable[[Any, int], bytearray] | None
+_crc32: Callable[[Any], int] = zlib.crc32
 try:
+    from deflate import crc32 as _crc32  # libdeflate's CRC-32: 3-4x zlib's here, same values
     from deflate import zlib_decompress as _inflate
 except ImportError:  # the io extra's `deflate`; without it callers use pyspng or Pillow
     _inflate = None
@@ -101,7 +103,7 @@ def scanlines_gray8(data: bytes) -> tuple[bytearray, int, int] | None:
     if data[:8] != _SIGNATURE or data[8:16] != _IHDR or data[24:29] != _GRAY8:
         return None
     view = memoryview(data)
-    if len(data) < 45 or zlib.crc32(view[12:29]) != _UINT32.unpack_from(data, 29)[0]:
+    if len(data) < 45 or _crc32(view[12:29]) != _UINT32.unpack_from(data, 29)[0]:
         return None
     width, height = struct.unpack_from(">II", data, 16)
     size = height * (width + 1)
@@ -116,7 +118,7 @@ def scanlines_gray8(data: bytes) -> tuple[bytearray, int, int] | None:
         end = at + 8 + length
         if (
             end + 4 > len(data)
-            or zlib.crc32(view[at + 4 : end]) != _UINT32.unpack_from(data, end)[0]
+            or _crc32(view[at + 4 : end]) != _UINT32.unpack_from(data, end)[0]
         ):
             return None
         if kind == b"IDAT":
