@@ -189,7 +189,9 @@ def test_a_journal_of_format_2_or_3_resumes(
     assert _outputs(tmp_path / "out") == _outputs(tmp_path / "ref")
 
 
-@pytest.mark.parametrize("damage", ["format 1", "a column cut short", "counts not a list"])
+@pytest.mark.parametrize(
+    "damage", ["format 1", "a column cut short", "counts not a list", "columns not an object"]
+)
 def test_a_journal_of_another_format_or_a_malformed_packed_entry_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, damage: str
 ) -> None:  # type: ignore[no-untyped-def]
@@ -201,8 +203,10 @@ def test_a_journal_of_another_format_or_a_malformed_packed_entry_is_refused(
         header["format"] = 1
     elif damage == "a column cut short":
         columns["digest"] = columns["digest"][:-1]
-    else:
+    elif damage == "counts not a list":
         columns["counts"] = 7
+    else:
+        batch["cases"][0]["packed"] = [1, 2]
     path.write_text(json.dumps(header) + "\n" + json.dumps(batch) + "\n")
     capsys.readouterr()
     assert main([*argv, "--resume"]) == 2

@@ -327,7 +327,7 @@ class Journal:
         """Keep the entries whose case is still in the input with the same files and bytes."""
         try:
             entries = [one for entry in batches for one in _unpack_entry(entry)]
-        except (KeyError, TypeError, ValueError) as exc:
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise DatasetError(
                 f"journal {str(self.path)!r}: a packed entry is malformed "
                 f"({type(exc).__name__}: {exc}); {_REMEDY}."

@@ -116,10 +116,7 @@ def scanlines_gray8(data: bytes) -> tuple[bytearray, int, int] | None:
             return None
         length, kind = _CHUNK.unpack_from(data, at)
         end = at + 8 + length
-        if (
-            end + 4 > len(data)
-            or _crc32(view[at + 4 : end]) != _UINT32.unpack_from(data, end)[0]
-        ):
+        if end + 4 > len(data) or _crc32(view[at + 4 : end]) != _UINT32.unpack_from(data, end)[0]:
             return None
         if kind == b"IDAT":
             parts.append(view[at + 8 : end])
