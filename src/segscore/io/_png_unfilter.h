@@ -1,7 +1,7 @@
 /*
  * The PNG scanline filters undone for 1 byte per pixel (8-bit grayscale): one line at a time.
  * Shared by segscore/io/_cpng.c (decoding into an image) and segscore/metrics/_ckernel.c
- * (decoding two masks line by line into small buffers while counting them).
+ * (decoding two masks a few lines at a time into small buffers while counting them).
  *
  * png_unfilter_line(type, in, up, out, w) -> 1, or 0 for a filter type above 4: in holds the w
  * filtered samples of a line, up the reconstructed line above (zeros for the first line, as the
@@ -14,6 +14,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#if defined(_MSC_VER) && !defined(restrict)
+#define restrict __restrict /* C99's keyword, under the name MSVC's C compiler knows */
+#endif
 
 #if defined(__SSE2__) || defined(_M_X64)
 #include <emmintrin.h>
