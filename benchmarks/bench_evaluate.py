@@ -83,16 +83,16 @@ def decode_only(paths: list[Path], jobs: int) -> float:
 
 # "Merely decoding" as a program of its own: start Python, list both folders, decode every PNG
 # in the same pool shape, exit. Timed end to end against the `segscore evaluate` command, so that
-# interpreter start-up, imports, listing and writing the outputs all count. With pyspng:
-DECODE_PROGRAM = """
+# interpreter start-up, imports, listing and writing the outputs all count.
+_PROGRAM = """
 import os, sys
 from concurrent.futures import ProcessPoolExecutor
-import pyspng
+{imports}
 
 def decode(paths):
-    for p in paths:
+{setup}    for p in paths:
         with open(p, "rb") as f:
-            pyspng.load(f.read())
+            {decode}
 
 jobs = int(sys.argv[1])
 paths = sorted(e.path for d in sys.argv[2:] for e in os.scandir(d) if e.name.endswith(".png"))
@@ -103,29 +103,18 @@ else:
         list(pool.map(decode, [paths[i : i + 16] for i in range(0, len(paths), 16)]))
 """
 
-# The same with segscore's decoder, and its allocator setting (image buffers kept between
-# files, as `segscore evaluate` and its workers do; without it every 256 KiB buffer is faulted
-# in again, which would make this yardstick slower than it need be).
-DECODE_PROGRAM_LIBDEFLATE = """
-import os, sys
-from concurrent.futures import ProcessPoolExecutor
-from segscore.evaluation.allocator import keep_freed_buffers
-from segscore.io.png import decode_gray8
+# With pyspng:
+DECODE_PROGRAM = _PROGRAM.format(imports="import pyspng", setup="", decode="pyspng.load(f.read())")
 
-def decode(paths):
-    keep_freed_buffers()
-    for p in paths:
-        with open(p, "rb") as f:
-            assert decode_gray8(f.read()) is not None
-
-jobs = int(sys.argv[1])
-paths = sorted(e.path for d in sys.argv[2:] for e in os.scandir(d) if e.name.endswith(".png"))
-if jobs == 1:
-    decode(paths)
-else:
-    with ProcessPoolExecutor(jobs) as pool:
-        list(pool.map(decode, [paths[i : i + 16] for i in range(0, len(paths), 16)]))
-"""
+# With segscore's decoder, and its allocator setting (image buffers kept between files, as
+# `segscore evaluate` and its workers do; without it every 256 KiB buffer is faulted in again,
+# which would make this yardstick slower than it need be).
+DECODE_PROGRAM_LIBDEFLATE = _PROGRAM.format(
+    imports="from segscore.evaluation.allocator import keep_freed_buffers\n"
+    "from segscore.io.png import decode_gray8",
+    setup="    keep_freed_buffers()\n",
+    decode="assert decode_gray8(f.read()) is not None",
+)
 
 
 # As installed packages are: with bytecode caches (the warm-up run writes them even where the

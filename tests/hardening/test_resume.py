@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -115,41 +116,12 @@ def test_interrupt_then_resume_equals_an_uninterrupted_run(
     assert not (out / JOURNAL_NAME).exists()
 
 
-def test_an_interrupted_plain_run_resumes_where_its_journal_ends(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
-) -> None:  # type: ignore[no-untyped-def]
-    # PNG masks with overlap metrics take the plain path in runs of 16 cases (one process): a
-    # Ctrl-C within the second run keeps the first run's 16 cases in the journal.
-    _circles(tmp_path, 40)
-    argv = [a for a in evaluate_argv(tmp_path, "--jobs", "1") if a != "--no-report"]
-    assert main([*argv[:6], str(tmp_path / "ref"), *argv[7:]]) == 0
-    capsys.readouterr()
-    calls: list[str] = []
-    real = plain._read_gray8
-
-    def read_gray8(path, max_pixels):  # type: ignore[no-untyped-def]
-        if len(calls) == 2 * 25:  # Ctrl-C while reading the 26th case (c0025)
-            raise KeyboardInterrupt
-        calls.append(path.name)
-        return real(path, max_pixels)
-
-    with monkeypatch.context() as patch:
-        patch.setattr(plain, "_read_gray8", read_gray8)
-        assert main(argv) == 130
-    out = tmp_path / "out"
-    assert sorted(p.name for p in out.iterdir()) == [JOURNAL_NAME]
-    assert _journal_cases(out) == 16
-    capsys.readouterr()
-    scored = _interrupt_after(monkeypatch, 10**9)  # counts the cases scored on resume
-    assert main([*argv, "--resume"]) == 0
-    assert "resuming: 16 case(s) from the journal, 24 to score" in capsys.readouterr().err
-    assert scored[0] == "c0016"
-    assert len(scored) == 24
-    assert _outputs(out) == _outputs(tmp_path / "ref")
-
-
 def _interrupted_plain_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """A plain run of 40 cases stopped at the 26th: its journal holds one packed entry of 16."""
+    """Score 40 PNG cases into ``ref``, then again into ``out`` stopped by a Ctrl-C; the argv.
+
+    PNG masks with overlap metrics take the plain path in runs of 16 cases (one process): the
+    Ctrl-C, while the 26th case (c0025) is read, keeps the first run's 16 cases in the journal.
+    """
     _circles(tmp_path, 40)
     argv = [a for a in evaluate_argv(tmp_path, "--jobs", "1") if a != "--no-report"]
     assert main([*argv[:6], str(tmp_path / "ref"), *argv[7:]]) == 0
@@ -168,6 +140,28 @@ def _interrupted_plain_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> l
     return argv
 
 
+def _journal_lines(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The header and the one batch of an interrupted plain run's journal."""
+    header, batch = (json.loads(line) for line in path.read_bytes().splitlines())
+    return header, batch
+
+
+def test_an_interrupted_plain_run_resumes_where_its_journal_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    argv = _interrupted_plain_run(tmp_path, monkeypatch)
+    out = tmp_path / "out"
+    assert sorted(p.name for p in out.iterdir()) == [JOURNAL_NAME]
+    assert _journal_cases(out) == 16
+    capsys.readouterr()
+    scored = _interrupt_after(monkeypatch, 10**9)  # counts the cases scored on resume
+    assert main([*argv, "--resume"]) == 0
+    assert "resuming: 16 case(s) from the journal, 24 to score" in capsys.readouterr().err
+    assert scored[0] == "c0016"
+    assert len(scored) == 24
+    assert _outputs(out) == _outputs(tmp_path / "ref")
+
+
 @pytest.mark.parametrize("fmt", [2, 3])
 def test_a_journal_of_format_2_or_3_resumes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, fmt: int
@@ -176,7 +170,7 @@ def test_a_journal_of_format_2_or_3_resumes(
     # wrote an entry per case, which format 3 still reads.
     argv = _interrupted_plain_run(tmp_path, monkeypatch)
     path = tmp_path / "out" / JOURNAL_NAME
-    header, batch = (json.loads(line) for line in path.read_bytes().splitlines())
+    header, batch = _journal_lines(path)
     assert header["format"] == 3
     assert [list(e) for e in batch["cases"]] == [["packed"]]
     if fmt == 2:
@@ -197,7 +191,7 @@ def test_a_journal_of_another_format_or_a_malformed_packed_entry_is_refused(
 ) -> None:  # type: ignore[no-untyped-def]
     argv = _interrupted_plain_run(tmp_path, monkeypatch)
     path = tmp_path / "out" / JOURNAL_NAME
-    header, batch = (json.loads(line) for line in path.read_bytes().splitlines())
+    header, batch = _journal_lines(path)
     columns = batch["cases"][0]["packed"]
     if damage == "format 1":
         header["format"] = 1
