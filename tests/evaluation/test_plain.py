@@ -23,6 +23,7 @@ from PIL.PngImagePlugin import PngInfo
 import segscore.evaluation.journal as journal
 import segscore.evaluation.plain as plain
 import segscore.evaluation.runner as runner
+import segscore.io.png as png
 from segscore.errors import DatasetError
 from segscore.evaluation.plain import PackedBatch, count_plain_run, is_plain
 from segscore.evaluation.runner import CaseResult, EvaluateOptions, Evaluation, evaluate
@@ -133,7 +134,8 @@ def test_every_kind_of_case_scores_as_the_general_path_does(
     assert is_plain(options)
     with monkeypatch.context() as patch:
         if decoder == "pyspng":  # the plain path without the deflate package
-            patch.setattr(plain, "decode_gray8", lambda data: None)
+            patch.setattr(plain, "scanlines_gray8", lambda data: None)
+            patch.setattr(png, "decode_gray8", lambda data: None)
         fast = evaluate(cases, options, jobs=jobs, keep_going=True)
     assert sorted(name for name, _ in fast.failures) == failing
     assert len(fast.names) == len(cases) - len(failing)
@@ -358,7 +360,7 @@ def test_a_case_whose_ground_truth_is_not_plain_is_decoded_once(
         return wrapped
 
     monkeypatch.setattr(plain, "scanlines_gray8", counting("libdeflate", plain.scanlines_gray8))
-    monkeypatch.setattr(plain, "decode_gray8", counting("libdeflate", plain.decode_gray8))
+    monkeypatch.setattr(plain, "decode_any_gray8", counting("any", plain.decode_any_gray8))
     monkeypatch.setattr(pyspng, "load", counting("pyspng", pyspng.load))
     cases = match_cases(tmp_path / "pred", tmp_path / "gt").cases
     got = evaluate(cases, EvaluateOptions(), jobs=1)

@@ -17,21 +17,18 @@ by case in ``tests/evaluation/test_plain.py``).
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
-import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from segscore._types import IntArray
 from segscore.errors import InputError
 from segscore.io.files import read_bytes
-from segscore.io.png import AVAILABLE as PNG_AVAILABLE
-from segscore.io.png import decode_gray8, scanlines_gray8
+from segscore.io.png import can_decode_gray8, decode_any_gray8, png_header, scanlines_gray8
 from segscore.metrics import _kernel
 from segscore.metrics.counts import CountingSpec
 from segscore.metrics.options import resolve_options
@@ -41,20 +38,6 @@ if TYPE_CHECKING:
 
     from segscore.evaluation.runner import EvaluateOptions
     from segscore.io.pairs import Case
-
-
-@functools.cache
-def _pyspng() -> Any:
-    """Import pyspng on first need (libdeflate decodes most files); None if it is absent.
-
-    Not at import, nor by ``importlib.util.find_spec``: that walks ``sys.path`` (8 ms of every
-    ``segscore evaluate``'s start-up, measured).
-    """
-    try:
-        import pyspng
-    except ImportError:  # pragma: no cover - pyspng is in the io extra
-        return None
-    return pyspng
 
 
 __all__ = ["PackedBatch", "count_plain_run", "is_plain"]
@@ -86,7 +69,7 @@ def is_plain(options: EvaluateOptions) -> bool:
     thresholded) but must be valid, as :func:`count_plain_run` checks.
     """
     return (
-        (PNG_AVAILABLE or _pyspng() is not None)
+        can_decode_gray8()
         and _kernel.DEFAULT_KERNEL.uses_compiled
         and options.num_classes is None
         and options.ignore_index is None
@@ -152,10 +135,10 @@ def count_plain_run(cases: Sequence[Case], options: EvaluateOptions) -> PackedBa
                 break
             size = pred_lines[1] * pred_lines[2]
         else:
-            p = _decode(pred_bytes)
+            p = decode_any_gray8(pred_bytes)
             if p is None:
                 break
-            t = _decode(target_bytes)
+            t = decode_any_gray8(target_bytes)
             if t is None or p.shape != t.shape:
                 break
             codes = _kernel.binary_pair_into(p, t, raw[i])
@@ -179,15 +162,11 @@ def count_plain_run(cases: Sequence[Case], options: EvaluateOptions) -> PackedBa
     return PackedBatch([c.name for c in cases[:m]], digests, [None] * m, block, _BINARY)
 
 
-_IHDR = struct.Struct(">IIBBBBB")  # width, height, bit depth, colour type, ..., interlace
-_UINT8 = np.dtype(np.uint8)
-
-
 def _read_gray8(path: Path, max_pixels: int) -> bytes | None:
     """Read an 8-bit grayscale non-interlaced PNG within ``max_pixels``; None if it is not one.
 
-    Only the header is checked here (:func:`_decode` decodes); None also for a file that cannot
-    be read (the general path then words the error).
+    Only the header is checked here (the caller decodes); None also for a file that cannot be
+    read (the general path then words the error).
     """
     name = os.fspath(path)
     if name[-4:].lower() != ".png":  # the suffix decode_array reads as PNG
@@ -196,31 +175,10 @@ def _read_gray8(path: Path, max_pixels: int) -> bytes | None:
         data = read_bytes(name)
     except OSError:
         return None
-    if len(data) < 33 or data[:8] != _PNG_SIGNATURE or data[12:16] != b"IHDR":
+    header = png_header(data)
+    if header is None:
         return None
-    width, height, depth, colour, _, _, interlace = _IHDR.unpack_from(data, 16)
+    width, height, depth, colour, interlace = header
     if width * height > max_pixels or depth != 8 or colour != 0 or interlace != 0:
         return None
     return data
-
-
-def _decode(data: bytes) -> np.ndarray[Any, Any] | None:
-    """Decode a PNG that :func:`_read_gray8` accepted; None if pyspng fails or adds channels.
-
-    The plainest files go through libdeflate (:func:`~segscore.io.png.decode_gray8`, as
-    :func:`~segscore.io.arrays.read_array` does), the others through pyspng.
-    """
-    plain = decode_gray8(data)
-    if plain is not None:
-        return plain
-    pyspng = _pyspng()  # files libdeflate leaves (ancillary chunks, ...): rare in mask folders
-    if pyspng is None:
-        return None
-    try:
-        array: np.ndarray[Any, Any] = pyspng.load(data)
-    except Exception:  # any pyspng failure: the general path words the error
-        return None
-    width, height = _IHDR.unpack_from(data, 16)[:2]
-    if array.shape != (height, width) or array.dtype != _UINT8:
-        return None  # e.g. a tRNS chunk made pyspng add alpha
-    return array

@@ -32,7 +32,7 @@ import numpy as np
 from segscore.errors import DatasetError
 from segscore.io.files import read_bytes
 from segscore.io.palette import Palette
-from segscore.io.png import decode_gray8
+from segscore.io.png import decode_any_gray8, png_header
 
 __all__ = [
     "MASK_SUFFIXES",
@@ -126,14 +126,6 @@ def _too_large(path: str | os.PathLike[str], what: str, n: int, max_pixels: int)
 # --- PNG, TIFF, BMP ---------------------------------------------------------------------------
 
 
-def _png_header(data: bytes) -> tuple[int, int, int, int, int] | None:
-    """Width, height, bit depth, colour type, interlace from a PNG's IHDR; None if not a PNG."""
-    if len(data) < 33 or not data.startswith(_PNG_SIGNATURE) or data[12:16] != b"IHDR":
-        return None
-    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", data[16:29])
-    return width, height, depth, colour, interlace
-
-
 def _decode_png_fast(
     path: str | os.PathLike[str], data: bytes, max_pixels: int
 ) -> np.ndarray[Any, Any] | None:
@@ -143,7 +135,7 @@ def _decode_png_fast(
     others through pyspng. The size declared in IHDR is checked against ``max_pixels`` before
     anything is allocated.
     """
-    header = _png_header(data)
+    header = png_header(data)
     if header is None:
         return None
     width, height, depth, colour, interlace = header
@@ -151,20 +143,7 @@ def _decode_png_fast(
         raise _too_large(path, f"PNG header ({width}x{height})", width * height, max_pixels)
     if depth != 8 or colour != 0 or interlace != 0:
         return None
-    plain = decode_gray8(data)
-    if plain is not None:
-        return plain
-    try:
-        import pyspng
-    except ImportError:
-        return None
-    try:
-        array = np.asarray(pyspng.load(data))
-    except Exception:  # any pyspng failure: let Pillow produce the error message
-        return None
-    if array.shape != (height, width) or array.dtype != np.uint8:
-        return None  # e.g. a tRNS chunk made pyspng add alpha: Pillow reads it as mode L
-    return array
+    return decode_any_gray8(data)
 
 
 def _decode_pillow(

@@ -27,6 +27,7 @@ and Adler-32 must still be right, so only a file crafted for it gets there; foun
 
 from __future__ import annotations
 
+import functools
 import struct
 import zlib
 from collections.abc import Callable
@@ -46,7 +47,7 @@ try:
 except ImportError:  # built with the package where a C compiler was found
     _cpng = None
 
-__all__ = ["AVAILABLE", "decode_gray8", "scanlines_gray8"]
+__all__ = ["AVAILABLE", "decode_any_gray8", "decode_gray8", "png_header", "scanlines_gray8"]
 
 AVAILABLE = _inflate is not None and _cpng is not None
 """Whether :func:`decode_gray8` can decode (``deflate`` installed, the C unfilter built)."""
@@ -58,6 +59,66 @@ _CHUNK = struct.Struct(">I4s")
 _UINT32 = struct.Struct(">I")
 _MAX_SIDE = 2**31 - 1  # the PNG specification's largest width and height
 _MAX_RAW = 2**31  # scanline bytes; above this (a 46,000 x 46,000 mask) leave it to pyspng
+_IHDR_FIELDS = struct.Struct(">IIBBBBB")  # width, height, depth, colour type, ..., interlace
+
+
+def png_header(data: bytes) -> tuple[int, int, int, int, int] | None:
+    """Width, height, bit depth, colour type, interlace from a PNG's IHDR; None if not a PNG.
+
+    Examples
+    --------
+    >>> ihdr = struct.pack(">IIBBBBB", 3, 2, 8, 0, 0, 0, 0)
+    >>> png_header(_SIGNATURE + struct.pack(">I", 13) + b"IHDR" + ihdr + bytes(4))
+    (3, 2, 8, 0, 0)
+    >>> png_header(b"GIF89a") is None
+    True
+    """
+    if len(data) < 33 or data[:8] != _SIGNATURE or data[12:16] != b"IHDR":
+        return None
+    width, height, depth, colour, _, _, interlace = _IHDR_FIELDS.unpack_from(data, 16)
+    return width, height, depth, colour, interlace
+
+
+@functools.cache
+def _pyspng() -> Any:
+    """Import pyspng on first need (libdeflate decodes most files); None if it is absent.
+
+    Not at import, nor by ``importlib.util.find_spec``: that walks ``sys.path`` (8 ms of every
+    ``segscore evaluate``'s start-up, measured).
+    """
+    try:
+        import pyspng
+    except ImportError:  # pragma: no cover - pyspng is in the io extra
+        return None
+    return pyspng
+
+
+def can_decode_gray8() -> bool:
+    """Whether :func:`decode_any_gray8` has a decoder (libdeflate's or pyspng)."""
+    return AVAILABLE or _pyspng() is not None
+
+
+def decode_any_gray8(data: bytes) -> np.ndarray[Any, Any] | None:
+    """Decode an 8-bit grayscale non-interlaced PNG: libdeflate, else pyspng; None if neither can.
+
+    None also when pyspng fails or adds channels (a tRNS chunk): the caller's Pillow then reads
+    the file, or words its error. The caller checks the header and the size limit first
+    (:func:`png_header`).
+    """
+    plain = decode_gray8(data)
+    if plain is not None:
+        return plain
+    pyspng = _pyspng()  # files libdeflate leaves (ancillary chunks, ...): rare in mask folders
+    if pyspng is None:
+        return None
+    try:
+        array = np.asarray(pyspng.load(data))
+    except Exception:  # any pyspng failure: Pillow produces the error message
+        return None
+    header = png_header(data)
+    if header is None or array.shape != (header[1], header[0]) or array.dtype != np.uint8:
+        return None  # e.g. a tRNS chunk made pyspng add alpha: Pillow reads it as mode L
+    return array
 
 
 def decode_gray8(data: bytes) -> np.ndarray[Any, Any] | None:
