@@ -140,3 +140,20 @@ def test_shape_mismatch_names_both_shapes(tmp_path: Path, capsys) -> None:  # ty
 def test_version(capsys) -> None:  # type: ignore[no-untyped-def]
     assert main(["--version"]) == 0
     assert segscore.__version__ in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_main_gives_the_collector_back_as_it_found_it(enabled: bool, capsys) -> None:  # type: ignore[no-untyped-def]
+    # main pauses the cyclic collector while it imports and parses: a notebook or test process
+    # that calls it must get its collector back as it was, also when parsing fails.
+    import gc
+
+    (gc.enable if enabled else gc.disable)()
+    try:
+        assert main(["--version"]) == 0
+        assert gc.isenabled() is enabled
+        assert main(["score", "--no-such-flag"]) == 2
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable()
+    capsys.readouterr()

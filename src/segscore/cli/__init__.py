@@ -11,6 +11,7 @@ imported when the parser is built, and they import heavy dependencies (torch) on
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
 import traceback
@@ -78,8 +79,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     try:
         argv = sys.argv[1:] if argv is None else list(argv)
-        parser = build_parser(argv[0] if argv and argv[0] in SUBCOMMANDS else None)
-        args = parser.parse_args(argv)
+        # Building the parser imports the command's modules (numpy, the metrics core). Their
+        # objects live until exit, yet they would set off the cyclic collector again and again:
+        # paused, start-up runs 3% fewer instructions (callgrind, `segscore evaluate`).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            parser = build_parser(argv[0] if argv and argv[0] in SUBCOMMANDS else None)
+            args = parser.parse_args(argv)
+        finally:
+            if collecting:
+                gc.enable()
         if getattr(args, "func", None) is None:
             parser.print_help()
             return 2
@@ -110,8 +120,6 @@ def console_main() -> int:
     """
     code = main()
     if "torch" in sys.modules:
-        import gc
-
         gc.freeze()
     return code
 
