@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import segscore
-from segscore import Counts
+from segscore import Counts, InputError
 
 from ._inputs import Case, all_cases, ids
 from ._peers import (
@@ -101,3 +101,12 @@ def test_matches_monai(case, reduction):
 def test_matches_smp(case, reduction, zero_division):
     got = segscore_like_smp(case, "accuracy", reduction, zero_division)
     np.testing.assert_allclose(got, _reference_accuracy_smp(case, reduction, zero_division), **F64)
+
+
+def test_pixel_accuracy_refuses_multilabel_counts():
+    # Reviewed: it summed the true positives of every channel over one channel's pixels (a
+    # perfect two-channel prediction scored 2.0). A multilabel pixel has no single true label.
+    both = np.ones((1, 2, 4, 4), bool)
+    with pytest.raises(InputError, match="got multilabel counts; use accuracy"):
+        segscore.pixel_accuracy(segscore.confusion(both, both, multilabel=True))
+    assert segscore.accuracy(segscore.confusion(both, both, multilabel=True)).tolist() == [[1, 1]]

@@ -192,3 +192,79 @@ def test_options_carry_the_background_rule_and_class_names():
     assert s.conventions.class_names == ("road", "car")
     assert s.value == pytest.approx((0.5 + 0.5) / 2)
     assert ev.compute("iou", include_background=True).class_ids == (0, 1, 2)
+
+
+# -- preset=: the preset's conventions fill what is not chosen (reviewed: it was only recorded) ----
+def _preset_case():
+    from ._inputs import Case
+
+    target = np.zeros((3, 4, 4), np.int64)
+    pred = target.copy()
+    target[0, :2, :2] = 1
+    pred[0, :2, :3] = 1
+    pred[1, 0, 0] = 2  # a false positive of class 2 on an image whose target has none
+    target[2, 3, :] = 2
+    pred[2, 3, 1:] = 2
+    return Case("preset", pred, target, "multiclass", 3, None)
+
+
+def test_score_with_the_monai_preset_is_monais_dice():
+    from . import _peers
+
+    case = _preset_case()
+    counts = _peers.segscore_counts(case)
+    p, t = _peers.monai_one_hot(case)
+    cells = _peers.monai_metrics().compute_dice(p, t, include_background=True, ignore_empty=True)
+    expected = float(_peers.monai_reduce(cells, "mean").item())
+    s = score(counts, "dice", preset="monai")
+    assert s.value == pytest.approx(expected, rel=1e-6)  # MONAI divides in float32
+    assert s.conventions.aggregation == "classes_then_images"
+    assert s.conventions.preset == "monai"
+    assert s.value != pytest.approx(score(counts, "dice").value)  # the defaults give another number
+
+
+def test_score_with_the_smp_preset_is_smps_micro_imagewise_iou():
+    from . import _peers
+
+    case = _preset_case()
+    expected = float(_peers.smp_score(case, "iou_score", "micro-imagewise", 1.0).item())
+    s = score(_peers.segscore_counts(case), "iou", preset="smp")
+    assert s.value == pytest.approx(expected, rel=1e-12)
+    assert (s.conventions.aggregation, s.conventions.empty.zero_division) == ("per_image_micro", 1)
+
+
+def test_score_explicit_options_win_over_the_preset():
+    counts = COUNTS
+    s = score(counts, "iou", preset="nnunet", aggregation="pooled", include_background=True)
+    assert s.conventions.aggregation == "pooled"
+    assert s.class_ids == (0, 1, 2)
+    assert s.value == score(counts, "iou", aggregation="pooled").value
+    # nnU-Net leaves label 0 out, unless the counting options chose the background rule
+    assert score(counts, "iou", preset="nnunet").class_ids == (1, 2)
+    chosen = segscore.CountingOptions(num_classes=3, include_background=True)
+    assert score(counts, "iou", preset="nnunet", options=chosen).class_ids == (0, 1, 2)
+
+
+@pytest.mark.parametrize(
+    ("name", "needle"),
+    [("bogus", "`preset` must be one of"), ("stardist", "pixel overlap conventions")],
+)
+def test_score_refuses_a_preset_without_pixel_conventions(name, needle):
+    with pytest.raises(InputError, match=needle):
+        score(COUNTS, "iou", preset=name)
+
+
+# -- no class left: label maps of one class, multilabel stacks of one channel ----------------------
+def test_one_class_label_map_without_background_is_an_error():
+    z = np.zeros((2, 4, 4), np.int64)
+    with pytest.raises(InputError, match="none would be left"):
+        score(confusion(z, z, num_classes=1), "iou", include_background=False)
+    with pytest.raises(InputError, match="`include_background` must not be False with"):
+        segscore.CountingOptions(num_classes=1, include_background=False)
+    one = np.ones((2, 1, 4, 4), bool)
+    with pytest.raises(InputError, match="multilabel counts of one class column"):
+        score(confusion(one, one, multilabel=True), "dice", include_background=False)
+    with pytest.raises(InputError, match="multilabel stack of one channel"):
+        segscore.CountingOptions(multilabel=True, include_background=False).kept_columns(1)
+    # binary masks keep their foreground, as before
+    assert score(confusion(z > 0, z > 0), "iou", include_background=False).class_ids == (1,)

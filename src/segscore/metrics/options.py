@@ -120,6 +120,12 @@ def _check(values: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any
     if background is not None and not isinstance(background, (bool, np.bool_)):
         fail(f"`{name('include_background')}` must be True, False or None, got {background!r}.")
     out["include_background"] = None if background is None else bool(background)
+    if c == 1 and out["include_background"] is False:
+        fail(
+            f"`{name('include_background')}` must not be False with "
+            f"`{name('num_classes')}` 1: class 0 is the only class, none would be left "
+            "(binary masks: leave num_classes unset, their foreground is scored)."
+        )
     out["class_names"] = _check_names(
         name("class_names"), values["class_names"], 1 if c is None and not multilabel else c
     )
@@ -243,8 +249,13 @@ class CountingOptions:
 
     def kept_columns(self, n_columns: int) -> tuple[int, ...]:
         """Return the columns that enter class means (all but column 0 without background; binary: all)."""
-        if self.mode == "binary" or self.background or n_columns < 2:
+        if self.mode == "binary" or self.background:
             return tuple(range(n_columns))
+        if n_columns < 2:
+            fail(
+                "`include_background` must not be False for a multilabel stack of one channel: "
+                "channel 0 is the only class, none would be left."
+            )
         return tuple(range(1, n_columns))
 
     def class_name(self, column: int) -> str:

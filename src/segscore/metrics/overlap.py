@@ -263,6 +263,11 @@ def pixel_accuracy(counts: Counts, *, empty: float | EmptyPolicy = math.nan) -> 
     -------
     ndarray of float64, shape (N,) or ()
 
+    Raises
+    ------
+    InputError
+        On multilabel counts: a pixel has no single true label (use :func:`accuracy`).
+
     Notes
     -----
     Label maps: ``Σ_c tp_c / n`` with ``n = tp + fp + fn + tn`` (the same for every class).
@@ -281,6 +286,11 @@ def pixel_accuracy(counts: Counts, *, empty: float | EmptyPolicy = math.nan) -> 
     policy = as_empty_policy(empty)
     if counts.tp.ndim == 0:
         fail("`counts` must have a class axis, shape (N, C) or (C,), got shape ().")
+    if counts.spec is not None and counts.spec.mode == "multilabel":
+        fail(
+            "`counts` must be of binary masks or label maps for pixel accuracy (one true label per "
+            "pixel), got multilabel counts; use accuracy (per channel) instead."
+        )
     total = counts.total[..., 0]
     correct = counts.tp.sum(axis=-1)
     if counts.n_classes == 1:

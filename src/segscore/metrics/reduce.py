@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -36,6 +36,9 @@ from segscore.metrics.counts import Counts
 from segscore.metrics.empty import EmptyCase, EmptyPolicy, as_empty_policy, empty_cases
 from segscore.metrics.options import BINARY_FOREGROUND, CountingOptions
 from segscore.metrics.registry import get_metric
+
+if TYPE_CHECKING:
+    from segscore.metrics.presets import Preset
 
 __all__ = [
     "AGGREGATIONS",
@@ -149,6 +152,20 @@ def _split_nonfinite(values: Any) -> tuple[int, int, int]:
     return int(flat.size) - n_nan - n_inf, n_nan, n_inf
 
 
+def _overlap_preset(name: str) -> Preset:
+    """Return the preset ``name`` for :func:`score`; one without pixel overlap metrics is refused."""
+    from segscore.metrics.presets import PRESETS, get_preset  # presets import this module
+
+    chosen = get_preset(name)
+    if not chosen.has_overlap:
+        pixel = ", ".join(repr(k) for k, p in PRESETS.items() if p.has_overlap)
+        fail(
+            f"`preset` must be one with pixel overlap conventions ({pixel}), got {name!r} "
+            "(its conventions are for objects: instance_scores)."
+        )
+    return chosen
+
+
 def _mean_axis(values: FloatArray, axis: int) -> FloatArray:
     """NaN-skipping mean of a 2-D array along ``axis``.
 
@@ -170,8 +187,8 @@ def score(
     counts: Counts,
     metric: str = "iou",
     *,
-    aggregation: Aggregation = "images_then_classes",
-    empty: float | EmptyPolicy = math.nan,
+    aggregation: Aggregation | None = None,
+    empty: float | EmptyPolicy | None = None,
     include_background: bool | None = None,
     classes: list[int] | tuple[int, ...] | None = None,
     class_weights: str | FloatArray | None = None,
@@ -186,13 +203,17 @@ def score(
         Counts of shape (N, C), e.g. from :func:`segscore.confusion` or an accumulator.
     metric : str, default 'iou'
         A name of :data:`segscore.metrics.registry.METRICS` (``'iou'``, ``'dice'``, ...).
-    aggregation : str, default 'images_then_classes'
-        One of :data:`AGGREGATIONS` (table above).
-    empty : float or EmptyPolicy, default NaN
-        Empty-mask policy (:mod:`segscore.metrics.empty`).
+    aggregation : str, optional
+        One of :data:`AGGREGATIONS` (table above); default the preset's rule for ``metric``, else
+        ``'images_then_classes'``.
+    empty : float or EmptyPolicy, optional
+        Empty-mask policy (:mod:`segscore.metrics.empty`); default the preset's policy for
+        ``metric``, else NaN.
     include_background : bool, optional
-        Keep class 0 (column 0) in the class mean; default ``options.include_background``, else
-        True. Binary counts (one column: the foreground) are always kept.
+        Keep class 0 (column 0) in the class mean; default ``options.include_background`` where
+        chosen, else the preset's, else True. Binary counts (one column: the foreground) are
+        always kept; label maps or multilabel stacks with one column have no class left without
+        it (an error).
     classes : sequence of int, optional
         Class columns to keep (after ``include_background``); default all.
     class_weights : 'support' or ndarray of shape (C_kept,), optional
@@ -200,7 +221,9 @@ def score(
     options : CountingOptions, optional
         The options the counts were made with: their background rule and class names.
     preset : str, optional
-        Recorded in the conventions when the policy and rule came from a preset.
+        A name of :data:`segscore.metrics.presets.PRESETS` with pixel overlap conventions: its
+        rule, empty policy and background rule for ``metric`` fill the options left unset
+        (explicit ones win), and its name is recorded in the conventions.
 
     Returns
     -------
@@ -209,8 +232,9 @@ def score(
     Raises
     ------
     InputError
-        On an unknown metric or aggregation, counts not of shape (N, C), invalid classes or
-        weights, or class weights with a ``*_micro`` rule.
+        On an unknown metric, aggregation or preset (or one without pixel overlap metrics),
+        counts not of shape (N, C), invalid classes or weights, class weights with a ``*_micro``
+        rule, or no class left.
 
     Examples
     --------
@@ -222,24 +246,47 @@ def score(
     (0.5, 1, 1, (1,))
     >>> s.per_image
     array([0.5, nan])
+
+    A preset fills what is not chosen (MONAI: the mean over images of each image's class mean,
+    an empty target left out):
+
+    >>> s = score(confusion(pred, target), "dice", preset="monai")
+    >>> s.value, s.conventions.aggregation, s.conventions.preset
+    (0.6666666666666666, 'classes_then_images', 'monai')
     """
     if not isinstance(counts, Counts) or counts.tp.ndim != 2:
         shape = counts.shape if isinstance(counts, Counts) else type(counts).__name__
         fail(f"`counts` must be Counts of shape (N, C) (one row per image), got {shape}.")
     spec = get_metric(metric, kind="overlap")
+    if preset is not None:
+        chosen = _overlap_preset(preset)
+        preset = chosen.name
+        given = chosen.overlap_kwargs(spec.name)
+        aggregation = given["aggregation"] if aggregation is None else aggregation
+        empty = given["empty"] if empty is None else empty
+        if include_background is None and (options is None or options.include_background is None):
+            include_background = given["include_background"]
+    aggregation = DEFAULT_AGGREGATION if aggregation is None else aggregation
     check_option("aggregation", aggregation, AGGREGATIONS)
-    policy = as_empty_policy(empty, spec.name)
+    policy = as_empty_policy(math.nan if empty is None else empty, spec.name)
     n_classes = counts.n_classes
     if include_background is None:
         include_background = True if options is None else options.background
-    binary = n_classes == 1 or (counts.spec is not None and counts.spec.mode == "binary")
-    if counts.spec is not None:
+    if counts.spec is not None:  # a label map of one class is not a binary mask
+        binary = counts.spec.mode == "binary"
         ids = counts.spec.class_ids
     else:
+        binary = n_classes == 1
         ids = (BINARY_FOREGROUND,) if n_classes == 1 else tuple(range(n_classes))
     kept = list(range(n_classes))
     if not include_background and not binary:  # binary masks: the foreground is the class
         kept = kept[1:]
+        if not kept:
+            fail(
+                "`include_background` must not be False for "
+                f"{counts.spec.mode if counts.spec is not None else 'label map'} counts of one "
+                "class column: class 0 is the only class, none would be left."
+            )
     if classes is not None:
         bad = [k for k in classes if not isinstance(k, (int, np.integer)) or not 0 <= k < n_classes]
         if bad or len(classes) == 0:
