@@ -124,6 +124,23 @@ def test_thresholds_are_read_as_decimals():
     assert read_threshold(np.float32(0.5)) == Fraction(1, 2)
 
 
+@pytest.mark.parametrize(
+    ("threshold", "fraction"), [(2 / 3, Fraction(2, 3)), (1 / 3, Fraction(1, 3))]
+)
+def test_a_float_made_by_division_is_the_fraction_it_stands_for(threshold, fraction):
+    # Reviewed: read with 12 significant digits, 2/3 became 0.666666666667 (> 2/3) and an IoU of
+    # exactly 2/3 failed it under '>=', where StarDist, cellpose and panoptica match it; 1/3 became
+    # 0.333333333333 (< 1/3) and flipped ties under '>'. 2/3 is the IoU of a Dice of 0.8.
+    pred = np.ones((1, 3), int)  # one object of 3 pixels
+    target = np.zeros((1, 3), int)
+    target[0, : fraction.numerator] = 1  # inside it: IoU = numerator / 3
+    assert read_threshold(threshold) == fraction
+    assert match_instances(pred, target, threshold=threshold)[0].tp == 1
+    assert match_instances(pred, target, threshold=threshold, comparison=">")[0].tp == 0
+    sd = stardist_matching().matching(target, pred, thresh=threshold)
+    assert sd.tp == 1  # StarDist compares in float64: iou >= thresh
+
+
 def _table(n_pred, n_target, pairs) -> OverlapTable:
     """A hand-made table: pairs = {(p, g): intersection}, areas given per object."""
     p_area, t_area = n_pred, n_target

@@ -19,9 +19,9 @@ option          values                                                          
 The threshold test is exact: the criterion is a ratio of integers ``a / b`` and the threshold a
 fraction ``n / d``, and ``a * d >= n * b`` is decided in integers, so the exact ties of pixel
 grids (24 pairs at IoU 0.5 in W5) are decided by ``comparison`` alone. A threshold given as a
-float is read as the decimal it spells (``0.6`` is 3/5, and so is ``np.arange``'s
-``0.6000000000000001``: 12 significant digits); pass a :class:`fractions.Fraction` or a string
-for any other rational.
+float is read as the simple fraction it stands for (:func:`read_threshold`: ``0.6`` is 3/5, and so
+is ``np.arange``'s ``0.6000000000000001``; ``2 / 3`` is 2/3); a :class:`fractions.Fraction` or a
+string is read exactly.
 """
 
 from __future__ import annotations
@@ -68,14 +68,21 @@ Threshold = float | str | Fraction
 def read_threshold(value: object, name: str = "threshold") -> Fraction:
     """Return a threshold in (0, 1] as an exact fraction.
 
-    Floats are read as the decimal they spell with 12 significant digits, so that ``0.6``,
-    ``np.arange(0.5, 1, 0.05)[2]`` (0.6000000000000001) and ``np.linspace``'s 0.8999999999999999
-    mean 3/5 and 9/10; strings are read exactly.
+    A float that prints in at most 12 significant digits (its shortest decimal, in its own
+    precision: ``0.55``, ``np.float32(0.7)``) is that decimal. One that needs more is the result
+    of arithmetic, and is read as the fraction of smallest denominator (bounds 10, 100, ...,
+    10**12) within a relative 1e-12 of it: ``np.arange(0.5, 1, 0.05)[2]`` (0.6000000000000001)
+    and ``np.linspace``'s 0.8999999999999999 mean 3/5 and 9/10, and ``2 / 3``
+    (0.6666666666666666, the IoU of a Dice of 0.8) means 2/3, so that a pair whose IoU is exactly
+    2/3 passes it under ``'>='``, as in every peer (read with 12 significant digits, as before,
+    2/3 became 0.666666666667 and such ties were lost). Strings and fractions are read exactly.
 
     Examples
     --------
     >>> read_threshold(0.6000000000000001), read_threshold("0.5"), read_threshold(1)
     (Fraction(3, 5), Fraction(1, 2), Fraction(1, 1))
+    >>> read_threshold(2 / 3), read_threshold(np.float32(0.7)), read_threshold(0.55)
+    (Fraction(2, 3), Fraction(7, 10), Fraction(11, 20))
     >>> read_threshold(0.0)
     Traceback (most recent call last):
     ...
@@ -92,10 +99,25 @@ def read_threshold(value: object, name: str = "threshold") -> Fraction:
     elif isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         number = Fraction(int(value))
     elif isinstance(value, (float, np.floating)) and math.isfinite(float(value)):
-        number = Fraction(f"{float(value):.12g}")
+        number = _float_fraction(value)
     if number is None or not 0 < number <= 1:
         fail_must(name, "be a number in (0, 1]", repr(value))
     return number
+
+
+def _float_fraction(value: float | np.floating[Any]) -> Fraction:
+    """Read a finite float as a threshold (see :func:`read_threshold`)."""
+    text = str(value)  # the shortest decimal that reads back as the value, in its precision
+    digits = text.lower().split("e")[0].replace("-", "").replace(".", "").strip("0")
+    if len(digits) <= 12:
+        return Fraction(text)
+    exact = Fraction(float(value))
+    tolerance = abs(exact) / 10**12
+    for k in range(1, 13):
+        near = exact.limit_denominator(10**k)
+        if abs(near - exact) <= tolerance:
+            return near
+    return exact
 
 
 def threshold_range(
