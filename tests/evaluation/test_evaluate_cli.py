@@ -503,6 +503,40 @@ def test_nifti_volumes_take_spacing_from_the_header(tmp_path: Path) -> None:
             0, 0
         ]
         assert float(row["hd95"]) == pytest.approx(want, rel=1e-12)
+        assert row["spacing"] == ",".join(repr(v) for v in spacing)
+
+
+def test_cases_with_their_own_spacing_are_recorded_per_case(tmp_path: Path) -> None:
+    # Reviewed: the summary recorded the first case's header spacing for every case.
+    nib = pytest.importorskip("nibabel")
+    from segscore.metrics.boundary import distance_metrics
+
+    for d in ("p", "g"):
+        (tmp_path / d).mkdir()
+    spacings = [(0.5, 0.75, 2.0), (1.0, 1.0, 1.0), (3.0, 3.0, 3.0)]
+    volumes = []
+    for i, spacing in enumerate(spacings):
+        target = np.zeros((12, 14, 10), np.uint8)
+        target[3:9, 4:10, 2:7] = 1
+        pred = np.roll(target, 1 + i, axis=2)
+        affine = np.diag([*spacing, 1.0])
+        nib.save(nib.Nifti1Image(pred, affine), tmp_path / "p" / f"case{i}.nii.gz")
+        nib.save(nib.Nifti1Image(target, affine), tmp_path / "g" / f"case{i}.nii.gz")
+        volumes.append((pred, target))
+    out = tmp_path / "out"
+    argv = ["evaluate", "--pred", str(tmp_path / "p"), "--gt", str(tmp_path / "g")]
+    argv += ["--out", str(out), "--spatial-dims", "3", "--metrics", "iou,hd95", "--no-report"]
+    assert main(argv) == 0
+    rows = _read_csv(out / "per_case.csv")
+    summary = json.loads((out / "summary.json").read_text())
+    for record in (summary["conventions"]["boundary"], summary["metrics"]["hd95"]["conventions"]):
+        boundary = record.get("boundary", record)
+        assert boundary["spacing"] == "per_case"
+        assert boundary["spacings"] == [list(s) for s in spacings]
+    for row, spacing, (pred, target) in zip(rows, spacings, volumes, strict=True):
+        assert row["spacing"] == ",".join(repr(v) for v in spacing)
+        want = distance_metrics(pred, target, ["hd95"], spacing=spacing, spatial_dims=3)
+        assert float(row["hd95"]) == pytest.approx(want["hd95"][0, 0], rel=1e-12)
 
 
 def test_preset_empty_policy_is_per_metric(tmp_path: Path) -> None:

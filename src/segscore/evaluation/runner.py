@@ -127,6 +127,8 @@ class Evaluation:
     distances: dict[str, FloatArray] | None = None  # metric -> (N, C_d)
     distance_classes: tuple[int, ...] = ()
     distance_conventions: dict[str, Any] | None = None
+    # per case, the spacing its boundary metrics used (numpy axis order), when they were asked
+    distance_spacings: list[list[float]] | None = None
     objects: list[OverlapTable] | None = None  # one overlap table per case (object metrics)
     object_distances: list[dict[str, FloatArray]] | None = None  # per case, per matched pair
     object_scores: list[FloatArray] | None = None  # per case: each predicted object's score
@@ -659,7 +661,18 @@ def _add_distances(evaluation: Evaluation, rows: Sequence[CaseResult]) -> Evalua
         k: np.stack([r.distances[k] for r in rows if r.distances is not None]) for k in keys
     }
     evaluation.distance_classes = rows[0].distance_classes
-    evaluation.distance_conventions = rows[0].distance_conventions
+    record = rows[0].distance_conventions
+    spacings = [
+        list(r.distance_conventions.get("spacing") or [])
+        for r in rows
+        if r.distances is not None and r.distance_conventions is not None
+    ]
+    distinct = [list(s) for s in dict.fromkeys(tuple(s) for s in spacings)]
+    if record is not None and len(distinct) > 1:
+        # Cases with their own spacing (file headers): the record must not claim the first one's.
+        record = {**record, "spacing": "per_case", "spacings": distinct}
+    evaluation.distance_conventions = record
+    evaluation.distance_spacings = spacings if len(spacings) == len(evaluation.names) else None
     return evaluation
 
 

@@ -394,6 +394,12 @@ def per_case_rows(
     overlap_cells = {m: s.cells.tolist() for m, s in overlap.items()}
     other_cells = {m: (s.class_ids, s.cells.tolist()) for m, s in other.items()}
     fields = [np.asarray(getattr(c, f))[:, columns_kept].tolist() for f in ("tp", "fp", "fn", "tn")]
+    # the spacing of each case's boundary metrics (file headers may differ case by case), as
+    # --spacing takes it
+    spacings = evaluation.distance_spacings
+    spacing_text = (
+        None if spacings is None else [",".join(repr(float(v)) for v in s) for s in spacings]
+    )
     rows: list[dict[str, Any]] = []
     for i, name in enumerate(evaluation.names):
         tps, fps, fns, tns = (f[i] for f in fields)
@@ -407,6 +413,8 @@ def per_case_rows(
             for m, (class_ids, cells) in other_cells.items():
                 position = class_ids.index(class_id) if class_id in class_ids else None
                 row[m] = math.nan if position is None else float(cells[i][position])
+            if spacing_text is not None:
+                row["spacing"] = spacing_text[i]
             tp, fp, fn, tn = tps[j], fps[j], fns[j], tns[j]
             row.update(
                 tp=tp,
@@ -422,6 +430,7 @@ def per_case_rows(
     for name, error in evaluation.failures:
         rows.append({"case": name, "status": "failed", "error": error})
     columns = ["case", "class", *(["class_name"] if names_of else []), *scores]
+    columns += ["spacing"] if spacing_text is not None else []
     columns += ["tp", "fp", "fn", "tn", "target_empty", "prediction_empty", "status", "error"]
     return rows, columns
 
