@@ -667,3 +667,48 @@ def test_dask_local_equals_processes(binary_folders, tmp_path: Path) -> None:  #
         record["inputs"].pop("jobs")
         record["inputs"].pop("dask", None)
     assert a == b
+
+
+def test_a_bad_run_folder_fails_before_the_outputs_already_there_are_touched(
+    binary_folders, tmp_path: Path, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    # Reviewed: a bad --run was found only after per_case.csv and summary.json had been
+    # replaced, leaving an earlier run's report.html beside them and a journal behind.
+    pred_dir, gt_dir, *_ = binary_folders
+    out = tmp_path / "out"
+    argv = ["evaluate", "--pred", str(pred_dir), "--gt", str(gt_dir), "--out", str(out)]
+    assert main([*argv, "--pred-suffix", "_pred"]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    capsys.readouterr()
+    (tmp_path / "empty-run").mkdir()
+    (tmp_path / "bad-run").mkdir()
+    (tmp_path / "bad-run" / "trace.json").write_text("{not json")
+    for run in ("nope", tmp_path / "empty-run", tmp_path / "bad-run"):
+        assert main([*argv, "--metrics", "dice", "--run", str(run)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ")
+        assert err.count("\n") == 1
+        assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert main([*argv, "--no-report", "--run", str(tmp_path / "bad-run")]) == 2
+    assert "`--run` must not be given with `--no-report`" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_a_run_into_a_used_folder_leaves_only_its_own_outputs(
+    binary_folders, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    # Reviewed: an earlier run's table.md, per_object.csv and report.html stayed beside the new
+    # summary.json, describing other numbers.
+    pred_dir, gt_dir, *_ = binary_folders
+    out = tmp_path / "out"
+    argv = ["evaluate", "--pred", str(pred_dir), "--gt", str(gt_dir), "--out", str(out)]
+    argv += ["--pred-suffix", "_pred"]
+    assert main([*argv, "--table", "md", "--instances", "components"]) == 0
+    first = {p.name for p in out.iterdir()}
+    assert {"per_object.csv", "report.html", "table.md"} <= first
+    assert main([*argv, "--no-report", "--table", "csv"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "per_case.csv",
+        "summary.json",
+        "table.csv",
+    ]

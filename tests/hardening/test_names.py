@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from segscore.cli import main
+from segscore.io.results import csv_text, read_per_case_columns
 
 from .conftest import binary_pair
 
@@ -28,6 +29,9 @@ HOSTILE = [
     "<img src=x onerror=alert(1)>",
     "\"quoted\" & 'single'",
     "=cmd|' -C calc'!A0",
+    "+SUM(1)",
+    "-2+3",
+    "@A1",
 ]
 
 
@@ -56,7 +60,13 @@ def test_hostile_names_never_leave_out_and_are_escaped(tmp_path: Path) -> None:
     escaped = {"\n": "\\x0a", "\r": "\\x0d", "\t": "\\x09"}  # control characters: \xNN
     names = sorted(["".join(escaped.get(ch, ch) for ch in n) for n in HOSTILE] + ["caf\\xe9"])
     with (out / "per_case.csv").open(encoding="utf-8", newline="") as handle:
-        assert sorted(r["case"] for r in csv.DictReader(handle)) == names
+        cells = [r["case"] for r in csv.DictReader(handle)]
+    # a spreadsheet would run a cell beginning with = + - @: written after an apostrophe (OWASP)
+    formulas = [n for n in names if n[:1] in "=+-@"]
+    assert len(formulas) == 4
+    assert sorted(c for c in cells if c[:1] == "'") == sorted("'" + n for n in formulas)
+    assert sorted(csv_text(c) for c in cells) == names
+    assert sorted(read_per_case_columns(out, ["iou"])["iou"]) == names  # as segscore reads it
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["inputs"]["n_cases"] == len(names)
     html = (out / "report.html").read_text(encoding="utf-8")

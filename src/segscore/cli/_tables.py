@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
-__all__ = ["add_table_flags", "check_table_flags", "print_table"]
+__all__ = ["add_table_flags", "check_table_flags", "print_table", "remove_stale_tables"]
 
 
 def add_table_flags(p: argparse.ArgumentParser) -> None:
@@ -56,3 +57,13 @@ def print_table(
     text = format_table(table, args.table, decimals=args.decimals)
     print(text.rstrip("\n"))
     return [(TABLE_FILES[args.table], text if text.endswith("\n") else text + "\n")]
+
+
+def remove_stale_tables(folder: Path, written: Sequence[Path]) -> None:
+    """Remove the tables an earlier run wrote into ``folder`` that this run did not write."""
+    from segscore.io.journal import remove_file
+    from segscore.report.tables import TABLE_FILES
+
+    for name in TABLE_FILES.values():
+        if folder / name not in written:
+            remove_file(folder / name)

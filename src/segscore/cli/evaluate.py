@@ -9,7 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from segscore.cli._options import add_scoring_flags, settings_from_args
-from segscore.cli._tables import add_table_flags, check_table_flags, print_table
+from segscore.cli._tables import (
+    add_table_flags,
+    check_table_flags,
+    print_table,
+    remove_stale_tables,
+)
 
 if TYPE_CHECKING:
     from segscore.evaluation.settings import EvaluationSettings
@@ -80,6 +85,19 @@ def _check_backend(args: argparse.Namespace) -> None:
         fail_must("--resume", "not be combined with `--dask`", "both")
 
 
+def _check_run(args: argparse.Namespace) -> None:
+    """Check ``--run`` before any case is scored: it is read only when the report is written."""
+    if args.run is None:
+        return
+    if args.no_report:
+        from segscore._validation import fail_must
+
+        fail_must("--run", "not be given with `--no-report` (only report.html draws it)", args.run)
+    from segscore.io.results import read_training_trace
+
+    read_training_trace(args.run)
+
+
 def _progress_bar(total: int) -> Any:
     """Return a rich progress bar on a terminal, else None (no output)."""
     if not sys.stderr.isatty():
@@ -113,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     check_table_flags(args)
     _check_backend(args)
+    _check_run(args)
     check_writable_folder(args.out, option="--out")  # before any work: a bad --out fails at once
     keep_freed_buffers()  # this process is ours: keep image buffers between cases (glibc)
     with collector_paused():  # the results and rows of a run are long-lived: see allocator
@@ -164,6 +183,7 @@ def _evaluate_and_write(
     print(render_evaluation(result.summary))
     for name, text in print_table(args, summary=result.summary, rows=result.rows):
         written.append(atomic_write_bytes(args.out / name, text.encode("utf-8")))
+    remove_stale_tables(args.out, written)
     if result.evaluation.objects is not None:
         from segscore.evaluation.objects import object_contrast
 

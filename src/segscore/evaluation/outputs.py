@@ -3,7 +3,10 @@
 ``per_case.csv``, ``per_object.csv`` (with object metrics), ``summary.json``, ``report.html``.
 
 Every file is written atomically (a temporary, then a rename), so a reader never sees half a
-file and an interrupted write leaves the previous one. The journal of the run, kept in the same
+file and an interrupted write leaves the previous one. A folder that held an earlier run's
+outputs holds only this run's afterwards: an earlier ``per_object.csv`` or ``report.html`` that
+this run does not write is removed once this run's files are in place (beside a new
+``summary.json`` it would describe another run). The journal of the run, kept in the same
 folder, is removed last: a journal left in the folder means the run did not finish.
 """
 
@@ -14,7 +17,8 @@ from pathlib import Path
 
 from segscore.evaluation.folder import FolderEvaluation
 from segscore.evaluation.journal import discard_journal
-from segscore.io.results import write_csv, write_json
+from segscore.io.journal import remove_file
+from segscore.io.results import read_training_trace, write_csv, write_json
 
 __all__ = ["write_outputs"]
 
@@ -45,9 +49,11 @@ def write_outputs(
     Raises
     ------
     DatasetError
-        When ``run`` holds no readable ``trace.json``.
+        When ``run`` holds no readable ``trace.json`` (before any file is written).
     """
     folder = Path(out)  # created by the first write
+    if report and run is not None:  # a bad run folder must not cost the outputs already there
+        read_training_trace(run)
     written = [
         write_csv(folder / "per_case.csv", result.rows, result.columns),
         write_json(folder / "summary.json", result.summary),
@@ -74,5 +80,8 @@ def write_outputs(
             settings=result.settings,
         ):
             written.append(folder / "report.html")
+    for stale in ("per_object.csv", "report.html"):  # an earlier run's, not this one's
+        if folder / stale not in written:
+            remove_file(folder / stale)
     discard_journal(folder)  # last: the run finished
     return written

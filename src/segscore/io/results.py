@@ -128,6 +128,9 @@ def write_csv(
 
     Floats are written by their shortest repr, non-finite ones as ``NaN``, ``Infinity`` and
     ``-Infinity`` (what ``float()`` reads back); a missing value (a failed case) as an empty cell.
+    Text that a spreadsheet would run as a formula (a case or class name beginning with ``=``,
+    ``+``, ``-`` or ``@``) is written after an apostrophe, as OWASP advises against CSV
+    injection; :func:`csv_text` reads it back.
     """
     rows = list(rows)
     names = list(columns)
@@ -146,15 +149,33 @@ def _csv_cell(v: Any) -> Any:
 
     >>> [_csv_cell(v) for v in (0.1, np.float32(0.5), float("nan"), -math.inf, None, True, 3)]
     ['0.1', '0.5', 'NaN', '-Infinity', '', True, 3]
+    >>> [_csv_cell(v) for v in ("=cmd|' /C calc'!A0", "@SUM(1)", "case-1", "'quoted")]
+    ["'=cmd|' /C calc'!A0", "'@SUM(1)", 'case-1', "'quoted"]
     """
     if v is None:
         return ""
+    if type(v) is str:
+        return "'" + v if v[:1] in _FORMULA_START else v
     if type(v) is float or isinstance(v, (float, np.floating)):
         number = float(v)
         if number - number == 0.0:  # finite (inf - inf and nan - nan are nan)
             return repr(number)
         return "NaN" if number != number else ("Infinity" if number > 0 else "-Infinity")
     return v
+
+
+_FORMULA_START = ("=", "+", "-", "@")
+
+
+def csv_text(cell: str) -> str:
+    """Return the text of a CSV cell as :func:`write_csv` was given it.
+
+    An apostrophe that :func:`write_csv` put before a formula character is removed.
+
+    >>> csv_text("'=1+1"), csv_text("'quoted"), csv_text("case-1")
+    ('=1+1', "'quoted", 'case-1')
+    """
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in _FORMULA_START else cell
 
 
 def read_training_trace(run: str | os.PathLike[str]) -> list[dict[str, Any]]:
@@ -274,8 +295,8 @@ def read_per_case_columns(
     Raises
     ------
     DatasetError
-        If the folder holds no ``per_case.csv``, the file lacks a column, or a cell is not a
-        number.
+        If the folder holds no ``per_case.csv``, the file lacks a column, a cell is not a
+        number, or a (case, class) row appears twice.
 
     Examples
     --------
@@ -297,9 +318,21 @@ def read_per_case_columns(
             raise DatasetError(
                 f"file {str(path)!r}: expected a column {missing[0]!r}, got {reader.fieldnames}."
             )
+        by_class = reader.fieldnames is not None and "class" in reader.fieldnames
+        seen: set[tuple[str, str]] = set()
         for line, row in enumerate(reader, start=2):
             if row.get("error") or row.get("status") == "failed":
                 continue
+            case = csv_text(row["case"])
+            if by_class:  # one row per case and class: a repeated one would be averaged in
+                key = (case, row["class"])
+                if key in seen:
+                    raise DatasetError(
+                        f"file {str(path)!r} line {line}: case {case!r} class {key[1]} appears "
+                        "twice; expected one row per case and class, as segscore evaluate "
+                        "writes them."
+                    )
+                seen.add(key)
             for column in columns:
                 text = row[column]
                 try:
@@ -309,7 +342,7 @@ def read_per_case_columns(
                         f"file {str(path)!r} line {line}: column {column!r} must hold a number, "
                         f"got {text!r}."
                     ) from None
-                values[column].setdefault(row["case"], []).append(value)
+                values[column].setdefault(case, []).append(value)
     return values
 
 
