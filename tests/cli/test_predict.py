@@ -1,8 +1,11 @@
+import json
+
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
+import segscore
 from segscore.cli import main
 
 
@@ -33,11 +36,39 @@ def _error(capsys):
 def test_predict_folder_names_and_sizes(run_dir, images, tmp_path, capsys):
     out = tmp_path / "pred"
     assert main(["predict", str(run_dir), str(images), "--out", str(out)]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["deep.png", "odd.png", "rgb.png"]
+    names = ["deep.png", "odd.png", "predict.json", "rgb.png"]
+    assert sorted(p.name for p in out.iterdir()) == names
     mask = _read(out / "odd.png")
     assert mask.shape == (37, 53)
     assert set(np.unique(mask)) <= {0, 1}
     assert "predicted 3 image(s)" in capsys.readouterr().out
+    record = json.loads((out / "predict.json").read_text())
+    assert record["threshold"] == 0.5
+    assert record["n_images"] == 3
+    assert record["run"] == str(run_dir / "checkpoint.pt")
+    assert record["segscore_version"] == segscore.__version__
+
+
+def test_out_must_not_be_where_the_masks_would_overwrite_the_images(run_dir, tmp_path, capsys):
+    # Reviewed: `predict RUN imgs --out imgs` replaced imgs/gray.png by its own 0/1 mask.
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    rng = np.random.default_rng(1)
+    Image.fromarray(rng.integers(0, 256, (16, 16), dtype=np.uint8)).save(folder / "gray.png")
+    before = (folder / "gray.png").read_bytes()
+    assert main(["predict", str(run_dir), str(folder), "--out", str(folder)]) == 2
+    assert "would be written over the input" in _error(capsys)
+    assert (folder / "gray.png").read_bytes() == before
+    assert sorted(p.name for p in folder.iterdir()) == ["gray.png"]
+
+
+def test_out_that_is_a_file_is_refused_before_the_network_runs(run_dir, images, tmp_path, capsys):
+    # Reviewed: a FileExistsError traceback (exit 1) after the network had run.
+    taken = tmp_path / "outfile.txt"
+    taken.write_text("mine")
+    assert main(["predict", str(run_dir), str(images), "--out", str(taken)]) == 2
+    assert "`--out` must be a folder" in _error(capsys)
+    assert taken.read_text() == "mine"
 
 
 @pytest.mark.parametrize(("fmt", "suffix"), [("npy", ".npy"), ("tiff", ".tiff")])
@@ -53,7 +84,7 @@ def test_predict_single_file_with_probabilities(run_dir, images, tmp_path, fmt, 
         fmt,
     ]
     assert main(args) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["odd.png", "probs"]
+    assert sorted(p.name for p in out.iterdir()) == ["odd.png", "predict.json", "probs"]
     assert [p.name for p in (out / "probs").iterdir()] == [f"odd{suffix}"]
     if fmt == "npy":
         prob = np.load(out / "probs" / "odd.npy")
@@ -173,6 +204,7 @@ def test_instances_written_beside_masks(run_dir, images, tmp_path, capsys, metho
         "deep.png",
         "instances",
         "odd.png",
+        "predict.json",
         "rgb.png",
     ]
     assert sorted(p.name for p in (out / "instances").iterdir()) == [

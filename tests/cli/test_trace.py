@@ -83,3 +83,15 @@ def test_trace_instance_label_map_mask(run_dir, pair, tmp_path, capsys):
     assert "for label maps use layout" in capsys.readouterr().err
     assert main([*args, "--mask-layout", "instances"]) == 0
     assert capsys.readouterr().out.splitlines()[-1].split("(against")[0] == binary_scores
+
+
+@pytest.mark.parametrize("name", ["folder", "picture.jpg"])
+def test_trace_out_must_name_a_png_file(run_dir, pair, tmp_path, capsys, name):
+    # Reviewed: a folder gave an IsADirectoryError traceback; x.jpg got PNG bytes.
+    image, _ = pair
+    (tmp_path / "folder").mkdir()
+    assert main(["trace", str(run_dir), str(image), "--out", str(tmp_path / name)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: `--out` must name a .png file")
+    assert err.count("\n") == 1
+    assert not (tmp_path / "picture.jpg").exists()

@@ -108,13 +108,27 @@ def load_input(path: Path, in_channels: int) -> Any:
     )
 
 
+def _check_inputs_kept(files: list[Path], out: Path) -> None:
+    """Refuse an ``--out`` where a mask would be written over one of the input images."""
+    inputs = {f.resolve() for f in files}
+    for f in files:
+        target = (out / f"{f.stem}.png").resolve()
+        if target in inputs:
+            raise InputError(
+                f"`--out` must not hold the input images: the mask of {f.name!r} would be "
+                f"written over the input {str(target)!r}; choose another folder."
+            )
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``segscore predict``."""
     import torch
 
+    from segscore import __version__
     from segscore.cli.train import make_console
     from segscore.io.images import list_input_images, write_mask_png, write_probabilities
     from segscore.io.instances import write_instances
+    from segscore.io.results import check_writable_folder, write_json
     from segscore.predict.inference import load_run, predict_probabilities
     from segscore.predict.objects import mask_to_objects
     from segscore.predict.thresholds import to_mask
@@ -123,6 +137,7 @@ def run(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         raise InputError(f"`--batch-size` must be an integer >= 1, got {args.batch_size}.")
     source = ""
+    chosen_from: dict[str, Any] | None = None
     if args.threshold_from is not None:
         from segscore.evaluation.thresholds import threshold_from_run
 
@@ -132,11 +147,13 @@ def run(args: argparse.Namespace) -> int:
             )
         chosen = threshold_from_run(args.threshold_from, option="--threshold-from")
         args.threshold, source = chosen.threshold, f" (chosen on {chosen.source})"
+        chosen_from = chosen.as_dict()
     check_object_options(args)
     files = list_input_images(args.images, name="IMAGES")
+    out = check_writable_folder(args.out, option="--out")  # before the network runs
+    _check_inputs_kept(files, out)
     loaded = load_run(args.run_dir)
     threshold = loaded.threshold if args.threshold is None else args.threshold
-    out = Path(args.out)
     console = make_console()
     torch.set_num_threads(default_threads())
     images = [load_input(f, loaded.in_channels) for f in files]
@@ -173,6 +190,27 @@ def run(args: argparse.Namespace) -> int:
             suffix = ".npy" if args.save_probs == "npy" else ".tiff"
             prob = p[0] if p.shape[0] == 1 else p  # binary: (H, W), like its mask
             write_probabilities(out / "probs" / f"{f.stem}{suffix}", prob, fmt=args.save_probs)
+    # How the masks were made, beside them (evaluate skips the .json: not a mask file).
+    write_json(
+        out / "predict.json",
+        {
+            "segscore_version": __version__,
+            "run": str(loaded.path),
+            "images": str(args.images),
+            "n_images": len(files),
+            "threshold": threshold if n_classes == 1 else None,
+            "threshold_source": chosen_from,
+            "masks": "probability >= threshold" if n_classes == 1 else "arg-max over classes",
+            "instances": None
+            if args.instances is None
+            else {
+                "method": args.instances,
+                "min_size": 0 if args.min_size is None else args.min_size,
+                "min_distance": args.min_distance,
+            },
+            "probabilities": args.save_probs,
+        },
+    )
     what = "masks" + (
         "" if args.save_probs is None else f" and {args.save_probs} probabilities (in probs/)"
     )
@@ -180,6 +218,6 @@ def run(args: argparse.Namespace) -> int:
         what += f" and {n_objects} objects by {args.instances} (in instances/)"
     console.print(
         f"predicted {len(files)} image(s) with {loaded.path} at threshold {threshold:g}{source}; "
-        f"wrote {what} to {out}"
+        f"wrote {what} and predict.json (how they were made) to {out}"
     )
     return 0

@@ -106,6 +106,10 @@ def run(args: argparse.Namespace) -> int:
         check_number(
             "threshold", args.threshold, low=0, high=1, low_inclusive=False, high_inclusive=False
         )
+    if args.out is not None:  # before the network runs
+        from segscore.io.results import check_writable_file
+
+        check_writable_file(args.out, option="--out", suffix=".png")
     path = Path(args.image)
     raw = read_image(path)
     loaded = load_run(args.run_dir)

@@ -379,3 +379,32 @@ def check_writable_folder(path: str | os.PathLike[str], *, option: str = "--out"
             f"({str(parent)!r} is not a writable folder)."
         )
     return where
+
+
+def check_writable_file(path: str | os.PathLike[str], *, option: str, suffix: str) -> Path:
+    """Check, before any work is done, that ``path`` names a ``suffix`` file that can be written.
+
+    Raises
+    ------
+    InputError
+        If ``path`` does not end in ``suffix`` (any case), is a folder, or its folder cannot be
+        created or written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> check_writable_file(folder / "a.png", option="--out", suffix=".png") == folder / "a.png"
+    True
+    >>> check_writable_file("/", option="--out", suffix=".png")
+    Traceback (most recent call last):
+    ...
+    segscore.errors.InputError: `--out` must name a .png file, got '/' (a folder).
+    """
+    where = Path(path)
+    if where.is_dir():
+        fail(f"`{option}` must name a {suffix} file, got {str(where)!r} (a folder).")
+    if where.suffix.lower() != suffix:
+        fail(f"`{option}` must name a {suffix} file, got {str(where)!r}.")
+    check_writable_folder(where.parent, option=option)
+    return where
