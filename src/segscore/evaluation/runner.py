@@ -455,11 +455,12 @@ def iter_parts(
     from concurrent.futures import ProcessPoolExecutor
 
     starts = range(0, len(cases), batch_size)
-    window = 4 * jobs
+    workers = min(jobs, len(starts))  # a worker without a batch would only cost its start
+    window = 4 * workers
     context = multiprocessing.get_context()
     forked = context.get_start_method() == "fork"
     with ProcessPoolExecutor(
-        max_workers=jobs,
+        max_workers=workers,
         mp_context=context,
         initializer=_start_worker,
         initargs=(cases if forked else None, options, keep_going),
