@@ -171,11 +171,13 @@ def test_bad_input():
         panoptic_scores(a, a, a, a, metrics="f1", **kw)
 
 
-@pytest.mark.parametrize("big", [0, 2**62])
-def test_an_instance_id_in_two_classes_is_named_at_any_size(big):
+@pytest.mark.parametrize(
+    ("dtype", "big"), [(np.int64, 0), (np.int64, 2**62), (np.uint64, 2**64 - 10)]
+)
+def test_an_instance_id_in_two_classes_is_named_at_any_size(dtype, big):
     """Ids past 2**62 / T take the pairwise sort (the 1-D keys would overflow): same message."""
     classes = np.array([[1, 1, 2, 2, 0, 2]])
-    instances = np.array([[5, 5, 5, 9, 0, 3]], dtype=np.int64) + big
+    instances = np.array([[5, 5, 5, 9, 0, 3]], dtype=dtype) + dtype(big)
     ok = np.array([[5, 5, 6, 6, 0, 3]], dtype=np.int64)
     panoptic_scores(classes, ok, classes, ok, things=[1, 2], stuffs=[0])  # valid
     with pytest.raises(
@@ -183,3 +185,38 @@ def test_an_instance_id_in_two_classes_is_named_at_any_size(big):
         match=rf"`pred_instances` must give .* got id {5 + big} with classes \[1, 2\] in image 0",
     ):
         panoptic_scores(classes, instances, classes, ok, things=[1, 2], stuffs=[0])
+
+
+@pytest.mark.parametrize(
+    ("dtype", "big"),
+    [
+        (np.int64, 2**61),  # wrapped to a negative segment id before
+        (np.int64, 2**62),  # wrapped onto another class's segment before
+        (np.int64, 2**63 - 1),
+        (np.uint64, 2**63),
+        (np.uint64, 2**64 - 1),
+    ],
+)
+def test_the_largest_instance_ids_equal_small_relabelled_ids(dtype, big):
+    """Segment ids ``1 + rank * width + id`` would overflow int64: the ids are relabelled."""
+    tc = np.array([[[1, 1, 255, 1, 1, 255, 5, 5, 0]], [[5, 5, 5, 1, 1, 0, 0, 0, 6]]])
+    rows = [[[big, big, 0, 104, 104, 0, 100, 100, 0]], [[big, big, 3, 100, 100, 0, 0, 0, 0]]]
+    ti = np.array(rows, dtype=dtype)  # two 1 x 9 images
+    pi = ti.copy()
+    pi[0, 0, 1], pi[1, 0, 2] = 104, big  # an object of image 0 loses a pixel, image 1's gains one
+    kw = {"things": [1, 2, 3, 4, 5], "stuffs": [0, 6], "void": 255}
+    small = {name: np.where(a == big, 7, a).astype(np.int64) for name, a in (("p", pi), ("t", ti))}
+    want = panoptic_scores(tc, small["p"], tc, small["t"], **kw)
+    got = panoptic_scores(tc, pi, tc, ti, **kw)
+    for metric in ("pq", "sq", "rq"):
+        np.testing.assert_array_equal(got[metric].cells, want[metric].cells)
+        np.testing.assert_array_equal(got[metric].per_class, want[metric].per_class)
+    # class 1: big at IoU 1/2 (fp, fn), 104 and 100 matched; class 5: 100, big (IoU 2/3), 3 missed
+    np.testing.assert_array_equal(want["rq"].per_class[[0, 4]], [2 / 3, 4 / 5])
+
+
+def test_the_reviewers_case_of_a_wrapped_segment_id():
+    tc = np.array([[1, 1, 255, 1, 1, 255, 5, 5]])
+    ti = np.array([[2**62, 2**62, 0, 104, 104, 0, 100, 100]])
+    s = panoptic_scores(tc, ti, tc, ti, things=[1, 2, 3, 4, 5], void=255)
+    np.testing.assert_array_equal(s["pq"].per_class, [1.0, np.nan, np.nan, np.nan, 1.0])

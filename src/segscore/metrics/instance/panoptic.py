@@ -54,6 +54,7 @@ __all__ = [
 ]
 
 _METRICS = ("pq", "sq", "rq")
+_INT64_MAX = 2**63 - 1
 _POOLED = ("pooled", "pooled_micro", "per_image_micro")
 
 
@@ -76,7 +77,11 @@ def _segments(
     width: int,
     name: str,
 ) -> IntArray:
-    """Segment ids ``1 + rank(class) * width + instance`` (stuff: instance 0); void 0."""
+    """Segment ids ``1 + rank(class) * width + instance`` (stuff: instance 0); void 0.
+
+    The caller chooses ``width`` (> every instance id) so that the largest id, ``C * width``
+    for C classes, fits in int64, relabelling the instance ids when it would not.
+    """
     known = np.zeros(max([*code, void or 0]) + 2, dtype=np.int64) - 1
     for c, rank in code.items():
         known[c] = rank
@@ -111,10 +116,10 @@ def _check_instances(
         thing = np.isin(cls, things)
         if not thing.any():
             continue
-        inst = instances[n].reshape(-1)[thing].astype(np.int64)
+        inst = instances[n].reshape(-1)[thing]  # its own dtype: uint64 ids above 2**63 too
         rank = np.searchsorted(np.asarray(things), cls[thing]).astype(np.int64)
         if int(inst.max()) <= (2**62) // t:
-            keys = np.unique(inst * t + rank)
+            keys = np.unique(inst.astype(np.int64) * t + rank)
             ids, ranks = keys // t, keys % t
         else:  # the keys would overflow: sort the pairs by id, then class
             order = np.lexsort((rank, inst))
@@ -288,15 +293,16 @@ def panoptic_counts(
     _check_instances(a["target_classes"], a["target_instances"], thing_ids, "target_instances")
     order = thing_ids + stuff_ids
     code = {c: k for k, c in enumerate(order)}
-    width = 1 + max(
-        int(a["pred_instances"].max(initial=0)), int(a["target_instances"].max(initial=0))
-    )
-    pred = _segments(
-        a["pred_classes"], a["pred_instances"], code, thing_ids, void, width, "pred_classes"
-    )
-    target = _segments(
-        a["target_classes"], a["target_instances"], code, thing_ids, void, width, "target_classes"
-    )
+    p_inst, t_inst = a["pred_instances"], a["target_instances"]
+    width = 1 + max(int(p_inst.max(initial=0)), int(t_inst.max(initial=0)))
+    if len(order) * width > _INT64_MAX:  # the largest segment id would overflow int64
+        # relabel the ids of both sides to 0..n-1 together (one segment per id stays one)
+        _, codes = np.unique(np.concatenate([p_inst.ravel(), t_inst.ravel()]), return_inverse=True)
+        p_inst = codes.ravel()[: p_inst.size].reshape(p_inst.shape)
+        t_inst = codes.ravel()[p_inst.size :].reshape(t_inst.shape)
+        width = 1 + int(codes.max(initial=0))
+    pred = _segments(a["pred_classes"], p_inst, code, thing_ids, void, width, "pred_classes")
+    target = _segments(a["target_classes"], t_inst, code, thing_ids, void, width, "target_classes")
     tables = overlap_table(pred, target, spatial_dims=len(shape) - 1)
     n, c = len(tables), len(order)
     tp = np.zeros((n, c), np.int64)
