@@ -6,13 +6,19 @@ instance ids are ignored). Per class, a predicted and a target segment of that c
 their IoU is above 0.5 (then the match is unique, no assignment is needed); PQ, SQ and RQ follow
 from the matched IoUs and the unmatched segments:
 
-=====  ===============================================  =====================================
-name   formula per class (counts over the images)       empty (no segment of the class)
-=====  ===============================================  =====================================
-pq     sum IoU / (tp + fp / 2 + fn / 2)                 NaN: left out of the mean over classes
-sq     sum IoU / tp                                     NaN
-rq     tp / (tp + fp / 2 + fn / 2)                      NaN
-=====  ===============================================  =====================================
+=====  ================================  ======================================  ================
+name   formula per class                 empty (no segment of the class)         tp = 0 < fp + fn
+=====  ================================  ======================================  ================
+pq     sum IoU / (tp + fp / 2 + fn / 2)  NaN: left out of the mean over classes  0
+sq     sum IoU / tp                      NaN                                     0
+rq     tp / (tp + fp / 2 + fn / 2)       NaN                                     0
+=====  ================================  ======================================  ================
+
+These are the default policies (:data:`~segscore.metrics.presets.PANOPTIC_EMPTY`), panopticapi's
+``pq_average`` and torchmetrics': a class with segments but no match counts in the class means
+with SQ 0 (``iou / tp if tp != 0 else 0``); a class without any segment is left out of them
+(they report it as 0, segscore as NaN, counted in ``n_nan``). An explicit ``empty`` applies to
+every 0 / 0, SQ's ``tp = 0`` included.
 
 *Void* pixels (the class ``void``, in the target or the prediction) count nowhere, as in
 panopticapi and torchmetrics 1.9 ``PanopticQuality``: they leave every union (``IoU = I / (P +
@@ -22,8 +28,8 @@ false negative. The IoU test is exact (``2 I > U`` in integers) and each IoU the
 rounded ratio of two integers.
 
 Peers: torchmetrics ``PanopticQuality(things, stuffs, return_per_class=True)`` and
-``panoptic_quality`` give the same per-class values (its scalar also averages the classes that
-have segments; CONVENTIONS-objects §3 #5: declare the background a stuff class, or it becomes
+``panoptic_quality`` give the same per-class values and, without ``return_per_class``, the same
+means over classes (CONVENTIONS-objects §3 #5: declare the background a stuff class, or it becomes
 void); MONAI ``compute_panoptic_quality`` scores one class's instance maps with IoU > 0.5 and a
 1e-6 smoothing of its denominators.
 """
@@ -43,6 +49,7 @@ from segscore.metrics.conventions import Conventions
 from segscore.metrics.counts import _batch_shape
 from segscore.metrics.empty import EmptyCase, EmptyPolicy, as_empty_policy
 from segscore.metrics.instance.table import _as_ids, overlap_table
+from segscore.metrics.presets import PANOPTIC_EMPTY
 from segscore.metrics.reduce import AGGREGATIONS, Score, score_values
 
 __all__ = [
@@ -319,7 +326,7 @@ def panoptic_score_counts(
     metrics: str | Iterable[str] = _METRICS,
     *,
     aggregation: Aggregation = "pooled",
-    empty: float | EmptyPolicy = math.nan,
+    empty: float | EmptyPolicy | None = None,
     preset: str | None = None,
     class_names: Sequence[str] | None = None,
 ) -> dict[str, Score]:
@@ -352,11 +359,12 @@ def panoptic_score_counts(
     for m in names:
         check_option("metrics", m, _METRICS)
     check_option("aggregation", aggregation, AGGREGATIONS)
-    policy = as_empty_policy(empty)
+    given = None if empty is None else as_empty_policy(empty)
     if class_names is not None and len(class_names) != len(counts.class_ids):
         fail_must("class_names", f"hold one name per class {counts.class_ids}", list(class_names))
     out: dict[str, Score] = {}
     for m in dict.fromkeys(names):
+        policy = PANOPTIC_EMPTY[m] if given is None else given
         conventions = Conventions(
             m,
             "instance",
@@ -388,7 +396,8 @@ def panoptic_record(
         "on the other side is neither a false positive nor a false negative",
         "things": list(things),
         "stuffs": list(stuffs),
-        "class_mean": "unweighted mean over the classes whose value is not NaN",
+        "class_mean": "unweighted mean over the classes whose value is not NaN (by default, "
+        "those with a segment)",
     }
 
 
@@ -403,7 +412,7 @@ def panoptic_scores(
     void: int | None = None,
     metrics: str | Iterable[str] = _METRICS,
     aggregation: Aggregation = "pooled",
-    empty: float | EmptyPolicy = math.nan,
+    empty: float | EmptyPolicy | None = None,
     spatial_dims: int | None = None,
 ) -> dict[str, Score]:
     """Panoptic, segmentation and recognition quality per class of panoptic segmentations.
@@ -426,8 +435,10 @@ def panoptic_scores(
         ``'pooled'`` (Kirillov's PQ, torchmetrics): counts and IoU sums added over the images,
         the formula per class, the mean over the classes that have segments; a per-image rule
         (``'images_then_classes'``...) averages per-image values.
-    empty : float or EmptyPolicy, default NaN
-        The value of a class without any segment (0 / 0); NaN leaves it out of the means.
+    empty : float or EmptyPolicy, optional
+        The policy of every 0 / 0 (a number: its value; NaN leaves the class out of the means).
+        Default: panopticapi's (module docstring), NaN for a class without any segment and SQ 0
+        for a class with segments but no match.
     spatial_dims : {2, 3}, optional
         Number of spatial axes.
 
@@ -455,12 +466,18 @@ def panoptic_scores(
     ((1, 0), array([0.44444444, 0.6       ]))
     >>> s["rq"].per_class, s["sq"].value
     (array([0.66666667, 1.        ]), 0.6333333333333333)
+
+    A class with segments but no match has SQ 0 (panopticapi, torchmetrics):
+
+    >>> s = panoptic_scores(0 * pc, 0 * pi, tc, ti, things=[1], stuffs=[0])
+    >>> s["sq"].per_class, s["sq"].value
+    (array([0.        , 0.57142857]), 0.2857142857142857)
     """
     names = [m.strip().lower() for m in ([metrics] if isinstance(metrics, str) else metrics)]
     for m in names:
         check_option("metrics", m, _METRICS)
     check_option("aggregation", aggregation, AGGREGATIONS)
-    policy = as_empty_policy(empty)
+    policy = None if empty is None else as_empty_policy(empty)
     counts = panoptic_counts(
         pred_classes,
         pred_instances,
