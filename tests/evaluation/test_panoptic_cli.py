@@ -4,8 +4,9 @@ The files are ``(*S, 2)`` arrays (channel 0 class id, channel 1 instance id: tor
 layout). The reference is torchmetrics 1.9 ``PanopticQuality(things, stuffs,
 return_sq_and_rq=True, return_per_class=True)``, updated case by case (its states pool the
 cases), run here on the same arrays; a target class outside things and stuffs is its void,
-predicted void needs ``allow_unknown_preds_category=True``. Its SQ of a class without a match
-is 0 where segscore's is 0 / 0 (NaN).
+predicted void needs ``allow_unknown_preds_category=True``. Like segscore it gives a class with
+segments but no match SQ 0; a class without any segment is 0 there, NaN here, and left out of
+the class means by both. MONAI ``PanopticQualityMetric`` (``--preset monai``) scores the things.
 """
 
 from __future__ import annotations
@@ -21,8 +22,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from tests.metrics._peers import F32, torch, torchmetrics_segmentation
-from tests.metrics.test_panoptic_input import STUFFS, THINGS, VOID, panoptic_case
+from tests.metrics._peers import F32, monai_metrics, torch, torchmetrics_segmentation
+from tests.metrics.test_panoptic_input import (
+    STUFFS,
+    THINGS,
+    VOID,
+    panoptic_case,
+    without_class_two,
+)
 
 from segscore.cli import main
 from segscore.evaluation import evaluate_arrays
@@ -34,7 +41,12 @@ CLASSES = (*THINGS, *STUFFS)  # torchmetrics' order: things, then stuffs
 
 def _write_cases(root: Path, seed: int = 0, n: int = 4, void: bool = False) -> list[np.ndarray]:
     """Write n panoptic cases as root/pred/cK.npy and root/gt/cK.npy; return (pred, gt) stacks."""
-    pc, pi, tc, ti = panoptic_case(seed, n_images=n, void=void)
+    return _write(root, panoptic_case(seed, n_images=n, void=void))
+
+
+def _write(root: Path, case: tuple[np.ndarray, ...]) -> list[np.ndarray]:
+    """Write the images of (pc, pi, tc, ti) as cases; return the (pred, gt) stacks."""
+    pc, pi, tc, ti = case
     pred, gt = np.stack([pc, pi], axis=-1), np.stack([tc, ti], axis=-1)
     for role, stack in (("pred", pred), ("gt", gt)):
         (root / role).mkdir(parents=True, exist_ok=True)
@@ -80,33 +92,31 @@ def test_per_class_values_equal_torchmetrics(tmp_path: Path, capsys, seed: int, 
     assert "panoptic: things [1, 2] stuffs [0, 3]" in printed
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     ref = _reference_torchmetrics(pred, gt, void)
+    means = PanopticScalar.compute(pred, gt, void)
     for column, metric in enumerate(("pq", "sq", "rq")):
         entry = summary["metrics"][metric]
         got = np.array([entry["per_class"][str(k)] for k in CLASSES], dtype=np.float64)
-        want = ref[:, column]
-        if metric == "sq":
-            got = np.nan_to_num(got, nan=0.0)
-        np.testing.assert_allclose(got, want, **F32)
+        np.testing.assert_allclose(got, ref[:, column], **F32)
         assert entry["aggregation"] == "pooled"  # Kirillov's PQ, as torchmetrics
         assert entry["value"] == entry["pooled"]
-    # torchmetrics' scalar: the mean over the classes that have segments (all of them here)
-    scalar = PanopticScalar.compute(pred, gt, void)
-    assert summary["metrics"]["pq"]["value"] == pytest.approx(scalar, rel=1e-6)
+        # torchmetrics' scalars: the means over the classes that have segments (all of them)
+        assert entry["value"] == pytest.approx(means[column], rel=1e-6)
 
 
 class PanopticScalar:
-    """torchmetrics' default output: one PQ, the mean over classes with segments."""
+    """torchmetrics' output without per-class rows: pq, sq, rq, means over classes with segments."""
 
     @staticmethod
-    def compute(pred: np.ndarray, gt: np.ndarray, void: bool) -> float:
+    def compute(pred: np.ndarray, gt: np.ndarray, void: bool) -> np.ndarray:
         torchmetrics_segmentation()
         from torchmetrics.detection import PanopticQuality
 
         metric = PanopticQuality(
-            things=set(THINGS), stuffs=set(STUFFS), allow_unknown_preds_category=void
-        )
+            things=set(THINGS), stuffs=set(STUFFS), allow_unknown_preds_category=void,
+            return_sq_and_rq=True,
+        )  # fmt: skip
         metric.update(torch().from_numpy(pred), torch().from_numpy(gt))
-        return float(metric.compute())
+        return metric.compute().numpy().astype(np.float64)
 
 
 def test_per_case_and_summary_hold_exact_values(tmp_path: Path) -> None:
@@ -140,7 +150,7 @@ def test_per_case_and_summary_hold_exact_values(tmp_path: Path) -> None:
         ("c0", "0", "0.6666666666666666", "0.6666666666666666", "0.6666666666666666", "1.0"),
         ("c0", "1", "0.5", "0.4444444444444444", "0.6666666666666666", "0.6666666666666666"),
         ("c0", "2", "NaN", "NaN", "NaN", "NaN"),
-        ("c0", "3", "0.5", "0.0", "NaN", "0.0"),
+        ("c0", "3", "0.5", "0.0", "0.0", "0.0"),  # segments, no match: SQ 0 (panopticapi)
         ("c1", "0", "0.75", "0.75", "0.75", "1.0"),
         ("c1", "1", "0.6666666666666666", "0.6666666666666666", "0.6666666666666666", "1.0"),
         ("c1", "2", "NaN", "NaN", "NaN", "NaN"),
@@ -161,6 +171,10 @@ def test_per_case_and_summary_hold_exact_values(tmp_path: Path) -> None:
     assert pq["class_groups"]["things"] == {"classes": [1], "mean": thing, "n_valid": 1, "n_nan": 0}
     assert pq["class_groups"]["stuffs"]["mean"] == pytest.approx(stuff0 / 2, rel=1e-15)
     assert pq["class_groups"]["all"]["mean"] == pq["value"]
+    sq = summary["metrics"]["sq"]  # stuff 3 has segments but no match: 0, in the mean
+    assert sq["per_class"] == {"1": 2 / 3, "0": stuff0, "3": 0.0}
+    assert sq["value"] == pytest.approx((2 / 3 + stuff0) / 3, rel=1e-15)
+    assert sq["conventions"]["empty"]["zero_division"] == 0.0
     assert pq["kind"] == "instance"
     assert pq["aggregation"] == "pooled"
     instance = pq["conventions"]["instance"]
@@ -235,6 +249,55 @@ def test_per_image_aggregation_and_presets(tmp_path: Path) -> None:
     ref = _reference_torchmetrics(pred, gt, False)
     got_sq = [tm["per_class"][str(k)] for k in CLASSES]
     np.testing.assert_allclose(got_sq, ref[:, 1], **F32)  # its empty policy: 0, not NaN
+
+
+def _reference_monai(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """(2, 3): pq, sq, rq of things 1 and 2 by MONAI ``PanopticQualityMetric(num_classes=2)``,
+    ``reduction='mean_batch'`` (its class 0 is the background: stuffs 0 and 3 become 0); its 1e-6
+    smoothing and float32 sums: 1e-5."""
+    m = monai_metrics()
+
+    def b2hw(a: np.ndarray):  # type: ignore[no-untyped-def]
+        classes = np.where(np.isin(a[..., 0], THINGS), a[..., 0], 0)
+        return torch().from_numpy(np.stack([a[..., 1], classes], axis=1).astype(np.int64))
+
+    metric = m.PanopticQualityMetric(num_classes=2, metric_name=["pq", "sq", "rq"])
+    for p, t in zip(pred, gt, strict=True):
+        metric(b2hw(p[None]), b2hw(t[None]))
+    return np.stack([v.numpy() for v in metric.aggregate()], axis=1).astype(np.float64)
+
+
+@pytest.mark.parametrize("variant", ["missed", "absent"])
+def test_presets_reproduce_the_class_means_of_their_library(tmp_path: Path, variant: str) -> None:
+    """Class 2 never predicted (SQ 0, in every mean) or nowhere: segscore's default and
+    ``--preset torchmetrics`` give torchmetrics' three means (a class without any segment left
+    out, NaN here); ``--preset monai`` gives MONAI's per-class values (0 without a segment) and
+    their mean over the things."""
+    pred, gt = _write(tmp_path, without_class_two(panoptic_case(6, n_images=3), variant))
+    means = PanopticScalar.compute(pred, gt, False)
+    ref = _reference_torchmetrics(pred, gt, False)
+    summaries = {}
+    for preset in (None, "torchmetrics", "monai"):
+        extra = [] if preset is None else ["--preset", preset]
+        assert main(_argv(tmp_path, *extra, "--metrics", "pq,sq,rq", out=str(preset))) == 0
+        summaries[preset] = json.loads((tmp_path / str(preset) / "summary.json").read_text())
+    absent = variant == "absent"
+    for preset in (None, "torchmetrics"):
+        for column, metric in enumerate(("pq", "sq", "rq")):
+            entry = summaries[preset]["metrics"][metric]
+            assert entry["value"] == pytest.approx(means[column], rel=1e-6), (preset, metric)
+            got = [float(entry["per_class"][str(k)]) for k in CLASSES]  # NaN: "NaN"
+            assert math.isnan(got[1]) if absent else got[1] == 0.0  # class 2
+            np.testing.assert_allclose(np.nan_to_num(got), ref[:, column], **F32)
+            assert entry["class_groups"]["all"]["n_nan"] == int(absent)
+    monai = _reference_monai(pred, gt)
+    for column, metric in enumerate(("pq", "sq", "rq")):
+        entry = summaries["monai"]["metrics"][metric]
+        got = [entry["per_class"][str(k)] for k in THINGS]
+        np.testing.assert_allclose(got, monai[:, column], rtol=1e-5, atol=1e-5)
+        things = entry["class_groups"]["things"]
+        assert things["mean"] == pytest.approx(float(monai[:, column].mean()), rel=1e-5, abs=1e-5)
+        assert things["n_nan"] == 0
 
 
 def test_resume_gives_the_outputs_of_an_uninterrupted_run(

@@ -212,3 +212,47 @@ def test_compiled_pair_counter_equals_numpy(dtype, ignore) -> None:  # type: ign
                 pred, target, ignore_index=ignore, kernel=KernelSettings(compiled=False)
             )
             assert got == want
+
+
+_LARGEST = [(d, int(np.iinfo(d).max)) for d in (np.int8, np.uint8, np.int16, np.uint16)]
+_LARGEST += [(d, int(np.iinfo(d).max)) for d in (np.int32, np.uint32, np.int64, np.uint64)]
+_LARGEST += [(np.uint64, 2**63 - 1), (np.uint64, 2**63)]
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+@pytest.mark.parametrize("other", ["zeros", "int64", "uint64"])
+@pytest.mark.parametrize(("dtype", "top"), _LARGEST)
+def test_the_largest_ids_against_small_ones_equal_relabelled_ids(dtype, top, other, compiled):
+    """One side holds the dtype's maximum (or 2**63 - 1 in uint64), the other small ids: the
+    key's width max + 1 may be 2**63. Every path gives the table of the maps with small ids."""
+    from segscore.metrics._kernel import KernelSettings
+    from segscore.metrics.instance import score_tables
+
+    big = np.array([[top, top, 0, 5, 5, 0, top, 0]], dtype=dtype)
+    small = np.where(big == top, 9, big)  # the same map, the maximum relabelled to 9
+    others = {
+        "zeros": np.zeros(big.shape, np.int64),
+        "int64": np.array([[0, 1, 1, 5, 5, 5, 0, 0]], np.int64),
+        "uint64": np.array([[0, 1, 1, 5, 5, 5, 0, 0]], np.uint64),
+    }
+    kernel = KernelSettings(compiled=compiled)
+    names = ["f1@0.5", "pq", "aji"]
+    for pred, target, pred_small, target_small, ignore in (
+        (others[other], big, others[other], small, None),
+        (big, others[other], small, others[other], None),
+        (others[other], big, others[other], small, top),  # ignore_index: the maximum id
+    ):
+        got = overlap_table(pred, target, ignore_index=ignore, kernel=kernel)[0]
+        ignore_small = None if ignore is None else 9
+        want = overlap_table(pred_small, target_small, ignore_index=ignore_small, kernel=kernel)[0]
+        relabel = {9: top}
+        areas_p, areas_t, pairs = _as_dicts(want)
+        assert _as_dicts(got) == (
+            {relabel.get(k, k): v for k, v in areas_p.items()},
+            {relabel.get(k, k): v for k, v in areas_t.items()},
+            {(relabel.get(a, a), relabel.get(b, b)): v for (a, b), v in pairs.items()},
+        )
+        assert got.n_pixels == want.n_pixels
+        s, s_small = score_tables([got], names), score_tables([want], names)
+        for name in names:
+            np.testing.assert_array_equal(s[name].per_image, s_small[name].per_image)

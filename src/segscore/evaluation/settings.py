@@ -33,6 +33,7 @@ from segscore.io.arrays import MAX_PIXELS_DEFAULT
 from segscore.io.palette import Palette, read_palette
 from segscore.metrics.empty import EmptyPolicy, as_empty_policy
 from segscore.metrics.options import CountingOptions
+from segscore.metrics.presets import PANOPTIC_EMPTY
 from segscore.metrics.reduce import AGGREGATIONS, CELL_AGGREGATIONS, DEFAULT_AGGREGATION
 from segscore.metrics.registry import MetricSpec, parse_metrics
 
@@ -170,10 +171,18 @@ class EvaluationSettings:
         return tuple(m for m in self.metrics if m.kind == "instance")
 
     def empty_for(self, spec: MetricSpec) -> EmptyPolicy:
-        """Return the empty policy of a metric: explicit, else the preset's, else the default."""
+        """Return the empty policy of a metric: explicit, else the preset's, else the default.
+
+        The pq, sq and rq of panoptic pairs take the preset's panoptic policies, else
+        :data:`~segscore.metrics.presets.PANOPTIC_EMPTY` (panopticapi's class means).
+        """
         if self.empty is not None:
             return self.empty
         preset = self.preset_for(spec)
+        if self.panoptic is not None and spec.kind == "instance":
+            if preset is None or preset.instance is None:
+                return PANOPTIC_EMPTY.get(spec.base, EmptyPolicy())
+            return preset.instance.panoptic_empty_for(spec)
         if preset is not None and spec.kind == "instance":
             assert preset.instance is not None
             return preset.instance.empty_for(spec)

@@ -14,7 +14,9 @@ Object-level (instance) conventions live in the same preset, as an :class:`Insta
 in ``Preset.instance``: the matching rule, criterion and threshold comparison, the aggregation over
 images, one :class:`~segscore.metrics.empty.EmptyPolicy` per instance metric, the library's AJI
 variant and the connectivity of its connected components. They feed
-:func:`~segscore.metrics.instance.instance_scores` (``preset=name``). Libraries of objects only
+:func:`~segscore.metrics.instance.instance_scores` (``preset=name``). Panoptic input (``pq``,
+``sq``, ``rq`` per class, then their means over classes) takes ``panoptic_empty`` where it is set,
+and segscore's default is :data:`PANOPTIC_EMPTY` (panopticapi's). Libraries of objects only
 (``stardist``, ``panoptica``, ``cellpose``, ``coco``) carry segscore's pixel defaults with
 ``has_overlap=False`` and ``has_distance=False``; pixel libraries without object metrics have
 ``instance=None``.
@@ -51,7 +53,7 @@ from segscore.metrics.empty import EmptyPolicy, lookup_policy
 from segscore.metrics.reduce import AGGREGATIONS, DEFAULT_AGGREGATION
 from segscore.metrics.registry import MetricSpec, _parse_or_none
 
-__all__ = ["PRESETS", "InstanceConventions", "Preset", "get_preset"]
+__all__ = ["PANOPTIC_EMPTY", "PRESETS", "InstanceConventions", "Preset", "get_preset"]
 
 NAN = math.nan
 INF = math.inf
@@ -85,6 +87,11 @@ class InstanceConventions:
         The policy of every instance ratio metric without its own.
     metric_empty : dict of str to EmptyPolicy
         Per-metric policies, keyed by exact name (``'sq@0.5'``) or base name (``'sq'``).
+    panoptic_empty : dict of str to EmptyPolicy or None
+        The policies of ``pq``, ``sq`` and ``rq`` per class of panoptic input
+        (:func:`~segscore.metrics.instance.panoptic.panoptic_scores`, ``evaluate --panoptic``),
+        where the library's class means differ from its per-image values; None: those of the
+        object metrics (:meth:`panoptic_empty_for`).
     aji : str or None
         The registry name of the library's aggregated Jaccard index (``'aji_cellpose'``), or
         None when it has none.
@@ -115,6 +122,7 @@ class InstanceConventions:
     connectivity_2d: Connectivity | None = None
     connectivity_3d: Connectivity | None = None
     notes: str = ""
+    panoptic_empty: Mapping[str, EmptyPolicy] | None = None
 
     def __post_init__(self) -> None:
         check_option("matching", self.matching, MATCHINGS)
@@ -130,6 +138,24 @@ class InstanceConventions:
         """Return the empty policy of an instance metric (exact name, base name, default)."""
         found = lookup_policy(self.metric_empty, spec.name, spec.base, False)
         return self.empty if found is None else found
+
+    def panoptic_empty_for(self, spec: MetricSpec) -> EmptyPolicy:
+        """Return the policy of ``pq``, ``sq`` or ``rq`` per class of panoptic input.
+
+        Examples
+        --------
+        >>> from segscore.metrics.registry import get_metric
+        >>> sq = get_metric("sq")
+        >>> get_preset("torchmetrics").instance.panoptic_empty_for(sq).as_dict()
+        {'zero_division': 0.0, 'both_empty': nan, 'target_empty': None, 'prediction_empty': None}
+        >>> get_preset("monai").instance.panoptic_empty_for(sq) == get_preset("monai").instance.empty
+        True
+        """
+        if self.panoptic_empty is not None:
+            found = lookup_policy(self.panoptic_empty, spec.name, spec.base, False)
+            if found is not None:
+                return found
+        return self.empty_for(spec)
 
     def connectivity_for(self, spatial_dims: int) -> Connectivity | None:
         """Return the connectivity of the library's components in 2-D or 3-D (None: none)."""
@@ -149,6 +175,11 @@ class InstanceConventions:
             "connectivity_2d": self.connectivity_2d,
             "connectivity_3d": self.connectivity_3d,
             "notes": self.notes,
+            "panoptic_empty": (
+                None
+                if self.panoptic_empty is None
+                else {k: v.as_dict() for k, v in self.panoptic_empty.items()}
+            ),
         }
 
 
@@ -311,6 +342,16 @@ class Preset:
 
 _ZERO = EmptyPolicy(zero_division=0.0)
 
+PANOPTIC_EMPTY: Mapping[str, EmptyPolicy] = {
+    "pq": EmptyPolicy(),
+    "sq": EmptyPolicy(zero_division=0.0, both_empty=NAN),
+    "rq": EmptyPolicy(),
+}
+"""The default policies of ``pq``, ``sq`` and ``rq`` per class of panoptic input: panopticapi's
+``pq_average`` (and torchmetrics'). A class with segments but no match has SQ 0 (``iou / tp if tp
+!= 0 else 0``) and counts in the class means; a class without any segment (every ratio 0 / 0) is
+NaN, left out of the means and counted, where those libraries report 0 and leave it out."""
+
 _MONAI_OBJECTS = InstanceConventions(
     "MONAI 1.6 (compute_panoptic_quality; PanopticQualityMetric, reduction='mean_batch')",
     matching="unique",
@@ -322,7 +363,11 @@ _MONAI_OBJECTS = InstanceConventions(
     "0 where segscore divides 0 by 0. Its 'mean_batch' averages the counts of the images "
     "(the pooled ratio). Below IoU 0.5 MONAI matches by the largest IoU sum (Hungarian), "
     "then keeps pairs > t: no segscore rule ('unique' refuses thresholds < 0.5; 'optimal' "
-    "maximises the number of matches first). IoU in float32.",
+    "maximises the number of matches first). IoU in float32. Panoptic input: "
+    "PanopticQualityMetric(num_classes=C) scores the classes 1..C (0 is its background: "
+    "declare it a stuff) and gives every class a value, 0 without a match or a segment; the "
+    "preset keeps those zeros, so the mean over the things equals the mean of its per-class "
+    "output.",
 )
 
 _TORCHMETRICS_OBJECTS = InstanceConventions(
@@ -335,7 +380,11 @@ _TORCHMETRICS_OBJECTS = InstanceConventions(
     notes="The threshold is fixed at 0.5 (pq, sq, rq only). torchmetrics averages PQ over "
     "categories, background included when it is declared a stuff: read the thing row "
     "(return_per_class=True), which is segscore's number; its average over categories skips "
-    "categories without any segment, where segscore's per-class value is 0.",
+    "categories without any segment, where segscore's per-class value is 0. Panoptic input "
+    "(panoptic_empty): such a category is NaN here (left out and counted; 0 in torchmetrics' "
+    "per-class output), a category with segments but no match has SQ 0, so the class means "
+    "equal torchmetrics' pq, sq and rq.",
+    panoptic_empty=PANOPTIC_EMPTY,
 )
 
 _STARDIST_OBJECTS = InstanceConventions(

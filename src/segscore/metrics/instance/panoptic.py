@@ -6,13 +6,19 @@ instance ids are ignored). Per class, a predicted and a target segment of that c
 their IoU is above 0.5 (then the match is unique, no assignment is needed); PQ, SQ and RQ follow
 from the matched IoUs and the unmatched segments:
 
-=====  ===============================================  =====================================
-name   formula per class (counts over the images)       empty (no segment of the class)
-=====  ===============================================  =====================================
-pq     sum IoU / (tp + fp / 2 + fn / 2)                 NaN: left out of the mean over classes
-sq     sum IoU / tp                                     NaN
-rq     tp / (tp + fp / 2 + fn / 2)                      NaN
-=====  ===============================================  =====================================
+=====  ================================  ======================================  ================
+name   formula per class                 empty (no segment of the class)         tp = 0 < fp + fn
+=====  ================================  ======================================  ================
+pq     sum IoU / (tp + fp / 2 + fn / 2)  NaN: left out of the mean over classes  0
+sq     sum IoU / tp                      NaN                                     0
+rq     tp / (tp + fp / 2 + fn / 2)       NaN                                     0
+=====  ================================  ======================================  ================
+
+These are the default policies (:data:`~segscore.metrics.presets.PANOPTIC_EMPTY`), panopticapi's
+``pq_average`` and torchmetrics': a class with segments but no match counts in the class means
+with SQ 0 (``iou / tp if tp != 0 else 0``); a class without any segment is left out of them
+(they report it as 0, segscore as NaN, counted in ``n_nan``). An explicit ``empty`` applies to
+every 0 / 0, SQ's ``tp = 0`` included.
 
 *Void* pixels (the class ``void``, in the target or the prediction) count nowhere, as in
 panopticapi and torchmetrics 1.9 ``PanopticQuality``: they leave every union (``IoU = I / (P +
@@ -22,8 +28,8 @@ false negative. The IoU test is exact (``2 I > U`` in integers) and each IoU the
 rounded ratio of two integers.
 
 Peers: torchmetrics ``PanopticQuality(things, stuffs, return_per_class=True)`` and
-``panoptic_quality`` give the same per-class values (its scalar also averages the classes that
-have segments; CONVENTIONS-objects §3 #5: declare the background a stuff class, or it becomes
+``panoptic_quality`` give the same per-class values and, without ``return_per_class``, the same
+means over classes (CONVENTIONS-objects §3 #5: declare the background a stuff class, or it becomes
 void); MONAI ``compute_panoptic_quality`` scores one class's instance maps with IoU > 0.5 and a
 1e-6 smoothing of its denominators.
 """
@@ -43,6 +49,7 @@ from segscore.metrics.conventions import Conventions
 from segscore.metrics.counts import _batch_shape
 from segscore.metrics.empty import EmptyCase, EmptyPolicy, as_empty_policy
 from segscore.metrics.instance.table import _as_ids, overlap_table
+from segscore.metrics.presets import PANOPTIC_EMPTY
 from segscore.metrics.reduce import AGGREGATIONS, Score, score_values
 
 __all__ = [
@@ -54,6 +61,7 @@ __all__ = [
 ]
 
 _METRICS = ("pq", "sq", "rq")
+_INT64_MAX = 2**63 - 1
 _POOLED = ("pooled", "pooled_micro", "per_image_micro")
 
 
@@ -76,7 +84,11 @@ def _segments(
     width: int,
     name: str,
 ) -> IntArray:
-    """Segment ids ``1 + rank(class) * width + instance`` (stuff: instance 0); void 0."""
+    """Segment ids ``1 + rank(class) * width + instance`` (stuff: instance 0); void 0.
+
+    The caller chooses ``width`` (> every instance id) so that the largest id, ``C * width``
+    for C classes, fits in int64, relabelling the instance ids when it would not.
+    """
     known = np.zeros(max([*code, void or 0]) + 2, dtype=np.int64) - 1
     for c, rank in code.items():
         known[c] = rank
@@ -111,10 +123,10 @@ def _check_instances(
         thing = np.isin(cls, things)
         if not thing.any():
             continue
-        inst = instances[n].reshape(-1)[thing].astype(np.int64)
+        inst = instances[n].reshape(-1)[thing]  # its own dtype: uint64 ids above 2**63 too
         rank = np.searchsorted(np.asarray(things), cls[thing]).astype(np.int64)
         if int(inst.max()) <= (2**62) // t:
-            keys = np.unique(inst * t + rank)
+            keys = np.unique(inst.astype(np.int64) * t + rank)
             ids, ranks = keys // t, keys % t
         else:  # the keys would overflow: sort the pairs by id, then class
             order = np.lexsort((rank, inst))
@@ -288,15 +300,16 @@ def panoptic_counts(
     _check_instances(a["target_classes"], a["target_instances"], thing_ids, "target_instances")
     order = thing_ids + stuff_ids
     code = {c: k for k, c in enumerate(order)}
-    width = 1 + max(
-        int(a["pred_instances"].max(initial=0)), int(a["target_instances"].max(initial=0))
-    )
-    pred = _segments(
-        a["pred_classes"], a["pred_instances"], code, thing_ids, void, width, "pred_classes"
-    )
-    target = _segments(
-        a["target_classes"], a["target_instances"], code, thing_ids, void, width, "target_classes"
-    )
+    p_inst, t_inst = a["pred_instances"], a["target_instances"]
+    width = 1 + max(int(p_inst.max(initial=0)), int(t_inst.max(initial=0)))
+    if len(order) * width > _INT64_MAX:  # the largest segment id would overflow int64
+        # relabel the ids of both sides to 0..n-1 together (one segment per id stays one)
+        _, codes = np.unique(np.concatenate([p_inst.ravel(), t_inst.ravel()]), return_inverse=True)
+        p_inst = codes.ravel()[: p_inst.size].reshape(p_inst.shape)
+        t_inst = codes.ravel()[p_inst.size :].reshape(t_inst.shape)
+        width = 1 + int(codes.max(initial=0))
+    pred = _segments(a["pred_classes"], p_inst, code, thing_ids, void, width, "pred_classes")
+    target = _segments(a["target_classes"], t_inst, code, thing_ids, void, width, "target_classes")
     tables = overlap_table(pred, target, spatial_dims=len(shape) - 1)
     n, c = len(tables), len(order)
     tp = np.zeros((n, c), np.int64)
@@ -313,7 +326,7 @@ def panoptic_score_counts(
     metrics: str | Iterable[str] = _METRICS,
     *,
     aggregation: Aggregation = "pooled",
-    empty: float | EmptyPolicy = math.nan,
+    empty: float | EmptyPolicy | None = None,
     preset: str | None = None,
     class_names: Sequence[str] | None = None,
 ) -> dict[str, Score]:
@@ -346,11 +359,12 @@ def panoptic_score_counts(
     for m in names:
         check_option("metrics", m, _METRICS)
     check_option("aggregation", aggregation, AGGREGATIONS)
-    policy = as_empty_policy(empty)
+    given = None if empty is None else as_empty_policy(empty)
     if class_names is not None and len(class_names) != len(counts.class_ids):
         fail_must("class_names", f"hold one name per class {counts.class_ids}", list(class_names))
     out: dict[str, Score] = {}
     for m in dict.fromkeys(names):
+        policy = PANOPTIC_EMPTY[m] if given is None else given
         conventions = Conventions(
             m,
             "instance",
@@ -382,7 +396,8 @@ def panoptic_record(
         "on the other side is neither a false positive nor a false negative",
         "things": list(things),
         "stuffs": list(stuffs),
-        "class_mean": "unweighted mean over the classes whose value is not NaN",
+        "class_mean": "unweighted mean over the classes whose value is not NaN (by default, "
+        "those with a segment)",
     }
 
 
@@ -397,7 +412,7 @@ def panoptic_scores(
     void: int | None = None,
     metrics: str | Iterable[str] = _METRICS,
     aggregation: Aggregation = "pooled",
-    empty: float | EmptyPolicy = math.nan,
+    empty: float | EmptyPolicy | None = None,
     spatial_dims: int | None = None,
 ) -> dict[str, Score]:
     """Panoptic, segmentation and recognition quality per class of panoptic segmentations.
@@ -420,8 +435,10 @@ def panoptic_scores(
         ``'pooled'`` (Kirillov's PQ, torchmetrics): counts and IoU sums added over the images,
         the formula per class, the mean over the classes that have segments; a per-image rule
         (``'images_then_classes'``...) averages per-image values.
-    empty : float or EmptyPolicy, default NaN
-        The value of a class without any segment (0 / 0); NaN leaves it out of the means.
+    empty : float or EmptyPolicy, optional
+        The policy of every 0 / 0 (a number: its value; NaN leaves the class out of the means).
+        Default: panopticapi's (module docstring), NaN for a class without any segment and SQ 0
+        for a class with segments but no match.
     spatial_dims : {2, 3}, optional
         Number of spatial axes.
 
@@ -449,12 +466,18 @@ def panoptic_scores(
     ((1, 0), array([0.44444444, 0.6       ]))
     >>> s["rq"].per_class, s["sq"].value
     (array([0.66666667, 1.        ]), 0.6333333333333333)
+
+    A class with segments but no match has SQ 0 (panopticapi, torchmetrics):
+
+    >>> s = panoptic_scores(0 * pc, 0 * pi, tc, ti, things=[1], stuffs=[0])
+    >>> s["sq"].per_class, s["sq"].value
+    (array([0.        , 0.57142857]), 0.2857142857142857)
     """
     names = [m.strip().lower() for m in ([metrics] if isinstance(metrics, str) else metrics)]
     for m in names:
         check_option("metrics", m, _METRICS)
     check_option("aggregation", aggregation, AGGREGATIONS)
-    policy = as_empty_policy(empty)
+    policy = None if empty is None else as_empty_policy(empty)
     counts = panoptic_counts(
         pred_classes,
         pred_instances,

@@ -261,8 +261,8 @@ def _run_pairs(
     t_max = int(run_t.max()) if run_t.size else 0
     pred_values: Any = None
     target_values: Any = None
-    if (p_max + 1) * (t_max + 1) - 1 <= _INT64_MAX:
-        width = t_max + 1
+    width = t_max + 1
+    if width <= _INT64_MAX and (p_max + 1) * width - 1 <= _INT64_MAX:  # width too: 2**63
         keys = run_p.astype(np.int64)
         keys *= width
         # in int64 (uint64 + int64 would compute in float64): exact for ids that fit
@@ -305,8 +305,8 @@ def _pairs(p: np.ndarray[Any, Any], t: np.ndarray[Any, Any], ignore: int | None)
     # runs per row is much cheaper than sorting a key per pixel. Where runs are short (noise),
     # one key per pixel sorted in place needs less memory.
     if 4 * int(np.count_nonzero(change)) > p.size:
-        width = int(t.max()) + 1
-        if p.size and (int(p.max()) + 1) * width - 1 <= _INT64_MAX:
+        width = int(t.max()) + 1  # 2**63 for the int64 maximum: not an int64 itself
+        if p.size and width <= _INT64_MAX and (int(p.max()) + 1) * width - 1 <= _INT64_MAX:
             del change
             return _pixel_pairs(p, t, width, ignore)
     return _run_pairs(p, t, change, ignore)
