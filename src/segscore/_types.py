@@ -8,11 +8,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 __all__ = [
+    "AGGREGATIONS",
     "ASSD_VARIANTS",
     "COMPARISONS",
     "CONNECTIVITIES",
     "CPU_COUNTINGS",
     "CRITERIA",
+    "DEFAULT_AGGREGATION",
     "INTERPOLATIONS",
     "MATCHINGS",
     "PERCENTILE_RULES",
@@ -56,6 +58,19 @@ Aggregation = Literal[
     "per_image_micro",
 ]
 """How a dataset of per-image, per-class counts becomes one number (see :mod:`segscore.metrics.reduce`)."""
+
+AGGREGATIONS: tuple[Aggregation, ...] = (
+    "pooled",
+    "pooled_micro",
+    "images_then_classes",
+    "classes_then_images",
+    "per_image_per_class",
+    "per_image_micro",
+)
+"""Every :data:`Aggregation` (re-exported by :mod:`segscore.metrics.reduce`)."""
+
+DEFAULT_AGGREGATION: Aggregation = "images_then_classes"
+"""segscore's default aggregation, for every function, accumulator and command alike."""
 
 CpuCounting = Literal["kernel", "torch"]
 """How CPU torch tensors are counted: by the compiled kernel on zero-copy views, or by torch

@@ -34,9 +34,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from segscore._types import (
+    AGGREGATIONS,
     COMPARISONS,
     CONNECTIVITIES,
     CRITERIA,
+    DEFAULT_AGGREGATION,
     MATCHINGS,
     Aggregation,
     AssdVariant,
@@ -50,7 +52,6 @@ from segscore._types import (
 )
 from segscore._validation import check_option, fail
 from segscore.metrics.empty import EmptyPolicy, lookup_policy
-from segscore.metrics.reduce import AGGREGATIONS, DEFAULT_AGGREGATION
 from segscore.metrics.registry import MetricSpec, _parse_or_none
 
 __all__ = ["PANOPTIC_EMPTY", "PRESETS", "InstanceConventions", "Preset", "get_preset"]

@@ -25,20 +25,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from segscore._types import Aggregation, FloatArray
+from segscore._types import AGGREGATIONS, DEFAULT_AGGREGATION, Aggregation, FloatArray
 from segscore._validation import check_option, fail
 from segscore.metrics.conventions import Conventions, jsonable
 from segscore.metrics.counts import Counts
 from segscore.metrics.empty import EmptyCase, EmptyPolicy, as_empty_policy, empty_cases
 from segscore.metrics.options import BINARY_FOREGROUND, CountingOptions
+from segscore.metrics.presets import PRESETS, Preset, get_preset
 from segscore.metrics.registry import get_metric
-
-if TYPE_CHECKING:
-    from segscore.metrics.presets import Preset
 
 __all__ = [
     "AGGREGATIONS",
@@ -49,18 +47,6 @@ __all__ = [
     "score",
     "score_values",
 ]
-
-DEFAULT_AGGREGATION: Aggregation = "images_then_classes"
-"""segscore's default aggregation, for every function, accumulator and command alike."""
-
-AGGREGATIONS: tuple[Aggregation, ...] = (
-    "pooled",
-    "pooled_micro",
-    "images_then_classes",
-    "classes_then_images",
-    "per_image_per_class",
-    "per_image_micro",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,8 +140,6 @@ def _split_nonfinite(values: Any) -> tuple[int, int, int]:
 
 def _overlap_preset(name: str) -> Preset:
     """Return the preset ``name`` for :func:`score`; one without pixel overlap metrics is refused."""
-    from segscore.metrics.presets import PRESETS, get_preset  # presets import this module
-
     chosen = get_preset(name)
     if not chosen.has_overlap:
         pixel = ", ".join(repr(k) for k, p in PRESETS.items() if p.has_overlap)
