@@ -712,3 +712,22 @@ def test_a_run_into_a_used_folder_leaves_only_its_own_outputs(
         "summary.json",
         "table.csv",
     ]
+
+
+def test_binary_masks_read_with_a_label_set_get_a_warning(
+    binary_folders, tmp_path: Path, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    # Reviewed: --class-names voc makes 255 the ignore label, so binary 0/255 masks lost their
+    # whole foreground and scored mIoU 0.986 on the background alone, without a word.
+    pred_dir, gt_dir, *_ = binary_folders
+    argv = ["evaluate", "--pred", str(pred_dir), "--gt", str(gt_dir), "--pred-suffix", "_pred"]
+    argv += ["--no-report", "--metrics", "iou"]
+    assert main([*argv, "--out", str(tmp_path / "voc"), "--class-names", "voc"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: no ground-truth pixel of any case has a class other than 0" in err
+    summary = json.loads((tmp_path / "voc" / "summary.json").read_text())
+    assert len(summary["warnings"]) == 1
+    assert "ignore label 255" in summary["warnings"][0]
+    assert main([*argv, "--out", str(tmp_path / "plain")]) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert json.loads((tmp_path / "plain" / "summary.json").read_text())["warnings"] == []

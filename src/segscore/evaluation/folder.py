@@ -418,6 +418,7 @@ def evaluate_folder(
         unmatched={"pred": found.unmatched_pred, "gt": found.unmatched_target},
         threshold_source=threshold_source,
     )
+    notes += [f"warning: {text}" for text in summary["warnings"]]
     return FolderEvaluation(settings, found, evaluation, scores, summary, rows, columns, notes)
 
 

@@ -13,7 +13,9 @@ One schema for every metric family (``summary.json``, schema version :data:`SCHE
 - ``inputs``: what was scored (``n_cases`` scored, ``n_failed``, the content ``hash`` over the
   case names and both files of every scored case, ``gt_hash`` over the names and the
   ground-truth files alone: two runs with equal ``gt_hash`` scored the same ground truth);
-  ``failed``: the cases that could not be scored, each with its error; ``unmatched``.
+  ``failed``: the cases that could not be scored, each with its error; ``unmatched``;
+  ``warnings``: what in the data makes the numbers doubtful (:func:`data_warnings`; the command
+  prints them too).
 
 How NaN and inf enter the statistics (the same cases for every statistic of a metric): a case's
 value is the mean of its valid classes; NaN case values (undefined, e.g. both masks empty) are
@@ -476,6 +478,33 @@ def _per_case(s: Score) -> FloatArray:
     return np.asarray(s.per_image, dtype=np.float64)
 
 
+def data_warnings(evaluation: Evaluation, settings: EvaluationSettings) -> list[str]:
+    """Return warnings about the data that the numbers depend on (empty when all looks right).
+
+    An ignore label with label maps whose ground truth holds no class but 0 in any case: every
+    other pixel was the ignore label (or there is none), so only the background is scored. The
+    usual cause is binary masks stored as 0/255 read with ``--class-names voc`` (or
+    ``--ignore-index 255``), which makes their foreground the ignore label.
+    """
+    options = settings.options
+    counts = evaluation.counts
+    out: list[str] = []
+    if (
+        options.ignore_index is not None
+        and options.mode == "multiclass"
+        and counts.n_classes > 1
+        and counts.n_images > 0
+        and not np.any((counts.tp + counts.fn)[:, 1:])
+    ):
+        out.append(
+            "no ground-truth pixel of any case has a class other than 0: the other pixels are "
+            f"the ignore label {options.ignore_index} (or there are none), so only class 0 is "
+            "scored; binary masks stored as 0/255 need no ignore label or label set (255 is "
+            "their foreground)"
+        )
+    return out
+
+
 def summarize(
     evaluation: Evaluation,
     settings: EvaluationSettings,
@@ -603,6 +632,7 @@ def summarize(
         "threshold_sweep": None,
         "unmatched": unmatched or {"pred": [], "gt": []},
         "failed": [{"case": n, "error": e} for n, e in evaluation.failures],
+        "warnings": data_warnings(evaluation, settings),
     }
     if evaluation.sweep is not None:
         record["threshold_sweep"] = threshold_sweep(evaluation.sweep, settings)
