@@ -359,3 +359,17 @@ def test_a_journal_cut_within_its_header_is_empty(tmp_path: Path, capsys) -> Non
     (tmp_path / "out" / JOURNAL_NAME).write_bytes(b'{"journal":"segscore-ev')
     assert main(evaluate_argv(tmp_path, "--resume")) == 0
     assert "resuming: 0 case(s) from the journal, 3 to score" in capsys.readouterr().err
+
+
+def test_an_interrupt_before_the_first_batch_says_nothing_was_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    # Reviewed: Ctrl-C before the first journal batch said "finished cases are kept in OUT",
+    # a folder that did not exist.
+    _circles(tmp_path, 40, prob=False)
+    argv = evaluate_argv(tmp_path, "--jobs", "1")
+    _interrupt_after(monkeypatch, 0)
+    assert main(argv) == 130
+    err = capsys.readouterr().err
+    assert err == "error: interrupted; no case was kept (stopped before the first batch)\n"
+    assert not (tmp_path / "out").exists()

@@ -172,7 +172,10 @@ def _evaluate_and_write(
                 )
     except KeyboardInterrupt as exc:
         from segscore.errors import Interrupted
+        from segscore.evaluation.journal import JOURNAL_NAME
 
+        if not (args.out / JOURNAL_NAME).is_file():  # stopped before its first batch was kept
+            raise Interrupted("no case was kept (stopped before the first batch)") from exc
         raise Interrupted(
             f"finished cases are kept in {str(args.out)!r}: run the same command with --resume "
             "to continue"
