@@ -116,6 +116,8 @@ def test_old_positional_form_still_works_with_a_note(tmp_path: Path, capsys) -> 
         (["score", "--threshold", "1.5"], "`--threshold` must be a number in (0, 1)"),
         (["score", "--metrics", "hd96x"], "`--metrics` must name metrics of the registry"),
         (["score", "--num-classes", "3", "--ignore-index", "1"], "`--ignore-index` must lie"),
+        (["score", "--num-classes", "3", "--ignore-index", "0"], "use `--no-include-background`"),
+        (["score", "--preset", "bogus"], "`--preset` must be one of 'monai'"),
         (["score", "--pred", "missing.npy", "--gt", "other.npy"], "missing.npy"),
         (["score", "--pred", "missing.npy"], "`--pred` and `--gt` must be given together"),
         (["score", "--no-such-flag"], "unrecognized arguments"),

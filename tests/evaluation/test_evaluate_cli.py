@@ -731,3 +731,17 @@ def test_binary_masks_read_with_a_label_set_get_a_warning(
     assert main([*argv, "--out", str(tmp_path / "plain")]) == 0
     assert "warning" not in capsys.readouterr().err
     assert json.loads((tmp_path / "plain" / "summary.json").read_text())["warnings"] == []
+
+
+def test_multilabel_on_two_dimensional_masks_says_what_it_needs(
+    binary_folders, tmp_path: Path, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    # Reviewed: the message was "`spatial_dims` must be an integer >= 2, got 1", an option the
+    # user never set.
+    pred_dir, gt_dir, *_ = binary_folders
+    argv = ["evaluate", "--pred", str(pred_dir), "--gt", str(gt_dir), "--pred-suffix", "_pred"]
+    assert main([*argv, "--out", str(tmp_path / "o"), "--multilabel", "--no-report"]) == 2
+    err = capsys.readouterr().err
+    assert "multilabel input needs one mask per class along the first axis" in err
+    assert "(48, 48)" in err
+    assert err.count("\n") == 1

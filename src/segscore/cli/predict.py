@@ -136,6 +136,12 @@ def run(args: argparse.Namespace) -> int:
 
     if args.batch_size < 1:
         raise InputError(f"`--batch-size` must be an integer >= 1, got {args.batch_size}.")
+    if args.threshold is not None:  # before the network runs, named as the flag
+        from segscore._validation import check_number
+
+        check_number(
+            "--threshold", args.threshold, low=0, high=1, low_inclusive=False, high_inclusive=False
+        )
     source = ""
     chosen_from: dict[str, Any] | None = None
     if args.threshold_from is not None:

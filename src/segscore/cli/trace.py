@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.threshold is not None:
         check_number(
-            "threshold", args.threshold, low=0, high=1, low_inclusive=False, high_inclusive=False
+            "--threshold", args.threshold, low=0, high=1, low_inclusive=False, high_inclusive=False
         )
     if args.out is not None:  # before the network runs
         from segscore.io.results import check_writable_file

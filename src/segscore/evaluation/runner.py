@@ -182,6 +182,11 @@ def score_case(case: Case, options: EvaluateOptions) -> CaseResult:
         spatial_dims = options.spatial_dims
         if spatial_dims is None:
             spatial_dims = p.ndim - (1 if options.multilabel else 0)
+            if options.multilabel and spatial_dims < 2:
+                raise InputError(
+                    "multilabel input needs one mask per class along the first axis, (C, H, W) "
+                    f"or (C, D, H, W) per file, got shape {p.shape}."
+                )
         counting = resolve_options(  # built once per run: the options module caches them
             None,
             num_classes=options.num_classes,

@@ -466,7 +466,7 @@ def make_settings(
     if preset is not None:
         from segscore.metrics.presets import get_preset
 
-        chosen = get_preset(preset)
+        chosen = get_preset(preset, option=name("preset"))
     panoptic_settings = None
     if panoptic or things is not None or stuffs is not None:
         specs, opts, panoptic_settings = check_panoptic(

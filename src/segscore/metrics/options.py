@@ -100,8 +100,13 @@ def _check(values: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any
         if ignore is not None and 0 <= ignore < c:
             fail(
                 f"`{name('ignore_index')}` must lie outside [0, {c}) (the class labels), got "
-                f"{ignore}; to leave a class out of the averages use "
-                f"`{name('include_background')}=False` or `classes=`."
+                f"{ignore} (it names pixels to drop, not a class); "
+                + (
+                    "to leave class 0 out of the class means use `--no-include-background`."
+                    if name("include_background").startswith("-")
+                    else "to leave classes out of the class means use "
+                    "`include_background=False` or `classes=`."
+                )
             )
     elif ignore is not None:
         fail(

@@ -616,8 +616,10 @@ _ALIASES = {
 }
 
 
-def get_preset(name: str) -> Preset:
+def get_preset(name: str, *, option: str = "preset") -> Preset:
     """Return the preset named ``name`` (aliases such as ``'mr'`` and ``'hf'`` accepted).
+
+    ``option`` is the argument's name in the error message (``'--preset'`` on the command line).
 
     Examples
     --------
@@ -633,4 +635,4 @@ def get_preset(name: str) -> Preset:
     if isinstance(key, str) and key in PRESETS:
         return PRESETS[key]
     options = ", ".join(repr(n) for n in PRESETS)
-    fail(f"`preset` must be one of {options}, got {name!r}.")
+    fail(f"`{option}` must be one of {options}, got {name!r}.")
