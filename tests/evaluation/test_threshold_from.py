@@ -68,6 +68,20 @@ def test_the_validation_threshold_gives_the_counts_of_that_threshold(  # type: i
     assert given["conventions"]["threshold_source"] is None
     # The summary.json file itself can be named too.
     assert threshold_from_run(tmp_path / "val_run" / "summary.json").threshold == chosen
+    assert summary["warnings"] == []
+
+
+def test_a_threshold_chosen_on_the_same_cases_is_flagged(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    # Reviewed: --threshold-from the run being scored was taken without a word, although it
+    # defeats the option's purpose (a held-out threshold).
+    val = _probabilities(tmp_path, "val", 1)
+    assert _evaluate(*val, tmp_path / "val_run") == 0
+    capsys.readouterr()
+    assert _evaluate(*val, tmp_path / "again", "--threshold-from", str(tmp_path / "val_run")) == 0
+    assert "warning: the threshold was chosen on these very cases" in capsys.readouterr().err
+    summary = json.loads((tmp_path / "again" / "summary.json").read_text())
+    assert len(summary["warnings"]) == 1
+    assert "not a held-out score" in summary["warnings"][0]
 
 
 def test_a_run_without_a_threshold_is_refused(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
