@@ -634,10 +634,10 @@ def summarize(
         "failed": [{"case": n, "error": e} for n, e in evaluation.failures],
         "warnings": data_warnings(evaluation, settings),
     }
-    there = (threshold_source or {}).get("inputs_hash_there")
-    if there is not None and there == record["inputs"]["hash"]:
+    source = threshold_source or {}
+    if source.get("inputs_hash_there") == record["inputs"]["hash"]:
         record["warnings"].append(
-            f"the threshold was chosen on these very cases ({threshold_source['chosen_on']} "
+            f"the threshold was chosen on these very cases ({source['chosen_on']} "
             "scored the same files): the result is optimistic, not a held-out score"
         )
     if evaluation.sweep is not None:
