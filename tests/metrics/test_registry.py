@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -91,11 +93,34 @@ def test_kind_filter():
 
 
 @pytest.mark.parametrize(
-    "name", ["hd101", "fbeta@0", "fbeta@-1", "fbeta@x", "fbeta@nan", "biou@0px", "nsd@", "", None]
+    "name", ["hd96.5x", "fbeta@0", "fbeta@-1", "fbeta@x", "fbeta@nan", "nsd@", "", None]
 )
 def test_unknown_names(name):
     with pytest.raises(InputError, match=r"`metric` must be one of 'iou', .*'fbeta@B', .*got "):
         get_metric(name)
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("hd101", "must give hd a percentile in [0, 100] (hd95), got 'hd101'"),
+        ("nsd@-1", "must give nsd a tolerance >= 0 (nsd@1.0), got 'nsd@-1'"),
+        ("biou@0.01", "must give biou a width with its unit, px, mm or diag"),
+        ("biou@0px", "must give biou a width of at least 1 pixel"),
+        ("biou@0.5px", "must give biou a width of at least 1 pixel"),
+        ("biou@0.99px", "must give biou a width of at least 1 pixel"),
+        ("biou@0mm", "must give biou a width > 0, got 'biou@0mm'"),
+        ("f1@1.5", "must give f1 a matching threshold in (0, 1], got 'f1@1.5'"),
+    ],
+)
+def test_a_parameter_out_of_range_is_named(name, message):
+    # Reviewed: these got the ~50-name list, and biou@0.5px was accepted although its band (the
+    # pixels at depth <= 0.5) is always empty: NaN for identical masks, counted as both empty.
+    with pytest.raises(InputError, match=re.escape(f"`metric` {message}")):
+        get_metric(name)
+    with pytest.raises(InputError, match=re.escape(f"`--metrics` {message}")):
+        parse_metrics(f"iou,{name}", argument="--metrics")
+    assert get_metric("biou@1px").params == {"width": 1.0, "width_unit": "px"}
 
 
 def test_parse_metrics_keeps_order_and_drops_repeats():

@@ -43,6 +43,7 @@ gives the formulas and empty cases; its ``coco`` module the COCO metrics, scored
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -263,17 +264,36 @@ def _unit_threshold(text: str) -> bool:
     return 0 < float(text) <= 1
 
 
-def _fail_threshold(raw: str, argument: str) -> None:
-    """Raise when ``raw`` is an instance metric whose matching threshold is outside (0, 1]."""
+def _fail_parameter(raw: str, argument: str) -> None:
+    """Raise, naming the parameter, when ``raw`` is a known pattern with a parameter out of range.
+
+    An instance metric's matching threshold outside (0, 1], a Hausdorff percentile above 100, a
+    negative NSD tolerance, a boundary IoU width without its unit or of less than one pixel.
+    """
     key = raw.strip().lower()
+    got = raw.strip()
     base, _, rest = key.partition("@")
-    if base not in _INSTANCE_AT or not rest:
-        return
-    for part in rest.split(":"):
-        if re.fullmatch(_NUMBER, part) and not _unit_threshold(part):
+    if base in _INSTANCE_AT and rest:
+        for part in rest.split(":"):
+            if re.fullmatch(_NUMBER, part) and not _unit_threshold(part):
+                fail(f"`{argument}` must give {base} a matching threshold in (0, 1], got {got!r}.")
+    if re.fullmatch(r"hd" + _NUMBER, key):
+        fail(f"`{argument}` must give hd a percentile in [0, 100] (hd95), got {got!r}.")
+    if re.fullmatch(r"nsd@-" + _NUMBER + r"(mm)?", key):
+        fail(f"`{argument}` must give nsd a tolerance >= 0 (nsd@1.0), got {got!r}.")
+    width = re.fullmatch(r"biou@-?" + _NUMBER + r"(px|mm|diag)?", key)
+    if width is not None:
+        if width.group(2) is None:
             fail(
-                f"`{argument}` must give {base} a matching threshold in (0, 1], got {raw.strip()!r}."
+                f"`{argument}` must give biou a width with its unit, px, mm or diag "
+                f"(biou@2px, biou@1.5mm, biou@0.02diag), got {got!r}."
             )
+        if width.group(2) == "px":
+            fail(
+                f"`{argument}` must give biou a width of at least 1 pixel (the border pixels "
+                f"themselves lie at depth 1: a thinner band is empty), got {got!r}."
+            )
+        fail(f"`{argument}` must give biou a width > 0, got {got!r}.")
 
 
 _COCO_NAME = re.compile(
@@ -347,7 +367,8 @@ def _parse(key: str) -> MetricSpec | None:
             label=f"NSD at {float(match.group(1)):g}",
         )
     match = re.fullmatch(r"biou@" + _NUMBER + r"(px|mm|diag)", key)
-    if match and float(match.group(1)) > 0:
+    # a band in pixels holds the pixels at depth <= width: the border's own are at depth 1
+    if match and float(match.group(1)) >= (1 if match.group(2) == "px" else sys.float_info.min):
         unit = {"diag": "diagonal"}.get(match.group(2), match.group(2))
         return MetricSpec(
             key,
@@ -385,10 +406,14 @@ def get_metric(name: str, *, kind: MetricKind | None = None) -> MetricSpec:
     Traceback (most recent call last):
     ...
     segscore.errors.InputError: `metric` must be an overlap metric here, got 'hd95' (a boundary metric).
+    >>> get_metric("jacard")
+    Traceback (most recent call last):
+    ...
+    segscore.errors.InputError: `metric` must be one of 'iou', 'dice', 'precision', 'recall', 'specificity', 'accuracy', 'balanced_accuracy', 'mcc', 'f2', 'f0.5', 'vs', 'ravd', 'hd', 'hd95', 'asd', 'assd', 'masd', 'pq', 'sq', 'rq', 'aji', 'aji+', 'aji_cellpose', 'lesion_dice', 'lesion_hd95', 'lesion_tp', 'lesion_fp', 'lesion_fn', 'fbeta@B', 'hdP (0 <= P <= 100)', 'nsd@T', 'biou@W{px,mm,diag}', 'f1@T', 'precision@T', 'recall@T', 'dsb@T', 'dsb@A:B', 'pq@T', 'sq@T', 'rq@T', 'tp@T', 'fp@T', 'fn@T', 'ap', 'ap@T', 'ap@A:B', 'ap_{small,medium,large}', 'ar', 'arN', 'ar_{small,medium,large}', got 'jacard'.
     >>> get_metric("hd101")
     Traceback (most recent call last):
     ...
-    segscore.errors.InputError: `metric` must be one of 'iou', 'dice', 'precision', 'recall', 'specificity', 'accuracy', 'balanced_accuracy', 'mcc', 'f2', 'f0.5', 'vs', 'ravd', 'hd', 'hd95', 'asd', 'assd', 'masd', 'pq', 'sq', 'rq', 'aji', 'aji+', 'aji_cellpose', 'lesion_dice', 'lesion_hd95', 'lesion_tp', 'lesion_fp', 'lesion_fn', 'fbeta@B', 'hdP (0 <= P <= 100)', 'nsd@T', 'biou@W{px,mm,diag}', 'f1@T', 'precision@T', 'recall@T', 'dsb@T', 'dsb@A:B', 'pq@T', 'sq@T', 'rq@T', 'tp@T', 'fp@T', 'fn@T', 'ap', 'ap@T', 'ap@A:B', 'ap_{small,medium,large}', 'ar', 'arN', 'ar_{small,medium,large}', got 'hd101'.
+    segscore.errors.InputError: `metric` must give hd a percentile in [0, 100] (hd95), got 'hd101'.
     """
     spec: MetricSpec | None = None
     if isinstance(name, str):
@@ -396,6 +421,8 @@ def get_metric(name: str, *, kind: MetricKind | None = None) -> MetricSpec:
         key = ALIASES.get(key, key)
         spec = METRICS.get(key) or _parse(key)
     if spec is None:
+        if isinstance(name, str):
+            _fail_parameter(name, "metric")
         names = ", ".join(repr(n) for n in [*METRICS, *_PATTERNS])
         fail(f"`metric` must be one of {names}, got {name!r}.")
     if kind is not None and spec.kind != kind:
@@ -431,7 +458,7 @@ def parse_metrics(
             continue
         spec = _parse_or_none(raw)
         if spec is None:
-            _fail_threshold(raw, argument)
+            _fail_parameter(raw, argument)
             fail(f"`{argument}` must name metrics of the registry ({describe()}), got {raw!r}.")
         out.setdefault(spec.name, spec)
     if not out:
