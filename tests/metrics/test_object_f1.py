@@ -159,9 +159,11 @@ def test_registry_lists_and_refuses():
         "aji_cellpose" in describe()
     )
     assert get_metric("precision").kind == "overlap"  # the pixel metric keeps its name
-    for bad in ("f1@1.5", "f1@0", "dsb@0.9:0.5"):
-        with pytest.raises(InputError, match=r"`metric` must be one of"):
+    for bad in ("f1@1.5", "f1@0"):
+        with pytest.raises(InputError, match=r"`metric` must give f1 a matching threshold in"):
             get_metric(bad)
+    with pytest.raises(InputError, match=r"`metric` must be one of"):
+        get_metric("dsb@0.9:0.5")
     with pytest.raises(InputError, match=r"must be an instance metric here, got 'iou'"):
         instance_scores(np.zeros((2, 2), int), np.zeros((2, 2), int), "iou")
     with pytest.raises(InputError, match=r"got 'lesion_dice': lesion metrics are computed from"):
