@@ -65,6 +65,13 @@ def add_scoring_flags(p: argparse.ArgumentParser, *, default_metrics: str) -> No
         "--threshold", type=float, default=None, help="for probability maps (default 0.5)"
     )
     p.add_argument(
+        "--threshold-comparison",
+        default=None,
+        metavar=">=|>",
+        help="probability maps: >= makes p equal to the threshold foreground, > background "
+        "(default: the preset's, else >=; torchmetrics uses >, SMP and MONAI >=)",
+    )
+    p.add_argument(
         "--metrics",
         default=default_metrics,
         help=f"comma-separated names of the registry ({describe()}); default {default_metrics}",
@@ -180,6 +187,7 @@ def add_scoring_flags(p: argparse.ArgumentParser, *, default_metrics: str) -> No
 FLAGS = {
     "num_classes": "--num-classes",
     "threshold": "--threshold",
+    "threshold_comparison": "--threshold-comparison",
     "ignore_index": "--ignore-index",
     "multilabel": "--multilabel",
     "spatial_dims": "--spatial-dims",
@@ -223,6 +231,7 @@ def settings_from_args(args: argparse.Namespace) -> Any:
         "multilabel": args.multilabel,
         "spatial_dims": args.spatial_dims,
         "include_background": args.include_background,
+        "threshold_comparison": args.threshold_comparison,
     }
     names, label_set = parse_class_names(getattr(args, "class_names", None))
     if args.panoptic and args.num_classes is None and label_set is None:

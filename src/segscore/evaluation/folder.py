@@ -116,6 +116,7 @@ def runner_options(settings: EvaluationSettings) -> EvaluateOptions:
     return EvaluateOptions(
         num_classes=opts.num_classes,
         threshold=opts.threshold,
+        threshold_comparison=opts.threshold_test,
         ignore_index=opts.ignore_index,
         multilabel=opts.multilabel,
         spatial_dims=opts.spatial_dims,
