@@ -42,8 +42,9 @@ def add_scoring_flags(p: argparse.ArgumentParser, *, default_metrics: str) -> No
         "--include-background",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="class 0 enters class means, for every metric (default: yes, or the preset's); "
-        "binary masks always score their foreground",
+        help="class 0 enters class means, for every metric (default: yes, or the preset's rule "
+        "per family: monai and torchmetrics leave it out of boundary metrics only); binary "
+        "masks always score their foreground",
     )
     p.add_argument("--multilabel", action="store_true", help="stacks hold one mask per class")
     p.add_argument(
