@@ -122,7 +122,8 @@ MatchingRule = Literal["optimal", "greedy", "unique"]
 Criterion = Literal["iou", "dice", "iop", "iot"]
 """The pair score a threshold is applied to."""
 Comparison = Literal[">=", ">"]
-"""Whether a pair scoring exactly the threshold matches."""
+"""Whether a value exactly at the threshold passes: a pair's score (object matching) or a
+probability (``CountingOptions.threshold_comparison``)."""
 Connectivity = Literal["face", "full"]
 """Connected components through faces only, or through faces, edges and corners."""
 

@@ -73,7 +73,7 @@ def test_binary_probabilities_record_the_threshold() -> None:
     m = SegscoreMetric("dice", threshold=0.3)
     m.update(torch.tensor([[[0.2, 0.4]]]), torch.tensor([[[0, 1]]]))
     assert float(m.compute()) == 1.0
-    assert m.score.conventions.counting == segscore.CountingSpec("binary", 1, 0.3, None)
+    assert m.score.conventions.counting == segscore.CountingSpec("binary", 1, 0.3, None, ">=")
 
 
 def test_errors() -> None:

@@ -46,6 +46,7 @@ INF, NAN = math.inf, math.nan
 # every peer's options written out, to check that the preset and the explicit options agree
 EXPLICIT: dict[str, dict[str, Any]] = {
     "monai": {
+        "include_background": False,  # its distance metrics' default (Dice/IoU: True)
         "surface": "voxel",
         "connectivity": 1,
         "rule": "max_directed",
@@ -73,7 +74,12 @@ EXPLICIT: dict[str, dict[str, Any]] = {
         "assd_variant": "mean_of_means",
         "empty": {"hdP": EmptyPolicy(both_empty=INF)},
     },
-    "torchmetrics": {"surface": "voxel", "connectivity": 1, "rule": "max_directed"},
+    "torchmetrics": {
+        "include_background": False,  # hausdorff_distance's default (MeanIoU/DiceScore: True)
+        "surface": "voxel",
+        "connectivity": 1,
+        "rule": "max_directed",
+    },
 }
 
 
@@ -322,6 +328,12 @@ def monai_one_hot(case: BCase, *, clear_ignored: bool = False) -> tuple[Any, Any
         t.from_numpy(np.ascontiguousarray(p, dtype=np.float32)),
         t.from_numpy(np.ascontiguousarray(g, dtype=np.float32)),
     )
+
+
+def monai_background(case: BCase) -> bool:
+    """MONAI's distance metrics at their default ``include_background=False`` on label maps; a
+    binary case's one-hot (:func:`monai_one_hot`) holds only the foreground, which is kept."""
+    return case.num_classes is None
 
 
 def monai_cells(case: BCase, fn: Any) -> np.ndarray:

@@ -42,6 +42,7 @@ from ._boundary_inputs import (
     deepmind,
     ids,
     medpy_binary,
+    monai_background,
     monai_cells,
     monai_metrics,
     per_cell,
@@ -73,7 +74,11 @@ def _reference_average_surface_distance_monai(case: BCase, symmetric: bool) -> n
     return monai_cells(
         case,
         lambda p, g: mm.compute_average_surface_distance(
-            p, g, include_background=True, symmetric=symmetric, spacing=case.spacing
+            p,
+            g,
+            include_background=monai_background(case),
+            symmetric=symmetric,
+            spacing=case.spacing,
         ),
     )
 

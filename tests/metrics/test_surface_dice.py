@@ -39,6 +39,7 @@ from ._boundary_inputs import (
     cells,
     deepmind,
     ids,
+    monai_background,
     monai_cells,
     monai_metrics,
     per_cell,
@@ -67,14 +68,15 @@ def _reference_surface_dice_brute(case: BCase, tolerance: float, conn: int) -> n
 
 def _reference_surface_dice_monai(case: BCase, tolerance: float, subvoxels: bool) -> np.ndarray:
     mm = monai_metrics()
-    c = len(case.class_ids)
+    keep = monai_background(case)  # its default include_background=False on label maps
+    c = len(case.class_ids) - (0 if keep else 1)
     return monai_cells(
         case,
         lambda p, g: mm.compute_surface_dice(
             p,
             g,
             [tolerance] * c,
-            include_background=True,
+            include_background=keep,
             spacing=case.spacing,
             use_subvoxels=subvoxels,
         ),

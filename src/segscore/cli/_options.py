@@ -42,8 +42,9 @@ def add_scoring_flags(p: argparse.ArgumentParser, *, default_metrics: str) -> No
         "--include-background",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="class 0 enters class means, for every metric (default: yes, or the preset's); "
-        "binary masks always score their foreground",
+        help="class 0 enters class means, for every metric (default: yes, or the preset's rule "
+        "per family: monai and torchmetrics leave it out of boundary metrics only); binary "
+        "masks always score their foreground",
     )
     p.add_argument("--multilabel", action="store_true", help="stacks hold one mask per class")
     p.add_argument(
@@ -63,6 +64,13 @@ def add_scoring_flags(p: argparse.ArgumentParser, *, default_metrics: str) -> No
     p.add_argument("--spatial-dims", type=int, default=None, choices=(2, 3), help="2 or 3")
     p.add_argument(
         "--threshold", type=float, default=None, help="for probability maps (default 0.5)"
+    )
+    p.add_argument(
+        "--threshold-comparison",
+        default=None,
+        metavar=">=|>",
+        help="probability maps: >= makes p equal to the threshold foreground, > background "
+        "(default: the preset's, else >=; torchmetrics uses >, SMP and MONAI >=)",
     )
     p.add_argument(
         "--metrics",
@@ -180,6 +188,7 @@ def add_scoring_flags(p: argparse.ArgumentParser, *, default_metrics: str) -> No
 FLAGS = {
     "num_classes": "--num-classes",
     "threshold": "--threshold",
+    "threshold_comparison": "--threshold-comparison",
     "ignore_index": "--ignore-index",
     "multilabel": "--multilabel",
     "spatial_dims": "--spatial-dims",
@@ -223,6 +232,7 @@ def settings_from_args(args: argparse.Namespace) -> Any:
         "multilabel": args.multilabel,
         "spatial_dims": args.spatial_dims,
         "include_background": args.include_background,
+        "threshold_comparison": args.threshold_comparison,
     }
     names, label_set = parse_class_names(getattr(args, "class_names", None))
     if args.panoptic and args.num_classes is None and label_set is None:

@@ -10,9 +10,9 @@ output folders and checks, before any number is compared, that the comparison me
    ground-truth files) is equal;
 3. both used the same conventions: the counting options, aggregation, empty policy, preset,
    background rule, boundary and object conventions, and each compared metric's conventions
-   record are equal. Not compared: the probability threshold and its source (a threshold makes
-   the prediction, it is not a way of scoring it: comparing two thresholds is a comparison of
-   predictions), class names (labels only), the segscore version (noted when it differs), the
+   record are equal. Not compared: the probability threshold, its comparison (``>=`` or ``>``)
+   and its source (a threshold makes the prediction, it is not a way of scoring it: comparing
+   two thresholds is a comparison of predictions), class names (labels only), the segscore version (noted when it differs), the
    bootstrap settings and the statistics text.
 
 A failed check raises :class:`~segscore.errors.DatasetError` naming the runs and the first
@@ -65,7 +65,15 @@ SIGN_CONVENTION = (
 """How every difference of a comparison is signed (written into its outputs)."""
 
 IGNORED_CONVENTIONS = frozenset(
-    {"segscore_version", "threshold", "threshold_source", "class_names", "bootstrap", "statistics"}
+    {
+        "segscore_version",
+        "threshold",
+        "threshold_comparison",
+        "threshold_source",
+        "class_names",
+        "bootstrap",
+        "statistics",
+    }
 )
 """Keys of the conventions records that do not have to agree (see the module docstring)."""
 

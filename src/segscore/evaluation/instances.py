@@ -2,7 +2,7 @@
 
 ``'labels'``: the files are instance label maps; the pixel metrics score their foreground (id > 0;
 the target's ignore id stays ignored). ``'components'``: the files are masks (a probability map is
-thresholded first, ``p >= threshold``); each connected region is an object and the pixel metrics
+thresholded first, ``p >= threshold`` or ``p > threshold``); each connected region is an object and the pixel metrics
 score the masks as they are; a probability map's objects carry a detection score, their mean
 probability (COCO metrics). With ``object_distances``, the matched pairs at the per-object
 threshold are scored by the boundary engine on crops
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from segscore._types import FloatArray
+from segscore.metrics.options import above_threshold
 
 if TYPE_CHECKING:
     from segscore.evaluation.runner import EvaluateOptions
@@ -73,7 +74,7 @@ def object_label_maps(
 
     ``'labels'``: the arrays themselves and the target's ignore id. ``'components'``: the
     connected components of the masks (a probability map is thresholded first, ``p >=
-    threshold``), with ``options.connectivity``; the target's ignored pixels get an id of their
+    threshold`` or ``p > threshold``: ``threshold_comparison``), with ``options.connectivity``; the target's ignored pixels get an id of their
     own (returned) so that they stay ignored. The report draws the objects from these maps: their
     ids are the table's. Raises InputError on bad input.
     """
@@ -82,7 +83,11 @@ def object_label_maps(
     ignore = options.ignore_index
     if options.instances == "labels":
         return p, t, ignore
-    mask_p = p >= options.threshold if p.dtype.kind == "f" else p
+    mask_p = (
+        above_threshold(p, options.threshold, options.threshold_comparison)
+        if p.dtype.kind == "f"
+        else p
+    )
     kept_t = t if ignore is None else np.where(t == ignore, 0, t)
     conn = options.connectivity
     dims = p.ndim
@@ -107,7 +112,11 @@ def _lesions(
     from segscore.metrics.conventions import jsonable
     from segscore.metrics.instance.lesion import lesion_scores
 
-    mask_p = p >= options.threshold if p.dtype.kind == "f" else p != 0
+    mask_p = (
+        above_threshold(p, options.threshold, options.threshold_comparison)
+        if p.dtype.kind == "f"
+        else p != 0
+    )
     found = lesion_scores(
         mask_p, t != 0, options.lesion_metrics, spacing=spacing, spatial_dims=p.ndim
     )

@@ -295,6 +295,7 @@ def case_object_maps(
         return None
     options = EvaluateOptions(
         threshold=settings.options.threshold,
+        threshold_comparison=settings.options.threshold_test,
         ignore_index=settings.options.ignore_index,
         instances=chosen.mode,
         connectivity=chosen.connectivity,

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from segscore._types import FloatArray, IntArray
+from segscore._types import Comparison, FloatArray, IntArray
 from segscore.errors import DatasetError, InputError
 from segscore.evaluation.allocator import collector_paused, keep_freed_buffers
 from segscore.evaluation.instances import case_objects, object_label_maps
@@ -70,6 +70,7 @@ class EvaluateOptions:
 
     num_classes: int | None = None
     threshold: float = 0.5
+    threshold_comparison: Comparison = ">="
     ignore_index: int | None = None
     multilabel: bool = False
     spatial_dims: int | None = None
@@ -194,6 +195,7 @@ def score_case(case: Case, options: EvaluateOptions) -> CaseResult:
             ignore_index=options.ignore_index,
             multilabel=options.multilabel,
             spatial_dims=spatial_dims,
+            threshold_comparison=options.threshold_comparison,
         )
         counts = count_arrays(p, t, counting)
     except InputError as exc:
@@ -216,7 +218,7 @@ def score_case(case: Case, options: EvaluateOptions) -> CaseResult:
         and options.num_classes is None
         and not options.multilabel
     ):
-        sweep = sweep_counts(p, t)
+        sweep = sweep_counts(p, t, threshold_comparison=options.threshold_comparison)
     result = CaseResult(
         case.name,
         counts,
@@ -257,6 +259,7 @@ def _with_distances(
         counting = CountingOptions(
             num_classes=options.num_classes,
             threshold=options.threshold,
+            threshold_comparison=options.threshold_comparison,
             ignore_index=options.ignore_index,
             spatial_dims=p.ndim,  # the arrays of a case are one image or one volume
             include_background=options.distance_background,
@@ -741,6 +744,7 @@ def evaluate_stack(case: Case, options: EvaluateOptions) -> Evaluation | None:
             ignore_index=options.ignore_index,
             multilabel=options.multilabel,
             spatial_dims=options.spatial_dims,
+            threshold_comparison=options.threshold_comparison,
         )
     except InputError as exc:
         raise DatasetError(f"{str(case.pred)!r} vs {str(case.target)!r}: {exc}") from exc
@@ -756,7 +760,10 @@ def evaluate_stack(case: Case, options: EvaluateOptions) -> Evaluation | None:
     ):
         rows_p = p.reshape(n, -1)
         rows_t = t.reshape(n, -1)
-        sweep = np.stack([sweep_counts(rows_p[i], rows_t[i]) for i in range(n)])
+        comparison = options.threshold_comparison
+        sweep = np.stack(
+            [sweep_counts(rows_p[i], rows_t[i], threshold_comparison=comparison) for i in range(n)]
+        )
     evaluation = Evaluation(
         names,
         counts,

@@ -139,6 +139,10 @@ class EvaluationSettings:
         How objects are made and matched (None: no object metrics).
     panoptic : PanopticSettings or None
         The classes of panoptic pairs (None: the files are not panoptic).
+    distance_background : bool
+        Whether class 0 enters boundary metrics' class means: ``include_background`` when it
+        was chosen, else the preset's distance rule (``Preset.distance_background``: False for
+        MONAI and torchmetrics), else True.
     """
 
     options: CountingOptions = field(default_factory=CountingOptions)
@@ -154,6 +158,7 @@ class EvaluationSettings:
     palette: Palette | None = None
     instances: InstanceSettings | None = None
     panoptic: PanopticSettings | None = None
+    distance_background: bool = True
 
     @property
     def overlap_metrics(self) -> tuple[MetricSpec, ...]:
@@ -231,6 +236,7 @@ class EvaluationSettings:
         """Return the settings as a JSON-ready dict."""
         return {
             "counting": self.options.as_dict(),
+            "distance_include_background": self.distance_background,
             "metrics": [m.name for m in self.metrics],
             "aggregation": self.aggregation,
             "empty": None if self.empty is None else self.empty.as_dict(),
@@ -389,7 +395,9 @@ def make_settings(
     empty : float or EmptyPolicy, optional
         Empty-mask policy for every metric (default: the preset's per metric, else NaN excluded).
     preset : str, optional
-        A name of :data:`segscore.PRESETS`.
+        A name of :data:`segscore.PRESETS`. It decides the counting options left unchosen
+        (None) in ``options``: ``include_background`` (overlap metrics; boundary metrics take
+        its distance rule) and ``threshold_comparison``.
     spacing : str or sequence of float, optional
         Voxel spacing, numpy axis order (default: each file's, else 1).
     bootstrap, seed : int
@@ -435,6 +443,10 @@ def make_settings(
     >>> s = make_settings(metrics="iou,hd95", preset="monai")
     >>> [m.name for m in s.metrics], s.aggregation_for(s.metrics[0]), s.preset.name
     (['iou', 'hd95'], 'classes_then_images', 'monai')
+    >>> s.options.background, s.distance_background  # MONAI's Dice/IoU and distance defaults
+    (True, False)
+    >>> make_settings(preset="torchmetrics").options.threshold_comparison
+    '>'
     >>> make_settings(metrics="iou", bootstrap=-1, names={"bootstrap": "--bootstrap"})
     Traceback (most recent call last):
     ...
@@ -487,9 +499,15 @@ def make_settings(
             },
             name=name,
         )
+    distance_background = opts.include_background
+    if distance_background is None:  # not chosen: each family's rule of the preset
+        distance_background = True if chosen is None else chosen.distance_background
     if opts.include_background is None:
         background = True if chosen is None else chosen.include_background
         opts = opts.replace(include_background=background)
+    if opts.threshold_comparison is None:
+        comparison = ">=" if chosen is None else chosen.threshold_comparison
+        opts = opts.replace(threshold_comparison=comparison)
     objects = None
     if panoptic_settings is None:  # panoptic pairs: their object options were checked above
         specs, objects = _instance_settings(
@@ -530,6 +548,7 @@ def make_settings(
         palette=_palette(palette, name("palette")),
         instances=objects,
         panoptic=panoptic_settings,
+        distance_background=distance_background,
     )
 
 

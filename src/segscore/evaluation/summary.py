@@ -169,7 +169,7 @@ def metric_scores(evaluation: Evaluation, settings: EvaluationSettings) -> dict[
             metric=spec.name,
             kind=spec.kind,
             counting=counts.spec,
-            include_background=settings.options.background,
+            include_background=settings.distance_background,
             classes=class_ids,
             class_names=(
                 None
@@ -597,6 +597,7 @@ def summarize(
         # --spacing as given (None: each file's header, else 1 per axis; boundary records each)
         "spacing": None if settings.spacing is None else list(settings.spacing),
         "include_background": settings.options.background,
+        "distance_include_background": settings.distance_background,
         "segscore_version": __version__,
         "boundary": evaluation.distance_conventions,
         "instances": None if settings.instances is None else settings.instances.as_dict(),

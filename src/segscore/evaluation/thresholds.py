@@ -15,11 +15,11 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
-from segscore._types import IntArray
+from segscore._types import Comparison, IntArray
 from segscore._validation import fail
 from segscore.io.results import read_json_object
 
@@ -41,7 +41,12 @@ SWEEP_NOTE = (
 """What ``summary.json``, the console and the report say about the sweep's best threshold."""
 
 
-def sweep_counts(prob: np.ndarray[Any, Any], target: np.ndarray[Any, Any]) -> IntArray:
+def sweep_counts(
+    prob: np.ndarray[Any, Any],
+    target: np.ndarray[Any, Any],
+    *,
+    threshold_comparison: Comparison = ">=",
+) -> IntArray:
     """Exact tp, fp, fn, tn at every sweep threshold, compared in the probability's dtype.
 
     Parameters
@@ -50,6 +55,9 @@ def sweep_counts(prob: np.ndarray[Any, Any], target: np.ndarray[Any, Any]) -> In
         Foreground probabilities of one case; a pixel is foreground at ``t`` when ``p >= t``.
     target : ndarray
         Its ground truth, same size (non-zero is foreground).
+    threshold_comparison : {'>=', '>'}, default '>='
+        ``'>'``: a pixel is foreground at ``t`` when ``p > t`` (the counting options' rule,
+        :func:`~segscore.metrics.options.above_threshold`).
 
     Returns
     -------
@@ -61,11 +69,16 @@ def sweep_counts(prob: np.ndarray[Any, Any], target: np.ndarray[Any, Any]) -> In
     >>> c = sweep_counts(np.array([0.2, 0.7], np.float32), np.array([0, 1]))
     >>> c[SWEEP_THRESHOLDS.index(0.5)].tolist(), c[SWEEP_THRESHOLDS.index(0.1)].tolist()
     ([1, 0, 0, 1], [1, 1, 0, 0])
+    >>> half = np.array([0.5, 0.7], np.float32)
+    >>> sweep_counts(half, np.array([0, 1]), threshold_comparison=">")[SWEEP_THRESHOLDS.index(0.5)]
+    array([1, 0, 0, 1])
     """
     thresholds = np.asarray(SWEEP_THRESHOLDS, dtype=prob.dtype)
     fg = target.reshape(-1) != 0
-    # Number of thresholds <= p: the pixel is foreground at thresholds[k] for k < index.
-    index = np.searchsorted(thresholds, prob.reshape(-1), side="right")
+    # Number of thresholds <= p ('>='; < p for '>'): the pixel is foreground at thresholds[k]
+    # for k < index.
+    side: Literal["left", "right"] = "left" if threshold_comparison == ">" else "right"
+    index = np.searchsorted(thresholds, prob.reshape(-1), side=side)
     t = len(thresholds)
     pos = np.bincount(index[fg], minlength=t + 1)
     neg = np.bincount(index[~fg], minlength=t + 1)

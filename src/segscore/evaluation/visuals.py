@@ -31,7 +31,7 @@ from segscore.io.images import read_image
 from segscore.io.pairs import Case
 from segscore.io.palette import Palette
 from segscore.io.results import read_training_trace
-from segscore.metrics.options import CountingOptions
+from segscore.metrics.options import CountingOptions, above_threshold
 from segscore.metrics.registry import display_name
 from segscore.report.class_overlay import ClassStyle
 
@@ -60,7 +60,7 @@ def _case_iou(rows: Sequence[dict[str, Any]], metric: str | None = None) -> dict
 
 def _foreground(array: np.ndarray[Any, Any], options: CountingOptions) -> np.ndarray[Any, Any]:
     if array.dtype.kind == "f":
-        return np.asarray(array >= options.threshold)
+        return np.asarray(above_threshold(array, options.threshold, options.threshold_test))
     if options.num_classes is None:
         return np.asarray(array != 0)
     fg = array != 0

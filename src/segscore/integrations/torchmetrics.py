@@ -172,7 +172,10 @@ class SegscoreMetric(Metric):
             fail_changed("input kind (over all processes)", "integer/bool", "float probabilities")
         options = self._options
         threshold = options.threshold if kinds[0] else None
-        return CountingSpec(options.mode, int(widths[0]), threshold, options.ignore_index)
+        comparison = options.threshold_test if kinds[0] else None
+        return CountingSpec(
+            options.mode, int(widths[0]), threshold, options.ignore_index, comparison
+        )
 
     def _counts(self) -> Counts:
         parts = self._state("meta")

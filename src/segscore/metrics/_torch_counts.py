@@ -17,12 +17,12 @@ This module imports :mod:`segscore.metrics.counts`, never :mod:`segscore.metrics
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
 
-from segscore._types import CpuCounting
+from segscore._types import Comparison, CpuCounting
 from segscore._validation import (
     check_finite_probabilities,
     check_not_empty,
@@ -38,7 +38,7 @@ from segscore.metrics.counts import (
     _batch_shape,
     count_arrays,
 )
-from segscore.metrics.options import CountingOptions
+from segscore.metrics.options import CountingOptions, above_threshold
 
 __all__ = ["TensorCounts", "confusion_torch", "count_torch"]
 
@@ -83,7 +83,9 @@ class TensorCounts:
         return Counts(out[0], out[1], out[2], out[3], self.spec)
 
 
-def _as_binary(name: str, x: torch.Tensor, threshold: float, is_target: bool) -> torch.Tensor:
+def _as_binary(
+    name: str, x: torch.Tensor, threshold: float, comparison: Comparison, is_target: bool
+) -> torch.Tensor:
     if x.dtype == torch.bool:
         return x
     if x.is_floating_point():
@@ -97,7 +99,7 @@ def _as_binary(name: str, x: torch.Tensor, threshold: float, is_target: bool) ->
         low = float(x.min()) if n_bad == 0 else 0.0
         high = float(x.max()) if n_bad == 0 else 0.0
         check_finite_probabilities(name, low, high, n_bad)
-        return x >= threshold
+        return cast(torch.Tensor, above_threshold(x, threshold, comparison))
     if x.is_complex():
         fail(f"`{name}` must be a bool, integer or float tensor, got dtype {x.dtype}.")
     low, high = int(x.min()), int(x.max())
@@ -194,15 +196,23 @@ def _count_on_device(
         mode: Mode = "multilabel" if multilabel else "binary"
         cols = shape[1] if multilabel else 1
         rows = shape[0] * cols
-        p = _as_binary("pred", pred, threshold, is_target=False).reshape(rows, -1)
-        t = _as_binary("target", target, threshold, is_target=True).reshape(rows, -1)
+        comparison = options.threshold_test
+        p = _as_binary("pred", pred, threshold, comparison, is_target=False).reshape(rows, -1)
+        t = _as_binary("target", target, threshold, comparison, is_target=True).reshape(rows, -1)
         tp = (p & t).sum(dim=1, dtype=torch.int64).reshape(-1, cols)
         predicted = p.sum(dim=1, dtype=torch.int64).reshape(-1, cols)
         support = t.sum(dim=1, dtype=torch.int64).reshape(-1, cols)
         n_pix = int(p.shape[1])
         fp = predicted - tp
         fn = support - tp
-        spec = CountingSpec(mode, cols, threshold if pred.is_floating_point() else None, None)
+        is_float = pred.is_floating_point()
+        spec = CountingSpec(
+            mode,
+            cols,
+            threshold if is_float else None,
+            None,
+            comparison if is_float else None,
+        )
         return TensorCounts(tp, fp, fn, n_pix - tp - fp - fn, spec)
     c = num_classes
     _check_labels("pred", pred, c, ignore_index)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from segscore._types import IntArray
+from segscore._types import Comparison, IntArray
 from segscore._validation import fail
 from segscore.metrics.counts import (
     MATRIX_MAX_CLASSES,
@@ -37,6 +37,7 @@ def confusion(
     ignore_index: int | None = None,
     multilabel: bool = False,
     spatial_dims: int | None = None,
+    threshold_comparison: Comparison | None = None,
 ) -> Counts:
     """Count ``tp, fp, fn, tn`` per image and class in one exact pass.
 
@@ -54,7 +55,8 @@ def confusion(
     num_classes : int, optional
         Number of classes ``C`` of label maps. None means binary masks (``C = 1``).
     threshold : float, default 0.5
-        For float predictions, a pixel is foreground when ``p >= threshold``. Must lie in (0, 1).
+        For float predictions, a pixel is foreground when ``p >= threshold`` (``p > threshold``
+        with ``threshold_comparison='>'``). Must lie in (0, 1).
     ignore_index : int, optional
         Target label (outside ``[0, C)``, e.g. 255) whose pixels are excluded from every count, whatever
         the prediction there. A prediction equal to it on a counted pixel is "no class": a false
@@ -64,6 +66,9 @@ def confusion(
     spatial_dims : {2, 3}, optional
         Number of spatial axes. By default a 2-D array is one image, 3-D is a batch of 2-D images
         (N, H, W) and 4-D a batch of volumes (N, D, H, W); set 3 to pass one volume (D, H, W).
+    threshold_comparison : {'>=', '>'}, optional
+        Whether a probability exactly at ``threshold`` is foreground: ``'>='`` (None, the
+        default; SMP, MONAI) or ``'>'`` (torchmetrics). Compared in the prediction's dtype.
 
     Returns
     -------
@@ -91,6 +96,9 @@ def confusion(
     (array([[1, 1]]), array([[0, 1]]), array([[1, 0]]), array([[1, 1]]))
     >>> confusion(np.array([[0.2, 0.7], [0.5, 0.1]]), np.array([[0, 1], [0, 0]])).fp
     array([[1]])
+    >>> confusion(np.array([[0.2, 0.7], [0.5, 0.1]]), np.array([[0, 1], [0, 0]]),
+    ...           threshold_comparison=">").fp
+    array([[0]])
     """
     opts = resolve_options(
         options,
@@ -99,6 +107,7 @@ def confusion(
         ignore_index=ignore_index,
         multilabel=multilabel,
         spatial_dims=spatial_dims,
+        threshold_comparison=threshold_comparison,
     )
     if _is_tensor(pred) or _is_tensor(target):
         # Imported only when a tensor arrives: `import segscore` never imports torch.

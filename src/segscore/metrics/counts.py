@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from segscore._types import IntArray
+from segscore._types import Comparison, IntArray
 from segscore._validation import (
     check_finite_probabilities,
     check_int,
@@ -41,7 +41,7 @@ from segscore._validation import (
 )
 from segscore.metrics import _kernel
 from segscore.metrics._kernel import DEFAULT_KERNEL, KernelSettings
-from segscore.metrics.options import BINARY_FOREGROUND, CountingOptions
+from segscore.metrics.options import BINARY_FOREGROUND, CountingOptions, above_threshold
 
 __all__ = [
     "MATRIX_MAX_CLASSES",
@@ -65,16 +65,19 @@ class CountingSpec:
     num_classes : int
         Number of class columns ``C`` (1 for binary).
     threshold : float or None
-        Probability threshold used for float inputs (a pixel is foreground when ``p >= threshold``);
-        None for label maps.
+        Probability threshold used for float inputs (a pixel is foreground when ``p >= threshold``,
+        or ``p > threshold``: ``threshold_comparison``); None for label maps.
     ignore_index : int or None
         Target label whose pixels were excluded from every count.
+    threshold_comparison : {'>=', '>'} or None
+        How float inputs were compared with ``threshold``; None when nothing was thresholded.
     """
 
     mode: Mode
     num_classes: int
     threshold: float | None
     ignore_index: int | None
+    threshold_comparison: Comparison | None = None
 
     @property
     def class_ids(self) -> tuple[int, ...]:
@@ -94,14 +97,15 @@ class CountingSpec:
 
         Examples
         --------
-        >>> CountingSpec("binary", 1, 0.5, None).as_dict()
-        {'mode': 'binary', 'num_classes': 1, 'threshold': 0.5, 'ignore_index': None}
+        >>> CountingSpec("binary", 1, 0.5, None, ">=").as_dict()
+        {'mode': 'binary', 'num_classes': 1, 'threshold': 0.5, 'ignore_index': None, 'threshold_comparison': '>='}
         """
         return {
             "mode": self.mode,
             "num_classes": self.num_classes,
             "threshold": self.threshold,
             "ignore_index": self.ignore_index,
+            "threshold_comparison": self.threshold_comparison,
         }
 
 
@@ -392,11 +396,14 @@ def _as_binary(
     name: str,
     array: np.ndarray[Any, Any],
     threshold: float,
+    comparison: Comparison,
     is_target: bool,
     *,
     kernel: KernelSettings = DEFAULT_KERNEL,
 ) -> Any:
     """Validate a binary mask and return it as an array whose nonzero pixels are foreground.
+
+    Float predictions are thresholded by :func:`~segscore.metrics.options.above_threshold`.
 
     The checks read the data as few times as possible: a max (and a min for signed or float
     types), plus one comparison for {0, 255} masks; the slow scans run only to word an error.
@@ -416,7 +423,7 @@ def _as_binary(
             n_bad = int(array.size - np.count_nonzero(np.isfinite(array)))
             check_finite_probabilities(name, low, high, n_bad)
         check_finite_probabilities(name, low, high, 0)
-        return array >= threshold
+        return above_threshold(array, threshold, comparison)
     if kind in "iu":
         fused = _kernel.uint8_mask_values(array, kernel=kernel)  # one compiled pass for uint8 masks
         if fused is not None and fused < 2:
@@ -490,9 +497,11 @@ def _counts_from_matrix(matrix: IntArray, spec: CountingSpec) -> Counts:
 
 
 @functools.lru_cache(maxsize=64, typed=True)
-def _binary_spec(mode: Mode, n_cols: int, threshold: float | None) -> CountingSpec:
+def _binary_spec(
+    mode: Mode, n_cols: int, threshold: float | None, comparison: Comparison | None
+) -> CountingSpec:
     """Return the spec of binary or multilabel counts (immutable: one object per run)."""
-    return CountingSpec(mode, n_cols, threshold, None)
+    return CountingSpec(mode, n_cols, threshold, None, comparison)
 
 
 def _prepare(
@@ -511,6 +520,7 @@ def _prepare(
     """
     num_classes, threshold = options.num_classes, options.threshold
     ignore_index, multilabel = options.ignore_index, options.multilabel
+    comparison = options.threshold_test
     p = _as_array("pred", pred)
     t = _as_array("target", target)
     for name, a in (("pred", p), ("target", t)):
@@ -526,11 +536,12 @@ def _prepare(
         if defer_uint8 and p.dtype == np.uint8 and t.dtype == np.uint8:
             pb, tb = p, t  # two uint8 masks: their values are checked in the counting pass
         else:
-            pb = _as_binary("pred", p, threshold, is_target=False, kernel=kernel)
-            tb = _as_binary("target", t, threshold, is_target=True, kernel=kernel)
+            pb = _as_binary("pred", p, threshold, comparison, is_target=False, kernel=kernel)
+            tb = _as_binary("target", t, threshold, comparison, is_target=True, kernel=kernel)
         pb, tb = pb.reshape(rows, -1), tb.reshape(rows, -1)
-        used_threshold = threshold if p.dtype.kind == "f" else None
-        return pb, tb, _binary_spec(mode, n_cols, used_threshold)
+        if p.dtype.kind == "f":
+            return pb, tb, _binary_spec(mode, n_cols, threshold, comparison)
+        return pb, tb, _binary_spec(mode, n_cols, None, None)
     c = num_classes
     # The compiled kernel range-checks labels during its counting pass; then only the dtypes are
     # checked here, and the values are scanned only to word an error (see _count_matrix).
@@ -600,8 +611,8 @@ def _count_binary(
         return _kernel.binary_counts(p, t, kernel=kernel)
     tp, predicted, support, pred_code, target_code = counted
     if pred_code == 2 or target_code == 2:  # scan to word the error (the kernel saw a bad byte)
-        _as_binary("pred", p, threshold, is_target=False, kernel=kernel)
-        _as_binary("target", t, threshold, is_target=True, kernel=kernel)
+        _as_binary("pred", p, threshold, ">=", is_target=False, kernel=kernel)
+        _as_binary("target", t, threshold, ">=", is_target=True, kernel=kernel)
         raise AssertionError("the counting kernel reported mask values that the scan did not find")
     return tp, predicted, support
 

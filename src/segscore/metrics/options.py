@@ -1,9 +1,9 @@
 """What is counted: one options object for every metric family and every entry point.
 
 :class:`CountingOptions` says how a pair of arrays becomes per-(case, class) quantities: the
-number of classes, the probability threshold, the ignore label, multilabel stacks, the number of
-spatial axes (and so the batch axis), whether the background class enters class means, and the
-class names. The same object, with the same defaults, is accepted by
+number of classes, the probability threshold and its comparison, the ignore label, multilabel
+stacks, the number of spatial axes (and so the batch axis), whether the background class enters
+class means, and the class names. The same object, with the same defaults, is accepted by
 :func:`~segscore.metrics.counting.confusion`, :func:`~segscore.distance_metrics`,
 :class:`~segscore.Evaluator`, the torch accumulator, the torchmetrics adapter and folder
 evaluation; keyword arguments such as ``num_classes=21`` build the same object.
@@ -15,6 +15,12 @@ The rules, written once:
   reads a 3-D array as one volume. Multilabel stacks have a class axis after the batch axis.
 - **Classes.** Binary masks have one class: the foreground, class id ``1`` (the mask value) in
   every result. Label maps have class ids ``0 .. C-1``; multilabel stacks one id per channel.
+- **Threshold.** Float predictions are foreground where ``p >= threshold`` or, with
+  ``threshold_comparison='>'``, where ``p > threshold`` (torchmetrics' rule; SMP and MONAI use
+  ``>=``). Both compare in the prediction's own float dtype (the threshold rounded to it, as
+  numpy and torch compare an array with a Python float), so a value exactly at the threshold
+  (``sigmoid(0) = 0.5``, float16 outputs) is foreground under ``'>='`` only. The one rule is
+  :func:`above_threshold`, for numpy arrays and torch tensors alike.
 - **Background.** ``include_background=False`` drops class ``0`` of label maps and channel ``0``
   of multilabel stacks (the one-hot background, as MONAI) from class means, for every metric
   family alike. Binary masks have no background class: the foreground is always scored.
@@ -31,13 +37,15 @@ from typing import Any, Literal
 
 import numpy as np
 
-from segscore._validation import check_int, check_number, fail
+from segscore._types import COMPARISONS, Comparison
+from segscore._validation import check_int, check_number, check_option, fail
 
 __all__ = [
     "BINARY_FOREGROUND",
     "DEFAULT_OPTIONS",
     "MAX_CLASSES",
     "CountingOptions",
+    "above_threshold",
     "resolve_options",
 ]
 
@@ -57,6 +65,7 @@ _FIELDS = (
     "spatial_dims",
     "include_background",
     "class_names",
+    "threshold_comparison",
 )
 
 
@@ -75,6 +84,9 @@ def _check(values: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any
         low_inclusive=False,
         high_inclusive=False,
     )
+    comparison = values["threshold_comparison"]
+    if comparison is not None:
+        check_option(name("threshold_comparison"), comparison, COMPARISONS)
     ignore = values["ignore_index"]
     if ignore is not None:
         ignore = check_int(name("ignore_index"), ignore)
@@ -166,7 +178,8 @@ class CountingOptions:
     num_classes : int, optional
         Label maps with classes ``0 .. C-1``. None: binary masks (or multilabel stacks).
     threshold : float, default 0.5
-        Float predictions are foreground where ``p >= threshold``; in (0, 1).
+        Float predictions are foreground where ``p >= threshold`` (``p > threshold`` with
+        ``threshold_comparison='>'``); in (0, 1).
     ignore_index : int, optional
         Target label (outside ``[0, C)``) whose pixels are left out of every count and surface.
     multilabel : bool, default False
@@ -179,6 +192,10 @@ class CountingOptions:
     class_names : sequence of str, optional
         One name per class (``num_classes`` names for label maps; one per channel for
         multilabel stacks, checked when counting; one name for binary masks' foreground).
+    threshold_comparison : {'>=', '>'}, optional
+        Whether a probability exactly at ``threshold`` is foreground (``'>='``) or not
+        (``'>'``, torchmetrics); compared in the prediction's dtype. None (the default) means
+        "not chosen": ``'>='``, unless a preset decides otherwise (:attr:`threshold_test`).
 
     Raises
     ------
@@ -194,6 +211,8 @@ class CountingOptions:
     ('multiclass', (0, 1, 2), (1, 2))
     >>> CountingOptions().class_ids(1), CountingOptions(include_background=False).kept_columns(1)
     ((1,), (0,))
+    >>> CountingOptions().threshold_test, CountingOptions(threshold_comparison=">").threshold_test
+    ('>=', '>')
     >>> CountingOptions(ignore_index=255)
     Traceback (most recent call last):
     ...
@@ -207,6 +226,7 @@ class CountingOptions:
     spatial_dims: int | None = None
     include_background: bool | None = None
     class_names: tuple[str, ...] | None = None
+    threshold_comparison: Comparison | None = None
 
     def __post_init__(self) -> None:
         checked = _check({f: getattr(self, f) for f in _FIELDS}, {})
@@ -245,6 +265,11 @@ class CountingOptions:
     def background(self) -> bool:
         """Whether class 0 enters class means (``include_background``, True when not chosen)."""
         return True if self.include_background is None else self.include_background
+
+    @property
+    def threshold_test(self) -> Comparison:
+        """The probability threshold's comparison (``threshold_comparison``, ``'>='`` when not chosen)."""
+        return ">=" if self.threshold_comparison is None else self.threshold_comparison
 
     def class_ids(self, n_columns: int) -> tuple[int, ...]:
         """Return the class id of each of ``n_columns`` count columns (binary: the foreground, 1)."""
@@ -285,6 +310,7 @@ class CountingOptions:
             "mode": self.mode,
             "num_classes": self.num_classes,
             "threshold": self.threshold,
+            "threshold_comparison": self.threshold_test,
             "ignore_index": self.ignore_index,
             "multilabel": self.multilabel,
             "spatial_dims": self.spatial_dims,
@@ -294,7 +320,39 @@ class CountingOptions:
 
 
 DEFAULT_OPTIONS = CountingOptions()
-"""Binary masks, threshold 0.5, no ignore label, 2-D images, background included."""
+"""Binary masks, threshold 0.5 (``p >= 0.5``), no ignore label, 2-D images, background included."""
+
+
+def above_threshold(values: Any, threshold: float, comparison: Comparison) -> Any:
+    """Return where float ``values`` pass the threshold: ``values >= t`` or ``values > t``.
+
+    The one thresholding rule of segscore (module docstring), for numpy arrays and torch
+    tensors. The comparison is made in the values' own float dtype, the threshold rounded to it
+    (as numpy and torch compare an array with a Python float): ``p > t`` is exactly
+    ``p >= nextafter(t, +inf)`` in that dtype.
+
+    Parameters
+    ----------
+    values : ndarray or torch.Tensor of float
+        Probabilities.
+    threshold : float
+        The threshold (checked by the caller).
+    comparison : {'>=', '>'}
+        Whether a value exactly at the threshold passes.
+
+    Returns
+    -------
+    ndarray or torch.Tensor of bool
+        The foreground, the shape of ``values``.
+
+    Examples
+    --------
+    >>> p = np.array([0.25, 0.5, 0.75], dtype=np.float16)
+    >>> above_threshold(p, 0.5, ">="), above_threshold(p, 0.5, ">")
+    (array([False,  True,  True]), array([False, False,  True]))
+    """
+    t = float(threshold)
+    return values > t if comparison == ">" else values >= t
 
 
 def resolve_options(options: CountingOptions | None, **keywords: Any) -> CountingOptions:

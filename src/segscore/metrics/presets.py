@@ -1,9 +1,12 @@
 """Presets: every convention of a peer library, so that segscore reproduces its numbers.
 
-A :class:`Preset` fixes the overlap conventions (aggregation rule of
-:data:`segscore.metrics.reduce.AGGREGATIONS`, :class:`~segscore.metrics.empty.EmptyPolicy`,
+A :class:`Preset` fixes the counting conventions it decides (``threshold_comparison``: whether a
+probability exactly at the threshold is foreground), the overlap conventions (aggregation rule
+of :data:`segscore.metrics.reduce.AGGREGATIONS`, :class:`~segscore.metrics.empty.EmptyPolicy`,
 ``include_background``) and the boundary conventions (surface model, erosion connectivity,
-Hausdorff percentile rule and interpolation, ASSD variant, boundary IoU depth). Empty masks take
+Hausdorff percentile rule and interpolation, ASSD variant, boundary IoU depth, and the
+background rule of distance class means, ``distance_include_background``, which MONAI and
+torchmetrics default differently from their overlap metrics). Empty masks take
 one :class:`~segscore.metrics.empty.EmptyPolicy` per metric: :meth:`Preset.empty_for` looks up the
 metric's exact name, then ``'hdP'`` for any Hausdorff percentile, then its base name, then the
 family default (``empty`` for overlap metrics, ``boundary_empty`` for boundary metrics).
@@ -203,6 +206,14 @@ class Preset:
         Overlap empty policy (the overlap family default).
     include_background : bool
         Whether class 0 enters overlap means.
+    threshold_comparison : {'>=', '>'}
+        Whether a probability exactly at the threshold is foreground (``'>='``: SMP, MONAI) or
+        not (``'>'``: torchmetrics' ``preds > threshold``); the counting options' default when
+        they leave it unchosen.
+    distance_include_background : bool or None
+        Whether class 0 enters boundary metrics' class means (MONAI's distance metrics and
+        torchmetrics' ``hausdorff_distance`` default to False where their Dice/IoU default to
+        True); None: the same as ``include_background``. :attr:`distance_background` resolves it.
     metric_empty : dict of str to EmptyPolicy
         Per-metric policies, keyed by exact name (``'hd95'``), ``'hdP'`` (every Hausdorff
         percentile) or base name (``'hd'``, ``'nsd'``, ``'iou'``); MedPy's ``dc`` and ``jc``
@@ -232,6 +243,11 @@ class Preset:
     >>> p = get_preset("stardist")
     >>> p.has_overlap, p.has_distance, p.instance.matching, p.empty_for(get_metric("pq")).zero_division
     (False, False, 'optimal', 0.0)
+    >>> p = get_preset("monai")
+    >>> p.include_background, p.distance_background, p.threshold_comparison
+    (True, False, '>=')
+    >>> get_preset("torchmetrics").threshold_comparison
+    '>'
     """
 
     name: str
@@ -252,6 +268,18 @@ class Preset:
     notes: str = ""
     has_overlap: bool = True
     instance: InstanceConventions | None = None
+    threshold_comparison: Comparison = ">="
+    distance_include_background: bool | None = None
+
+    def __post_init__(self) -> None:
+        check_option("threshold_comparison", self.threshold_comparison, COMPARISONS)
+
+    @property
+    def distance_background(self) -> bool:
+        """Whether class 0 enters boundary metrics' class means (``distance_include_background``)."""
+        if self.distance_include_background is None:
+            return self.include_background
+        return self.distance_include_background
 
     def aggregation_for(self, metric: str) -> Aggregation:
         """Return the aggregation rule of a metric (its own rule, else the preset's).
@@ -309,6 +337,7 @@ class Preset:
     def distance_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for :func:`~segscore.metrics.boundary.distance_metrics`."""
         return {
+            "include_background": self.distance_background,
             "surface": self.surface,
             "connectivity": self.connectivity,
             "rule": self.rule,
@@ -327,6 +356,8 @@ class Preset:
             "metric_empty": {k: v.as_dict() for k, v in self.metric_empty.items()},
             "metric_aggregation": dict(self.metric_aggregation),
             "include_background": self.include_background,
+            "threshold_comparison": self.threshold_comparison,
+            "distance_include_background": self.distance_background,
             "surface": self.surface,
             "connectivity": self.connectivity,
             "rule": self.rule,
@@ -492,8 +523,11 @@ PRESETS: dict[str, Preset] = {
             },
             notes="MONAI's aggregate gives 0 when every value is NaN; segscore gives NaN. "
             "MONAI distances are float32 (agreement to ~1e-7 relative). percentile=0 means max "
-            "in MONAI (`if not percentile`).",
+            "in MONAI (`if not percentile`). Its distance metrics (HausdorffDistanceMetric, "
+            "SurfaceDistanceMetric, SurfaceDiceMetric) default to include_background=False, "
+            "its DiceMetric/MeanIoU to True. AsDiscrete(threshold=t) keeps p >= t.",
             instance=_MONAI_OBJECTS,
+            distance_include_background=False,
         ),
         Preset(
             "medpy",
@@ -562,8 +596,13 @@ PRESETS: dict[str, Preset] = {
             "MeanIoU(per_class=True) reports -1 for a class absent from prediction and target in "
             "every image; segscore reports NaN there (excluded and counted), and the means agree. "
             "torchmetrics has only the maximum HD, 2-D only; it raises when both masks are "
-            "empty and misplaces distances on non-square crops (z[i * h + j]).",
+            "empty and misplaces distances on non-square crops (z[i * h + j]). Probabilities "
+            "are foreground where preds > threshold (stat_scores' _binary_stat_scores_format), "
+            "so p == threshold is background; hausdorff_distance defaults to "
+            "include_background=False, MeanIoU/DiceScore to True.",
             instance=_TORCHMETRICS_OBJECTS,
+            threshold_comparison=">",
+            distance_include_background=False,
         ),
         Preset(
             "mmseg",

@@ -207,7 +207,11 @@ def distance_metrics(
         Multilabel stacks are refused (score each channel as a binary mask).
     preset : str, optional
         A name of :data:`segscore.metrics.presets.PRESETS`: its conventions fill every option
-        left as None, and its per-metric empty policies apply (``Preset.empty_for``).
+        left as None, and its per-metric empty policies apply (``Preset.empty_for``). That
+        includes the counting options left unchosen: ``include_background`` takes the preset's
+        distance rule (``Preset.distance_background``: False for ``'monai'`` and
+        ``'torchmetrics'``, whose distance metrics leave the background out by default) and
+        ``threshold_comparison`` the preset's (``'>'`` for ``'torchmetrics'``).
     spacing : float or sequence of float, optional
         Voxel spacing, one value per spatial axis (numpy order); default 1.
     surface, connectivity, rule, interpolation, assd_variant, boundary_metric : optional
@@ -253,6 +257,15 @@ def distance_metrics(
     >>> batch["hd"], batch["asd"][1], batch.n_inf["hd"], batch.n_nan["asd"]
     (array([[ 1.],
            [inf]]), array([[nan, inf]]), 1, 1)
+
+    MONAI's distance metrics leave the background class out unless told otherwise:
+
+    >>> labels = np.array([[0, 1, 1], [0, 2, 2]])
+    >>> distance_metrics(labels, labels, ["hd"], num_classes=3, preset="monai").class_ids
+    (1, 2)
+    >>> distance_metrics(labels, labels, ["hd"], num_classes=3, preset="monai",
+    ...                  include_background=True).class_ids
+    (0, 1, 2)
     """
     if isinstance(metrics, str):
         metrics = [metrics]
@@ -269,6 +282,14 @@ def distance_metrics(
         },
     )
     chosen_preset = None if preset is None else get_preset(preset)
+    if chosen_preset is not None:
+        unchosen = {
+            "include_background": chosen_preset.distance_background,
+            "threshold_comparison": chosen_preset.threshold_comparison,
+        }
+        unset = {k: v for k, v in unchosen.items() if getattr(opts, k) is None}
+        if unset:
+            opts = opts.replace(**unset)
     defaults: dict[str, Any] = {
         "surface": "voxel",
         "connectivity": 1,

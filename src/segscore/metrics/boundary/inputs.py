@@ -109,12 +109,20 @@ def _prepare(
         ignore = im.reshape(shape)
         names.append("ignore_mask")
     if options.num_classes is None:
-        pb = _as_binary("pred", p, options.threshold, is_target=False)
-        tb = _as_binary("target", t, options.threshold, is_target=True)
+        comparison = options.threshold_test
+        pb = _as_binary("pred", p, options.threshold, comparison, is_target=False)
+        tb = _as_binary("target", t, options.threshold, comparison, is_target=True)
         pm = np.asarray(pb if pb.dtype == bool else pb != 0, dtype=bool).reshape(shape)
         tm = np.asarray(tb if tb.dtype == bool else tb != 0, dtype=bool).reshape(shape)
         n_cols = 1
-        spec = CountingSpec("binary", 1, options.threshold if p.dtype.kind == "f" else None, None)
+        is_float = p.dtype.kind == "f"
+        spec = CountingSpec(
+            "binary",
+            1,
+            options.threshold if is_float else None,
+            None,
+            comparison if is_float else None,
+        )
     else:
         c, ignore_index = options.num_classes, options.ignore_index
         _check_labels("pred", p, c, ignore_index)
