@@ -94,7 +94,7 @@ def test_tolerance_negative():
     sd = surface_distances(_square(), _square())
     with pytest.raises(InputError, match=r"`tolerance` must be a number >= 0, got -0.5"):
         surface_dice(sd, tolerance=-0.5)
-    with pytest.raises(InputError, match=r"`metric` must be one of"):
+    with pytest.raises(InputError, match=r"`metric` must give nsd a tolerance >= 0"):
         distance_metrics(_square(), _square(), ["nsd@-1"])
 
 
