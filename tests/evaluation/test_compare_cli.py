@@ -346,3 +346,13 @@ def test_volumes_are_drawn_through_the_voxel_where_a_and_b_differ(tmp_path: Path
         assert '<span class="case-name" title="v' in pair
         assert ">A</span>" in pair
         assert ">B</span>" in pair
+
+
+def test_a_summary_of_a_newer_schema_is_refused(runs, capsys) -> None:  # type: ignore[no-untyped-def]
+    # Reviewed: schema_version 99 was read as if this segscore knew it.
+    path = runs["b"] / "summary.json"
+    summary = json.loads(path.read_text())
+    summary["schema_version"] = 99
+    path.write_text(json.dumps(summary))
+    assert main(["compare", str(runs["a"]), str(runs["b"])]) == 2
+    assert "got 99 (written by a newer segscore; upgrade this one)" in _error(capsys)

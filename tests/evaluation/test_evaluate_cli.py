@@ -745,3 +745,48 @@ def test_multilabel_on_two_dimensional_masks_says_what_it_needs(
     assert "multilabel input needs one mask per class along the first axis" in err
     assert "(48, 48)" in err
     assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--connectivity", "full"], "`--connectivity` applies to objects: it needs `--instances`"),
+        (["--matching", "greedy"], "`--matching` applies to objects: it needs `--instances`"),
+        (["--pred-suffix", "_pred.png"], "prediction suffix '_pred.png': expected the end of"),
+        (["--out", ""], "argument --out: expected a path, got ''"),
+    ],
+)
+def test_options_that_would_do_nothing_are_refused(
+    binary_folders, tmp_path: Path, capsys, extra, message
+) -> None:  # type: ignore[no-untyped-def]
+    # Reviewed: each was accepted silently (--out "" wrote into the current folder).
+    pred_dir, gt_dir, *_ = binary_folders
+    argv = ["evaluate", "--pred", str(pred_dir), "--gt", str(gt_dir), "--no-report"]
+    argv += ["--out", str(tmp_path / "o"), "--pred-suffix", "_pred"]
+    assert main([*argv, *extra]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.count("\n") == 1
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(("comparison", "f1"), [(">=", 1.0), (">", 0.0)])
+def test_the_objects_comparison_is_the_one_asked(
+    tmp_path: Path, comparison: str, f1: float
+) -> None:
+    # Found in review: resolving the pixel threshold comparison overwrote the objects'
+    # `--comparison` with '>=' before the object settings read it.
+    target = np.zeros((8, 8), np.uint8)
+    target[2:4, 2:4] = 1  # 4 pixels
+    pred = np.zeros((8, 8), np.uint8)
+    pred[2:4, 2:6] = 1  # 8 pixels over them: IoU exactly 1/2
+    for folder, mask in (("p", pred), ("g", target)):
+        (tmp_path / folder).mkdir()
+        Image.fromarray(mask).save(tmp_path / folder / "a.png")
+    out = tmp_path / "out"
+    argv = ["evaluate", "--pred", str(tmp_path / "p"), "--gt", str(tmp_path / "g")]
+    argv += ["--out", str(out), "--no-report", "--instances", "labels", "--metrics", "f1@0.5"]
+    assert main([*argv, "--comparison", comparison]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["metrics"]["f1@0.5"]["value"] == f1
+    assert summary["conventions"]["instances"]["comparison"] == comparison

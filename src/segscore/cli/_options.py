@@ -4,11 +4,25 @@ from __future__ import annotations
 
 import argparse
 import math
+from pathlib import Path
 from typing import Any
 
 from segscore._validation import fail
 
-__all__ = ["FLAGS", "add_scoring_flags", "parse_empty", "settings_from_args"]
+__all__ = ["FLAGS", "add_scoring_flags", "parse_empty", "path_argument", "settings_from_args"]
+
+
+def path_argument(text: str) -> Path:
+    """Return ``text`` as a Path (an argparse ``type``); an empty one (the current folder) is refused.
+
+    Examples
+    --------
+    >>> path_argument("out")
+    PosixPath('out')
+    """
+    if not text:
+        raise argparse.ArgumentTypeError("expected a path, got ''")
+    return Path(text)
 
 
 def parse_empty(text: str, option: str = "--empty") -> float:

@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from segscore.cli._options import path_argument
 from segscore.cli._tables import add_table_flags, check_table_flags, print_table
 
 __all__ = ["add_parser", "run"]
@@ -48,7 +49,10 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     p.add_argument("--top", type=int, default=10, help="cases listed as changed most (default 10)")
     p.add_argument(
-        "--out", type=Path, default=None, help="write compare.json, compare.csv, compare.html here"
+        "--out",
+        type=path_argument,
+        default=None,
+        help="write compare.json, compare.csv, compare.html here",
     )
     add_table_flags(p)
     p.set_defaults(func=run)

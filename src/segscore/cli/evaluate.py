@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from segscore.cli._options import add_scoring_flags, settings_from_args
+from segscore.cli._options import add_scoring_flags, path_argument, settings_from_args
 from segscore.cli._tables import (
     add_table_flags,
     check_table_flags,
@@ -34,7 +34,7 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument("--pred", type=Path, required=True, help="folder of predictions (or a stack)")
     p.add_argument("--gt", type=Path, required=True, help="folder of ground truth (or a stack)")
-    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--out", type=path_argument, required=True, help="output folder")
     p.add_argument("--pred-suffix", default="", help="stripped from prediction stems, e.g. _pred")
     p.add_argument("--gt-suffix", default="", help="stripped from ground-truth stems")
     p.add_argument("--images", type=Path, default=None, help="input images for report overlays")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from segscore._validation import fail
-from segscore.cli._options import add_scoring_flags, settings_from_args
+from segscore.cli._options import add_scoring_flags, path_argument, settings_from_args
 
 __all__ = ["add_parser", "run"]
 
@@ -37,7 +37,9 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument(
         "--no-background", action="store_true", help=argparse.SUPPRESS
     )  # old spelling of --no-include-background
-    p.add_argument("--out", type=Path, default=None, help="write the evaluate outputs here")
+    p.add_argument(
+        "--out", type=path_argument, default=None, help="write the evaluate outputs here"
+    )
     p.add_argument("--no-report", action="store_true", help="with --out: skip report.html")
     p.set_defaults(func=run)
 

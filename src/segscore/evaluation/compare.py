@@ -166,6 +166,14 @@ def read_run(folder: str | os.PathLike[str], *, role: str = "A") -> EvaluationRu
         raise DatasetError(f"file {str(path)!r}: cannot be read as JSON ({exc}).") from None
     if not isinstance(summary, dict) or not isinstance(summary.get("metrics"), dict):
         raise DatasetError(f"file {str(path)!r}: expected a segscore summary with 'metrics'.")
+    from segscore.evaluation.summary import SCHEMA_VERSION
+
+    version = summary.get("schema_version")
+    if isinstance(version, int) and version > SCHEMA_VERSION:
+        raise DatasetError(
+            f"file {str(path)!r}: expected a summary of schema version {SCHEMA_VERSION} or "
+            f"earlier, got {version} (written by a newer segscore; upgrade this one)."
+        )
     names = [str(m) for m in summary["metrics"]]
     columns = read_per_case_columns(where, names)
     values = {m: {case: _case_value(v) for case, v in columns[m].items()} for m in names}

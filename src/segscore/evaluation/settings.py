@@ -505,9 +505,9 @@ def make_settings(
     if opts.include_background is None:
         background = True if chosen is None else chosen.include_background
         opts = opts.replace(include_background=background)
-    if opts.threshold_comparison is None:
-        comparison = ">=" if chosen is None else chosen.threshold_comparison
-        opts = opts.replace(threshold_comparison=comparison)
+    if opts.threshold_comparison is None:  # (not `comparison`: that is the objects' option)
+        threshold_rule = ">=" if chosen is None else chosen.threshold_comparison
+        opts = opts.replace(threshold_comparison=threshold_rule)
     objects = None
     if panoptic_settings is None:  # panoptic pairs: their object options were checked above
         specs, objects = _instance_settings(
@@ -581,6 +581,14 @@ def _instance_settings(
                 f"`{name('instances')}` must be 'labels' or 'components' to score object metrics "
                 f"({', '.join(m.name for m in wanted)}), got None."
             )
+        given = {"connectivity": connectivity, "matching": matching, "criterion": criterion}
+        given["comparison"] = comparison
+        for key, value in given.items():  # an object option without objects would do nothing
+            if value is not None:
+                fail(
+                    f"`{name(key)}` applies to objects: it needs `{name('instances')}` 'labels' "
+                    f"or 'components', got {value!r} without objects."
+                )
         return specs, None
     # imported only when objects are scored
     from segscore.metrics.instance.components import CONNECTIVITIES

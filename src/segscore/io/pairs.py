@@ -289,6 +289,13 @@ def match_cases(
         return CaseSet(
             [Case(_printable_name(pred_path.stem), pred_path, target_path, stacked=True)]
         )
+    for role, suffix in (("prediction", pred_suffix), ("ground-truth", target_suffix)):
+        stem, ext = split_suffix(suffix)
+        if ext in MASK_SUFFIXES:  # '_pred.png' would never match: stems have no extension
+            raise DatasetError(
+                f"{role} suffix {suffix!r}: expected the end of a file's stem, without its "
+                f"extension ({stem!r}), got one ending in {ext!r}."
+            )
     pred_files = list_mask_files(pred_path, role="prediction", suffix=pred_suffix)
     target_files = list_mask_files(target_path, role="ground-truth", suffix=target_suffix)
     image_files = _list_images(Path(images)) if images is not None else {}

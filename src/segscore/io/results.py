@@ -367,6 +367,8 @@ def check_writable_folder(path: str | os.PathLike[str], *, option: str = "--out"
     ...
     segscore.errors.InputError: `--out` must be a folder, got '/dev/null' (a file).
     """
+    if not os.fspath(path):  # Path("") is the current folder: surely not what was meant
+        fail(f"`{option}` must name a folder, got ''.")
     where = Path(path)
     if where.exists() and not where.is_dir():
         fail(f"`{option}` must be a folder, got {str(where)!r} (a file).")
