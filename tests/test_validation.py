@@ -176,13 +176,13 @@ CONFUSION_ERRORS = [
         "ignore_index inside the classes",
         (L, L),
         {"num_classes": 3, "ignore_index": 1},
-        r"`ignore_index` must lie outside \[0, 3\) \(the class labels\), got 1;",
+        r"`ignore_index` must lie outside \[0, 3\) \(the class labels\), got 1 \(it names pixels to drop, not a class\);",
     ),
     (
         "ignore_index 0",
         (L, L),
         {"num_classes": 3, "ignore_index": 0},
-        r"`ignore_index` must lie outside \[0, 3\) \(the class labels\), got 0;",
+        r"`ignore_index` must lie outside \[0, 3\) \(the class labels\), got 0 \(it names pixels to drop, not a class\);",
     ),
     (
         "ignore_index not an integer",
