@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 from numpy.typing import NDArray
@@ -59,15 +59,8 @@ Aggregation = Literal[
 ]
 """How a dataset of per-image, per-class counts becomes one number (see :mod:`segscore.metrics.reduce`)."""
 
-AGGREGATIONS: tuple[Aggregation, ...] = (
-    "pooled",
-    "pooled_micro",
-    "images_then_classes",
-    "classes_then_images",
-    "per_image_per_class",
-    "per_image_micro",
-)
-"""Every :data:`Aggregation` (re-exported by :mod:`segscore.metrics.reduce`)."""
+AGGREGATIONS: tuple[Aggregation, ...] = get_args(Aggregation)
+"""Every :data:`Aggregation`, in its order (re-exported by :mod:`segscore.metrics.reduce`)."""
 
 DEFAULT_AGGREGATION: Aggregation = "images_then_classes"
 """segscore's default aggregation, for every function, accumulator and command alike."""

@@ -243,9 +243,15 @@ def check_spacing(name: str, spacing: object, ndim: int) -> tuple[float, ...]:
             fail(f"`{name}` must be a sequence of {ndim} positive numbers, got {spacing!r}.")
         if np.ndim(np.asarray(spacing, dtype=object)) != 1 or len(values) != ndim:
             shown = tuple(spacing) if isinstance(spacing, (list, tuple)) else spacing
+            hint = ""
+            if ndim == 2 and len(values) == 3:  # the commonest cause: one volume read as a batch
+                hint = (
+                    "; a 3-D array is a batch of 2-D images unless `spatial_dims=3` "
+                    "(one volume (D, H, W))"
+                )
             fail(
                 f"`{name}` must have {ndim} values (one per array axis, in numpy axis order), "
-                f"got {shown!r}."
+                f"got {shown!r}{hint}."
             )
     ok = all(
         isinstance(v, (int, float, np.integer, np.floating))

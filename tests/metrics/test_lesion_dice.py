@@ -309,3 +309,15 @@ def test_bad_input():
             lesion_scores(args.pop("pred"), args.pop("target"), args.pop("metrics", ALL), **args)
     with pytest.raises(InputError, match=r"lesion metrics are computed from masks"):
         score_tables((), ["pq", "lesion_dice"])
+
+
+def test_one_volume_needs_spatial_dims_3_and_the_message_says_so():
+    # Reviewed: docs/objects.md's example scored one volume with a 3-value spacing and got
+    # "`spacing` must have 2 values"; without spacing a (D, H, W) volume is D 2-D images.
+    target = np.zeros((20, 20, 20), bool)
+    target[5:12, 5:12, 5:12] = True  # a 7^3 cube
+    pred = np.roll(target, 1, axis=0)  # 6 of its 7 slices overlap
+    with pytest.raises(InputError, match=r"unless `spatial_dims=3` \(one volume \(D, H, W\)\)"):
+        lesion_scores(pred, target, ["lesion_dice"], spacing=(1.0, 1.0, 1.0))
+    s = lesion_scores(pred, target, ["lesion_dice"], spacing=(1.0, 1.0, 1.0), spatial_dims=3)
+    assert s["lesion_dice"].value == pytest.approx(2 * 6 * 49 / (2 * 343), rel=1e-15)

@@ -3,8 +3,8 @@
 One schema for every metric family (``summary.json``, schema version :data:`SCHEMA_VERSION`):
 
 - ``metrics[name]``: ``kind``, ``higher_is_better``, ``unit``, the aggregated ``value`` and its
-  ``aggregation``, statistics of the per-case values (``mean``, ``median``, ``std``, ``min``,
-  ``max``), ``n_cases``, ``n_valid``, ``n_nan``, ``n_inf``, ``n_excluded``, ``per_class`` (class id
+  ``aggregation``, statistics of the per-case values (``mean``, ``median``, ``std`` (the
+  population standard deviation, ddof 0), ``min``, ``max``), ``n_cases``, ``n_valid``, ``n_nan``, ``n_inf``, ``n_excluded``, ``per_class`` (class id
   -> value), ``class_names`` (class id -> name, the same keys; null without names), ``pooled``
   (overlap metrics: the dataset-pooled value), ``ci95``, ``empty_cases`` and the metric's
   ``conventions`` record; panoptic metrics add ``class_groups``, the mean over the thing, the
