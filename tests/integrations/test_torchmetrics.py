@@ -126,3 +126,39 @@ def test_object_metric_bad_input() -> None:
         _ = m.scores
     with pytest.raises(InputError, match=r"integer instance ids"):
         m.update(torch.zeros(1, 4, 4), torch.zeros(1, 4, 4, dtype=torch.int64))
+
+
+def test_a_collection_never_shares_states_across_counting_options() -> None:
+    # Reviewed: in a MetricCollection (compute groups on), two metrics whose states were equal
+    # after the first batch were grouped, and the threshold-0.7 metric returned the 0.3 one's
+    # value under its own conventions.
+    from torchmetrics import MetricCollection
+
+    pred = [torch.tensor([[[0.9, 0.1]]]), torch.tensor([[[0.5, 0.5]]])]
+    target = torch.tensor([[[True, False]]])
+    collection = MetricCollection(
+        {
+            "at_03": SegscoreMetric("dice", threshold=0.3),
+            "at_07": SegscoreMetric("dice", threshold=0.7),
+        }
+    )
+    for p in pred:
+        collection.update(p, target)
+    got = {k: float(v) for k, v in collection.compute().items()}
+    for name, threshold in (("at_03", 0.3), ("at_07", 0.7)):
+        counts = segscore.confusion(
+            torch.cat(pred), torch.cat([target, target]), threshold=threshold
+        )
+        assert got[name] == pytest.approx(segscore.score(counts, "dice").value, rel=1e-15)
+    assert got["at_03"] != got["at_07"]
+
+
+def test_merge_state_refuses_other_counting_options() -> None:
+    p, t = torch.tensor([[[0.5, 0.2]]]), torch.tensor([[[True, False]]])
+    a, b, c = (SegscoreMetric("dice", threshold=x) for x in (0.3, 0.7, 0.3))
+    for m in (a, b, c):
+        m.update(p, t)
+    with pytest.raises(InputError, match="accumulators to merge must use the same conventions"):
+        a.merge_state(b)
+    a.merge_state(c)
+    assert a.counts.n_images == 2

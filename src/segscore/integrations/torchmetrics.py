@@ -29,6 +29,17 @@ from segscore.metrics.registry import get_metric
 __all__ = ["SegscoreMetric", "SegscoreObjectMetric"]
 
 _FIELDS = ("tp", "fp", "fn", "tn")
+
+
+def _fingerprint(options: CountingOptions) -> int:
+    """Return 56 bits of the SHA-256 of the counting options (a non-negative int64)."""
+    import hashlib
+    import json
+
+    text = json.dumps(options.as_dict(), sort_keys=True, default=str)
+    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:7], "big")
+
+
 _T = TypeVar("_T")
 
 
@@ -77,7 +88,10 @@ class SegscoreMetric(Metric):
     -----
     States, all int64 and reduced by concatenation: ``tp``, ``fp``, ``fn``, ``tn`` hold the rows
     ``(n, C)`` of each update flattened row-major to ``(n * C,)``, and ``meta`` holds
-    ``(C, float_input)`` per update. Flat states concatenate exactly even when a process saw no
+    ``(C, float_input, options)`` per update, ``options`` a 56-bit fingerprint of the counting
+    options: states counted under other options never compare equal (a ``MetricCollection``
+    would otherwise share one metric's states with another of another threshold or ignore label,
+    its compute groups) and never merge (``merge_state``, or processes that disagree). Flat states concatenate exactly even when a process saw no
     batch (torchmetrics then sends an empty 1-D placeholder, made int64 here via ``set_dtype``).
     ``compute`` returns the value as a float64 tensor.
 
@@ -129,6 +143,7 @@ class SegscoreMetric(Metric):
         self.empty = empty
         self.include_background = include_background
         self._options = options
+        self._fingerprint = _fingerprint(options)
         self._guard = guard
         # Make the placeholder of a process without updates int64 (see Notes).
         self.set_dtype(torch.int64)
@@ -143,9 +158,20 @@ class SegscoreMetric(Metric):
             self._list_state(name).append(getattr(counts, name).reshape(-1))
         is_float = int(counts.spec.threshold is not None)
         meta = torch.tensor(
-            [counts.spec.num_classes, is_float], dtype=torch.int64, device=counts.tp.device
+            [counts.spec.num_classes, is_float, self._fingerprint],
+            dtype=torch.int64,
+            device=counts.tp.device,
         )
         self._list_state("meta").append(meta)
+
+    def merge_state(self, incoming_state: dict[str, Any] | Metric) -> None:
+        """Merge another metric's rows (refused when its counting options differ)."""
+        if isinstance(incoming_state, SegscoreMetric) and incoming_state._options != self._options:
+            fail(
+                "accumulators to merge must use the same conventions, got "
+                f"{self._options.as_dict()} and {incoming_state._options.as_dict()}."
+            )
+        super().merge_state(incoming_state)
 
     def _list_state(self, name: str) -> list[torch.Tensor]:
         value = getattr(self, name)
@@ -163,7 +189,13 @@ class SegscoreMetric(Metric):
         self._guard.reset()
 
     def _spec(self, meta: torch.Tensor) -> CountingSpec:
-        pairs = meta.reshape(-1, 2).cpu().tolist()
+        pairs = meta.reshape(-1, 3).cpu().tolist()
+        if any(p[2] != self._fingerprint for p in pairs):
+            fail(
+                "`counts` must all be made under this metric's counting options "
+                f"({self._options!r}), got rows of other options (merged, or from a process "
+                "with other options)."
+            )
         widths = sorted({p[0] for p in pairs})
         if len(widths) > 1:
             fail_changed("number of classes (over all processes)", widths[0], widths[-1])
