@@ -30,7 +30,7 @@ def _run(root: Path, name: str, pred: np.ndarray, target: np.ndarray, **kwargs: 
 
 
 def test_direction_comes_from_the_registry(tmp_path: Path) -> None:
-    target = _squares()
+    target = _squares(8)  # a verdict needs p < 0.05 too: 6 pairs or more
     far = np.roll(target, 3, axis=2)  # distances 3, IoU low
     near = np.roll(target, 1, axis=2)  # distances 1, IoU higher
     a, b = _run(tmp_path, "a", far, target), _run(tmp_path, "b", near, target)
@@ -50,7 +50,7 @@ def test_direction_comes_from_the_registry(tmp_path: Path) -> None:
     assert len(record["metrics"]["iou"]["changed_most"]) == 2
     rows, columns = c.case_rows()
     assert columns == ["case", "metric", "a", "b", "difference", "favours"]
-    assert [r["difference"] for r in rows if r["metric"] == "hd95"] == pytest.approx([-2.0] * 5)
+    assert [r["difference"] for r in rows if r["metric"] == "hd95"] == pytest.approx([-2.0] * 8)
     only = compare_runs(a, b, metrics="hd95", n_resamples=10)
     assert list(only.metrics) == ["hd95"]
 
@@ -118,3 +118,23 @@ def test_runs_that_cannot_be_compared(tmp_path: Path) -> None:
     (a / "per_case.csv").write_text("case,iou\nc0,0.5\n")
     with pytest.raises(DatasetError, match=r"expected a column 'hd95'"):
         read_run(a)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "better"),
+    [
+        ([0.5], [0.63], None),  # one pair: no interval
+        ([0.5, 0.4], [0.6, 0.6], None),  # two of one sign: the interval is [0.1, 0.2], p = 0.5
+        ([0.5] * 5, [0.51] * 5, None),  # five equal gains: exact p = 1/16
+        (list(np.linspace(0.3, 0.7, 12)), list(np.linspace(0.3, 0.7, 12) + 0.05), "B"),
+        (list(np.linspace(0.3, 0.7, 12) + 0.05), list(np.linspace(0.3, 0.7, 12)), "A"),
+    ],
+)
+def test_a_winner_needs_the_interval_and_the_rank_test(a, b, better) -> None:  # type: ignore[no-untyped-def]
+    # Reviewed: "B better" from one case, or from two, on the percentile interval alone.
+    from segscore.evaluation.compare import MetricComparison
+    from segscore.metrics.bootstrap import paired_comparison
+
+    result = paired_comparison(np.array(a), np.array(b), rng=0)
+    m = MetricComparison("iou", True, "ratio", (), np.array(a), np.array(b), result)
+    assert m.better == better

@@ -138,3 +138,14 @@ def test_values_bad_input_and_infinities() -> None:
     _, high = bootstrap_values(np.array([1.0, np.inf] * 10), n_resamples=200, rng=0)
     assert high == np.inf
     assert bootstrap_values(np.array([np.nan, np.nan])) == (pytest.approx(np.nan, nan_ok=True),) * 2
+
+
+def test_paired_comparison_gives_no_interval_for_one_pair() -> None:
+    # Reviewed: one pair gave a zero-width interval that excluded 0 (and `compare` a winner).
+    one = paired_comparison(np.array([0.5]), np.array([0.63]), rng=0)
+    assert one.n == 1
+    assert one.mean_difference == pytest.approx(0.13)
+    assert np.isnan(one.ci95[0])
+    assert np.isnan(one.ci95[1])
+    with pytest.raises(InputError, match="n_resamples"):
+        paired_comparison(np.array([np.nan]), np.array([1.0]), n_resamples=-5)

@@ -70,7 +70,13 @@ def _verdict(m: Any) -> str:
     if m.better is not None:
         return f"{m.better} better"
     favoured = m.favours(m.result.mean_difference)
-    return "no difference" if favoured is None else f"unclear (CI has 0; leans {favoured})"
+    if favoured is None:
+        return "no difference"
+    low, high = m.result.ci95
+    if m.result.n < 6:  # the exact rank test cannot reach p < 0.05 with 5 pairs or fewer
+        return f"unclear ({m.result.n} paired case(s): too few; leans {favoured})"
+    why = "CI has 0" if math.isnan(low) or low <= 0 <= high else "p >= 0.05"
+    return f"unclear ({why}; leans {favoured})"
 
 
 def run(args: argparse.Namespace) -> int:

@@ -27,7 +27,11 @@ difference favours B. Pairs with a NaN or infinite value have no finite differen
 left out and counted (``n_nonfinite``). The mean difference gets a percentile bootstrap 95%
 interval over cases and a Wilcoxon signed-rank p-value
 (:func:`segscore.metrics.bootstrap.paired_comparison`). :attr:`MetricComparison.better` names
-the run the difference favours when the interval excludes 0.
+the run the difference favours when the interval excludes 0 *and* the signed-rank test agrees
+(p < 0.05). Both are needed: with few cases the percentile interval is too narrow (two pairs of
+one sign always give an interval that excludes 0, one pair a zero-width one), while the exact
+rank test cannot reach p < 0.05 with 5 pairs or fewer (its smallest two-sided p is 1/16), so
+such comparisons never name a winner.
 """
 
 from __future__ import annotations
@@ -227,9 +231,11 @@ class MetricComparison:
 
     @property
     def better(self) -> str | None:
-        """The run the mean difference favours when its 95% interval excludes 0, else None."""
+        """The run the mean difference favours when its 95% interval excludes 0 and p < 0.05."""
         low, high = self.result.ci95
         if math.isnan(low) or math.isnan(high) or low <= 0 <= high:
+            return None
+        if not self.result.wilcoxon_p < 0.05:  # NaN included
             return None
         return self.favours(self.result.mean_difference)
 
@@ -505,13 +511,13 @@ def compare_runs(
     >>> from segscore.evaluation import evaluate_arrays, write_outputs
     >>> import tempfile, pathlib
     >>> root = pathlib.Path(tempfile.mkdtemp())
-    >>> target = np.zeros((3, 4, 4), bool); target[:, 1:3, 1:3] = True
+    >>> target = np.zeros((8, 4, 4), bool); target[:, 1:3, 1:3] = True
     >>> for run, pred in (("a", np.roll(target, 1, axis=2)), ("b", target)):
     ...     _ = write_outputs(evaluate_arrays(pred, target, metrics="iou"), root / run, report=False)
     >>> c = compare_runs(root / "a", root / "b")
     >>> m = c.metrics["iou"]
-    >>> m.result.n, round(m.result.mean_difference, 4), m.better
-    (3, 0.6667, 'B')
+    >>> m.result.n, round(m.result.mean_difference, 4), round(m.result.wilcoxon_p, 4), m.better
+    (8, 0.6667, 0.0078, 'B')
     """
     names = {**_NAMES, **(names or {})}
     run_a = a if isinstance(a, EvaluationRun) else read_run(a, role="A")

@@ -290,7 +290,8 @@ class PairedComparison:
     mean_difference : float
         Mean of ``b - a`` over those cases.
     ci95 : tuple of float
-        Percentile bootstrap 95% interval of the mean difference.
+        Percentile bootstrap 95% interval of the mean difference (NaN for fewer than 2 pairs:
+        resampling one value gives a zero-width interval that says nothing).
     wilcoxon_p : float
         Two-sided Wilcoxon signed-rank p-value (NaN when every difference is zero or n < 2).
     differences : ndarray of float64
@@ -333,10 +334,12 @@ def paired_comparison(
     diff = vb[keep] - va[keep]
     n = int(diff.size)
     n_nonfinite = int(va.size - n)
-    if n == 0:
-        return PairedComparison(0, math.nan, (math.nan, math.nan), math.nan, diff, n_nonfinite)
+    resamples = check_int("n_resamples", n_resamples, low=1)
     gen = _generator(rng)
-    idx = gen.integers(0, n, size=(check_int("n_resamples", n_resamples, low=1), n))
+    if n < 2:  # no interval from fewer than two pairs
+        mean = float(diff[0]) if n else math.nan
+        return PairedComparison(n, mean, (math.nan, math.nan), math.nan, diff, n_nonfinite)
+    idx = gen.integers(0, n, size=(resamples, n))
     means = diff[idx].mean(axis=1)
     low, high = np.percentile(means, [2.5, 97.5])
     p = math.nan

@@ -197,7 +197,8 @@ def _table(record: Mapping[str, object]) -> str:
         f"{_e(record.get('sign', ''))}. A, B: means over the paired cases with two finite values; "
         "B − A: their mean difference, with a percentile bootstrap 95% interval over cases; p: "
         "Wilcoxon signed-rank test. Left out: pairs with a NaN or infinite value. Better: the run "
-        "favoured when the interval excludes 0 (↑ higher is better, ↓ lower is better)."
+        "favoured when the interval excludes 0 and p < 0.05 (↑ higher is better, ↓ lower is "
+        "better)."
     )
     body = (
         f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead>'

@@ -241,7 +241,7 @@ def comparison_table(record: Mapping[str, object]) -> Table:
     <BLANKLINE>
     A, B: means over the paired cases; B − A: their mean paired difference.
     [95% CI]: percentile bootstrap over cases; p: Wilcoxon signed-rank test.
-    Better: the run favoured when the interval excludes 0, else –; ↑/↓: higher/lower is better.
+    Better: the run favoured when the interval excludes 0 and p < 0.05, else –; ↑/↓: higher/lower is better.
     """
     metrics = record.get("metrics")
     metrics = metrics if isinstance(metrics, Mapping) else {}
@@ -269,7 +269,7 @@ def comparison_table(record: Mapping[str, object]) -> Table:
     notes: tuple[str, ...] = (
         "A, B: means over the paired cases; B − A: their mean paired difference.",
         "[95% CI]: percentile bootstrap over cases; p: Wilcoxon signed-rank test.",
-        "Better: the run favoured when the interval excludes 0, else –; ↑/↓: higher/lower is better.",
+        "Better: the run favoured when the interval excludes 0 and p < 0.05, else –; ↑/↓: higher/lower is better.",
     )
     forced = record.get("forced")
     if isinstance(forced, list) and forced:  # a comparison that a check refused: say so
