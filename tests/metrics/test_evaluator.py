@@ -112,3 +112,17 @@ def test_compute_after_every_update_sees_each_prefix_and_keeps_old_views():
     for n, view, copy in seen:
         assert view.shape[0] == n
         np.testing.assert_array_equal(view, copy)
+
+
+def test_masks_then_probabilities_are_refused() -> None:
+    # Reviewed: the record kept the first batch's spec, so integer masks then probabilities
+    # thresholded at 0.3 recorded threshold None for every row.
+    for first, then in (
+        (np.array([[1, 0]]), np.array([[0.5, 0.1]])),
+        (np.array([[0.5, 0.1]]), np.array([[1, 0]])),
+    ):
+        ev = Evaluator(threshold=0.3)
+        ev.update(first, np.array([[1, 0]]))
+        with pytest.raises(InputError, match="every update must have the same input kind"):
+            ev.update(then, np.array([[1, 0]]))
+        assert ev.counts.n_images == 1

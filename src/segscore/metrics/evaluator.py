@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from segscore._types import Aggregation
-from segscore._validation import fail
+from segscore._validation import fail, fail_changed
 from segscore.metrics.counting import confusion
 from segscore.metrics.counts import CountingSpec, Counts
 from segscore.metrics.empty import EmptyPolicy
@@ -100,6 +100,14 @@ class Evaluator:
             fail(
                 f"every update must be of one mode, got {self._spec.mode!r} and then {counts.spec.mode!r}."
             )
+        if (
+            self._spec is not None
+            and counts.spec is not None
+            and (counts.spec.threshold is None) != (self._spec.threshold is None)
+        ):  # the record keeps one spec: masks and thresholded probabilities would mislabel rows
+            kinds = ("integer/bool masks", "float probabilities")
+            first = kinds[self._spec.threshold is not None]
+            fail_changed("input kind", first, kinds[counts.spec.threshold is not None])
         self._spec = self._spec if self._spec is not None else counts.spec
         n_classes = self._n_classes = counts.n_classes
         per_block = max(16, _BLOCK_BYTES // (32 * n_classes))
