@@ -44,7 +44,8 @@ def test_binary_png_folders_match_the_core_exactly(binary_folders, tmp_path: Pat
     )
     printed = capsys.readouterr().out
     assert "segscore evaluate: 24 cases" in printed
-    assert "conventions: mode=binary" in printed
+    # masks are not thresholded: the line must not claim the 0.5 of the option (reviewed)
+    assert "conventions: mode=binary threshold=none (masks) " in printed
     rows = _read_csv(out / "per_case.csv")
     counts = segscore.confusion(pred, target)
     assert [r["case"] for r in rows] == names

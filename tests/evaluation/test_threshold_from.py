@@ -54,7 +54,9 @@ def test_the_validation_threshold_gives_the_counts_of_that_threshold(  # type: i
     chosen = best["best_threshold"]
     assert chosen != 0.5  # else the test could not tell the two thresholds apart
     assert _evaluate(*test, tmp_path / "from", "--threshold-from", str(tmp_path / "val_run")) == 0
-    assert f"threshold {chosen:g} chosen on" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert f"threshold {chosen:g} chosen on" in printed
+    assert f"conventions: mode=binary threshold={chosen} " in printed  # probabilities: applied
     assert _evaluate(*test, tmp_path / "given", "--threshold", str(chosen)) == 0
     rows = [(tmp_path / o / "per_case.csv").read_text() for o in ("from", "given")]
     assert rows[0] == rows[1]
@@ -126,3 +128,20 @@ def test_sweep_counts_match_thresholding_each_value() -> None:
             (~fg & ~target).sum(),
         ]
         assert got[k].tolist() == want
+
+
+def test_probabilities_scored_at_another_threshold_than_predict_used(
+    tmp_path: Path, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    # Reviewed: `predict --save-probs` at 0.3, then `evaluate --pred PRED/probs` scored at 0.5
+    # with no word, another IoU than the predicted masks'.
+    prob, gt = _probabilities(tmp_path, "val", 1)
+    (prob.parent / "predict.json").write_text(json.dumps({"threshold": 0.3}))
+    assert _evaluate(prob, gt, tmp_path / "at_05", "--no-report") == 0
+    err = capsys.readouterr().err
+    assert "records threshold 0.3 for these predictions" in err
+    assert "pass --threshold 0.3 to score the masks as predicted" in err
+    summary = json.loads((tmp_path / "at_05" / "summary.json").read_text())
+    assert len(summary["warnings"]) == 1
+    assert _evaluate(prob, gt, tmp_path / "at_03", "--no-report", "--threshold", "0.3") == 0
+    assert "warning" not in capsys.readouterr().err

@@ -191,6 +191,33 @@ def _journaled(
         yield result
 
 
+def _predict_threshold_warnings(pred: Path, applied: float) -> list[str]:
+    """Say when ``segscore predict`` recorded another threshold for these probabilities.
+
+    ``predict --save-probs`` writes the probabilities into ``PRED/probs`` and ``PRED/predict.json``
+    with the threshold its masks were made at; scoring the probabilities at another one gives
+    other masks than the predicted ones, which deserves a word (the threshold is not taken over:
+    an option is never changed behind the user's back).
+    """
+    import json
+
+    for folder in (pred, pred.parent):
+        path = folder / "predict.json"
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        made = record.get("threshold") if isinstance(record, dict) else None
+        if isinstance(made, (int, float)) and float(made) != applied:
+            return [
+                f"{str(path)!r} records threshold {made:g} for these predictions; their "
+                f"probabilities were thresholded at {applied:g} here (pass --threshold {made:g} "
+                "to score the masks as predicted)"
+            ]
+        return []
+    return []
+
+
 def _open_journal(
     folder: Path, options: EvaluateOptions, cases: list[Case], resume: bool, notes: list[str]
 ) -> Journal:
@@ -419,6 +446,9 @@ def evaluate_folder(
         unmatched={"pred": found.unmatched_pred, "gt": found.unmatched_target},
         threshold_source=threshold_source,
     )
+    spec = evaluation.counts.spec
+    if spec is not None and spec.threshold is not None:
+        summary["warnings"] += _predict_threshold_warnings(Path(pred), spec.threshold)
     notes += [f"warning: {text}" for text in summary["warnings"]]
     return FolderEvaluation(settings, found, evaluation, scores, summary, rows, columns, notes)
 

@@ -223,8 +223,12 @@ def render_evaluation(summary: dict[str, Any], *, title: str | None = None) -> s
     if options.get("mode") == "binary":
         background = "n/a (binary masks: the foreground is scored)"
     aggregations = sorted({str(s.get("aggregation")) for s in summary["metrics"].values()})
+    counting = conv.get("counting") or {}
+    # the threshold applied: none where masks were read (the option then did nothing)
+    applied = counting.get("threshold") if counting else options.get("threshold")
+    threshold = "none (masks)" if applied is None else applied
     line = (
-        f"conventions: mode={options.get('mode')} threshold={options.get('threshold')} "
+        f"conventions: mode={options.get('mode')} threshold={threshold} "
         f"ignore_index={options.get('ignore_index')} aggregation={','.join(aggregations)} "
         f"empty={zero_text} "
         f"background={background} "
