@@ -405,7 +405,7 @@ def _run(args: argparse.Namespace, config: TrainConfig, drawn: _Drawing, t_start
     elapsed = time.perf_counter() - t_start
     console.print(
         f"\nwrote {out}/: per_case.csv ({n} rows), summary.json, report.html, trace.json, "
-        f"trace.csv, checkpoint.pt, config.json, stages.png, stages.csv, masks/ "
+        f"trace.csv, timing.json, checkpoint.pt, config.json, stages.png, stages.csv, masks/ "
         f"({len(masks)} PNG) in {elapsed:.1f} s ("
         + ", ".join(f"{name} {sec:.1f} s" for name, sec in parts.items())
         + ")"

@@ -115,7 +115,7 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--n", type=int, default=None, help="number of synthetic images")
     p.add_argument("--size", type=int, default=None, help="side of synthetic images")
-    p.add_argument("--no-augment", action="store_true", help="no random flips")
+    p.add_argument("--no-augment", action="store_true", help="no random flips and transposes")
     p.add_argument(
         "--threads",
         type=int,
@@ -276,5 +276,5 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"resuming {str(out)!r} after epoch {done}")
     result = train_with_progress(config, train_set, val_set, out, console, resume=resume)
     console.print(loss_chart([r.train_loss for r in result.history], label="train loss"))
-    console.print(f"wrote {out / CHECKPOINT_NAME}, config.json, trace.json, trace.csv")
+    console.print(f"wrote {out / CHECKPOINT_NAME}, config.json, trace.json, trace.csv, timing.json")
     return 0
