@@ -758,10 +758,13 @@ def test_multilabel_on_two_dimensional_masks_says_what_it_needs(
     ],
 )
 def test_options_that_would_do_nothing_are_refused(
-    binary_folders, tmp_path: Path, capsys, extra, message
+    binary_folders, tmp_path: Path, capsys, monkeypatch, extra, message
 ) -> None:  # type: ignore[no-untyped-def]
     # Reviewed: each was accepted silently (--out "" wrote into the current folder).
     pred_dir, gt_dir, *_ = binary_folders
+    here = tmp_path / "cwd"
+    here.mkdir()
+    monkeypatch.chdir(here)  # where --out "" would write
     argv = ["evaluate", "--pred", str(pred_dir), "--gt", str(gt_dir), "--no-report"]
     argv += ["--out", str(tmp_path / "o"), "--pred-suffix", "_pred"]
     assert main([*argv, *extra]) == 2
@@ -769,6 +772,7 @@ def test_options_that_would_do_nothing_are_refused(
     assert message in err
     assert err.count("\n") == 1
     assert not (tmp_path / "o").exists()
+    assert list(here.iterdir()) == []
 
 
 @pytest.mark.parametrize(("comparison", "f1"), [(">=", 1.0), (">", 0.0)])
