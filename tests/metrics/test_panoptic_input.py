@@ -321,3 +321,16 @@ def test_the_reviewers_case_of_a_wrapped_segment_id():
     ti = np.array([[2**62, 2**62, 0, 104, 104, 0, 100, 100]])
     s = panoptic_scores(tc, ti, tc, ti, things=[1, 2, 3, 4, 5], void=255)
     np.testing.assert_array_equal(s["pq"].per_class, [1.0, np.nan, np.nan, np.nan, 1.0])
+
+
+def test_huge_uint64_ids_beside_int64_ids_stay_apart():
+    # Reviewed: both sides were relabelled together, and uint64 beside int64 joined as float64,
+    # which made the ids 2**63 + 10 and 2**63 + 11 one segment (PQ 0 for a perfect prediction).
+    classes = np.ones((1, 4, 4), np.int64)
+    pred = np.zeros((1, 4, 4), np.uint64)
+    pred[0, :, :2], pred[0, :, 2:] = 2**63 + 10, 2**63 + 11
+    target = np.zeros((1, 4, 4), np.int64)
+    target[0, :, :2], target[0, :, 2:] = 1, 2
+    s = panoptic_scores(classes, pred, classes, target, things=[1])
+    assert s["pq"].value == 1.0
+    np.testing.assert_array_equal(s["rq"].per_class, [1.0])

@@ -303,11 +303,12 @@ def panoptic_counts(
     p_inst, t_inst = a["pred_instances"], a["target_instances"]
     width = 1 + max(int(p_inst.max(initial=0)), int(t_inst.max(initial=0)))
     if len(order) * width > _INT64_MAX:  # the largest segment id would overflow int64
-        # relabel the ids of both sides to 0..n-1 together (one segment per id stays one)
-        _, codes = np.unique(np.concatenate([p_inst.ravel(), t_inst.ravel()]), return_inverse=True)
-        p_inst = codes.ravel()[: p_inst.size].reshape(p_inst.shape)
-        t_inst = codes.ravel()[p_inst.size :].reshape(t_inst.shape)
-        width = 1 + int(codes.max(initial=0))
+        # Relabel each side's ids to 0..n-1 on its own (one segment per id stays one; segments
+        # are matched by their overlap, not by id). Not together: uint64 beside int64 ids would
+        # join as float64, which merges ids above 2**53.
+        p_inst = np.unique(p_inst, return_inverse=True)[1].reshape(p_inst.shape)
+        t_inst = np.unique(t_inst, return_inverse=True)[1].reshape(t_inst.shape)
+        width = 1 + max(int(p_inst.max(initial=0)), int(t_inst.max(initial=0)))
     pred = _segments(a["pred_classes"], p_inst, code, thing_ids, void, width, "pred_classes")
     target = _segments(a["target_classes"], t_inst, code, thing_ids, void, width, "target_classes")
     tables = overlap_table(pred, target, spatial_dims=len(shape) - 1)
