@@ -138,3 +138,26 @@ def test_a_winner_needs_the_interval_and_the_rank_test(a, b, better) -> None:  #
     result = paired_comparison(np.array(a), np.array(b), rng=0)
     m = MetricComparison("iou", True, "ratio", (), np.array(a), np.array(b), result)
     assert m.better == better
+
+
+def test_a_run_written_before_the_new_conventions_still_compares(tmp_path: Path) -> None:
+    # Reviewed: summaries written before `threshold_comparison` and `distance_include_background`
+    # existed (schema 2 as well) were refused as having other conventions.
+    target = _squares(8)
+    a = _run(tmp_path, "a", np.roll(target, 1, axis=2), target)
+    b = _run(tmp_path, "b", target, target)
+    path = a / "summary.json"
+    summary = json.loads(path.read_text())
+    conventions = summary["conventions"]
+    del conventions["distance_include_background"]
+    del conventions["options"]["threshold_comparison"]
+    for record in [conventions, *(m["conventions"] for m in summary["metrics"].values())]:
+        record["counting"].pop("threshold_comparison")
+    path.write_text(json.dumps(summary))
+    c = compare_runs(a, b, n_resamples=200, seed=0)
+    assert c.metrics["iou"].better == "B"
+    # a real difference is still one (the threshold and its comparison are predictions: not)
+    conventions["options"]["ignore_index"] = 7
+    path.write_text(json.dumps(summary))
+    with pytest.raises(DatasetError, match=r"conventions\.options\.ignore_index"):
+        compare_runs(a, b, n_resamples=200, seed=0)

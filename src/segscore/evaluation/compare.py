@@ -405,16 +405,38 @@ def _conventions_differences(
     skip = {
         k for k, kind in (("boundary", "boundary"), ("instances", "instance")) if kind not in kinds
     }
+    if "boundary" not in kinds:
+        skip.add("distance_include_background")
     shared = [
-        {k: v for k, v in (r.summary.get("conventions") or {}).items() if k not in skip}
+        {k: v for k, v in _as_written_now(r.summary.get("conventions")).items() if k not in skip}
         for r in (a, b)
     ]
     found = list(_walk(shared[0], shared[1], "conventions"))
     for m in metrics:
-        ca = (a.summary["metrics"].get(m) or {}).get("conventions") or {}
-        cb = (b.summary["metrics"].get(m) or {}).get("conventions") or {}
+        ca = _as_written_now((a.summary["metrics"].get(m) or {}).get("conventions"))
+        cb = _as_written_now((b.summary["metrics"].get(m) or {}).get("conventions"))
         found += _walk(ca, cb, f"metrics.{m}.conventions")
     return found
+
+
+def _as_written_now(record: object) -> dict[str, Any]:
+    """Return a conventions record with the fields earlier summaries lack filled as they meant.
+
+    A run written before ``threshold_comparison`` and ``distance_include_background`` existed
+    thresholded with ``>=`` and applied one background rule to every family: a run of today with
+    the same choices compares with it.
+    """
+    out = dict(record) if isinstance(record, Mapping) else {}
+    if "options" in out and "distance_include_background" not in out:  # the run's record
+        out["distance_include_background"] = out.get("include_background")
+    options = out.get("options")
+    if isinstance(options, Mapping) and "threshold_comparison" not in options:
+        out["options"] = {**options, "threshold_comparison": ">="}
+    counting = out.get("counting")
+    if isinstance(counting, Mapping) and "threshold_comparison" not in counting:
+        rule = None if counting.get("threshold") is None else ">="
+        out["counting"] = {**counting, "threshold_comparison": rule}
+    return out
 
 
 def _short(value: object) -> str:
