@@ -795,3 +795,21 @@ def test_the_objects_comparison_is_the_one_asked(
     summary = json.loads((out / "summary.json").read_text())
     assert summary["metrics"]["f1@0.5"]["value"] == f1
     assert summary["conventions"]["instances"]["comparison"] == comparison
+
+
+@pytest.mark.parametrize(("preset", "metrics"), [("monai", "iou,hd95"), ("nnunet", "iou")])
+def test_one_class_with_a_preset_that_drops_class_0_fails_before_scoring(
+    tmp_path: Path, capsys, preset: str, metrics: str
+) -> None:  # type: ignore[no-untyped-def]
+    # Reviewed: the preset's background rule failed every case later, naming include_background.
+    for folder in ("p", "g"):
+        (tmp_path / folder).mkdir()
+        Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / folder / "c0.png")
+    argv = ["evaluate", "--pred", str(tmp_path / "p"), "--gt", str(tmp_path / "g")]
+    argv += ["--out", str(tmp_path / "o"), "--no-report", "--num-classes", "1"]
+    assert main([*argv, "--preset", preset, "--metrics", metrics]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: `--num-classes` must be more than 1 with `--preset` '{preset}'")
+    assert err.count("\n") == 1
+    assert not (tmp_path / "o").exists()
+    assert main([*argv, "--preset", preset, "--metrics", metrics, "--include-background"]) == 0

@@ -502,6 +502,15 @@ def make_settings(
     distance_background = opts.include_background
     if distance_background is None:  # not chosen: each family's rule of the preset
         distance_background = True if chosen is None else chosen.distance_background
+    if opts.num_classes == 1 and opts.include_background is None and chosen is not None:
+        has_boundary = any(m.kind == "boundary" for m in specs)
+        if not chosen.include_background or (has_boundary and not distance_background):
+            fail(
+                f"`{name('num_classes')}` must be more than 1 with `{name('preset')}` "
+                f"{chosen.name!r}, which leaves class 0 out of the class means (none would be "
+                f"left), got 1; for binary masks leave `{name('num_classes')}` unset, or keep "
+                f"class 0 with `{name('include_background')}`."
+            )
     if opts.include_background is None:
         background = True if chosen is None else chosen.include_background
         opts = opts.replace(include_background=background)
