@@ -129,8 +129,9 @@ def write_csv(
     Floats are written by their shortest repr, non-finite ones as ``NaN``, ``Infinity`` and
     ``-Infinity`` (what ``float()`` reads back); a missing value (a failed case) as an empty cell.
     Text that a spreadsheet would run as a formula (a case or class name beginning with ``=``,
-    ``+``, ``-`` or ``@``) is written after an apostrophe, as OWASP advises against CSV
-    injection; :func:`csv_text` reads it back.
+    ``+``, ``-``, ``@``, a tab or a carriage return) is written after an apostrophe, as OWASP
+    advises against CSV injection, and so is text beginning with an apostrophe (so that each
+    reads back as it was); :func:`csv_text` reads it back.
     """
     rows = list(rows)
     names = list(columns)
@@ -150,12 +151,12 @@ def _csv_cell(v: Any) -> Any:
     >>> [_csv_cell(v) for v in (0.1, np.float32(0.5), float("nan"), -math.inf, None, True, 3)]
     ['0.1', '0.5', 'NaN', '-Infinity', '', True, 3]
     >>> [_csv_cell(v) for v in ("=cmd|' /C calc'!A0", "@SUM(1)", "case-1", "'quoted")]
-    ["'=cmd|' /C calc'!A0", "'@SUM(1)", 'case-1', "'quoted"]
+    ["'=cmd|' /C calc'!A0", "'@SUM(1)", 'case-1', "''quoted"]
     """
     if v is None:
         return ""
-    if type(v) is str:
-        return "'" + v if v[:1] in _FORMULA_START else v
+    if isinstance(v, str):  # np.str_ too
+        return "'" + v if v[:1] in _ESCAPED_START else str(v)
     if type(v) is float or isinstance(v, (float, np.floating)):
         number = float(v)
         if number - number == 0.0:  # finite (inf - inf and nan - nan are nan)
@@ -164,18 +165,21 @@ def _csv_cell(v: Any) -> Any:
     return v
 
 
-_FORMULA_START = ("=", "+", "-", "@")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# ...and the apostrophe itself, so that every text reads back as it was ("'=x" and "=x" differ)
+_ESCAPED_START = (*_FORMULA_START, "'")
 
 
 def csv_text(cell: str) -> str:
     """Return the text of a CSV cell as :func:`write_csv` was given it.
 
-    An apostrophe that :func:`write_csv` put before a formula character is removed.
+    The apostrophe that :func:`write_csv` put before a formula character (or an apostrophe) is
+    removed.
 
-    >>> csv_text("'=1+1"), csv_text("'quoted"), csv_text("case-1")
-    ('=1+1', "'quoted", 'case-1')
+    >>> csv_text("'=1+1"), csv_text("''quoted"), csv_text("'quoted"), csv_text("case-1")
+    ('=1+1', "'quoted", "'quoted", 'case-1')
     """
-    return cell[1:] if cell[:1] == "'" and cell[1:2] in _FORMULA_START else cell
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in _ESCAPED_START else cell
 
 
 def read_training_trace(run: str | os.PathLike[str]) -> list[dict[str, Any]]:
