@@ -126,3 +126,17 @@ def test_masks_then_probabilities_are_refused() -> None:
         with pytest.raises(InputError, match="every update must have the same input kind"):
             ev.update(then, np.array([[1, 0]]))
         assert ev.counts.n_images == 1
+
+
+def test_merge_takes_an_unset_option_as_its_default() -> None:
+    # Reviewed: CountingOptions() and CountingOptions(threshold_comparison=">=") count alike but
+    # were refused as other conventions (the message showed two equal records).
+    from segscore import CountingOptions
+
+    a = Evaluator(options=CountingOptions())
+    b = Evaluator(options=CountingOptions(threshold_comparison=">="))
+    for ev in (a, b):
+        ev.update(np.array([[0.7, 0.2]]), np.array([[1, 0]]))
+    assert a.merge(b).counts.n_images == 2
+    with pytest.raises(InputError, match="accumulators to merge must use the same conventions"):
+        a.merge(Evaluator(options=CountingOptions(threshold_comparison=">")))

@@ -216,7 +216,7 @@ class TensorEvaluator:
         """Append the rows of another accumulator (same options, same device); return self."""
         if not isinstance(other, TensorEvaluator):
             fail_must("other", "be a TensorEvaluator", type(other).__name__)
-        if other._options != self._options:
+        if other._options.as_dict() != self._options.as_dict():  # as resolved: unset = default
             fail_merge("conventions", self._options.as_dict(), other._options.as_dict())
         if other._guard.layout is None:
             return self

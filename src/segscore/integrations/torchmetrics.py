@@ -166,7 +166,10 @@ class SegscoreMetric(Metric):
 
     def merge_state(self, incoming_state: dict[str, Any] | Metric) -> None:
         """Merge another metric's rows (refused when its counting options differ)."""
-        if isinstance(incoming_state, SegscoreMetric) and incoming_state._options != self._options:
+        if (
+            isinstance(incoming_state, SegscoreMetric)
+            and incoming_state._options.as_dict() != self._options.as_dict()  # unset = default
+        ):
             fail(
                 "accumulators to merge must use the same conventions, got "
                 f"{self._options.as_dict()} and {incoming_state._options.as_dict()}."

@@ -129,7 +129,7 @@ class Evaluator:
         """Add the rows of another accumulator made with the same options; return self."""
         if not isinstance(other, Evaluator):
             fail(f"`other` must be an Evaluator, got {type(other).__name__}.")
-        if other._options != self._options:
+        if other._options.as_dict() != self._options.as_dict():  # as resolved: unset = default
             fail(
                 "accumulators to merge must use the same conventions, got "
                 f"{self._options.as_dict()} and {other._options.as_dict()}."
