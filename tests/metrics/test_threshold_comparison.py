@@ -255,3 +255,39 @@ def test_cli_refuses_a_bad_comparison(tmp_path: Path, capsys) -> None:
     assert main([*args, "--threshold-comparison", "=>"]) == 2
     err = capsys.readouterr().err
     assert "`--threshold-comparison` must be one of '>=', '>', got '=>'." in err
+
+
+@pytest.mark.parametrize("entry", ["Evaluator", "TensorEvaluator", "SegscoreMetric"])
+def test_every_accumulator_takes_the_comparison_as_a_keyword(entry: str) -> None:
+    # Reviewed: only confusion and CountingOptions took it; the accumulators needed `options=`.
+    torch = pytest.importorskip("torch")
+    tm = pytest.importorskip("torchmetrics.functional.classification")
+    p, t = torch.tensor([[0.5, 0.5, 0.9, 0.1]]), torch.tensor([[0, 0, 1, 0]])
+    want = float(tm.binary_jaccard_index(p, t, threshold=0.5))  # torchmetrics: p > 0.5
+    if entry == "SegscoreMetric":
+        from segscore.integrations.torchmetrics import SegscoreMetric
+
+        m = SegscoreMetric("iou", aggregation="pooled", threshold_comparison=">")
+        m.update(p, t)
+        got = float(m.compute())
+    else:
+        from segscore.integrations.torch import TensorEvaluator
+
+        cls = segscore.Evaluator if entry == "Evaluator" else TensorEvaluator
+        ev = cls(threshold_comparison=">")
+        ev.update(
+            p.numpy() if entry == "Evaluator" else p, t.numpy() if entry == "Evaluator" else t
+        )
+        got = ev.compute("iou", aggregation="pooled").value
+    assert want == 1.0
+    assert got == want
+
+
+def test_distance_metrics_take_the_comparison_as_a_keyword() -> None:
+    from segscore.metrics.boundary import distance_metrics
+
+    prob = np.zeros((1, 8, 8))
+    prob[0, 2:6, 2:6] = 0.5  # exactly at the threshold: foreground under '>=' only
+    target = (prob > 0).astype(np.uint8)
+    assert distance_metrics(prob, target, ["hd"], threshold_comparison=">=")["hd"][0, 0] == 0
+    assert np.isinf(distance_metrics(prob, target, ["hd"], threshold_comparison=">")["hd"][0, 0])

@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from segscore._types import CPU_COUNTINGS, Aggregation, CpuCounting
+from segscore._types import CPU_COUNTINGS, Aggregation, Comparison, CpuCounting
 from segscore._validation import (
     check_option,
     fail,
@@ -108,7 +108,7 @@ class TensorEvaluator:
     ----------
     options : CountingOptions, optional
         What is counted (:mod:`segscore.metrics.options`), fixed for the accumulator's life.
-    num_classes, threshold, ignore_index, multilabel, spatial_dims
+    num_classes, threshold, ignore_index, multilabel, spatial_dims, threshold_comparison
         As for :func:`segscore.confusion`: keywords that build ``options`` (not with it).
     fixed_shape : bool, default True
         Every update must have the same image shape (a changed shape usually means a wrong axis
@@ -158,6 +158,7 @@ class TensorEvaluator:
         ignore_index: int | None = None,
         multilabel: bool = False,
         spatial_dims: int | None = None,
+        threshold_comparison: Comparison | None = None,
         fixed_shape: bool = True,
         cpu_counting: CpuCounting = "kernel",
     ) -> None:
@@ -168,6 +169,7 @@ class TensorEvaluator:
             ignore_index=ignore_index,
             multilabel=multilabel,
             spatial_dims=spatial_dims,
+            threshold_comparison=threshold_comparison,
         )
         self._guard = _UpdateGuard(self._options, fixed_shape, cpu_counting)
         # Rows live in one (4, capacity, C) int64 buffer on the device that grows geometrically:

@@ -17,7 +17,7 @@ import torch
 from torchmetrics import Metric
 from torchmetrics.utilities.data import dim_zero_cat
 
-from segscore._types import Aggregation, CpuCounting
+from segscore._types import Aggregation, Comparison, CpuCounting
 from segscore._validation import check_option, fail, fail_changed
 from segscore.integrations.torch import _UpdateGuard
 from segscore.metrics.counts import CountingSpec, Counts
@@ -58,7 +58,7 @@ class SegscoreMetric(Metric):
         Class 0 enters class means; default the options' rule (True).
     options : CountingOptions, optional
         What is counted (:mod:`segscore.metrics.options`).
-    num_classes, threshold, ignore_index, multilabel, spatial_dims
+    num_classes, threshold, ignore_index, multilabel, spatial_dims, threshold_comparison
         Counting options, as for :func:`segscore.confusion`.
     fixed_shape : bool, default True
         Every update must have the image shape of the first (see
@@ -122,6 +122,7 @@ class SegscoreMetric(Metric):
         ignore_index: int | None = None,
         multilabel: bool = False,
         spatial_dims: int | None = None,
+        threshold_comparison: Comparison | None = None,
         fixed_shape: bool = True,
         cpu_counting: CpuCounting = "kernel",
         **kwargs: Any,
@@ -135,6 +136,7 @@ class SegscoreMetric(Metric):
             ignore_index=ignore_index,
             multilabel=multilabel,
             spatial_dims=spatial_dims,
+            threshold_comparison=threshold_comparison,
         )
         guard = _UpdateGuard(options, fixed_shape, cpu_counting)
         super().__init__(**kwargs)

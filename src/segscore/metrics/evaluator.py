@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from segscore._types import Aggregation
+from segscore._types import Aggregation, Comparison
 from segscore._validation import fail, fail_changed
 from segscore.metrics.counting import confusion
 from segscore.metrics.counts import CountingSpec, Counts
@@ -32,7 +32,7 @@ class Evaluator:
     ----------
     options : CountingOptions, optional
         What is counted (:mod:`segscore.metrics.options`), fixed for the accumulator's life.
-    num_classes, threshold, ignore_index, multilabel, spatial_dims
+    num_classes, threshold, ignore_index, multilabel, spatial_dims, threshold_comparison
         As for :func:`segscore.confusion`: keywords that build ``options`` (not with it).
 
     Examples
@@ -57,6 +57,7 @@ class Evaluator:
         ignore_index: int | None = None,
         multilabel: bool = False,
         spatial_dims: int | None = None,
+        threshold_comparison: Comparison | None = None,
     ) -> None:
         self._options = resolve_options(
             options,
@@ -65,6 +66,7 @@ class Evaluator:
             ignore_index=ignore_index,
             multilabel=multilabel,
             spatial_dims=spatial_dims,
+            threshold_comparison=threshold_comparison,
         )
         # New rows go into fixed-size int64 blocks of shape (4, rows, C), about 64 KiB each,
         # filled in place: memory grows only with the rows themselves (32 bytes per image and

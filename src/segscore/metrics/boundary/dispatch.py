@@ -23,6 +23,7 @@ from segscore._types import (
     PERCENTILE_RULES,
     AssdVariant,
     BoundaryMetric,
+    Comparison,
     FloatArray,
     PercentileRule,
     SurfaceModel,
@@ -186,6 +187,7 @@ def distance_metrics(
     spatial_dims: int | None = None,
     include_background: bool | None = None,
     ignore_mask: ArrayLike | None = None,
+    threshold_comparison: Comparison | None = None,
 ) -> DistanceResult:
     """Compute named boundary metrics of one case or a batch, extracting each surface once.
 
@@ -201,8 +203,8 @@ def distance_metrics(
         Boundary names of the registry (:mod:`segscore.metrics.registry`).
     options : CountingOptions, optional
         The counting options (:mod:`segscore.metrics.options`); ``num_classes``, ``threshold``,
-        ``ignore_index``, ``multilabel``, ``spatial_dims`` and ``include_background`` build the
-        same object and must not be given with it. Class 0 of label maps is scored unless
+        ``ignore_index``, ``multilabel``, ``spatial_dims``, ``include_background`` and
+        ``threshold_comparison`` build the same object and must not be given with it. Class 0 of label maps is scored unless
         ``include_background=False``; binary masks score their foreground, class id 1.
         Multilabel stacks are refused (score each channel as a binary mask).
     preset : str, optional
@@ -279,6 +281,7 @@ def distance_metrics(
             "multilabel": multilabel,
             "spatial_dims": spatial_dims,
             "include_background": include_background,
+            "threshold_comparison": threshold_comparison,
         },
     )
     chosen_preset = None if preset is None else get_preset(preset)
