@@ -751,9 +751,9 @@ def test_multilabel_on_two_dimensional_masks_says_what_it_needs(
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--connectivity", "full"], "`--connectivity` applies to objects: it needs `--instances`"),
-        (["--matching", "greedy"], "`--matching` applies to objects: it needs `--instances`"),
-        (["--pred-suffix", "_pred.png"], "prediction suffix '_pred.png': expected the end of"),
+        (["--connectivity", "full"], "`--connectivity` must be left unset without `--instances`"),
+        (["--matching", "greedy"], "`--matching` must be left unset without `--instances`"),
+        (["--pred-suffix", "_pred.png"], "(`--pred-suffix`) must be the end of a file stem"),
         (["--out", ""], "argument --out: expected a path, got ''"),
     ],
 )

@@ -595,8 +595,8 @@ def _instance_settings(
         for key, value in given.items():  # an object option without objects would do nothing
             if value is not None:
                 fail(
-                    f"`{name(key)}` applies to objects: it needs `{name('instances')}` 'labels' "
-                    f"or 'components', got {value!r} without objects."
+                    f"`{name(key)}` must be left unset without `{name('instances')}` (it applies "
+                    f"to objects), got {value!r}."
                 )
         return specs, None
     # imported only when objects are scored

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from segscore._validation import fail
 from segscore.errors import DatasetError
 from segscore.io.arrays import MASK_SUFFIXES, LoadedArray, decode_array, split_suffix
 from segscore.io.palette import Palette
@@ -289,12 +290,15 @@ def match_cases(
         return CaseSet(
             [Case(_printable_name(pred_path.stem), pred_path, target_path, stacked=True)]
         )
-    for role, suffix in (("prediction", pred_suffix), ("ground-truth", target_suffix)):
+    for option, flag, suffix in (
+        ("pred_suffix", "--pred-suffix", pred_suffix),
+        ("target_suffix", "--gt-suffix", target_suffix),
+    ):
         stem, ext = split_suffix(suffix)
         if ext in MASK_SUFFIXES:  # '_pred.png' would never match: stems have no extension
-            raise DatasetError(
-                f"{role} suffix {suffix!r}: expected the end of a file's stem, without its "
-                f"extension ({stem!r}), got one ending in {ext!r}."
+            fail(
+                f"`{option}` (`{flag}`) must be the end of a file stem, without the extension "
+                f"({stem!r}), got {suffix!r}."
             )
     pred_files = list_mask_files(pred_path, role="prediction", suffix=pred_suffix)
     target_files = list_mask_files(target_path, role="ground-truth", suffix=target_suffix)

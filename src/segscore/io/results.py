@@ -407,6 +407,8 @@ def check_writable_file(path: str | os.PathLike[str], *, option: str, suffix: st
     ...
     segscore.errors.InputError: `--out` must name a .png file, got '/' (a folder).
     """
+    if not os.fspath(path):
+        fail(f"`{option}` must name a {suffix} file, got ''.")
     where = Path(path)
     if where.is_dir():
         fail(f"`{option}` must name a {suffix} file, got {str(where)!r} (a folder).")

@@ -226,7 +226,16 @@ def render_evaluation(summary: dict[str, Any], *, title: str | None = None) -> s
     counting = conv.get("counting") or {}
     # the threshold applied: none where masks were read (the option then did nothing)
     applied = counting.get("threshold") if counting else options.get("threshold")
-    threshold = "none (masks)" if applied is None else applied
+    rule = counting.get("threshold_comparison") or options.get("threshold_comparison") or ">="
+    threshold = "none (masks)" if applied is None else f"{applied} (p {rule} t)"
+    boundary_rule = conv.get("distance_include_background")
+    if (
+        options.get("mode") != "binary"
+        and boundary_rule is not None
+        and boundary_rule != conv.get("include_background")
+        and any(m.get("kind") == "boundary" for m in summary["metrics"].values())
+    ):
+        background += f" (boundary metrics: {'included' if boundary_rule else 'excluded'})"
     line = (
         f"conventions: mode={options.get('mode')} threshold={threshold} "
         f"ignore_index={options.get('ignore_index')} aggregation={','.join(aggregations)} "
