@@ -82,6 +82,8 @@ def _options(run: EvaluationRun) -> CountingOptions:
             threshold=float(options.get("threshold") or 0.5),
             ignore_index=options.get("ignore_index"),
             class_names=tuple(names) if names else None,
+            # as the run thresholded (runs written before it existed: '>=')
+            threshold_comparison=options.get("threshold_comparison"),
         )
     except (InputError, TypeError, ValueError):  # pragma: no cover - a run's own options
         return CountingOptions()
