@@ -33,7 +33,6 @@ from segscore.io.arrays import MAX_PIXELS_DEFAULT
 from segscore.io.palette import Palette, read_palette
 from segscore.metrics.empty import EmptyPolicy, as_empty_policy
 from segscore.metrics.options import CountingOptions
-from segscore.metrics.presets import PANOPTIC_EMPTY
 from segscore.metrics.reduce import AGGREGATIONS, CELL_AGGREGATIONS, DEFAULT_AGGREGATION
 from segscore.metrics.registry import MetricSpec, parse_metrics
 
@@ -186,6 +185,8 @@ class EvaluationSettings:
         preset = self.preset_for(spec)
         if self.panoptic is not None and spec.kind == "instance":
             if preset is None or preset.instance is None:
+                from segscore.metrics.presets import PANOPTIC_EMPTY
+
                 return PANOPTIC_EMPTY.get(spec.base, EmptyPolicy())
             return preset.instance.panoptic_empty_for(spec)
         if preset is not None and spec.kind == "instance":

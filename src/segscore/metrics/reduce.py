@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -35,8 +35,10 @@ from segscore.metrics.conventions import Conventions, jsonable
 from segscore.metrics.counts import Counts
 from segscore.metrics.empty import EmptyCase, EmptyPolicy, as_empty_policy, empty_cases
 from segscore.metrics.options import BINARY_FOREGROUND, CountingOptions
-from segscore.metrics.presets import PRESETS, Preset, get_preset
 from segscore.metrics.registry import get_metric
+
+if TYPE_CHECKING:  # the presets are imported when one is named (start-up time)
+    from segscore.metrics.presets import Preset
 
 __all__ = [
     "AGGREGATIONS",
@@ -140,6 +142,8 @@ def _split_nonfinite(values: Any) -> tuple[int, int, int]:
 
 def _overlap_preset(name: str) -> Preset:
     """Return the preset ``name`` for :func:`score`; one without pixel overlap metrics is refused."""
+    from segscore.metrics.presets import PRESETS, get_preset
+
     chosen = get_preset(name)
     if not chosen.has_overlap:
         pixel = ", ".join(repr(k) for k, p in PRESETS.items() if p.has_overlap)
