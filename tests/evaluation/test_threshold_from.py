@@ -145,3 +145,24 @@ def test_probabilities_scored_at_another_threshold_than_predict_used(
     assert len(summary["warnings"]) == 1
     assert _evaluate(prob, gt, tmp_path / "at_03", "--no-report", "--threshold", "0.3") == 0
     assert "warning" not in capsys.readouterr().err
+
+
+def test_the_threshold_comes_with_the_rule_it_was_chosen_under(tmp_path: Path) -> None:
+    # Reviewed: a threshold tuned under '>' was applied under '>=' with no word.
+    val = _probabilities(tmp_path, "val", 1)
+    test = _probabilities(tmp_path, "test", 2)
+    assert _evaluate(*val, tmp_path / "val_run", "--no-report", "--threshold-comparison", ">") == 0
+    assert (
+        _evaluate(
+            *test, tmp_path / "from", "--no-report", "--threshold-from", str(tmp_path / "val_run")
+        )
+        == 0
+    )
+    summary = json.loads((tmp_path / "from" / "summary.json").read_text())
+    assert summary["conventions"]["options"]["threshold_comparison"] == ">"
+    assert summary["conventions"]["threshold_source"]["threshold_comparison"] == ">"
+    # an explicit rule wins
+    argv = ["--no-report", "--threshold-from", str(tmp_path / "val_run")]
+    assert _evaluate(*test, tmp_path / "own", *argv, "--threshold-comparison", ">=") == 0
+    own = json.loads((tmp_path / "own" / "summary.json").read_text())
+    assert own["conventions"]["options"]["threshold_comparison"] == ">="

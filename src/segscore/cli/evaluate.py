@@ -128,6 +128,8 @@ def run(args: argparse.Namespace) -> int:
             fail_must("--threshold", "not be combined with `--threshold-from`", args.threshold)
         chosen = threshold_from_run(args.threshold_from, option="--threshold-from")
         args.threshold, source = chosen.threshold, chosen.as_dict()
+        if args.threshold_comparison is None:  # the rule the threshold was best under
+            args.threshold_comparison = chosen.comparison
     settings = settings_from_args(args)
     check_table_flags(args)
     _check_backend(args)

@@ -11,6 +11,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from segscore._types import Comparison
 from segscore.errors import InputError
 from segscore.predict.objects import DEFAULT_MIN_DISTANCE, OBJECT_METHODS
 
@@ -144,6 +145,7 @@ def run(args: argparse.Namespace) -> int:
         )
     source = ""
     chosen_from: dict[str, Any] | None = None
+    rule: Comparison = ">="
     if args.threshold_from is not None:
         from segscore.evaluation.thresholds import threshold_from_run
 
@@ -154,6 +156,7 @@ def run(args: argparse.Namespace) -> int:
         chosen = threshold_from_run(args.threshold_from, option="--threshold-from")
         args.threshold, source = chosen.threshold, f" (chosen on {chosen.source})"
         chosen_from = chosen.as_dict()
+        rule = chosen.comparison  # the rule the threshold was best under
     check_object_options(args)
     files = list_input_images(args.images, name="IMAGES")
     out = check_writable_folder(args.out, option="--out")  # before the network runs
@@ -177,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
         )
     n_objects = 0
     for f, p in zip(files, probs, strict=True):
-        mask = to_mask(p, threshold=threshold)
+        mask = to_mask(p, threshold=threshold, threshold_comparison=rule)
         write_mask_png(out / f"{f.stem}.png", mask)
         if args.instances is not None:
             objects = mask_to_objects(
@@ -206,7 +209,8 @@ def run(args: argparse.Namespace) -> int:
             "n_images": len(files),
             "threshold": threshold if n_classes == 1 else None,
             "threshold_source": chosen_from,
-            "masks": "probability >= threshold" if n_classes == 1 else "arg-max over classes",
+            "threshold_comparison": rule if n_classes == 1 else None,
+            "masks": f"probability {rule} threshold" if n_classes == 1 else "arg-max over classes",
             "instances": None
             if args.instances is None
             else {

@@ -106,6 +106,9 @@ class ChosenThreshold:
         That metric at the threshold, on the run it was chosen on.
     inputs_hash : str or None
         ``inputs.hash`` of that run: which predictions and ground truth it was chosen on.
+    comparison : {'>=', '>'}
+        The threshold comparison of that run's sweep (``'>='`` for runs written before it was
+        recorded): the threshold is best under that rule.
     """
 
     threshold: float
@@ -113,6 +116,7 @@ class ChosenThreshold:
     metric: str
     value: float
     inputs_hash: str | None = None
+    comparison: Comparison = ">="
 
     def as_dict(self) -> dict[str, Any]:
         """Return the record written as ``conventions.threshold_source`` of ``summary.json``.
@@ -129,6 +133,7 @@ class ChosenThreshold:
             "metric": self.metric,
             "value_there": self.value,
             "inputs_hash_there": self.inputs_hash,
+            "threshold_comparison": self.comparison,
         }
 
 
@@ -189,10 +194,13 @@ def threshold_from_run(
         )
     value = sweep.get("best_value")  # type: ignore[union-attr]
     inputs = summary.get("inputs")
+    options = (summary.get("conventions") or {}).get("options") or {}
+    rule = options.get("threshold_comparison") if isinstance(options, dict) else None
     return ChosenThreshold(
         threshold=float(best),
         source=str(path),
         metric=str(sweep.get("best_metric", "iou")),  # type: ignore[union-attr]
         value=float(value) if isinstance(value, (int, float)) else math.nan,
         inputs_hash=inputs.get("hash") if isinstance(inputs, dict) else None,
+        comparison=">" if rule == ">" else ">=",
     )
