@@ -338,6 +338,7 @@ class Preset:
         """Keyword arguments for :func:`~segscore.metrics.boundary.distance_metrics`."""
         return {
             "include_background": self.distance_background,
+            "threshold_comparison": self.threshold_comparison,
             "surface": self.surface,
             "connectivity": self.connectivity,
             "rule": self.rule,

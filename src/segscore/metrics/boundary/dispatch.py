@@ -204,8 +204,9 @@ def distance_metrics(
     options : CountingOptions, optional
         The counting options (:mod:`segscore.metrics.options`); ``num_classes``, ``threshold``,
         ``ignore_index``, ``multilabel``, ``spatial_dims``, ``include_background`` and
-        ``threshold_comparison`` build the same object and must not be given with it. Class 0 of label maps is scored unless
-        ``include_background=False``; binary masks score their foreground, class id 1.
+        ``threshold_comparison`` build the same object and must not be given with it. Class 0
+        of label maps is scored unless ``include_background=False``; binary masks score their
+        foreground, class id 1.
         Multilabel stacks are refused (score each channel as a binary mask).
     preset : str, optional
         A name of :data:`segscore.metrics.presets.PRESETS`: its conventions fill every option
@@ -285,14 +286,15 @@ def distance_metrics(
         },
     )
     chosen_preset = None if preset is None else get_preset(preset)
-    if chosen_preset is not None:
-        unchosen = {
-            "include_background": chosen_preset.distance_background,
-            "threshold_comparison": chosen_preset.threshold_comparison,
-        }
-        unset = {k: v for k, v in unchosen.items() if getattr(opts, k) is None}
-        if unset:
-            opts = opts.replace(**unset)
+    given = {} if chosen_preset is None else chosen_preset.distance_kwargs()
+    # the counting options the preset decides where they were left unchosen
+    unset = {
+        k: given[k]
+        for k in ("include_background", "threshold_comparison")
+        if k in given and getattr(opts, k) is None
+    }
+    if unset:
+        opts = opts.replace(**unset)
     defaults: dict[str, Any] = {
         "surface": "voxel",
         "connectivity": 1,
@@ -301,8 +303,7 @@ def distance_metrics(
         "assd_variant": "pooled",
         "boundary_metric": "chessboard",
     }
-    if chosen_preset is not None:
-        defaults.update(chosen_preset.distance_kwargs())
+    defaults.update(given)
     chosen: dict[str, Any] = {
         "surface": surface,
         "connectivity": connectivity,
