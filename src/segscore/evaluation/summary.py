@@ -4,8 +4,8 @@ One schema for every metric family (``summary.json``, schema version :data:`SCHE
 
 - ``metrics[name]``: ``kind``, ``higher_is_better``, ``unit``, the aggregated ``value`` and its
   ``aggregation``, statistics of the per-case values (``mean``, ``median``, ``std`` (the
-  population standard deviation, ddof 0), ``min``, ``max``), ``n_cases``, ``n_valid``, ``n_nan``, ``n_inf``, ``n_excluded``, ``per_class`` (class id
-  -> value), ``class_names`` (class id -> name, the same keys; null without names), ``pooled``
+  population standard deviation, ddof 0), ``min``, ``max``), ``n_cases``, ``n_valid``,
+  ``n_nan``, ``n_inf``, ``n_excluded``, ``per_class`` (class id -> value), ``class_names`` (class id -> name, the same keys; null without names), ``pooled``
   (overlap metrics: the dataset-pooled value), ``ci95``, ``empty_cases`` and the metric's
   ``conventions`` record; panoptic metrics add ``class_groups``, the mean over the thing, the
   stuff and all classes (:func:`segscore.evaluation.panoptic.panoptic_groups`), and the run's
@@ -478,13 +478,18 @@ def _per_case(s: Score) -> FloatArray:
     return np.asarray(s.per_image, dtype=np.float64)
 
 
-def data_warnings(evaluation: Evaluation, settings: EvaluationSettings) -> list[str]:
+def data_warnings(
+    evaluation: Evaluation,
+    settings: EvaluationSettings,
+    threshold_source: dict[str, Any] | None = None,
+) -> list[str]:
     """Return warnings about the data that the numbers depend on (empty when all looks right).
 
     An ignore label with label maps whose ground truth holds no class but 0 in any case: every
     other pixel was the ignore label (or there is none), so only the background is scored. The
     usual cause is binary masks stored as 0/255 read with ``--class-names voc`` (or
-    ``--ignore-index 255``), which makes their foreground the ignore label.
+    ``--ignore-index 255``), which makes their foreground the ignore label. A threshold chosen
+    (``threshold_source``) on the very cases being scored.
     """
     options = settings.options
     counts = evaluation.counts
@@ -501,6 +506,12 @@ def data_warnings(evaluation: Evaluation, settings: EvaluationSettings) -> list[
             f"the ignore label {options.ignore_index} (or there are none), so only class 0 is "
             "scored; binary masks stored as 0/255 need no ignore label or label set (255 is "
             "their foreground)"
+        )
+    source = threshold_source or {}
+    if source.get("inputs_hash_there") == "sha256:" + evaluation.input_hash:
+        out.append(
+            f"the threshold was chosen on these very cases ({source['chosen_on']} "
+            "scored the same files): the result is optimistic, not a held-out score"
         )
     return out
 
@@ -633,14 +644,8 @@ def summarize(
         "threshold_sweep": None,
         "unmatched": unmatched or {"pred": [], "gt": []},
         "failed": [{"case": n, "error": e} for n, e in evaluation.failures],
-        "warnings": data_warnings(evaluation, settings),
+        "warnings": data_warnings(evaluation, settings, threshold_source),
     }
-    source = threshold_source or {}
-    if source.get("inputs_hash_there") == record["inputs"]["hash"]:
-        record["warnings"].append(
-            f"the threshold was chosen on these very cases ({source['chosen_on']} "
-            "scored the same files): the result is optimistic, not a held-out score"
-        )
     if evaluation.sweep is not None:
         record["threshold_sweep"] = threshold_sweep(evaluation.sweep, settings)
     return record
